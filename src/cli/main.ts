@@ -1,0 +1,169 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import writeFileAtomic from 'write-file-atomic';
+import { NoAdapterError } from '../gpu/acquire.js';
+import { nodeRunEnvironment, toolVersion } from '../platform/node.js';
+import { renderJson } from '../reporters/json.js';
+import { renderRunTable, shouldUseColor } from '../reporters/console.js';
+import type { RunResult } from '../results/schema.js';
+import { runSuites } from '../runner/run.js';
+import { ALL_SUITES, UnknownSuiteError, resolveSuites } from '../suites/index.js';
+import { addDeviceOptions, openDevice, type DeviceFlags } from './device.js';
+import { ExitCode } from './exitCodes.js';
+import { probeTimer, renderProbe } from './probe.js';
+import { createProgress } from './progress.js';
+
+interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+}
+
+class UsageError extends Error {}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+function nonNegativeInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
+    return n;
+  };
+}
+
+interface RunFlags extends DeviceFlags {
+  suite: string;
+  quick: boolean;
+  json?: string;
+  passes?: number;
+  warmup?: number;
+  targetPassMs?: number;
+  seed?: number;
+  progress: boolean;
+}
+
+function exitCodeFor(run: RunResult): number {
+  if (run.status === 'device-lost') return ExitCode.DEVICE_LOST;
+  if (run.status === 'interrupted') return ExitCode.INTERRUPTED;
+  return run.cases.some((c) => c.status === 'failed' || c.status === 'error') ? ExitCode.CASE_FAILED : ExitCode.OK;
+}
+
+async function commandRun(flags: RunFlags, io: Io): Promise<number> {
+  const suites = resolveSuites(flags.suite);
+  const acquired = await openDevice(flags);
+  const color = shouldUseColor(io.stdout, io.env);
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    io.stderr.write('\ninterrupt: finishing the current case, then writing the results so far (Ctrl-C again to quit now)\n');
+    abort.abort();
+    process.off('SIGINT', onSigint);
+  };
+  process.on('SIGINT', onSigint);
+  const save = async (run: RunResult): Promise<void> => {
+    if (flags.json !== undefined) await writeFileAtomic(flags.json, renderJson(run));
+  };
+  const progress = createProgress(io.stderr, flags.progress);
+  try {
+    const run = await runSuites(nodeRunEnvironment(acquired), {
+      suites,
+      quick: flags.quick,
+      ...(flags.passes === undefined ? {} : { passes: flags.passes }),
+      ...(flags.warmup === undefined ? {} : { warmupPasses: flags.warmup }),
+      ...(flags.targetPassMs === undefined ? {} : { targetPassMs: flags.targetPassMs }),
+      ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+      signal: abort.signal,
+      onProgress: progress.onEvent,
+      onCaseDone: save,
+    });
+    progress.stop();
+    await save(run);
+    io.stdout.write(`${renderRunTable(run, { color })}\n`);
+    if (flags.json !== undefined) io.stdout.write(`results written to ${flags.json}\n`);
+    return exitCodeFor(run);
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSigint);
+    acquired.device.destroy();
+  }
+}
+
+async function commandProbe(flags: DeviceFlags & { json: boolean }, io: Io): Promise<number> {
+  const acquired = await openDevice(flags);
+  try {
+    const timer = await probeTimer(acquired.device);
+    const report = { device: acquired.info, timer, tried: acquired.tried };
+    io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderProbe(report, shouldUseColor(io.stdout, io.env))}\n`);
+    return ExitCode.OK;
+  } finally {
+    acquired.device.destroy();
+  }
+}
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('wgbench')
+    .description('WebGPU hardware microbenchmarks: bandwidth, matmul, attention, with MFU/MBU and LLM latency metrics')
+    .version(toolVersion())
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  addDeviceOptions(
+    program
+      .command('probe')
+      .description('show the adapter, backend, features, limits, and the timer kind and resolution')
+      .option('--json', 'print the probe as JSON', false),
+  ).action(async (flags: DeviceFlags & { json: boolean }) => setExit(await commandProbe(flags, io)));
+
+  addDeviceOptions(
+    program
+      .command('run')
+      .description('run benchmark suites on the best adapter and print a table per suite')
+      .option('--suite <list>', `comma-separated suites (${ALL_SUITES.map((s) => s.name).join(', ')})`, ALL_SUITES.map((s) => s.name).join(','))
+      .option('--quick', 'small sizes and 5 passes: keeps a CPU-adapter run short', false)
+      .option('--json <file>', 'write results as JSON (atomically, after every case)')
+      .option('--passes <n>', 'timed passes per case (default 10, 5 with --quick)', positiveInt('--passes'))
+      .option('--warmup <n>', 'warm-up passes per case (default 2, 1 with --quick)', nonNegativeInt('--warmup'))
+      .option('--target-pass-ms <n>', 'dispatches per pass are chosen to fill about this long (default 100, 20 with --quick)', positiveInt('--target-pass-ms'))
+      .option('--seed <n>', 'seed of the random inputs (default: fresh each run)', nonNegativeInt('--seed'))
+      .option('--no-progress', 'no progress display on stderr'),
+  ).action(async (flags: RunFlags) => setExit(await commandRun(flags, io)));
+
+  program
+    .command('suites')
+    .description('list the suites')
+    .action(() => {
+      for (const s of ALL_SUITES) io.stdout.write(`${s.name.padEnd(10)} ${s.description}\n`);
+      setExit(ExitCode.OK);
+    });
+  return program;
+}
+
+/** Runs the CLI and returns its exit code; never calls process.exit itself. */
+export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  let code: number = ExitCode.OK;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.OK;
+      return ExitCode.USAGE;
+    }
+    if (e instanceof UnknownSuiteError || e instanceof UsageError) {
+      io.stderr.write(`wgbench: ${e.message}\n`);
+      return ExitCode.USAGE;
+    }
+    if (e instanceof NoAdapterError) {
+      io.stderr.write(`wgbench: ${e.message}\n`);
+      return ExitCode.NO_ADAPTER;
+    }
+    io.stderr.write(`wgbench: ${e instanceof Error ? e.message : String(e)}\n`);
+    return ExitCode.CASE_FAILED;
+  }
+}

@@ -1,0 +1,142 @@
+export type TimerKind = 'timestamp-query' | 'cpu-submit-to-done';
+
+export interface TimerInfo {
+  kind: TimerKind;
+  /** What a sample spans, in words, so a reader knows what overhead is inside it. */
+  method: string;
+  /**
+   * Smallest step the timer showed: for timestamps the greatest common divisor of every raw
+   * timestamp read so far; for the CPU timer the finest step of performance.now() seen here.
+   */
+  resolutionNs: number;
+  /** True when timestamps come back rounded to a coarse step (≥ 1 µs); figures then carry that error. */
+  quantized: boolean;
+  rawTimestampsSeen: number;
+}
+
+/** Times one compute pass; shared code uses it without knowing which kind it is. */
+export interface PassTimer {
+  readonly kind: TimerKind;
+  /** Encodes one compute pass with `record`, submits it, and returns its duration in ns (null if the sample is invalid). */
+  timePass(record: (pass: GPUComputePassEncoder) => void): Promise<number | null>;
+  info(): TimerInfo;
+  destroy(): void;
+}
+
+const QUANTIZED_STEP_NS = 1000n;
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a < 0n ? -a : a;
+}
+
+/** Pass timestamp queries: begin and end of the pass, on the GPU's clock. */
+class TimestampTimer implements PassTimer {
+  readonly kind = 'timestamp-query' as const;
+  private readonly querySet: GPUQuerySet;
+  private readonly resolve: GPUBuffer;
+  private readonly readback: GPUBuffer;
+  private step = 0n;
+  private seen = 0;
+
+  constructor(private readonly device: GPUDevice) {
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2, label: 'wgbench-timer' });
+    this.resolve = device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.readback = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  async timePass(record: (pass: GPUComputePassEncoder) => void): Promise<number | null> {
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass({
+      timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+    });
+    record(pass);
+    pass.end();
+    encoder.resolveQuerySet(this.querySet, 0, 2, this.resolve, 0);
+    encoder.copyBufferToBuffer(this.resolve, 0, this.readback, 0, 16);
+    this.device.queue.submit([encoder.finish()]);
+    await this.readback.mapAsync(GPUMapMode.READ);
+    const [begin, end] = new BigUint64Array(this.readback.getMappedRange().slice(0));
+    this.readback.unmap();
+    if (begin === undefined || end === undefined) return null;
+    for (const t of [begin, end]) {
+      if (t !== 0n) {
+        this.step = gcd(this.step, t);
+        this.seen += 1;
+      }
+    }
+    // Both zero means the implementation wrote nothing; end <= begin is a clock wrap or reorder.
+    if (end <= begin) return null;
+    return Number(end - begin);
+  }
+
+  info(): TimerInfo {
+    const step = this.step === 0n ? 1n : this.step;
+    return {
+      kind: this.kind,
+      method: 'pass timestampWrites (beginning and end of the compute pass, GPU clock)',
+      resolutionNs: Number(step),
+      quantized: this.seen >= 4 && step >= QUANTIZED_STEP_NS,
+      rawTimestampsSeen: this.seen,
+    };
+  }
+
+  destroy(): void {
+    this.querySet.destroy();
+    this.resolve.destroy();
+    this.readback.destroy();
+  }
+}
+
+/** No timestamp-query: CPU time from submit until onSubmittedWorkDone resolves (includes submit overhead). */
+class CpuTimer implements PassTimer {
+  readonly kind = 'cpu-submit-to-done' as const;
+  private readonly resolutionNs: number;
+
+  constructor(private readonly device: GPUDevice) {
+    this.resolutionNs = measureClockStepNs();
+  }
+
+  async timePass(record: (pass: GPUComputePassEncoder) => void): Promise<number | null> {
+    await this.device.queue.onSubmittedWorkDone();
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    record(pass);
+    pass.end();
+    const commands = encoder.finish();
+    const t0 = performance.now();
+    this.device.queue.submit([commands]);
+    await this.device.queue.onSubmittedWorkDone();
+    const ns = (performance.now() - t0) * 1e6;
+    return ns > 0 ? ns : null;
+  }
+
+  info(): TimerInfo {
+    return {
+      kind: this.kind,
+      method: 'CPU performance.now() from queue.submit to onSubmittedWorkDone (includes submission and completion-callback latency)',
+      resolutionNs: this.resolutionNs,
+      quantized: this.resolutionNs >= Number(QUANTIZED_STEP_NS),
+      rawTimestampsSeen: 0,
+    };
+  }
+
+  destroy(): void {}
+}
+
+/** The finest step performance.now() shows here (browsers coarsen it; Node gives ~µs or better). */
+export function measureClockStepNs(): number {
+  let best = Infinity;
+  for (let i = 0; i < 200; i++) {
+    const a = performance.now();
+    let b = performance.now();
+    while (b === a) b = performance.now();
+    best = Math.min(best, b - a);
+  }
+  return Math.max(1, Math.round(best * 1e6));
+}
+
+/** Timestamp queries when the device has them, else the CPU fallback; the kind is recorded either way. */
+export function createPassTimer(device: GPUDevice): PassTimer {
+  return device.features.has('timestamp-query') ? new TimestampTimer(device) : new CpuTimer(device);
+}

@@ -1,0 +1,30 @@
+// The wgbench library API. Shared modules take their GPUDevice from the caller; only the
+// platform modules (exported last) know they run in Node.
+export * from './metrics/errors.js';
+export * from './metrics/types.js';
+export * from './metrics/summary.js';
+export * from './metrics/throughput.js';
+export * from './metrics/latency.js';
+export * from './metrics/memory.js';
+export * from './metrics/kvCache.js';
+export * from './metrics/flops.js';
+export * from './metrics/mfu.js';
+export * from './metrics/roofline.js';
+export * from './metrics/registry.js';
+export * from './ci/gates.js';
+export * from './gpu/provider.js';
+export * from './gpu/adapterInfo.js';
+export * from './gpu/acquire.js';
+export * from './gpu/timer.js';
+export * from './gpu/errorScope.js';
+export * from './gpu/buffers.js';
+export * from './gpu/pipelines.js';
+export * from './results/schema.js';
+export * from './suites/types.js';
+export * from './suites/index.js';
+export { memcopySuite, planSizes, maxBindableBytes, writePattern, DRAM_WORKING_SET_BYTES } from './suites/memcopy.js';
+export * from './runner/run.js';
+export * from './reporters/console.js';
+export * from './reporters/json.js';
+export * from './reporters/format.js';
+export * from './platform/node.js';

@@ -1,0 +1,136 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { create, globals } from 'webgpu';
+import type { AdapterCandidate, GpuProvider } from '../gpu/provider.js';
+import type { RunEnvironment } from '../runner/run.js';
+import type { AcquiredDevice } from '../gpu/acquire.js';
+
+/** src/platform and dist/platform both sit two folders below the package root. */
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const KERNELS_DIR = join(packageRoot, 'kernels');
+
+/**
+ * Dawn toggles on by default for benchmarking: exact timestamps (Dawn otherwise rounds them, to
+ * 65,536 ns on an H100), f16 on NVIDIA's Vulkan driver, and experimental features such as
+ * subgroup matrices.
+ */
+export const DEFAULT_DAWN_TOGGLES = {
+  enabled: ['allow_unsafe_apis', 'vulkan_enable_f16_on_nvidia'],
+  disabled: ['timestamp_quantization'],
+} as const;
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+export const NODE_INSTALL_HINT = [
+  'Install one of these, in order of preference:',
+  '  1. A GPU driver with Vulkan (NVIDIA, AMD, Intel), and the Vulkan loader: apt-get install -y libvulkan1',
+  '  2. A CPU Vulkan driver, Mesa lavapipe (Debian 12 needs Mesa 25 from bookworm-backports):',
+  '       echo "deb http://deb.debian.org/debian bookworm-backports main" > /etc/apt/sources.list.d/backports.list',
+  '       apt-get update && apt-get install -y -t bookworm-backports mesa-vulkan-drivers libvulkan1',
+  '     or SwiftShader from Chromium: apt-get install -y chromium libvulkan1',
+  '  3. Mesa\'s EGL for the OpenGL ES fallback: apt-get install -y libegl1 libegl-mesa0 libgles2',
+].join('\n');
+
+export interface NodeGpuOptions {
+  /** Extra toggles to enable or disable on top of (or instead of) the defaults. */
+  enable?: readonly string[];
+  disable?: readonly string[];
+  /** Drop the default toggles, e.g. to see what an unconfigured Dawn reports. */
+  noDefaultToggles?: boolean;
+}
+
+let globalsInstalled = false;
+
+/** Dawn's constants (GPUBufferUsage, GPUMapMode, …) as globals, which WebGPU code expects. */
+export function installWebGpuGlobals(): void {
+  if (globalsInstalled) return;
+  Object.assign(globalThis, globals);
+  globalsInstalled = true;
+}
+
+export function dawnToggles(options: NodeGpuOptions = {}): { enabled: string[]; disabled: string[] } {
+  const base = options.noDefaultToggles === true ? { enabled: [], disabled: [] } : DEFAULT_DAWN_TOGGLES;
+  const enabled = [...new Set([...base.enabled, ...(options.enable ?? [])])].filter((t) => !(options.disable ?? []).includes(t));
+  const disabled = [...new Set([...base.disabled, ...(options.disable ?? [])])].filter((t) => !(options.enable ?? []).includes(t));
+  return { enabled, disabled };
+}
+
+function dawnArgs(toggles: { enabled: string[]; disabled: string[] }, backend: string): string[] {
+  const args = [`backend=${backend}`];
+  if (toggles.enabled.length > 0) args.push(`enable-dawn-features=${toggles.enabled.join(',')}`);
+  if (toggles.disabled.length > 0) args.push(`disable-dawn-features=${toggles.disabled.join(',')}`);
+  return args;
+}
+
+/** Dawn in Node: Vulkan (a GPU or lavapipe), then SwiftShader's Vulkan, then GL ES in compatibility mode. */
+export function createNodeGpuProvider(options: NodeGpuOptions = {}): GpuProvider {
+  installWebGpuGlobals();
+  // Mesa warns on every start without it; any writable folder will do.
+  process.env['XDG_RUNTIME_DIR'] ??= '/tmp';
+  const toggles = dawnToggles(options);
+  // Dawn's instance must outlive its adapters and devices: if it is garbage-collected, Dawn aborts
+  // the process. Each provider keeps every instance it made.
+  const instances: GPU[] = [];
+  const instance = (backend: string): GPU => {
+    const gpu = create(dawnArgs(toggles, backend));
+    instances.push(gpu);
+    return gpu;
+  };
+  const candidates = (): AdapterCandidate[] => {
+    const list: AdapterCandidate[] = [
+      {
+        label: 'Dawn Vulkan',
+        backend: 'vulkan',
+        featureLevel: 'core',
+        requestAdapter: () => instance('vulkan').requestAdapter({ powerPreference: 'high-performance' }),
+      },
+    ];
+    if (existsSync(SWIFTSHADER_ICD)) {
+      list.push({
+        label: 'Dawn Vulkan on SwiftShader',
+        backend: 'vulkan-swiftshader',
+        featureLevel: 'core',
+        requestAdapter: () => {
+          // The Vulkan loader reads the driver list when Dawn creates its instance.
+          process.env['VK_DRIVER_FILES'] = SWIFTSHADER_ICD;
+          process.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
+          return instance('vulkan').requestAdapter();
+        },
+      });
+    }
+    list.push({
+      label: 'Dawn OpenGL ES (compatibility)',
+      backend: 'opengles',
+      featureLevel: 'compatibility',
+      requestAdapter: () => {
+        process.env['EGL_PLATFORM'] ??= 'surfaceless';
+        return instance('opengles').requestAdapter({ featureLevel: 'compatibility' });
+      },
+    });
+    return list;
+  };
+  return { candidates, installHint: NODE_INSTALL_HINT, toggles };
+}
+
+export function loadKernelFromDisk(name: string): Promise<string> {
+  if (!/^[a-z0-9_-]+$/i.test(name)) throw new Error(`invalid kernel name "${name}"`);
+  return readFile(join(KERNELS_DIR, `${name}.wgsl`), 'utf8');
+}
+
+export function toolVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+export function nodeRunEnvironment(acquired: AcquiredDevice): RunEnvironment {
+  return {
+    device: acquired.device,
+    info: acquired.info,
+    loadKernel: loadKernelFromDisk,
+    platform: { runtime: `node ${process.version}`, os: `${process.platform}-${process.arch}` },
+    toolVersion: toolVersion(),
+    readHostRss: () => process.memoryUsage.rss(),
+  };
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/** Bumped when a field changes meaning or disappears; readers accept this version and below. */
+export const RESULT_SCHEMA_VERSION = 1;
+
+const paramValue = z.union([z.number(), z.string(), z.boolean()]);
+
+export const metricSummarySchema = z.object({
+  name: z.string(),
+  unit: z.string(),
+  count: z.number().int().positive(),
+  mean: z.number(),
+  std: z.number().nullable(),
+  min: z.number(),
+  max: z.number(),
+  p25: z.number(),
+  p50: z.number(),
+  p75: z.number(),
+  p90: z.number(),
+  p99: z.number(),
+  iqr: z.number(),
+  cv: z.number().nullable(),
+  percentileMethod: z.literal('type7-linear'),
+  stdMethod: z.literal('sample-n-1'),
+  lowConfidence: z.object({ p90: z.boolean(), p99: z.boolean() }),
+});
+
+export const timerInfoSchema = z.object({
+  kind: z.enum(['timestamp-query', 'cpu-submit-to-done']),
+  method: z.string(),
+  resolutionNs: z.number().positive(),
+  quantized: z.boolean(),
+  rawTimestampsSeen: z.number().int().nonnegative(),
+});
+
+export const checkResultSchema = z.object({
+  passed: z.boolean(),
+  method: z.string(),
+  compared: z.number().int().nonnegative(),
+  mismatches: z.number().int().nonnegative(),
+  maxRelError: z.number().nullable(),
+  detail: z.string(),
+});
+
+export const bandwidthSchema = z.object({
+  bytesPerDispatch: z.number().positive(),
+  bytesCounted: z.enum(['read+write', 'read', 'write']),
+  medianGBps: z.number().positive(),
+  minGBps: z.number().positive(),
+  maxGBps: z.number().positive(),
+});
+
+export const caseResultSchema = z.object({
+  id: z.string(),
+  suite: z.string(),
+  name: z.string(),
+  params: z.record(z.string(), paramValue),
+  status: z.enum(['ok', 'failed', 'error', 'skipped']),
+  message: z.string().optional(),
+  check: checkResultSchema.nullable(),
+  dispatchesPerPass: z.number().int().positive().nullable(),
+  warmupPasses: z.number().int().nonnegative(),
+  invalidSamples: z.number().int().nonnegative(),
+  /** Duration of each timed pass in ns, every sample kept. */
+  samplesNs: z.array(z.number().positive()),
+  /** Per-dispatch time, summarised from samplesNs / dispatchesPerPass. */
+  summary: metricSummarySchema.nullable(),
+  timer: timerInfoSchema.nullable(),
+  bandwidth: bandwidthSchema.nullable(),
+  startedAt: z.string(),
+  durationMs: z.number().nonnegative(),
+});
+
+export const deviceInfoSchema = z.object({
+  vendor: z.string(),
+  architecture: z.string(),
+  device: z.string(),
+  description: z.string(),
+  backend: z.enum(['vulkan', 'vulkan-swiftshader', 'opengles', 'browser', 'default']),
+  featureLevel: z.enum(['core', 'compatibility']),
+  adapterClass: z.enum(['gpu', 'cpu']),
+  isFallbackAdapter: z.boolean(),
+  subgroupMinSize: z.number().nullable(),
+  subgroupMaxSize: z.number().nullable(),
+  adapterFeatures: z.array(z.string()),
+  deviceFeatures: z.array(z.string()),
+  limits: z.record(z.string(), z.number()),
+  subgroupMatrixConfigs: z.array(z.record(z.string(), z.union([z.string(), z.number()]))),
+  toggles: z.object({ enabled: z.array(z.string()), disabled: z.array(z.string()) }),
+});
+
+export const runResultSchema = z.object({
+  schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('wgbench'), version: z.string() }),
+  status: z.enum(['running', 'complete', 'device-lost', 'interrupted']),
+  message: z.string().optional(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  platform: z.object({ runtime: z.string(), os: z.string() }),
+  device: deviceInfoSchema,
+  timer: timerInfoSchema,
+  options: z.object({ suites: z.array(z.string()), quick: z.boolean(), passes: z.number().int().positive(), warmupPasses: z.number().int().nonnegative(), targetPassMs: z.number().positive(), seed: z.number().int() }),
+  memory: z.object({ peakGpuBytes: z.number().nonnegative(), hostRssBytes: z.number().nullable() }),
+  cases: z.array(caseResultSchema),
+});
+
+export type CaseResult = z.infer<typeof caseResultSchema>;
+export type RunResult = z.infer<typeof runResultSchema>;
+export type BandwidthResult = z.infer<typeof bandwidthSchema>;
+
+/** Validates a parsed results file; the error names the first bad field by its path. */
+export function parseRunResult(data: unknown, source = 'results'): RunResult {
+  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof version === 'number' && version > RESULT_SCHEMA_VERSION) {
+    throw new Error(`${source}: schemaVersion ${version} is newer than this wgbench reads (${RESULT_SCHEMA_VERSION}); upgrade wgbench`);
+  }
+  const parsed = runResultSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue === undefined ? '' : issue.path.map(String).join('.');
+    throw new Error(`${source}: invalid at "${path}": ${issue?.message ?? 'unknown problem'}`);
+  }
+  return parsed.data;
+}

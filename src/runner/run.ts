@@ -1,0 +1,229 @@
+import type { DeviceInfo } from '../gpu/adapterInfo.js';
+import { BufferPool } from '../gpu/buffers.js';
+import { withErrorScopes } from '../gpu/errorScope.js';
+import { createPassTimer, type PassTimer } from '../gpu/timer.js';
+import { MemoryMetric } from '../metrics/memory.js';
+import { MetricSummary } from '../metrics/summary.js';
+import { RESULT_SCHEMA_VERSION, type CaseResult, type RunResult } from '../results/schema.js';
+import type { CasePlan, Suite, SuiteContext } from '../suites/types.js';
+
+export interface RunOptions {
+  suites: readonly Suite[];
+  quick: boolean;
+  /** Timed passes per case (every sample is kept). Default 10, or 5 with quick. */
+  passes?: number;
+  warmupPasses?: number;
+  /** Dispatches per pass are chosen so one pass lasts about this long. */
+  targetPassMs?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Called after every case with the results so far, so they can be saved as the run goes. */
+  onCaseDone?: (partial: RunResult) => void | Promise<void>;
+}
+
+export interface RunEnvironment {
+  device: GPUDevice;
+  info: DeviceInfo;
+  loadKernel(name: string): Promise<string>;
+  platform: { runtime: string; os: string };
+  toolVersion: string;
+  readHostRss(): number | null;
+}
+
+export type ProgressEvent =
+  | { type: 'planned'; total: number }
+  | { type: 'case-start'; index: number; total: number; id: string; name: string }
+  | { type: 'case-done'; index: number; total: number; result: CaseResult };
+
+const MAX_DISPATCHES_PER_PASS = 1024;
+
+interface Planned {
+  suite: string;
+  plan: CasePlan;
+}
+
+/** Runs every case of the given suites; a case's failure is recorded in its result, never thrown. */
+export async function runSuites(env: RunEnvironment, options: RunOptions): Promise<RunResult> {
+  const { device } = env;
+  const passes = options.passes ?? (options.quick ? 5 : 10);
+  const warmupPasses = options.warmupPasses ?? (options.quick ? 1 : 2);
+  const targetPassMs = options.targetPassMs ?? (options.quick ? 20 : 100);
+  const seed = options.seed ?? Math.floor(Math.random() * 0x7fffffff);
+  const memory = new MemoryMetric(env.readHostRss);
+  const timer = createPassTimer(device);
+  let lostMessage: string | null = null;
+  void device.lost.then((info) => {
+    lostMessage = `device lost (${info.reason}): ${info.message}`;
+  });
+
+  const result: RunResult = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    tool: { name: 'wgbench', version: env.toolVersion },
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    platform: env.platform,
+    device: env.info,
+    timer: timer.info(),
+    options: { suites: options.suites.map((s) => s.name), quick: options.quick, passes, warmupPasses, targetPassMs, seed },
+    memory: { peakGpuBytes: 0, hostRssBytes: null },
+    cases: [],
+  };
+  const ctx: SuiteContext = { device, info: env.info, quick: options.quick, loadKernel: env.loadKernel, seed };
+
+  const planned: Planned[] = [];
+  for (const suite of options.suites) {
+    try {
+      for (const plan of suite.plan(ctx)) planned.push({ suite: suite.name, plan });
+    } catch (e) {
+      result.cases.push(errorCase(suite.name, `${suite.name}/plan`, `${suite.name}: planning failed: ${messageOf(e)}`));
+    }
+  }
+  options.onProgress?.({ type: 'planned', total: planned.length });
+
+  try {
+    for (const [index, { suite, plan }] of planned.entries()) {
+      if (lostMessage !== null) break;
+      if (options.signal?.aborted === true) {
+        result.status = 'interrupted';
+        result.message = 'interrupted before all cases ran';
+        break;
+      }
+      options.onProgress?.({ type: 'case-start', index, total: planned.length, id: plan.id, name: plan.name });
+      const caseResult = await runCase(suite, plan, ctx, timer, memory, { passes, warmupPasses, targetPassMs }, () => lostMessage);
+      result.cases.push(caseResult);
+      result.timer = timer.info();
+      result.memory = { peakGpuBytes: memory.compute().peakGpuBytes, hostRssBytes: memory.compute().hostRssBytes };
+      options.onProgress?.({ type: 'case-done', index, total: planned.length, result: caseResult });
+      await options.onCaseDone?.(structuredClone(result));
+    }
+  } finally {
+    timer.destroy();
+  }
+  if (lostMessage !== null) {
+    result.status = 'device-lost';
+    result.message = `${lostMessage}; results so far are kept`;
+  } else if (result.status === 'running') {
+    result.status = 'complete';
+  }
+  result.finishedAt = new Date().toISOString();
+  result.timer = timer.info();
+  return result;
+}
+
+interface Timing {
+  passes: number;
+  warmupPasses: number;
+  targetPassMs: number;
+}
+
+function emptyCase(suite: string, plan: Pick<CasePlan, 'id' | 'name' | 'params'>): CaseResult {
+  return {
+    id: plan.id,
+    suite,
+    name: plan.name,
+    params: plan.params,
+    status: 'ok',
+    check: null,
+    dispatchesPerPass: null,
+    warmupPasses: 0,
+    invalidSamples: 0,
+    samplesNs: [],
+    summary: null,
+    timer: null,
+    bandwidth: null,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+  };
+}
+
+function errorCase(suite: string, id: string, message: string): CaseResult {
+  return { ...emptyCase(suite, { id, name: id, params: {} }), status: 'error', message };
+}
+
+async function runCase(
+  suite: string,
+  plan: CasePlan,
+  ctx: SuiteContext,
+  timer: PassTimer,
+  memory: MemoryMetric,
+  timing: Timing,
+  lost: () => string | null,
+): Promise<CaseResult> {
+  const out = emptyCase(suite, plan);
+  const t0 = performance.now();
+  const finish = (patch: Partial<CaseResult>): CaseResult => ({ ...out, ...patch, durationMs: performance.now() - t0 });
+  if (plan.skipReason !== undefined) return finish({ status: 'skipped', message: plan.skipReason });
+
+  const pool = new BufferPool(ctx.device, memory);
+  try {
+    const prepared = await withErrorScopes(ctx.device, () => plan.prepare(ctx, pool));
+    if (!prepared.ok) return finish({ status: 'error', message: `setup failed: ${prepared.errors.join('; ')}` });
+    const checked = await withErrorScopes(ctx.device, () => prepared.value.check());
+    if (!checked.ok) return finish({ status: 'error', message: `reference check could not run: ${checked.errors.join('; ')}` });
+    out.check = checked.value;
+    if (!checked.value.passed) return finish({ status: 'failed', message: `output does not match the reference: ${checked.value.detail}` });
+
+    const timed = await withErrorScopes(ctx.device, () => timeCase(prepared.value.encode, timer, timing, lost));
+    if (!timed.ok) return finish({ status: 'error', message: `timing failed: ${timed.errors.join('; ')}` });
+    const { samplesNs, invalid, dispatchesPerPass } = timed.value;
+    if (samplesNs.length === 0) {
+      return finish({ status: 'error', message: `no valid timing samples (${invalid} invalid); the timer returned nothing usable`, invalidSamples: invalid });
+    }
+    const summary = MetricSummary.fromValues('timePerDispatch', samplesNs.map((s) => s / dispatchesPerPass), 'ns');
+    // bytes per ns is GB/s.
+    const bandwidth = {
+      bytesPerDispatch: plan.bytesPerDispatch,
+      bytesCounted: plan.bytesCounted,
+      medianGBps: plan.bytesPerDispatch / summary.p50,
+      minGBps: plan.bytesPerDispatch / summary.max,
+      maxGBps: plan.bytesPerDispatch / summary.min,
+    };
+    return finish({
+      dispatchesPerPass,
+      warmupPasses: timing.warmupPasses,
+      invalidSamples: invalid,
+      samplesNs,
+      summary,
+      timer: timer.info(),
+      bandwidth,
+    });
+  } catch (e) {
+    return finish({ status: 'error', message: messageOf(e) });
+  } finally {
+    pool.destroyAll();
+  }
+}
+
+async function timeCase(
+  encode: (pass: GPUComputePassEncoder, repeats: number) => void,
+  timer: PassTimer,
+  timing: Timing,
+  lost: () => string | null,
+): Promise<{ samplesNs: number[]; invalid: number; dispatchesPerPass: number }> {
+  let invalid = 0;
+  let estimateNs: number | null = null;
+  for (let i = 0; i < Math.max(1, timing.warmupPasses); i++) {
+    const ns = await timer.timePass((pass) => encode(pass, 1));
+    if (ns === null) invalid++;
+    else estimateNs = ns;
+  }
+  const dispatchesPerPass =
+    estimateNs === null ? 1 : Math.max(1, Math.min(MAX_DISPATCHES_PER_PASS, Math.round((timing.targetPassMs * 1e6) / estimateNs)));
+  if (dispatchesPerPass > 1) await timer.timePass((pass) => encode(pass, dispatchesPerPass));
+
+  const samplesNs: number[] = [];
+  // Invalid samples are retried, within a bound, so a flaky clock cannot stall the run.
+  for (let attempt = 0; samplesNs.length < timing.passes && attempt < timing.passes * 2; attempt++) {
+    if (lost() !== null) break;
+    const ns = await timer.timePass((pass) => encode(pass, dispatchesPerPass));
+    if (ns === null) invalid++;
+    else samplesNs.push(ns);
+  }
+  return { samplesNs, invalid, dispatchesPerPass };
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,171 @@
+import { fillRandomU32, readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
+import { computePipeline } from '../gpu/pipelines.js';
+import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+
+const MiB = 1024 * 1024;
+const POISON = 0xdeadbeef;
+/** Above every GPU last-level cache we know of (MI300X's 256 MB Infinity Cache is the largest). */
+export const DRAM_WORKING_SET_BYTES = 256 * MiB;
+const SWEEP_SIZES = [1, 4, 16, 64, 256, 1024].map((m) => m * MiB);
+const ELEMENTS_PER_THREAD = 4;
+
+export type MemcopyKernel = 'copy' | 'read' | 'write';
+const KERNELS: readonly MemcopyKernel[] = ['copy', 'read', 'write'];
+
+/** Largest buffer one binding can hold on this device, in whole 16-byte elements. */
+export function maxBindableBytes(limits: Record<string, number>): number {
+  const binding = limits['maxStorageBufferBindingSize'] ?? 128 * MiB;
+  const buffer = limits['maxBufferSize'] ?? 256 * MiB;
+  return Math.floor(Math.min(binding, buffer) / 16) * 16;
+}
+
+/** Buffer sizes to run: one large size in quick mode, a sweep up to the largest the limits allow otherwise. */
+export function planSizes(limits: Record<string, number>, quick: boolean, cpuAdapter: boolean): number[] {
+  const max = maxBindableBytes(limits);
+  if (quick) return [Math.min(max, cpuAdapter ? 128 * MiB : 1024 * MiB)];
+  const sizes = SWEEP_SIZES.filter((s) => s <= max);
+  const top = SWEEP_SIZES[SWEEP_SIZES.length - 1] as number;
+  if (max < top && !sizes.includes(max)) sizes.push(max);
+  return sizes;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * MiB ? `${bytes / (1024 * MiB)} GiB` : `${Math.round((bytes / MiB) * 100) / 100} MiB`;
+}
+
+/** The write kernel's value for element i, lane k (mirrors `pattern` in memcopy.wgsl). */
+export function writePattern(index: number, lane: number, seed: number): number {
+  const base = ((index * 4) ^ seed) >>> 0;
+  return Math.imul((base + lane) >>> 0, 2654435761) >>> 0;
+}
+
+function exactCheck(compared: number, mismatches: number, first: string): CheckResult {
+  return {
+    passed: mismatches === 0 && compared > 0,
+    method: 'exact-u32',
+    compared,
+    mismatches,
+    maxRelError: null,
+    detail: mismatches === 0 ? `all ${compared} u32 words match` : `${mismatches} of ${compared} u32 words differ; first: ${first}`,
+  };
+}
+
+async function prepare(kernel: MemcopyKernel, bytes: number, workgroupSize: number, workgroups: number, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+  const { device, seed } = ctx;
+  const count = bytes / 16;
+  const code = await ctx.loadKernel('memcopy');
+  const pipeline = await computePipeline(device, 'memcopy', code, `${kernel}_kernel`, { WORKGROUP_SIZE: workgroupSize });
+  const params = pool.create({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' });
+  device.queue.writeBuffer(params, 0, new Uint32Array([count, seed >>> 0, 0, 0]));
+  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+  const entries: GPUBindGroupEntry[] = [{ binding: 2, resource: { buffer: params } }];
+  let src: GPUBuffer | null = null;
+  let dst: GPUBuffer | null = null;
+  let partials: GPUBuffer | null = null;
+  const laneSums = new Uint32Array(4);
+  if (kernel !== 'write') {
+    src = pool.create({ size: bytes, usage: storage, label: 'src' });
+    writeChunked(device, src, bytes, (offset, chunk) => {
+      fillRandomU32(seed, offset, chunk);
+      if (kernel === 'read') for (let i = 0; i < chunk.length; i++) laneSums[i & 3] = ((laneSums[i & 3] as number) + (chunk[i] as number)) >>> 0;
+    });
+    entries.push({ binding: 0, resource: { buffer: src } });
+  }
+  if (kernel !== 'read') {
+    dst = pool.create({ size: bytes, usage: storage, label: 'dst' });
+    entries.push({ binding: 1, resource: { buffer: dst } });
+  } else {
+    partials = pool.create({ size: workgroups * 16, usage: storage, label: 'partials' });
+    entries.push({ binding: 3, resource: { buffer: partials } });
+  }
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+
+  const encode = (pass: GPUComputePassEncoder, repeats: number): void => {
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(workgroups);
+  };
+  const runOnce = async (): Promise<void> => {
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encode(pass, 1);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  };
+  const poison = (buffer: GPUBuffer, size: number): void => writeChunked(device, buffer, size, (_o, chunk) => chunk.fill(POISON));
+
+  const check = async (): Promise<CheckResult> => {
+    let mismatches = 0;
+    let compared = 0;
+    let first = '';
+    const note = (where: number, got: number, want: number): void => {
+      if (mismatches++ === 0) first = `word ${where}: got 0x${got.toString(16)}, want 0x${want.toString(16)}`;
+    };
+    if (kernel === 'read' && partials !== null) {
+      poison(partials, workgroups * 16);
+      await runOnce();
+      const got = new Uint32Array(4);
+      await readChunked(device, partials, workgroups * 16, (_o, chunk) => {
+        for (let i = 0; i < chunk.length; i++) got[i & 3] = ((got[i & 3] as number) + (chunk[i] as number)) >>> 0;
+      });
+      for (let lane = 0; lane < 4; lane++) {
+        compared++;
+        if (got[lane] !== laneSums[lane]) note(lane, got[lane] as number, laneSums[lane] as number);
+      }
+      const result = exactCheck(compared, mismatches, first);
+      return { ...result, method: 'exact-u32-wrapping-sum', detail: mismatches === 0 ? `per-lane wrapping sums of all ${count * 4} words match the CPU's` : result.detail };
+    }
+    if (dst === null) throw new Error('memcopy: no output buffer');
+    poison(dst, bytes);
+    await runOnce();
+    const expected = new Uint32Array(Math.min(bytes, 64 * MiB) / 4);
+    await readChunked(device, dst, bytes, (offset, chunk) => {
+      const want = expected.subarray(0, chunk.length);
+      if (kernel === 'copy') fillRandomU32(seed, offset, want);
+      else for (let i = 0; i < want.length; i++) want[i] = writePattern(Math.floor((offset / 4 + i) / 4), (offset / 4 + i) & 3, seed >>> 0);
+      for (let i = 0; i < chunk.length; i++) {
+        if (chunk[i] !== want[i]) note(offset / 4 + i, chunk[i] as number, want[i] as number);
+      }
+      compared += chunk.length;
+    });
+    return exactCheck(compared, mismatches, first);
+  };
+  return { encode, check };
+}
+
+export const memcopySuite: Suite = {
+  name: 'memcopy',
+  description: 'Device-memory bandwidth: copy (read+write), read-only and write-only kernels at vec4 width',
+  plan(ctx) {
+    const limits = ctx.info.limits;
+    const workgroupSize = Math.min(256, limits['maxComputeInvocationsPerWorkgroup'] ?? 256, limits['maxComputeWorkgroupSizeX'] ?? 256);
+    const maxGroups = limits['maxComputeWorkgroupsPerDimension'] ?? 65535;
+    const cases: CasePlan[] = [];
+    for (const bytes of planSizes(limits, ctx.quick, ctx.info.adapterClass === 'cpu')) {
+      const workgroups = Math.max(1, Math.min(maxGroups, Math.ceil(bytes / 16 / (workgroupSize * ELEMENTS_PER_THREAD))));
+      for (const kernel of KERNELS) {
+        const bytesPerDispatch = kernel === 'copy' ? 2 * bytes : bytes;
+        const workingSetBytes = kernel === 'copy' ? 2 * bytes : bytes;
+        cases.push({
+          id: `memcopy/${kernel}/bytes=${bytes}`,
+          name: `${kernel} ${formatBytes(bytes)}`,
+          params: {
+            kernel,
+            bufferBytes: bytes,
+            workingSetBytes,
+            region: workingSetBytes >= DRAM_WORKING_SET_BYTES ? 'dram' : 'cache-sweep',
+            workgroupSize,
+            workgroups,
+            elementType: 'vec4<u32>',
+          },
+          bytesPerDispatch,
+          bytesCounted: kernel === 'copy' ? 'read+write' : kernel,
+          prepare: (c, pool) => prepare(kernel, bytes, workgroupSize, workgroups, c, pool),
+        });
+      }
+    }
+    return cases;
+  },
+};
