@@ -22,7 +22,7 @@ export * from './gpu/pipelines.js';
 export * from './results/schema.js';
 export * from './suites/types.js';
 export * from './suites/index.js';
-export { memcopySuite, planSizes, maxBindableBytes, writePattern, DRAM_WORKING_SET_BYTES } from './suites/memcopy.js';
+export { memcopySuite, createMemcopySuite, elementsPerThread, type MemcopyKernel, type MemcopyOptions, planSizes, maxBindableBytes, writePattern, DRAM_WORKING_SET_BYTES } from './suites/memcopy.js';
 export * from './runner/run.js';
 export * from './reporters/console.js';
 export * from './reporters/json.js';

@@ -117,7 +117,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .command('probe')
       .description('show the adapter, backend, features, limits, and the timer kind and resolution')
       .option('--json', 'print the probe as JSON', false),
-  ).action(async (flags: DeviceFlags & { json: boolean }) => setExit(await commandProbe(flags, io)));
+  ).action(async (flags: DeviceFlags & { json: boolean }) => { setExit(await commandProbe(flags, io)); });
 
   addDeviceOptions(
     program
@@ -131,7 +131,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--target-pass-ms <n>', 'dispatches per pass are chosen to fill about this long (default 100, 20 with --quick)', positiveInt('--target-pass-ms'))
       .option('--seed <n>', 'seed of the random inputs (default: fresh each run)', nonNegativeInt('--seed'))
       .option('--no-progress', 'no progress display on stderr'),
-  ).action(async (flags: RunFlags) => setExit(await commandRun(flags, io)));
+  ).action(async (flags: RunFlags) => { setExit(await commandRun(flags, io)); });
 
   program
     .command('suites')

@@ -2,8 +2,8 @@ import cliProgress from 'cli-progress';
 import type { ProgressEvent } from '../runner/run.js';
 
 export interface Progress {
-  onEvent(event: ProgressEvent): void;
-  stop(): void;
+  onEvent: (event: ProgressEvent) => void;
+  stop: () => void;
 }
 
 /** A bar on a terminal; one line per case elsewhere (CI logs), so progress is never lost. */

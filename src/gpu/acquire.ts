@@ -58,7 +58,7 @@ export async function acquireDevice(provider: GpuProvider, options: AcquireOptio
   let chosen: { candidate: AdapterCandidate; adapter: GPUAdapter } | null = null;
   const candidates = provider.candidates().filter((c) => options.backends === undefined || options.backends.includes(c.backend));
   for (const candidate of candidates) {
-    let adapter: GPUAdapter | null = null;
+    let adapter: GPUAdapter | null;
     try {
       adapter = await candidate.requestAdapter();
     } catch (e) {
@@ -98,7 +98,7 @@ export async function acquireDevice(provider: GpuProvider, options: AcquireOptio
     backend: candidate.backend,
     featureLevel: candidate.featureLevel,
     adapterClass: classifyAdapter(adapter.info),
-    isFallbackAdapter: (adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
+    isFallbackAdapter: (adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter,
     subgroupMinSize: numberOrNull((adapter.info as GPUAdapterInfo & { subgroupMinSize?: unknown }).subgroupMinSize),
     subgroupMaxSize: numberOrNull((adapter.info as GPUAdapterInfo & { subgroupMaxSize?: unknown }).subgroupMaxSize),
     adapterFeatures: [...adapter.features].map(String).sort(),

@@ -26,7 +26,7 @@ const CPU_MARKERS = /llvmpipe|lavapipe|swiftshader|software|softpipe/i;
 
 /** A software rasteriser is a CPU adapter even when the driver does not say it is a fallback. */
 export function classifyAdapter(info: GPUAdapterInfo): AdapterClass {
-  const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const fallback = (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter;
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
   return fallback || CPU_MARKERS.test(text) ? 'cpu' : 'gpu';
 }

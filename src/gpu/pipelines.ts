@@ -1,4 +1,4 @@
-/** Compiled pipelines per device and key; a WeakMap so a destroyed device takes its cache with it. */
+/** Compiled pipelines per device, source, entry point and constants; a WeakMap so a destroyed device takes its cache with it. */
 const caches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 
 export function computePipeline(
@@ -13,7 +13,8 @@ export function computePipeline(
     cache = new Map();
     caches.set(device, cache);
   }
-  const fullKey = `${key}|${entryPoint}|${JSON.stringify(constants)}`;
+  // The source is part of the key: two modules under one label must never share a pipeline.
+  const fullKey = `${key}|${entryPoint}|${JSON.stringify(constants)}|${code}`;
   let pipeline = cache.get(fullKey);
   if (pipeline === undefined) {
     const module = device.createShaderModule({ code, label: key });

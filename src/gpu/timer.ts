@@ -23,11 +23,23 @@ export interface PassTimer {
   destroy(): void;
 }
 
-const QUANTIZED_STEP_NS = 1000n;
+/** A timestamp step at or above this is coarse enough to distort short kernels: call it quantized. */
+export const QUANTIZED_STEP_NS = 1000;
+/** Fewer raw timestamps than this can share a large divisor by chance. */
+const MIN_TIMESTAMPS_FOR_QUANTIZATION = 4;
 
-function gcd(a: bigint, b: bigint): bigint {
+export function gcd(a: bigint, b: bigint): bigint {
   while (b !== 0n) [a, b] = [b, a % b];
   return a < 0n ? -a : a;
+}
+
+/**
+ * The timer's step from raw timestamps: their greatest common divisor. Unrounded nanosecond
+ * clocks give a small step (1–32 ns seen); Dawn's timestamp quantization gives 65,536 ns.
+ */
+export function timestampResolution(step: bigint, seen: number): { resolutionNs: number; quantized: boolean } {
+  const resolutionNs = step === 0n ? 1 : Number(step);
+  return { resolutionNs, quantized: seen >= MIN_TIMESTAMPS_FOR_QUANTIZATION && resolutionNs >= QUANTIZED_STEP_NS };
 }
 
 /** Pass timestamp queries: begin and end of the pass, on the GPU's clock. */
@@ -71,12 +83,10 @@ class TimestampTimer implements PassTimer {
   }
 
   info(): TimerInfo {
-    const step = this.step === 0n ? 1n : this.step;
     return {
       kind: this.kind,
       method: 'pass timestampWrites (beginning and end of the compute pass, GPU clock)',
-      resolutionNs: Number(step),
-      quantized: this.seen >= 4 && step >= QUANTIZED_STEP_NS,
+      ...timestampResolution(this.step, this.seen),
       rawTimestampsSeen: this.seen,
     };
   }
@@ -116,7 +126,7 @@ class CpuTimer implements PassTimer {
       kind: this.kind,
       method: 'CPU performance.now() from queue.submit to onSubmittedWorkDone (includes submission and completion-callback latency)',
       resolutionNs: this.resolutionNs,
-      quantized: this.resolutionNs >= Number(QUANTIZED_STEP_NS),
+      quantized: this.resolutionNs >= QUANTIZED_STEP_NS,
       rawTimestampsSeen: 0,
     };
   }

@@ -17,7 +17,7 @@ export interface RunOptions {
   targetPassMs?: number;
   seed?: number;
   signal?: AbortSignal;
-  onProgress?: (event: ProgressEvent) => void;
+  onProgress?: ((event: ProgressEvent) => void) | undefined;
   /** Called after every case with the results so far, so they can be saved as the run goes. */
   onCaseDone?: (partial: RunResult) => void | Promise<void>;
 }
@@ -25,10 +25,10 @@ export interface RunOptions {
 export interface RunEnvironment {
   device: GPUDevice;
   info: DeviceInfo;
-  loadKernel(name: string): Promise<string>;
+  loadKernel: (name: string) => Promise<string>;
   platform: { runtime: string; os: string };
   toolVersion: string;
-  readHostRss(): number | null;
+  readHostRss: () => number | null;
 }
 
 export type ProgressEvent =
@@ -37,6 +37,8 @@ export type ProgressEvent =
   | { type: 'case-done'; index: number; total: number; result: CaseResult };
 
 const MAX_DISPATCHES_PER_PASS = 1024;
+const MAX_EXTRA_WARMUP_PASSES = 8;
+const WARMUP_SETTLED_FRACTION = 0.05;
 
 interface Planned {
   suite: string;
@@ -52,9 +54,10 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
   const seed = options.seed ?? Math.floor(Math.random() * 0x7fffffff);
   const memory = new MemoryMetric(env.readHostRss);
   const timer = createPassTimer(device);
-  let lostMessage: string | null = null;
+  // A holder, not a local: the loss arrives in a callback at any time during the run.
+  const loss: { message: string | null } = { message: null };
   void device.lost.then((info) => {
-    lostMessage = `device lost (${info.reason}): ${info.message}`;
+    loss.message = `device lost (${info.reason}): ${info.message}`;
   });
 
   const result: RunResult = {
@@ -84,14 +87,14 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
 
   try {
     for (const [index, { suite, plan }] of planned.entries()) {
-      if (lostMessage !== null) break;
+      if (loss.message !== null) break;
       if (options.signal?.aborted === true) {
         result.status = 'interrupted';
         result.message = 'interrupted before all cases ran';
         break;
       }
       options.onProgress?.({ type: 'case-start', index, total: planned.length, id: plan.id, name: plan.name });
-      const caseResult = await runCase(suite, plan, ctx, timer, memory, { passes, warmupPasses, targetPassMs }, () => lostMessage);
+      const caseResult = await runCase(suite, plan, ctx, timer, memory, { passes, warmupPasses, targetPassMs }, () => loss.message);
       result.cases.push(caseResult);
       result.timer = timer.info();
       result.memory = { peakGpuBytes: memory.compute().peakGpuBytes, hostRssBytes: memory.compute().hostRssBytes };
@@ -101,9 +104,9 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
   } finally {
     timer.destroy();
   }
-  if (lostMessage !== null) {
+  if (loss.message !== null) {
     result.status = 'device-lost';
-    result.message = `${lostMessage}; results so far are kept`;
+    result.message = `${loss.message}; results so far are kept`;
   } else if (result.status === 'running') {
     result.status = 'complete';
   }
@@ -167,7 +170,7 @@ async function runCase(
 
     const timed = await withErrorScopes(ctx.device, () => timeCase(prepared.value.encode, timer, timing, lost));
     if (!timed.ok) return finish({ status: 'error', message: `timing failed: ${timed.errors.join('; ')}` });
-    const { samplesNs, invalid, dispatchesPerPass } = timed.value;
+    const { samplesNs, invalid, dispatchesPerPass, warmupPasses } = timed.value;
     if (samplesNs.length === 0) {
       return finish({ status: 'error', message: `no valid timing samples (${invalid} invalid); the timer returned nothing usable`, invalidSamples: invalid });
     }
@@ -182,7 +185,7 @@ async function runCase(
     };
     return finish({
       dispatchesPerPass,
-      warmupPasses: timing.warmupPasses,
+      warmupPasses,
       invalidSamples: invalid,
       samplesNs,
       summary,
@@ -201,27 +204,36 @@ async function timeCase(
   timer: PassTimer,
   timing: Timing,
   lost: () => string | null,
-): Promise<{ samplesNs: number[]; invalid: number; dispatchesPerPass: number }> {
+): Promise<{ samplesNs: number[]; invalid: number; dispatchesPerPass: number; warmupPasses: number }> {
   let invalid = 0;
-  let estimateNs: number | null = null;
-  for (let i = 0; i < Math.max(1, timing.warmupPasses); i++) {
-    const ns = await timer.timePass((pass) => encode(pass, 1));
-    if (ns === null) invalid++;
-    else estimateNs = ns;
-  }
+  // One single-dispatch pass sizes the work; warm-up then runs at full pass length, since on a
+  // GPU the first ~100 ms at a new load still ran at half bandwidth (clocks ramping) on an H100.
+  const estimateNs = await timer.timePass((pass) => { encode(pass, 1); });
+  if (estimateNs === null) invalid++;
   const dispatchesPerPass =
     estimateNs === null ? 1 : Math.max(1, Math.min(MAX_DISPATCHES_PER_PASS, Math.round((timing.targetPassMs * 1e6) / estimateNs)));
-  if (dispatchesPerPass > 1) await timer.timePass((pass) => encode(pass, dispatchesPerPass));
+  // After the minimum, warm-up goes on until two passes in a row agree, within a bound: on the
+  // H100 the first two full passes after seconds of host-side checking ran at 40% speed.
+  let warmupPasses = 0;
+  let previous: number | null = null;
+  while (warmupPasses < timing.warmupPasses + MAX_EXTRA_WARMUP_PASSES) {
+    const ns = await timer.timePass((pass) => { encode(pass, dispatchesPerPass); });
+    warmupPasses++;
+    if (ns === null) invalid++;
+    const settled = ns !== null && previous !== null && Math.abs(ns - previous) <= WARMUP_SETTLED_FRACTION * previous;
+    if (warmupPasses >= timing.warmupPasses && settled) break;
+    if (ns !== null) previous = ns;
+  }
 
   const samplesNs: number[] = [];
   // Invalid samples are retried, within a bound, so a flaky clock cannot stall the run.
   for (let attempt = 0; samplesNs.length < timing.passes && attempt < timing.passes * 2; attempt++) {
     if (lost() !== null) break;
-    const ns = await timer.timePass((pass) => encode(pass, dispatchesPerPass));
+    const ns = await timer.timePass((pass) => { encode(pass, dispatchesPerPass); });
     if (ns === null) invalid++;
     else samplesNs.push(ns);
   }
-  return { samplesNs, invalid, dispatchesPerPass };
+  return { samplesNs, invalid, dispatchesPerPass, warmupPasses };
 }
 
 function messageOf(e: unknown): string {

@@ -19,7 +19,7 @@ export interface SuiteContext {
   device: GPUDevice;
   info: DeviceInfo;
   quick: boolean;
-  loadKernel(name: string): Promise<string>;
+  loadKernel: (name: string) => Promise<string>;
   /** Fresh per run; recorded so a failing check can be reproduced. */
   seed: number;
 }
@@ -27,9 +27,9 @@ export interface SuiteContext {
 /** A case after setup: buffers allocated, pipeline compiled. */
 export interface PreparedCase {
   /** Records `repeats` dispatches of the kernel into one compute pass. */
-  encode(pass: GPUComputePassEncoder, repeats: number): void;
+  encode: (pass: GPUComputePassEncoder, repeats: number) => void;
   /** Poisons the output, runs the kernel once, and compares with the reference. */
-  check(): Promise<CheckResult>;
+  check: () => Promise<CheckResult>;
 }
 
 export interface CasePlan {

@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { ExitCode } from '../../src/cli/exitCodes.js';
+import { parseRunResult } from '../../src/results/schema.js';
+
+function capture(): { stream: Writable & { isTTY?: boolean }; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = capture();
+  const err = capture();
+  const code = await main(args, { stdout: out.stream, stderr: err.stream, env: { NO_COLOR: '1' } });
+  return { code, out: out.text(), err: err.text() };
+}
+
+describe('wgbench CLI (in process)', () => {
+  it('probe prints the adapter, the timer and the limits', async () => {
+    const r = await cli(['probe']);
+    expect(r.code).toBe(ExitCode.OK);
+    expect(r.out).toMatch(/Adapter\n {2}\S/);
+    expect(r.out).toMatch(/Timer\n {2}timestamp-query \(resolution \d+ ns\)/);
+    expect(r.out).toMatch(/maxStorageBufferBindingSize: \d+/);
+  });
+
+  it('probe --json gives the device and timer as data', async () => {
+    const r = await cli(['probe', '--json', '--backend', 'vulkan']);
+    const report = JSON.parse(r.out) as { device: { backend: string }; timer: { kind: string } };
+    expect(report.device.backend).toBe('vulkan');
+    expect(report.timer.kind).toBe('timestamp-query');
+  });
+
+  it('run --suite memcopy --quick --json writes valid results with a bandwidth per case', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'wgbench-')), 'out.json');
+    const r = await cli(['run', '--suite', 'memcopy', '--quick', '--json', file, '--passes', '3']);
+    expect(r.code).toBe(ExitCode.OK);
+    expect(r.out).toContain('memcopy');
+    expect(r.out).toContain(`results written to ${file}`);
+    expect(r.err).toMatch(/\[3\/3\] memcopy\/write\/bytes=\d+: ok [\d.]+ GB\/s/);
+    const run = parseRunResult(JSON.parse(readFileSync(file, 'utf8')), file);
+    expect(run.status).toBe('complete');
+    expect(run.cases).toHaveLength(3);
+    for (const c of run.cases) {
+      expect(c.bandwidth?.medianGBps).toBeGreaterThan(0);
+      expect(c.samplesNs).toHaveLength(3);
+    }
+    expect(run.timer.kind).toBe('timestamp-query');
+  });
+
+  it('unknown options, suites and malformed numbers are usage errors (exit 2)', async () => {
+    const unknownOption = await cli(['run', '--bogus']);
+    expect(unknownOption.code).toBe(ExitCode.USAGE);
+    expect(unknownOption.err).toMatch(/unknown option '--bogus'/);
+    const unknownSuite = await cli(['run', '--suite', 'memcopy,nope']);
+    expect(unknownSuite.code).toBe(ExitCode.USAGE);
+    expect(unknownSuite.err).toMatch(/unknown suite "nope"; available: memcopy/);
+    const badNumber = await cli(['run', '--passes', '0']);
+    expect(badNumber.code).toBe(ExitCode.USAGE);
+    expect(badNumber.err).toMatch(/--passes must be a positive integer, got "0"/);
+    const badBackend = await cli(['probe', '--backend', 'metal']);
+    expect(badBackend.code).toBe(ExitCode.USAGE);
+    const unknownCommand = await cli(['bench']);
+    expect(unknownCommand.code).toBe(ExitCode.USAGE);
+  });
+
+  it('suites lists what can run; --help and --version exit 0', async () => {
+    expect((await cli(['suites'])).out).toMatch(/^memcopy +Device-memory bandwidth/);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(ExitCode.OK);
+    expect(help.out).toMatch(/Usage: wgbench/);
+    expect((await cli(['--version'])).out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('the installed wgbench command', () => {
+  // `npm test` builds dist/ first (pretest), so this runs the same code as the source under test.
+  const bin = join(process.cwd(), 'bin', 'wgbench.js');
+
+  it('runs from bin/ with exit codes that mean something', () => {
+    expect(existsSync(join(process.cwd(), 'dist', 'cli.js'))).toBe(true);
+    const ok = spawnSync(process.execPath, [bin, 'probe'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('Adapter');
+    const usage = spawnSync(process.execPath, [bin, 'run', '--suite', 'warp-drive'], { encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('unknown suite "warp-drive"');
+  });
+});

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeTimer } from '../../src/cli/probe.js';
+import { NoAdapterError, acquireDevice, type AcquiredDevice } from '../../src/gpu/acquire.js';
+import { withErrorScopes } from '../../src/gpu/errorScope.js';
+import { computePipeline } from '../../src/gpu/pipelines.js';
+import { createPassTimer } from '../../src/gpu/timer.js';
+import { dawnToggles } from '../../src/platform/node.js';
+import { realDevice } from '../helpers/gpu.js';
+
+let acquired: AcquiredDevice;
+
+beforeAll(async () => {
+  acquired = await realDevice();
+});
+
+afterAll(() => { acquired?.device.destroy(); });
+
+describe('device acquisition on a real adapter', () => {
+  it('finds an adapter and records what it is', () => {
+    const { info } = acquired;
+    expect(info.description.length + info.device.length).toBeGreaterThan(0);
+    expect(['gpu', 'cpu']).toContain(info.adapterClass);
+    expect(info.limits['maxStorageBufferBindingSize']).toBeGreaterThanOrEqual(128 * 1024 * 1024);
+    expect(info.deviceFeatures).toContain('timestamp-query');
+    expect(info.toggles.disabled).toContain('timestamp_quantization');
+    expect(acquired.tried.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('raises the device limits to the adapter’s maxima', () => {
+    expect(acquired.device.limits.maxStorageBufferBindingSize).toBe(acquired.adapter.limits.maxStorageBufferBindingSize);
+  });
+
+  it('names what to install when no candidate yields an adapter', async () => {
+    const provider = { installHint: 'apt-get install -y mesa-vulkan-drivers', toggles: { enabled: [], disabled: [] }, candidates: () => [{ label: 'nothing', backend: 'vulkan' as const, featureLevel: 'core' as const, requestAdapter: () => Promise.resolve(null) }] };
+    await expect(acquireDevice(provider)).rejects.toThrow(NoAdapterError);
+    await expect(acquireDevice(provider)).rejects.toThrow(/nothing: no adapter[\s\S]*mesa-vulkan-drivers/);
+  });
+
+  it('merges user toggles with the benchmarking defaults', () => {
+    expect(dawnToggles({ enable: ['foo'], disable: ['allow_unsafe_apis'] })).toEqual({
+      enabled: ['vulkan_enable_f16_on_nvidia', 'foo'],
+      disabled: ['timestamp_quantization', 'allow_unsafe_apis'],
+    });
+    expect(dawnToggles({ noDefaultToggles: true })).toEqual({ enabled: [], disabled: [] });
+  });
+});
+
+describe('timer', () => {
+  it('times passes with timestamp queries and reports an unquantized resolution', async () => {
+    const info = await probeTimer(acquired.device);
+    expect(info.kind).toBe('timestamp-query');
+    expect(info.rawTimestampsSeen).toBeGreaterThanOrEqual(8);
+    expect(info.quantized).toBe(false);
+  });
+
+  it('a longer pass measures longer: doubling the dispatches roughly doubles the time', async () => {
+    const device = acquired.device;
+    const code = '@group(0) @binding(0) var<storage, read_write> b: array<u32>;\n@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { var x = b[g.x]; for (var i = 0u; i < 2000u; i++) { x = x * 1664525u + 1013904223u; } b[g.x] = x; }';
+    const pipeline = await computePipeline(device, 'timer-test', code, 'main');
+    const buffer = device.createBuffer({ size: 4096 * 4, usage: GPUBufferUsage.STORAGE });
+    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer } }] });
+    const timer = createPassTimer(device);
+    const time = async (n: number): Promise<number> => {
+      const samples: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const ns = await timer.timePass((pass) => {
+          pass.setPipeline(pipeline);
+          pass.setBindGroup(0, bindGroup);
+          for (let d = 0; d < n; d++) pass.dispatchWorkgroups(64);
+        });
+        if (ns !== null) samples.push(ns);
+      }
+      return samples.sort((a, b) => a - b)[2] as number;
+    };
+    await time(1);
+    const one = await time(4);
+    const two = await time(8);
+    expect(two / one).toBeGreaterThan(1.4);
+    expect(two / one).toBeLessThan(2.8);
+    timer.destroy();
+    buffer.destroy();
+  });
+
+  it('falls back to CPU time around onSubmittedWorkDone without timestamp-query', async () => {
+    const noTs = await realDevice({ withoutFeatures: ['timestamp-query'] });
+    try {
+      expect(noTs.info.deviceFeatures).not.toContain('timestamp-query');
+      const info = await probeTimer(noTs.device);
+      expect(info.kind).toBe('cpu-submit-to-done');
+      expect(info.method).toMatch(/onSubmittedWorkDone/);
+      expect(info.resolutionNs).toBeGreaterThan(0);
+    } finally {
+      noTs.device.destroy();
+    }
+  });
+});
+
+describe('error scopes', () => {
+  it('turn an invalid shader into a message instead of an uncaptured error', async () => {
+    const device = acquired.device;
+    const r = await withErrorScopes(device, async () => {
+      const module = device.createShaderModule({ code: '@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }' });
+      return device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join('\n')).toMatch(/error/i);
+  });
+
+  it('turn an oversized buffer into an error', async () => {
+    const device = acquired.device;
+    const r = await withErrorScopes(device, () => Promise.resolve().then(() => device.createBuffer({ size: device.limits.maxBufferSize + 4, usage: GPUBufferUsage.STORAGE })));
+    expect(r.ok).toBe(false);
+  });
+
+  it('pass the value through when nothing went wrong', async () => {
+    const r = await withErrorScopes(acquired.device, () => Promise.resolve(42));
+    expect(r).toEqual({ ok: true, value: 42 });
+  });
+});
