@@ -19,4 +19,8 @@ export NO_COLOR=1
   echo "wgbench exit: $?"
   echo "== native reference (PyTorch, same GPU, same run)"
   python3 bench/native/memcopy_torch.py "$out/native-memcopy.json"
+  if [ "${TUNE:-0}" = 1 ]; then
+    echo "== memcopy tuning sweep at 1 GiB (workgroup size × elements per thread)"
+    node bench/tune-memcopy.mjs 1024 "$out/tune-memcopy.json"
+  fi
 } 2>&1 | grep -v 'artificially reduced' | tee "$out/log.txt"

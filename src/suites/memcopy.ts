@@ -142,6 +142,10 @@ export interface MemcopyOptions {
   /** Buffer sizes to run instead of the planned ones; sizes the device cannot bind are skipped with the reason. */
   sizesBytes?: readonly number[];
   kernels?: readonly MemcopyKernel[];
+  /** Overrides the planned elements per thread (grid-stride), for tuning on a new device. */
+  elementsPerThread?: number;
+  /** Overrides the workgroup size (a power of two within the device's limits), for tuning. */
+  workgroupSize?: number;
 }
 
 export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
@@ -151,17 +155,18 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
     plan(ctx) {
       const limits = ctx.info.limits;
       const cpuAdapter = ctx.info.adapterClass === 'cpu';
-      const workgroupSize = Math.min(256, limits['maxComputeInvocationsPerWorkgroup'] ?? 256, limits['maxComputeWorkgroupSizeX'] ?? 256);
+      const workgroupSize = options.workgroupSize ?? Math.min(256, limits['maxComputeInvocationsPerWorkgroup'] ?? 256, limits['maxComputeWorkgroupSizeX'] ?? 256);
       const maxGroups = limits['maxComputeWorkgroupsPerDimension'] ?? 65535;
       const maxBytes = maxBindableBytes(limits);
       const cases: CasePlan[] = [];
       for (const bytes of options.sizesBytes ?? planSizes(limits, ctx.quick, cpuAdapter)) {
         for (const kernel of options.kernels ?? KERNELS) {
-          const perThread = elementsPerThread(kernel, cpuAdapter);
+          const perThread = options.elementsPerThread ?? elementsPerThread(kernel, cpuAdapter);
           const workgroups = Math.max(1, Math.min(maxGroups, Math.ceil(bytes / 16 / (workgroupSize * perThread))));
           const workingSetBytes = kernel === 'copy' ? 2 * bytes : bytes;
+          const tuned = options.elementsPerThread !== undefined || options.workgroupSize !== undefined ? `/wg=${workgroupSize}/ept=${perThread}` : '';
           const plan: CasePlan = {
-            id: `memcopy/${kernel}/bytes=${bytes}`,
+            id: `memcopy/${kernel}/bytes=${bytes}${tuned}`,
             name: `${kernel} ${formatBytes(bytes)}`,
             params: {
               kernel,
@@ -178,7 +183,9 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
             prepare: (c, pool) => prepare(kernel, bytes, workgroupSize, workgroups, c, pool),
           };
           if (bytes % 16 !== 0 || bytes <= 0) plan.skipReason = `buffer size ${bytes} is not a positive multiple of 16 bytes (one vec4<u32>)`;
-          else if (bytes > maxBytes) plan.skipReason = `${formatBytes(bytes)} exceeds this device's largest storage binding (${formatBytes(maxBytes)})`;
+          else if (!Number.isInteger(Math.log2(workgroupSize)) || workgroupSize > (limits['maxComputeInvocationsPerWorkgroup'] ?? 256)) {
+            plan.skipReason = `workgroup size ${workgroupSize} must be a power of two within maxComputeInvocationsPerWorkgroup`;
+          } else if (bytes > maxBytes) plan.skipReason = `${formatBytes(bytes)} exceeds this device's largest storage binding (${formatBytes(maxBytes)})`;
           cases.push(plan);
         }
       }
