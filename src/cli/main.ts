@@ -1,7 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { NoAdapterError } from '../gpu/acquire.js';
-import { nodeRunEnvironment, toolVersion } from '../platform/node.js';
+import { chartJsSource, nodeRunEnvironment, toolVersion } from '../platform/node.js';
+import { renderHtml } from '../reporters/html.js';
 import { renderJson } from '../reporters/json.js';
 import { renderRunTable, shouldUseColor } from '../reporters/console.js';
 import type { RunResult } from '../results/schema.js';
@@ -11,6 +12,11 @@ import { addDeviceOptions, openDevice, type DeviceFlags } from './device.js';
 import { ExitCode } from './exitCodes.js';
 import { probeTimer, renderProbe } from './probe.js';
 import { createProgress } from './progress.js';
+import { renderPeaks } from './calibrate.js';
+import { calibrationDir, loadCalibration, saveCalibration } from '../platform/calibrationStore.js';
+import { calibrationFromRun, calibrationKey, calibrationSuites } from '../probe/calibration.js';
+import { runPeaks } from '../probe/profile.js';
+import type { AcquiredDevice } from '../gpu/acquire.js';
 
 interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -36,10 +42,23 @@ function nonNegativeInt(name: string) {
   };
 }
 
-interface RunFlags extends DeviceFlags {
+interface PeakFlags {
+  calibrationDir?: string;
+  calibration: boolean;
+}
+
+/** The calibrated (unless --no-calibration) and datasheet peaks for this device. */
+function peaksFor(acquired: AcquiredDevice, flags: PeakFlags, io: Io): ReturnType<typeof runPeaks> {
+  const dir = calibrationDir(flags.calibrationDir, io.env);
+  const stored = flags.calibration ? loadCalibration(dir, calibrationKey(acquired.info)) : null;
+  return runPeaks(acquired.info, stored);
+}
+
+interface RunFlags extends DeviceFlags, PeakFlags {
   suite: string;
   quick: boolean;
   json?: string;
+  html?: string;
   passes?: number;
   warmup?: number;
   targetPassMs?: number;
@@ -69,7 +88,8 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   };
   const progress = createProgress(io.stderr, flags.progress);
   try {
-    const run = await runSuites(nodeRunEnvironment(acquired), {
+    const env = { ...nodeRunEnvironment(acquired), peaks: peaksFor(acquired, flags, io) };
+    const run = await runSuites(env, {
       suites,
       quick: flags.quick,
       ...(flags.passes === undefined ? {} : { passes: flags.passes }),
@@ -84,6 +104,10 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
     await save(run);
     io.stdout.write(`${renderRunTable(run, { color })}\n`);
     if (flags.json !== undefined) io.stdout.write(`results written to ${flags.json}\n`);
+    if (flags.html !== undefined) {
+      await writeFileAtomic(flags.html, renderHtml(run, chartJsSource()));
+      io.stdout.write(`HTML report written to ${flags.html}\n`);
+    }
     return exitCodeFor(run);
   } finally {
     progress.stop();
@@ -92,11 +116,47 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   }
 }
 
-async function commandProbe(flags: DeviceFlags & { json: boolean }, io: Io): Promise<number> {
+interface CalibrateFlags extends DeviceFlags {
+  calibrationDir?: string;
+  quick: boolean;
+  show: boolean;
+  json?: string;
+  progress: boolean;
+}
+
+async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> {
+  const acquired = await openDevice(flags);
+  const color = shouldUseColor(io.stdout, io.env);
+  const dir = calibrationDir(flags.calibrationDir, io.env);
+  const key = calibrationKey(acquired.info);
+  try {
+    if (flags.show) {
+      const stored = loadCalibration(dir, key);
+      io.stdout.write(`device: ${acquired.info.description || acquired.info.device} (calibration key ${key})\n${renderPeaks(runPeaks(acquired.info, stored), color)}\n`);
+      return ExitCode.OK;
+    }
+    const progress = createProgress(io.stderr, flags.progress);
+    const run = await runSuites(nodeRunEnvironment(acquired), { suites: calibrationSuites(acquired.info, flags.quick), quick: flags.quick, onProgress: progress.onEvent });
+    progress.stop();
+    if (flags.json !== undefined) await writeFileAtomic(flags.json, renderJson(run));
+    if (run.status !== 'complete') {
+      io.stderr.write(`wgbench: calibration did not complete (${run.status}); nothing saved\n`);
+      return exitCodeFor(run);
+    }
+    const profile = calibrationFromRun(run, key);
+    const file = await saveCalibration(dir, profile);
+    io.stdout.write(`${renderRunTable(run, { color })}\n\ncalibration saved to ${file}\n${renderPeaks(runPeaks(acquired.info, { profile, file }), color)}\n`);
+    return run.cases.some((c) => c.status === 'failed' || c.status === 'error') ? ExitCode.CASE_FAILED : ExitCode.OK;
+  } finally {
+    acquired.device.destroy();
+  }
+}
+
+async function commandProbe(flags: DeviceFlags & PeakFlags & { json: boolean }, io: Io): Promise<number> {
   const acquired = await openDevice(flags);
   try {
     const timer = await probeTimer(acquired.device);
-    const report = { device: acquired.info, timer, tried: acquired.tried };
+    const report = { device: acquired.info, timer, tried: acquired.tried, calibrationKey: calibrationKey(acquired.info), peaks: peaksFor(acquired, flags, io) };
     io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderProbe(report, shouldUseColor(io.stdout, io.env))}\n`);
     return ExitCode.OK;
   } finally {
@@ -116,8 +176,21 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     program
       .command('probe')
       .description('show the adapter, backend, features, limits, and the timer kind and resolution')
-      .option('--json', 'print the probe as JSON', false),
-  ).action(async (flags: DeviceFlags & { json: boolean }) => { setExit(await commandProbe(flags, io)); });
+      .option('--json', 'print the probe as JSON', false)
+      .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
+      .option('--no-calibration', 'ignore the stored calibration'),
+  ).action(async (flags: DeviceFlags & PeakFlags & { json: boolean }) => setExit(await commandProbe(flags, io)));
+
+  addDeviceOptions(
+    program
+      .command('calibrate')
+      .description("measure this device's peaks (FMA f32/f16, matmul per unit, bandwidth) and save them for later runs")
+      .option('--show', 'print the stored calibration beside the datasheet, without measuring', false)
+      .option('--quick', 'smaller work: keeps a CPU-adapter calibration short', false)
+      .option('--json <file>', 'also write the calibration run as results JSON')
+      .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
+      .option('--no-progress', 'no progress display on stderr'),
+  ).action(async (flags: CalibrateFlags) => setExit(await commandCalibrate(flags, io)));
 
   addDeviceOptions(
     program
@@ -126,12 +199,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--suite <list>', `comma-separated suites (${ALL_SUITES.map((s) => s.name).join(', ')})`, ALL_SUITES.map((s) => s.name).join(','))
       .option('--quick', 'small sizes and 5 passes: keeps a CPU-adapter run short', false)
       .option('--json <file>', 'write results as JSON (atomically, after every case)')
+      .option('--html <file>', 'write a self-contained HTML report: roofline, bandwidth plot, table')
       .option('--passes <n>', 'timed passes per case (default 10, 5 with --quick)', positiveInt('--passes'))
       .option('--warmup <n>', 'warm-up passes per case (default 2, 1 with --quick)', nonNegativeInt('--warmup'))
       .option('--target-pass-ms <n>', 'dispatches per pass are chosen to fill about this long (default 100, 20 with --quick)', positiveInt('--target-pass-ms'))
       .option('--seed <n>', 'seed of the random inputs (default: fresh each run)', nonNegativeInt('--seed'))
-      .option('--no-progress', 'no progress display on stderr'),
-  ).action(async (flags: RunFlags) => { setExit(await commandRun(flags, io)); });
+      .option('--no-progress', 'no progress display on stderr')
+      .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
+      .option('--no-calibration', 'divide by the datasheet peaks only, ignoring the stored calibration'),
+  ).action(async (flags: RunFlags) => setExit(await commandRun(flags, io)));
 
   program
     .command('suites')

@@ -3,6 +3,8 @@ import type { AcquiredDevice } from '../gpu/acquire.js';
 import { createPassTimer, type TimerInfo } from '../gpu/timer.js';
 import { describeDevice, describeTimer } from '../reporters/console.js';
 import { formatBytes } from '../reporters/format.js';
+import type { RunPeaks } from '../results/schema.js';
+import { renderPeaks } from './calibrate.js';
 
 const TIMER_PROBE_PASSES = 8;
 
@@ -32,6 +34,8 @@ export interface ProbeReport {
   device: AcquiredDevice['info'];
   timer: TimerInfo;
   tried: string[];
+  calibrationKey: string;
+  peaks: RunPeaks;
 }
 
 const KEY_LIMITS = [
@@ -70,6 +74,9 @@ export function renderProbe(report: ProbeReport, color: boolean): string {
     ...(d.subgroupMatrixConfigs.length === 0 ? ['  none'] : d.subgroupMatrixConfigs.map((c) => `  ${JSON.stringify(c)}`)),
     p.bold('Adapters tried'),
     ...report.tried.map((t) => `  ${t}`),
+    p.bold(`Peaks (calibration key ${report.calibrationKey})`),
+    ...(report.peaks.datasheet === null && report.peaks.calibrated === null ? [p.yellow('  unknown device and not calibrated: run `wgbench calibrate` to measure its peaks')] : []),
+    renderPeaks(report.peaks, color),
   ];
   return lines.join('\n');
 }

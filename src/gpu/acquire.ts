@@ -58,6 +58,7 @@ export async function acquireDevice(provider: GpuProvider, options: AcquireOptio
   let chosen: { candidate: AdapterCandidate; adapter: GPUAdapter } | null = null;
   const candidates = provider.candidates().filter((c) => options.backends === undefined || options.backends.includes(c.backend));
   for (const candidate of candidates) {
+    if (cpu !== null && candidate.softwareOnly === true) continue;
     let adapter: GPUAdapter | null;
     try {
       adapter = await candidate.requestAdapter();

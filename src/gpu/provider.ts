@@ -7,7 +7,9 @@ export interface AdapterCandidate {
   label: string;
   backend: BackendKind;
   featureLevel: 'core' | 'compatibility';
-  requestAdapter(): Promise<GPUAdapter | null>;
+  /** Can only ever give a CPU adapter (SwiftShader): not worth trying once one is in hand. */
+  softwareOnly?: boolean;
+  requestAdapter: () => Promise<GPUAdapter | null>;
 }
 
 /** What a platform hands shared code: candidates in preference order and how to install more. */

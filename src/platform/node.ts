@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,11 +93,21 @@ export function createNodeGpuProvider(options: NodeGpuOptions = {}): GpuProvider
         label: 'Dawn Vulkan on SwiftShader',
         backend: 'vulkan-swiftshader',
         featureLevel: 'core',
-        requestAdapter: () => {
-          // The Vulkan loader reads the driver list when Dawn creates its instance.
+        softwareOnly: true,
+        requestAdapter: async () => {
+          // The Vulkan loader reads the driver list from the environment when Dawn creates its
+          // instance; it is put back afterwards so later instances in this process see every driver.
+          const saved = { VK_DRIVER_FILES: process.env['VK_DRIVER_FILES'], VK_ICD_FILENAMES: process.env['VK_ICD_FILENAMES'] };
           process.env['VK_DRIVER_FILES'] = SWIFTSHADER_ICD;
           process.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
-          return instance('vulkan').requestAdapter();
+          try {
+            return await instance('vulkan').requestAdapter();
+          } finally {
+            for (const [k, v] of Object.entries(saved)) {
+              if (v === undefined) delete process.env[k];
+              else process.env[k] = v;
+            }
+          }
         },
       });
     }
@@ -133,4 +144,11 @@ export function nodeRunEnvironment(acquired: AcquiredDevice): RunEnvironment {
     toolVersion: toolVersion(),
     readHostRss: () => process.memoryUsage.rss(),
   };
+}
+
+/** Chart.js's UMD build, inlined into HTML reports so they open offline. */
+export function chartJsSource(): string {
+  // The package's exports map hides dist/; its main entry sits beside the UMD build.
+  const main = createRequire(import.meta.url).resolve('chart.js');
+  return readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8');
 }

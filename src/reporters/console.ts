@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { TimerInfo } from '../gpu/timer.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
-import { formatBytes, formatNs, formatNumber } from './format.js';
+import { formatNs, formatNumber } from './format.js';
 
 export interface ConsoleStyle {
   color: boolean;
@@ -41,38 +41,64 @@ function statusCell(c: CaseResult, p: ReturnType<typeof pc.createColors>): strin
   }
 }
 
-/** One table per suite, with the device and timer on top. */
+/** FLOP/s with a unit that keeps three significant figures readable, from GFLOP/s to TFLOP/s. */
+export function formatFlops(tflops: number, integer = false): string {
+  const unit = integer ? 'OP/s' : 'FLOP/s';
+  return tflops >= 1 ? `${tflops.toFixed(1)} T${unit}` : `${(tflops * 1000).toPrecision(3)} G${unit}`;
+}
+
+function percent(v: number | null | undefined): string {
+  return v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${v > 1 ? '!' : ''}`;
+}
+
+function achievedCell(c: CaseResult): string {
+  if (c.compute) return formatFlops(c.compute.achievedTflops, c.compute.unit === 'matrixInt8' || c.compute.unit === 'int8Dot4');
+  if (c.bandwidth) return `${formatNumber(c.bandwidth.medianGBps)} GB/s`;
+  return '—';
+}
+
+/** One table per suite, with the device, timer and peaks on top. */
 export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
   const p = painter(style);
+  const cal = run.peaks?.calibrated ?? null;
+  const sheet = run.peaks?.datasheet ?? null;
   const lines = [
     p.bold(`wgbench ${run.tool.version} — ${run.status}`),
     `device: ${describeDevice(run.device)}`,
     `timer:  ${describeTimer(run.timer)}`,
+    `peaks:  ${cal ? `calibrated ${cal.measuredAt}` : 'not calibrated (run `wgbench calibrate`)'}; datasheet ${sheet ? sheet.name : 'none for this device'}`,
   ];
   const suites = [...new Set(run.cases.map((c) => c.suite))];
   for (const suite of suites) {
     const table = new Table({
-      head: ['case', 'status', 'check', 'median/dispatch', 'spread (IQR)', 'GB/s median', 'GB/s min–max', 'passes', 'bytes counted'],
+      head: ['case', 'status', 'check', 'median/dispatch', 'spread', 'achieved', 'MFU', 'MBU', 'AI FLOP/B', 'bound', 'passes'],
       style: { head: style.color ? ['cyan'] : [], border: style.color ? ['grey'] : [] },
     });
     for (const c of run.cases.filter((x) => x.suite === suite)) {
       const s = c.summary;
-      const b = c.bandwidth;
+      const u = c.utilization?.[0];
       table.push([
         c.name,
         statusCell(c, p),
         c.check === null ? '—' : c.check.passed ? 'pass' : 'FAIL',
         s === null ? '—' : formatNs(s.p50),
-        s === null ? '—' : `${formatNs(s.iqr)} (${s.cv === null ? '—' : `cv ${(s.cv * 100).toFixed(1)}%`})`,
-        b === null ? '—' : formatNumber(b.medianGBps),
-        b === null ? '—' : `${formatNumber(b.minGBps)}–${formatNumber(b.maxGBps)}`,
+        s === null ? '—' : s.cv === null ? '—' : `cv ${(s.cv * 100).toFixed(1)}%`,
+        achievedCell(c),
+        percent(u?.mfu),
+        percent(u?.mbu),
+        c.compute ? c.compute.arithmeticIntensity.toPrecision(3) : c.bandwidth ? '0' : '—',
+        u?.bound ?? '—',
         c.summary === null ? '—' : `${c.samplesNs.length}×${c.dispatchesPerPass ?? 1}`,
-        b === null ? '—' : `${b.bytesCounted} ${formatBytes(b.bytesPerDispatch)}`,
       ]);
     }
     lines.push('', p.bold(suite), table.toString());
-    for (const c of run.cases.filter((x) => x.suite === suite && x.message !== undefined)) {
-      lines.push(`${c.status === 'skipped' ? p.yellow('skipped') : p.red(c.status)} ${c.id}: ${c.message ?? ''}`);
+    const against = run.cases.find((c) => c.suite === suite && c.utilization?.[0])?.utilization?.[0]?.against;
+    if (against !== undefined) lines.push(`MFU, MBU and bound against the ${against} peaks; "!" marks a value above 100% (flagged, not clipped).`);
+    const counted = [...new Set(run.cases.filter((c) => c.suite === suite && c.bandwidth && !c.compute).map((c) => `${String(c.params['kernel'] ?? c.name)}: ${c.bandwidth?.bytesCounted ?? ''}`))];
+    if (counted.length > 0) lines.push(`GB/s counts bytes as ${counted.join(', ')} (docs/metrics.md).`);
+    for (const c of run.cases.filter((x) => x.suite === suite)) {
+      if (c.message !== undefined) lines.push(`${c.status === 'skipped' ? p.yellow('skipped') : p.red(c.status)} ${c.id}: ${c.message}`);
+      for (const flag of c.utilization?.flatMap((x) => x.flags) ?? []) lines.push(`${p.yellow('flag')} ${c.id}: ${flag}`);
     }
   }
   if (run.message !== undefined) lines.push('', p.yellow(run.message));

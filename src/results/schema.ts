@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PEAK_UNITS } from '../probe/peaks.js';
 
 /** Bumped when a field changes meaning or disappears; readers accept this version and below. */
 export const RESULT_SCHEMA_VERSION = 1;
@@ -44,10 +45,57 @@ export const checkResultSchema = z.object({
 
 export const bandwidthSchema = z.object({
   bytesPerDispatch: z.number().positive(),
-  bytesCounted: z.enum(['read+write', 'read', 'write']),
+  /** min-dram: each input read once and each output written once (the roofline's bytes). */
+  bytesCounted: z.enum(['read+write', 'read', 'write', 'min-dram']),
   medianGBps: z.number().positive(),
   minGBps: z.number().positive(),
   maxGBps: z.number().positive(),
+});
+
+const peakValueSchema = z.object({ tflops: z.number().positive(), source: z.string() });
+export const peakSetSchema = z.object({
+  compute: z.partialRecord(z.enum(PEAK_UNITS), peakValueSchema),
+  bandwidth: z.object({ gbps: z.number().positive(), source: z.string() }).nullable(),
+});
+
+export const computeSchema = z.object({
+  flopsPerDispatch: z.number().positive(),
+  flopsFormula: z.string(),
+  /** The unit whose peak the FLOPs are divided by. */
+  unit: z.enum(PEAK_UNITS),
+  achievedTflops: z.number().positive(),
+  arithmeticIntensity: z.number().positive(),
+});
+
+export const utilizationSchema = z.object({
+  against: z.enum(['calibrated', 'datasheet']),
+  peakTflops: z.number().nullable(),
+  peakSource: z.string().nullable(),
+  peakGBps: z.number().nullable(),
+  bandwidthSource: z.string().nullable(),
+  mfu: z.number().nullable(),
+  mbu: z.number().nullable(),
+  ridgePoint: z.number().nullable(),
+  attainableTflops: z.number().nullable(),
+  bound: z.enum(['memory', 'compute']).nullable(),
+  rooflineEfficiency: z.number().nullable(),
+  flags: z.array(z.string()),
+});
+
+/** A reduced-precision result compared with the f32 reference computed from the unrounded inputs. */
+export const quantizationSchema = z.object({
+  reference: z.string(),
+  relL2: z.number().nonnegative(),
+  maxRel: z.number().nonnegative(),
+  speedupVsF32: z.number().positive().nullable(),
+  f32CaseId: z.string().nullable(),
+});
+
+export const sparsitySchema = z.object({
+  zeroBlockFraction: z.number().min(0).max(1),
+  blockSize: z.number().int().positive(),
+  speedupVsDense: z.number().positive().nullable(),
+  denseCaseId: z.string().nullable(),
 });
 
 export const caseResultSchema = z.object({
@@ -67,6 +115,13 @@ export const caseResultSchema = z.object({
   summary: metricSummarySchema.nullable(),
   timer: timerInfoSchema.nullable(),
   bandwidth: bandwidthSchema.nullable(),
+  compute: computeSchema.nullable().optional(),
+  /** Against the calibrated peaks first (when present), then the datasheet's. */
+  utilization: z.array(utilizationSchema).optional(),
+  /** A check of the timing itself, e.g. that twice the work takes twice the time. */
+  timingCheck: checkResultSchema.nullable().optional(),
+  quantization: quantizationSchema.nullable().optional(),
+  sparsity: sparsitySchema.nullable().optional(),
   startedAt: z.string(),
   durationMs: z.number().nonnegative(),
 });
@@ -101,12 +156,19 @@ export const runResultSchema = z.object({
   timer: timerInfoSchema,
   options: z.object({ suites: z.array(z.string()), quick: z.boolean(), passes: z.number().int().positive(), warmupPasses: z.number().int().nonnegative(), targetPassMs: z.number().positive(), seed: z.number().int() }),
   memory: z.object({ peakGpuBytes: z.number().nonnegative(), hostRssBytes: z.number().nullable() }),
+  peaks: z
+    .object({
+      calibrated: peakSetSchema.extend({ measuredAt: z.string(), file: z.string().nullable() }).nullable(),
+      datasheet: peakSetSchema.extend({ id: z.string(), name: z.string() }).nullable(),
+    })
+    .optional(),
   cases: z.array(caseResultSchema),
 });
 
 export type CaseResult = z.infer<typeof caseResultSchema>;
 export type RunResult = z.infer<typeof runResultSchema>;
 export type BandwidthResult = z.infer<typeof bandwidthSchema>;
+export type RunPeaks = NonNullable<RunResult['peaks']>;
 
 /** Validates a parsed results file; the error names the first bad field by its path. */
 export function parseRunResult(data: unknown, source = 'results'): RunResult {

@@ -4,7 +4,8 @@ import { withErrorScopes } from '../gpu/errorScope.js';
 import { createPassTimer, type PassTimer } from '../gpu/timer.js';
 import { MemoryMetric } from '../metrics/memory.js';
 import { MetricSummary } from '../metrics/summary.js';
-import { RESULT_SCHEMA_VERSION, type CaseResult, type RunResult } from '../results/schema.js';
+import { utilizationAgainst, type Utilization } from '../metrics/utilization.js';
+import { RESULT_SCHEMA_VERSION, type CaseResult, type RunPeaks, type RunResult } from '../results/schema.js';
 import type { CasePlan, Suite, SuiteContext } from '../suites/types.js';
 
 export interface RunOptions {
@@ -29,6 +30,8 @@ export interface RunEnvironment {
   platform: { runtime: string; os: string };
   toolVersion: string;
   readHostRss: () => number | null;
+  /** Peaks every case is divided by: calibrated (measured here) and datasheet; either may be null. */
+  peaks?: RunPeaks;
 }
 
 export type ProgressEvent =
@@ -71,6 +74,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
     timer: timer.info(),
     options: { suites: options.suites.map((s) => s.name), quick: options.quick, passes, warmupPasses, targetPassMs, seed },
     memory: { peakGpuBytes: 0, hostRssBytes: null },
+    peaks: env.peaks ?? { calibrated: null, datasheet: null },
     cases: [],
   };
   const ctx: SuiteContext = { device, info: env.info, quick: options.quick, loadKernel: env.loadKernel, seed };
@@ -94,7 +98,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
         break;
       }
       options.onProgress?.({ type: 'case-start', index, total: planned.length, id: plan.id, name: plan.name });
-      const caseResult = await runCase(suite, plan, ctx, timer, memory, { passes, warmupPasses, targetPassMs }, () => loss.message);
+      const caseResult = await runCase(suite, plan, ctx, timer, memory, { passes, warmupPasses, targetPassMs }, () => loss.message, result.peaks);
       result.cases.push(caseResult);
       result.timer = timer.info();
       result.memory = { peakGpuBytes: memory.compute().peakGpuBytes, hostRssBytes: memory.compute().hostRssBytes };
@@ -104,6 +108,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
   } finally {
     timer.destroy();
   }
+  for (const suite of options.suites) suite.finalize?.(result.cases.filter((c) => c.suite === suite.name));
   if (loss.message !== null) {
     result.status = 'device-lost';
     result.message = `${loss.message}; results so far are kept`;
@@ -153,6 +158,7 @@ async function runCase(
   memory: MemoryMetric,
   timing: Timing,
   lost: () => string | null,
+  peaks: RunPeaks | undefined,
 ): Promise<CaseResult> {
   const out = emptyCase(suite, plan);
   const t0 = performance.now();
@@ -183,7 +189,38 @@ async function runCase(
       minGBps: plan.bytesPerDispatch / summary.max,
       maxGBps: plan.bytesPerDispatch / summary.min,
     };
+    const timeS = summary.p50 * 1e-9;
+    const compute =
+      plan.work === undefined
+        ? null
+        : {
+            flopsPerDispatch: plan.work.flopsPerDispatch,
+            flopsFormula: plan.work.formula,
+            unit: plan.work.unit,
+            achievedTflops: plan.work.flopsPerDispatch / timeS / 1e12,
+            arithmeticIntensity: plan.work.flopsPerDispatch / plan.bytesPerDispatch,
+          };
+    const work = { flops: plan.work?.flopsPerDispatch ?? 0, unit: plan.work?.unit ?? null, bytes: plan.bytesPerDispatch, timeS };
+    const utilization: Utilization[] = [];
+    if (peaks?.calibrated) utilization.push(utilizationAgainst('calibrated', peaks.calibrated, work));
+    if (peaks?.datasheet) utilization.push(utilizationAgainst('datasheet', peaks.datasheet, work));
+    let timingCheck = null;
+    if (prepared.value.validateTiming !== undefined) {
+      const validate = prepared.value.validateTiming;
+      const validated = await withErrorScopes(ctx.device, () => validate(summary.p50, (record) => timer.timePass(record)));
+      timingCheck = validated.ok
+        ? validated.value
+        : { passed: false, method: 'timing', compared: 0, mismatches: 0, maxRelError: null, detail: `timing check could not run: ${validated.errors.join('; ')}` };
+    }
+    const quantError = prepared.value.quantizationError?.() ?? null;
+    const quantization = quantError === null ? null : { ...quantError, speedupVsF32: null, f32CaseId: null };
+    const timingFailed = timingCheck !== null && !timingCheck.passed;
     return finish({
+      ...(timingFailed ? { status: 'failed' as const, message: `timing check failed: ${timingCheck?.detail ?? ''}` } : {}),
+      compute,
+      utilization,
+      timingCheck,
+      quantization,
       dispatchesPerPass,
       warmupPasses,
       invalidSamples: invalid,

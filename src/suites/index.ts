@@ -1,8 +1,10 @@
 import { memcopySuite } from './memcopy.js';
+import { matmulSuite } from './matmul.js';
+import { peakSuite } from './peak.js';
 import type { Suite } from './types.js';
 
 /** Every suite this build knows, in the order a run takes them. */
-export const ALL_SUITES: readonly Suite[] = [memcopySuite];
+export const ALL_SUITES: readonly Suite[] = [memcopySuite, peakSuite, matmulSuite];
 
 export class UnknownSuiteError extends Error {
   constructor(name: string) {

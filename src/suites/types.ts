@@ -1,5 +1,7 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { BufferPool } from '../gpu/buffers.js';
+import type { PeakUnit } from '../probe/peaks.js';
+import type { CaseResult } from '../results/schema.js';
 
 export type ParamValue = number | string | boolean;
 
@@ -30,6 +32,20 @@ export interface PreparedCase {
   encode: (pass: GPUComputePassEncoder, repeats: number) => void;
   /** Poisons the output, runs the kernel once, and compares with the reference. */
   check: () => Promise<CheckResult>;
+  /**
+   * After timing: a check that the timing measured the work, e.g. that twice the iterations take
+   * twice the time (a compiler that folded the loop would fail it). Gets the median per dispatch.
+   */
+  validateTiming?: (timePerDispatchNs: number, timePass: (record: (pass: GPUComputePassEncoder) => void) => Promise<number | null>) => Promise<CheckResult>;
+  /** Error of a reduced-precision result against the f32 reference, known after check(). */
+  quantizationError?: () => { reference: string; relL2: number; maxRel: number } | null;
+}
+
+/** FLOPs a dispatch performs, and the unit whose peak they are divided by. */
+export interface CaseWork {
+  flopsPerDispatch: number;
+  unit: PeakUnit;
+  formula: string;
 }
 
 export interface CasePlan {
@@ -38,7 +54,8 @@ export interface CasePlan {
   params: Record<string, ParamValue>;
   /** Bytes one dispatch moves, as counted by `bytesCounted`. */
   bytesPerDispatch: number;
-  bytesCounted: 'read+write' | 'read' | 'write';
+  bytesCounted: 'read+write' | 'read' | 'write' | 'min-dram';
+  work?: CaseWork;
   /** Set when the device's limits rule the case out; the case is reported as skipped with it. */
   skipReason?: string;
   prepare(ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase>;
@@ -47,5 +64,7 @@ export interface CasePlan {
 export interface Suite {
   name: string;
   description: string;
-  plan(ctx: SuiteContext): CasePlan[];
+  plan: (ctx: SuiteContext) => CasePlan[];
+  /** Relates finished cases to each other (speed-ups over a baseline case), in place. */
+  finalize?: (cases: CaseResult[]) => void;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeTimer } from '../../src/cli/probe.js';
 import { NoAdapterError, acquireDevice, type AcquiredDevice } from '../../src/gpu/acquire.js';
@@ -34,6 +35,16 @@ describe('device acquisition on a real adapter', () => {
     const provider = { installHint: 'apt-get install -y mesa-vulkan-drivers', toggles: { enabled: [], disabled: [] }, candidates: () => [{ label: 'nothing', backend: 'vulkan' as const, featureLevel: 'core' as const, requestAdapter: () => Promise.resolve(null) }] };
     await expect(acquireDevice(provider)).rejects.toThrow(NoAdapterError);
     await expect(acquireDevice(provider)).rejects.toThrow(/nothing: no adapter[\s\S]*mesa-vulkan-drivers/);
+  });
+
+  // SwiftShader ships inside Debian's chromium package; without it there is nothing to select.
+  it.runIf(existsSync('/usr/lib/chromium/vk_swiftshader_icd.json'))('selecting SwiftShader does not hide other Vulkan drivers from later devices', async () => {
+    const swift = await realDevice({ backends: ['vulkan-swiftshader'] });
+    expect(swift.info.architecture).toBe('swiftshader');
+    swift.device.destroy();
+    const again = await realDevice({ backends: ['vulkan'] });
+    expect(again.info.architecture).not.toBe('swiftshader');
+    again.device.destroy();
   });
 
   it('merges user toggles with the benchmarking defaults', () => {

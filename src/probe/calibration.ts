@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import type { DeviceInfo } from '../gpu/adapterInfo.js';
+import { peakSetSchema, type CaseResult, type RunResult } from '../results/schema.js';
+import { createMatmulSuite, planMatmulShapes } from '../suites/matmul.js';
+import { createMemcopySuite, planSizes } from '../suites/memcopy.js';
+import { peakSuite } from '../suites/peak.js';
+import type { Suite } from '../suites/types.js';
+import type { PeakSet, PeakUnit } from './peaks.js';
+
+export const CALIBRATION_SCHEMA_VERSION = 1;
+
+export const calibrationSchema = z.object({
+  schemaVersion: z.literal(CALIBRATION_SCHEMA_VERSION),
+  key: z.string(),
+  device: z.object({ vendor: z.string(), architecture: z.string(), device: z.string(), description: z.string(), backend: z.string() }),
+  measuredAt: z.string(),
+  toolVersion: z.string(),
+  quick: z.boolean(),
+  peaks: peakSetSchema,
+  /** The case behind each peak, so a reader can find its samples. */
+  evidence: z.array(z.object({ unit: z.string(), caseId: z.string(), value: z.number(), valueUnit: z.string() })),
+});
+export type CalibrationProfile = z.infer<typeof calibrationSchema>;
+
+/**
+ * The key a calibration is stored under: the adapter's identity without the driver version, so
+ * a driver update finds (and re-measures over) the same profile instead of orphaning it.
+ */
+export function calibrationKey(info: Pick<DeviceInfo, 'vendor' | 'architecture' | 'device' | 'description' | 'backend'>): string {
+  const name = info.device !== '' ? info.device : info.description.replace(/\d+(\.\d+)+/g, '').trim();
+  const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return [info.vendor, info.architecture, name, info.backend].map(slug).filter((s) => s !== '').join('_') || 'unknown-device';
+}
+
+/** The suites a calibration runs: ALU peaks, the best matmul per unit, bandwidth at the largest size. */
+export function calibrationSuites(info: DeviceInfo, quick: boolean): Suite[] {
+  const cpu = info.adapterClass === 'cpu';
+  const square = planMatmulShapes(cpu, quick)[0];
+  const largest = planSizes(info.limits, quick, cpu).at(-1);
+  return [
+    peakSuite,
+    createMatmulSuite({ ...(square ? { shapes: [square] } : {}), variants: ['tiled-f32', 'dot4-int8', 'subgroup-matrix-f16', 'subgroup-matrix-int8'] }),
+    createMemcopySuite(largest === undefined ? {} : { sizesBytes: [largest] }),
+  ];
+}
+
+/** Highest achieved figure per unit, and the highest DRAM bandwidth, from a calibration run. */
+export function calibrationFromRun(run: RunResult, key: string): CalibrationProfile {
+  const ok = run.cases.filter((c) => c.status === 'ok');
+  const compute: PeakSet['compute'] = {};
+  const evidence: CalibrationProfile['evidence'] = [];
+  const best = new Map<PeakUnit, CaseResult>();
+  for (const c of ok) {
+    if (!c.compute) continue;
+    const prev = best.get(c.compute.unit);
+    if (prev?.compute === undefined || prev.compute === null || c.compute.achievedTflops > prev.compute.achievedTflops) best.set(c.compute.unit, c);
+  }
+  for (const [unit, c] of best) {
+    const tflops = c.compute?.achievedTflops ?? 0;
+    compute[unit] = { tflops, source: `calibrated ${run.startedAt.slice(0, 10)}: ${c.id}` };
+    evidence.push({ unit, caseId: c.id, value: tflops, valueUnit: unit.includes('nt8') ? 'TOP/s' : 'TFLOP/s' });
+  }
+  let bandwidth: PeakSet['bandwidth'] = null;
+  const copies = ok.filter((c) => c.suite === 'memcopy' && c.bandwidth);
+  const top = copies.sort((x, y) => (y.bandwidth?.medianGBps ?? 0) - (x.bandwidth?.medianGBps ?? 0))[0];
+  if (top?.bandwidth) {
+    bandwidth = { gbps: top.bandwidth.medianGBps, source: `calibrated ${run.startedAt.slice(0, 10)}: ${top.id} (${top.bandwidth.bytesCounted})` };
+    evidence.push({ unit: 'bandwidth', caseId: top.id, value: top.bandwidth.medianGBps, valueUnit: 'GB/s' });
+  }
+  return {
+    schemaVersion: CALIBRATION_SCHEMA_VERSION,
+    key,
+    device: { vendor: run.device.vendor, architecture: run.device.architecture, device: run.device.device, description: run.device.description, backend: run.device.backend },
+    measuredAt: run.startedAt,
+    toolVersion: run.tool.version,
+    quick: run.options.quick,
+    peaks: { compute, bandwidth },
+    evidence,
+  };
+}
+
+export function parseCalibration(data: unknown, source: string): CalibrationProfile {
+  const parsed = calibrationSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${source}: not a wgbench calibration profile: "${issue?.path.map(String).join('.') ?? ''}": ${issue?.message ?? ''}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,361 @@
+import { fillRandomU32, readChunked, type BufferPool } from '../gpu/buffers.js';
+import { computePipeline } from '../gpu/pipelines.js';
+import type { PeakUnit } from '../probe/peaks.js';
+import type { CaseResult } from '../results/schema.js';
+import { f32ToF16Bits, quantizeInt8, roundToF16 } from './numeric.js';
+import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+
+export type MatmulVariant = 'naive-f32' | 'tiled-f32' | 'tiled-f16' | 'dot4-int8' | 'subgroup-matrix-f16' | 'subgroup-matrix-int8' | 'block-sparse-f32';
+
+export interface MatmulShape {
+  M: number;
+  N: number;
+  K: number;
+  label: string;
+}
+
+/** Relative error bounds of the check per input type; int8 must be exact. */
+export const MATMUL_TOLERANCE = { f32: 1e-4, f16: 1e-2, int8: 0 } as const;
+const TILE = { M: 128, N: 128, K: 8 };
+const SUBGROUP_BLOCK = 32;
+const POISON = 0xdeadbeef;
+const CHECK_SAMPLES = 1024;
+/** Fraction of A's (tile-row, k-block) blocks that are zero in the block-sparse variant. */
+export const SPARSE_ZERO_FRACTION = 0.5;
+
+interface VariantInfo {
+  input: 'f32' | 'f16' | 'int8';
+  unit: PeakUnit;
+  /** Which f32 case a reduced-precision or sparse variant is compared with. */
+  baseline: MatmulVariant | null;
+}
+
+const VARIANTS: Record<MatmulVariant, VariantInfo> = {
+  'naive-f32': { input: 'f32', unit: 'fp32', baseline: null },
+  'tiled-f32': { input: 'f32', unit: 'fp32', baseline: null },
+  'tiled-f16': { input: 'f16', unit: 'fp32', baseline: 'tiled-f32' },
+  'dot4-int8': { input: 'int8', unit: 'int8Dot4', baseline: 'naive-f32' },
+  'subgroup-matrix-f16': { input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32' },
+  'subgroup-matrix-int8': { input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32' },
+  'block-sparse-f32': { input: 'f32', unit: 'fp32', baseline: 'tiled-f32' },
+};
+
+export const MATMUL_VARIANTS = Object.keys(VARIANTS) as MatmulVariant[];
+
+/** Square sizes plus the GEMV of one decode step (M = 1), scaled to the adapter. */
+export function planMatmulShapes(cpuAdapter: boolean, quick: boolean): MatmulShape[] {
+  const square = cpuAdapter ? (quick ? 256 : 512) : quick ? 2048 : 4096;
+  const gemv = cpuAdapter ? (quick ? 1024 : 4096) : 4096;
+  return [
+    { M: square, N: square, K: square, label: `${square}³` },
+    { M: 1, N: gemv, K: gemv, label: `GEMV 1×${gemv}×${gemv}` },
+  ];
+}
+
+function hasMatrixConfig(ctx: SuiteContext, component: string, result: string, K: number): boolean {
+  return ctx.info.subgroupMatrixConfigs.some((c) => c['componentType'] === component && c['resultComponentType'] === result && c['M'] === 16 && c['N'] === 16 && c['K'] === K);
+}
+
+/** Why a variant cannot run on this device or shape; null when it can. */
+export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext): string | null {
+  const needsF16 = variant === 'tiled-f16' || variant === 'subgroup-matrix-f16';
+  if (needsF16 && !ctx.device.features.has('shader-f16')) return 'the device has no shader-f16 feature';
+  if (variant.startsWith('subgroup-matrix')) {
+    if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
+    const ok = variant === 'subgroup-matrix-f16' ? hasMatrixConfig(ctx, 'f16', 'f32', 16) : hasMatrixConfig(ctx, 'i8', 'i32', 32);
+    if (!ok) return `the adapter lists no ${variant === 'subgroup-matrix-f16' ? 'f16→f32 16×16×16' : 'i8→i32 16×16×32'} subgroup-matrix config`;
+    if (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0) return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;
+  }
+  if ((variant === 'tiled-f32' || variant === 'tiled-f16' || variant === 'block-sparse-f32') && (s.M % TILE.M !== 0 || s.N % TILE.N !== 0 || s.K % TILE.K !== 0)) {
+    return `the ${TILE.M}×${TILE.N} tile needs M, N multiples of ${TILE.M} and K of ${TILE.K} (got ${s.M}×${s.N}×${s.K})`;
+  }
+  if (variant === 'dot4-int8' && s.K % 4 !== 0) return 'K must be a multiple of 4 for packed int8';
+  const inBytes = VARIANTS[variant].input === 'f32' ? 4 : VARIANTS[variant].input === 'f16' ? 2 : 1;
+  const largest = Math.max(s.M * s.K * inBytes, s.K * s.N * inBytes, s.M * s.N * 4);
+  const limit = Math.min(ctx.info.limits['maxStorageBufferBindingSize'] ?? 0, ctx.info.limits['maxBufferSize'] ?? 0);
+  if (largest > limit) return `a ${largest}-byte operand exceeds the device's largest storage binding (${limit})`;
+  return null;
+}
+
+/** Uniform inputs in [-1, 1), reproducible from the seed. */
+function randomMatrix(seed: number, n: number): Float32Array {
+  const bits = new Uint32Array(n);
+  fillRandomU32(seed, 0, bits);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (bits[i] as number) / 2 ** 31 - 1;
+  return out;
+}
+
+function packInt8(q: Int8Array): Uint32Array {
+  return new Uint32Array(q.buffer.slice(q.byteOffset, q.byteOffset + q.byteLength));
+}
+
+function transpose(q: Int8Array, rows: number, cols: number): Int8Array {
+  const out = new Int8Array(q.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = q[r * cols + c] as number;
+  return out;
+}
+
+/** Positions to compare: the corners and a seeded random sample (all of C when it is small). */
+function samplePositions(M: number, N: number, seed: number): number[] {
+  if (M * N <= CHECK_SAMPLES) return Array.from({ length: M * N }, (_, i) => i);
+  const bits = new Uint32Array(CHECK_SAMPLES);
+  fillRandomU32(seed ^ 0x5bd1e995, 0, bits);
+  const picks = new Set<number>([0, N - 1, (M - 1) * N, M * N - 1]);
+  for (const b of bits) picks.add(b % (M * N));
+  return [...picks];
+}
+
+interface Operands {
+  /** Values the kernel sees (rounded to its input type), row-major M×K and K×N. */
+  a: ArrayLike<number>;
+  b: ArrayLike<number>;
+  /** The unrounded f32 inputs, for the quantization error. */
+  a32: Float32Array;
+  b32: Float32Array;
+  /** Multiply the kernel's output by this to get back to the f32 scale (int8 scales). */
+  outScale: number;
+}
+
+async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+  const { device } = ctx;
+  const info = VARIANTS[variant];
+  const { M, N, K } = s;
+  const a32 = randomMatrix(ctx.seed, M * K);
+  const b32 = randomMatrix(ctx.seed + 1, K * N);
+  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+  const upload = (data: ArrayBufferView, label: string): GPUBuffer => {
+    const buffer = pool.create({ size: Math.ceil(data.byteLength / 4) * 4, usage: storage, label });
+    device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  };
+
+  let ops: Operands;
+  let bufA: GPUBuffer;
+  let bufB: GPUBuffer;
+  if (info.input === 'f32') {
+    if (variant === 'block-sparse-f32') zeroBlocks(a32, M, K, ctx.seed);
+    ops = { a: a32, b: b32, a32, b32, outScale: 1 };
+    bufA = upload(a32, 'A');
+    bufB = upload(b32, 'B');
+  } else if (info.input === 'f16') {
+    const toHalf = (x: Float32Array): Uint16Array => Uint16Array.from(x, (v) => f32ToF16Bits(v));
+    ops = { a: Float64Array.from(a32, roundToF16), b: Float64Array.from(b32, roundToF16), a32, b32, outScale: 1 };
+    bufA = upload(toHalf(a32), 'A');
+    bufB = upload(toHalf(b32), 'B');
+  } else {
+    const qa = quantizeInt8(a32);
+    const qb = quantizeInt8(b32);
+    ops = { a: qa.q, b: qb.q, a32, b32, outScale: qa.scale * qb.scale };
+    bufA = upload(packInt8(qa.q), 'A');
+    // dot4 wants B transposed (packed along K); the matrix units take B row-major.
+    bufB = upload(packInt8(variant === 'dot4-int8' ? transpose(qb.q, K, N) : qb.q), 'B');
+  }
+  const bufC = pool.create({ size: M * N * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'C' });
+  const dims = pool.create({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'dims' });
+  device.queue.writeBuffer(dims, 0, new Uint32Array([M, N, K, K / TILE.K]));
+
+  const gemv = M === 1;
+  const naiveWg = gemv ? { WG_X: 256, WG_Y: 1 } : { WG_X: 16, WG_Y: 16 };
+  let pipeline: GPUComputePipeline;
+  let entries: GPUBindGroupEntry[];
+  let groups: [number, number];
+  const dimsEntry: GPUBindGroupEntry = { binding: 3, resource: { buffer: dims } };
+  const matmulSource = async (): Promise<string> => {
+    const code = await ctx.loadKernel('matmul');
+    return info.input === 'f16' ? code.replace('alias IN = f32; // dtype', 'enable f16;\nalias IN = f16; // dtype') : code;
+  };
+  switch (variant) {
+    case 'naive-f32': {
+      pipeline = await computePipeline(device, 'matmul', await matmulSource(), 'naive_kernel', naiveWg);
+      entries = [dimsEntry, { binding: 0, resource: { buffer: bufA } }, { binding: 1, resource: { buffer: bufB } }, { binding: 2, resource: { buffer: bufC } }];
+      groups = [Math.ceil(N / naiveWg.WG_X), Math.ceil(M / naiveWg.WG_Y)];
+      break;
+    }
+    case 'tiled-f32':
+    case 'tiled-f16':
+    case 'block-sparse-f32': {
+      const sparse = variant === 'block-sparse-f32';
+      pipeline = await computePipeline(device, 'matmul', await matmulSource(), sparse ? 'block_sparse_kernel' : 'tiled_kernel');
+      entries = [dimsEntry, { binding: 4, resource: { buffer: bufA } }, { binding: 5, resource: { buffer: bufB } }, { binding: 6, resource: { buffer: bufC } }];
+      // The dense kernel shares the body and so the binding; it gets a mask that keeps every block.
+      const mask = sparse ? blockMask(M, K, ctx.seed) : new Uint32Array((M / TILE.M) * (K / TILE.K)).fill(1);
+      entries.push({ binding: 7, resource: { buffer: upload(mask, 'mask') } });
+      groups = [N / TILE.N, M / TILE.M];
+      break;
+    }
+    case 'dot4-int8': {
+      pipeline = await computePipeline(device, 'matmul_int8', await ctx.loadKernel('matmul_int8'), 'dot4_kernel', naiveWg);
+      entries = [dimsEntry, { binding: 0, resource: { buffer: bufA } }, { binding: 1, resource: { buffer: bufB } }, { binding: 2, resource: { buffer: bufC } }];
+      groups = [Math.ceil(N / naiveWg.WG_X), Math.ceil(M / naiveWg.WG_Y)];
+      break;
+    }
+    case 'subgroup-matrix-f16':
+    case 'subgroup-matrix-int8': {
+      const f16 = variant === 'subgroup-matrix-f16';
+      const subgroup = ctx.info.subgroupMaxSize ?? 32;
+      pipeline = await computePipeline(device, f16 ? 'matmul_subgroup_f16' : 'matmul_subgroup_i8', await ctx.loadKernel(f16 ? 'matmul_subgroup_f16' : 'matmul_subgroup_i8'), f16 ? 'sgmat_f16_kernel' : 'sgmat_i8_kernel', { SUBGROUP_SIZE: subgroup });
+      entries = [dimsEntry, { binding: 0, resource: { buffer: bufA } }, { binding: 1, resource: { buffer: bufB } }, { binding: 2, resource: { buffer: bufC } }];
+      groups = [N / SUBGROUP_BLOCK, M / SUBGROUP_BLOCK];
+      break;
+    }
+  }
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  const encode = (pass: GPUComputePassEncoder, repeats: number): void => {
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(groups[0], groups[1]);
+  };
+
+  let quantError: { reference: string; relL2: number; maxRel: number } | null = null;
+  const check = async (): Promise<CheckResult> => {
+    device.queue.writeBuffer(bufC, 0, new Uint32Array(M * N).fill(POISON));
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encode(pass, 1);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const out = new Float64Array(M * N);
+    let poisoned = 0;
+    await readChunked(device, bufC, M * N * 4, (offset, chunk) => {
+      const ints = new Int32Array(chunk.buffer, chunk.byteOffset, chunk.length);
+      const floats = new Float32Array(chunk.buffer, chunk.byteOffset, chunk.length);
+      for (let i = 0; i < chunk.length; i++) {
+        if (chunk[i] === POISON) poisoned++;
+        out[offset / 4 + i] = info.input === 'int8' ? (ints[i] as number) : (floats[i] as number);
+      }
+    });
+    const tolerance = MATMUL_TOLERANCE[info.input];
+    let mismatches = poisoned;
+    let maxRel = 0;
+    let first = poisoned > 0 ? `${poisoned} elements of C were never written` : '';
+    let errSq = 0;
+    let refSq = 0;
+    let maxQuantErr = 0;
+    let maxRef = 0;
+    const positions = samplePositions(M, N, ctx.seed);
+    for (const p of positions) {
+      const row = Math.floor(p / N);
+      const col = p % N;
+      let want = 0;
+      let scale = 0;
+      let ref32 = 0;
+      for (let k = 0; k < K; k++) {
+        const prod = (ops.a[row * K + k] as number) * (ops.b[k * N + col] as number);
+        want += prod;
+        scale += Math.abs(prod);
+        ref32 += (ops.a32[row * K + k] as number) * (ops.b32[k * N + col] as number);
+      }
+      const got = out[p] as number;
+      const rel = scale === 0 ? Math.abs(got - want) : Math.abs(got - want) / scale;
+      if (!(rel <= tolerance)) {
+        if (mismatches++ === 0) first = `C[${row}][${col}]: got ${got}, want ${want}`;
+      }
+      if (Number.isFinite(rel)) maxRel = Math.max(maxRel, rel);
+      const deq = got * ops.outScale;
+      errSq += (deq - ref32) ** 2;
+      refSq += ref32 ** 2;
+      maxQuantErr = Math.max(maxQuantErr, Math.abs(deq - ref32));
+      maxRef = Math.max(maxRef, Math.abs(ref32));
+    }
+    if (info.input !== 'f32') {
+      quantError = { reference: 'f64 product of the unrounded f32 inputs, sampled positions', relL2: Math.sqrt(errSq / refSq), maxRel: maxQuantErr / maxRef };
+    }
+    const method = info.input === 'int8' ? 'exact int32 against the CPU' : `|got − want| / Σ|a·b| ≤ ${tolerance} against f64 on the ${info.input} inputs`;
+    return {
+      passed: mismatches === 0,
+      method: `${method}; ${positions.length} sampled elements, all ${M * N} scanned for unwritten values`,
+      compared: positions.length,
+      mismatches,
+      maxRelError: maxRel,
+      detail: mismatches === 0 ? `${positions.length} sampled elements match (max relative error ${maxRel.toExponential(2)}); no unwritten elements` : `${mismatches} mismatches; first: ${first}`,
+    };
+  };
+  return { encode, check, quantizationError: () => quantError };
+}
+
+/** Which (tile row, k block) blocks of A are kept; seeded, exactly SPARSE_ZERO_FRACTION zero. */
+function blockMask(M: number, K: number, seed: number): Uint32Array {
+  const rows = M / TILE.M;
+  const kBlocks = K / TILE.K;
+  const mask = new Uint32Array(rows * kBlocks).fill(1);
+  const bits = new Uint32Array(mask.length);
+  fillRandomU32(seed ^ 0x2545f491, 0, bits);
+  const order = [...mask.keys()].sort((x, y) => (bits[x] as number) - (bits[y] as number));
+  for (const i of order.slice(0, Math.round(mask.length * SPARSE_ZERO_FRACTION))) mask[i] = 0;
+  return mask;
+}
+
+/** Zeroes A's blocks that the mask drops, so the dense reference equals the sparse product. */
+function zeroBlocks(a: Float32Array, M: number, K: number, seed: number): void {
+  const mask = blockMask(M, K, seed);
+  const kBlocks = K / TILE.K;
+  for (let r = 0; r < M; r++) {
+    for (let kb = 0; kb < kBlocks; kb++) {
+      if (mask[Math.floor(r / TILE.M) * kBlocks + kb] === 0) a.fill(0, r * K + kb * TILE.K, r * K + (kb + 1) * TILE.K);
+    }
+  }
+}
+
+function inputBytes(variant: MatmulVariant): number {
+  const input = VARIANTS[variant].input;
+  return input === 'f32' ? 4 : input === 'f16' ? 2 : 1;
+}
+
+export interface MatmulOptions {
+  shapes?: readonly MatmulShape[];
+  variants?: readonly MatmulVariant[];
+}
+
+export function createMatmulSuite(options: MatmulOptions = {}): Suite {
+  return {
+    name: 'matmul',
+    description: 'C = A·B: naive, tiled (128×128, 8×8 per thread), f16 and int8 inputs, subgroup matrices, block-sparse',
+    plan(ctx) {
+      const shapes = options.shapes ?? planMatmulShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
+      const cases: CasePlan[] = [];
+      for (const s of shapes) {
+        for (const variant of options.variants ?? MATMUL_VARIANTS) {
+          const info = VARIANTS[variant];
+          const sparse = variant === 'block-sparse-f32';
+          const kept = sparse ? 1 - SPARSE_ZERO_FRACTION : 1;
+          const flops = 2 * s.M * s.N * s.K * kept;
+          const plan: CasePlan = {
+            id: `matmul/${variant}/${s.M}x${s.N}x${s.K}`,
+            name: `${variant} ${s.label}`,
+            params: { variant, M: s.M, N: s.N, K: s.K, input: info.input, accumulate: info.input === 'int8' ? 'i32' : 'f32', ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}) },
+            bytesPerDispatch: (s.M * s.K + s.K * s.N) * inputBytes(variant) + s.M * s.N * 4,
+            bytesCounted: 'min-dram',
+            work: { flopsPerDispatch: flops, unit: info.unit, formula: sparse ? `2·M·N·K·${kept} (zero blocks skipped)` : '2·M·N·K' },
+            prepare: (c, pool) => prepareMatmul(variant, s, c, pool),
+          };
+          const skip = matmulSkipReason(variant, s, ctx);
+          if (skip !== null) plan.skipReason = skip;
+          cases.push(plan);
+        }
+      }
+      return cases;
+    },
+    finalize: relateMatmulCases,
+  };
+}
+
+/** Fills speed-ups over the f32 baseline (quantized variants) and over the dense kernel (sparse). */
+export function relateMatmulCases(cases: CaseResult[]): void {
+  const find = (variant: MatmulVariant, c: CaseResult): CaseResult | undefined =>
+    cases.find((x) => x.params['variant'] === variant && x.params['M'] === c.params['M'] && x.params['N'] === c.params['N'] && x.params['K'] === c.params['K'] && x.status === 'ok');
+  for (const c of cases) {
+    const variant = c.params['variant'] as MatmulVariant;
+    const baselineVariant = VARIANTS[variant].baseline;
+    if (baselineVariant === null || c.summary === null) continue;
+    const base = find(baselineVariant, c);
+    const speedup = base?.summary ? base.summary.p50 / c.summary.p50 : null;
+    if (variant === 'block-sparse-f32') {
+      c.sparsity = { zeroBlockFraction: SPARSE_ZERO_FRACTION, blockSize: TILE.M * TILE.K, speedupVsDense: speedup, denseCaseId: base?.id ?? null };
+    } else if (c.quantization) {
+      c.quantization = { ...c.quantization, speedupVsF32: speedup, f32CaseId: base?.id ?? null };
+    }
+  }
+}
+
+export const matmulSuite: Suite = createMatmulSuite();

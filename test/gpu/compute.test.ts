@@ -1,0 +1,143 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AcquiredDevice } from '../../src/gpu/acquire.js';
+import { loadKernelFromDisk, nodeRunEnvironment } from '../../src/platform/node.js';
+import { calibrationFromRun, calibrationKey, calibrationSuites } from '../../src/probe/calibration.js';
+import { runPeaks } from '../../src/probe/profile.js';
+import { parseRunResult } from '../../src/results/schema.js';
+import { runSuites } from '../../src/runner/run.js';
+import { createMatmulSuite } from '../../src/suites/matmul.js';
+import { peakSuite } from '../../src/suites/peak.js';
+import { realDevice } from '../helpers/gpu.js';
+
+let acquired: AcquiredDevice;
+beforeAll(async () => {
+  acquired = await realDevice();
+});
+afterAll(() => acquired?.device.destroy());
+
+describe('peak suite on a real adapter', () => {
+  it('checks the FMA chains, times them, and proves twice the iterations take twice the time', async () => {
+    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [peakSuite], quick: true });
+    for (const c of run.cases) {
+      expect(c.status).toBe('ok');
+      expect(c.check?.passed).toBe(true);
+      expect(c.timingCheck?.passed).toBe(true);
+      expect(c.timingCheck?.detail).toMatch(/took \d\.\d\d× the time/);
+      expect(c.compute?.achievedTflops).toBeGreaterThan(0);
+      expect(c.compute?.unit).toBe(c.params['dtype'] === 'f32' ? 'fp32' : 'fp16');
+    }
+  });
+
+  it('a chain that computes the wrong thing fails its check and is not timed', async () => {
+    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('x7 = fma(x7, a, b);', 'x7 = fma(x7, a, b + b);');
+    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [peakSuite], quick: true });
+    expect(run.cases[0]?.status).toBe('failed');
+    expect(run.cases[0]?.check?.mismatches).toBeGreaterThan(0);
+    expect(run.cases[0]?.samplesNs).toEqual([]);
+  });
+});
+
+describe('matmul suite on a real adapter', () => {
+  const shapes = [
+    { M: 128, N: 256, K: 64, label: '128×256×64' },
+    { M: 1, N: 512, K: 256, label: 'GEMV' },
+  ];
+
+  it('runs every variant the device allows, each checked first, and skips the rest with a reason', async () => {
+    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes })], quick: true });
+    const byId = new Map(run.cases.map((c) => [c.id, c]));
+    for (const id of ['naive-f32/128x256x64', 'tiled-f32/128x256x64', 'tiled-f16/128x256x64', 'dot4-int8/128x256x64', 'block-sparse-f32/128x256x64', 'naive-f32/1x512x256', 'dot4-int8/1x512x256']) {
+      const c = byId.get(`matmul/${id}`);
+      expect(c?.status, `${id}: ${c?.message ?? ''}`).toBe('ok');
+      expect(c?.check?.passed).toBe(true);
+      expect(c?.compute?.flopsPerDispatch).toBeGreaterThan(0);
+    }
+    expect(byId.get('matmul/tiled-f32/1x512x256')?.message).toMatch(/multiples of 128/);
+    const sg = byId.get('matmul/subgroup-matrix-f16/128x256x64');
+    if (!acquired.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix')) {
+      expect(sg?.status).toBe('skipped');
+      expect(sg?.message).toMatch(/subgroup-matrix/);
+    }
+    const int8 = byId.get('matmul/dot4-int8/128x256x64');
+    expect(int8?.check?.maxRelError).toBe(0);
+    expect(int8?.quantization?.relL2).toBeGreaterThan(0);
+    expect(int8?.quantization?.relL2).toBeLessThan(0.05);
+    expect(int8?.quantization?.speedupVsF32).toBeGreaterThan(0);
+    expect(byId.get('matmul/tiled-f16/128x256x64')?.quantization?.relL2).toBeLessThan(5e-3);
+    expect(byId.get('matmul/block-sparse-f32/128x256x64')?.sparsity?.speedupVsDense).toBeGreaterThan(0);
+    expect(parseRunResult(JSON.parse(JSON.stringify(run)))).toEqual(run);
+  });
+
+  it('a tiled kernel with a wrong index fails its check', async () => {
+    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('let b1 = Bs[k * 32u + lid.x * 2u + 1u];', 'let b1 = Bs[k * 32u + lid.x * 2u];');
+    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createMatmulSuite({ shapes: [{ M: 128, N: 128, K: 16, label: 's' }], variants: ['tiled-f32'] })], quick: true });
+    expect(run.cases[0]?.status).toBe('failed');
+    expect(run.cases[0]?.message).toMatch(/mismatches; first: C\[/);
+  });
+});
+
+describe('calibration and utilisation on a real adapter', () => {
+  it('calibrates, and a later run divides by the calibrated peaks first', async () => {
+    const env = nodeRunEnvironment(acquired);
+    const cal = await runSuites(env, { suites: calibrationSuites(acquired.info, true), quick: true });
+    const profile = calibrationFromRun(cal, calibrationKey(acquired.info));
+    expect(profile.peaks.compute.fp32?.tflops).toBeGreaterThan(0);
+    expect(profile.peaks.bandwidth?.gbps).toBeGreaterThan(0);
+    const peaks = runPeaks(acquired.info, { profile, file: null });
+    const run = await runSuites({ ...env, peaks }, { suites: [peakSuite], quick: true });
+    const u = run.cases[0]?.utilization?.[0];
+    expect(u?.against).toBe('calibrated');
+    expect(u?.mfu).toBeGreaterThan(0.3);
+    expect(u?.bound).toBe('compute');
+    expect(u?.ridgePoint).toBeGreaterThan(0);
+    expect(run.peaks?.calibrated?.measuredAt).toBe(profile.measuredAt);
+  });
+});
+
+describe('kernels that need hardware this machine lacks still compile', () => {
+  it('subgroup-matrix kernels pass Dawn’s compiler on the validation-only backend', async () => {
+    const { create } = await import('webgpu');
+    const gpu = create(['backend=null', 'enable-dawn-features=allow_unsafe_apis']);
+    const adapter = await gpu.requestAdapter();
+    expect(adapter).not.toBeNull();
+    const device = await (adapter as GPUAdapter).requestDevice({ requiredFeatures: ['shader-f16', 'chromium-experimental-subgroup-matrix' as GPUFeatureName] });
+    for (const name of ['matmul_subgroup_f16', 'matmul_subgroup_i8']) {
+      const module = device.createShaderModule({ code: readFileSync(join('kernels', `${name}.wgsl`), 'utf8') });
+      const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+      expect(errors.map((e) => e.message), name).toEqual([]);
+    }
+    device.destroy();
+    void gpu;
+  });
+});
+
+describe('wgbench calibrate (CLI)', () => {
+  it('saves a profile, shows it beside the datasheet, and run uses it', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const { Writable } = await import('node:stream');
+    const dir = mkdtempSync(join(tmpdir(), 'wgbench-cal-'));
+    let out = '';
+    const sink = new Writable({ write(c: Buffer, _e, done) { out += c.toString(); done(); } });
+    const io = { stdout: sink, stderr: new Writable({ write(_c, _e, done) { done(); } }), env: { NO_COLOR: '1', WGBENCH_CALIBRATION_DIR: dir } };
+    expect(await main(['calibrate', '--quick', '--no-progress'], io)).toBe(0);
+    expect(out).toMatch(/calibration saved to .*wgbench-cal-.*\.json/);
+    const file = /calibration saved to (\S+)/.exec(out)?.[1] ?? '';
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ schemaVersion: 1, key: calibrationKey(acquired.info) });
+    out = '';
+    expect(await main(['calibrate', '--show'], io)).toBe(0);
+    expect(out).toMatch(/FP32 \(scalar FMA\) +│ [\d.]+ TFLOP\/s/);
+    expect(out).toMatch(/datasheet: this device is not in the table; calibration alone supplies its peaks|datasheet: NVIDIA|datasheet: AMD|datasheet: Apple/);
+    const json = join(dir, 'run.json');
+    out = '';
+    expect(await main(['run', '--suite', 'peak', '--quick', '--json', json, '--no-progress'], io)).toBe(0);
+    expect(out).toMatch(/MFU, MBU and bound against the calibrated peaks/);
+    const run = parseRunResult(JSON.parse(readFileSync(json, 'utf8')));
+    expect(run.cases.every((c) => c.utilization?.[0]?.against === 'calibrated' && (c.utilization[0].mfu ?? 0) > 0)).toBe(true);
+    out = '';
+    expect(await main(['run', '--suite', 'peak', '--quick', '--no-calibration', '--json', json, '--no-progress'], io)).toBe(0);
+    expect(parseRunResult(JSON.parse(readFileSync(json, 'utf8'))).peaks?.calibrated).toBeNull();
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { utilizationAgainst } from '../../src/metrics/utilization.js';
+import { calibrationFromRun, parseCalibration } from '../../src/probe/calibration.js';
+import { formatFlops } from '../../src/reporters/console.js';
+import { bandwidthData, renderHtml, rooflineData } from '../../src/reporters/html.js';
+import { parseRunResult, type CaseResult, type RunResult } from '../../src/results/schema.js';
+import { relateMatmulCases } from '../../src/suites/matmul.js';
+import { sampleRun } from '../helpers/sampleRun.js';
+
+const H100 = { compute: { fp32: { tflops: 66.9, source: 'sheet' }, matrixF16: { tflops: 989.4, source: 'sheet' } }, bandwidth: { gbps: 3350, source: 'sheet' } };
+
+describe('utilization against a set of peaks', () => {
+  it('computes MFU, MBU and the roofline for a compute-bound GEMM', () => {
+    // 4096³ f32 GEMM in 4 ms: 34.36 TFLOP/s; 192 MiB minimum traffic.
+    const flops = 2 * 4096 ** 3;
+    const bytes = 3 * 4096 * 4096 * 4;
+    const u = utilizationAgainst('datasheet', H100, { flops, unit: 'fp32', bytes, timeS: 0.004 });
+    expect(u.mfu).toBeCloseTo(flops / 0.004 / 1e12 / 66.9, 12);
+    expect(u.mbu).toBeCloseTo(bytes / 0.004 / 1e9 / 3350, 12);
+    expect(u.ridgePoint).toBeCloseTo(66.9e12 / 3350e9, 9);
+    expect(u.bound).toBe('compute');
+    expect(u.rooflineEfficiency).toBeCloseTo(u.mfu ?? 0, 12);
+    expect(u.flags).toEqual([]);
+    expect(u.peakSource).toBe('sheet');
+  });
+
+  it('flags values above 100% instead of clipping them', () => {
+    const u = utilizationAgainst('calibrated', H100, { flops: 1e12, unit: 'fp32', bytes: 4e9, timeS: 0.001 });
+    expect(u.mfu).toBeCloseTo(1e15 / 1e12 / 66.9, 9);
+    expect(u.mfu).toBeGreaterThan(1);
+    expect(u.flags.join(' ')).toMatch(/MFU .* exceeds 100%.*MBU .* exceeds 100%/);
+  });
+
+  it('a data-movement kernel is memory-bound with efficiency equal to its MBU', () => {
+    const u = utilizationAgainst('datasheet', H100, { flops: 0, unit: null, bytes: 2 * 2 ** 30, timeS: 0.00072 });
+    expect(u.mfu).toBeNull();
+    expect(u.bound).toBe('memory');
+    expect(u.rooflineEfficiency).toBe(u.mbu);
+  });
+
+  it('an unknown unit peak leaves MFU null rather than inventing one', () => {
+    const u = utilizationAgainst('datasheet', H100, { flops: 1e9, unit: 'int8Dot4', bytes: 1e6, timeS: 1 });
+    expect(u.mfu).toBeNull();
+    expect(u.mbu).not.toBeNull();
+  });
+});
+
+function computeCase(id: string, unit: 'fp32' | 'fp16' | 'matrixF16', tflops: number, params: CaseResult['params'] = {}): CaseResult {
+  const base = sampleRun().cases[0] as CaseResult;
+  return { ...base, id, suite: id.split('/')[0] ?? 'x', params, compute: { flopsPerDispatch: 1e9, flopsFormula: '2·M·N·K', unit, achievedTflops: tflops, arithmeticIntensity: 100 } };
+}
+
+describe('calibration from a run', () => {
+  it('takes the best achieved figure per unit and the best memcopy bandwidth', () => {
+    const run: RunResult = { ...sampleRun(), cases: [computeCase('peak/fma-f32', 'fp32', 60), computeCase('matmul/tiled-f32/1', 'fp32', 30), computeCase('peak/fma-f16', 'fp16', 120), ...sampleRun().cases] };
+    const profile = calibrationFromRun(run, 'k');
+    expect(profile.peaks.compute.fp32?.tflops).toBe(60);
+    expect(profile.peaks.compute.fp32?.source).toMatch(/peak\/fma-f32/);
+    expect(profile.peaks.compute.fp16?.tflops).toBe(120);
+    expect(profile.peaks.compute.matrixF16).toBeUndefined();
+    expect(profile.peaks.bandwidth?.gbps).toBeCloseTo(sampleRun().cases[0]?.bandwidth?.medianGBps ?? 0, 9);
+    expect(parseCalibration(JSON.parse(JSON.stringify(profile)), 'x')).toEqual(profile);
+    expect(() => parseCalibration({ key: 'k' }, 'cal.json')).toThrow(/cal.json: not a wgbench calibration profile/);
+  });
+});
+
+describe('matmul relations', () => {
+  it('fills speed-ups over the f32 baseline and over the dense kernel', () => {
+    const shape = { M: 256, N: 256, K: 256 };
+    const withTime = (c: CaseResult, ns: number): CaseResult => ({ ...c, summary: { ...(c.summary as NonNullable<CaseResult['summary']>), p50: ns } });
+    const tiled = withTime(computeCase('matmul/tiled-f32', 'fp32', 1, { variant: 'tiled-f32', ...shape }), 1000);
+    const half = withTime({ ...computeCase('matmul/tiled-f16', 'fp32', 1, { variant: 'tiled-f16', ...shape }), quantization: { reference: 'f64', relL2: 1e-3, maxRel: 1e-3, speedupVsF32: null, f32CaseId: null } }, 500);
+    const sparse = withTime(computeCase('matmul/block-sparse-f32', 'fp32', 1, { variant: 'block-sparse-f32', ...shape }), 600);
+    relateMatmulCases([tiled, half, sparse]);
+    expect(half.quantization?.speedupVsF32).toBe(2);
+    expect(half.quantization?.f32CaseId).toBe('matmul/tiled-f32');
+    expect(sparse.sparsity?.speedupVsDense).toBeCloseTo(1000 / 600, 12);
+  });
+});
+
+describe('HTML report', () => {
+  const run: RunResult = {
+    ...sampleRun(),
+    peaks: { calibrated: null, datasheet: { ...H100, id: 'nvidia-h100-sxm', name: 'NVIDIA H100 SXM5 80GB' } },
+    cases: [{ ...computeCase('matmul/tiled-f32/4096', 'fp32', 30), utilization: [utilizationAgainst('datasheet', H100, { flops: 1e9, unit: 'fp32', bytes: 1e7, timeS: 1e9 / 30e12 })] }, ...sampleRun().cases],
+  };
+
+  it('draws a roof per unit with a known peak and puts every compute case on it', () => {
+    const data = rooflineData(run);
+    expect(data.against).toBe('datasheet');
+    expect(data.roofs.map((r) => r.unit)).toEqual(['fp32', 'matrixF16']);
+    expect(data.roofs[0]?.ridge).toBeCloseTo(66.9e12 / 3350e9, 9);
+    expect(data.cases).toEqual([{ id: 'matmul/tiled-f32/4096', unit: 'fp32', x: 100, y: 30, bound: 'compute', efficiency: expect.any(Number) as number }]);
+    expect(bandwidthData(run)).toEqual([{ kernel: 'copy', points: [{ x: 1048576, y: expect.any(Number) as number }] }]);
+  });
+
+  it('is one self-contained file with the plotting library inlined and no way to break out of a script', () => {
+    const html = renderHtml({ ...run, device: { ...run.device, description: '</script><b>x' } }, 'window.Chart = function Chart() {};');
+    expect(html).toContain('<canvas id="roofline"');
+    expect(html).toContain('<canvas id="bandwidth"');
+    expect(html).toContain('window.Chart = function Chart() {};');
+    expect(html).not.toContain('</script><b>x');
+    expect(html).toContain('matmul/tiled-f32/4096');
+    expect(html).not.toMatch(/<script src=|<link /);
+  });
+
+  it('older result files without peaks still validate', () => {
+    const old = sampleRun() as Partial<RunResult>;
+    delete old.peaks;
+    expect(() => parseRunResult(old)).not.toThrow();
+  });
+});
+
+describe('formatFlops', () => {
+  it('switches between GFLOP/s and TFLOP/s, and says OP/s for integers', () => {
+    expect(formatFlops(0.0123)).toBe('12.3 GFLOP/s');
+    expect(formatFlops(28.24)).toBe('28.2 TFLOP/s');
+    expect(formatFlops(77.4, true)).toBe('77.4 TOP/s');
+  });
+});
