@@ -179,7 +179,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--json', 'print the probe as JSON', false)
       .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
       .option('--no-calibration', 'ignore the stored calibration'),
-  ).action(async (flags: DeviceFlags & PeakFlags & { json: boolean }) => setExit(await commandProbe(flags, io)));
+  ).action(async (flags: DeviceFlags & PeakFlags & { json: boolean }) => { setExit(await commandProbe(flags, io)); });
 
   addDeviceOptions(
     program
@@ -190,7 +190,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--json <file>', 'also write the calibration run as results JSON')
       .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
       .option('--no-progress', 'no progress display on stderr'),
-  ).action(async (flags: CalibrateFlags) => setExit(await commandCalibrate(flags, io)));
+  ).action(async (flags: CalibrateFlags) => { setExit(await commandCalibrate(flags, io)); });
 
   addDeviceOptions(
     program
@@ -207,7 +207,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--no-progress', 'no progress display on stderr')
       .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
       .option('--no-calibration', 'divide by the datasheet peaks only, ignoring the stored calibration'),
-  ).action(async (flags: RunFlags) => setExit(await commandRun(flags, io)));
+  ).action(async (flags: RunFlags) => { setExit(await commandRun(flags, io)); });
 
   program
     .command('suites')

@@ -36,7 +36,7 @@ export function loadCalibration(dir: string, key: string): { profile: Calibratio
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${e instanceof Error ? e.message : String(e)}); delete it or run \`wgbench calibrate\` again`);
+    throw new Error(`${file}: not valid JSON (${e instanceof Error ? e.message : String(e)}); delete it or run \`wgbench calibrate\` again`, { cause: e });
   }
   return { profile: parseCalibration(data, file), file };
 }

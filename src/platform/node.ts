@@ -103,10 +103,10 @@ export function createNodeGpuProvider(options: NodeGpuOptions = {}): GpuProvider
           try {
             return await instance('vulkan').requestAdapter();
           } finally {
-            for (const [k, v] of Object.entries(saved)) {
-              if (v === undefined) delete process.env[k];
-              else process.env[k] = v;
-            }
+            if (saved.VK_DRIVER_FILES === undefined) delete process.env['VK_DRIVER_FILES'];
+            else process.env['VK_DRIVER_FILES'] = saved.VK_DRIVER_FILES;
+            if (saved.VK_ICD_FILENAMES === undefined) delete process.env['VK_ICD_FILENAMES'];
+            else process.env['VK_ICD_FILENAMES'] = saved.VK_ICD_FILENAMES;
           }
         },
       });

@@ -93,10 +93,10 @@ async function preparePeak(dtype: PeakDtype, shape: PeakShape, workgroupSize: nu
   const validateTiming = async (perDispatchNs: number, timePass: (record: (pass: GPUComputePassEncoder) => void) => Promise<number | null>): Promise<CheckResult> => {
     const repeats = Math.max(1, Math.round(20e6 / perDispatchNs));
     const encodeDoubled = encodeWith(doubled, doubledBindGroup);
-    await timePass((pass) => encodeDoubled(pass, repeats));
+    await timePass((pass) => { encodeDoubled(pass, repeats); });
     const samples: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const ns = await timePass((pass) => encodeDoubled(pass, repeats));
+      const ns = await timePass((pass) => { encodeDoubled(pass, repeats); });
       if (ns !== null) samples.push(ns / repeats);
     }
     samples.sort((x, y) => x - y);
