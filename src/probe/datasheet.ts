@@ -24,6 +24,7 @@ const NV_AMPERE = 'NVIDIA Ampere GA102 GPU Architecture whitepaper, appendix A';
 const AMD_MI300 = 'AMD Instinct MI300X data sheet';
 const AMD_RDNA3 = 'AMD Radeon RX 7900 XTX specifications (amd.com)';
 const APPLE = 'Apple newsroom announcement of the chip';
+const INTEL_ARC = 'Intel Arc A770 specifications (ark.intel.com): 32 Xe-cores (4,096 FP32 lanes) at 2.1 GHz graphics clock, 560 GB/s; FLOP/s = lanes × 2 × clock';
 
 function peaks(
   source: string,
@@ -54,6 +55,8 @@ export const DATASHEET: readonly DatasheetEntry[] = [
   // AMD.
   { id: 'amd-mi300x', name: 'AMD Instinct MI300X', match: /mi300x/, peaks: peaks(AMD_MI300, { fp32: 163.4, matrixF16: 1307.4, matrixInt8: 2614.9, gbps: 5300 }) },
   { id: 'amd-rx-7900-xtx', name: 'AMD Radeon RX 7900 XTX', match: /7900.?xtx/, peaks: peaks(AMD_RDNA3, { fp32: 61.4, fp16: 122.8, gbps: 960 }) },
+  // Intel.
+  { id: 'intel-arc-a770', name: 'Intel Arc A770 16GB', match: /arc.*a770/, peaks: peaks(INTEL_ARC, { fp32: 17.2, fp16: 34.4, gbps: 560 }) },
   // Apple: the GPU FP32 figure Apple announced for the largest GPU configuration of each chip.
   { id: 'apple-m1-max', name: 'Apple M1 Max (32-core GPU)', match: /apple.*m1 max/, peaks: peaks(APPLE, { fp32: 10.4, gbps: 400 }) },
   { id: 'apple-m1-pro', name: 'Apple M1 Pro (16-core GPU)', match: /apple.*m1 pro/, peaks: peaks(APPLE, { fp32: 5.2, gbps: 200 }) },

@@ -55,6 +55,7 @@ describe('datasheet', () => {
     expect(matchDatasheet(id('', 'Apple M1 Max', 'apple'))?.id).toBe('apple-m1-max');
     expect(matchDatasheet(id('', 'Apple M1', 'apple'))?.id).toBe('apple-m1');
     expect(matchDatasheet(id('', 'AMD Instinct MI300X', 'amd'))?.id).toBe('amd-mi300x');
+    expect(matchDatasheet(id('', 'Intel(R) Arc(TM) A770 Graphics', 'intel'))?.id).toBe('intel-arc-a770');
   });
 
   it('has no entry for a CPU adapter: calibration alone supplies its peaks', () => {
