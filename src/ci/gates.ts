@@ -1,5 +1,6 @@
 /** Outcome of one gate check; string values keep gate results plain JSON. */
-export const GateStatus = { PASSED: 'PASSED', FAILED: 'FAILED', SKIPPED: 'SKIPPED' } as const;
+/** NOISY: a change beyond the threshold that the samples cannot show to be real; reported, not failed. */
+export const GateStatus = { PASSED: 'PASSED', FAILED: 'FAILED', SKIPPED: 'SKIPPED', NOISY: 'NOISY' } as const;
 export type GateStatus = (typeof GateStatus)[keyof typeof GateStatus];
 
 export interface GateResult {
@@ -35,6 +36,7 @@ export interface GateSummary {
   passed: number;
   failed: number;
   skipped: number;
+  noisy: number;
   allPassed: boolean;
   results: { name: string; status: GateStatus; message: string }[];
 }
@@ -107,6 +109,11 @@ export class PerformanceGate {
     });
   }
 
+  /** Records a result computed elsewhere (a significance-aware regression check, a per-case threshold). */
+  record(result: Omit<GateResult, 'passed'>): GateResult {
+    return this.push(result);
+  }
+
   getResults(): GateResult[] {
     return this.results.map((r) => ({ ...r }));
   }
@@ -119,6 +126,7 @@ export class PerformanceGate {
       passed: count(GateStatus.PASSED),
       failed,
       skipped: count(GateStatus.SKIPPED),
+      noisy: count(GateStatus.NOISY),
       allPassed: failed === 0,
       results: this.results.map((r) => ({ name: r.name, status: r.status, message: r.message })),
     };

@@ -1,10 +1,10 @@
-import Table from 'cli-table3';
+import { makeTable } from '../reporters/console.js';
 import { PEAK_UNITS, PEAK_UNIT_LABEL } from '../probe/peaks.js';
 import type { RunPeaks } from '../results/schema.js';
 
 /** Calibrated and datasheet peaks side by side, with the ratio and where each number came from. */
 export function renderPeaks(peaks: RunPeaks, color: boolean): string {
-  const table = new Table({ head: ['peak', 'calibrated', 'datasheet', 'calibrated ÷ datasheet'], style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] } });
+  const table = makeTable(['peak', 'calibrated', 'datasheet', 'calibrated ÷ datasheet'], color);
   const cell = (v: number | undefined, unit: string): string => (v === undefined ? '—' : `${v.toPrecision(4)} ${unit}`);
   const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '—' : `${((a / b) * 100).toFixed(1)}%`);
   for (const unit of PEAK_UNITS) {

@@ -1,8 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { NoAdapterError } from '../gpu/acquire.js';
-import { chartJsSource, nodeRunEnvironment, toolVersion } from '../platform/node.js';
-import { renderHtml } from '../reporters/html.js';
+import { nodeRunEnvironment, toolVersion } from '../platform/node.js';
 import { renderJson } from '../reporters/json.js';
 import { renderRunTable, shouldUseColor } from '../reporters/console.js';
 import type { RunResult } from '../results/schema.js';
@@ -18,13 +17,10 @@ import { calibrationFromRun, calibrationKey, calibrationSuites } from '../probe/
 import { runPeaks } from '../probe/profile.js';
 import type { AcquiredDevice } from '../gpu/acquire.js';
 
-interface Io {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  env: Record<string, string | undefined>;
-}
-
-class UsageError extends Error {}
+import type { Io } from './io.js';
+import { addAnalysisCommands } from './analysis.js';
+import { writeReports, type ReportFlags } from './files.js';
+import { InputError } from '../ci/gateConfig.js';
 
 function positiveInt(name: string) {
   return (value: string): number => {
@@ -54,11 +50,9 @@ function peaksFor(acquired: AcquiredDevice, flags: PeakFlags, io: Io): ReturnTyp
   return runPeaks(acquired.info, stored);
 }
 
-interface RunFlags extends DeviceFlags, PeakFlags {
+interface RunFlags extends DeviceFlags, PeakFlags, ReportFlags {
   suite: string;
   quick: boolean;
-  json?: string;
-  html?: string;
   passes?: number;
   warmup?: number;
   targetPassMs?: number;
@@ -103,11 +97,7 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
     progress.stop();
     await save(run);
     io.stdout.write(`${renderRunTable(run, { color })}\n`);
-    if (flags.json !== undefined) io.stdout.write(`results written to ${flags.json}\n`);
-    if (flags.html !== undefined) {
-      await writeFileAtomic(flags.html, renderHtml(run, chartJsSource()));
-      io.stdout.write(`HTML report written to ${flags.html}\n`);
-    }
+    for (const line of await writeReports(run, flags)) io.stdout.write(`${line}\n`);
     return exitCodeFor(run);
   } finally {
     progress.stop();
@@ -200,6 +190,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--quick', 'small sizes and 5 passes: keeps a CPU-adapter run short', false)
       .option('--json <file>', 'write results as JSON (atomically, after every case)')
       .option('--html <file>', 'write a self-contained HTML report: roofline, bandwidth plot, table')
+      .option('--md <file>', 'write a Markdown report (CI job summary, pull-request comment)')
+      .option('--junit <file>', 'write JUnit XML: one test case per benchmark case')
+      .option('--trace <file>', 'write a Chrome trace (open in Perfetto): a span per case and per timed pass')
+      .option('--gh-bench <file>', 'write github-action-benchmark JSON (customBiggerIsBetter: GB/s, TFLOP/s)')
+      .option('--gh-bench-time <file>', 'write github-action-benchmark JSON (customSmallerIsBetter: ns per dispatch)')
       .option('--passes <n>', 'timed passes per case (default 10, 5 with --quick)', positiveInt('--passes'))
       .option('--warmup <n>', 'warm-up passes per case (default 2, 1 with --quick)', nonNegativeInt('--warmup'))
       .option('--target-pass-ms <n>', 'dispatches per pass are chosen to fill about this long (default 100, 20 with --quick)', positiveInt('--target-pass-ms'))
@@ -208,6 +203,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
       .option('--no-calibration', 'divide by the datasheet peaks only, ignoring the stored calibration'),
   ).action(async (flags: RunFlags) => { setExit(await commandRun(flags, io)); });
+
+  addAnalysisCommands(program, io, setExit);
 
   program
     .command('suites')
@@ -231,7 +228,7 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.OK;
       return ExitCode.USAGE;
     }
-    if (e instanceof UnknownSuiteError || e instanceof UsageError) {
+    if (e instanceof UnknownSuiteError || e instanceof InputError) {
       io.stderr.write(`wgbench: ${e.message}\n`);
       return ExitCode.USAGE;
     }

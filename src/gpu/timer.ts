@@ -19,6 +19,8 @@ export interface PassTimer {
   readonly kind: TimerKind;
   /** Encodes one compute pass with `record`, submits it, and returns its duration in ns (null if the sample is invalid). */
   timePass(record: (pass: GPUComputePassEncoder) => void): Promise<number | null>;
+  /** Start of the last valid pass on the timer's own clock (GPU or CPU), in ns; for traces. */
+  lastBeginNs(): number | null;
   info(): TimerInfo;
   destroy(): void;
 }
@@ -50,6 +52,7 @@ class TimestampTimer implements PassTimer {
   private readonly readback: GPUBuffer;
   private step = 0n;
   private seen = 0;
+  private begin: number | null = null;
 
   constructor(private readonly device: GPUDevice) {
     this.querySet = device.createQuerySet({ type: 'timestamp', count: 2, label: 'wgbench-timer' });
@@ -79,7 +82,12 @@ class TimestampTimer implements PassTimer {
     }
     // Both zero means the implementation wrote nothing; end <= begin is a clock wrap or reorder.
     if (end <= begin) return null;
+    this.begin = Number(begin);
     return Number(end - begin);
+  }
+
+  lastBeginNs(): number | null {
+    return this.begin;
   }
 
   info(): TimerInfo {
@@ -102,9 +110,14 @@ class TimestampTimer implements PassTimer {
 class CpuTimer implements PassTimer {
   readonly kind = 'cpu-submit-to-done' as const;
   private readonly resolutionNs: number;
+  private begin: number | null = null;
 
   constructor(private readonly device: GPUDevice) {
     this.resolutionNs = measureClockStepNs();
+  }
+
+  lastBeginNs(): number | null {
+    return this.begin;
   }
 
   async timePass(record: (pass: GPUComputePassEncoder) => void): Promise<number | null> {
@@ -118,7 +131,9 @@ class CpuTimer implements PassTimer {
     this.device.queue.submit([commands]);
     await this.device.queue.onSubmittedWorkDone();
     const ns = (performance.now() - t0) * 1e6;
-    return ns > 0 ? ns : null;
+    if (!(ns > 0)) return null;
+    this.begin = t0 * 1e6;
+    return ns;
   }
 
   info(): TimerInfo {

@@ -14,6 +14,11 @@ export function shouldUseColor(stream: { isTTY?: boolean }, env: Record<string, 
   return stream.isTTY === true && (env['NO_COLOR'] ?? '') === '';
 }
 
+/** A table that is coloured only when colour is on (cli-table3 colours its header by default). */
+export function makeTable(head: string[], color: boolean, extra: { colWidths?: (number | null)[]; wordWrap?: boolean } = {}): InstanceType<typeof Table> {
+  return new Table({ head, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] }, ...extra });
+}
+
 function painter(style: ConsoleStyle): ReturnType<typeof pc.createColors> {
   return pc.createColors(style.color);
 }
@@ -70,10 +75,7 @@ export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
   ];
   const suites = [...new Set(run.cases.map((c) => c.suite))];
   for (const suite of suites) {
-    const table = new Table({
-      head: ['case', 'status', 'check', 'median/dispatch', 'spread', 'achieved', 'MFU', 'MBU', 'AI FLOP/B', 'bound', 'passes'],
-      style: { head: style.color ? ['cyan'] : [], border: style.color ? ['grey'] : [] },
-    });
+    const table = makeTable(['case', 'status', 'check', 'median/dispatch', 'spread', 'achieved', 'MFU', 'MBU', 'AI FLOP/B', 'bound', 'passes'], style.color);
     for (const c of run.cases.filter((x) => x.suite === suite)) {
       const s = c.summary;
       const u = c.utilization?.[0];

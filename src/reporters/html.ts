@@ -55,6 +55,17 @@ export function bandwidthData(run: RunResult): { kernel: string; points: { x: nu
   return [...out].map(([kernel, points]) => ({ kernel, points: points.sort((a, b) => a.x - b.x) }));
 }
 
+/** Every timed pass of every case, as % of that case's median: the shape of each distribution. */
+export function distributionData(run: RunResult): { ids: string[]; points: { x: number; y: number }[] } {
+  const ok = run.cases.filter((c) => c.status === 'ok' && c.summary !== null && c.samplesNs.length > 0);
+  const points = ok.flatMap((c, i) => {
+    const perDispatch = c.samplesNs.map((s) => s / (c.dispatchesPerPass ?? 1));
+    const median = c.summary?.p50 ?? 1;
+    return perDispatch.map((s) => ({ x: i, y: (s / median) * 100 }));
+  });
+  return { ids: ok.map((c) => c.id), points };
+}
+
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 /** JSON inside a <script> must not be able to close the tag. */
 const safeJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
@@ -90,6 +101,8 @@ roofline against: ${escapeHtml(roofline.against ?? 'no peaks (not calibrated, no
 <div class="chart"><canvas id="roofline" aria-labelledby="roofline-title"></canvas></div>
 <h2 id="bandwidth-title">Bandwidth against transfer size</h2>
 <div class="chart"><canvas id="bandwidth" aria-labelledby="bandwidth-title"></canvas></div>
+<h2 id="distribution-title">Timing distributions (each timed pass, % of its case's median)</h2>
+<div class="chart"><canvas id="distribution" aria-labelledby="distribution-title"></canvas></div>
 <h2>Cases</h2>
 <table><thead><tr><th>case</th><th>status</th><th>check</th><th>median/dispatch</th><th>cv</th><th>achieved</th><th>MFU</th><th>MBU</th><th>bound</th><th>message</th></tr></thead>
 <tbody>${run.cases.map(caseRow).join('\n')}</tbody></table>
@@ -97,6 +110,7 @@ roofline against: ${escapeHtml(roofline.against ?? 'no peaks (not calibrated, no
 <script>
 const roofline = ${safeJson(roofline)};
 const bandwidth = ${safeJson(bandwidth)};
+const distribution = ${safeJson(distributionData(run))};
 const colors = ['#1f77b4','#d62728','#2ca02c','#9467bd','#ff7f0e','#8c564b','#e377c2','#17becf'];
 const units = [...new Set(roofline.cases.map((c) => c.unit))];
 new Chart(document.getElementById('roofline'), {
@@ -115,6 +129,13 @@ new Chart(document.getElementById('bandwidth'), {
   data: { datasets: bandwidth.map((b, i) => ({ label: b.kernel, data: b.points, borderColor: colors[i % colors.length], backgroundColor: colors[i % colors.length] })) },
   options: { maintainAspectRatio: false, animation: false, parsing: false,
     scales: { x: { type: 'logarithmic', title: { display: true, text: 'buffer size (bytes)' } }, y: { title: { display: true, text: 'GB/s (median)' } } } },
+});
+new Chart(document.getElementById('distribution'), {
+  type: 'scatter',
+  data: { datasets: [{ label: 'timed passes', data: distribution.points, backgroundColor: 'rgba(31,119,180,0.6)', pointRadius: 3 }] },
+  options: { maintainAspectRatio: false, animation: false, parsing: false,
+    scales: { x: { min: -0.5, max: distribution.ids.length - 0.5, ticks: { stepSize: 1, autoSkip: false, callback: (v) => distribution.ids[v] ?? '' }, title: { display: true, text: 'case' } },
+              y: { title: { display: true, text: '% of median' } } } },
 });
 </script>
 </body></html>

@@ -111,6 +111,10 @@ export const caseResultSchema = z.object({
   invalidSamples: z.number().int().nonnegative(),
   /** Duration of each timed pass in ns, every sample kept. */
   samplesNs: z.array(z.number().positive()),
+  /** Start of each timed pass relative to the first, on the timer's clock (for traces). */
+  passStartsNs: z.array(z.number()).nullable().optional(),
+  /** Wall-clock time when the timed passes began. */
+  timingStartedAt: z.string().optional(),
   /** Per-dispatch time, summarised from samplesNs / dispatchesPerPass. */
   summary: metricSummarySchema.nullable(),
   timer: timerInfoSchema.nullable(),
@@ -173,6 +177,12 @@ export type RunPeaks = NonNullable<RunResult['peaks']>;
 /** Validates a parsed results file; the error names the first bad field by its path. */
 export function parseRunResult(data: unknown, source = 'results'): RunResult {
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof data !== 'object' || data === null || version === undefined) {
+    throw new Error(`${source}: invalid at "schemaVersion": missing; this is not a wgbench results file`);
+  }
+  if (typeof version === 'number' && version < 1) {
+    throw new Error(`${source}: invalid at "schemaVersion": ${version} predates the first released format (1); re-run the benchmark`);
+  }
   if (typeof version === 'number' && version > RESULT_SCHEMA_VERSION) {
     throw new Error(`${source}: schemaVersion ${version} is newer than this wgbench reads (${RESULT_SCHEMA_VERSION}); upgrade wgbench`);
   }

@@ -176,7 +176,7 @@ async function runCase(
 
     const timed = await withErrorScopes(ctx.device, () => timeCase(prepared.value.encode, timer, timing, lost));
     if (!timed.ok) return finish({ status: 'error', message: `timing failed: ${timed.errors.join('; ')}` });
-    const { samplesNs, invalid, dispatchesPerPass, warmupPasses } = timed.value;
+    const { samplesNs, invalid, dispatchesPerPass, warmupPasses, passStartsNs, timingStartedAtMs } = timed.value;
     if (samplesNs.length === 0) {
       return finish({ status: 'error', message: `no valid timing samples (${invalid} invalid); the timer returned nothing usable`, invalidSamples: invalid });
     }
@@ -220,6 +220,8 @@ async function runCase(
       compute,
       utilization,
       timingCheck,
+      passStartsNs,
+      timingStartedAt: new Date(timingStartedAtMs).toISOString(),
       quantization,
       dispatchesPerPass,
       warmupPasses,
@@ -241,7 +243,7 @@ async function timeCase(
   timer: PassTimer,
   timing: Timing,
   lost: () => string | null,
-): Promise<{ samplesNs: number[]; invalid: number; dispatchesPerPass: number; warmupPasses: number }> {
+): Promise<{ samplesNs: number[]; invalid: number; dispatchesPerPass: number; warmupPasses: number; passStartsNs: number[] | null; timingStartedAtMs: number }> {
   let invalid = 0;
   // One single-dispatch pass sizes the work; warm-up then runs at full pass length, since on a
   // GPU the first ~100 ms at a new load still ran at half bandwidth (clocks ramping) on an H100.
@@ -263,14 +265,21 @@ async function timeCase(
   }
 
   const samplesNs: number[] = [];
+  const begins: number[] = [];
+  const timingStartedAtMs = Date.now();
   // Invalid samples are retried, within a bound, so a flaky clock cannot stall the run.
   for (let attempt = 0; samplesNs.length < timing.passes && attempt < timing.passes * 2; attempt++) {
     if (lost() !== null) break;
     const ns = await timer.timePass((pass) => { encode(pass, dispatchesPerPass); });
     if (ns === null) invalid++;
-    else samplesNs.push(ns);
+    else {
+      samplesNs.push(ns);
+      begins.push(timer.lastBeginNs() ?? Number.NaN);
+    }
   }
-  return { samplesNs, invalid, dispatchesPerPass, warmupPasses };
+  const first = begins[0] ?? 0;
+  const passStartsNs = begins.every(Number.isFinite) ? begins.map((b) => b - first) : null;
+  return { samplesNs, invalid, dispatchesPerPass, warmupPasses, passStartsNs, timingStartedAtMs };
 }
 
 function messageOf(e: unknown): string {

@@ -2,29 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { ExitCode } from '../../src/cli/exitCodes.js';
 import { parseRunResult } from '../../src/results/schema.js';
 
-function capture(): { stream: Writable & { isTTY?: boolean }; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = capture();
-  const err = capture();
-  const code = await main(args, { stdout: out.stream, stderr: err.stream, env: { NO_COLOR: '1' } });
-  return { code, out: out.text(), err: err.text() };
-}
+const cli = (args: string[]): ReturnType<typeof runCli> => runCli(args);
 
 describe('wgbench CLI (in process)', () => {
   it('probe prints the adapter, the timer and the limits', async () => {
@@ -47,7 +30,7 @@ describe('wgbench CLI (in process)', () => {
     const r = await cli(['run', '--suite', 'memcopy', '--quick', '--json', file, '--passes', '3']);
     expect(r.code).toBe(ExitCode.OK);
     expect(r.out).toContain('memcopy');
-    expect(r.out).toContain(`results written to ${file}`);
+    expect(r.out).toContain(`results JSON written to ${file}`);
     expect(r.err).toMatch(/\[3\/3\] memcopy\/write\/bytes=\d+: ok [\d.]+ GB\/s/);
     const run = parseRunResult(JSON.parse(readFileSync(file, 'utf8')), file);
     expect(run.status).toBe('complete');

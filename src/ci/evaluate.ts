@@ -1,0 +1,123 @@
+import { mannWhitneyU } from '../metrics/significance.js';
+import type { CaseResult, RunResult } from '../results/schema.js';
+import { perDispatchSamples } from './compare.js';
+import { CASE_METRICS, matchesCase, type CaseMetric, type GateConfig } from './gateConfig.js';
+import { GateStatus, PerformanceGate, type GateResult, type GateSummary } from './gates.js';
+
+/** What a regression is measured against: another run's samples, or past runs' medians. */
+export interface Baseline {
+  label: string;
+  /** Per case: per-dispatch time samples (a file) or the medians of the last k runs (history). */
+  samplesNs: Map<string, number[]>;
+}
+
+export function caseMetricValue(c: CaseResult, metric: CaseMetric): number | null {
+  switch (metric) {
+    case 'timeNs':
+      return c.summary?.p50 ?? null;
+    case 'bandwidthGBps':
+      return c.bandwidth?.medianGBps ?? null;
+    case 'tflops':
+      return c.compute?.achievedTflops ?? null;
+    case 'mfu':
+      return c.utilization?.[0]?.mfu ?? null;
+    case 'mbu':
+      return c.utilization?.[0]?.mbu ?? null;
+  }
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+const RUN_LEVEL_GATES: { key: keyof GateConfig; name: string; label: string }[] = [
+  { key: 'minThroughputTps', name: 'throughput', label: 'throughput (tokens/s)' },
+  { key: 'maxTtftMs', name: 'ttft', label: 'TTFT' },
+  { key: 'maxTpotMs', name: 'tpot', label: 'TPOT' },
+  { key: 'maxP99LatencyMs', name: 'p99_latency', label: 'P99 latency' },
+  { key: 'minKvHitRate', name: 'kv_hit_rate', label: 'KV hit rate' },
+  { key: 'minMfu', name: 'mfu', label: 'model MFU' },
+];
+
+export interface GateEvaluation {
+  results: GateResult[];
+  summary: GateSummary;
+}
+
+/**
+ * Runs every configured gate over a run: the original absolute thresholds, per-case thresholds,
+ * and significance-aware regression checks against a baseline. A regression fails only when it
+ * exceeds the threshold and the Mann–Whitney test says it is real; otherwise it is NOISY.
+ */
+export function evaluateGates(run: RunResult, config: GateConfig, baseline: Baseline | null): GateEvaluation {
+  const gate = new PerformanceGate({ maxRegressionPct: config.maxRegressionPct, ...(config.maxMemoryGb === undefined ? {} : { maxMemoryGb: config.maxMemoryGb }) });
+  // Run-level LLM metrics arrive with the llm suite; until a run has them, such gates say so.
+  for (const g of RUN_LEVEL_GATES) {
+    if (config[g.key] === undefined) continue;
+    gate.record({ name: g.name, status: GateStatus.SKIPPED, expected: config[g.key] as number, actual: null, threshold: config[g.key] as number, message: `${g.label}: this run reports no such metric (the llm suite does)` });
+  }
+  if (config.maxMemoryGb !== undefined) gate.checkMemory(run.memory.peakGpuBytes / 1e9);
+
+  const ok = run.cases.filter((c) => c.status === 'ok');
+  for (const c of run.cases.filter((x) => x.status === 'failed' || x.status === 'error')) {
+    gate.record({ name: `case_${c.id}`, status: GateStatus.FAILED, expected: null, actual: null, threshold: null, message: `${c.id} ${c.status}: ${c.message ?? ''}` });
+  }
+  for (const t of config.thresholds) {
+    const matched = ok.filter((c) => matchesCase(t.case, c.id));
+    if (matched.length === 0) {
+      gate.record({ name: `threshold_${t.metric}_${t.case}`, status: GateStatus.FAILED, expected: t.min ?? t.max ?? null, actual: null, threshold: t.min ?? t.max ?? null, message: `threshold on "${t.case}" matches no successful case in this run` });
+      continue;
+    }
+    for (const c of matched) {
+      const v = caseMetricValue(c, t.metric);
+      const name = `threshold_${t.metric}_${c.id}`;
+      if (v === null) {
+        gate.record({ name, status: GateStatus.FAILED, expected: t.min ?? t.max ?? null, actual: null, threshold: t.min ?? t.max ?? null, message: `${c.id}: ${t.metric} was not measured (no peaks for MFU/MBU? run wgbench calibrate)` });
+        continue;
+      }
+      const low = t.min !== undefined && v < t.min;
+      const high = t.max !== undefined && v > t.max;
+      const bound = [t.min !== undefined ? `≥ ${t.min}` : '', t.max !== undefined ? `≤ ${t.max}` : ''].filter((x) => x !== '').join(' and ');
+      gate.record({ name, status: low || high ? GateStatus.FAILED : GateStatus.PASSED, expected: t.min ?? t.max ?? null, actual: v, threshold: t.min ?? t.max ?? null, message: `${c.id}: ${t.metric} ${v.toPrecision(4)} ${low || high ? 'not ' : ''}${bound}` });
+    }
+  }
+
+  if (baseline !== null) {
+    for (const c of ok) {
+      const base = baseline.samplesNs.get(c.id);
+      if (base === undefined || base.length === 0) {
+        gate.record({ name: `regression_${c.id}`, status: GateStatus.SKIPPED, expected: null, actual: null, threshold: config.maxRegressionPct, message: `${c.id}: not in the baseline (${baseline.label})` });
+        continue;
+      }
+      const samples = perDispatchSamples(c);
+      const tBase = median(base);
+      const tNew = median(samples);
+      const test = mannWhitneyU(base, samples);
+      const enough = base.length >= config.minSamples && samples.length >= config.minSamples;
+      const significant = enough && test.pValue < config.alpha;
+      for (const metric of config.regressionMetrics) {
+        // Every metric here is time or inversely proportional to it, so one test serves them all.
+        const regressionPct = CASE_METRICS[metric] === 'lower' ? ((tNew - tBase) / tBase) * 100 : (1 - tBase / tNew) * 100;
+        const over = regressionPct > config.maxRegressionPct;
+        const status = !over ? GateStatus.PASSED : significant ? GateStatus.FAILED : GateStatus.NOISY;
+        const why = !over
+          ? `${regressionPct.toFixed(1)}% ≤ ${config.maxRegressionPct}%`
+          : significant
+            ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}%, p = ${test.pValue.toPrecision(2)} < ${config.alpha} (${samples.length} vs ${base.length} samples)`
+            : enough
+              ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but p = ${test.pValue.toPrecision(2)} ≥ ${config.alpha}: samples overlap, not called a regression`
+              : `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but only ${Math.min(base.length, samples.length)} samples on one side (need ${config.minSamples})`;
+        const scale = (t: number): number | null => (metric === 'timeNs' ? t : (caseMetricValue(c, metric) ?? 0) * (tNew / t));
+        gate.record({ name: `regression_${metric}_${c.id}`, status, expected: scale(tBase), actual: scale(tNew), threshold: config.maxRegressionPct, message: `${c.id} ${metric} regression ${why} against ${baseline.label}` });
+      }
+    }
+  }
+  return { results: gate.getResults(), summary: gate.getSummary() };
+}
+
+/** A baseline from one earlier results file: its per-dispatch samples per case. */
+export function baselineFromRun(run: RunResult, label: string): Baseline {
+  return { label, samplesNs: new Map(run.cases.filter((c) => c.status === 'ok').map((c) => [c.id, perDispatchSamples(c)])) };
+}

@@ -1,0 +1,177 @@
+import { Option, type Command } from 'commander';
+import writeFileAtomic from 'write-file-atomic';
+import { compareRuns, DEFAULT_COMPARE, DeviceMismatchError, type RunComparison } from '../ci/compare.js';
+import { baselineFromRun, evaluateGates, type Baseline } from '../ci/evaluate.js';
+import { gateConfigSchema, InputError, type GateConfig } from '../ci/gateConfig.js';
+import { HistoryStore, historyPath } from '../platform/historyStore.js';
+import { calibrationKey } from '../probe/calibration.js';
+import { makeTable, renderRunTable, shouldUseColor } from '../reporters/console.js';
+import { formatNs } from '../reporters/format.js';
+import { renderGateJUnit } from '../reporters/junit.js';
+import { renderCompareMarkdown, renderGateMarkdown } from '../reporters/markdown.js';
+import { runResultJsonSchema } from '../results/jsonSchema.js';
+import { ExitCode } from './exitCodes.js';
+import { readGateConfig, readRunFile, writeReports, type ReportFlags } from './files.js';
+import type { Io } from './io.js';
+
+function nonNegativeNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new InputError('(command line)', name, `must be a non-negative number, got "${value}"`);
+    return n;
+  };
+}
+
+function renderComparison(cmp: RunComparison, color: boolean): string {
+  const table = makeTable(['case', 'base median', 'new median', 'change', 'p', 'verdict', 'why'], color);
+  for (const c of cmp.cases) {
+    table.push([c.id, c.baseMedianNs === null ? '—' : formatNs(c.baseMedianNs), c.newMedianNs === null ? '—' : formatNs(c.newMedianNs), c.changePct === null ? '—' : `${c.changePct > 0 ? '+' : ''}${c.changePct.toFixed(1)}%`, c.pValue === null ? '—' : c.pValue.toPrecision(2), c.verdict, c.reason]);
+  }
+  return `base: ${cmp.baseDevice}\nnew:  ${cmp.newDevice}\n${table.toString()}`;
+}
+
+export function addAnalysisCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('schema')
+    .description('print the JSON Schema of results files (also shipped as schema/run-result.v1.schema.json)')
+    .action(() => {
+      io.stdout.write(`${JSON.stringify(runResultJsonSchema(), null, 2)}\n`);
+      setExit(ExitCode.OK);
+    });
+
+  program
+    .command('report')
+    .description('render a results file (from a run, the browser page, or CI) in other formats')
+    .argument('<results.json>', 'results file written by `wgbench run --json`')
+    .option('--md <file>', 'Markdown report')
+    .option('--html <file>', 'self-contained HTML with the roofline, bandwidth and latency plots')
+    .option('--junit <file>', 'JUnit XML, one test case per benchmark case')
+    .option('--trace <file>', 'Chrome trace-event JSON (Perfetto)')
+    .option('--gh-bench <file>', 'github-action-benchmark JSON, customBiggerIsBetter')
+    .option('--gh-bench-time <file>', 'github-action-benchmark JSON, customSmallerIsBetter')
+    .action(async (file: string, flags: ReportFlags) => {
+      const run = readRunFile(file);
+      io.stdout.write(`${renderRunTable(run, { color: shouldUseColor(io.stdout, io.env) })}\n`);
+      for (const line of await writeReports(run, flags)) io.stdout.write(`${line}\n`);
+      setExit(ExitCode.OK);
+    });
+
+  program
+    .command('compare')
+    .description('compare two results files case by case: median change, Mann–Whitney U, verdict')
+    .argument('<base.json>')
+    .argument('<new.json>')
+    .option('--threshold <pct>', 'smallest change worth calling (percent)', nonNegativeNumber('--threshold'), DEFAULT_COMPARE.thresholdPct)
+    .option('--alpha <p>', 'significance level', nonNegativeNumber('--alpha'), DEFAULT_COMPARE.alpha)
+    .option('--min-samples <n>', 'samples needed on each side to call a change', nonNegativeNumber('--min-samples'), DEFAULT_COMPARE.minSamples)
+    .option('--allow-device-mismatch', 'compare runs from different devices anyway', false)
+    .option('--md <file>', 'write the comparison as Markdown')
+    .option('--json <file>', 'write the comparison as JSON')
+    .action(async (baseFile: string, newFile: string, flags: { threshold: number; alpha: number; minSamples: number; allowDeviceMismatch: boolean; md?: string; json?: string }) => {
+      const base = readRunFile(baseFile);
+      const next = readRunFile(newFile);
+      let cmp: RunComparison;
+      try {
+        cmp = compareRuns(base, next, { thresholdPct: flags.threshold, alpha: flags.alpha, minSamples: flags.minSamples }, flags.allowDeviceMismatch);
+      } catch (e) {
+        if (e instanceof DeviceMismatchError) throw new InputError(newFile, 'device', e.message);
+        throw e;
+      }
+      io.stdout.write(`${renderComparison(cmp, shouldUseColor(io.stdout, io.env))}\n`);
+      if (flags.md !== undefined) await writeFileAtomic(flags.md, renderCompareMarkdown(cmp));
+      if (flags.json !== undefined) await writeFileAtomic(flags.json, `${JSON.stringify(cmp, null, 2)}\n`);
+      setExit(ExitCode.OK);
+    });
+
+  program
+    .command('gate')
+    .description('check a results file against thresholds and a baseline; exit 1 when a gate fails')
+    .argument('<new.json>')
+    .option('--config <gates.json>', 'thresholds and regression settings (default: regression check at 5%)')
+    .addOption(new Option('--baseline <base.json>', 'compare against this results file').conflicts('history'))
+    .option('--history', 'compare against the rolling median of the last runs in the history database', false)
+    .option('--db <file>', 'history database (default: $WGBENCH_HISTORY_DB or ~/.local/share/wgbench/history.sqlite)')
+    .option('--junit <file>', 'write the gate results as JUnit XML')
+    .option('--md <file>', 'write the gate results as Markdown')
+    .action(async (newFile: string, flags: { config?: string; baseline?: string; history: boolean; db?: string; junit?: string; md?: string }) => {
+      const run = readRunFile(newFile);
+      const config: GateConfig = flags.config === undefined ? gateConfigSchema.parse({}) : readGateConfig(flags.config);
+      let baseline: Baseline | null = null;
+      if (flags.baseline !== undefined) baseline = baselineFromRun(readRunFile(flags.baseline), flags.baseline);
+      if (flags.history) {
+        const store = new HistoryStore(historyPath(flags.db, io.env));
+        try {
+          baseline = store.baselineFor(run, config.historyRuns);
+        } finally {
+          store.close();
+        }
+      }
+      if (baseline === null && flags.config === undefined) {
+        throw new InputError('(command line)', '--baseline', 'the default gate is a regression check: give --baseline base.json, --history, or --config gates.json');
+      }
+      const evaluation = evaluateGates(run, config, baseline);
+      const color = shouldUseColor(io.stdout, io.env);
+      const table = makeTable(['check', 'status', 'message'], color, { colWidths: [null, null, 100], wordWrap: true });
+      for (const r of evaluation.results) table.push([r.name, r.status, r.message]);
+      const s = evaluation.summary;
+      io.stdout.write(`${table.toString()}\n${s.allPassed ? 'gate passed' : 'GATE FAILED'}: ${s.passed} passed, ${s.failed} failed, ${s.noisy} noisy, ${s.skipped} skipped\n`);
+      if (flags.junit !== undefined) await writeFileAtomic(flags.junit, renderGateJUnit(evaluation.results));
+      if (flags.md !== undefined) await writeFileAtomic(flags.md, renderGateMarkdown(evaluation));
+      setExit(s.allPassed ? ExitCode.OK : ExitCode.CASE_FAILED);
+    });
+
+  const history = program.command('history').description('the results history: an embedded SQLite database, one row per case per run');
+  const dbOption = (): Option => new Option('--db <file>', 'history database (default: $WGBENCH_HISTORY_DB or ~/.local/share/wgbench/history.sqlite)');
+  const withStore = async (db: string | undefined, work: (store: HistoryStore) => void | Promise<void>): Promise<void> => {
+    const store = new HistoryStore(historyPath(db, io.env));
+    try {
+      await work(store);
+    } finally {
+      store.close();
+    }
+  };
+  history
+    .command('add')
+    .argument('<results.json...>')
+    .addOption(dbOption())
+    .description('add results files to the history')
+    .action(async (files: string[], flags: { db?: string }) => {
+      const runs = files.map((f) => ({ file: f, run: readRunFile(f) }));
+      await withStore(flags.db, (store) => {
+        for (const { file, run } of runs) {
+          const added = store.add(run, file);
+          io.stdout.write(`${added ? 'added' : 'already in history:'} ${file} (${run.startedAt}, ${run.cases.length} cases, device ${calibrationKey(run.device)}) → ${store.file}\n`);
+        }
+      });
+      setExit(ExitCode.OK);
+    });
+  history
+    .command('list')
+    .addOption(dbOption())
+    .option('--device <key>', 'only this device (its calibration key)')
+    .description('list the runs in the history')
+    .action(async (flags: { db?: string; device?: string }) => {
+      await withStore(flags.db, (store) => {
+        const table = makeTable(['id', 'started', 'device key', 'device', 'wgbench', 'cases'], shouldUseColor(io.stdout, io.env));
+        for (const r of store.listRuns(flags.device)) table.push([r.id, r.startedAt, r.deviceKey, r.device, r.toolVersion, r.cases]);
+        io.stdout.write(`${table.toString()}\n`);
+      });
+      setExit(ExitCode.OK);
+    });
+  history
+    .command('show')
+    .argument('<case>', 'case id, e.g. memcopy/copy/bytes=1073741824')
+    .addOption(dbOption())
+    .option('--device <key>', 'only this device (its calibration key)')
+    .description('show one case across the runs in the history')
+    .action(async (caseId: string, flags: { db?: string; device?: string }) => {
+      await withStore(flags.db, (store) => {
+        const rows = store.showCase(caseId, flags.device);
+        if (rows.length === 0) throw new InputError(store.file, caseId, 'no such case in the history; `wgbench history list` shows what is there');
+        const table = makeTable(['started', 'device key', 'status', 'median/dispatch', 'GB/s', 'TFLOP/s', 'MFU'], shouldUseColor(io.stdout, io.env));
+        for (const r of rows) table.push([r.startedAt, r.deviceKey, r.status, r.medianNs === null ? '—' : formatNs(r.medianNs), r.bandwidthGBps?.toFixed(1) ?? '—', r.tflops?.toPrecision(4) ?? '—', r.mfu === null ? '—' : `${(r.mfu * 100).toFixed(1)}%`]);
+        io.stdout.write(`${table.toString()}\n`);
+      });
+      setExit(ExitCode.OK);
+    });
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import writeFileAtomic from 'write-file-atomic';
+import { InputError, parseGateConfig, type GateConfig } from '../ci/gateConfig.js';
+import { chartJsSource } from '../platform/node.js';
+import { renderGithubBenchmark } from '../reporters/githubBenchmark.js';
+import { renderHtml } from '../reporters/html.js';
+import { renderJson } from '../reporters/json.js';
+import { renderRunJUnit } from '../reporters/junit.js';
+import { renderRunMarkdown } from '../reporters/markdown.js';
+import { renderTrace } from '../reporters/trace.js';
+import { parseRunResult, type RunResult } from '../results/schema.js';
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(file, '', `cannot read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(file, '', `not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** A results file, validated against the schema; the error names the file and the field. */
+export function readRunFile(file: string): RunResult {
+  const data = readJson(file);
+  try {
+    return parseRunResult(data, file);
+  } catch (e) {
+    const m = /invalid at "([^"]*)": (.*)$/s.exec(e instanceof Error ? e.message : '');
+    if (m) throw new InputError(file, m[1] ?? '', `${m[2] ?? ''} (not a valid wgbench results file)`);
+    throw new InputError(file, 'schemaVersion', e instanceof Error ? e.message.replace(`${file}: `, '') : String(e));
+  }
+}
+
+export function readGateConfig(file: string): GateConfig {
+  return parseGateConfig(readJson(file), file);
+}
+
+/** The report flags `run` and `report` share. */
+export interface ReportFlags {
+  json?: string;
+  md?: string;
+  html?: string;
+  junit?: string;
+  trace?: string;
+  ghBench?: string;
+  ghBenchTime?: string;
+}
+
+/** Writes every report asked for, each atomically; returns what was written, for the console. */
+export async function writeReports(run: RunResult, flags: ReportFlags): Promise<string[]> {
+  const outputs: [string | undefined, string, () => string][] = [
+    [flags.json, 'results JSON', () => renderJson(run)],
+    [flags.md, 'Markdown report', () => renderRunMarkdown(run)],
+    [flags.html, 'HTML report', () => renderHtml(run, chartJsSource())],
+    [flags.junit, 'JUnit XML', () => renderRunJUnit(run)],
+    [flags.trace, 'trace (open in Perfetto)', () => renderTrace(run)],
+    [flags.ghBench, 'github-action-benchmark JSON (customBiggerIsBetter)', () => renderGithubBenchmark(run, 'bigger')],
+    [flags.ghBenchTime, 'github-action-benchmark JSON (customSmallerIsBetter)', () => renderGithubBenchmark(run, 'smaller')],
+  ];
+  const written: string[] = [];
+  for (const [file, what, render] of outputs) {
+    if (file === undefined) continue;
+    await writeFileAtomic(file, render());
+    written.push(`${what} written to ${file}`);
+  }
+  return written;
+}

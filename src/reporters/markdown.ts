@@ -1,0 +1,63 @@
+import type { RunComparison } from '../ci/compare.js';
+import type { GateEvaluation } from '../ci/evaluate.js';
+import type { RunResult } from '../results/schema.js';
+import { describeDevice, describeTimer, formatFlops } from './console.js';
+import { formatNs, formatNumber } from './format.js';
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${v > 1 ? ' ⚠' : ''}`);
+
+/** A run as Markdown, for a CI job summary or a pull-request comment. */
+export function renderRunMarkdown(run: RunResult): string {
+  const lines = [
+    `## wgbench ${run.tool.version}: ${run.status}`,
+    '',
+    `- **device**: ${cell(describeDevice(run.device))}`,
+    `- **timer**: ${cell(describeTimer(run.timer))}`,
+    `- **peaks**: ${run.peaks?.calibrated ? `calibrated ${run.peaks.calibrated.measuredAt}` : 'not calibrated'}; datasheet ${run.peaks?.datasheet?.name ?? 'none'}`,
+    `- **started**: ${run.startedAt}, seed ${run.options.seed}, ${run.options.quick ? 'quick' : 'full'}`,
+  ];
+  for (const suite of [...new Set(run.cases.map((c) => c.suite))]) {
+    lines.push('', `### ${suite}`, '', '| case | status | median/dispatch | cv | achieved | MFU | MBU | bound |', '|---|---|---|---|---|---|---|---|');
+    for (const c of run.cases.filter((x) => x.suite === suite)) {
+      const u = c.utilization?.[0];
+      const achieved = c.compute ? formatFlops(c.compute.achievedTflops, c.compute.unit.includes('nt8')) : c.bandwidth ? `${formatNumber(c.bandwidth.medianGBps)} GB/s (${c.bandwidth.bytesCounted})` : '—';
+      const status = c.status === 'ok' ? 'ok' : `**${c.status}**${c.message ? `: ${c.message}` : ''}`;
+      lines.push(`| ${cell(c.name)} | ${cell(status)} | ${c.summary ? formatNs(c.summary.p50) : '—'} | ${c.summary?.cv ? `${(c.summary.cv * 100).toFixed(1)}%` : '—'} | ${achieved} | ${pct(u?.mfu)} | ${pct(u?.mbu)} | ${u?.bound ?? '—'} |`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const VERDICT_MARK = { faster: '🟢 faster', slower: '🔴 slower', unchanged: 'unchanged', noisy: '🟡 noisy', missing: 'missing', new: 'new' } as const;
+
+export function renderCompareMarkdown(cmp: RunComparison): string {
+  const lines = [
+    `## wgbench compare`,
+    '',
+    `- **base**: ${cell(cmp.baseDevice)}`,
+    `- **new**: ${cell(cmp.newDevice)}${cmp.sameDevice ? '' : ' ⚠ different device'}`,
+    `- threshold ${cmp.options.thresholdPct}%, Mann–Whitney U at α = ${cmp.options.alpha}, at least ${cmp.options.minSamples} samples`,
+    '',
+    '| case | base median | new median | change | p | verdict |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const c of cmp.cases) {
+    lines.push(`| ${cell(c.id)} | ${c.baseMedianNs === null ? '—' : formatNs(c.baseMedianNs)} | ${c.newMedianNs === null ? '—' : formatNs(c.newMedianNs)} | ${c.changePct === null ? '—' : `${c.changePct > 0 ? '+' : ''}${c.changePct.toFixed(1)}%`} | ${c.pValue === null ? '—' : c.pValue.toPrecision(2)} | ${VERDICT_MARK[c.verdict]} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderGateMarkdown(e: GateEvaluation): string {
+  const s = e.summary;
+  const lines = [
+    `## wgbench gate: ${s.allPassed ? 'passed' : 'FAILED'}`,
+    '',
+    `${s.totalChecks} checks: ${s.passed} passed, ${s.failed} failed, ${s.noisy} noisy, ${s.skipped} skipped.`,
+    '',
+    '| check | status | message |',
+    '|---|---|---|',
+    ...e.results.map((r) => `| ${cell(r.name)} | ${r.status} | ${cell(r.message)} |`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
