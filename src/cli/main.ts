@@ -21,6 +21,14 @@ import type { Io } from './io.js';
 import { addAnalysisCommands } from './analysis.js';
 import { writeReports, type ReportFlags } from './files.js';
 import { InputError } from '../ci/gateConfig.js';
+import { tmpdir } from 'node:os';
+import { createNodeScratchStorage } from '../platform/scratchStorage.js';
+import { createKvTierSuite } from '../suites/kvtier.js';
+import { MODEL_PRESETS } from '../models/presets.js';
+
+/** Disk the kvtier suite may use at once (largest transfer plus the simulation's disk tier). */
+const KVTIER_DISK_BYTES = 768 * 1024 * 1024;
+const KVTIER_DISK_QUICK_BYTES = 64 * 1024 * 1024;
 
 function positiveInt(name: string) {
   return (value: string): number => {
@@ -52,6 +60,9 @@ function peaksFor(acquired: AcquiredDevice, flags: PeakFlags, io: Io): ReturnTyp
 
 interface RunFlags extends DeviceFlags, PeakFlags, ReportFlags {
   suite: string;
+  scratchDir: string;
+  dropCaches: boolean;
+  model?: string;
   quick: boolean;
   passes?: number;
   warmup?: number;
@@ -67,7 +78,16 @@ function exitCodeFor(run: RunResult): number {
 }
 
 async function commandRun(flags: RunFlags, io: Io): Promise<number> {
-  const suites = resolveSuites(flags.suite);
+  const suites = resolveSuites(flags.suite).map((s) => (s.name === 'kvtier' && flags.model !== undefined ? createKvTierSuite({ model: flags.model }) : s));
+  if (flags.model !== undefined && !(flags.model in MODEL_PRESETS)) {
+    throw new InputError('--model', flags.model, `unknown model "${flags.model}"; presets: ${Object.keys(MODEL_PRESETS).join(', ')}`);
+  }
+  const storage = createNodeScratchStorage(flags.scratchDir, { dropCaches: flags.dropCaches });
+  if (suites.some((s) => s.name === 'kvtier')) {
+    // Refused up front, before any device work: a run must not fail halfway for lack of disk.
+    const refusal = await storage.refuse(flags.quick ? KVTIER_DISK_QUICK_BYTES : KVTIER_DISK_BYTES);
+    if (refusal !== null) throw new InputError('--scratch-dir', flags.scratchDir, refusal);
+  }
   const acquired = await openDevice(flags);
   const color = shouldUseColor(io.stdout, io.env);
   const abort = new AbortController();
@@ -75,6 +95,8 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
     io.stderr.write('\ninterrupt: finishing the current case, then writing the results so far (Ctrl-C again to quit now)\n');
     abort.abort();
     process.off('SIGINT', onSigint);
+    // A second Ctrl-C leaves through process.exit, so exit hooks still remove scratch files.
+    process.once('SIGINT', () => process.exit(ExitCode.INTERRUPTED));
   };
   process.on('SIGINT', onSigint);
   const save = async (run: RunResult): Promise<void> => {
@@ -82,7 +104,7 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   };
   const progress = createProgress(io.stderr, flags.progress);
   try {
-    const env = { ...nodeRunEnvironment(acquired), peaks: peaksFor(acquired, flags, io) };
+    const env = { ...nodeRunEnvironment(acquired, storage), peaks: peaksFor(acquired, flags, io) };
     const run = await runSuites(env, {
       suites,
       quick: flags.quick,
@@ -201,7 +223,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--seed <n>', 'seed of the random inputs (default: fresh each run)', nonNegativeInt('--seed'))
       .option('--no-progress', 'no progress display on stderr')
       .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
-      .option('--no-calibration', 'divide by the datasheet peaks only, ignoring the stored calibration'),
+      .option('--no-calibration', 'divide by the datasheet peaks only, ignoring the stored calibration')
+      .option('--scratch-dir <dir>', 'folder for the kvtier suite\'s disk-tier scratch files (removed afterwards)', tmpdir())
+      .option('--drop-caches', 'kvtier: drop the OS page cache before timed disk reads (root only), for cold reads', false)
+      .option('--model <name>', `kvtier: model whose KV block size to use (${Object.keys(MODEL_PRESETS).join(', ')})`),
   ).action(async (flags: RunFlags) => { setExit(await commandRun(flags, io)); });
 
   addAnalysisCommands(program, io, setExit);

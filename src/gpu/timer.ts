@@ -1,4 +1,4 @@
-export type TimerKind = 'timestamp-query' | 'cpu-submit-to-done';
+export type TimerKind = 'timestamp-query' | 'cpu-submit-to-done' | 'host-wall';
 
 export interface TimerInfo {
   kind: TimerKind;

@@ -135,8 +135,9 @@ export function toolVersion(): string {
   return pkg.version ?? '0.0.0';
 }
 
-export function nodeRunEnvironment(acquired: AcquiredDevice): RunEnvironment {
+export function nodeRunEnvironment(acquired: AcquiredDevice, storage?: RunEnvironment['storage']): RunEnvironment {
   return {
+    ...(storage === undefined ? {} : { storage }),
     device: acquired.device,
     info: acquired.info,
     loadKernel: loadKernelFromDisk,

@@ -3,7 +3,8 @@ import pc from 'picocolors';
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { TimerInfo } from '../gpu/timer.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
-import { formatNs, formatNumber } from './format.js';
+import { formatBytes, formatNs, formatNumber } from './format.js';
+import type { KVCacheResult } from '../metrics/kvCache.js';
 
 export interface ConsoleStyle {
   color: boolean;
@@ -62,6 +63,13 @@ function achievedCell(c: CaseResult): string {
   return '—';
 }
 
+function describeKvSimulation(id: string, kv: KVCacheResult, extras: Record<string, unknown>): string {
+  const rate = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+  const moves = kv.migrations.map((m) => `${m.from}→${m.to} ${m.count} (${formatBytes(m.bytes)})`).join(', ') || 'none';
+  const perRequest = typeof extras['migrationMsPerRequest'] === 'number' ? `${extras['migrationMsPerRequest'].toFixed(3)} ms` : '—';
+  return `${id}: hit rate ${rate(kv.hitRate)}, prefix hit rate ${rate(kv.prefixHitRate)}, reuse ${rate(kv.reuseRatio)} (block ${kv.blockTokens ?? '?'} tokens); migrations ${moves}; migration time per request ${perRequest}`;
+}
+
 /** One table per suite, with the device, timer and peaks on top. */
 export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
   const p = painter(style);
@@ -84,7 +92,7 @@ export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
         statusCell(c, p),
         c.check === null ? '—' : c.check.passed ? 'pass' : 'FAIL',
         s === null ? '—' : formatNs(s.p50),
-        s === null ? '—' : s.cv === null ? '—' : `cv ${(s.cv * 100).toFixed(1)}%`,
+        s === null ? '—' : c.timer?.kind === 'host-wall' ? `p99 ${formatNs(s.p99)}${s.lowConfidence.p99 ? '*' : ''}` : s.cv === null ? '—' : `cv ${(s.cv * 100).toFixed(1)}%`,
         achievedCell(c),
         percent(u?.mfu),
         percent(u?.mbu),
@@ -96,9 +104,16 @@ export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
     lines.push('', p.bold(suite), table.toString());
     const against = run.cases.find((c) => c.suite === suite && c.utilization?.[0])?.utilization?.[0]?.against;
     if (against !== undefined) lines.push(`MFU, MBU and bound against the ${against} peaks; "!" marks a value above 100% (flagged, not clipped).`);
-    const counted = [...new Set(run.cases.filter((c) => c.suite === suite && c.bandwidth && !c.compute).map((c) => `${String(c.params['kernel'] ?? c.name)}: ${c.bandwidth?.bytesCounted ?? ''}`))];
-    if (counted.length > 0) lines.push(`GB/s counts bytes as ${counted.join(', ')} (docs/metrics.md).`);
+    const counted = new Map<string, Set<string>>();
+    for (const c of run.cases.filter((x) => x.suite === suite && x.bandwidth && !x.compute)) {
+      const how = c.bandwidth?.bytesCounted ?? '';
+      counted.set(how, (counted.get(how) ?? new Set()).add(String(c.params['kernel'] ?? c.params['path'] ?? c.name)));
+    }
+    if (counted.size > 0) lines.push(`GB/s counts bytes as ${[...counted].map(([how, what]) => `${how} for ${[...what].join(', ')}`).join('; ')} (docs/metrics.md).`);
+    if (run.cases.some((c) => c.suite === suite && c.timer?.kind === 'host-wall')) lines.push('Host-timed transfers show p99 latency per transfer; * marks a p99 from fewer than 662 samples (low confidence).');
     for (const c of run.cases.filter((x) => x.suite === suite)) {
+      const kv = c.extras?.['kvCache'] as KVCacheResult | undefined;
+      if (kv !== undefined) lines.push(describeKvSimulation(c.id, kv, c.extras ?? {}));
       if (c.message !== undefined) lines.push(`${c.status === 'skipped' ? p.yellow('skipped') : p.red(c.status)} ${c.id}: ${c.message}`);
       for (const flag of c.utilization?.flatMap((x) => x.flags) ?? []) lines.push(`${p.yellow('flag')} ${c.id}: ${flag}`);
     }

@@ -27,7 +27,7 @@ export const metricSummarySchema = z.object({
 });
 
 export const timerInfoSchema = z.object({
-  kind: z.enum(['timestamp-query', 'cpu-submit-to-done']),
+  kind: z.enum(['timestamp-query', 'cpu-submit-to-done', 'host-wall']),
   method: z.string(),
   resolutionNs: z.number().positive(),
   quantized: z.boolean(),
@@ -46,7 +46,7 @@ export const checkResultSchema = z.object({
 export const bandwidthSchema = z.object({
   bytesPerDispatch: z.number().positive(),
   /** min-dram: each input read once and each output written once (the roofline's bytes). */
-  bytesCounted: z.enum(['read+write', 'read', 'write', 'min-dram']),
+  bytesCounted: z.enum(['read+write', 'read', 'write', 'min-dram', 'transferred']),
   medianGBps: z.number().positive(),
   minGBps: z.number().positive(),
   maxGBps: z.number().positive(),
@@ -126,6 +126,8 @@ export const caseResultSchema = z.object({
   timingCheck: checkResultSchema.nullable().optional(),
   quantization: quantizationSchema.nullable().optional(),
   sparsity: sparsitySchema.nullable().optional(),
+  /** Suite-specific plain data (e.g. the KV-cache simulation's KVCacheMetric fields). */
+  extras: z.record(z.string(), z.unknown()).nullable().optional(),
   startedAt: z.string(),
   durationMs: z.number().nonnegative(),
 });

@@ -1,7 +1,7 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { BufferPool } from '../gpu/buffers.js';
 import { withErrorScopes } from '../gpu/errorScope.js';
-import { createPassTimer, type PassTimer } from '../gpu/timer.js';
+import { createPassTimer, measureClockStepNs, type PassTimer, type TimerInfo } from '../gpu/timer.js';
 import { MemoryMetric } from '../metrics/memory.js';
 import { MetricSummary } from '../metrics/summary.js';
 import { utilizationAgainst, type Utilization } from '../metrics/utilization.js';
@@ -32,6 +32,8 @@ export interface RunEnvironment {
   readHostRss: () => number | null;
   /** Peaks every case is divided by: calibrated (measured here) and datasheet; either may be null. */
   peaks?: RunPeaks;
+  /** File storage for suites with a disk tier. */
+  storage?: SuiteContext['storage'];
 }
 
 export type ProgressEvent =
@@ -77,7 +79,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
     peaks: env.peaks ?? { calibrated: null, datasheet: null },
     cases: [],
   };
-  const ctx: SuiteContext = { device, info: env.info, quick: options.quick, loadKernel: env.loadKernel, seed };
+  const ctx: SuiteContext = { device, info: env.info, quick: options.quick, loadKernel: env.loadKernel, seed, ...(env.storage === undefined ? {} : { storage: env.storage }) };
 
   const planned: Planned[] = [];
   for (const suite of options.suites) {
@@ -166,15 +168,20 @@ async function runCase(
   if (plan.skipReason !== undefined) return finish({ status: 'skipped', message: plan.skipReason });
 
   const pool = new BufferPool(ctx.device, memory);
+  let dispose: (() => Promise<void>) | undefined;
   try {
     const prepared = await withErrorScopes(ctx.device, () => plan.prepare(ctx, pool));
     if (!prepared.ok) return finish({ status: 'error', message: `setup failed: ${prepared.errors.join('; ')}` });
+    dispose = prepared.value.dispose;
     const checked = await withErrorScopes(ctx.device, () => prepared.value.check());
     if (!checked.ok) return finish({ status: 'error', message: `reference check could not run: ${checked.errors.join('; ')}` });
     out.check = checked.value;
     if (!checked.value.passed) return finish({ status: 'failed', message: `output does not match the reference: ${checked.value.detail}` });
 
-    const timed = await withErrorScopes(ctx.device, () => timeCase(prepared.value.encode, timer, timing, lost));
+    const operation = prepared.value.timeOperation;
+    const timed = await withErrorScopes(ctx.device, () => (operation === undefined ? timeCase(prepared.value.encode, timer, timing, lost) : timeOperations(operation, timing, lost)));
+    const caseTimer: TimerInfo =
+      operation === undefined ? timer.info() : { kind: 'host-wall', method: prepared.value.operationTimerMethod ?? 'host clock around one operation', resolutionNs: hostClockStepNs(), quantized: false, rawTimestampsSeen: 0 };
     if (!timed.ok) return finish({ status: 'error', message: `timing failed: ${timed.errors.join('; ')}` });
     const { samplesNs, invalid, dispatchesPerPass, warmupPasses, passStartsNs, timingStartedAtMs } = timed.value;
     if (samplesNs.length === 0) {
@@ -213,6 +220,7 @@ async function runCase(
         : { passed: false, method: 'timing', compared: 0, mismatches: 0, maxRelError: null, detail: `timing check could not run: ${validated.errors.join('; ')}` };
     }
     const quantError = prepared.value.quantizationError?.() ?? null;
+    const extras = prepared.value.extras?.() ?? null;
     const quantization = quantError === null ? null : { ...quantError, speedupVsF32: null, f32CaseId: null };
     const timingFailed = timingCheck !== null && !timingCheck.passed;
     return finish({
@@ -220,6 +228,7 @@ async function runCase(
       compute,
       utilization,
       timingCheck,
+      extras,
       passStartsNs,
       timingStartedAt: new Date(timingStartedAtMs).toISOString(),
       quantization,
@@ -228,14 +237,56 @@ async function runCase(
       invalidSamples: invalid,
       samplesNs,
       summary,
-      timer: timer.info(),
+      timer: caseTimer,
       bandwidth,
     });
   } catch (e) {
     return finish({ status: 'error', message: messageOf(e) });
   } finally {
     pool.destroyAll();
+    await dispose?.().catch(() => undefined);
   }
+}
+
+let clockStep: number | null = null;
+function hostClockStepNs(): number {
+  clockStep ??= measureClockStepNs();
+  return clockStep;
+}
+
+/** Upper bound on samples of a host-timed operation: enough for a p99 on small transfers. */
+const MAX_OPERATION_SAMPLES = 1000;
+
+/**
+ * Host-timed operations (transfers): warm up, then repeat until `passes` samples and the pass
+ * time budget (passes × targetPassMs) are both reached, within MAX_OPERATION_SAMPLES, so small
+ * blocks get enough samples for their p99.
+ */
+async function timeOperations(
+  operation: () => Promise<number | null>,
+  timing: Timing,
+  lost: () => string | null,
+): Promise<{ samplesNs: number[]; invalid: number; dispatchesPerPass: number; warmupPasses: number; passStartsNs: number[] | null; timingStartedAtMs: number }> {
+  let invalid = 0;
+  const warmupPasses = Math.max(1, timing.warmupPasses);
+  for (let i = 0; i < warmupPasses; i++) if ((await operation()) === null) invalid++;
+  const samplesNs: number[] = [];
+  const starts: number[] = [];
+  const timingStartedAtMs = Date.now();
+  const t0 = performance.now();
+  const budgetMs = timing.passes * timing.targetPassMs;
+  for (let attempt = 0; attempt < MAX_OPERATION_SAMPLES * 2 && samplesNs.length < MAX_OPERATION_SAMPLES; attempt++) {
+    if (lost() !== null) break;
+    if (samplesNs.length >= timing.passes && performance.now() - t0 >= budgetMs) break;
+    const startNs = (performance.now() - t0) * 1e6;
+    const ns = await operation();
+    if (ns === null) invalid++;
+    else {
+      samplesNs.push(ns);
+      starts.push(startNs);
+    }
+  }
+  return { samplesNs, invalid, dispatchesPerPass: 1, warmupPasses, passStartsNs: starts, timingStartedAtMs };
 }
 
 async function timeCase(

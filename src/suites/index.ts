@@ -1,10 +1,11 @@
 import { memcopySuite } from './memcopy.js';
+import { kvTierSuite } from './kvtier.js';
 import { matmulSuite } from './matmul.js';
 import { peakSuite } from './peak.js';
 import type { Suite } from './types.js';
 
 /** Every suite this build knows, in the order a run takes them. */
-export const ALL_SUITES: readonly Suite[] = [memcopySuite, peakSuite, matmulSuite];
+export const ALL_SUITES: readonly Suite[] = [memcopySuite, peakSuite, matmulSuite, kvTierSuite];
 
 export class UnknownSuiteError extends Error {
   constructor(name: string) {

@@ -49,3 +49,12 @@ export function quantizeInt8(values: Float32Array): { q: Int8Array; scale: numbe
   for (let i = 0; i < values.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round((values[i] as number) / scale)));
   return { q, scale };
 }
+
+/** FNV-1a over 32-bit words: a checksum that sees every word, its value and its position. */
+export function checksumWords(words: Uint32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) {
+    h = Math.imul(h ^ (words[i] as number), 0x01000193) >>> 0;
+  }
+  return h;
+}

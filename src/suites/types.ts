@@ -24,6 +24,28 @@ export interface SuiteContext {
   loadKernel: (name: string) => Promise<string>;
   /** Fresh per run; recorded so a failing check can be reproduced. */
   seed: number;
+  /** File storage for the disk tier (Node: a scratch folder); absent where the platform has none. */
+  storage?: ScratchStorage;
+}
+
+/** A scratch file with positional I/O; writes are durable after sync(). */
+export interface ScratchFile {
+  readonly path: string;
+  write: (data: Uint8Array, position: number) => Promise<void>;
+  read: (into: Uint8Array, position: number) => Promise<void>;
+  sync: () => Promise<void>;
+  /** Drops the file's pages from the OS cache where the platform allows it; says how, or null. */
+  evictCache: () => Promise<string | null>;
+  close: () => Promise<void>;
+}
+
+export interface ScratchStorage {
+  /** Where files go, for messages. */
+  readonly location: string;
+  /** A new scratch file of `bytes` bytes; removed by close(), and at process exit if still open. */
+  create: (bytes: number) => Promise<ScratchFile>;
+  /** Why `bytes` cannot be stored here (not writable, not enough room), or null when it can. */
+  refuse: (bytes: number) => Promise<string | null>;
 }
 
 /** A case after setup: buffers allocated, pipeline compiled. */
@@ -37,6 +59,18 @@ export interface PreparedCase {
    * twice the time (a compiler that folded the loop would fail it). Gets the median per dispatch.
    */
   validateTiming?: (timePerDispatchNs: number, timePass: (record: (pass: GPUComputePassEncoder) => void) => Promise<number | null>) => Promise<CheckResult>;
+  /**
+   * For work that is not a compute pass (a transfer between memory tiers): one operation, timed
+   * by the case itself on the host clock, in ns (null if invalid). The runner then skips GPU
+   * passes and repeats this instead; `encode` is not used.
+   */
+  timeOperation?: () => Promise<number | null>;
+  /** What timeOperation's clock spans, recorded as the case's timer method. */
+  operationTimerMethod?: string;
+  /** Releases what prepare() made outside the buffer pool (scratch files); runs even on failure. */
+  dispose?: () => Promise<void>;
+  /** Plain-data extras a case reports beside its timing (e.g. a KV-cache simulation's metrics). */
+  extras?: () => Record<string, unknown> | null;
   /** Error of a reduced-precision result against the f32 reference, known after check(). */
   quantizationError?: () => { reference: string; relL2: number; maxRel: number } | null;
 }
@@ -54,7 +88,7 @@ export interface CasePlan {
   params: Record<string, ParamValue>;
   /** Bytes one dispatch moves, as counted by `bytesCounted`. */
   bytesPerDispatch: number;
-  bytesCounted: 'read+write' | 'read' | 'write' | 'min-dram';
+  bytesCounted: 'read+write' | 'read' | 'write' | 'min-dram' | 'transferred';
   work?: CaseWork;
   /** Set when the device's limits rule the case out; the case is reported as skipped with it. */
   skipReason?: string;

@@ -38,7 +38,7 @@ describe('console reporter', () => {
     expect(text).toContain('timer:  timestamp-query (resolution 1 ns)');
     expect(text).toContain('copy 1 MiB');
     expect(text).toMatch(/copy 1 MiB .* 5\.2 GB\/s/);
-    expect(text).toContain('GB/s counts bytes as copy: read+write');
+    expect(text).toContain('GB/s counts bytes as read+write for copy');
     expect(text).toMatch(/failed memcopy\/read\/bytes=1048576: output does not match/);
   });
 
