@@ -30,7 +30,7 @@ export function createNodeScratchStorage(dir: string, options: NodeScratchOption
   return {
     location: dir,
     async refuse(bytes) {
-      let isDir = false;
+      let isDir: boolean;
       try {
         isDir = statSync(dir).isDirectory();
       } catch {

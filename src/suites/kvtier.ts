@@ -77,7 +77,7 @@ class Verification {
 
 async function readBack(device: GPUDevice, buffer: GPUBuffer, bytes: number): Promise<Uint32Array> {
   const out = new Uint32Array(bytes / 4);
-  await readChunked(device, buffer, bytes, (offset, chunk) => out.set(chunk, offset / 4));
+  await readChunked(device, buffer, bytes, (offset, chunk) => { out.set(chunk, offset / 4); });
   return out;
 }
 
@@ -119,10 +119,10 @@ async function prepareTransfer(path: KvPath, bytes: number, blockBytes: number, 
   // DDR→HBM through staging buffers: one for `staging`, `ringDepth` chunks in flight for `ring`.
   const chunk = path === 'ddr-to-hbm-ring' ? Math.max(64 * KiB, Math.min(8 * MiB, Math.ceil(bytes / ringDepth / 4) * 4)) : bytes;
   const slots = path === 'ddr-to-hbm-staging' ? 1 : path === 'ddr-to-hbm-ring' ? ringDepth : 0;
-  const ring = Array.from({ length: slots }, () => {
-    const buffer = pool.create({ size: Math.min(chunk, bytes), usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, label: 'staging', mappedAtCreation: true });
-    return { buffer, ready: Promise.resolve() as Promise<void> };
-  });
+  const ring: { buffer: GPUBuffer; ready: Promise<unknown> }[] = Array.from({ length: slots }, () => ({
+    buffer: pool.create({ size: Math.min(chunk, bytes), usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, label: 'staging', mappedAtCreation: true }),
+    ready: Promise.resolve(),
+  }));
 
   const copyOut = async (from: GPUBuffer): Promise<Uint32Array> => {
     if (readback === null) throw new Error('no readback buffer');
@@ -157,7 +157,7 @@ async function prepareTransfer(path: KvPath, bytes: number, blockBytes: number, 
         const words = data(i);
         const t0 = now();
         for (let offset = 0, n = 0; offset < bytes; offset += chunk, n++) {
-          const slot = ring[n % ring.length] as { buffer: GPUBuffer; ready: Promise<void> };
+          const slot = ring[n % ring.length] as { buffer: GPUBuffer; ready: Promise<unknown> };
           await slot.ready;
           const size = Math.min(chunk, bytes - offset);
           new Uint32Array(slot.buffer.getMappedRange(0, size)).set(words.subarray(offset / 4, (offset + size) / 4));
@@ -261,7 +261,7 @@ async function prepareGather(blocks: number, blockBytes: number, ctx: SuiteConte
   for (let b = 0; b < blocks; b++) table[b] = slots[b] as number;
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const poolBuf = pool.create({ size: poolSlots * blockBytes, usage: storage, label: 'kv-pool' });
-  writeChunked(device, poolBuf, poolSlots * blockBytes, (offset, chunk) => chunk.set(poolData.subarray(offset / 4, offset / 4 + chunk.length)));
+  writeChunked(device, poolBuf, poolSlots * blockBytes, (offset, chunk) => { chunk.set(poolData.subarray(offset / 4, offset / 4 + chunk.length)); });
   const tableBuf = pool.create({ size: Math.max(16, blocks * 4), usage: storage, label: 'block-table' });
   device.queue.writeBuffer(tableBuf, 0, table);
   const packed = pool.create({ size: blocks * blockBytes, usage: storage, label: 'packed' });

@@ -17,7 +17,7 @@ let acquired: AcquiredDevice;
 beforeAll(async () => {
   acquired = await realDevice();
 });
-afterAll(() => acquired?.device.destroy());
+afterAll(() => { acquired?.device.destroy(); });
 
 const KiB = 1024;
 
