@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { acquireDevice, type AcquiredDevice } from '../gpu/acquire.js';
-import { createNodeGpuProvider } from '../platform/node.js';
+import { createNodeGpuProvider, type NodeGpuOptions } from '../platform/node.js';
 
 export interface DeviceFlags {
   backend?: string;
@@ -22,12 +22,16 @@ export function addDeviceOptions(cmd: Command): Command {
     .option('--no-timestamps', 'do not request timestamp-query; time on the CPU around onSubmittedWorkDone');
 }
 
-export function openDevice(flags: DeviceFlags): Promise<AcquiredDevice> {
-  const provider = createNodeGpuProvider({
+export function deviceToggleOptions(flags: DeviceFlags): NodeGpuOptions {
+  return {
     ...(flags.enableToggle === undefined ? {} : { enable: flags.enableToggle }),
     ...(flags.disableToggle === undefined ? {} : { disable: flags.disableToggle }),
     noDefaultToggles: !flags.defaultToggles,
-  });
+  };
+}
+
+export function openDevice(flags: DeviceFlags): Promise<AcquiredDevice> {
+  const provider = createNodeGpuProvider(deviceToggleOptions(flags));
   const backend = flags.backend ?? 'auto';
   const backends = backend === 'auto' ? undefined : [backend === 'swiftshader' ? 'vulkan-swiftshader' : backend];
   return acquireDevice(provider, {

@@ -1,13 +1,13 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { NoAdapterError } from '../gpu/acquire.js';
-import { nodeRunEnvironment, toolVersion } from '../platform/node.js';
+import { createNodeGpuJs, nodeRunEnvironment, toolVersion } from '../platform/node.js';
 import { renderJson } from '../reporters/json.js';
 import { renderRunTable, shouldUseColor } from '../reporters/console.js';
 import type { RunResult } from '../results/schema.js';
 import { runSuites } from '../runner/run.js';
 import { ALL_SUITES, UnknownSuiteError, resolveSuites } from '../suites/index.js';
-import { addDeviceOptions, openDevice, type DeviceFlags } from './device.js';
+import { addDeviceOptions, deviceToggleOptions, openDevice, type DeviceFlags } from './device.js';
 import { ExitCode } from './exitCodes.js';
 import { probeTimer, renderProbe } from './probe.js';
 import { createProgress } from './progress.js';
@@ -24,6 +24,7 @@ import { InputError } from '../ci/gateConfig.js';
 import { tmpdir } from 'node:os';
 import { createNodeScratchStorage } from '../platform/scratchStorage.js';
 import { createKvTierSuite } from '../suites/kvtier.js';
+import { createPeersSuite } from '../suites/peers.js';
 import { MODEL_PRESETS } from '../models/presets.js';
 
 /** Disk the kvtier suite may use at once (largest transfer plus the simulation's disk tier). */
@@ -78,7 +79,11 @@ function exitCodeFor(run: RunResult): number {
 }
 
 async function commandRun(flags: RunFlags, io: Io): Promise<number> {
-  const suites = resolveSuites(flags.suite).map((s) => (s.name === 'kvtier' && flags.model !== undefined ? createKvTierSuite({ model: flags.model }) : s));
+  const suites = resolveSuites(flags.suite).map((s) => {
+    if (s.name === 'kvtier' && flags.model !== undefined) return createKvTierSuite({ model: flags.model });
+    if (s.name === 'peers') return createPeersSuite({ gpuJs: createNodeGpuJs(deviceToggleOptions(flags)), gpuJsModes: ['webgpu'] });
+    return s;
+  });
   if (flags.model !== undefined && !(flags.model in MODEL_PRESETS)) {
     throw new InputError('--model', flags.model, `unknown model "${flags.model}"; presets: ${Object.keys(MODEL_PRESETS).join(', ')}`);
   }

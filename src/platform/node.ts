@@ -7,6 +7,7 @@ import { create, globals } from 'webgpu';
 import type { AdapterCandidate, GpuProvider } from '../gpu/provider.js';
 import type { RunEnvironment } from '../runner/run.js';
 import type { AcquiredDevice } from '../gpu/acquire.js';
+import type { GpuJsFactory, GpuJsInstance } from '../suites/peers.js';
 
 /** src/platform and dist/platform both sit two folders below the package root. */
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -152,4 +153,21 @@ export function chartJsSource(): string {
   // The package's exports map hides dist/; its main entry sits beside the UMD build.
   const main = createRequire(import.meta.url).resolve('chart.js');
   return readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8');
+}
+
+/**
+ * gpu.js for the peers suite: its WebGPU backend looks for navigator.gpu, which Node lacks, so
+ * one is provided from a Dawn instance of our own (same toggles). WebGL2 needs a page.
+ */
+export function createNodeGpuJs(options: NodeGpuOptions = {}): GpuJsFactory {
+  return async (mode) => {
+    if (mode !== 'webgpu') throw new Error('gpu.js WebGL2 needs a browser page');
+    installWebGpuGlobals();
+    const g = globalThis as { navigator?: { gpu?: GPU } };
+    if (g.navigator?.gpu === undefined) {
+      g.navigator = { ...(g.navigator ?? {}), gpu: create(dawnArgs(dawnToggles(options), 'vulkan')) };
+    }
+    const mod = (await import('gpu.js')) as unknown as { GPU: new (o: { mode: string }) => GpuJsInstance };
+    return new mod.GPU({ mode: 'webgpu' });
+  };
 }

@@ -122,8 +122,9 @@ describe('wgbench calibrate (CLI)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wgbench-cal-'));
     let out = '';
     const sink = new Writable({ write(c: Buffer, _e, done) { out += c.toString(); done(); } });
-    const io = { stdout: sink, stderr: new Writable({ write(_c, _e, done) { done(); } }), env: { NO_COLOR: '1', WGBENCH_CALIBRATION_DIR: dir } };
-    expect(await main(['calibrate', '--quick', '--no-progress'], io)).toBe(0);
+    let err = '';
+    const io = { stdout: sink, stderr: new Writable({ write(c: Buffer, _e, done) { err += c.toString(); done(); } }), env: { NO_COLOR: '1', WGBENCH_CALIBRATION_DIR: dir } };
+    expect(await main(['calibrate', '--quick', '--no-progress'], io), `${out}\n${err}`).toBe(0);
     expect(out).toMatch(/calibration saved to .*wgbench-cal-.*\.json/);
     const file = /calibration saved to (\S+)/.exec(out)?.[1] ?? '';
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ schemaVersion: 1, key: calibrationKey(acquired.info) });
