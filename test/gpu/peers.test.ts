@@ -9,7 +9,7 @@ let acquired: AcquiredDevice;
 beforeAll(async () => {
   acquired = await realDevice();
 });
-afterAll(() => acquired?.device.destroy());
+afterAll(() => { acquired?.device.destroy(); });
 
 describe('peers suite on a real adapter', () => {
   it('runs gpu.js (WebGPU, on our Dawn) and a plain JavaScript loop, each checked, beside wgbench', async () => {
