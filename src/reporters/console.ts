@@ -1,9 +1,10 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import type { DeviceInfo } from '../gpu/adapterInfo.js';
-import type { TimerInfo } from '../gpu/timer.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
+import { describeDevice, describeTimer, formatFlops } from './describe.js';
 import { formatBytes, formatNs, formatNumber } from './format.js';
+
+export { describeDevice, describeTimer, formatFlops };
 import type { KVCacheResult } from '../metrics/kvCache.js';
 
 export interface ConsoleStyle {
@@ -24,16 +25,6 @@ function painter(style: ConsoleStyle): ReturnType<typeof pc.createColors> {
   return pc.createColors(style.color);
 }
 
-export function describeDevice(info: DeviceInfo): string {
-  const name = info.description || info.device || 'unknown device';
-  return `${name} [${info.vendor || '?'} / ${info.architecture || '?'}] via ${info.backend} (${info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU'}, ${info.featureLevel})`;
-}
-
-export function describeTimer(t: TimerInfo): string {
-  const q = t.quantized ? `, QUANTIZED to ${formatNs(t.resolutionNs)}` : '';
-  return `${t.kind} (resolution ${formatNs(t.resolutionNs)}${q})`;
-}
-
 function statusCell(c: CaseResult, p: ReturnType<typeof pc.createColors>): string {
   switch (c.status) {
     case 'ok':
@@ -45,12 +36,6 @@ function statusCell(c: CaseResult, p: ReturnType<typeof pc.createColors>): strin
     case 'skipped':
       return p.yellow('skipped');
   }
-}
-
-/** FLOP/s with a unit that keeps three significant figures readable, from GFLOP/s to TFLOP/s. */
-export function formatFlops(tflops: number, integer = false): string {
-  const unit = integer ? 'OP/s' : 'FLOP/s';
-  return tflops >= 1 ? `${tflops.toFixed(1)} T${unit}` : `${(tflops * 1000).toPrecision(3)} G${unit}`;
 }
 
 function percent(v: number | null | undefined): string {

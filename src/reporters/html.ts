@@ -1,6 +1,6 @@
 import { PEAK_UNITS, PEAK_UNIT_LABEL, type PeakSet, type PeakUnit } from '../probe/peaks.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
-import { describeDevice, describeTimer, formatFlops } from './console.js';
+import { describeDevice, describeTimer, formatFlops } from './describe.js';
 import { formatNs, formatNumber } from './format.js';
 
 /** Points a roofline needs: one roof per unit with a known peak, one point per case with FLOPs. */

@@ -1,7 +1,7 @@
 import type { RunComparison } from '../ci/compare.js';
 import type { GateEvaluation } from '../ci/evaluate.js';
 import type { RunResult } from '../results/schema.js';
-import { describeDevice, describeTimer, formatFlops } from './console.js';
+import { describeDevice, describeTimer, formatFlops } from './describe.js';
 import { formatNs, formatNumber } from './format.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

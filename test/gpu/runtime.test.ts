@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeTimer } from '../../src/cli/probe.js';
+import { probeTimer } from '../../src/gpu/probeTimer.js';
 import { NoAdapterError, acquireDevice, type AcquiredDevice } from '../../src/gpu/acquire.js';
 import { withErrorScopes } from '../../src/gpu/errorScope.js';
 import { computePipeline } from '../../src/gpu/pipelines.js';

@@ -1,0 +1,57 @@
+/// <reference types="vite/client" />
+import type { AdapterCandidate, GpuProvider } from '../gpu/provider.js';
+import type { GpuJsFactory, GpuJsInstance } from '../suites/peers.js';
+
+/** Every kernel, bundled by Vite as text: the page runs the same WGSL as the CLI. */
+const KERNELS = import.meta.glob<string>('../../kernels/*.wgsl', { query: '?raw', import: 'default', eager: true });
+
+export function loadKernelBundled(name: string): Promise<string> {
+  const code = KERNELS[`../../kernels/${name}.wgsl`];
+  return code === undefined ? Promise.reject(new Error(`kernel "${name}" is not in the bundle`)) : Promise.resolve(code);
+}
+
+export const BROWSER_INSTALL_HINT = [
+  'This browser exposes no WebGPU adapter. Try:',
+  '  - Chrome or Edge 113+ (WebGPU on by default on Windows, macOS and ChromeOS; on Linux start with --enable-unsafe-webgpu),',
+  '  - Firefox 141+ on Windows, or Safari 26+,',
+  '  - a page served over https:// or from localhost (navigator.gpu exists only in a secure context),',
+  '  - and a GPU driver the browser has not blocklisted (chrome://gpu says why).',
+].join('\n');
+
+/** navigator.gpu as the one adapter source; the browser picks between GPU and its software adapter. */
+export function createBrowserGpuProvider(gpu: GPU | undefined = globalThis.navigator?.gpu): GpuProvider {
+  const candidates = (): AdapterCandidate[] =>
+    gpu === undefined
+      ? []
+      : [
+          { label: 'navigator.gpu (high-performance)', backend: 'browser', featureLevel: 'core', requestAdapter: () => gpu.requestAdapter({ powerPreference: 'high-performance' }) },
+          { label: 'navigator.gpu (fallback adapter)', backend: 'browser', featureLevel: 'core', softwareOnly: true, requestAdapter: () => gpu.requestAdapter({ forceFallbackAdapter: true }) },
+        ];
+  return { candidates, installHint: BROWSER_INSTALL_HINT, toggles: { enabled: [], disabled: [] } };
+}
+
+/** gpu.js in the page: WebGPU through navigator.gpu, or WebGL2 on a canvas. */
+export function createBrowserGpuJs(): GpuJsFactory {
+  return async (mode) => {
+    const mod = (await import('gpu.js')) as unknown as { GPU: new (o: { mode: string }) => GpuJsInstance };
+    return new mod.GPU({ mode });
+  };
+}
+
+/** Where a calibration is kept in the page (localStorage), per device key. */
+export const browserCalibrationStore = {
+  key: (deviceKey: string): string => `wgbench.calibration.${deviceKey}`,
+  load(deviceKey: string): unknown {
+    const text = globalThis.localStorage.getItem(this.key(deviceKey));
+    return text === null ? null : (JSON.parse(text) as unknown);
+  },
+  save(deviceKey: string, profile: unknown): void {
+    globalThis.localStorage.setItem(this.key(deviceKey), JSON.stringify(profile));
+  },
+};
+
+export function browserPlatform(): { runtime: string; os: string } {
+  const ua = globalThis.navigator.userAgent;
+  const os = /\(([^;)]+)/.exec(ua)?.[1] ?? 'unknown';
+  return { runtime: `browser ${ua}`, os };
+}

@@ -1,0 +1,20 @@
+import type { DeviceInfo } from '../gpu/adapterInfo.js';
+import type { TimerInfo } from '../gpu/timer.js';
+import { formatNs } from './format.js';
+
+export function describeDevice(info: Pick<DeviceInfo, 'description' | 'device' | 'vendor' | 'architecture' | 'backend' | 'adapterClass' | 'featureLevel'>): string {
+  const name = info.description || info.device || [info.vendor, info.architecture].filter((x) => x !== '').join(' ') || 'unknown device';
+  return `${name} [${info.vendor || '?'} / ${info.architecture || '?'}] via ${info.backend} (${info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU'}, ${info.featureLevel})`;
+}
+
+export function describeTimer(t: TimerInfo): string {
+  const q = t.quantized ? `, QUANTIZED to ${formatNs(t.resolutionNs)}` : '';
+  return `${t.kind} (resolution ${formatNs(t.resolutionNs)}${q})`;
+}
+
+/** FLOP/s with a unit that keeps three significant figures readable, from GFLOP/s to TFLOP/s. */
+export function formatFlops(tflops: number, integer = false): string {
+  const unit = integer ? 'OP/s' : 'FLOP/s';
+  return tflops >= 1 ? `${tflops.toFixed(1)} T${unit}` : `${(tflops * 1000).toPrecision(3)} G${unit}`;
+}
+

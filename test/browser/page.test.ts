@@ -1,0 +1,97 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunResult } from '../../src/results/schema.js';
+import { runCli } from '../helpers/cli.js';
+import { readFileSync } from 'node:fs';
+
+// The built page, served from a local static server (navigator.gpu needs a secure context:
+// localhost counts), driven in Debian's headless Chromium on its SwiftShader adapter.
+const CHROMIUM = process.env['WGBENCH_CHROMIUM'] ?? '/usr/bin/chromium';
+const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+let server: PreviewServer;
+let url: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  await build({ configFile: 'vite.config.ts', logLevel: 'error' });
+  server = await preview({ configFile: 'vite.config.ts', preview: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
+  url = server.resolvedUrls?.local[0] ?? '';
+  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, '--enable-unsafe-webgpu'] });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the wgbench page in headless Chromium', () => {
+  it('probes SwiftShader, runs the quick suite, fills the table, and exports JSON that `wgbench report` renders', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 }, acceptDownloads: true });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForFunction(() => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase !== 'probing', null, { timeout: 60_000 });
+    expect(await page.textContent('#probe-status')).toMatch(/swiftshader .*via browser \(CPU adapter, core\); timer timestamp-query/);
+    expect(await page.textContent('#probe-table')).toMatch(/max storage binding/);
+    await page.click('#run');
+    await page.waitForFunction(() => ['done', 'error'].includes((globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase), null, { timeout: 300_000 });
+    expect(await page.textContent('#run-status')).toMatch(/^complete: \d+ cases, 0 failed or errored/);
+    const rows = await page.$$eval('#results-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const ok = rows.filter((r) => r[1] === 'ok');
+    expect(ok.length).toBeGreaterThanOrEqual(8);
+    for (const r of ok) {
+      expect(r[2]).toBe('pass');
+      expect(r[5]).toMatch(/GB\/s|FLOP\/s|OP\/s/);
+    }
+    expect(await page.evaluate(() => document.querySelector<HTMLCanvasElement>('#roofline')?.width ?? 0)).toBeGreaterThan(100);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    const file = join(mkdtempSync(join(tmpdir(), 'wgbench-page-')), 'exported.json');
+    await download.saveAs(file);
+    const run = parseRunResult(JSON.parse(readFileSync(file, 'utf8')), file);
+    expect(run.device.backend).toBe('browser');
+    expect(run.cases.filter((c) => c.status === 'ok').every((c) => c.check?.passed === true && c.samplesNs.length > 0)).toBe(true);
+    const report = await runCli(['report', file, '--md', join(tmpdir(), 'page-report.md')]);
+    expect(report.code).toBe(0);
+    expect(report.out).toMatch(/via browser/);
+
+    // Loading a saved run compares it with the one on screen, case by case.
+    await page.setInputFiles('#load', file);
+    await page.waitForSelector('#comparison-table tr:nth-child(2)');
+    const verdicts = await page.$$eval('#comparison-table tr', (trs) => trs.slice(1).map((tr) => tr.lastElementChild?.textContent ?? ''));
+    expect(verdicts.length).toBe(run.cases.length);
+    expect(verdicts.every((v) => v === 'unchanged' || v === 'new' || v === 'missing')).toBe(true);
+
+    // Calibration is measured in the tab and kept in browser storage (and offered as a download).
+    await page.click('#calibrate');
+    await page.waitForFunction(() => ['done', 'error'].includes((globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase) && !(document.getElementById('calibrate') as HTMLButtonElement).disabled, null, { timeout: 300_000 });
+    const stored = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('wgbench.calibration.')));
+    expect(stored).toHaveLength(1);
+    expect(await page.isDisabled('#download-calibration')).toBe(false);
+    expect(await page.textContent('#probe-table')).toMatch(/peaks/);
+
+    await page.screenshot({ path: join(tmpdir(), 'wgbench-page.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('explains itself when the browser has no WebGPU', async () => {
+    const plain = await chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, '--disable-features=WebGPU', '--disable-gpu'] });
+    try {
+      const page = await plain.newPage();
+      await page.goto(url);
+      await page.waitForFunction(() => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase !== 'probing', null, { timeout: 60_000 });
+      expect(await page.evaluate(() => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase)).toBe('no-webgpu');
+      expect(await page.textContent('#probe-status')).toMatch(/no (WebGPU|adapter)[\s\S]*--enable-unsafe-webgpu/);
+      expect(await page.isDisabled('#run')).toBe(true);
+    } finally {
+      await plain.close();
+    }
+  });
+});
