@@ -1,0 +1,20 @@
+// The attention check on a GPU machine, sized for a short lease: the flash kernel at the SDPA
+// comparison shape (batch 4, 32 heads, seq 4096, head dim 128, causal) in f32 and f16, and paged
+// decode of a 7B-shaped KV cache (32 heads over 8 KV heads, context 4096). Usage: node … OUT.json
+import { writeFileSync } from 'node:fs';
+import { acquireDevice, createNodeGpuProvider, nodeRunEnvironment, renderJson, renderRunTable, runSuites } from '../dist/index.js';
+import { createAttentionSuite } from '../dist/suites/attention.js';
+
+const out = process.argv[2];
+const acquired = await acquireDevice(createNodeGpuProvider());
+const suite = createAttentionSuite({
+  prefill: [{ B: 4, H: 32, Hkv: 32, T: 4096, S: 4096, headDim: 128 }],
+  decode: [{ B: 8, H: 32, Hkv: 8, S: 4096, headDim: 128 }],
+  kinds: ['flash', 'decode-paged'],
+});
+// Only the causal prefill is compared with SDPA; drop the non-causal twin to save lease time.
+const causalOnly = { ...suite, plan: (ctx) => suite.plan(ctx).filter((c) => c.params.causal !== false || c.params.kind === 'decode-paged') };
+const run = await runSuites(nodeRunEnvironment(acquired), { suites: [causalOnly], quick: false, passes: 10, targetPassMs: 100 });
+writeFileSync(out, renderJson(run));
+console.log(renderRunTable(run, { color: false }));
+acquired.device.destroy();

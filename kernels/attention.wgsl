@@ -1,0 +1,256 @@
+// Attention: a fused flash-style prefill (online softmax over streamed K/V tiles, no T×S matrix),
+// a naive reference that materialises the scores, and decode over a paged KV cache with split-K.
+// Q is [B, H, T, D], K and V [B, Hkv, S, D], O [B, H, T, D] f32; grouped-query attention maps
+// query head h to KV head h / (H / Hkv). The dtype and head-dim lines are replaced per variant.
+alias IN = f32; // dtype
+const HEAD_DIM = 64u; // head dim
+
+struct Params {
+  B: u32,
+  H: u32,
+  Hkv: u32,
+  T: u32,
+  S: u32,
+  causal: u32,
+  // Query t sits at key position t + qOffset (S − T), so a causal row attends keys ≤ t + qOffset.
+  qOffset: u32,
+  scale: f32,
+  // Decode: tokens per KV block, blocks per sequence in the table, splits of the context.
+  blockTokens: u32,
+  maxBlocks: u32,
+  splits: u32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<storage, read> Q: array<IN>;
+@group(0) @binding(1) var<storage, read> K: array<IN>;
+@group(0) @binding(2) var<storage, read> V: array<IN>;
+@group(0) @binding(3) var<storage, read_write> O: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+const WG = 64u;
+const BC = 16u;
+var<workgroup> Ks: array<f32, BC * HEAD_DIM>;
+var<workgroup> Vs: array<f32, BC * HEAD_DIM>;
+
+// One thread per query row; the workgroup streams K/V tiles of BC keys through workgroup memory.
+@compute @workgroup_size(WG)
+fn flash_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let b = wid.z;
+  let h = wid.y;
+  let hk = h / (p.H / p.Hkv);
+  let row0 = wid.x * WG;
+  let t = row0 + lid;
+  let live = t < p.T;
+  var q: array<f32, HEAD_DIM>;
+  var acc: array<f32, HEAD_DIM>;
+  let qBase = ((b * p.H + h) * p.T + min(t, p.T - 1u)) * HEAD_DIM;
+  for (var i = 0u; i < HEAD_DIM; i++) {
+    q[i] = f32(Q[qBase + i]) * p.scale;
+    acc[i] = 0.0;
+  }
+  var m = -3.0e38;
+  var l = 0.0;
+  // Keys this workgroup can need at all: all of them, or up to its last row's diagonal.
+  var kEnd = p.S;
+  if (p.causal == 1u) {
+    kEnd = min(p.S, min(row0 + WG, p.T) + p.qOffset);
+  }
+  let kvBase = (b * p.Hkv + hk) * p.S * HEAD_DIM;
+  for (var k0 = 0u; k0 < kEnd; k0 += BC) {
+    for (var idx = lid; idx < BC * HEAD_DIM; idx += WG) {
+      let key = k0 + idx / HEAD_DIM;
+      var kv = 0.0;
+      var vv = 0.0;
+      if (key < p.S) {
+        kv = f32(K[kvBase + key * HEAD_DIM + idx % HEAD_DIM]);
+        vv = f32(V[kvBase + key * HEAD_DIM + idx % HEAD_DIM]);
+      }
+      Ks[idx] = kv;
+      Vs[idx] = vv;
+    }
+    workgroupBarrier();
+    for (var j = 0u; j < BC; j++) {
+      let key = k0 + j;
+      let visible = key < p.S && (p.causal == 0u || key <= t + p.qOffset);
+      if (live && visible) {
+        var s = 0.0;
+        for (var i = 0u; i < HEAD_DIM; i++) {
+          s = fma(q[i], Ks[j * HEAD_DIM + i], s);
+        }
+        let mNew = max(m, s);
+        let correction = exp(m - mNew);
+        let w = exp(s - mNew);
+        l = l * correction + w;
+        for (var i = 0u; i < HEAD_DIM; i++) {
+          acc[i] = fma(acc[i], correction, w * Vs[j * HEAD_DIM + i]);
+        }
+        m = mNew;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (live) {
+    let oBase = ((b * p.H + h) * p.T + t) * HEAD_DIM;
+    for (var i = 0u; i < HEAD_DIM; i++) {
+      O[oBase + i] = acc[i] / l;
+    }
+  }
+}
+
+// The naive reference: scores S = Q·Kᵀ (masked), softmax per row, then O = P·V.
+@group(0) @binding(5) var<storage, read_write> scores: array<f32>;
+
+fn linear(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return gid.x + gid.y * groups.x * 256u;
+}
+
+@compute @workgroup_size(256)
+fn scores_kernel(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let n = linear(gid, groups);
+  if (n >= p.B * p.H * p.T * p.S) {
+    return;
+  }
+  let s = n % p.S;
+  let row = n / p.S;
+  let t = row % p.T;
+  let bh = row / p.T;
+  let h = bh % p.H;
+  let b = bh / p.H;
+  let hk = h / (p.H / p.Hkv);
+  if (p.causal == 1u && s > t + p.qOffset) {
+    scores[n] = -3.0e38;
+    return;
+  }
+  var total = 0.0;
+  for (var i = 0u; i < HEAD_DIM; i++) {
+    total += f32(Q[row * HEAD_DIM + i]) * f32(K[((b * p.Hkv + hk) * p.S + s) * HEAD_DIM + i]);
+  }
+  scores[n] = total * p.scale;
+}
+
+@compute @workgroup_size(256)
+fn softmax_kernel(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let row = linear(gid, groups);
+  if (row >= p.B * p.H * p.T) {
+    return;
+  }
+  var m = -3.0e38;
+  for (var s = 0u; s < p.S; s++) {
+    m = max(m, scores[row * p.S + s]);
+  }
+  var sum = 0.0;
+  for (var s = 0u; s < p.S; s++) {
+    let e = exp(scores[row * p.S + s] - m);
+    scores[row * p.S + s] = e;
+    sum += e;
+  }
+  for (var s = 0u; s < p.S; s++) {
+    scores[row * p.S + s] /= sum;
+  }
+}
+
+@compute @workgroup_size(256)
+fn pv_kernel(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let n = linear(gid, groups);
+  if (n >= p.B * p.H * p.T * HEAD_DIM) {
+    return;
+  }
+  let i = n % HEAD_DIM;
+  let row = n / HEAD_DIM;
+  let bh = row / p.T;
+  let h = bh % p.H;
+  let b = bh / p.H;
+  let hk = h / (p.H / p.Hkv);
+  var weighted = 0.0;
+  for (var s = 0u; s < p.S; s++) {
+    weighted += scores[row * p.S + s] * f32(V[((b * p.Hkv + hk) * p.S + s) * HEAD_DIM + i]);
+  }
+  O[n] = weighted;
+}
+
+// Decode over a paged KV cache. K and V here are block pools [blocks, Hkv, blockTokens, D];
+// the block table maps (sequence, block index) to a pool block; context lengths per sequence.
+@group(0) @binding(6) var<storage, read> blockTable: array<u32>;
+@group(0) @binding(7) var<storage, read> contextLen: array<u32>;
+// Split-K partials: per (b, h, split) the running max, sum and unnormalised output.
+@group(0) @binding(8) var<storage, read_write> partials: array<f32>;
+
+@compute @workgroup_size(WG)
+fn decode_split_kernel(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let n = gid.x;
+  if (n >= p.B * p.H * p.splits) {
+    return;
+  }
+  let split = n % p.splits;
+  let bh = n / p.splits;
+  let h = bh % p.H;
+  let b = bh / p.H;
+  let hk = h / (p.H / p.Hkv);
+  let ctx = contextLen[b];
+  let chunk = (ctx + p.splits - 1u) / p.splits;
+  let start = split * chunk;
+  let end = min(ctx, start + chunk);
+  var q: array<f32, HEAD_DIM>;
+  var acc: array<f32, HEAD_DIM>;
+  for (var i = 0u; i < HEAD_DIM; i++) {
+    q[i] = f32(Q[bh * HEAD_DIM + i]) * p.scale;
+    acc[i] = 0.0;
+  }
+  var m = -3.0e38;
+  var l = 0.0;
+  for (var key = start; key < end; key++) {
+    let block = blockTable[b * p.maxBlocks + key / p.blockTokens];
+    let base = ((block * p.Hkv + hk) * p.blockTokens + key % p.blockTokens) * HEAD_DIM;
+    var s = 0.0;
+    for (var i = 0u; i < HEAD_DIM; i++) {
+      s = fma(q[i], f32(K[base + i]), s);
+    }
+    let mNew = max(m, s);
+    let correction = exp(m - mNew);
+    let w = exp(s - mNew);
+    l = l * correction + w;
+    for (var i = 0u; i < HEAD_DIM; i++) {
+      acc[i] = fma(acc[i], correction, w * f32(V[base + i]));
+    }
+    m = mNew;
+  }
+  let dst = n * (HEAD_DIM + 2u);
+  partials[dst] = m;
+  partials[dst + 1u] = l;
+  for (var i = 0u; i < HEAD_DIM; i++) {
+    partials[dst + 2u + i] = acc[i];
+  }
+}
+
+@compute @workgroup_size(WG)
+fn decode_reduce_kernel(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let bh = gid.x;
+  if (bh >= p.B * p.H) {
+    return;
+  }
+  var m = -3.0e38;
+  for (var s = 0u; s < p.splits; s++) {
+    let part = (bh * p.splits + s) * (HEAD_DIM + 2u);
+    if (partials[part + 1u] > 0.0) {
+      m = max(m, partials[part]);
+    }
+  }
+  var l = 0.0;
+  for (var s = 0u; s < p.splits; s++) {
+    let part = (bh * p.splits + s) * (HEAD_DIM + 2u);
+    if (partials[part + 1u] > 0.0) {
+      l += partials[part + 1u] * exp(partials[part] - m);
+    }
+  }
+  for (var i = 0u; i < HEAD_DIM; i++) {
+    var o = 0.0;
+    for (var s = 0u; s < p.splits; s++) {
+      let part = (bh * p.splits + s) * (HEAD_DIM + 2u);
+      if (partials[part + 1u] > 0.0) {
+        o += partials[part + 2u + i] * exp(partials[part] - m);
+      }
+    }
+    O[bh * HEAD_DIM + i] = o / l;
+  }
+}

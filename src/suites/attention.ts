@@ -1,0 +1,298 @@
+import { fillRandomU32, readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
+import { computePipeline } from '../gpu/pipelines.js';
+import { f32ToF16Bits, roundToF16 } from './numeric.js';
+import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+
+export type AttentionKind = 'flash' | 'naive' | 'decode-paged';
+export type AttentionDtype = 'f32' | 'f16';
+
+export interface AttentionShape {
+  B: number;
+  H: number;
+  Hkv: number;
+  /** Query tokens (prefill) or 1 (decode). */
+  T: number;
+  /** Keys attended: the sequence (prefill) or the context (decode). */
+  S: number;
+  headDim: 64 | 128;
+  causal: boolean;
+}
+
+export const ATTENTION_TOLERANCE: Record<AttentionDtype, number> = { f32: 1e-4, f16: 1e-2 };
+const POISON_F32 = Number.NaN;
+const BLOCK_TOKENS = 16;
+const SAMPLE_ROWS = 48;
+/** The naive kernel's score matrix above this many bytes is not allocated; the case is skipped. */
+const NAIVE_MAX_SCORE_BYTES = 256 * 1024 * 1024;
+
+/** Attended positions summed over query tokens: T(T+1)/2-style when causal, T·S otherwise. */
+export function attendedPositions(s: Pick<AttentionShape, 'T' | 'S' | 'causal'>): number {
+  if (!s.causal) return s.T * s.S;
+  const offset = s.S - s.T;
+  // Query t attends keys 0 … t + offset.
+  return s.T * (offset + 1) + (s.T * (s.T - 1)) / 2;
+}
+
+/** docs/metrics.md: QKᵀ and AV each cost 2·d per attended position per head. */
+export function attentionFlops(s: AttentionShape): number {
+  return 4 * s.B * s.H * s.headDim * attendedPositions(s);
+}
+
+/** Minimum traffic: Q, K, V read once, O (f32) written once. */
+export function attentionBytes(s: AttentionShape, inBytes: number): number {
+  return (s.B * s.H * s.T * s.headDim + 2 * s.B * s.Hkv * s.S * s.headDim) * inBytes + s.B * s.H * s.T * s.headDim * 4;
+}
+
+function source(template: string, dtype: AttentionDtype, headDim: number): string {
+  let code = template.replace('const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${headDim}u; // head dim`);
+  if (dtype === 'f16') code = code.replace('alias IN = f32; // dtype', 'enable f16;\nalias IN = f16; // dtype');
+  return code;
+}
+
+function randomValues(seed: number, n: number, dtype: AttentionDtype): { values: Float64Array; upload: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> } {
+  const bits = new Uint32Array(n);
+  fillRandomU32(seed, 0, bits);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = (bits[i] as number) / 2 ** 31 - 1;
+  if (dtype === 'f16') {
+    const half = new Uint16Array(n + (n % 2));
+    for (let i = 0; i < n; i++) {
+      half[i] = f32ToF16Bits(values[i] as number);
+      values[i] = roundToF16(values[i] as number);
+    }
+    return { values, upload: half };
+  }
+  const f = new Float32Array(values);
+  for (let i = 0; i < n; i++) values[i] = f[i] as number;
+  return { values, upload: new Uint32Array(f.buffer) };
+}
+
+/** One output row in f64: softmax(q·Kᵀ·scale, masked) · V. */
+function referenceRow(q: Float64Array, k: (s: number, i: number) => number, v: (s: number, i: number) => number, keys: number, d: number, scale: number): Float64Array {
+  const scores = new Float64Array(keys);
+  let m = -Infinity;
+  for (let s = 0; s < keys; s++) {
+    let dot = 0;
+    for (let i = 0; i < d; i++) dot += (q[i] as number) * k(s, i);
+    scores[s] = dot * scale;
+    m = Math.max(m, scores[s] as number);
+  }
+  let sum = 0;
+  for (let s = 0; s < keys; s++) {
+    scores[s] = Math.exp((scores[s] as number) - m);
+    sum += scores[s] as number;
+  }
+  const out = new Float64Array(d);
+  for (let s = 0; s < keys; s++) for (let i = 0; i < d; i++) out[i] = (out[i] as number) + ((scores[s] as number) / sum) * v(s, i);
+  return out;
+}
+
+async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: AttentionShape, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+  const { device } = ctx;
+  const d = s.headDim;
+  const scale = 1 / Math.sqrt(d);
+  const decode = kind === 'decode-paged';
+  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+  const upload = (data: ArrayBufferView<ArrayBuffer>, label: string): GPUBuffer => {
+    const buffer = pool.create({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: storage, label });
+    device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  };
+  const q = randomValues(ctx.seed, s.B * s.H * s.T * d, dtype);
+  const k = randomValues(ctx.seed + 1, s.B * s.Hkv * s.S * d, dtype);
+  const v = randomValues(ctx.seed + 2, s.B * s.Hkv * s.S * d, dtype);
+  const group = s.H / s.Hkv;
+  // Logical K/V index [b][hk][key][i]; decode scatters the same values into a paged block pool.
+  const kvIndex = (b: number, hk: number, key: number, i: number): number => ((b * s.Hkv + hk) * s.S + key) * d + i;
+  const blocksPerSeq = Math.ceil(s.S / BLOCK_TOKENS);
+  let kBuf: GPUBuffer;
+  let vBuf: GPUBuffer;
+  let table: Uint32Array<ArrayBuffer> | null = null;
+  if (decode) {
+    const poolBlocks = s.B * blocksPerSeq;
+    // A shuffled block table: sequence b's j-th block lives anywhere in the pool.
+    const order = new Uint32Array(poolBlocks);
+    fillRandomU32(ctx.seed + 5, 0, order);
+    const slots = [...Array(poolBlocks).keys()].sort((x, y) => (order[x] as number) - (order[y] as number));
+    table = Uint32Array.from(slots);
+    const paged = (src: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>): Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> => {
+      const out = src instanceof Uint16Array ? new Uint16Array(poolBlocks * s.Hkv * BLOCK_TOKENS * d + 2) : new Uint32Array(poolBlocks * s.Hkv * BLOCK_TOKENS * d);
+      for (let b = 0; b < s.B; b++) {
+        for (let hk = 0; hk < s.Hkv; hk++) {
+          for (let key = 0; key < s.S; key++) {
+            const block = table?.[b * blocksPerSeq + Math.floor(key / BLOCK_TOKENS)] as number;
+            const dst = ((block * s.Hkv + hk) * BLOCK_TOKENS + (key % BLOCK_TOKENS)) * d;
+            out.set(src.subarray(kvIndex(b, hk, key, 0), kvIndex(b, hk, key, 0) + d), dst);
+          }
+        }
+      }
+      return out;
+    };
+    kBuf = upload(paged(k.upload), 'K-pool');
+    vBuf = upload(paged(v.upload), 'V-pool');
+  } else {
+    kBuf = upload(k.upload, 'K');
+    vBuf = upload(v.upload, 'V');
+  }
+  const qBuf = upload(q.upload, 'Q');
+  const outCount = s.B * s.H * s.T * d;
+  const oBuf = pool.create({ size: outCount * 4, usage: storage, label: 'O' });
+  const splits = decode ? Math.max(1, Math.min(32, Math.floor(s.S / 64))) : 1;
+  const params = pool.create({ size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' });
+  const pv = new DataView(new ArrayBuffer(48));
+  [s.B, s.H, s.Hkv, s.T, s.S, s.causal ? 1 : 0, s.S - s.T].forEach((x, i) => { pv.setUint32(i * 4, x, true); });
+  pv.setFloat32(28, scale, true);
+  [BLOCK_TOKENS, blocksPerSeq, splits, 0].forEach((x, i) => { pv.setUint32(32 + i * 4, x, true); });
+  device.queue.writeBuffer(params, 0, pv.buffer);
+  const code = source(await ctx.loadKernel('attention'), dtype, d);
+  const key = `attention-${dtype}-${d}`;
+  const entry = (binding: number, buffer: GPUBuffer): GPUBindGroupEntry => ({ binding, resource: { buffer } });
+  const base = [entry(0, qBuf), entry(1, kBuf), entry(2, vBuf), entry(3, oBuf), entry(4, params)];
+  const steps: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; groups: [number, number, number] }[] = [];
+  const add = async (name: string, entries: GPUBindGroupEntry[], groups: [number, number, number]): Promise<void> => {
+    const pipeline = await computePipeline(device, key, code, name);
+    steps.push({ pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), groups });
+  };
+  /** A 1-D launch of n threads of 256 as (x, y) within the per-dimension limit. */
+  const linear = (n: number): [number, number, number] => {
+    const g = Math.ceil(n / 256);
+    const x = Math.min(g, 65535);
+    return [x, Math.ceil(g / x), 1];
+  };
+  if (kind === 'flash') {
+    await add('flash_kernel', base, [Math.ceil(s.T / 64), s.H, s.B]);
+  } else if (kind === 'naive') {
+    const scores = pool.create({ size: s.B * s.H * s.T * s.S * 4, usage: GPUBufferUsage.STORAGE, label: 'scores' });
+    await add('scores_kernel', [entry(0, qBuf), entry(1, kBuf), entry(4, params), entry(5, scores)], linear(s.B * s.H * s.T * s.S));
+    await add('softmax_kernel', [entry(4, params), entry(5, scores)], linear(s.B * s.H * s.T));
+    await add('pv_kernel', [entry(2, vBuf), entry(3, oBuf), entry(4, params), entry(5, scores)], linear(outCount));
+  } else {
+    const tableBuf = upload(table ?? new Uint32Array(1), 'block-table');
+    const ctxBuf = upload(new Uint32Array(s.B).fill(s.S), 'context');
+    const partials = pool.create({ size: s.B * s.H * splits * (d + 2) * 4, usage: GPUBufferUsage.STORAGE, label: 'partials' });
+    await add('decode_split_kernel', [entry(0, qBuf), entry(1, kBuf), entry(2, vBuf), entry(4, params), entry(6, tableBuf), entry(7, ctxBuf), entry(8, partials)], [Math.ceil((s.B * s.H * splits) / 64), 1, 1]);
+    await add('decode_reduce_kernel', [entry(3, oBuf), entry(4, params), entry(8, partials)], [Math.ceil((s.B * s.H) / 64), 1, 1]);
+  }
+  const encode = (pass: GPUComputePassEncoder, repeats: number): void => {
+    for (let r = 0; r < repeats; r++) {
+      for (const step of steps) {
+        pass.setPipeline(step.pipeline);
+        pass.setBindGroup(0, step.bindGroup);
+        pass.dispatchWorkgroups(...step.groups);
+      }
+    }
+  };
+  const check = async (): Promise<CheckResult> => {
+    writeChunked(device, oBuf, outCount * 4, (_o, c) => new Float32Array(c.buffer, c.byteOffset, c.length).fill(POISON_F32));
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encode(pass, 1);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const got = new Float32Array(outCount);
+    await readChunked(device, oBuf, outCount * 4, (offset, c) => { got.set(new Float32Array(c.buffer, c.byteOffset, c.length), offset / 4); });
+    let unwritten = 0;
+    for (const x of got) if (!Number.isFinite(x)) unwritten++;
+    const rows = s.B * s.H * s.T;
+    const picks = new Uint32Array(Math.min(SAMPLE_ROWS, rows));
+    fillRandomU32(ctx.seed + 9, 0, picks);
+    const sample = rows <= SAMPLE_ROWS ? [...Array(rows).keys()] : [...new Set([0, rows - 1, ...[...picks].map((x) => x % rows)])];
+    const tolerance = ATTENTION_TOLERANCE[dtype];
+    let bad = unwritten > 0 ? 1 : 0;
+    let first = unwritten > 0 ? `${unwritten} outputs never written` : '';
+    let maxRel = 0;
+    for (const row of sample) {
+      const t = row % s.T;
+      const h = Math.floor(row / s.T) % s.H;
+      const b = Math.floor(row / (s.T * s.H));
+      const hk = Math.floor(h / group);
+      const keys = s.causal ? t + (s.S - s.T) + 1 : s.S;
+      const want = referenceRow(q.values.subarray(row * d, (row + 1) * d), (key, i) => k.values[kvIndex(b, hk, key, i)] as number, (key, i) => v.values[kvIndex(b, hk, key, i)] as number, keys, d, scale);
+      let err = 0;
+      let mag = 0;
+      for (let i = 0; i < d; i++) {
+        err = Math.max(err, Math.abs((got[row * d + i] as number) - (want[i] as number)));
+        mag = Math.max(mag, Math.abs(want[i] as number));
+      }
+      const rel = err / Math.max(mag, 1e-12);
+      if (!(rel <= tolerance) && bad++ === 0) first = `row (b ${b}, h ${h}, t ${t}): max error ${err.toExponential(2)} against max |o| ${mag.toExponential(2)}`;
+      if (Number.isFinite(rel)) maxRel = Math.max(maxRel, rel);
+    }
+    return {
+      passed: bad === 0,
+      method: `${sample.length} output rows against f64 softmax(QKᵀ/√d)V on the ${dtype} inputs, max error ÷ max |o| ≤ ${tolerance}; all outputs scanned for unwritten values`,
+      compared: sample.length,
+      mismatches: bad,
+      maxRelError: maxRel,
+      detail: bad === 0 ? `${sample.length} rows match (max relative error ${maxRel.toExponential(2)})` : `${bad} rows differ; first: ${first}`,
+    };
+  };
+  return { encode, check, extras: () => ({ splits: decode ? splits : null, blockTokens: decode ? BLOCK_TOKENS : null }) };
+}
+
+export interface AttentionOptions {
+  prefill?: readonly Omit<AttentionShape, 'causal'>[];
+  decode?: readonly Omit<AttentionShape, 'causal' | 'T'>[];
+  kinds?: readonly AttentionKind[];
+  dtypes?: readonly AttentionDtype[];
+}
+
+/** Shapes per adapter: the SDPA comparison shape (4 × 32 heads × 4096 × 128) on a GPU. */
+export function planAttentionShapes(cpu: boolean, quick: boolean): { prefill: Omit<AttentionShape, 'causal'>[]; decode: Omit<AttentionShape, 'causal' | 'T'>[] } {
+  if (cpu) {
+    const T = quick ? 128 : 256;
+    return {
+      prefill: [64, 128].map((headDim) => ({ B: 1, H: 4, Hkv: 2, T, S: T, headDim: headDim as 64 | 128 })),
+      decode: [64, 128].map((headDim) => ({ B: 2, H: 4, Hkv: 2, S: quick ? 384 : 1024, headDim: headDim as 64 | 128 })),
+    };
+  }
+  const T = quick ? 1024 : 4096;
+  return {
+    prefill: [
+      { B: 4, H: 32, Hkv: 32, T, S: T, headDim: 128 },
+      { B: 4, H: 32, Hkv: 8, T, S: T, headDim: 64 },
+    ],
+    decode: [{ B: 8, H: 32, Hkv: 8, S: quick ? 1024 : 4096, headDim: 128 }],
+  };
+}
+
+export function createAttentionSuite(options: AttentionOptions = {}): Suite {
+  return {
+    name: 'attention',
+    description: 'flash-style prefill (causal and not, GQA, head dim 64/128, f32/f16) with a naive reference, and paged decode with split-K',
+    plan(ctx) {
+      const planned = planAttentionShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
+      const dtypes = options.dtypes ?? (['f32', 'f16'] as const);
+      const kinds = options.kinds ?? (['flash', 'naive', 'decode-paged'] as const);
+      const cases: CasePlan[] = [];
+      const push = (kind: AttentionKind, dtype: AttentionDtype, shape: AttentionShape): void => {
+        const inBytes = dtype === 'f32' ? 4 : 2;
+        const label = kind === 'decode-paged' ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}` : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
+        const plan: CasePlan = {
+          id: `attention/${kind}-${dtype}/b${shape.B}h${shape.H}kv${shape.Hkv}t${shape.T}s${shape.S}d${shape.headDim}${shape.causal ? '-causal' : ''}`,
+          name: `${kind} ${dtype} ${label}`,
+          params: { kind, dtype, B: shape.B, H: shape.H, Hkv: shape.Hkv, T: shape.T, S: shape.S, headDim: shape.headDim, causal: shape.causal, ...(kind === 'decode-paged' ? { blockTokens: BLOCK_TOKENS } : {}) },
+          bytesPerDispatch: attentionBytes(shape, inBytes),
+          bytesCounted: 'min-dram',
+          work: { flopsPerDispatch: attentionFlops(shape), unit: 'fp32', formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S' },
+          prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool),
+        };
+        if (dtype === 'f16' && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
+        else if (kind === 'naive' && shape.B * shape.H * shape.T * shape.S * 4 > Math.min(NAIVE_MAX_SCORE_BYTES, ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)) plan.skipReason = 'the naive kernel’s score matrix would not fit; it is the small-shape reference';
+        else if (shape.H % shape.Hkv !== 0) plan.skipReason = 'H must be a multiple of Hkv';
+        cases.push(plan);
+      };
+      for (const shape of options.prefill ?? planned.prefill) {
+        for (const causal of [true, false]) {
+          for (const dtype of dtypes) for (const kind of kinds.filter((k) => k !== 'decode-paged')) push(kind, dtype, { ...shape, causal });
+        }
+      }
+      if (kinds.includes('decode-paged')) {
+        for (const shape of options.decode ?? planned.decode) for (const dtype of dtypes) push('decode-paged', dtype, { ...shape, T: 1, causal: false });
+      }
+      return cases;
+    },
+  };
+}
+
+export const attentionSuite: Suite = createAttentionSuite();

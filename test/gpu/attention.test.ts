@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AcquiredDevice } from '../../src/gpu/acquire.js';
+import { loadKernelFromDisk, nodeRunEnvironment } from '../../src/platform/node.js';
+import { runSuites } from '../../src/runner/run.js';
+import { attendedPositions, attentionBytes, attentionFlops, createAttentionSuite } from '../../src/suites/attention.js';
+import { realDevice } from '../helpers/gpu.js';
+
+let acquired: AcquiredDevice;
+beforeAll(async () => {
+  acquired = await realDevice();
+});
+afterAll(() => {
+  acquired?.device.destroy();
+});
+
+const small = { prefill: [{ B: 1, H: 4, Hkv: 2, T: 40, S: 40, headDim: 64 as const }], decode: [{ B: 2, H: 4, Hkv: 1, S: 150, headDim: 128 as const }] };
+
+describe('attention FLOPs and bytes (docs/metrics.md)', () => {
+  it('counts T(T+1)/2 attended positions when causal and T·S otherwise', () => {
+    expect(attendedPositions({ T: 4096, S: 4096, causal: true })).toBe((4096 * 4097) / 2);
+    expect(attendedPositions({ T: 10, S: 10, causal: false })).toBe(100);
+    // Prefill of 2 new tokens after 3 cached: they attend 4 and 5 keys.
+    expect(attendedPositions({ T: 2, S: 5, causal: true })).toBe(9);
+    const sdpa = { B: 4, H: 32, Hkv: 32, T: 4096, S: 4096, headDim: 128 as const, causal: true };
+    expect(attentionFlops(sdpa)).toBe(4 * 4 * 32 * 128 * ((4096 * 4097) / 2));
+    expect(attentionBytes({ ...sdpa, Hkv: 8 }, 2)).toBe((4 * 32 * 4096 * 128 + 2 * 4 * 8 * 4096 * 128) * 2 + 4 * 32 * 4096 * 128 * 4);
+  });
+});
+
+describe('attention on a real adapter', () => {
+  it('flash, naive and paged decode, f32 and f16, causal and not, GQA: every case checked against f64', async () => {
+    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite(small)], quick: true });
+    expect(run.cases.length).toBe(2 * 2 * 2 + 2);
+    for (const c of run.cases) {
+      if (c.params['dtype'] === 'f16' && !acquired.info.deviceFeatures.includes('shader-f16')) continue;
+      expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
+      expect(c.check?.passed).toBe(true);
+      expect(c.compute?.flopsPerDispatch).toBeGreaterThan(0);
+    }
+    const decode = run.cases.find((c) => c.params['kind'] === 'decode-paged');
+    expect(decode?.extras?.['splits']).toBe(2);
+  });
+
+  it('a flash kernel that drops the causal mask fails its check', async () => {
+    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('(p.causal == 0u || key <= t + p.qOffset)', '(p.causal == 0u || key <= t + p.qOffset + 1u)');
+    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createAttentionSuite({ ...small, kinds: ['flash'], dtypes: ['f32'] })], quick: true });
+    const causal = run.cases.find((c) => c.params['causal'] === true);
+    expect(causal?.status).toBe('failed');
+    expect(causal?.message).toMatch(/rows differ/);
+    expect(run.cases.find((c) => c.params['causal'] === false)?.status).toBe('ok');
+  });
+});
