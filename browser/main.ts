@@ -6,7 +6,7 @@ import { compareRuns, DeviceMismatchError } from '../src/ci/compare.js';
 import { acquireDevice, NoAdapterError, type AcquiredDevice } from '../src/gpu/acquire.js';
 import { probeTimer } from '../src/gpu/probeTimer.js';
 import type { TimerInfo } from '../src/gpu/timer.js';
-import { browserCalibrationStore, browserPlatform, createBrowserGpuJs, createBrowserGpuProvider, loadKernelBundled } from '../src/platform/browser.js';
+import { browserCalibrationStore, browserPlatform, createBrowserGpuJs, createBrowserGpuProvider, createOpfsScratchStorage, loadKernelBundled } from '../src/platform/browser.js';
 import { calibrationFromRun, calibrationKey, calibrationSuites, parseCalibration, type CalibrationProfile } from '../src/probe/calibration.js';
 import { runPeaks } from '../src/probe/profile.js';
 import { describeDevice, describeTimer, formatFlops } from '../src/reporters/describe.js';
@@ -15,6 +15,7 @@ import { bandwidthData, rooflineData } from '../src/reporters/html.js';
 import { renderJson } from '../src/reporters/json.js';
 import { parseRunResult, type CaseResult, type RunResult } from '../src/results/schema.js';
 import { runSuites, type RunEnvironment } from '../src/runner/run.js';
+import { attentionSuite } from '../src/suites/attention.js';
 import { kvTierSuite } from '../src/suites/kvtier.js';
 import { matmulSuite } from '../src/suites/matmul.js';
 import { memcopySuite } from '../src/suites/memcopy.js';
@@ -31,6 +32,7 @@ const SUITES: { suite: Suite; checked: boolean }[] = [
   { suite: memcopySuite, checked: true },
   { suite: peakSuite, checked: true },
   { suite: matmulSuite, checked: true },
+  { suite: attentionSuite, checked: false },
   { suite: kvTierSuite, checked: false },
   { suite: createPeersSuite({ gpuJs: createBrowserGpuJs(), gpuJsModes: ['webgpu', 'webgl2'] }), checked: false },
 ];
@@ -47,6 +49,7 @@ const state: PageState = { phase: 'probing', device: null, timer: null, run: nul
 (globalThis as unknown as { wgbench: PageState }).wgbench = state;
 
 let acquired: AcquiredDevice | null = null;
+let scratch: RunEnvironment['storage'] | null = null;
 let abort: AbortController | null = null;
 let loaded: RunResult | null = null;
 const charts: Chart[] = [];
@@ -113,6 +116,7 @@ async function probe(): Promise<void> {
   ];
   table.replaceChildren(...rows.map(([k, v]) => row([k, v])));
   table.hidden = false;
+  scratch = await createOpfsScratchStorage().catch(() => null);
   state.phase = 'ready';
   for (const id of ['run', 'calibrate']) $<HTMLButtonElement>(id).disabled = false;
   $<HTMLButtonElement>('download-calibration').disabled = calibration() === null;
@@ -163,6 +167,7 @@ function environment(): RunEnvironment {
     toolVersion: __WGBENCH_VERSION__,
     readHostRss: () => null,
     peaks: runPeaks(acquired.info, cal),
+    ...(scratch === null || scratch === undefined ? {} : { storage: scratch }),
   };
 }
 

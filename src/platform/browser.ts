@@ -1,6 +1,7 @@
 /// <reference types="vite/client" />
 import type { AdapterCandidate, GpuProvider } from '../gpu/provider.js';
 import type { GpuJsFactory, GpuJsInstance } from '../suites/peers.js';
+import type { ScratchStorage } from '../suites/types.js';
 
 /** Every kernel, bundled by Vite as text: the page runs the same WGSL as the CLI. */
 const KERNELS = import.meta.glob<string>('../../kernels/*.wgsl', { query: '?raw', import: 'default', eager: true });
@@ -54,4 +55,48 @@ export function browserPlatform(): { runtime: string; os: string } {
   const ua = globalThis.navigator.userAgent;
   const os = /\(([^;)]+)/.exec(ua)?.[1] ?? 'unknown';
   return { runtime: `browser ${ua}`, os };
+}
+
+/**
+ * The disk tier in a tab: the Origin Private File System. The main thread has no synchronous
+ * access handle, so a write goes through a writable stream that the browser commits on close();
+ * when the bytes reach the disk is the browser's business, and the results say so.
+ */
+export async function createOpfsScratchStorage(): Promise<ScratchStorage | null> {
+  const storage = globalThis.navigator.storage as StorageManager | undefined;
+  if (storage === undefined || typeof storage.getDirectory !== 'function') return null;
+  const root = await storage.getDirectory();
+  let counter = 0;
+  return {
+    location: 'the Origin Private File System',
+    durability: 'the writable stream was closed (committed by the browser; no fsync from a page)',
+    async refuse(bytes) {
+      const estimate = await storage.estimate();
+      const free = (estimate.quota ?? 0) - (estimate.usage ?? 0);
+      return free < bytes + 64 * 1024 * 1024 ? `the browser grants this origin ${(free / 2 ** 20).toFixed(0)} MiB of storage; the run needs ${(bytes / 2 ** 20).toFixed(0)} MiB more (use quick, or free site data)` : null;
+    },
+    async create(bytes) {
+      const name = `wgbench-scratch-${Date.now()}-${counter++}.bin`;
+      const handle = await root.getFileHandle(name, { create: true });
+      const init = await handle.createWritable();
+      await init.truncate(bytes);
+      await init.close();
+      return {
+        path: `opfs:/${name}`,
+        async write(data, position) {
+          const w = await handle.createWritable({ keepExistingData: true });
+          await w.write({ type: 'write', position, data: data as Uint8Array<ArrayBuffer> });
+          await w.close();
+        },
+        async read(into, position) {
+          const file = await handle.getFile();
+          into.set(new Uint8Array(await file.slice(position, position + into.byteLength).arrayBuffer()));
+        },
+        // close() of each write already committed it; there is no fsync to call from a page.
+        sync: () => Promise.resolve(),
+        evictCache: () => Promise.resolve(null),
+        close: () => root.removeEntry(name),
+      };
+    },
+  };
 }

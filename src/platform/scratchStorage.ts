@@ -29,6 +29,7 @@ export function createNodeScratchStorage(dir: string, options: NodeScratchOption
   let counter = 0;
   return {
     location: dir,
+    durability: 'fsync returned',
     async refuse(bytes) {
       let isDir: boolean;
       try {

@@ -238,7 +238,7 @@ async function prepareTransfer(path: KvPath, bytes: number, blockBytes: number, 
     encode: () => undefined,
     check,
     timeOperation: operation,
-    operationTimerMethod: `host performance.now() around one ${info.how} of ${formatBytes(bytes)}, until the data is in place${info.to === 'NVMe' ? ' and fsync returned' : ''}`,
+    operationTimerMethod: `host performance.now() around one ${info.how} of ${formatBytes(bytes)}, until the data is in place${info.to === 'NVMe' ? ` and ${ctx.storage?.durability ?? 'synced'}` : ''}`,
     validateTiming: async () => {
       await verifyDestination(iteration - 1, 'last timed round trip');
       return verification.result('every timed transfer that lands in host memory, and the last one that lands on the GPU or disk, checksummed');

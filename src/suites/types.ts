@@ -42,6 +42,8 @@ export interface ScratchFile {
 export interface ScratchStorage {
   /** Where files go, for messages. */
   readonly location: string;
+  /** What "durable" means after sync(): fsync, or a browser's commit. */
+  readonly durability: string;
   /** A new scratch file of `bytes` bytes; removed by close(), and at process exit if still open. */
   create: (bytes: number) => Promise<ScratchFile>;
   /** Why `bytes` cannot be stored here (not writable, not enough room), or null when it can. */

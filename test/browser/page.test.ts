@@ -81,6 +81,29 @@ describe('the wgbench page in headless Chromium', () => {
     await page.close();
   });
 
+  it('runs kvtier in the tab with the Origin Private File System as the disk tier, and cleans up', async () => {
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase === 'ready', null, { timeout: 60_000 });
+    await page.evaluate(() => {
+      for (const i of document.querySelectorAll<HTMLInputElement>('input[name=suite]')) i.checked = i.value === 'kvtier';
+    });
+    await page.click('#run');
+    await page.waitForFunction(() => ['done', 'error'].includes((globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase), null, { timeout: 300_000 });
+    const cases = await page.evaluate(() => (globalThis as unknown as { wgbench: { run: { cases: { id: string; status: string; params: Record<string, unknown>; extras?: Record<string, unknown> | null }[] } } }).wgbench.run.cases);
+    expect(cases.every((c) => c.status === 'ok')).toBe(true);
+    const disk = cases.filter((c) => String(c.params['path']).includes('nvme'));
+    expect(disk.length).toBeGreaterThanOrEqual(4);
+    expect(disk.every((c) => String(c.extras?.['scratchFile']).startsWith('opfs:/'))).toBe(true);
+    const left = await page.evaluate(async () => {
+      const names: string[] = [];
+      for await (const key of (await navigator.storage.getDirectory() as unknown as { keys: () => AsyncIterable<string> }).keys()) names.push(key);
+      return names;
+    });
+    expect(left).toEqual([]);
+    await page.close();
+  });
+
   it('explains itself when the browser has no WebGPU', async () => {
     const plain = await chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, '--disable-features=WebGPU', '--disable-gpu'] });
     try {

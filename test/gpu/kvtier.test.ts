@@ -61,6 +61,7 @@ describe('kvtier on a real adapter and a real disk', () => {
     // A disk that flips one byte on every read: the checksum must catch it.
     const flaky: ScratchStorage = {
       location: dir,
+      durability: real.durability,
       refuse: real.refuse,
       create: async (bytes) => {
         const f = await real.create(bytes);
