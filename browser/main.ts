@@ -17,6 +17,7 @@ import { parseRunResult, type CaseResult, type RunResult } from '../src/results/
 import { runSuites, type RunEnvironment } from '../src/runner/run.js';
 import { attentionSuite } from '../src/suites/attention.js';
 import { kvTierSuite } from '../src/suites/kvtier.js';
+import { llmSuite } from '../src/suites/llm.js';
 import { matmulSuite } from '../src/suites/matmul.js';
 import { memcopySuite } from '../src/suites/memcopy.js';
 import { peakSuite } from '../src/suites/peak.js';
@@ -33,6 +34,7 @@ const SUITES: { suite: Suite; checked: boolean }[] = [
   { suite: peakSuite, checked: true },
   { suite: matmulSuite, checked: true },
   { suite: attentionSuite, checked: false },
+  { suite: llmSuite, checked: false },
   { suite: kvTierSuite, checked: false },
   { suite: createPeersSuite({ gpuJs: createBrowserGpuJs(), gpuJsModes: ['webgpu', 'webgl2'] }), checked: false },
 ];

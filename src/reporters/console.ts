@@ -6,6 +6,7 @@ import { formatBytes, formatNs, formatNumber } from './format.js';
 
 export { describeDevice, describeTimer, formatFlops };
 import type { KVCacheResult } from '../metrics/kvCache.js';
+import type { LlmRunMetrics } from '../llm/metrics.js';
 
 export interface ConsoleStyle {
   color: boolean;
@@ -55,6 +56,17 @@ function describeKvSimulation(id: string, kv: KVCacheResult, extras: Record<stri
   return `${id}: hit rate ${rate(kv.hitRate)}, prefix hit rate ${rate(kv.prefixHitRate)}, reuse ${rate(kv.reuseRatio)} (block ${kv.blockTokens ?? '?'} tokens); migrations ${moves}; migration time per request ${perRequest}`;
 }
 
+function describeServing(id: string, m: LlmRunMetrics, extras: Record<string, unknown>): string {
+  const p = (s: LlmRunMetrics['ttftMs'], q: 'p50' | 'p99'): string => (s === null ? '—' : `${s[q].toFixed(1)} ms`);
+  const pct = (v: unknown): string => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '—');
+  return [
+    `${id}: ${m.completed}/${m.requests} requests; TTFT p50 ${p(m.ttftMs, 'p50')} p99 ${p(m.ttftMs, 'p99')} (n=${m.ttftMs?.count ?? 0});`,
+    `TPOT p50 ${p(m.tpotMs, 'p50')} (n=${m.tpotMs?.count ?? 0}); ITL p50 ${p(m.itlMs, 'p50')} p99 ${p(m.itlMs, 'p99')} (n=${m.itlMs?.count ?? 0});`,
+    `${m.tokensPerSecond.toFixed(1)} tokens/s, decode ${m.decodeTokensPerSecond?.toFixed(1) ?? '—'} tokens/s, ${m.requestsPerSecond.toFixed(2)} requests/s, goodput ${m.goodputRequestsPerSecond.toFixed(2)}/s;`,
+    `prefill MFU ${pct(extras['prefillMfu'])}, decode MBU ${pct(extras['decodeMbu'])}${typeof extras['peaksFrom'] === 'string' ? ` (${extras['peaksFrom']} peaks)` : ' (no peaks: calibrate)'}`,
+  ].join(' ');
+}
+
 /** One table per suite, with the device, timer and peaks on top. */
 export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
   const p = painter(style);
@@ -95,10 +107,12 @@ export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
       counted.set(how, (counted.get(how) ?? new Set()).add(String(c.params['kernel'] ?? c.params['path'] ?? c.name)));
     }
     if (counted.size > 0) lines.push(`GB/s counts bytes as ${[...counted].map(([how, what]) => `${how} for ${[...what].join(', ')}`).join('; ')} (docs/metrics.md).`);
-    if (run.cases.some((c) => c.suite === suite && c.timer?.kind === 'host-wall')) lines.push('Host-timed transfers show p99 latency per transfer; * marks a p99 from fewer than 662 samples (low confidence).');
+    if (run.cases.some((c) => c.suite === suite && c.timer?.kind === 'host-wall')) lines.push('Host-timed cases show the p99 of one operation; * marks a p99 from fewer than 662 samples (low confidence).');
     for (const c of run.cases.filter((x) => x.suite === suite)) {
       const kv = c.extras?.['kvCache'] as KVCacheResult | undefined;
       if (kv !== undefined) lines.push(describeKvSimulation(c.id, kv, c.extras ?? {}));
+      const llm = c.extras?.['metrics'] as LlmRunMetrics | undefined;
+      if (llm !== undefined) lines.push(describeServing(c.id, llm, c.extras ?? {}));
       if (c.message !== undefined) lines.push(`${c.status === 'skipped' ? p.yellow('skipped') : p.red(c.status)} ${c.id}: ${c.message}`);
       for (const flag of c.utilization?.flatMap((x) => x.flags) ?? []) lines.push(`${p.yellow('flag')} ${c.id}: ${flag}`);
     }

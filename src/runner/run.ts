@@ -79,7 +79,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
     peaks: env.peaks ?? { calibrated: null, datasheet: null },
     cases: [],
   };
-  const ctx: SuiteContext = { device, info: env.info, quick: options.quick, loadKernel: env.loadKernel, seed, ...(env.storage === undefined ? {} : { storage: env.storage }) };
+  const ctx: SuiteContext = { device, info: env.info, quick: options.quick, loadKernel: env.loadKernel, seed, ...(env.storage === undefined ? {} : { storage: env.storage }), ...(env.peaks === undefined ? {} : { peaks: env.peaks }) };
 
   const planned: Planned[] = [];
   for (const suite of options.suites) {
@@ -189,13 +189,17 @@ async function runCase(
     }
     const summary = MetricSummary.fromValues('timePerDispatch', samplesNs.map((s) => s / dispatchesPerPass), 'ns');
     // bytes per ns is GB/s.
-    const bandwidth = {
-      bytesPerDispatch: plan.bytesPerDispatch,
-      bytesCounted: plan.bytesCounted,
-      medianGBps: plan.bytesPerDispatch / summary.p50,
-      minGBps: plan.bytesPerDispatch / summary.max,
-      maxGBps: plan.bytesPerDispatch / summary.min,
-    };
+    // A case whose work is not a fixed number of bytes (a serving session) reports no bandwidth.
+    const bandwidth =
+      plan.bytesPerDispatch > 0
+        ? {
+            bytesPerDispatch: plan.bytesPerDispatch,
+            bytesCounted: plan.bytesCounted,
+            medianGBps: plan.bytesPerDispatch / summary.p50,
+            minGBps: plan.bytesPerDispatch / summary.max,
+            maxGBps: plan.bytesPerDispatch / summary.min,
+          }
+        : null;
     const timeS = summary.p50 * 1e-9;
     const compute =
       plan.work === undefined
@@ -209,8 +213,8 @@ async function runCase(
           };
     const work = { flops: plan.work?.flopsPerDispatch ?? 0, unit: plan.work?.unit ?? null, bytes: plan.bytesPerDispatch, timeS };
     const utilization: Utilization[] = [];
-    if (peaks?.calibrated) utilization.push(utilizationAgainst('calibrated', peaks.calibrated, work));
-    if (peaks?.datasheet) utilization.push(utilizationAgainst('datasheet', peaks.datasheet, work));
+    if (bandwidth !== null && peaks?.calibrated) utilization.push(utilizationAgainst('calibrated', peaks.calibrated, work));
+    if (bandwidth !== null && peaks?.datasheet) utilization.push(utilizationAgainst('datasheet', peaks.datasheet, work));
     let timingCheck = null;
     if (prepared.value.validateTiming !== undefined) {
       const validate = prepared.value.validateTiming;

@@ -1,7 +1,7 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { BufferPool } from '../gpu/buffers.js';
 import type { PeakUnit } from '../probe/peaks.js';
-import type { CaseResult } from '../results/schema.js';
+import type { CaseResult, RunPeaks } from '../results/schema.js';
 
 export type ParamValue = number | string | boolean;
 
@@ -26,6 +26,8 @@ export interface SuiteContext {
   seed: number;
   /** File storage for the disk tier (Node: a scratch folder); absent where the platform has none. */
   storage?: ScratchStorage;
+  /** The peaks this run divides by, for suites that report utilisation of a whole workload. */
+  peaks?: RunPeaks;
 }
 
 /** A scratch file with positional I/O; writes are durable after sync(). */

@@ -1,0 +1,86 @@
+import type { ModelConfig } from '../models/presets.js';
+import { isNorm, randomWeight, weightSpecs, type WeightName } from './weights.js';
+
+/** The model's forward pass on the CPU in f64, from the same weights: the check for the GPU. */
+export class ReferenceModel {
+  private readonly w = new Map<string, Float64Array>();
+  private readonly kCache: Float64Array[][] = [];
+  private readonly vCache: Float64Array[][] = [];
+
+  constructor(readonly m: ModelConfig, seed: number) {
+    for (const spec of weightSpecs(m, seed)) {
+      const count = spec.rows * spec.cols;
+      const values = new Float64Array(count);
+      for (let i = 0; i < count; i++) values[i] = randomWeight(spec.seed, i, spec.scale) + (isNorm(spec.name) ? 1 : 0);
+      this.w.set(`${spec.name}.${spec.layer}`, values);
+    }
+    for (let l = 0; l < m.layers; l++) {
+      this.kCache.push([]);
+      this.vCache.push([]);
+    }
+  }
+
+  private weight(name: WeightName, layer = -1): Float64Array {
+    return this.w.get(`${name}.${layer}`) as Float64Array;
+  }
+
+  private static matvec(x: Float64Array, w: Float64Array, inDim: number, outDim: number): Float64Array {
+    const out = new Float64Array(outDim);
+    for (let k = 0; k < inDim; k++) {
+      const xk = x[k] as number;
+      for (let n = 0; n < outDim; n++) out[n] = (out[n] as number) + xk * (w[k * outDim + n] as number);
+    }
+    return out;
+  }
+
+  private static rmsnorm(x: Float64Array, w: Float64Array): Float64Array {
+    let s = 0;
+    for (const v of x) s += v * v;
+    const inv = 1 / Math.sqrt(s / x.length + 1e-5);
+    return x.map((v, i) => v * inv * (w[i] as number));
+  }
+
+  /** One token at the next position of the single sequence; returns the logits. */
+  step(token: number): Float64Array {
+    const m = this.m;
+    const h = m.hiddenSize;
+    const d = m.headDim;
+    let x = this.weight('embed').slice(token * h, (token + 1) * h);
+    for (let l = 0; l < m.layers; l++) {
+      const hn = ReferenceModel.rmsnorm(x, this.weight('norm1', l));
+      const q = ReferenceModel.matvec(hn, this.weight('wq', l), h, m.heads * d);
+      (this.kCache[l] as Float64Array[]).push(ReferenceModel.matvec(hn, this.weight('wk', l), h, m.kvHeads * d));
+      (this.vCache[l] as Float64Array[]).push(ReferenceModel.matvec(hn, this.weight('wv', l), h, m.kvHeads * d));
+      const keys = this.kCache[l] as Float64Array[];
+      const values = this.vCache[l] as Float64Array[];
+      const att = new Float64Array(m.heads * d);
+      for (let head = 0; head < m.heads; head++) {
+        const hk = Math.floor(head / (m.heads / m.kvHeads));
+        const scores = keys.map((k) => {
+          let s = 0;
+          for (let i = 0; i < d; i++) s += (q[head * d + i] as number) * (k[hk * d + i] as number);
+          return s / Math.sqrt(d);
+        });
+        const mx = Math.max(...scores);
+        const e = scores.map((s) => Math.exp(s - mx));
+        const sum = e.reduce((a, b) => a + b, 0);
+        for (const [j, v] of values.entries()) for (let i = 0; i < d; i++) att[head * d + i] = (att[head * d + i] as number) + ((e[j] as number) / sum) * (v[hk * d + i] as number);
+      }
+      const o = ReferenceModel.matvec(att, this.weight('wo', l), m.heads * d, h);
+      x = x.map((v, i) => v + (o[i] as number));
+      const hn2 = ReferenceModel.rmsnorm(x, this.weight('norm2', l));
+      const g = ReferenceModel.matvec(hn2, this.weight('wg', l), h, m.mlpSize);
+      const u = ReferenceModel.matvec(hn2, this.weight('wu', l), h, m.mlpSize);
+      const gu = g.map((v, i) => (v / (1 + Math.exp(-v))) * (u[i] as number));
+      const down = ReferenceModel.matvec(gu, this.weight('wd', l), m.mlpSize, h);
+      x = x.map((v, i) => v + (down[i] as number));
+    }
+    return ReferenceModel.matvec(ReferenceModel.rmsnorm(x, this.weight('normFinal')), this.weight('lmHead'), h, m.vocabSize);
+  }
+}
+
+export function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if ((v[i] as number) > (v[best] as number)) best = i;
+  return best;
+}

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AcquiredDevice } from '../../src/gpu/acquire.js';
+import { llmMetrics, type LlmRunMetrics, type RequestRecord, type StepRecord } from '../../src/llm/metrics.js';
+import { computeRequestLatency } from '../../src/metrics/latency.js';
+import { loadKernelFromDisk, nodeRunEnvironment } from '../../src/platform/node.js';
+import { runSuites } from '../../src/runner/run.js';
+import { createLlmSuite } from '../../src/suites/llm.js';
+import { realDevice } from '../helpers/gpu.js';
+
+let acquired: AcquiredDevice;
+beforeAll(async () => {
+  acquired = await realDevice();
+});
+afterAll(() => {
+  acquired?.device.destroy();
+});
+
+const workload = { requests: 3, arrival: 'all-at-once' as const, promptTokens: [6, 10] as [number, number], outputTokens: [3, 4] as [number, number] };
+
+describe('llm suite on a real adapter', () => {
+  it('checks the forward pass against f64, serves requests, and its metrics follow from the recorded timestamps', async () => {
+    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2 })], quick: true, passes: 2, targetPassMs: 1 });
+    const c = run.cases[0];
+    expect(c?.status, c?.message).toBe('ok');
+    expect(c?.check?.passed).toBe(true);
+    const extras = c?.extras as { metrics: LlmRunMetrics; records: RequestRecord[]; steps: StepRecord[]; kv: { peakTokens: number } };
+    expect(extras.records).toHaveLength(3);
+    for (const r of extras.records) expect(r.tokenTimesMs).toHaveLength(r.outputTokens);
+    // Recompute TTFT, TPOT and ITL from the token timestamps in the result, independently.
+    for (const [i, r] of extras.records.entries()) {
+      const again = computeRequestLatency({ submitMs: r.arrivalMs, scheduledMs: r.scheduledMs, prefillDoneMs: r.prefillDoneMs, tokenTimesMs: r.tokenTimesMs });
+      const first = r.tokenTimesMs[0] as number;
+      const last = r.tokenTimesMs[r.tokenTimesMs.length - 1] as number;
+      expect(again.ttftMs).toBeCloseTo(first - r.arrivalMs, 9);
+      expect(again.tpotMs).toBeCloseTo((last - first) / (r.tokenTimesMs.length - 1), 9);
+      expect(extras.metrics.perRequest[i]?.ttftMs).toBeCloseTo(again.ttftMs ?? Number.NaN, 9);
+      expect(extras.metrics.perRequest[i]?.tpotMs).toBeCloseTo(again.tpotMs ?? Number.NaN, 9);
+    }
+    expect(llmMetrics(extras.records, extras.steps).tokensPerSecond).toBeCloseTo(extras.metrics.tokensPerSecond, 9);
+    expect(extras.metrics.itlMs?.count).toBe(extras.records.reduce((s, r) => s + r.tokenTimesMs.length - 1, 0));
+    expect(extras.steps.some((s) => s.kind === 'decode' && s.rows === 2)).toBe(true);
+    expect(extras.metrics.prefillTflops).toBeGreaterThan(0);
+    expect(extras.metrics.decodeGBps).toBeGreaterThan(0);
+    expect(extras.kv.peakTokens).toBeGreaterThan(0);
+  });
+
+  it('a forward pass with a broken kernel fails the check and is not served', async () => {
+    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('c[i] = x / (1.0 + exp(-x)) * b[i];', 'c[i] = x * b[i];');
+    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2 })], quick: true, passes: 2 });
+    expect(run.cases[0]?.status).toBe('failed');
+    expect(run.cases[0]?.message).toMatch(/logits off by/);
+    expect(run.cases[0]?.samplesNs).toEqual([]);
+  });
+});
