@@ -71,11 +71,16 @@ export class GpuModel {
     model.vPool = pool.create({ size: poolFloats * 4, usage: storage, label: 'v-pool' });
     // Sequence s owns blocks [s·maxBlocks, (s+1)·maxBlocks) of each layer's slice, in a shuffled order.
     const table = new Uint32Array(maxSeqs * model.maxBlocks);
-    for (let s = 0; s < maxSeqs; s++) for (let j = 0; j < model.maxBlocks; j++) table[s * model.maxBlocks + j] = s * model.maxBlocks + ((j * 7 + s) % model.maxBlocks);
+    for (let s = 0; s < maxSeqs; s++) for (let j = 0; j < model.maxBlocks; j++) table[s * model.maxBlocks + j] = GpuModel.slotOf(s, j, model.maxBlocks);
     model.table = pool.create({ size: table.byteLength, usage: storage, label: 'block-table' });
     device.queue.writeBuffer(model.table, 0, table);
     await device.queue.onSubmittedWorkDone();
     return model;
+  }
+
+  /** Pool block (within a layer) of sequence slot `seq`'s j-th block: shuffled, as a paged cache is. */
+  static slotOf(seq: number, j: number, maxBlocks: number): number {
+    return seq * maxBlocks + ((j * 7 + seq) % maxBlocks);
   }
 
   /** KV-cache bytes one token takes in the pool (all layers, K and V). */
@@ -208,6 +213,51 @@ export class GpuModel {
     readback.unmap();
     readback.destroy();
     return result;
+  }
+
+  /** Floats of one block of one layer in a pool. */
+  private blockFloats(): number {
+    return this.config.kvHeads * this.blockTokens * this.config.headDim;
+  }
+
+  /** The pool blocks holding the first `tokens` positions of sequence slot `seq`, every layer. */
+  private blocksOf(seq: number, tokens: number): number[] {
+    const out: number[] = [];
+    const used = Math.ceil(tokens / this.blockTokens);
+    for (let l = 0; l < this.config.layers; l++) {
+      for (let j = 0; j < used; j++) out.push(l * this.blocksPerLayer + GpuModel.slotOf(seq, j, this.maxBlocks));
+    }
+    return out;
+  }
+
+  /** Reads a sequence's K and V blocks (all layers) back to the host: the prefill side of a handover. */
+  async exportKv(seq: number, tokens: number): Promise<{ k: Float32Array<ArrayBuffer>; v: Float32Array<ArrayBuffer>; bytes: number }> {
+    const blocks = this.blocksOf(seq, tokens);
+    const per = this.blockFloats() * 4;
+    const size = blocks.length * per;
+    const staging = this.device.createBuffer({ size: 2 * size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = this.device.createCommandEncoder();
+    for (const [i, b] of blocks.entries()) {
+      encoder.copyBufferToBuffer(this.kPool, b * per, staging, i * per, per);
+      encoder.copyBufferToBuffer(this.vPool, b * per, staging, size + i * per, per);
+    }
+    this.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const all = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    return { k: all.subarray(0, size / 4), v: all.subarray(size / 4), bytes: 2 * size };
+  }
+
+  /** Writes blocks exported by another model with the same layout into this one's pool. */
+  async importKv(seq: number, tokens: number, data: { k: Float32Array<ArrayBuffer>; v: Float32Array<ArrayBuffer> }): Promise<void> {
+    const blocks = this.blocksOf(seq, tokens);
+    const floats = this.blockFloats();
+    for (const [i, b] of blocks.entries()) {
+      this.device.queue.writeBuffer(this.kPool, b * floats * 4, data.k, i * floats, floats);
+      this.device.queue.writeBuffer(this.vPool, b * floats * 4, data.v, i * floats, floats);
+    }
+    await this.device.queue.onSubmittedWorkDone();
   }
 
   /** Logits of the last forward's output rows (for the reference check). */

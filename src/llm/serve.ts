@@ -98,3 +98,94 @@ export async function serve(model: GpuModel, w: Workload): Promise<{ records: Re
   }
   return { records, steps, peakKvTokens };
 }
+
+export interface Handover {
+  id: number;
+  bytes: number;
+  /** Export from the prefill device to the host plus import into the decode device. */
+  ms: number;
+}
+
+/**
+ * Prefill/decode disaggregation: prefill runs on one device and decode on another (two adapters,
+ * or two devices sharing one), concurrently. After its prefill, a request's KV blocks travel
+ * prefill device → host → decode device, timed; only then can its decode steps run.
+ */
+export async function serveDisaggregated(prefillModel: GpuModel, decodeModel: GpuModel, w: Workload): Promise<{ records: RequestRecord[]; steps: StepRecord[]; peakKvTokens: number; handovers: Handover[] }> {
+  const m = decodeModel.config;
+  const planned = planRequests(w, m.vocabSize);
+  const maxTokens = Math.max(...planned.map((p) => p.prompt.length + p.output));
+  if (maxTokens > decodeModel.maxTokens || maxTokens > prefillModel.maxTokens) throw new Error(`a request needs ${maxTokens} tokens of KV cache, more than planned per sequence`);
+  const t0 = performance.now();
+  const now = (): number => performance.now() - t0;
+  const records: RequestRecord[] = planned.map((p, id) => ({ id, promptTokens: p.prompt.length, outputTokens: p.output, arrivalMs: p.arrivalMs, scheduledMs: Number.NaN, prefillDoneMs: Number.NaN, tokenTimesMs: [] }));
+  const steps: StepRecord[] = [];
+  const handovers: Handover[] = [];
+  const slots: (number | null)[] = new Array<number | null>(Math.min(prefillModel.maxSeqs, decodeModel.maxSeqs)).fill(null);
+  // Sequences whose KV is on the decode device, with their next input token and position.
+  const running = new Map<number, { seq: number; token: number; pos: number }>();
+  let peakKvTokens = 0;
+  const finished = (): boolean => records.every((r) => r.tokenTimesMs.length >= r.outputTokens);
+
+  const prefillLoop = async (): Promise<void> => {
+    for (const [id, req] of planned.entries()) {
+      const record = records[id] as RequestRecord;
+      while (now() < req.arrivalMs) await sleep(Math.max(0, req.arrivalMs - now()));
+      let seq = slots.indexOf(null);
+      while (seq < 0) {
+        await sleep(1);
+        seq = slots.indexOf(null);
+      }
+      slots[seq] = id;
+      record.scheduledMs = now();
+      const rows: Row[] = req.prompt.map((token, pos) => ({ seq, pos, token }));
+      const start = now();
+      const [token] = await prefillModel.forward(rows, [rows.length - 1]);
+      prefillModel.releaseTransient();
+      const end = now();
+      record.prefillDoneMs = end;
+      record.tokenTimesMs.push(end);
+      steps.push({ kind: 'prefill', startMs: start, endMs: end, rows: rows.length, flops: prefillFlops(m, rows.length), bytes: 0 });
+      if (record.outputTokens <= 1) {
+        slots[seq] = null;
+        continue;
+      }
+      const h0 = now();
+      const kv = await prefillModel.exportKv(seq, rows.length);
+      await decodeModel.importKv(seq, rows.length, kv);
+      handovers.push({ id, bytes: kv.bytes, ms: now() - h0 });
+      running.set(id, { seq, token: token as number, pos: rows.length });
+    }
+  };
+
+  const decodeLoop = async (): Promise<void> => {
+    while (!finished()) {
+      const active = [...running.entries()];
+      if (active.length === 0) {
+        await sleep(1);
+        continue;
+      }
+      const rows: Row[] = active.map(([, s]) => ({ seq: s.seq, pos: s.pos, token: s.token }));
+      const contexts = rows.map((r) => r.pos + 1);
+      peakKvTokens = Math.max(peakKvTokens, contexts.reduce((s, c) => s + c, 0));
+      const start = now();
+      const tokens = await decodeModel.forward(rows, rows.map((_, i) => i));
+      decodeModel.releaseTransient();
+      const end = now();
+      steps.push({ kind: 'decode', startMs: start, endMs: end, rows: rows.length, flops: contexts.reduce((s, c) => s + decodeStepFlops(m, c), 0), bytes: decodeStepBytes(m, { weightBytesPerParam: 4, kvBytesPerElement: 4, contexts }) });
+      for (const [i, [id, s]] of active.entries()) {
+        const record = records[id] as RequestRecord;
+        record.tokenTimesMs.push(end);
+        s.token = tokens[i] as number;
+        s.pos += 1;
+        if (record.tokenTimesMs.length >= record.outputTokens) {
+          running.delete(id);
+          slots[s.seq] = null;
+        }
+      }
+    }
+  };
+
+  await Promise.all([prefillLoop(), decodeLoop()]);
+  return { records, steps, peakKvTokens, handovers };
+}

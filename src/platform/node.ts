@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { create, globals } from 'webgpu';
 import type { AdapterCandidate, GpuProvider } from '../gpu/provider.js';
 import type { RunEnvironment } from '../runner/run.js';
-import type { AcquiredDevice } from '../gpu/acquire.js';
+import { acquireDevice, type AcquiredDevice } from '../gpu/acquire.js';
 import type { GpuJsFactory, GpuJsInstance } from '../suites/peers.js';
 
 /** src/platform and dist/platform both sit two folders below the package root. */
@@ -139,6 +139,11 @@ export function toolVersion(): string {
 export function nodeRunEnvironment(acquired: AcquiredDevice, storage?: RunEnvironment['storage']): RunEnvironment {
   return {
     ...(storage === undefined ? {} : { storage }),
+    // Another device through the same provider: a second GPU when the machine has one.
+    openDevice: async () => {
+      const other = await acquireDevice(acquired.provider);
+      return { device: other.device, description: other.info.description || other.info.device };
+    },
     device: acquired.device,
     info: acquired.info,
     loadKernel: loadKernelFromDisk,

@@ -113,6 +113,12 @@ export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
       if (kv !== undefined) lines.push(describeKvSimulation(c.id, kv, c.extras ?? {}));
       const llm = c.extras?.['metrics'] as LlmRunMetrics | undefined;
       if (llm !== undefined) lines.push(describeServing(c.id, llm, c.extras ?? {}));
+      const layouts = c.extras?.['layouts'] as Record<'colocated' | 'disaggregated', Record<string, number | null>> | undefined;
+      if (layouts !== undefined) {
+        const f = (v: number | null | undefined, unit: string): string => (v === null || v === undefined ? '—' : `${v.toFixed(1)}${unit}`);
+        const row = (name: string, x: Record<string, number | null>): string => `${name}: TTFT p50 ${f(x['ttftP50Ms'], ' ms')}, TPOT p50 ${f(x['tpotP50Ms'], ' ms')}, goodput ${f(x['goodputPerSecond'], '/s')}`;
+        lines.push(`layouts side by side — ${row('colocated', layouts.colocated)}; ${row('disaggregated', layouts.disaggregated)}`);
+      }
       if (c.message !== undefined) lines.push(`${c.status === 'skipped' ? p.yellow('skipped') : p.red(c.status)} ${c.id}: ${c.message}`);
       for (const flag of c.utilization?.flatMap((x) => x.flags) ?? []) lines.push(`${p.yellow('flag')} ${c.id}: ${flag}`);
     }

@@ -34,6 +34,7 @@ export interface RunEnvironment {
   peaks?: RunPeaks;
   /** File storage for suites with a disk tier. */
   storage?: SuiteContext['storage'];
+  openDevice?: SuiteContext['openDevice'];
 }
 
 export type ProgressEvent =
@@ -79,7 +80,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
     peaks: env.peaks ?? { calibrated: null, datasheet: null },
     cases: [],
   };
-  const ctx: SuiteContext = { device, info: env.info, quick: options.quick, loadKernel: env.loadKernel, seed, ...(env.storage === undefined ? {} : { storage: env.storage }), ...(env.peaks === undefined ? {} : { peaks: env.peaks }) };
+  const ctx: SuiteContext = { device, info: env.info, quick: options.quick, loadKernel: env.loadKernel, seed, ...(env.storage === undefined ? {} : { storage: env.storage }), ...(env.peaks === undefined ? {} : { peaks: env.peaks }), ...(env.openDevice === undefined ? {} : { openDevice: env.openDevice }) };
 
   const planned: Planned[] = [];
   for (const suite of options.suites) {

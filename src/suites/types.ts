@@ -28,6 +28,8 @@ export interface SuiteContext {
   storage?: ScratchStorage;
   /** The peaks this run divides by, for suites that report utilisation of a whole workload. */
   peaks?: RunPeaks;
+  /** Opens another device (a second adapter where there is one) for work split across two. */
+  openDevice?: () => Promise<{ device: GPUDevice; description: string }>;
 }
 
 /** A scratch file with positional I/O; writes are durable after sync(). */

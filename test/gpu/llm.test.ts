@@ -20,6 +20,17 @@ const workload = { requests: 3, arrival: 'all-at-once' as const, promptTokens: [
 describe('llm suite on a real adapter', () => {
   it('checks the forward pass against f64, serves requests, and its metrics follow from the recorded timestamps', async () => {
     const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2 })], quick: true, passes: 2, targetPassMs: 1 });
+    expect(run.cases.map((x) => x.params['layout'])).toEqual(['colocated', 'disaggregated']);
+    const split = run.cases[1];
+    expect(split?.status, split?.message).toBe('ok');
+    expect(split?.check?.detail).toMatch(/prefill device: 4 forward passes match .*; decode device: 4 forward passes match/);
+    const handover = split?.extras?.['handover'] as { count: number; bytes: number; msTotal: number };
+    expect(handover.count).toBe(3);
+    expect(handover.bytes).toBeGreaterThan(0);
+    expect(handover.msTotal).toBeGreaterThan(0);
+    const layouts = split?.extras?.['layouts'] as Record<string, Record<string, number | null>>;
+    expect(layouts['colocated']?.['ttftP50Ms']).toBeGreaterThan(0);
+    expect(layouts['disaggregated']?.['tpotP50Ms']).toBeGreaterThan(0);
     const c = run.cases[0];
     expect(c?.status, c?.message).toBe('ok');
     expect(c?.check?.passed).toBe(true);
@@ -46,7 +57,7 @@ describe('llm suite on a real adapter', () => {
 
   it('a forward pass with a broken kernel fails the check and is not served', async () => {
     const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('c[i] = x / (1.0 + exp(-x)) * b[i];', 'c[i] = x * b[i];');
-    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2 })], quick: true, passes: 2 });
+    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false })], quick: true, passes: 2 });
     expect(run.cases[0]?.status).toBe('failed');
     expect(run.cases[0]?.message).toMatch(/logits off by/);
     expect(run.cases[0]?.samplesNs).toEqual([]);
