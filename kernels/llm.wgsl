@@ -1,8 +1,8 @@
 // A decoder-only transformer's forward pass, f32: embedding, RMSNorm, linear layers, SiLU-gated
 // MLP, residual adds, attention over a paged KV cache, argmax. Rows are tokens; each row knows
 // its sequence and position, so one dispatch serves a prefill (one sequence, many positions) or a
-// decode step (many sequences, one position each). No positional encoding (RoPE) is applied:
-// it changes neither FLOPs nor bytes materially, and the reference matches the kernel.
+// decode step (many sequences, one position each). Positions enter through rotary embeddings
+// (RoPE, base 10000) on Q and K, as in the Llama family.
 struct Params {
   rows: u32,
   inDim: u32,
@@ -119,6 +119,29 @@ fn add_inplace(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   a[i] += b[i];
+}
+
+// Rotates pairs (2i, 2i+1) of every head of a (rows × heads·headDim, heads given by count) by
+// pos · 10000^(−2i/headDim): rotary position embedding, in place.
+@compute @workgroup_size(256)
+fn rope(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let half = p.headDim / 2u;
+  let perRow = p.count * half;
+  let i = gid.x;
+  if (i >= p.rows * perRow) {
+    return;
+  }
+  let row = i / perRow;
+  let head = (i % perRow) / half;
+  let pair = i % half;
+  let theta = f32(rowPos[row]) * pow(10000.0, -2.0 * f32(pair) / f32(p.headDim));
+  let base = (row * p.count + head) * p.headDim + 2u * pair;
+  let x0 = a[base];
+  let x1 = a[base + 1u];
+  let c = cos(theta);
+  let s = sin(theta);
+  a[base] = x0 * c - x1 * s;
+  a[base + 1u] = x0 * s + x1 * c;
 }
 
 // Writes each row's K (a) and V (b) into its sequence's blocks at its position, for one layer.

@@ -10,7 +10,7 @@ export interface Row {
   token: number;
 }
 
-const ENTRY_POINTS = ['fill_random', 'embed', 'rmsnorm', 'linear', 'silu_mul', 'add_inplace', 'kv_append', 'attend', 'argmax'] as const;
+const ENTRY_POINTS = ['fill_random', 'embed', 'rmsnorm', 'linear', 'rope', 'silu_mul', 'add_inplace', 'kv_append', 'attend', 'argmax'] as const;
 type Entry = (typeof ENTRY_POINTS)[number];
 
 interface Params {
@@ -185,6 +185,8 @@ export class GpuModel {
       lin(hn, this.weight('wq', l), qb, h, q);
       lin(hn, this.weight('wk', l), kb, h, kv);
       lin(hn, this.weight('wv', l), vb, h, kv);
+      this.dispatch(pass, 'rope', { rows: n, count: m.heads }, { 1: qb, 5: rowPos }, [Math.ceil((n * m.heads * (m.headDim / 2)) / 256), 1, 1]);
+      this.dispatch(pass, 'rope', { rows: n, count: m.kvHeads }, { 1: kb, 5: rowPos }, [Math.ceil((n * m.kvHeads * (m.headDim / 2)) / 256), 1, 1]);
       this.dispatch(pass, 'kv_append', { rows: n, layerOffset }, { 1: kb, 2: vb, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, [Math.ceil((n * kv) / 256), 1, 1]);
       this.dispatch(pass, 'attend', { rows: n, layerOffset }, { 1: qb, 3: att, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, [Math.ceil((n * m.heads) / 64), 1, 1]);
       lin(att, this.weight('wo', l), o, q, h);

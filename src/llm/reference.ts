@@ -40,16 +40,36 @@ export class ReferenceModel {
     return x.map((v, i) => v * inv * (w[i] as number));
   }
 
+  /** Rotary position embedding in place: pairs (2i, 2i+1) of each head turned by pos·10000^(−2i/d). */
+  private static rope(x: Float64Array, heads: number, d: number, pos: number): void {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < d / 2; i++) {
+        // The kernel computes the angle in f32; so does this, so the two agree to rounding.
+        const theta = Math.fround(pos * Math.fround(10000 ** Math.fround((-2 * i) / d)));
+        const a = x[h * d + 2 * i] as number;
+        const b = x[h * d + 2 * i + 1] as number;
+        x[h * d + 2 * i] = a * Math.cos(theta) - b * Math.sin(theta);
+        x[h * d + 2 * i + 1] = a * Math.sin(theta) + b * Math.cos(theta);
+      }
+    }
+  }
+
+  private position = 0;
+
   /** One token at the next position of the single sequence; returns the logits. */
   step(token: number): Float64Array {
     const m = this.m;
+    const pos = this.position++;
     const h = m.hiddenSize;
     const d = m.headDim;
     let x = this.weight('embed').slice(token * h, (token + 1) * h);
     for (let l = 0; l < m.layers; l++) {
       const hn = ReferenceModel.rmsnorm(x, this.weight('norm1', l));
       const q = ReferenceModel.matvec(hn, this.weight('wq', l), h, m.heads * d);
-      (this.kCache[l] as Float64Array[]).push(ReferenceModel.matvec(hn, this.weight('wk', l), h, m.kvHeads * d));
+      ReferenceModel.rope(q, m.heads, d, pos);
+      const k = ReferenceModel.matvec(hn, this.weight('wk', l), h, m.kvHeads * d);
+      ReferenceModel.rope(k, m.kvHeads, d, pos);
+      (this.kCache[l] as Float64Array[]).push(k);
       (this.vCache[l] as Float64Array[]).push(ReferenceModel.matvec(hn, this.weight('wv', l), h, m.kvHeads * d));
       const keys = this.kCache[l] as Float64Array[];
       const values = this.vCache[l] as Float64Array[];

@@ -55,11 +55,17 @@ describe('llm suite on a real adapter', () => {
     expect(extras.kv.peakTokens).toBeGreaterThan(0);
   });
 
-  it('a forward pass with a broken kernel fails the check and is not served', async () => {
-    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('c[i] = x / (1.0 + exp(-x)) * b[i];', 'c[i] = x * b[i];');
-    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false })], quick: true, passes: 2 });
-    expect(run.cases[0]?.status).toBe('failed');
-    expect(run.cases[0]?.message).toMatch(/logits off by/);
-    expect(run.cases[0]?.samplesNs).toEqual([]);
+  it('a forward pass with a broken kernel (SiLU, or positions lost in RoPE) fails the check and is not served', async () => {
+    const mutations: [string, string][] = [
+      ['c[i] = x / (1.0 + exp(-x)) * b[i];', 'c[i] = x * b[i];'],
+      ['let theta = f32(rowPos[row]) *', 'let theta = 0.0 *'],
+    ];
+    for (const [from, to] of mutations) {
+      const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace(from, to);
+      const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false })], quick: true, passes: 2 });
+      expect(run.cases[0]?.status, to).toBe('failed');
+      expect(run.cases[0]?.message).toMatch(/logits off by/);
+      expect(run.cases[0]?.samplesNs).toEqual([]);
+    }
   });
 });
