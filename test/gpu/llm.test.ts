@@ -58,7 +58,7 @@ describe('llm suite on a real adapter', () => {
   it('a forward pass with a broken kernel (SiLU, or positions lost in RoPE) fails the check and is not served', async () => {
     const mutations: [string, string][] = [
       ['c[i] = x / (1.0 + exp(-x)) * b[i];', 'c[i] = x * b[i];'],
-      ['let theta = f32(rowPos[row]) *', 'let theta = 0.0 *'],
+      ['let theta = f32(rowPos[row]) *', 'let theta = f32(rowPos[row]) * 0.0 *'],
     ];
     for (const [from, to] of mutations) {
       const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace(from, to);
