@@ -1,5 +1,7 @@
 import type { RunComparison } from '../ci/compare.js';
 import type { GateEvaluation } from '../ci/evaluate.js';
+import type { LlmRunMetrics } from '../llm/metrics.js';
+import type { KVCacheResult } from '../metrics/kvCache.js';
 import type { RunResult } from '../results/schema.js';
 import { describeDevice, describeTimer, formatFlops } from './describe.js';
 import { formatNs, formatNumber } from './format.js';
@@ -24,6 +26,22 @@ export function renderRunMarkdown(run: RunResult): string {
       const achieved = c.compute ? formatFlops(c.compute.achievedTflops, c.compute.unit.includes('nt8')) : c.bandwidth ? `${formatNumber(c.bandwidth.medianGBps)} GB/s (${c.bandwidth.bytesCounted})` : '—';
       const status = c.status === 'ok' ? 'ok' : `**${c.status}**${c.message ? `: ${c.message}` : ''}`;
       lines.push(`| ${cell(c.name)} | ${cell(status)} | ${c.summary ? formatNs(c.summary.p50) : '—'} | ${c.summary?.cv ? `${(c.summary.cv * 100).toFixed(1)}%` : '—'} | ${achieved} | ${pct(u?.mfu)} | ${pct(u?.mbu)} | ${u?.bound ?? '—'} |`);
+    }
+    const serving = run.cases.filter((c) => c.suite === suite && c.extras?.['metrics'] !== undefined);
+    if (serving.length > 0) {
+      const ms = (v: { p50: number; p99: number; count: number } | null | undefined, q: 'p50' | 'p99'): string => (v ? `${v[q].toFixed(1)} ms` : '—');
+      lines.push('', '| serving | TTFT p50 | TTFT p99 | TPOT p50 | ITL p99 (n) | tokens/s | goodput/s | prefill MFU | decode MBU |', '|---|---|---|---|---|---|---|---|---|');
+      for (const c of serving) {
+        const m = c.extras?.['metrics'] as LlmRunMetrics;
+        const e = c.extras ?? {};
+        const frac = (v: unknown): string => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '—');
+        lines.push(`| ${cell(c.name)} | ${ms(m.ttftMs, 'p50')} | ${ms(m.ttftMs, 'p99')} | ${ms(m.tpotMs, 'p50')} | ${ms(m.itlMs, 'p99')} (${m.itlMs?.count ?? 0}) | ${m.tokensPerSecond.toFixed(1)} | ${m.goodputRequestsPerSecond.toFixed(2)} | ${frac(e['prefillMfu'])} | ${frac(e['decodeMbu'])} |`);
+      }
+    }
+    for (const c of run.cases.filter((x) => x.suite === suite && x.extras?.['kvCache'] !== undefined)) {
+      const kv = c.extras?.['kvCache'] as KVCacheResult;
+      const r = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+      lines.push('', `**${cell(c.name)}**: hit rate ${r(kv.hitRate)}, prefix hit rate ${r(kv.prefixHitRate)}, reuse ${r(kv.reuseRatio)}, ${kv.migrationCount} migrations (${kv.migrations.map((x) => `${x.from}→${x.to} ${x.count}`).join(', ') || 'none'}).`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -50,3 +50,17 @@ describe('LLM serving metrics from recorded token timestamps', () => {
     expect(planRequests({ requests: 5, arrival: 'all-at-once', promptTokens: [4, 8], outputTokens: [2, 3], seed: 1 }, 100)).toEqual(all);
   });
 });
+
+describe('serving metrics in the Markdown report', () => {
+  it('adds a serving table with TTFT, TPOT, ITL (with its count), tokens/s and goodput', async () => {
+    const { renderRunMarkdown } = await import('../../src/reporters/markdown.js');
+    const { sampleRun } = await import('../helpers/sampleRun.js');
+    const run = sampleRun();
+    const base = run.cases[0];
+    if (base === undefined) throw new Error('fixture');
+    run.cases.push({ ...base, id: 'llm/serve/model=tiny', suite: 'llm', name: 'serve tiny', bandwidth: null, extras: { metrics: llmMetrics(records, steps, {}), prefillMfu: 0.05, decodeMbu: null } });
+    const md = renderRunMarkdown(run);
+    expect(md).toContain('### llm');
+    expect(md).toMatch(/\| serve tiny \| 145\.0 ms \| .* \| 27\.5 ms \| .* \(3\) \| 21\.7 \| 8\.70 \| 5\.00% \| — \|/);
+  });
+});
