@@ -3,6 +3,10 @@
 // its sequence and position, so one dispatch serves a prefill (one sequence, many positions) or a
 // decode step (many sequences, one position each). Positions enter through rotary embeddings
 // (RoPE, base 10000) on Q and K, as in the Llama family.
+// The matrices' element type; the dtype line is replaced for f16 weights. Norm weights,
+// activations and the KV cache stay f32.
+alias W = f32; // dtype
+
 struct Params {
   rows: u32,
   inDim: u32,
@@ -32,6 +36,7 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> kPool: array<f32>;
 @group(0) @binding(8) var<storage, read_write> vPool: array<f32>;
 @group(0) @binding(9) var<storage, read_write> tokens: array<u32>;
+@group(0) @binding(10) var<storage, read_write> weights: array<W>;
 
 fn hash(x: u32) -> u32 {
   var h = x * 747796405u + 2891336453u;
@@ -49,7 +54,17 @@ fn fill_random(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   a[i] = (f32(hash(i ^ (p.seed * 2654435761u)) >> 8u) / 16777216.0 * 2.0 - 1.0) * p.scale + p.bias;
 }
 
-// c[row] = a[table row = tokens[row]] (embedding lookup); a is [vocab, inDim].
+// The same fill for a matrix of element type W.
+@compute @workgroup_size(256)
+fn fill_random_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let i = gid.x + gid.y * n.x * 256u;
+  if (i >= p.count) {
+    return;
+  }
+  weights[i] = W((f32(hash(i ^ (p.seed * 2654435761u)) >> 8u) / 16777216.0 * 2.0 - 1.0) * p.scale + p.bias);
+}
+
+// c[row] = weights[table row = tokens[row]] (embedding lookup); weights is [vocab, inDim].
 @compute @workgroup_size(256)
 fn embed(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
@@ -57,7 +72,7 @@ fn embed(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   let row = i / p.inDim;
-  c[i] = a[tokens[row] * p.inDim + i % p.inDim];
+  c[i] = f32(weights[tokens[row] * p.inDim + i % p.inDim]);
 }
 
 var<workgroup> partial: array<f32, 256>;
@@ -85,7 +100,7 @@ fn rmsnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   }
 }
 
-// c[row, n] = Σ_k a[row, k] · b[k, n]; b is the weight [inDim, outDim].
+// c[row, n] = Σ_k a[row, k] · weights[k, n]; the weight is [inDim, outDim], accumulated in f32.
 @compute @workgroup_size(64)
 fn linear(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = gid.x;
@@ -95,7 +110,7 @@ fn linear(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   var s = 0.0;
   for (var k = 0u; k < p.inDim; k++) {
-    s = fma(a[row * p.inDim + k], b[k * p.outDim + n], s);
+    s = fma(a[row * p.inDim + k], f32(weights[k * p.outDim + n]), s);
   }
   c[row * p.outDim + n] = s;
 }

@@ -10,7 +10,7 @@ export interface Row {
   token: number;
 }
 
-const ENTRY_POINTS = ['fill_random', 'embed', 'rmsnorm', 'linear', 'rope', 'silu_mul', 'add_inplace', 'kv_append', 'attend', 'argmax'] as const;
+const ENTRY_POINTS = ['fill_random', 'fill_random_w', 'embed', 'rmsnorm', 'linear', 'rope', 'silu_mul', 'add_inplace', 'kv_append', 'attend', 'argmax'] as const;
 type Entry = (typeof ENTRY_POINTS)[number];
 
 interface Params {
@@ -50,18 +50,26 @@ export class GpuModel {
     this.maxBlocks = Math.ceil(maxTokens / this.blockTokens);
   }
 
-  static async create(device: GPUDevice, config: ModelConfig, seed: number, maxSeqs: number, maxTokens: number, loadKernel: (n: string) => Promise<string>, pool: BufferPool): Promise<GpuModel> {
+  /** Element type of the matrices (norm weights, activations and the KV cache are f32). */
+  weightDtype: 'f32' | 'f16' = 'f32';
+
+  static async create(device: GPUDevice, config: ModelConfig, seed: number, maxSeqs: number, maxTokens: number, loadKernel: (n: string) => Promise<string>, pool: BufferPool, weightDtype: 'f32' | 'f16' = 'f32'): Promise<GpuModel> {
     const model = new GpuModel(device, config, maxSeqs, maxTokens, pool);
-    const code = await loadKernel('llm');
+    model.weightDtype = weightDtype;
+    const template = await loadKernel('llm');
+    const code = weightDtype === 'f16' ? template.replace('alias W = f32; // dtype', 'enable f16;\nalias W = f16; // dtype') : template;
     for (const e of ENTRY_POINTS) model.pipelines.set(e, await computePipeline(device, 'llm', code, e));
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     for (const spec of weightSpecs(config, seed)) {
       const count = spec.rows * spec.cols;
-      const buffer = pool.create({ size: count * 4, usage: storage, label: `${spec.name}.${spec.layer}` });
+      const norm = isNorm(spec.name);
+      const bytes = norm || weightDtype === 'f32' ? 4 : 2;
+      const buffer = pool.create({ size: Math.ceil((count * bytes) / 4) * 4, usage: storage, label: `${spec.name}.${spec.layer}` });
       model.weights.set(`${spec.name}.${spec.layer}`, buffer);
-      model.dispatch(pass, 'fill_random', { count, seed: spec.seed, scale: spec.scale, bias: isNorm(spec.name) ? 1 : 0 }, { 1: buffer }, model.linear1d(count));
+      if (norm) model.dispatch(pass, 'fill_random', { count, seed: spec.seed, scale: spec.scale, bias: 1 }, { 1: buffer }, model.linear1d(count));
+      else model.dispatch(pass, 'fill_random_w', { count, seed: spec.seed, scale: spec.scale, bias: 0 }, { 10: buffer }, model.linear1d(count));
     }
     pass.end();
     device.queue.submit([encoder.finish()]);
@@ -176,9 +184,9 @@ export class GpuModel {
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     const lin = (input: GPUBuffer, weight: GPUBuffer, out: GPUBuffer, inDim: number, outDim: number, r = n): void => {
-      this.dispatch(pass, 'linear', { rows: r, inDim, outDim }, { 1: input, 2: weight, 3: out }, [Math.ceil(outDim / 64), r, 1]);
+      this.dispatch(pass, 'linear', { rows: r, inDim, outDim }, { 1: input, 10: weight, 3: out }, [Math.ceil(outDim / 64), r, 1]);
     };
-    this.dispatch(pass, 'embed', { rows: n, inDim: h }, { 1: this.weight('embed'), 3: x, 9: tokens }, [Math.ceil((n * h) / 256), 1, 1]);
+    this.dispatch(pass, 'embed', { rows: n, inDim: h }, { 10: this.weight('embed'), 3: x, 9: tokens }, [Math.ceil((n * h) / 256), 1, 1]);
     for (let l = 0; l < m.layers; l++) {
       const layerOffset = l * this.blocksPerLayer;
       this.dispatch(pass, 'rmsnorm', { rows: n, inDim: h }, { 1: x, 2: this.weight('norm1', l), 3: hn }, [n, 1, 1]);
@@ -203,7 +211,7 @@ export class GpuModel {
     for (const [i, r] of outputRows.entries()) encoder.copyBufferToBuffer(x, r * h * 4, last, i * h * 4, h * 4);
     const tail = encoder.beginComputePass();
     this.dispatch(tail, 'rmsnorm', { rows: outRows, inDim: h }, { 1: last, 2: this.weight('normFinal'), 3: hn }, [outRows, 1, 1]);
-    this.dispatch(tail, 'linear', { rows: outRows, inDim: h, outDim: m.vocabSize }, { 1: hn, 2: this.weight('lmHead'), 3: logits }, [Math.ceil(m.vocabSize / 64), outRows, 1]);
+    this.dispatch(tail, 'linear', { rows: outRows, inDim: h, outDim: m.vocabSize }, { 1: hn, 10: this.weight('lmHead'), 3: logits }, [Math.ceil(m.vocabSize / 64), outRows, 1]);
     this.dispatch(tail, 'argmax', { rows: outRows, outDim: m.vocabSize }, { 1: logits, 9: next }, [outRows, 1, 1]);
     tail.end();
     const readback = this.device.createBuffer({ size: Math.max(16, outRows * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });

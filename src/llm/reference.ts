@@ -1,4 +1,5 @@
 import type { ModelConfig } from '../models/presets.js';
+import { roundToF16 } from '../suites/numeric.js';
 import { isNorm, randomWeight, weightSpecs, type WeightName } from './weights.js';
 
 /** The model's forward pass on the CPU in f64, from the same weights: the check for the GPU. */
@@ -7,11 +8,13 @@ export class ReferenceModel {
   private readonly kCache: Float64Array[][] = [];
   private readonly vCache: Float64Array[][] = [];
 
-  constructor(readonly m: ModelConfig, seed: number) {
+  constructor(readonly m: ModelConfig, seed: number, weightDtype: 'f32' | 'f16' = 'f32') {
     for (const spec of weightSpecs(m, seed)) {
       const count = spec.rows * spec.cols;
       const values = new Float64Array(count);
-      for (let i = 0; i < count; i++) values[i] = randomWeight(spec.seed, i, spec.scale) + (isNorm(spec.name) ? 1 : 0);
+      // Matrices in f16 are the f32 value rounded to f16, as the kernel's W(...) conversion does.
+      const round = !isNorm(spec.name) && weightDtype === 'f16' ? roundToF16 : (v: number): number => v;
+      for (let i = 0; i < count; i++) values[i] = isNorm(spec.name) ? Math.fround(randomWeight(spec.seed, i, spec.scale) + 1) : round(randomWeight(spec.seed, i, spec.scale));
       this.w.set(`${spec.name}.${spec.layer}`, values);
     }
     for (let l = 0; l < m.layers; l++) {

@@ -87,7 +87,7 @@ export async function serve(model: GpuModel, w: Workload): Promise<{ records: Re
       endMs: end,
       rows: rows.length,
       flops: contexts.reduce((s, c) => s + decodeStepFlops(m, c), 0),
-      bytes: decodeStepBytes(m, { weightBytesPerParam: 4, kvBytesPerElement: 4, contexts }),
+      bytes: decodeStepBytes(m, { weightBytesPerParam: model.weightDtype === 'f16' ? 2 : 4, kvBytesPerElement: 4, contexts }),
     });
     for (const [i, { id, seq }] of active.entries()) {
       const record = records[id] as RequestRecord;
@@ -172,7 +172,7 @@ export async function serveDisaggregated(prefillModel: GpuModel, decodeModel: Gp
       const tokens = await decodeModel.forward(rows, rows.map((_, i) => i));
       decodeModel.releaseTransient();
       const end = now();
-      steps.push({ kind: 'decode', startMs: start, endMs: end, rows: rows.length, flops: contexts.reduce((s, c) => s + decodeStepFlops(m, c), 0), bytes: decodeStepBytes(m, { weightBytesPerParam: 4, kvBytesPerElement: 4, contexts }) });
+      steps.push({ kind: 'decode', startMs: start, endMs: end, rows: rows.length, flops: contexts.reduce((s, c) => s + decodeStepFlops(m, c), 0), bytes: decodeStepBytes(m, { weightBytesPerParam: decodeModel.weightDtype === 'f16' ? 2 : 4, kvBytesPerElement: 4, contexts }) });
       for (const [i, [id, s]] of active.entries()) {
         const record = records[id] as RequestRecord;
         record.tokenTimesMs.push(end);

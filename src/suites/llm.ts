@@ -17,6 +17,8 @@ export interface LlmOptions {
   batch?: number;
   /** Also serve with prefill and decode on two devices (default: yes, where a second opens). */
   disaggregated?: boolean;
+  /** Element type of the weight matrices: f16 where the device has shader-f16, else f32. */
+  weightDtype?: 'f32' | 'f16';
 }
 
 const CHECK_PROMPT = [5, 17, 300, 2, 999, 64, 7];
@@ -31,6 +33,7 @@ function defaultWorkload(quick: boolean, seed: number): Workload {
 
 /** The GPU forward against the f64 reference: a prefill, then greedy decode steps. */
 async function checkModel(model: GpuModel, device: GPUDevice, seed: number): Promise<CheckResult> {
+  const dtype = model.weightDtype;
   const config = model.config;
   const readLogits = async (): Promise<Float32Array> => {
     const src = model.lastLogits;
@@ -46,7 +49,7 @@ async function checkModel(model: GpuModel, device: GPUDevice, seed: number): Pro
     staging.destroy();
     return out;
   };
-  const reference = new ReferenceModel(config, seed);
+  const reference = new ReferenceModel(config, seed, dtype);
   let refLogits: Float64Array = new Float64Array(0);
   for (const t of CHECK_PROMPT) refLogits = reference.step(t);
   let [token] = await model.forward(CHECK_PROMPT.map((t, pos) => ({ seq: 0, pos, token: t })), [CHECK_PROMPT.length - 1]);
@@ -71,12 +74,16 @@ async function checkModel(model: GpuModel, device: GPUDevice, seed: number): Pro
   }
   return {
     passed: mismatches === 0,
-    method: `logits of a ${CHECK_PROMPT.length}-token prefill and ${CHECK_STEPS} greedy decode steps against an f64 forward pass of the same weights (max error ÷ max |logit| ≤ ${LOGIT_TOLERANCE}, same tokens)`,
+    method: `logits of a ${CHECK_PROMPT.length}-token prefill and ${CHECK_STEPS} greedy decode steps against an f64 forward pass of the same (${dtype}) weights (max error ÷ max |logit| ≤ ${LOGIT_TOLERANCE}, same tokens)`,
     compared: CHECK_STEPS + 1,
     mismatches,
     maxRelError: worst,
     detail: mismatches === 0 ? `${CHECK_STEPS + 1} forward passes match (max relative error ${worst.toExponential(2)})` : first,
   };
+}
+
+function weightDtypeFor(options: LlmOptions, ctx: SuiteContext): 'f32' | 'f16' {
+  return options.weightDtype ?? (ctx.device.features.has('shader-f16') ? 'f16' : 'f32');
 }
 
 function utilisation(ctx: SuiteContext, metrics: LlmRunMetrics): { prefillMfu: number | null; decodeMbu: number | null; peaksFrom: string | null } {
@@ -94,7 +101,7 @@ async function prepareLlm(modelName: string, options: LlmOptions, ctx: SuiteCont
   const config = modelPreset(modelName);
   const workload: Workload = { ...defaultWorkload(ctx.quick, ctx.seed), ...options.workload };
   const maxTokens = Math.max(CHECK_PROMPT.length + CHECK_STEPS + 1, workload.promptTokens[1] + workload.outputTokens[1]);
-  const model = await GpuModel.create(ctx.device, config, ctx.seed, options.batch ?? 4, maxTokens, ctx.loadKernel, pool);
+  const model = await GpuModel.create(ctx.device, config, ctx.seed, options.batch ?? 4, maxTokens, ctx.loadKernel, pool, weightDtypeFor(options, ctx));
   let last: Awaited<ReturnType<typeof serve>> | null = null;
 
   const check = (): Promise<CheckResult> => checkModel(model, ctx.device, ctx.seed);
@@ -113,7 +120,7 @@ async function prepareLlm(modelName: string, options: LlmOptions, ctx: SuiteCont
       const metrics = llmMetrics(last.records, last.steps, options.slo ?? {});
       return {
         model: config.name,
-        dtype: 'f32',
+        weightDtype: model.weightDtype,
         layout: 'colocated',
         workload,
         batch: model.maxSeqs,
@@ -136,8 +143,9 @@ async function prepareDisaggregated(modelName: string, options: LlmOptions, ctx:
   const batch = options.batch ?? 4;
   const second = await ctx.openDevice();
   const decodePool = new Pool(second.device, new MemoryMetric());
-  const prefillModel = await GpuModel.create(ctx.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, pool);
-  const decodeModel = await GpuModel.create(second.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, decodePool);
+  const dtype = weightDtypeFor(options, ctx);
+  const prefillModel = await GpuModel.create(ctx.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, pool, dtype);
+  const decodeModel = await GpuModel.create(second.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, decodePool, second.device.features.has('shader-f16') ? dtype : 'f32');
   let last: Awaited<ReturnType<typeof serveDisaggregated>> | null = null;
   return {
     encode: () => undefined,
@@ -159,7 +167,7 @@ async function prepareDisaggregated(modelName: string, options: LlmOptions, ctx:
       const handoverMs = last.handovers.map((h) => h.ms);
       return {
         model: config.name,
-        dtype: 'f32',
+        weightDtype: prefillModel.weightDtype,
         layout: 'disaggregated',
         devices: { prefill: 'the run\'s device', decode: second.description },
         workload,
@@ -198,7 +206,8 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
     plan(ctx) {
       const name = options.model ?? (ctx.quick || ctx.info.adapterClass === 'cpu' ? 'tiny' : 'llama-3-8b');
       const config = modelPreset(name);
-      const params = { model: name, layers: config.layers, hidden: config.hiddenSize, heads: config.heads, kvHeads: config.kvHeads, dtype: 'f32' };
+      const weightDtype = options.weightDtype ?? (ctx.device.features.has('shader-f16') ? 'f16' : 'f32');
+      const params = { model: name, layers: config.layers, hidden: config.hiddenSize, heads: config.heads, kvHeads: config.kvHeads, weightDtype, activations: 'f32' };
       const plan: CasePlan = {
         id: `llm/serve/model=${name}`,
         name: `serve ${name}`,
@@ -208,8 +217,8 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
         bytesCounted: 'transferred',
         prepare: (c, pool) => prepareLlm(name, options, c, pool),
       };
-      const largest = Math.max(config.vocabSize * config.hiddenSize, config.hiddenSize * config.mlpSize) * 4;
-      if (largest > (ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)) plan.skipReason = `${name}'s largest f32 tensor (${largest} bytes) exceeds the device's largest binding`;
+      const largest = Math.max(config.vocabSize * config.hiddenSize, config.hiddenSize * config.mlpSize) * (weightDtype === 'f16' ? 2 : 4);
+      if (largest > (ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)) plan.skipReason = `${name}'s largest ${weightDtype} tensor (${largest} bytes) exceeds the device's largest binding`;
       const split: CasePlan = {
         ...plan,
         id: `llm/serve-disaggregated/model=${name}`,

@@ -55,6 +55,18 @@ describe('llm suite on a real adapter', () => {
     expect(extras.kv.peakTokens).toBeGreaterThan(0);
   });
 
+  it('serves with f32 or f16 weight matrices, each checked against a reference with the same weights', async () => {
+    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, weightDtype: 'f32' })], quick: true, passes: 2, targetPassMs: 1 });
+    expect(run.cases[0]?.status, run.cases[0]?.message).toBe('ok');
+    expect(run.cases[0]?.params['weightDtype']).toBe('f32');
+    expect(run.cases[0]?.check?.method).toMatch(/same \(f32\) weights/);
+    if (acquired.info.deviceFeatures.includes('shader-f16')) {
+      const half = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, weightDtype: 'f16' })], quick: true, passes: 2, targetPassMs: 1 });
+      expect(half.cases[0]?.status, half.cases[0]?.message).toBe('ok');
+      expect(half.cases[0]?.check?.method).toMatch(/same \(f16\) weights/);
+    }
+  });
+
   it('a forward pass with a broken kernel (SiLU, or positions lost in RoPE) fails the check and is not served', async () => {
     const mutations: [string, string][] = [
       ['c[i] = x / (1.0 + exp(-x)) * b[i];', 'c[i] = x * b[i];'],
