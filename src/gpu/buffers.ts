@@ -59,6 +59,13 @@ export async function readChunked(device: GPUDevice, buffer: GPUBuffer, bytes: n
   }
 }
 
+/** Uniform values in [-1, 1) as f32, reproducible from the seed: kernel inputs checked on the CPU. */
+export function randomUniform(seed: number, n: number): Float32Array<ArrayBuffer> {
+  const bits = new Uint32Array(n);
+  fillRandomU32(seed, 0, bits);
+  return Float32Array.from(bits, (v) => v / 2 ** 31 - 1);
+}
+
 /** Deterministic u32 stream (xorshift32) so inputs are random per run yet recomputable for checking. */
 export function fillRandomU32(seed: number, offsetBytes: number, out: Uint32Array): void {
   // Each chunk gets its own seed so any chunk can be regenerated without the ones before it.

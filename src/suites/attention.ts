@@ -1,4 +1,4 @@
-import { fillRandomU32, readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
+import { fillRandomU32, randomUniform, readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import { f32ToF16Bits, roundToF16 } from './numeric.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
@@ -50,10 +50,7 @@ function source(template: string, dtype: AttentionDtype, headDim: number): strin
 }
 
 function randomValues(seed: number, n: number, dtype: AttentionDtype): { values: Float64Array; upload: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> } {
-  const bits = new Uint32Array(n);
-  fillRandomU32(seed, 0, bits);
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = (bits[i] as number) / 2 ** 31 - 1;
+  const values = Float64Array.from(randomUniform(seed, n));
   if (dtype === 'f16') {
     const half = new Uint16Array(n + (n % 2));
     for (let i = 0; i < n; i++) {
@@ -62,9 +59,7 @@ function randomValues(seed: number, n: number, dtype: AttentionDtype): { values:
     }
     return { values, upload: half };
   }
-  const f = new Float32Array(values);
-  for (let i = 0; i < n; i++) values[i] = f[i] as number;
-  return { values, upload: new Uint32Array(f.buffer) };
+  return { values, upload: new Uint32Array(Float32Array.from(values).buffer) };
 }
 
 /** One output row in f64: softmax(q·Kᵀ·scale, masked) · V. */

@@ -1,4 +1,4 @@
-import { fillRandomU32, readChunked, type BufferPool } from '../gpu/buffers.js';
+import { fillRandomU32, randomUniform, readChunked, type BufferPool } from '../gpu/buffers.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import type { PeakUnit } from '../probe/peaks.js';
 import type { CaseResult } from '../results/schema.js';
@@ -77,14 +77,6 @@ export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: Su
   return null;
 }
 
-/** Uniform inputs in [-1, 1), reproducible from the seed. */
-function randomMatrix(seed: number, n: number): Float32Array {
-  const bits = new Uint32Array(n);
-  fillRandomU32(seed, 0, bits);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (bits[i] as number) / 2 ** 31 - 1;
-  return out;
-}
 
 function packInt8(q: Int8Array): Uint32Array {
   return new Uint32Array(q.buffer.slice(q.byteOffset, q.byteOffset + q.byteLength));
@@ -121,8 +113,8 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
   const { device } = ctx;
   const info = VARIANTS[variant];
   const { M, N, K } = s;
-  const a32 = randomMatrix(ctx.seed, M * K);
-  const b32 = randomMatrix(ctx.seed + 1, K * N);
+  const a32 = randomUniform(ctx.seed, M * K);
+  const b32 = randomUniform(ctx.seed + 1, K * N);
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const upload = (data: ArrayBufferView, label: string): GPUBuffer => {
     const buffer = pool.create({ size: Math.ceil(data.byteLength / 4) * 4, usage: storage, label });

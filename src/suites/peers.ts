@@ -1,4 +1,4 @@
-import { fillRandomU32, type BufferPool } from '../gpu/buffers.js';
+import { fillRandomU32, randomUniform, type BufferPool } from '../gpu/buffers.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import type { CaseResult } from '../results/schema.js';
 import { createMatmulSuite } from './matmul.js';
@@ -32,12 +32,7 @@ export interface PeersOptions {
 }
 
 function matrices(seed: number, n: number): { a: Float32Array<ArrayBuffer>; b: Float32Array<ArrayBuffer> } {
-  const make = (s: number): Float32Array<ArrayBuffer> => {
-    const bits = new Uint32Array(n * n);
-    fillRandomU32(s, 0, bits);
-    return Float32Array.from(bits, (v) => v / 2 ** 31 - 1);
-  };
-  return { a: make(seed), b: make(seed + 1) };
+  return { a: randomUniform(seed, n * n), b: randomUniform(seed + 1, n * n) };
 }
 
 /** Sampled elements of C against f64, relative to Σ|a·b| (the same rule as the matmul suite). */
