@@ -1,4 +1,5 @@
 import { mannWhitneyU } from '../metrics/significance.js';
+import { percentile } from '../metrics/summary.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
 
 export type Verdict = 'faster' | 'slower' | 'unchanged' | 'noisy' | 'missing' | 'new';
@@ -46,20 +47,14 @@ export function perDispatchSamples(c: CaseResult): number[] {
   return c.samplesNs.map((s) => s / d);
 }
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
 /** Compares one case's timing samples: median change, Mann–Whitney U, and a verdict. */
 export function compareSamples(id: string, base: readonly number[], next: readonly number[], options: CompareOptions = DEFAULT_COMPARE): CaseComparison {
   const common = { id, metric: 'timeNs' as const, nBase: base.length, nNew: next.length };
   if (base.length === 0 || next.length === 0) {
     return { ...common, baseMedianNs: null, newMedianNs: null, changePct: null, pValue: null, test: null, verdict: base.length === 0 ? 'new' : 'missing', reason: base.length === 0 ? 'no timed samples in the baseline' : 'no timed samples in the new run' };
   }
-  const b = median(base);
-  const n = median(next);
+  const b = percentile(base, 50);
+  const n = percentile(next, 50);
   const changePct = ((n - b) / b) * 100;
   const test = mannWhitneyU(base, next);
   const enough = base.length >= options.minSamples && next.length >= options.minSamples;

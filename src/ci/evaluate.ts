@@ -1,4 +1,5 @@
 import { mannWhitneyU } from '../metrics/significance.js';
+import { percentile } from '../metrics/summary.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
 import { perDispatchSamples } from './compare.js';
 import { CASE_METRICS, matchesCase, type CaseMetric, type GateConfig } from './gateConfig.js';
@@ -24,12 +25,6 @@ export function caseMetricValue(c: CaseResult, metric: CaseMetric): number | nul
     case 'mbu':
       return c.utilization?.[0]?.mbu ?? null;
   }
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 const RUN_LEVEL_GATES: { key: keyof GateConfig; name: string; label: string }[] = [
@@ -92,8 +87,8 @@ export function evaluateGates(run: RunResult, config: GateConfig, baseline: Base
         continue;
       }
       const samples = perDispatchSamples(c);
-      const tBase = median(base);
-      const tNew = median(samples);
+      const tBase = percentile(base, 50);
+      const tNew = percentile(samples, 50);
       const test = mannWhitneyU(base, samples);
       const enough = base.length >= config.minSamples && samples.length >= config.minSamples;
       const significant = enough && test.pValue < config.alpha;
