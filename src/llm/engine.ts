@@ -45,7 +45,6 @@ export class GpuModel {
     readonly config: ModelConfig,
     readonly maxSeqs: number,
     readonly maxTokens: number,
-    private readonly pool: BufferPool,
   ) {
     this.maxBlocks = Math.ceil(maxTokens / this.blockTokens);
   }
@@ -54,7 +53,7 @@ export class GpuModel {
   weightDtype: 'f32' | 'f16' = 'f32';
 
   static async create(device: GPUDevice, config: ModelConfig, seed: number, maxSeqs: number, maxTokens: number, loadKernel: (n: string) => Promise<string>, pool: BufferPool, weightDtype: 'f32' | 'f16' = 'f32'): Promise<GpuModel> {
-    const model = new GpuModel(device, config, maxSeqs, maxTokens, pool);
+    const model = new GpuModel(device, config, maxSeqs, maxTokens);
     model.weightDtype = weightDtype;
     const template = await loadKernel('llm');
     const code = weightDtype === 'f16' ? template.replace('alias W = f32; // dtype', 'enable f16;\nalias W = f16; // dtype') : template;

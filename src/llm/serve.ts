@@ -27,6 +27,34 @@ export function planRequests(w: Workload, vocab: number): { prompt: number[]; ou
   });
 }
 
+/** The seeded requests and their empty records, refused up front if one cannot fit a sequence's KV. */
+function startSession(w: Workload, models: readonly GpuModel[]): { planned: ReturnType<typeof planRequests>; records: RequestRecord[] } {
+  const m = (models[0] as GpuModel).config;
+  const planned = planRequests(w, m.vocabSize);
+  const maxTokens = Math.max(...planned.map((p) => p.prompt.length + p.output));
+  const room = Math.min(...models.map((x) => x.maxTokens));
+  if (maxTokens > room) throw new Error(`a request needs ${maxTokens} tokens of KV cache, more than the ${room} per sequence planned`);
+  const records: RequestRecord[] = planned.map((p, id) => ({ id, promptTokens: p.prompt.length, outputTokens: p.output, arrivalMs: p.arrivalMs, scheduledMs: Number.NaN, prefillDoneMs: Number.NaN, tokenTimesMs: [] }));
+  return { planned, records };
+}
+
+function prefillStep(model: GpuModel, tokens: number, startMs: number, endMs: number): StepRecord {
+  return { kind: 'prefill', startMs, endMs, rows: tokens, flops: prefillFlops(model.config, tokens), bytes: 0 };
+}
+
+/** A decode step's FLOPs and the bytes it must read (weights once, each sequence's KV). */
+function decodeStep(model: GpuModel, contexts: readonly number[], startMs: number, endMs: number): StepRecord {
+  const m = model.config;
+  return {
+    kind: 'decode',
+    startMs,
+    endMs,
+    rows: contexts.length,
+    flops: contexts.reduce((s, c) => s + decodeStepFlops(m, c), 0),
+    bytes: decodeStepBytes(m, { weightBytesPerParam: model.weightDtype === 'f16' ? 2 : 4, kvBytesPerElement: 4, contexts }),
+  };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -35,13 +63,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * each, recording the host time every token is known (after its forward pass completed).
  */
 export async function serve(model: GpuModel, w: Workload): Promise<{ records: RequestRecord[]; steps: StepRecord[]; peakKvTokens: number }> {
-  const m = model.config;
-  const planned = planRequests(w, m.vocabSize);
-  const maxTokens = Math.max(...planned.map((p) => p.prompt.length + p.output));
-  if (maxTokens > model.maxTokens) throw new Error(`a request needs ${maxTokens} tokens of KV cache, more than the ${model.maxTokens} per sequence planned`);
+  const { planned, records } = startSession(w, [model]);
   const t0 = performance.now();
   const now = (): number => performance.now() - t0;
-  const records: RequestRecord[] = planned.map((p, id) => ({ id, promptTokens: p.prompt.length, outputTokens: p.output, arrivalMs: p.arrivalMs, scheduledMs: Number.NaN, prefillDoneMs: Number.NaN, tokenTimesMs: [] }));
   const steps: StepRecord[] = [];
   const slots: (number | null)[] = new Array<number | null>(model.maxSeqs).fill(null);
   const last = new Map<number, { token: number; pos: number }>();
@@ -63,7 +87,7 @@ export async function serve(model: GpuModel, w: Workload): Promise<{ records: Re
       const end = now();
       record.prefillDoneMs = end;
       record.tokenTimesMs.push(end);
-      steps.push({ kind: 'prefill', startMs: start, endMs: end, rows: rows.length, flops: prefillFlops(m, rows.length), bytes: 0 });
+      steps.push(prefillStep(model, rows.length, start, end));
       last.set(id, { token: token as number, pos: rows.length });
       if (record.outputTokens <= 1) slots[free] = null;
       continue;
@@ -81,14 +105,7 @@ export async function serve(model: GpuModel, w: Workload): Promise<{ records: Re
     const tokens = await model.forward(rows, rows.map((_, i) => i));
     model.releaseTransient();
     const end = now();
-    steps.push({
-      kind: 'decode',
-      startMs: start,
-      endMs: end,
-      rows: rows.length,
-      flops: contexts.reduce((s, c) => s + decodeStepFlops(m, c), 0),
-      bytes: decodeStepBytes(m, { weightBytesPerParam: model.weightDtype === 'f16' ? 2 : 4, kvBytesPerElement: 4, contexts }),
-    });
+    steps.push(decodeStep(model, contexts, start, end));
     for (const [i, { id, seq }] of active.entries()) {
       const record = records[id] as RequestRecord;
       record.tokenTimesMs.push(end);
@@ -112,13 +129,9 @@ export interface Handover {
  * prefill device → host → decode device, timed; only then can its decode steps run.
  */
 export async function serveDisaggregated(prefillModel: GpuModel, decodeModel: GpuModel, w: Workload): Promise<{ records: RequestRecord[]; steps: StepRecord[]; peakKvTokens: number; handovers: Handover[] }> {
-  const m = decodeModel.config;
-  const planned = planRequests(w, m.vocabSize);
-  const maxTokens = Math.max(...planned.map((p) => p.prompt.length + p.output));
-  if (maxTokens > decodeModel.maxTokens || maxTokens > prefillModel.maxTokens) throw new Error(`a request needs ${maxTokens} tokens of KV cache, more than planned per sequence`);
+  const { planned, records } = startSession(w, [prefillModel, decodeModel]);
   const t0 = performance.now();
   const now = (): number => performance.now() - t0;
-  const records: RequestRecord[] = planned.map((p, id) => ({ id, promptTokens: p.prompt.length, outputTokens: p.output, arrivalMs: p.arrivalMs, scheduledMs: Number.NaN, prefillDoneMs: Number.NaN, tokenTimesMs: [] }));
   const steps: StepRecord[] = [];
   const handovers: Handover[] = [];
   const slots: (number | null)[] = new Array<number | null>(Math.min(prefillModel.maxSeqs, decodeModel.maxSeqs)).fill(null);
@@ -145,7 +158,7 @@ export async function serveDisaggregated(prefillModel: GpuModel, decodeModel: Gp
       const end = now();
       record.prefillDoneMs = end;
       record.tokenTimesMs.push(end);
-      steps.push({ kind: 'prefill', startMs: start, endMs: end, rows: rows.length, flops: prefillFlops(m, rows.length), bytes: 0 });
+      steps.push(prefillStep(prefillModel, rows.length, start, end));
       if (record.outputTokens <= 1) {
         slots[seq] = null;
         continue;
@@ -172,7 +185,7 @@ export async function serveDisaggregated(prefillModel: GpuModel, decodeModel: Gp
       const tokens = await decodeModel.forward(rows, rows.map((_, i) => i));
       decodeModel.releaseTransient();
       const end = now();
-      steps.push({ kind: 'decode', startMs: start, endMs: end, rows: rows.length, flops: contexts.reduce((s, c) => s + decodeStepFlops(m, c), 0), bytes: decodeStepBytes(m, { weightBytesPerParam: decodeModel.weightDtype === 'f16' ? 2 : 4, kvBytesPerElement: 4, contexts }) });
+      steps.push(decodeStep(decodeModel, contexts, start, end));
       for (const [i, [id, s]] of active.entries()) {
         const record = records[id] as RequestRecord;
         record.tokenTimesMs.push(end);

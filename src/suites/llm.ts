@@ -1,13 +1,12 @@
 import { GpuModel } from '../llm/engine.js';
 import { llmMetrics, type LlmRunMetrics, type Slo } from '../llm/metrics.js';
 import { MemoryMetric } from '../metrics/memory.js';
-import { BufferPool as Pool } from '../gpu/buffers.js';
 import { ReferenceModel, argmax } from '../llm/reference.js';
 import { serve, serveDisaggregated, type Workload } from '../llm/serve.js';
 import { modelPreset } from '../models/presets.js';
 import type { CaseResult } from '../results/schema.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
-import type { BufferPool } from '../gpu/buffers.js';
+import { BufferPool } from '../gpu/buffers.js';
 
 export interface LlmOptions {
   model?: string;
@@ -135,14 +134,14 @@ async function prepareLlm(modelName: string, options: LlmOptions, ctx: SuiteCont
   };
 }
 
-async function prepareDisaggregated(modelName: string, options: LlmOptions, ctx: SuiteContext, pool: Pool): Promise<PreparedCase> {
+async function prepareDisaggregated(modelName: string, options: LlmOptions, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
   if (ctx.openDevice === undefined) throw new Error('this platform cannot open a second device for the decode pool');
   const config = modelPreset(modelName);
   const workload: Workload = { ...defaultWorkload(ctx.quick, ctx.seed), ...options.workload };
   const maxTokens = Math.max(CHECK_PROMPT.length + CHECK_STEPS + 1, workload.promptTokens[1] + workload.outputTokens[1]);
   const batch = options.batch ?? 4;
   const second = await ctx.openDevice();
-  const decodePool = new Pool(second.device, new MemoryMetric());
+  const decodePool = new BufferPool(second.device, new MemoryMetric());
   const dtype = weightDtypeFor(options, ctx);
   const prefillModel = await GpuModel.create(ctx.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, pool, dtype);
   const decodeModel = await GpuModel.create(second.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, decodePool, second.device.features.has('shader-f16') ? dtype : 'f32');
