@@ -1,4 +1,5 @@
 import type { BufferPool } from '../gpu/buffers.js';
+import { groups1d } from '../gpu/dispatch.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import type { ModelConfig } from '../models/presets.js';
 import { isNorm, weightSpecs, type WeightName } from './weights.js';
@@ -67,8 +68,8 @@ export class GpuModel {
       const bytes = norm || weightDtype === 'f32' ? 4 : 2;
       const buffer = pool.create({ size: Math.ceil((count * bytes) / 4) * 4, usage: storage, label: `${spec.name}.${spec.layer}` });
       model.weights.set(`${spec.name}.${spec.layer}`, buffer);
-      if (norm) model.dispatch(pass, 'fill_random', { count, seed: spec.seed, scale: spec.scale, bias: 1 }, { 1: buffer }, model.linear1d(count));
-      else model.dispatch(pass, 'fill_random_w', { count, seed: spec.seed, scale: spec.scale, bias: 0 }, { 10: buffer }, model.linear1d(count));
+      if (norm) model.dispatch(pass, 'fill_random', { count, seed: spec.seed, scale: spec.scale, bias: 1 }, { 1: buffer }, groups1d(count));
+      else model.dispatch(pass, 'fill_random_w', { count, seed: spec.seed, scale: spec.scale, bias: 0 }, { 10: buffer }, groups1d(count));
     }
     pass.end();
     device.queue.submit([encoder.finish()]);
@@ -105,12 +106,6 @@ export class GpuModel {
     const w = this.weights.get(`${name}.${layer}`);
     if (w === undefined) throw new Error(`no weight ${name}.${layer}`);
     return w;
-  }
-
-  private linear1d(n: number): [number, number, number] {
-    const g = Math.ceil(n / 256);
-    const x = Math.min(g, 65535);
-    return [x, Math.ceil(g / x), 1];
   }
 
   private paramsBuffer(p: Params): GPUBuffer {

@@ -1,4 +1,5 @@
 import { fillRandomU32, randomUniform, readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
+import { groups1d } from '../gpu/dispatch.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import { f32ToF16Bits, roundToF16 } from './numeric.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
@@ -148,19 +149,13 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
     const pipeline = await computePipeline(device, key, code, name);
     steps.push({ pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), groups });
   };
-  /** A 1-D launch of n threads of 256 as (x, y) within the per-dimension limit. */
-  const linear = (n: number): [number, number, number] => {
-    const g = Math.ceil(n / 256);
-    const x = Math.min(g, 65535);
-    return [x, Math.ceil(g / x), 1];
-  };
   if (kind === 'flash') {
     await add('flash_kernel', base, [Math.ceil(s.T / 64), s.H, s.B]);
   } else if (kind === 'naive') {
     const scores = pool.create({ size: s.B * s.H * s.T * s.S * 4, usage: GPUBufferUsage.STORAGE, label: 'scores' });
-    await add('scores_kernel', [entry(0, qBuf), entry(1, kBuf), entry(4, params), entry(5, scores)], linear(s.B * s.H * s.T * s.S));
-    await add('softmax_kernel', [entry(4, params), entry(5, scores)], linear(s.B * s.H * s.T));
-    await add('pv_kernel', [entry(2, vBuf), entry(3, oBuf), entry(4, params), entry(5, scores)], linear(outCount));
+    await add('scores_kernel', [entry(0, qBuf), entry(1, kBuf), entry(4, params), entry(5, scores)], groups1d(s.B * s.H * s.T * s.S));
+    await add('softmax_kernel', [entry(4, params), entry(5, scores)], groups1d(s.B * s.H * s.T));
+    await add('pv_kernel', [entry(2, vBuf), entry(3, oBuf), entry(4, params), entry(5, scores)], groups1d(outCount));
   } else {
     const tableBuf = upload(table ?? new Uint32Array(1), 'block-table');
     const ctxBuf = upload(new Uint32Array(s.B).fill(s.S), 'context');
