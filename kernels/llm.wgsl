@@ -178,44 +178,151 @@ fn kv_append(@builtin(global_invocation_id) gid: vec3<u32>) {
   vPool[dst] = b[i];
 }
 
-// One thread per (row, head): attends keys 0..pos of its sequence in the paged cache, online softmax.
-@compute @workgroup_size(64)
-fn attend(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  if (i >= p.rows * p.heads) {
-    return;
+// One workgroup per (row, head): attends keys 0..pos of the row's sequence in the paged cache.
+// Keys go in chunks of ATT_CHUNK: the threads score a chunk's keys in parallel, the chunk's
+// softmax weights fold into a running (max, sum) as in flash attention, and thread d accumulates
+// output dimension d over the chunk, reading V rows whole across the workgroup.
+const ATT_THREADS = 128u;  // ≥ headDim
+const ATT_CHUNK = 1024u;
+
+var<workgroup> attQ: array<f32, ATT_THREADS>;
+var<workgroup> attScores: array<f32, ATT_CHUNK>;
+var<workgroup> attRed: array<f32, ATT_THREADS>;
+var<workgroup> attPos: u32;
+
+fn attReduce(lid: u32, v: f32, isMax: bool) -> f32 {
+  attRed[lid] = v;
+  workgroupBarrier();
+  for (var s = ATT_THREADS / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      attRed[lid] = select(attRed[lid] + attRed[lid + s], max(attRed[lid], attRed[lid + s]), isMax);
+    }
+    workgroupBarrier();
   }
-  let row = i / p.heads;
+  let r = attRed[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(ATT_THREADS)
+fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = wid.x + wid.y * nwg.x;
+  let valid = i < p.rows * p.heads;
+  let row = select(0u, i / p.heads, valid);
   let h = i % p.heads;
   let hk = h / (p.heads / p.kvHeads);
-  let pos = rowPos[row];
   let seq = rowSeq[row];
+  if (lid == 0u) {
+    attPos = select(0u, rowPos[row] + 1u, valid);
+  }
+  let keys = workgroupUniformLoad(&attPos);
   let qBase = (row * p.heads + h) * p.headDim;
+  if (lid < p.headDim) {
+    attQ[lid] = a[qBase + lid] * p.scale;
+  }
+  workgroupBarrier();
   var m = -3.0e38;
   var l = 0.0;
-  for (var d = 0u; d < p.headDim; d++) {
-    c[qBase + d] = 0.0;
-  }
-  for (var key = 0u; key <= pos; key++) {
-    let block = p.layerOffset + blockTable[seq * p.maxBlocks + key / p.blockTokens];
-    let base = ((block * p.kvHeads + hk) * p.blockTokens + key % p.blockTokens) * p.headDim;
-    var s = 0.0;
-    for (var d = 0u; d < p.headDim; d++) {
-      s = fma(a[qBase + d], kPool[base + d], s);
+  var acc = 0.0;
+  for (var start = 0u; start < keys; start += ATT_CHUNK) {
+    let count = min(ATT_CHUNK, keys - start);
+    var localMax = -3.0e38;
+    for (var j = lid; j < count; j += ATT_THREADS) {
+      let key = start + j;
+      let block = p.layerOffset + blockTable[seq * p.maxBlocks + key / p.blockTokens];
+      let base = ((block * p.kvHeads + hk) * p.blockTokens + key % p.blockTokens) * p.headDim;
+      var s = 0.0;
+      for (var d = 0u; d < p.headDim; d++) {
+        s = fma(attQ[d], kPool[base + d], s);
+      }
+      attScores[j] = s;
+      localMax = max(localMax, s);
     }
-    s *= p.scale;
-    let mNew = max(m, s);
-    let corr = exp(m - mNew);
-    let w = exp(s - mNew);
-    l = l * corr + w;
-    for (var d = 0u; d < p.headDim; d++) {
-      c[qBase + d] = fma(c[qBase + d], corr, w * vPool[base + d]);
+    let mNew = max(m, attReduce(lid, localMax, true));
+    var localSum = 0.0;
+    for (var j = lid; j < count; j += ATT_THREADS) {
+      let e = exp(attScores[j] - mNew);
+      attScores[j] = e;
+      localSum += e;
+    }
+    let chunkSum = attReduce(lid, localSum, false);
+    let correction = exp(m - mNew);
+    l = l * correction + chunkSum;
+    if (lid < p.headDim) {
+      var part = 0.0;
+      for (var j = 0u; j < count; j++) {
+        let key = start + j;
+        let block = p.layerOffset + blockTable[seq * p.maxBlocks + key / p.blockTokens];
+        let base = ((block * p.kvHeads + hk) * p.blockTokens + key % p.blockTokens) * p.headDim;
+        part = fma(attScores[j], vPool[base + lid], part);
+      }
+      acc = fma(acc, correction, part);
     }
     m = mNew;
+    workgroupBarrier();
   }
-  for (var d = 0u; d < p.headDim; d++) {
-    c[qBase + d] /= l;
+  if (valid && lid < p.headDim) {
+    c[qBase + lid] = acc / l;
   }
+}
+
+// Prefill-sized linear layers: c[rows, outDim] = a[rows, inDim] · weights[inDim, outDim]. A 16×16
+// workgroup computes a 64×64 tile of c, 4×4 per thread, with K in steps of 16 through workgroup
+// memory. Rows are bounds-checked; outDim must be a multiple of 64 and inDim of 16.
+const LT = 64u;
+const LT_K = 16u;
+var<workgroup> tileA: array<f32, 1024>;  // [k][row]
+var<workgroup> tileB: array<f32, 1024>;  // [k][col]
+
+@compute @workgroup_size(16, 16)
+fn linear_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let t = lid.y * 16u + lid.x;
+  let row0 = wid.y * LT;
+  let col0 = wid.x * LT;
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < p.inDim; k0 += LT_K) {
+    for (var j = 0u; j < 4u; j++) {
+      let e = t * 4u + j;
+      let r = e / LT_K;
+      let kk = e % LT_K;
+      var v = 0.0;
+      if (row0 + r < p.rows) {
+        v = a[(row0 + r) * p.inDim + k0 + kk];
+      }
+      tileA[kk * LT + r] = v;
+      let kb = e / LT;
+      let cc = e % LT;
+      tileB[kb * LT + cc] = f32(weights[(k0 + kb) * p.outDim + col0 + cc]);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < LT_K; kk++) {
+      let av = vec4<f32>(tileA[kk * LT + lid.y * 4u], tileA[kk * LT + lid.y * 4u + 1u], tileA[kk * LT + lid.y * 4u + 2u], tileA[kk * LT + lid.y * 4u + 3u]);
+      let bv = vec4<f32>(tileB[kk * LT + lid.x * 4u], tileB[kk * LT + lid.x * 4u + 1u], tileB[kk * LT + lid.x * 4u + 2u], tileB[kk * LT + lid.x * 4u + 3u]);
+      for (var i = 0u; i < 4u; i++) {
+        acc[i] = fma(vec4<f32>(av[i]), bv, acc[i]);
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let row = row0 + lid.y * 4u + i;
+    if (row < p.rows) {
+      let col = col0 + lid.x * 4u;
+      for (var j = 0u; j < 4u; j++) {
+        c[row * p.outDim + col + j] = acc[i][j];
+      }
+    }
+  }
+}
+
+// c[i, :] = a[tokens[i], :] for i < rows (rows of width inDim): the output rows of a pass.
+@compute @workgroup_size(256)
+fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= p.rows * p.inDim) {
+    return;
+  }
+  c[i] = a[tokens[i / p.inDim] * p.inDim + i % p.inDim];
 }
 
 // tokens[row] = argmax over a[row, 0..outDim) (greedy sampling), one workgroup per row.

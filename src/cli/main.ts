@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { createNodeScratchStorage } from '../platform/scratchStorage.js';
 import { createKvTierSuite } from '../suites/kvtier.js';
 import { createPeersSuite } from '../suites/peers.js';
+import { createLlmSuite, type DecodeStepShape } from '../suites/llm.js';
 import { MODEL_PRESETS } from '../models/presets.js';
 
 /** Disk the kvtier suite may use at once (largest transfer plus the simulation's disk tier). */
@@ -38,6 +39,15 @@ function positiveInt(name: string) {
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
     return n;
   };
+}
+
+/** `BxC`: sequences × context tokens of the llm suite's timed decode step. */
+function decodeStepShape(value: string): DecodeStepShape {
+  const m = /^(\d+)x(\d+)$/.exec(value);
+  const batch = Number(m?.[1]);
+  const context = Number(m?.[2]);
+  if (m === null || batch < 1 || context < 1) throw new InvalidArgumentError(`--decode-step takes BATCHxCONTEXT, e.g. 1x1024 (one sequence over 1024 tokens), got "${value}"`);
+  return { batch, context };
 }
 
 function nonNegativeInt(name: string) {
@@ -65,6 +75,7 @@ interface RunFlags extends DeviceFlags, PeakFlags, ReportFlags {
   scratchDir: string;
   dropCaches: boolean;
   model?: string;
+  decodeStep?: DecodeStepShape;
   quick: boolean;
   passes?: number;
   warmup?: number;
@@ -82,6 +93,9 @@ function exitCodeFor(run: RunResult): number {
 async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   const suites = resolveSuites(flags.suite).map((s) => {
     if (s.name === 'kvtier' && flags.model !== undefined) return createKvTierSuite({ model: flags.model });
+    if (s.name === 'llm' && (flags.model !== undefined || flags.decodeStep !== undefined)) {
+      return createLlmSuite({ ...(flags.model !== undefined ? { model: flags.model } : {}), ...(flags.decodeStep !== undefined ? { decodeStep: flags.decodeStep } : {}) });
+    }
     if (s.name === 'peers') return createPeersSuite({ gpuJs: createNodeGpuJs(deviceToggleOptions(flags)), gpuJsModes: ['webgpu'] });
     return s;
   });
@@ -232,7 +246,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--no-calibration', 'divide by the datasheet peaks only, ignoring the stored calibration')
       .option('--scratch-dir <dir>', 'folder for the kvtier suite\'s disk-tier scratch files (removed afterwards)', tmpdir())
       .option('--drop-caches', 'kvtier: drop the OS page cache before timed disk reads (root only), for cold reads', false)
-      .option('--model <name>', `kvtier: model whose KV block size to use (${Object.keys(MODEL_PRESETS).join(', ')})`),
+      .option('--model <name>', `llm: model to serve and step; kvtier: model whose KV block size to use (${Object.keys(MODEL_PRESETS).join(', ')})`)
+      .option('--decode-step <BxC>', 'llm: the timed decode step\'s sequences × context tokens (default 1x1024, 1x64 with --quick or on a CPU adapter)', decodeStepShape),
   ).action(async (flags: RunFlags) => { setExit(await commandRun(flags, io)); });
 
   addAnalysisCommands(program, io, setExit);

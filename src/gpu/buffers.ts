@@ -22,6 +22,15 @@ export class BufferPool {
     return buffer;
   }
 
+  /** Destroys one buffer of the pool before the rest (a cache evicting an entry). */
+  destroy(buffer: GPUBuffer): void {
+    const i = this.live.findIndex((x) => x.buffer === buffer);
+    if (i < 0) return;
+    const [entry] = this.live.splice(i, 1);
+    buffer.destroy();
+    if (entry !== undefined) this.memory.trackFree(entry.id);
+  }
+
   destroyAll(): void {
     for (const { buffer, id } of this.live.splice(0)) {
       buffer.destroy();

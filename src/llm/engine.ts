@@ -1,5 +1,6 @@
 import type { BufferPool } from '../gpu/buffers.js';
 import { groups1d } from '../gpu/dispatch.js';
+import { gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import type { ModelConfig } from '../models/presets.js';
 import { isNorm, weightSpecs, type WeightName } from './weights.js';
@@ -11,8 +12,15 @@ export interface Row {
   token: number;
 }
 
-const ENTRY_POINTS = ['fill_random', 'fill_random_w', 'embed', 'rmsnorm', 'linear', 'rope', 'silu_mul', 'add_inplace', 'kv_append', 'attend', 'argmax'] as const;
-type Entry = (typeof ENTRY_POINTS)[number];
+const LLM_ENTRIES = ['fill_random', 'fill_random_w', 'embed', 'rmsnorm', 'linear', 'linear_tiled', 'rope', 'silu_mul', 'add_inplace', 'kv_append', 'attend', 'gather_rows', 'argmax'] as const;
+const GEMV_ENTRIES = ['gemv_kernel', 'gemv_reduce'] as const;
+type Entry = (typeof LLM_ENTRIES)[number] | (typeof GEMV_ENTRIES)[number];
+
+/** kernels/llm.wgsl's attention runs one thread per head dimension in a 128-wide workgroup. */
+const MAX_HEAD_DIM = 128;
+const PARAMS_BYTES = 64;
+/** Forward-pass shapes kept recorded; a serving run sees a few prompt lengths and batch sizes. */
+const MAX_CACHED_PLANS = 8;
 
 interface Params {
   rows?: number;
@@ -25,27 +33,79 @@ interface Params {
   bias?: number;
 }
 
+/** The kernel a linear layer runs: decode-sized GEMV, tiled, or naive (one thread per output). */
+export type LinearKernel = 'gemv' | 'tiled' | 'naive';
+
+/**
+ * Which linear kernels a model uses: `gpu` picks the GEMV for decode-sized row counts and the
+ * tiled kernel for prefills (a GPU needs their parallelism to keep its memory busy); `naive`
+ * runs one thread per output everywhere, which a CPU adapter executes faster (no barriers, and
+ * the whole weight matrix sits in its caches at the sizes it can run).
+ */
+export type LinearKernels = 'gpu' | 'naive';
+
+export function linearKernelFor(rows: number, inDim: number, outDim: number, kernels: LinearKernels = 'gpu'): LinearKernel {
+  if (kernels === 'naive') return 'naive';
+  if (gemvUnsupported(rows, inDim, outDim) === null) return 'gemv';
+  if (outDim % 64 === 0 && inDim % 16 === 0) return 'tiled';
+  return 'naive';
+}
+
+export interface ModelOptions {
+  linearKernels?: LinearKernels;
+  /** Workgroups the GEMV aims for (split-K below that); see gpu/gemvPlan. */
+  gemvTargetWorkgroups?: number;
+}
+
+interface Dispatch {
+  entry: Entry;
+  params: Params;
+  buffers: Partial<Record<number, GPUBuffer>>;
+  groups: [number, number, number];
+}
+
+/**
+ * One shape of forward pass (rows in, output rows out) recorded once: its scratch buffers, one
+ * uniform buffer holding every dispatch's parameters, and the bind groups. Replaying it costs only
+ * the writes of the row ids, so a decode step's host work does not grow with the layer count.
+ */
+export interface ForwardPlan {
+  readonly rows: number;
+  readonly outputRows: number;
+  /** Writes the rows' tokens, sequences and positions, and which rows are outputs. */
+  write(rows: readonly Row[], outputRows: readonly number[]): void;
+  /** Records the whole pass: every layer, then the output rows' norm, LM head and argmax. */
+  encode(pass: GPUComputePassEncoder): void;
+  /** Greedy next token per output row, after a submitted pass. */
+  readonly next: GPUBuffer;
+  readonly logits: GPUBuffer;
+  readonly readback: GPUBuffer;
+  readonly buffers: readonly GPUBuffer[];
+}
+
 /**
  * The model on the device: weights filled on the GPU, a paged KV cache, and a forward pass over
  * any set of rows (a prefill's tokens, or one token of each sequence in a decode step) that
- * returns the greedy next token of each sequence's last row.
+ * returns the greedy next token of each listed output row.
  */
 export class GpuModel {
   readonly blockTokens = 16;
   private readonly pipelines = new Map<Entry, GPUComputePipeline>();
   private readonly weights = new Map<string, GPUBuffer>();
+  private readonly plans = new Map<string, ForwardPlan>();
   private kPool!: GPUBuffer;
   private vPool!: GPUBuffer;
   private table!: GPUBuffer;
   /** Blocks per layer in the pool. */
   private blocksPerLayer = 0;
   readonly maxBlocks: number;
-
   private constructor(
     private readonly device: GPUDevice,
+    private readonly pool: BufferPool,
     readonly config: ModelConfig,
     readonly maxSeqs: number,
     readonly maxTokens: number,
+    readonly options: ModelOptions,
   ) {
     this.maxBlocks = Math.ceil(maxTokens / this.blockTokens);
   }
@@ -53,30 +113,33 @@ export class GpuModel {
   /** Element type of the matrices (norm weights, activations and the KV cache are f32). */
   weightDtype: 'f32' | 'f16' = 'f32';
 
-  static async create(device: GPUDevice, config: ModelConfig, seed: number, maxSeqs: number, maxTokens: number, loadKernel: (n: string) => Promise<string>, pool: BufferPool, weightDtype: 'f32' | 'f16' = 'f32'): Promise<GpuModel> {
-    const model = new GpuModel(device, config, maxSeqs, maxTokens);
+  static async create(device: GPUDevice, config: ModelConfig, seed: number, maxSeqs: number, maxTokens: number, loadKernel: (n: string) => Promise<string>, pool: BufferPool, weightDtype: 'f32' | 'f16' = 'f32', options: ModelOptions = {}): Promise<GpuModel> {
+    if (config.headDim > MAX_HEAD_DIM || config.headDim % 2 !== 0) throw new Error(`head dim ${config.headDim} is not supported: the attention kernel takes even head dims up to ${MAX_HEAD_DIM}`);
+    const model = new GpuModel(device, pool, config, maxSeqs, maxTokens, options);
     model.weightDtype = weightDtype;
-    const template = await loadKernel('llm');
-    const code = weightDtype === 'f16' ? template.replace('alias W = f32; // dtype', 'enable f16;\nalias W = f16; // dtype') : template;
-    for (const e of ENTRY_POINTS) model.pipelines.set(e, await computePipeline(device, 'llm', code, e));
+    model.blocksPerLayer = maxSeqs * model.maxBlocks;
+    const poolBytes = config.layers * model.blocksPerLayer * config.kvHeads * model.blockTokens * config.headDim * 4;
+    const binding = device.limits.maxStorageBufferBindingSize;
+    if (poolBytes > binding) throw new Error(`the KV cache for ${maxSeqs} sequences of ${maxTokens} tokens needs ${poolBytes} bytes per pool, more than the device's largest binding (${binding}); use fewer sequences or a shorter context`);
+    const half = (code: string, line: string): string => (weightDtype === 'f16' ? code.replace(line, `enable f16;\n${line.replace('f32', 'f16')}`) : code);
+    const llm = half(await loadKernel('llm'), 'alias W = f32; // dtype');
+    const gemv = half(await loadKernel('gemv'), 'alias W = f32; // dtype');
+    for (const e of LLM_ENTRIES) model.pipelines.set(e, await computePipeline(device, 'llm', llm, e));
+    for (const e of GEMV_ENTRIES) model.pipelines.set(e, await computePipeline(device, 'gemv', gemv, e));
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
+    const fills: Dispatch[] = [];
     for (const spec of weightSpecs(config, seed)) {
       const count = spec.rows * spec.cols;
       const norm = isNorm(spec.name);
       const bytes = norm || weightDtype === 'f32' ? 4 : 2;
-      const buffer = pool.create({ size: Math.ceil((count * bytes) / 4) * 4, usage: storage, label: `${spec.name}.${spec.layer}` });
+      const buffer = pool.create({ size: Math.ceil((count * bytes) / 16) * 16, usage: storage, label: `${spec.name}.${spec.layer}` });
       model.weights.set(`${spec.name}.${spec.layer}`, buffer);
-      if (norm) model.dispatch(pass, 'fill_random', { count, seed: spec.seed, scale: spec.scale, bias: 1 }, { 1: buffer }, groups1d(count));
-      else model.dispatch(pass, 'fill_random_w', { count, seed: spec.seed, scale: spec.scale, bias: 0 }, { 10: buffer }, groups1d(count));
+      if (norm) fills.push({ entry: 'fill_random', params: { count, seed: spec.seed, scale: spec.scale, bias: 1 }, buffers: { 1: buffer }, groups: groups1d(count) });
+      else fills.push({ entry: 'fill_random_w', params: { count, seed: spec.seed, scale: spec.scale, bias: 0 }, buffers: { 10: buffer }, groups: groups1d(count) });
     }
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    model.blocksPerLayer = maxSeqs * model.maxBlocks;
-    const poolFloats = config.layers * model.blocksPerLayer * config.kvHeads * model.blockTokens * config.headDim;
-    model.kPool = pool.create({ size: poolFloats * 4, usage: storage, label: 'k-pool' });
-    model.vPool = pool.create({ size: poolFloats * 4, usage: storage, label: 'v-pool' });
+    model.kPool = pool.create({ size: poolBytes, usage: storage, label: 'k-pool' });
+    model.vPool = pool.create({ size: poolBytes, usage: storage, label: 'v-pool' });
+    model.submitOnce(fills);
     // Sequence s owns blocks [s·maxBlocks, (s+1)·maxBlocks) of each layer's slice, in a shuffled order.
     const table = new Uint32Array(maxSeqs * model.maxBlocks);
     for (let s = 0; s < maxSeqs; s++) for (let j = 0; j < model.maxBlocks; j++) table[s * model.maxBlocks + j] = GpuModel.slotOf(s, j, model.maxBlocks);
@@ -84,6 +147,19 @@ export class GpuModel {
     device.queue.writeBuffer(model.table, 0, table);
     await device.queue.onSubmittedWorkDone();
     return model;
+  }
+
+  /**
+   * Fills every KV-cache slot with seeded values in [-1, 1): a decode step timed over a long
+   * context then reads real numbers, not zeros.
+   */
+  async fillKvRandom(seed: number): Promise<void> {
+    const count = this.kPool.size / 4;
+    this.submitOnce([
+      { entry: 'fill_random', params: { count, seed, scale: 1 }, buffers: { 1: this.kPool }, groups: groups1d(count) },
+      { entry: 'fill_random', params: { count, seed: seed + 1, scale: 1 }, buffers: { 1: this.vPool }, groups: groups1d(count) },
+    ]);
+    await this.device.queue.onSubmittedWorkDone();
   }
 
   /** Pool block (within a layer) of sequence slot `seq`'s j-th block: shuffled, as a paged cache is. */
@@ -108,59 +184,116 @@ export class GpuModel {
     return w;
   }
 
-  private paramsBuffer(p: Params): GPUBuffer {
+  private paramsBytes(p: Params): Uint8Array {
     const m = this.config;
-    const data = new ArrayBuffer(64);
+    const data = new ArrayBuffer(PARAMS_BYTES);
     const u = new Uint32Array(data);
     const f = new Float32Array(data);
     u.set([p.rows ?? 0, p.inDim ?? 0, p.outDim ?? 0, p.seed ?? 0, p.count ?? 0, m.heads, m.kvHeads, m.headDim, this.blockTokens, this.maxBlocks, p.layerOffset ?? 0]);
     f[11] = p.scale ?? 1 / Math.sqrt(m.headDim);
     f[12] = p.bias ?? 0;
-    const buffer = this.device.createBuffer({ size: 64, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
-    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data));
-    buffer.unmap();
-    this.transient.push(buffer);
-    return buffer;
+    return new Uint8Array(data);
   }
 
-  private transient: GPUBuffer[] = [];
-
-  private dispatch(pass: GPUComputePassEncoder, entry: Entry, p: Params, buffers: Partial<Record<number, GPUBuffer>>, groups: [number, number, number]): void {
-    const pipeline = this.pipelines.get(entry) as GPUComputePipeline;
-    const layout = pipeline.getBindGroupLayout(0);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramsBuffer(p) } }];
-    for (const [binding, buffer] of Object.entries(buffers)) if (buffer !== undefined) entries.push({ binding: Number(binding), resource: { buffer } });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, this.device.createBindGroup({ layout, entries }));
-    pass.dispatchWorkgroups(...groups);
+  /** Dispatches with their parameters in one uniform buffer (a slot each) and their bind groups. */
+  private record(dispatches: readonly Dispatch[], owned: GPUBuffer[]): (pass: GPUComputePassEncoder) => void {
+    const stride = Math.max(PARAMS_BYTES, this.device.limits.minUniformBufferOffsetAlignment);
+    const uniform = this.pool.create({ size: Math.max(1, dispatches.length) * stride, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'llm-params' });
+    owned.push(uniform);
+    const all = new Uint8Array(uniform.size);
+    const recorded = dispatches.map((d, i) => {
+      all.set(this.paramsBytes(d.params), i * stride);
+      const pipeline = this.pipelines.get(d.entry) as GPUComputePipeline;
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform, offset: i * stride, size: PARAMS_BYTES } }];
+      for (const [binding, buffer] of Object.entries(d.buffers)) if (buffer !== undefined) entries.push({ binding: Number(binding), resource: { buffer } });
+      return { pipeline, bindGroup: this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), groups: d.groups };
+    });
+    this.device.queue.writeBuffer(uniform, 0, all);
+    return (pass) => {
+      for (const r of recorded) {
+        pass.setPipeline(r.pipeline);
+        pass.setBindGroup(0, r.bindGroup);
+        pass.dispatchWorkgroups(...r.groups);
+      }
+    };
   }
 
-  /**
-   * Runs the model over `rows`, appending their K/V to the cache, and returns for each listed
-   * output row (index into rows) the greedy next token.
-   */
-  async forward(rows: readonly Row[], outputRows: readonly number[]): Promise<number[]> {
+  private submitOnce(dispatches: readonly Dispatch[]): void {
+    const owned: GPUBuffer[] = [];
+    const encode = this.record(dispatches, owned);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encode(pass);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    for (const b of owned) this.pool.destroy(b);
+  }
+
+  /** The linear layer's dispatches for `rows` rows: GEMV (with its split-K reduce), tiled or naive. */
+  private linear(input: GPUBuffer, weight: GPUBuffer, out: GPUBuffer, inDim: number, outDim: number, rows: number, partials: GPUBuffer): Dispatch[] {
+    const kernel = linearKernelFor(rows, inDim, outDim, this.options.linearKernels);
+    if (kernel === 'gemv') {
+      const launch = planGemv(rows, inDim, outDim, this.options.gemvTargetWorkgroups);
+      const params = { rows, inDim, outDim, count: launch.splits };
+      const main: Dispatch = { entry: 'gemv_kernel', params, buffers: { 1: input, 2: weight, 3: out, 4: partials }, groups: [launch.groups[0], launch.groups[1], 1] };
+      if (launch.splits === 1) return [main];
+      return [main, { entry: 'gemv_reduce', params, buffers: { 3: out, 4: partials }, groups: [Math.ceil((rows * outDim) / 4 / 256), 1, 1] }];
+    }
+    if (kernel === 'tiled') return [{ entry: 'linear_tiled', params: { rows, inDim, outDim }, buffers: { 1: input, 10: weight, 3: out }, groups: [outDim / 64, Math.ceil(rows / 64), 1] }];
+    return [{ entry: 'linear', params: { rows, inDim, outDim }, buffers: { 1: input, 10: weight, 3: out }, groups: [Math.ceil(outDim / 64), rows, 1] }];
+  }
+
+  /** Bytes of split-K partials the largest GEMV of an n-row pass needs (16 when none does). */
+  private partialBytes(n: number, outRows: number): number {
     const m = this.config;
-    const n = rows.length;
+    const shapes: [number, number, number][] = [
+      [n, m.hiddenSize, m.heads * m.headDim],
+      [n, m.hiddenSize, m.kvHeads * m.headDim],
+      [n, m.heads * m.headDim, m.hiddenSize],
+      [n, m.hiddenSize, m.mlpSize],
+      [n, m.mlpSize, m.hiddenSize],
+      [outRows, m.hiddenSize, m.vocabSize],
+    ];
+    let bytes = 16;
+    for (const [r, k, nOut] of shapes) if (linearKernelFor(r, k, nOut, this.options.linearKernels) === 'gemv') bytes = Math.max(bytes, planGemv(r, k, nOut, this.options.gemvTargetWorkgroups).partialBytes);
+    return bytes;
+  }
+
+  /** The recorded pass for n rows and outRows outputs, built on first use and kept (LRU). */
+  planFor(n: number, outRows: number): ForwardPlan {
+    const key = `${n}:${outRows}`;
+    const cached = this.plans.get(key);
+    if (cached !== undefined) {
+      this.plans.delete(key);
+      this.plans.set(key, cached);
+      return cached;
+    }
+    const plan = this.buildPlan(n, outRows);
+    this.plans.set(key, plan);
+    if (this.plans.size > MAX_CACHED_PLANS) {
+      const [oldest, evicted] = this.plans.entries().next().value as [string, ForwardPlan];
+      this.plans.delete(oldest);
+      for (const b of evicted.buffers) this.pool.destroy(b);
+    }
+    return plan;
+  }
+
+  private buildPlan(n: number, outRows: number): ForwardPlan {
+    const m = this.config;
     const h = m.hiddenSize;
     const q = m.heads * m.headDim;
     const kv = m.kvHeads * m.headDim;
+    const owned: GPUBuffer[] = [];
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const scratch = (floats: number, label: string): GPUBuffer => {
-      const b = this.device.createBuffer({ size: Math.max(16, floats * 4), usage, label });
-      this.transient.push(b);
+      const b = this.pool.create({ size: Math.max(16, Math.ceil((floats * 4) / 16) * 16), usage, label });
+      owned.push(b);
       return b;
     };
-    const ids = (values: number[]): GPUBuffer => {
-      const b = this.device.createBuffer({ size: Math.max(16, values.length * 4), usage, mappedAtCreation: true });
-      new Uint32Array(b.getMappedRange()).set(values);
-      b.unmap();
-      this.transient.push(b);
-      return b;
-    };
-    const tokens = ids(rows.map((r) => r.token));
-    const rowSeq = ids(rows.map((r) => r.seq));
-    const rowPos = ids(rows.map((r) => r.pos));
+    const tokens = scratch(n, 'tokens');
+    const rowSeq = scratch(n, 'row-seq');
+    const rowPos = scratch(n, 'row-pos');
+    const outIndex = scratch(outRows, 'out-index');
     const x = scratch(n * h, 'x');
     const hn = scratch(n * h, 'h');
     const qb = scratch(n * q, 'q');
@@ -171,51 +304,83 @@ export class GpuModel {
     const g = scratch(n * m.mlpSize, 'g');
     const u = scratch(n * m.mlpSize, 'u');
     const gu = scratch(n * m.mlpSize, 'gu');
-    const outRows = outputRows.length;
     const last = scratch(outRows * h, 'last');
     const logits = scratch(outRows * m.vocabSize, 'logits');
-    const next = ids(new Array<number>(outRows).fill(0));
-    const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    const lin = (input: GPUBuffer, weight: GPUBuffer, out: GPUBuffer, inDim: number, outDim: number, r = n): void => {
-      this.dispatch(pass, 'linear', { rows: r, inDim, outDim }, { 1: input, 10: weight, 3: out }, [Math.ceil(outDim / 64), r, 1]);
+    const next = scratch(outRows, 'next');
+    const partials = scratch(this.partialBytes(n, outRows) / 4, 'gemv-partials');
+    const readback = this.pool.create({ size: Math.max(16, outRows * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'next-readback' });
+    owned.push(readback);
+
+    const d: Dispatch[] = [];
+    const lin = (input: GPUBuffer, weight: GPUBuffer, out: GPUBuffer, inDim: number, outDim: number, rows = n): void => {
+      d.push(...this.linear(input, weight, out, inDim, outDim, rows, partials));
     };
-    this.dispatch(pass, 'embed', { rows: n, inDim: h }, { 10: this.weight('embed'), 3: x, 9: tokens }, [Math.ceil((n * h) / 256), 1, 1]);
+    const elementwise = (entry: Entry, count: number, buffers: Partial<Record<number, GPUBuffer>>): void => {
+      d.push({ entry, params: { count }, buffers, groups: [Math.ceil(count / 256), 1, 1] });
+    };
+    d.push({ entry: 'embed', params: { rows: n, inDim: h }, buffers: { 10: this.weight('embed'), 3: x, 9: tokens }, groups: [Math.ceil((n * h) / 256), 1, 1] });
     for (let l = 0; l < m.layers; l++) {
       const layerOffset = l * this.blocksPerLayer;
-      this.dispatch(pass, 'rmsnorm', { rows: n, inDim: h }, { 1: x, 2: this.weight('norm1', l), 3: hn }, [n, 1, 1]);
+      d.push({ entry: 'rmsnorm', params: { rows: n, inDim: h }, buffers: { 1: x, 2: this.weight('norm1', l), 3: hn }, groups: [n, 1, 1] });
       lin(hn, this.weight('wq', l), qb, h, q);
       lin(hn, this.weight('wk', l), kb, h, kv);
       lin(hn, this.weight('wv', l), vb, h, kv);
-      this.dispatch(pass, 'rope', { rows: n, count: m.heads }, { 1: qb, 5: rowPos }, [Math.ceil((n * m.heads * (m.headDim / 2)) / 256), 1, 1]);
-      this.dispatch(pass, 'rope', { rows: n, count: m.kvHeads }, { 1: kb, 5: rowPos }, [Math.ceil((n * m.kvHeads * (m.headDim / 2)) / 256), 1, 1]);
-      this.dispatch(pass, 'kv_append', { rows: n, layerOffset }, { 1: kb, 2: vb, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, [Math.ceil((n * kv) / 256), 1, 1]);
-      this.dispatch(pass, 'attend', { rows: n, layerOffset }, { 1: qb, 3: att, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, [Math.ceil((n * m.heads) / 64), 1, 1]);
+      d.push({ entry: 'rope', params: { rows: n, count: m.heads }, buffers: { 1: qb, 5: rowPos }, groups: [Math.ceil((n * m.heads * (m.headDim / 2)) / 256), 1, 1] });
+      d.push({ entry: 'rope', params: { rows: n, count: m.kvHeads }, buffers: { 1: kb, 5: rowPos }, groups: [Math.ceil((n * m.kvHeads * (m.headDim / 2)) / 256), 1, 1] });
+      d.push({ entry: 'kv_append', params: { rows: n, layerOffset }, buffers: { 1: kb, 2: vb, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, groups: [Math.ceil((n * kv) / 256), 1, 1] });
+      const heads = groups1d(n * m.heads * 256);
+      d.push({ entry: 'attend', params: { rows: n, layerOffset }, buffers: { 1: qb, 3: att, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, groups: heads });
       lin(att, this.weight('wo', l), o, q, h);
-      this.dispatch(pass, 'add_inplace', { count: n * h }, { 1: x, 2: o }, [Math.ceil((n * h) / 256), 1, 1]);
-      this.dispatch(pass, 'rmsnorm', { rows: n, inDim: h }, { 1: x, 2: this.weight('norm2', l), 3: hn }, [n, 1, 1]);
+      elementwise('add_inplace', n * h, { 1: x, 2: o });
+      d.push({ entry: 'rmsnorm', params: { rows: n, inDim: h }, buffers: { 1: x, 2: this.weight('norm2', l), 3: hn }, groups: [n, 1, 1] });
       lin(hn, this.weight('wg', l), g, h, m.mlpSize);
       lin(hn, this.weight('wu', l), u, h, m.mlpSize);
-      this.dispatch(pass, 'silu_mul', { count: n * m.mlpSize }, { 1: g, 2: u, 3: gu }, [Math.ceil((n * m.mlpSize) / 256), 1, 1]);
+      elementwise('silu_mul', n * m.mlpSize, { 1: g, 2: u, 3: gu });
       lin(gu, this.weight('wd', l), o, m.mlpSize, h);
-      this.dispatch(pass, 'add_inplace', { count: n * h }, { 1: x, 2: o }, [Math.ceil((n * h) / 256), 1, 1]);
+      elementwise('add_inplace', n * h, { 1: x, 2: o });
     }
+    // The output rows alone go through the final norm, the LM head and argmax.
+    d.push({ entry: 'gather_rows', params: { rows: outRows, inDim: h }, buffers: { 1: x, 3: last, 9: outIndex }, groups: [Math.ceil((outRows * h) / 256), 1, 1] });
+    d.push({ entry: 'rmsnorm', params: { rows: outRows, inDim: h }, buffers: { 1: last, 2: this.weight('normFinal'), 3: hn }, groups: [outRows, 1, 1] });
+    lin(hn, this.weight('lmHead'), logits, h, m.vocabSize, outRows);
+    d.push({ entry: 'argmax', params: { rows: outRows, outDim: m.vocabSize }, buffers: { 1: logits, 9: next }, groups: [outRows, 1, 1] });
+    const encode = this.record(d, owned);
+    const queue = this.device.queue;
+    return {
+      rows: n,
+      outputRows: outRows,
+      write(rows, outputRows) {
+        if (rows.length !== n || outputRows.length !== outRows) throw new Error(`this plan takes ${n} rows and ${outRows} outputs (got ${rows.length} and ${outputRows.length})`);
+        queue.writeBuffer(tokens, 0, new Uint32Array(rows.map((r) => r.token)));
+        queue.writeBuffer(rowSeq, 0, new Uint32Array(rows.map((r) => r.seq)));
+        queue.writeBuffer(rowPos, 0, new Uint32Array(rows.map((r) => r.pos)));
+        queue.writeBuffer(outIndex, 0, new Uint32Array(outputRows));
+      },
+      encode,
+      next,
+      logits,
+      readback,
+      buffers: owned,
+    };
+  }
+
+  /**
+   * Runs the model over `rows`, appending their K/V to the cache, and returns for each listed
+   * output row (index into rows) the greedy next token.
+   */
+  async forward(rows: readonly Row[], outputRows: readonly number[]): Promise<number[]> {
+    const plan = this.planFor(rows.length, outputRows.length);
+    plan.write(rows, outputRows);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    plan.encode(pass);
     pass.end();
-    // Gather the output rows, then the final norm, LM head and argmax on those alone.
-    for (const [i, r] of outputRows.entries()) encoder.copyBufferToBuffer(x, r * h * 4, last, i * h * 4, h * 4);
-    const tail = encoder.beginComputePass();
-    this.dispatch(tail, 'rmsnorm', { rows: outRows, inDim: h }, { 1: last, 2: this.weight('normFinal'), 3: hn }, [outRows, 1, 1]);
-    this.dispatch(tail, 'linear', { rows: outRows, inDim: h, outDim: m.vocabSize }, { 1: hn, 10: this.weight('lmHead'), 3: logits }, [Math.ceil(m.vocabSize / 64), outRows, 1]);
-    this.dispatch(tail, 'argmax', { rows: outRows, outDim: m.vocabSize }, { 1: logits, 9: next }, [outRows, 1, 1]);
-    tail.end();
-    const readback = this.device.createBuffer({ size: Math.max(16, outRows * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    encoder.copyBufferToBuffer(next, 0, readback, 0, Math.max(16, outRows * 4));
-    this.lastLogits = logits;
+    encoder.copyBufferToBuffer(plan.next, 0, plan.readback, 0, plan.readback.size);
     this.device.queue.submit([encoder.finish()]);
-    await readback.mapAsync(GPUMapMode.READ);
-    const result = [...new Uint32Array(readback.getMappedRange()).slice(0, outRows)];
-    readback.unmap();
-    readback.destroy();
+    await plan.readback.mapAsync(GPUMapMode.READ);
+    const result = [...new Uint32Array(plan.readback.getMappedRange()).slice(0, outputRows.length)];
+    plan.readback.unmap();
+    this.lastLogits = plan.logits;
     return result;
   }
 
@@ -264,12 +429,11 @@ export class GpuModel {
     await this.device.queue.onSubmittedWorkDone();
   }
 
-  /** Logits of the last forward's output rows (for the reference check). */
+  /** Logits of the last forward's output rows (for the reference check), until the next forward. */
   lastLogits: GPUBuffer | null = null;
 
-  /** Frees the per-forward buffers (call after reading what is needed). */
+  /** Forgets the last logits; recorded passes stay for the next forward of the same shape. */
   releaseTransient(): void {
-    for (const b of this.transient.splice(0)) b.destroy();
     this.lastLogits = null;
   }
 }

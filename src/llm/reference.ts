@@ -1,33 +1,45 @@
 import type { ModelConfig } from '../models/presets.js';
 import { roundToF16 } from '../suites/numeric.js';
-import { isNorm, randomWeight, weightSpecs, type WeightName } from './weights.js';
+import { isNorm, randomWeight, weightSpecs, type WeightName, type WeightSpec } from './weights.js';
 
-/** The model's forward pass on the CPU in f64, from the same weights: the check for the GPU. */
+/**
+ * The model's forward pass on the CPU in f64, from the same weights: the check for the GPU.
+ * Weights are stored as f32 (every value is an f32, or an f16 held in one), so a 7B-shaped layer
+ * fits; sequences are independent, each with its own KV cache and position.
+ */
 export class ReferenceModel {
-  private readonly w = new Map<string, Float64Array>();
-  private readonly kCache: Float64Array[][] = [];
-  private readonly vCache: Float64Array[][] = [];
+  private readonly w = new Map<string, Float32Array>();
+  private readonly sequences = new Map<number, { position: number; k: Float64Array[][]; v: Float64Array[][] }>();
+  private readonly embedSpec: WeightSpec;
+  private readonly round: (v: number) => number;
 
   constructor(readonly m: ModelConfig, seed: number, weightDtype: 'f32' | 'f16' = 'f32') {
-    for (const spec of weightSpecs(m, seed)) {
+    // Matrices in f16 are the f32 value rounded to f16, as the kernel's W(...) conversion does.
+    this.round = weightDtype === 'f16' ? roundToF16 : (v: number): number => v;
+    const specs = weightSpecs(m, seed);
+    this.embedSpec = specs.find((s) => s.name === 'embed') as WeightSpec;
+    for (const spec of specs) {
+      // Embedding rows are made when a token needs one: the table is as large as the LM head.
+      if (spec.name === 'embed') continue;
       const count = spec.rows * spec.cols;
-      const values = new Float64Array(count);
-      // Matrices in f16 are the f32 value rounded to f16, as the kernel's W(...) conversion does.
-      const round = !isNorm(spec.name) && weightDtype === 'f16' ? roundToF16 : (v: number): number => v;
-      for (let i = 0; i < count; i++) values[i] = isNorm(spec.name) ? Math.fround(randomWeight(spec.seed, i, spec.scale) + 1) : round(randomWeight(spec.seed, i, spec.scale));
+      const values = new Float32Array(count);
+      const round = isNorm(spec.name) ? (v: number): number => Math.fround(v + 1) : this.round;
+      for (let i = 0; i < count; i++) values[i] = round(randomWeight(spec.seed, i, spec.scale));
       this.w.set(`${spec.name}.${spec.layer}`, values);
     }
-    for (let l = 0; l < m.layers; l++) {
-      this.kCache.push([]);
-      this.vCache.push([]);
-    }
   }
 
-  private weight(name: WeightName, layer = -1): Float64Array {
-    return this.w.get(`${name}.${layer}`) as Float64Array;
+  private weight(name: WeightName, layer = -1): Float32Array {
+    return this.w.get(`${name}.${layer}`) as Float32Array;
   }
 
-  private static matvec(x: Float64Array, w: Float64Array, inDim: number, outDim: number): Float64Array {
+  private embedding(token: number): Float64Array {
+    const h = this.m.hiddenSize;
+    const { seed, scale } = this.embedSpec;
+    return Float64Array.from({ length: h }, (_, i) => this.round(randomWeight(seed, token * h + i, scale)));
+  }
+
+  private static matvec(x: Float64Array, w: Float32Array, inDim: number, outDim: number): Float64Array {
     const out = new Float64Array(outDim);
     for (let k = 0; k < inDim; k++) {
       const xk = x[k] as number;
@@ -36,7 +48,7 @@ export class ReferenceModel {
     return out;
   }
 
-  private static rmsnorm(x: Float64Array, w: Float64Array): Float64Array {
+  private static rmsnorm(x: Float64Array, w: Float32Array): Float64Array {
     let s = 0;
     for (const v of x) s += v * v;
     const inv = 1 / Math.sqrt(s / x.length + 1e-5);
@@ -57,25 +69,28 @@ export class ReferenceModel {
     }
   }
 
-  private position = 0;
-
-  /** One token at the next position of the single sequence; returns the logits. */
-  step(token: number): Float64Array {
+  /** One token at the next position of sequence `seq`; returns the logits. */
+  step(token: number, seq = 0): Float64Array {
     const m = this.m;
-    const pos = this.position++;
-    const h = m.hiddenSize;
+    let state = this.sequences.get(seq);
+    if (state === undefined) {
+      state = { position: 0, k: Array.from({ length: m.layers }, () => []), v: Array.from({ length: m.layers }, () => []) };
+      this.sequences.set(seq, state);
+    }
+    const pos = state.position++;
     const d = m.headDim;
-    let x = this.weight('embed').slice(token * h, (token + 1) * h);
+    const h = m.hiddenSize;
+    let x = this.embedding(token);
     for (let l = 0; l < m.layers; l++) {
       const hn = ReferenceModel.rmsnorm(x, this.weight('norm1', l));
       const q = ReferenceModel.matvec(hn, this.weight('wq', l), h, m.heads * d);
       ReferenceModel.rope(q, m.heads, d, pos);
       const k = ReferenceModel.matvec(hn, this.weight('wk', l), h, m.kvHeads * d);
       ReferenceModel.rope(k, m.kvHeads, d, pos);
-      (this.kCache[l] as Float64Array[]).push(k);
-      (this.vCache[l] as Float64Array[]).push(ReferenceModel.matvec(hn, this.weight('wv', l), h, m.kvHeads * d));
-      const keys = this.kCache[l] as Float64Array[];
-      const values = this.vCache[l] as Float64Array[];
+      const keys = state.k[l] as Float64Array[];
+      const values = state.v[l] as Float64Array[];
+      keys.push(k);
+      values.push(ReferenceModel.matvec(hn, this.weight('wv', l), h, m.kvHeads * d));
       const att = new Float64Array(m.heads * d);
       for (let head = 0; head < m.heads; head++) {
         const hk = Math.floor(head / (m.heads / m.kvHeads));

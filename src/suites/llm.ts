@@ -1,11 +1,12 @@
-import { GpuModel } from '../llm/engine.js';
+import { GpuModel, type LinearKernels, type ModelOptions, type Row } from '../llm/engine.js';
 import { llmMetrics, type LlmRunMetrics, type Slo } from '../llm/metrics.js';
 import { MemoryMetric } from '../metrics/memory.js';
 import { ReferenceModel, argmax } from '../llm/reference.js';
 import { serve, serveDisaggregated, type Workload } from '../llm/serve.js';
-import { modelPreset } from '../models/presets.js';
+import { modelPreset, type ModelConfig } from '../models/presets.js';
 import type { CaseResult } from '../results/schema.js';
-import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+import type { CasePlan, CheckResult, ParamValue, PreparedCase, Suite, SuiteContext } from './types.js';
+import { decodeStepBytes, decodeStepFlops } from '../metrics/flops.js';
 import { BufferPool } from '../gpu/buffers.js';
 
 export interface LlmOptions {
@@ -18,10 +19,26 @@ export interface LlmOptions {
   disaggregated?: boolean;
   /** Element type of the weight matrices: f16 where the device has shader-f16, else f32. */
   weightDtype?: 'f32' | 'f16';
+  /** Linear-layer kernels (default: `naive` on a CPU adapter, `gpu` elsewhere; see llm/engine). */
+  linearKernels?: LinearKernels;
+  /** Workgroups the decode GEMV aims for (tuning; see gpu/gemvPlan). */
+  gemvTargetWorkgroups?: number;
+  /** A decode step timed on its own (GPU timestamps): sequences and context; false for none. */
+  decodeStep?: DecodeStepShape | false;
 }
 
-const CHECK_PROMPT = [5, 17, 300, 2, 999, 64, 7];
+export interface DecodeStepShape {
+  batch: number;
+  context: number;
+}
+
+/** Prompts of the check: one short enough for the GEMV path, one long enough for the tiled one. */
+const CHECK_PROMPTS = [
+  [5, 17, 300, 2, 999, 64, 7],
+  [12, 1, 88, 450, 3, 77, 901, 15, 260, 33, 8, 640],
+];
 const CHECK_STEPS = 3;
+const CHECK_TOKENS = Math.max(...CHECK_PROMPTS.map((p) => p.length)) + CHECK_STEPS + 1;
 const LOGIT_TOLERANCE = 1e-3;
 
 function defaultWorkload(quick: boolean, seed: number): Workload {
@@ -30,14 +47,18 @@ function defaultWorkload(quick: boolean, seed: number): Workload {
     : { requests: 16, arrival: { poissonPerSecond: 20 }, promptTokens: [16, 64], outputTokens: [8, 32], seed };
 }
 
-/** The GPU forward against the f64 reference: a prefill, then greedy decode steps. */
+/**
+ * The GPU forward against the f64 reference: each sequence's prompt prefilled on its own, then
+ * greedy decode steps of all sequences batched (as serving batches them), every output row's
+ * logits compared with its sequence's reference.
+ */
 async function checkModel(model: GpuModel, device: GPUDevice, seed: number): Promise<CheckResult> {
   const dtype = model.weightDtype;
   const config = model.config;
-  const readLogits = async (): Promise<Float32Array> => {
+  const readLogits = async (rows: number): Promise<Float32Array> => {
     const src = model.lastLogits;
     if (src === null) throw new Error('no logits');
-    const bytes = config.vocabSize * 4;
+    const bytes = rows * config.vocabSize * 4;
     const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const encoder = device.createCommandEncoder();
     encoder.copyBufferToBuffer(src, 0, staging, 0, bytes);
@@ -48,41 +69,58 @@ async function checkModel(model: GpuModel, device: GPUDevice, seed: number): Pro
     staging.destroy();
     return out;
   };
+  const prompts = CHECK_PROMPTS.slice(0, Math.min(CHECK_PROMPTS.length, model.maxSeqs));
   const reference = new ReferenceModel(config, seed, dtype);
-  let refLogits: Float64Array = new Float64Array(0);
-  for (const t of CHECK_PROMPT) refLogits = reference.step(t);
-  let [token] = await model.forward(CHECK_PROMPT.map((t, pos) => ({ seq: 0, pos, token: t })), [CHECK_PROMPT.length - 1]);
   let worst = 0;
   let mismatches = 0;
+  let passes = 0;
   let first = '';
-  for (let step = 0; ; step++) {
-    const got = await readLogits();
-    model.releaseTransient();
+  const compare = (got: Float32Array, offset: number, want: Float64Array, token: number, where: string): void => {
     let err = 0;
     let mag = 0;
     for (let i = 0; i < config.vocabSize; i++) {
-      err = Math.max(err, Math.abs((got[i] as number) - (refLogits[i] as number)));
-      mag = Math.max(mag, Math.abs(refLogits[i] as number));
+      err = Math.max(err, Math.abs((got[offset + i] as number) - (want[i] as number)));
+      mag = Math.max(mag, Math.abs(want[i] as number));
     }
     const rel = err / mag;
     worst = Math.max(worst, rel);
-    if ((!(rel <= LOGIT_TOLERANCE) || token !== argmax(refLogits)) && mismatches++ === 0) first = `step ${step}: logits off by ${rel.toExponential(2)} of their range, token ${String(token)} against ${argmax(refLogits)}`;
-    if (step === CHECK_STEPS) break;
-    refLogits = reference.step(token as number);
-    [token] = await model.forward([{ seq: 0, pos: CHECK_PROMPT.length + step, token: token as number }], [0]);
+    if ((!(rel <= LOGIT_TOLERANCE) || token !== argmax(want)) && mismatches++ === 0) first = `${where}: logits off by ${rel.toExponential(2)} of their range, token ${String(token)} against ${argmax(want)}`;
+  };
+  const next: number[] = [];
+  for (const [seq, prompt] of prompts.entries()) {
+    let want: Float64Array = new Float64Array(0);
+    for (const t of prompt) want = reference.step(t, seq);
+    const [token] = await model.forward(prompt.map((t, pos) => ({ seq, pos, token: t })), [prompt.length - 1]);
+    passes++;
+    compare(await readLogits(1), 0, want, token as number, `prefill of sequence ${seq}`);
+    model.releaseTransient();
+    next.push(token as number);
+  }
+  for (let step = 0; step < CHECK_STEPS; step++) {
+    const wants = prompts.map((_, seq) => reference.step(next[seq] as number, seq));
+    const tokens = await model.forward(prompts.map((p, seq) => ({ seq, pos: p.length + step, token: next[seq] as number })), prompts.map((_, i) => i));
+    passes++;
+    const got = await readLogits(prompts.length);
+    for (const [seq, want] of wants.entries()) compare(got, seq * config.vocabSize, want, tokens[seq] as number, `decode step ${step}, sequence ${seq}`);
+    model.releaseTransient();
+    next.splice(0, next.length, ...tokens);
   }
   return {
     passed: mismatches === 0,
-    method: `logits of a ${CHECK_PROMPT.length}-token prefill and ${CHECK_STEPS} greedy decode steps against an f64 forward pass of the same (${dtype}) weights (max error ÷ max |logit| ≤ ${LOGIT_TOLERANCE}, same tokens)`,
-    compared: CHECK_STEPS + 1,
+    method: `logits of ${prompts.length} prompts (${prompts.map((p) => p.length).join(' and ')} tokens) prefilled, then ${CHECK_STEPS} greedy decode steps of them batched, against an f64 forward pass of the same (${dtype}) weights (max error ÷ max |logit| ≤ ${LOGIT_TOLERANCE}, same tokens)`,
+    compared: passes,
     mismatches,
     maxRelError: worst,
-    detail: mismatches === 0 ? `${CHECK_STEPS + 1} forward passes match (max relative error ${worst.toExponential(2)})` : first,
+    detail: mismatches === 0 ? `${passes} forward passes match (max relative error ${worst.toExponential(2)})` : first,
   };
 }
 
 function weightDtypeFor(options: LlmOptions, ctx: SuiteContext): 'f32' | 'f16' {
   return options.weightDtype ?? (ctx.device.features.has('shader-f16') ? 'f16' : 'f32');
+}
+
+function modelOptions(options: LlmOptions, ctx: SuiteContext): ModelOptions {
+  return { linearKernels: options.linearKernels ?? (ctx.info.adapterClass === 'cpu' ? 'naive' : 'gpu'), ...(options.gemvTargetWorkgroups !== undefined ? { gemvTargetWorkgroups: options.gemvTargetWorkgroups } : {}) };
 }
 
 function utilisation(ctx: SuiteContext, metrics: LlmRunMetrics): { prefillMfu: number | null; decodeMbu: number | null; peaksFrom: string | null } {
@@ -99,11 +137,11 @@ function utilisation(ctx: SuiteContext, metrics: LlmRunMetrics): { prefillMfu: n
 async function prepareLlm(modelName: string, options: LlmOptions, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
   const config = modelPreset(modelName);
   const workload: Workload = { ...defaultWorkload(ctx.quick, ctx.seed), ...options.workload };
-  const maxTokens = Math.max(CHECK_PROMPT.length + CHECK_STEPS + 1, workload.promptTokens[1] + workload.outputTokens[1]);
-  const model = await GpuModel.create(ctx.device, config, ctx.seed, options.batch ?? 4, maxTokens, ctx.loadKernel, pool, weightDtypeFor(options, ctx));
+  const maxTokens = Math.max(CHECK_TOKENS, workload.promptTokens[1] + workload.outputTokens[1]);
+  const model = await GpuModel.create(ctx.device, config, ctx.seed, options.batch ?? 4, maxTokens, ctx.loadKernel, pool, weightDtypeFor(options, ctx), modelOptions(options, ctx));
   let last: Awaited<ReturnType<typeof serve>> | null = null;
 
-  const check = (): Promise<CheckResult> => checkModel(model, ctx.device, ctx.seed);
+  const check = (): Promise<CheckResult> => checkShapes(ctx.device, config, ctx.seed, model.weightDtype, modelOptions(options, ctx), ctx.loadKernel, model, model.maxSeqs);
 
   return {
     encode: () => undefined,
@@ -138,20 +176,20 @@ async function prepareDisaggregated(modelName: string, options: LlmOptions, ctx:
   if (ctx.openDevice === undefined) throw new Error('this platform cannot open a second device for the decode pool');
   const config = modelPreset(modelName);
   const workload: Workload = { ...defaultWorkload(ctx.quick, ctx.seed), ...options.workload };
-  const maxTokens = Math.max(CHECK_PROMPT.length + CHECK_STEPS + 1, workload.promptTokens[1] + workload.outputTokens[1]);
+  const maxTokens = Math.max(CHECK_TOKENS, workload.promptTokens[1] + workload.outputTokens[1]);
   const batch = options.batch ?? 4;
   const second = await ctx.openDevice();
   const decodePool = new BufferPool(second.device, new MemoryMetric());
   const dtype = weightDtypeFor(options, ctx);
-  const prefillModel = await GpuModel.create(ctx.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, pool, dtype);
-  const decodeModel = await GpuModel.create(second.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, decodePool, second.device.features.has('shader-f16') ? dtype : 'f32');
+  const prefillModel = await GpuModel.create(ctx.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, pool, dtype, modelOptions(options, ctx));
+  const decodeModel = await GpuModel.create(second.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, decodePool, second.device.features.has('shader-f16') ? dtype : 'f32', modelOptions(options, ctx));
   let last: Awaited<ReturnType<typeof serveDisaggregated>> | null = null;
   return {
     encode: () => undefined,
     // Both pools must compute the same model: each is checked against the reference.
     check: async () => {
-      const a = await checkModel(prefillModel, ctx.device, ctx.seed);
-      const b = await checkModel(decodeModel, second.device, ctx.seed);
+      const a = await checkShapes(ctx.device, config, ctx.seed, prefillModel.weightDtype, modelOptions(options, ctx), ctx.loadKernel, prefillModel, batch);
+      const b = await checkShapes(second.device, config, ctx.seed, decodeModel.weightDtype, modelOptions(options, ctx), ctx.loadKernel, decodeModel, batch);
       return { ...a, passed: a.passed && b.passed, compared: a.compared + b.compared, mismatches: a.mismatches + b.mismatches, maxRelError: Math.max(a.maxRelError ?? 0, b.maxRelError ?? 0), detail: `prefill device: ${a.detail}; decode device: ${b.detail}` };
     },
     timeOperation: async () => {
@@ -186,6 +224,53 @@ async function prepareDisaggregated(modelName: string, options: LlmOptions, ctx:
   };
 }
 
+/** Above this many parameters a check runs one layer: an f64 forward of all takes minutes. */
+const FULL_CHECK_MAX_PARAMS = 5e7;
+
+/**
+ * Checks a model against the f64 reference: `served` itself when the reference of the whole model
+ * is cheap, else a one-layer twin with the same tensor shapes and kernels, made and freed here.
+ */
+async function checkShapes(device: GPUDevice, config: ModelConfig, seed: number, dtype: 'f32' | 'f16', kernels: ModelOptions, loadKernel: (n: string) => Promise<string>, served: GpuModel | null, batch: number): Promise<CheckResult> {
+  if (config.nonEmbeddingParams <= FULL_CHECK_MAX_PARAMS && served !== null) return checkModel(served, device, seed);
+  const layers = config.nonEmbeddingParams <= FULL_CHECK_MAX_PARAMS ? config.layers : 1;
+  const checkPool = new BufferPool(device, new MemoryMetric());
+  try {
+    const twin = await GpuModel.create(device, { ...config, layers }, seed, Math.min(batch, CHECK_PROMPTS.length), CHECK_TOKENS, loadKernel, checkPool, dtype, kernels);
+    const result = await checkModel(twin, device, seed);
+    return layers === config.layers ? result : { ...result, method: `${result.method}; the model checked has ${layers} of the ${config.layers} layers (same tensor shapes and kernels)` };
+  } finally {
+    checkPool.destroyAll();
+  }
+}
+
+function decodeRows(shape: DecodeStepShape, vocab: number): Row[] {
+  return Array.from({ length: shape.batch }, (_, seq) => ({ seq, pos: shape.context, token: (seq * 7919 + 13) % vocab }));
+}
+
+/**
+ * One decode step (every sequence's next token over a context of `context` tokens), recorded once
+ * and timed with GPU timestamps like any kernel: what the weights and KV reads cost on the device,
+ * without the host's part of serving. The KV cache holds seeded random values, not zeros.
+ */
+async function prepareDecodeStep(name: string, shape: DecodeStepShape, options: LlmOptions, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+  const config = modelPreset(name);
+  const dtype = weightDtypeFor(options, ctx);
+  const kernels = modelOptions(options, ctx);
+  const model = await GpuModel.create(ctx.device, config, ctx.seed, shape.batch, shape.context + 1, ctx.loadKernel, pool, dtype, kernels);
+  await model.fillKvRandom((ctx.seed ^ 0x9e3779b9) >>> 0);
+  const rows = decodeRows(shape, config.vocabSize);
+  const plan = model.planFor(rows.length, rows.length);
+  plan.write(rows, rows.map((_, i) => i));
+  return {
+    encode: (pass, repeats) => {
+      for (let r = 0; r < repeats; r++) plan.encode(pass);
+    },
+    // The timed model's KV cache holds random context, so the check runs on a twin.
+    check: () => checkShapes(ctx.device, config, ctx.seed, dtype, kernels, ctx.loadKernel, null, shape.batch),
+  };
+}
+
 /** Puts the colocated and disaggregated layouts' TTFT, TPOT and goodput side by side. */
 export function compareLayouts(cases: CaseResult[]): void {
   const colocated = cases.find((c) => c.params['layout'] === 'colocated' && c.status === 'ok');
@@ -198,6 +283,26 @@ export function compareLayouts(cases: CaseResult[]): void {
   split.extras = { ...(split.extras ?? {}), layouts: { colocated: side(a), disaggregated: side(b) } };
 }
 
+function decodeStepPlan(name: string, shape: DecodeStepShape, params: Record<string, ParamValue>, options: LlmOptions, ctx: SuiteContext, skipReason: string | undefined): CasePlan {
+  const config = modelPreset(name);
+  const contexts = new Array<number>(shape.batch).fill(shape.context + 1);
+  const weightBytes = weightDtypeFor(options, ctx) === 'f16' ? 2 : 4;
+  const plan: CasePlan = {
+    id: `llm/decode-step/model=${name}/batch=${shape.batch}/context=${shape.context}`,
+    name: `decode step ${name}, batch ${shape.batch}, context ${shape.context}`,
+    params: { ...params, kind: 'decode-step', batch: shape.batch, context: shape.context },
+    bytesPerDispatch: decodeStepBytes(config, { weightBytesPerParam: weightBytes, kvBytesPerElement: 4, contexts }),
+    bytesCounted: 'min-dram',
+    work: { flopsPerDispatch: contexts.reduce((s, c) => s + decodeStepFlops(config, c), 0), unit: 'fp32', formula: 'per sequence 2·non-embedding params + attention over its context (metrics.md)' },
+    prepare: (c, pool) => prepareDecodeStep(name, shape, options, c, pool),
+  };
+  const poolBytes = config.layers * shape.batch * Math.ceil((shape.context + 1) / 16) * 16 * config.kvHeads * config.headDim * 4;
+  const binding = ctx.info.limits['maxStorageBufferBindingSize'] ?? 0;
+  if (skipReason !== undefined) plan.skipReason = skipReason;
+  else if (poolBytes > binding) plan.skipReason = `the f32 KV cache of ${shape.batch} × ${shape.context} tokens (${poolBytes} bytes per pool) exceeds the device's largest binding (${binding}); use a smaller batch or context`;
+  return plan;
+}
+
 export function createLlmSuite(options: LlmOptions = {}): Suite {
   return {
     name: 'llm',
@@ -206,7 +311,7 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
       const name = options.model ?? (ctx.quick || ctx.info.adapterClass === 'cpu' ? 'tiny' : 'llama-3-8b');
       const config = modelPreset(name);
       const weightDtype = options.weightDtype ?? (ctx.device.features.has('shader-f16') ? 'f16' : 'f32');
-      const params = { model: name, layers: config.layers, hidden: config.hiddenSize, heads: config.heads, kvHeads: config.kvHeads, weightDtype, activations: 'f32' };
+      const params = { model: name, layers: config.layers, hidden: config.hiddenSize, heads: config.heads, kvHeads: config.kvHeads, weightDtype, activations: 'f32', linearKernels: modelOptions(options, ctx).linearKernels ?? 'gpu' };
       const plan: CasePlan = {
         id: `llm/serve/model=${name}`,
         name: `serve ${name}`,
@@ -226,7 +331,10 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
         prepare: (c, pool) => prepareDisaggregated(name, options, c, pool),
       };
       if (ctx.openDevice === undefined) split.skipReason = 'this platform cannot open a second device for the decode pool';
-      return options.disaggregated === false ? [plan] : [plan, split];
+      const cases = options.disaggregated === false ? [plan] : [plan, split];
+      const shape = options.decodeStep ?? (ctx.quick || ctx.info.adapterClass === 'cpu' ? { batch: 1, context: 64 } : { batch: 1, context: 1024 });
+      if (shape !== false) cases.push(decodeStepPlan(name, shape, params, options, ctx, plan.skipReason));
+      return cases;
     },
     finalize: compareLayouts,
   };

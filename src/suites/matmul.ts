@@ -1,11 +1,12 @@
 import { fillRandomU32, randomUniform, readChunked, type BufferPool } from '../gpu/buffers.js';
+import { gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import type { PeakUnit } from '../probe/peaks.js';
 import type { CaseResult } from '../results/schema.js';
 import { f32ToF16Bits, quantizeInt8, roundToF16 } from './numeric.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
-export type MatmulVariant = 'naive-f32' | 'tiled-f32' | 'tiled-f16' | 'dot4-int8' | 'subgroup-matrix-f16' | 'subgroup-matrix-int8' | 'block-sparse-f32';
+export type MatmulVariant = 'naive-f32' | 'tiled-f32' | 'tiled-f16' | 'dot4-int8' | 'subgroup-matrix-f16' | 'subgroup-matrix-int8' | 'block-sparse-f32' | 'gemv-f32' | 'gemv-f16';
 
 export interface MatmulShape {
   M: number;
@@ -38,7 +39,12 @@ const VARIANTS: Record<MatmulVariant, VariantInfo> = {
   'subgroup-matrix-f16': { input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32' },
   'subgroup-matrix-int8': { input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32' },
   'block-sparse-f32': { input: 'f32', unit: 'fp32', baseline: 'tiled-f32' },
+  // Decode-step GEMVs (M ≤ 8): f32 activations against f32 or f16 weights (weight-only f16).
+  'gemv-f32': { input: 'f32', unit: 'fp32', baseline: null },
+  'gemv-f16': { input: 'f16', unit: 'fp32', baseline: 'gemv-f32' },
 };
+
+const isGemv = (v: MatmulVariant): boolean => v === 'gemv-f32' || v === 'gemv-f16';
 
 export const MATMUL_VARIANTS = Object.keys(VARIANTS) as MatmulVariant[];
 
@@ -58,7 +64,11 @@ function hasMatrixConfig(ctx: SuiteContext, component: string, result: string, K
 
 /** Why a variant cannot run on this device or shape; null when it can. */
 export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext): string | null {
-  const needsF16 = variant === 'tiled-f16' || variant === 'subgroup-matrix-f16';
+  const needsF16 = variant === 'tiled-f16' || variant === 'subgroup-matrix-f16' || variant === 'gemv-f16';
+  if (isGemv(variant)) {
+    const reason = gemvUnsupported(s.M, s.K, s.N);
+    if (reason !== null) return reason;
+  }
   if (needsF16 && !ctx.device.features.has('shader-f16')) return 'the device has no shader-f16 feature';
   if (variant.startsWith('subgroup-matrix')) {
     if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
@@ -109,7 +119,7 @@ interface Operands {
   outScale: number;
 }
 
-async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, pool: BufferPool, options: MatmulOptions): Promise<PreparedCase> {
   const { device } = ctx;
   const info = VARIANTS[variant];
   const { M, N, K } = s;
@@ -130,6 +140,10 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
     ops = { a: a32, b: b32, a32, b32, outScale: 1 };
     bufA = upload(a32, 'A');
     bufB = upload(b32, 'B');
+  } else if (variant === 'gemv-f16') {
+    ops = { a: a32, b: Float64Array.from(b32, roundToF16), a32, b32, outScale: 1 };
+    bufA = upload(a32, 'x');
+    bufB = upload(Uint16Array.from(b32, (v) => f32ToF16Bits(v)), 'W');
   } else if (info.input === 'f16') {
     const toHalf = (x: Float32Array): Uint16Array => Uint16Array.from(x, (v) => f32ToF16Bits(v));
     ops = { a: Float64Array.from(a32, roundToF16), b: Float64Array.from(b32, roundToF16), a32, b32, outScale: 1 };
@@ -152,6 +166,8 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
   let pipeline: GPUComputePipeline;
   let entries: GPUBindGroupEntry[];
   let groups: [number, number];
+  // A second dispatch after each main one (the GEMV's split-K reduce).
+  let followUp: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; groups: [number, number] } | null = null;
   const dimsEntry: GPUBindGroupEntry = { binding: 3, resource: { buffer: dims } };
   const matmulSource = async (): Promise<string> => {
     const code = await ctx.loadKernel('matmul');
@@ -182,6 +198,24 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
       groups = [Math.ceil(N / naiveWg.WG_X), Math.ceil(M / naiveWg.WG_Y)];
       break;
     }
+    case 'gemv-f32':
+    case 'gemv-f16': {
+      const launch = planGemv(M, K, N, options.gemvTargetWorkgroups);
+      const code = await ctx.loadKernel('gemv');
+      const source = variant === 'gemv-f16' ? code.replace('alias W = f32; // dtype', 'enable f16;\nalias W = f16; // dtype') : code;
+      const params = pool.create({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'gemv-params' });
+      device.queue.writeBuffer(params, 0, new Uint32Array([M, K, N, 0, launch.splits, 0, 0, 0]));
+      const partials = pool.create({ size: Math.max(16, launch.partialBytes), usage: GPUBufferUsage.STORAGE, label: 'gemv-partials' });
+      pipeline = await computePipeline(device, 'gemv', source, 'gemv_kernel');
+      entries = [{ binding: 0, resource: { buffer: params } }, { binding: 1, resource: { buffer: bufA } }, { binding: 2, resource: { buffer: bufB } }, { binding: 3, resource: { buffer: bufC } }, { binding: 4, resource: { buffer: partials } }];
+      groups = launch.groups;
+      if (launch.splits > 1) {
+        const reduce = await computePipeline(device, 'gemv', source, 'gemv_reduce');
+        const reduceGroup = device.createBindGroup({ layout: reduce.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: params } }, { binding: 3, resource: { buffer: bufC } }, { binding: 4, resource: { buffer: partials } }] });
+        followUp = { pipeline: reduce, bindGroup: reduceGroup, groups: [Math.ceil((M * N) / 4 / 256), 1] };
+      }
+      break;
+    }
     case 'subgroup-matrix-f16':
     case 'subgroup-matrix-int8': {
       const f16 = variant === 'subgroup-matrix-f16';
@@ -196,7 +230,18 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
   const encode = (pass: GPUComputePassEncoder, repeats: number): void => {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
-    for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(groups[0], groups[1]);
+    for (let r = 0; r < repeats; r++) {
+      if (followUp !== null) {
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+      }
+      pass.dispatchWorkgroups(groups[0], groups[1]);
+      if (followUp !== null) {
+        pass.setPipeline(followUp.pipeline);
+        pass.setBindGroup(0, followUp.bindGroup);
+        pass.dispatchWorkgroups(followUp.groups[0], followUp.groups[1]);
+      }
+    }
   };
 
   let quantError: { reference: string; relL2: number; maxRel: number } | null = null;
@@ -253,7 +298,8 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
     if (info.input !== 'f32') {
       quantError = { reference: 'f64 product of the unrounded f32 inputs, sampled positions', relL2: Math.sqrt(errSq / refSq), maxRel: maxQuantErr / maxRef };
     }
-    const method = info.input === 'int8' ? 'exact int32 against the CPU' : `|got − want| / Σ|a·b| ≤ ${tolerance} against f64 on the ${info.input} inputs`;
+    const inputs = variant === 'gemv-f16' ? 'f16 weights and f32 activations' : `${info.input} inputs`;
+    const method = info.input === 'int8' ? 'exact int32 against the CPU' : `|got − want| / Σ|a·b| ≤ ${tolerance} against f64 on the ${inputs}`;
     return {
       passed: mismatches === 0,
       method: `${method}; ${positions.length} sampled elements, all ${M * N} scanned for unwritten values`,
@@ -297,12 +343,14 @@ function inputBytes(variant: MatmulVariant): number {
 export interface MatmulOptions {
   shapes?: readonly MatmulShape[];
   variants?: readonly MatmulVariant[];
+  /** Workgroups the GEMV aims for (tuning; see gpu/gemvPlan). */
+  gemvTargetWorkgroups?: number;
 }
 
 export function createMatmulSuite(options: MatmulOptions = {}): Suite {
   return {
     name: 'matmul',
-    description: 'C = A·B: naive, tiled (128×128, 8×8 per thread), f16 and int8 inputs, subgroup matrices, block-sparse',
+    description: 'C = A·B: naive, tiled (128×128, 8×8 per thread), f16 and int8 inputs, subgroup matrices, block-sparse, split-K GEMV',
     plan(ctx) {
       const shapes = options.shapes ?? planMatmulShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
       const cases: CasePlan[] = [];
@@ -316,10 +364,11 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
             id: `matmul/${variant}/${s.M}x${s.N}x${s.K}`,
             name: `${variant} ${s.label}`,
             params: { variant, M: s.M, N: s.N, K: s.K, input: info.input, accumulate: info.input === 'int8' ? 'i32' : 'f32', ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}) },
-            bytesPerDispatch: (s.M * s.K + s.K * s.N) * inputBytes(variant) + s.M * s.N * 4,
+            // A GEMV's activations stay f32 whatever the weights are.
+            bytesPerDispatch: s.M * s.K * (isGemv(variant) ? 4 : inputBytes(variant)) + s.K * s.N * inputBytes(variant) + s.M * s.N * 4,
             bytesCounted: 'min-dram',
             work: { flopsPerDispatch: flops, unit: info.unit, formula: sparse ? `2·M·N·K·${kept} (zero blocks skipped)` : '2·M·N·K' },
-            prepare: (c, pool) => prepareMatmul(variant, s, c, pool),
+            prepare: (c, pool) => prepareMatmul(variant, s, c, pool, options),
           };
           const skip = matmulSkipReason(variant, s, ctx);
           if (skip !== null) plan.skipReason = skip;

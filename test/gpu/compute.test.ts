@@ -49,13 +49,18 @@ describe('matmul suite on a real adapter', () => {
   it('runs every variant the device allows, each checked first, and skips the rest with a reason', async () => {
     const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes })], quick: true });
     const byId = new Map(run.cases.map((c) => [c.id, c]));
-    for (const id of ['naive-f32/128x256x64', 'tiled-f32/128x256x64', 'tiled-f16/128x256x64', 'dot4-int8/128x256x64', 'block-sparse-f32/128x256x64', 'naive-f32/1x512x256', 'dot4-int8/1x512x256']) {
+    for (const id of ['naive-f32/128x256x64', 'tiled-f32/128x256x64', 'tiled-f16/128x256x64', 'dot4-int8/128x256x64', 'block-sparse-f32/128x256x64', 'naive-f32/1x512x256', 'dot4-int8/1x512x256', 'gemv-f32/1x512x256', 'gemv-f16/1x512x256']) {
       const c = byId.get(`matmul/${id}`);
       expect(c?.status, `${id}: ${c?.message ?? ''}`).toBe('ok');
       expect(c?.check?.passed).toBe(true);
       expect(c?.compute?.flopsPerDispatch).toBeGreaterThan(0);
     }
     expect(byId.get('matmul/tiled-f32/1x512x256')?.message).toMatch(/multiples of 128/);
+    expect(byId.get('matmul/gemv-f32/128x256x64')?.message).toMatch(/1 to 8 rows/);
+    const half = byId.get('matmul/gemv-f16/1x512x256');
+    expect(half?.quantization?.f32CaseId).toBe('matmul/gemv-f32/1x512x256');
+    expect(half?.quantization?.relL2).toBeLessThan(5e-3);
+    expect(half?.bandwidth?.bytesPerDispatch).toBe(256 * 4 + 256 * 512 * 2 + 512 * 4);
     const sg = byId.get('matmul/subgroup-matrix-f16/128x256x64');
     if (!acquired.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix')) {
       expect(sg?.status).toBe('skipped');
@@ -69,6 +74,15 @@ describe('matmul suite on a real adapter', () => {
     expect(byId.get('matmul/tiled-f16/128x256x64')?.quantization?.relL2).toBeLessThan(5e-3);
     expect(byId.get('matmul/block-sparse-f32/128x256x64')?.sparsity?.speedupVsDense).toBeGreaterThan(0);
     expect(parseRunResult(JSON.parse(JSON.stringify(run)))).toEqual(run);
+  });
+
+  it('a GEMV that drops its split-K partials fails its check, with one split or several', async () => {
+    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('red[lid] += red[lid + s * COLS4];', 'red[lid] += 0.0 * red[lid + s * COLS4];');
+    for (const gemvTargetWorkgroups of [1, 512]) {
+      const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createMatmulSuite({ shapes: [{ M: 3, N: 256, K: 512, label: 's' }], variants: ['gemv-f32'], gemvTargetWorkgroups })], quick: true });
+      expect(run.cases[0]?.status).toBe('failed');
+      expect(run.cases[0]?.message).toMatch(/mismatches; first: C\[/);
+    }
   });
 
   it('a tiled kernel with a wrong index fails its check', async () => {

@@ -19,11 +19,12 @@ const workload = { requests: 3, arrival: 'all-at-once' as const, promptTokens: [
 
 describe('llm suite on a real adapter', () => {
   it('checks the forward pass against f64, serves requests, and its metrics follow from the recorded timestamps', async () => {
-    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2 })], quick: true, passes: 2, targetPassMs: 1 });
+    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, decodeStep: false })], quick: true, passes: 2, targetPassMs: 1 });
     expect(run.cases.map((x) => x.params['layout'])).toEqual(['colocated', 'disaggregated']);
     const split = run.cases[1];
     expect(split?.status, split?.message).toBe('ok');
-    expect(split?.check?.detail).toMatch(/prefill device: 4 forward passes match .*; decode device: 4 forward passes match/);
+    // Two prompts prefilled one by one, then three decode steps of both: five passes per device.
+    expect(split?.check?.detail).toMatch(/prefill device: 5 forward passes match .*; decode device: 5 forward passes match/);
     const handover = split?.extras?.['handover'] as { count: number; bytes: number; msTotal: number };
     expect(handover.count).toBe(3);
     expect(handover.bytes).toBeGreaterThan(0);
@@ -56,12 +57,12 @@ describe('llm suite on a real adapter', () => {
   });
 
   it('serves with f32 or f16 weight matrices, each checked against a reference with the same weights', async () => {
-    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, weightDtype: 'f32' })], quick: true, passes: 2, targetPassMs: 1 });
+    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, decodeStep: false, weightDtype: 'f32' })], quick: true, passes: 2, targetPassMs: 1 });
     expect(run.cases[0]?.status, run.cases[0]?.message).toBe('ok');
     expect(run.cases[0]?.params['weightDtype']).toBe('f32');
     expect(run.cases[0]?.check?.method).toMatch(/same \(f32\) weights/);
     if (acquired.info.deviceFeatures.includes('shader-f16')) {
-      const half = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, weightDtype: 'f16' })], quick: true, passes: 2, targetPassMs: 1 });
+      const half = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, decodeStep: false, weightDtype: 'f16' })], quick: true, passes: 2, targetPassMs: 1 });
       expect(half.cases[0]?.status, half.cases[0]?.message).toBe('ok');
       expect(half.cases[0]?.check?.method).toMatch(/same \(f16\) weights/);
     }
@@ -74,10 +75,42 @@ describe('llm suite on a real adapter', () => {
     ];
     for (const [from, to] of mutations) {
       const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace(from, to);
-      const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false })], quick: true, passes: 2 });
+      const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, decodeStep: false })], quick: true, passes: 2 });
       expect(run.cases[0]?.status, to).toBe('failed');
       expect(run.cases[0]?.message).toMatch(/logits off by/);
       expect(run.cases[0]?.samplesNs).toEqual([]);
+    }
+  });
+
+  it('the GPU kernels (split-K GEMV, tiled linear, chunked attention) pass the same check, and a broken one fails it', async () => {
+    const gpuKernels = { model: 'tiny', workload, batch: 2, disaggregated: false, linearKernels: 'gpu' as const, decodeStep: { batch: 2, context: 40 } };
+    // A 4-key attention chunk makes every check cross chunks, so the running-max rescale is tested.
+    const smallChunks = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('const ATT_CHUNK = 1024u;', 'const ATT_CHUNK = 4u;');
+    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: smallChunks }, { suites: [createLlmSuite(gpuKernels)], quick: true, passes: 2, targetPassMs: 1 });
+    for (const c of run.cases) {
+      expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
+      expect(c.params['linearKernels']).toBe('gpu');
+    }
+    const step = run.cases.find((c) => c.params['kind'] === 'decode-step');
+    expect(step?.check?.method).toMatch(/2 prompts \(7 and 12 tokens\)/);
+    expect(step?.summary?.p50).toBeGreaterThan(0);
+    expect(step?.bandwidth?.medianGBps).toBeGreaterThan(0);
+    const mutations: [string, string, string][] = [
+      ['gemv', 's += partials[split * p.rows * n4 + i];', 's += partials[i];'],
+      ['gemv', 'for (; k < kEnd; k += KTHREADS) {', 'for (; k < kEnd && false; k += KTHREADS) {'],
+      ['llm', 'acc = fma(acc, correction, part);', 'acc = acc + part;'],
+      ['llm', 'weights[(k0 + kb) * p.outDim + col0 + cc]', 'weights[(k0 + kb) * p.outDim + cc]'],
+    ];
+    for (const [kernel, from, to] of mutations) {
+      const wrong = async (name: string): Promise<string> => {
+        const code = await smallChunks(name);
+        if (name !== kernel) return code;
+        expect(code).toContain(from);
+        return code.replace(from, to);
+      };
+      const broken = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createLlmSuite({ ...gpuKernels, decodeStep: false })], quick: true, passes: 2 });
+      expect(broken.cases[0]?.status, to).toBe('failed');
+      expect(broken.cases[0]?.samplesNs).toEqual([]);
     }
   });
 });

@@ -1,0 +1,103 @@
+// y = x·W for a few rows of x (a decode step's tokens): x is rows×K f32, W is K×N row-major of
+// element type W (the dtype line is replaced for f16), y is rows×N f32, accumulated in f32.
+// A GEMV is bound by reading W, so every weight is read once for all rows, four columns at a time.
+// A workgroup owns COLS4 vec4 columns and splits its K range across KTHREADS threads; the grid's y
+// dimension splits K further (split-K) so that narrow layers still put enough loads in flight.
+// With one split the sums go straight to y; with several, `gemv_reduce` adds the partials.
+alias W = f32; // dtype
+
+// Laid out as the prefix of llm.wgsl's Params, so the LLM engine can bind its own uniform.
+struct GemvParams {
+  rows: u32,
+  K: u32,
+  N: u32,
+  _unused: u32,
+  splits: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: GemvParams;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w4: array<vec4<W>>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
+// Per split, rows × N/4 partial sums: [split][row][column / 4].
+@group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
+
+const MAX_ROWS = 8u;
+const COLS4 = 8u;
+const KTHREADS = 32u;
+const UNROLL = 4u;
+
+var<workgroup> red: array<vec4<f32>, 256>;
+
+@compute @workgroup_size(256)
+fn gemv_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let n4 = p.N / 4u;
+  let c4 = wid.x * COLS4 + lid % COLS4;
+  let kt = lid / COLS4;
+  let chunk = (p.K + p.splits - 1u) / p.splits;
+  let kStart = wid.y * chunk;
+  let kEnd = min(p.K, kStart + chunk);
+  var acc: array<vec4<f32>, MAX_ROWS>;
+  if (c4 < n4) {
+    var k = kStart + kt;
+    // UNROLL independent weight loads per iteration: a GEMV needs many bytes in flight.
+    for (; k + (UNROLL - 1u) * KTHREADS < kEnd; k += UNROLL * KTHREADS) {
+      let w0 = vec4<f32>(w4[k * n4 + c4]);
+      let w1 = vec4<f32>(w4[(k + KTHREADS) * n4 + c4]);
+      let w2 = vec4<f32>(w4[(k + 2u * KTHREADS) * n4 + c4]);
+      let w3 = vec4<f32>(w4[(k + 3u * KTHREADS) * n4 + c4]);
+      // A constant trip count keeps acc in registers; rows beyond p.rows are skipped.
+      for (var r = 0u; r < MAX_ROWS; r++) {
+        if (r < p.rows) {
+          let base = r * p.K + k;
+          acc[r] = fma(vec4<f32>(x[base]), w0, acc[r]);
+          acc[r] = fma(vec4<f32>(x[base + KTHREADS]), w1, acc[r]);
+          acc[r] = fma(vec4<f32>(x[base + 2u * KTHREADS]), w2, acc[r]);
+          acc[r] = fma(vec4<f32>(x[base + 3u * KTHREADS]), w3, acc[r]);
+        }
+      }
+    }
+    for (; k < kEnd; k += KTHREADS) {
+      let w0 = vec4<f32>(w4[k * n4 + c4]);
+      for (var r = 0u; r < MAX_ROWS; r++) {
+        if (r < p.rows) {
+          acc[r] = fma(vec4<f32>(x[r * p.K + k]), w0, acc[r]);
+        }
+      }
+    }
+  }
+  for (var r = 0u; r < MAX_ROWS; r++) {
+    if (r < p.rows) {
+      red[lid] = acc[r];
+      workgroupBarrier();
+      for (var s = KTHREADS / 2u; s > 0u; s >>= 1u) {
+        if (kt < s) {
+          red[lid] += red[lid + s * COLS4];
+        }
+        workgroupBarrier();
+      }
+      if (kt == 0u && c4 < n4) {
+        if (p.splits == 1u) {
+          y[r * n4 + c4] = red[lid];
+        } else {
+          partials[(wid.y * p.rows + r) * n4 + c4] = red[lid];
+        }
+      }
+    }
+  }
+}
+
+// y[row, n] = Σ over splits of the partials; one thread per vec4 of y.
+@compute @workgroup_size(256)
+fn gemv_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let n4 = p.N / 4u;
+  let i = gid.x;
+  if (i >= p.rows * n4) {
+    return;
+  }
+  var s = vec4<f32>(0.0);
+  for (var split = 0u; split < p.splits; split++) {
+    s += partials[split * p.rows * n4 + i];
+  }
+  y[i] = s;
+}

@@ -1,0 +1,41 @@
+/** Constants of kernels/gemv.wgsl that its launch depends on. */
+export const GEMV_MAX_ROWS = 8;
+const GEMV_COLS = 32;
+const GEMV_K_THREADS = 32;
+const GEMV_UNROLL = 4;
+
+/**
+ * Workgroups wanted in flight for a GEMV: enough resident threads that the device keeps many
+ * weight loads outstanding. A data-centre GPU holds ~1,000 such workgroups at once; 512 keeps the
+ * split-K partials small while filling most of them. Callers may pass another target (tuning).
+ */
+export const GEMV_TARGET_WORKGROUPS = 512;
+
+export interface GemvLaunch {
+  /** Workgroups along N (x) and K splits (y). */
+  groups: [number, number];
+  splits: number;
+  /** Bytes of the partial-sum buffer (0 with one split: sums go straight to the output). */
+  partialBytes: number;
+}
+
+/** Why kernels/gemv.wgsl cannot take this shape; null when it can. */
+export function gemvUnsupported(rows: number, K: number, N: number): string | null {
+  if (rows < 1 || rows > GEMV_MAX_ROWS) return `the GEMV kernel takes 1 to ${GEMV_MAX_ROWS} rows (got ${rows})`;
+  if (N % 4 !== 0) return `the GEMV kernel reads 4 columns at a time: N must be a multiple of 4 (got ${N})`;
+  if (K < 1) return `K must be positive (got ${K})`;
+  return null;
+}
+
+/**
+ * Splits K across workgroups until about `target` workgroups run, keeping each split at least
+ * one unrolled sweep of the workgroup's K threads long.
+ */
+export function planGemv(rows: number, K: number, N: number, target = GEMV_TARGET_WORKGROUPS): GemvLaunch {
+  const reason = gemvUnsupported(rows, K, N);
+  if (reason !== null) throw new Error(reason);
+  const columnGroups = Math.ceil(N / GEMV_COLS);
+  const maxSplits = Math.max(1, Math.floor(K / (GEMV_K_THREADS * GEMV_UNROLL)));
+  const splits = Math.max(1, Math.min(maxSplits, Math.ceil(target / columnGroups)));
+  return { groups: [columnGroups, splits], splits, partialBytes: splits > 1 ? splits * rows * N * 4 : 0 };
+}

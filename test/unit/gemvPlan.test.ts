@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { gemvUnsupported, planGemv } from '../../src/gpu/gemvPlan.js';
+
+describe('GEMV launch plan', () => {
+  it('splits K until about the target number of workgroups run, one reduce buffer per split', () => {
+    // 4096 columns → 128 column groups; 512 wanted → 4 splits of K.
+    expect(planGemv(1, 4096, 4096)).toEqual({ groups: [128, 4], splits: 4, partialBytes: 4 * 1 * 4096 * 4 });
+    // Wide enough on its own: no split, sums straight to the output.
+    expect(planGemv(2, 4096, 32000)).toEqual({ groups: [1000, 1], splits: 1, partialBytes: 0 });
+    // A narrow layer is split further, but never below one unrolled sweep (128) of K per split.
+    expect(planGemv(1, 512, 128).splits).toBe(4);
+    expect(planGemv(1, 4096, 1024, 2048).splits).toBe(32);
+  });
+
+  it('refuses shapes the kernel cannot take, naming the limit', () => {
+    expect(gemvUnsupported(9, 64, 64)).toMatch(/1 to 8 rows \(got 9\)/);
+    expect(gemvUnsupported(1, 64, 66)).toMatch(/multiple of 4 \(got 66\)/);
+    expect(gemvUnsupported(1, 64, 64)).toBeNull();
+    expect(() => planGemv(0, 64, 64)).toThrow(/1 to 8 rows/);
+  });
+});
