@@ -39,7 +39,7 @@ export function calibrationSuites(info: DeviceInfo, quick: boolean): Suite[] {
   const largest = planSizes(info.limits, quick, cpu).at(-1);
   return [
     peakSuite,
-    createMatmulSuite({ ...(square ? { shapes: [square] } : {}), variants: ['tiled-f32', 'dot4-int8', 'subgroup-matrix-f16', 'subgroup-matrix-int8'] }),
+    createMatmulSuite({ ...(square ? { shapes: [square] } : {}), variants: ['tiled-f32', 'dot4-int8', 'subgroup-matrix-f16', 'subgroup-matrix-int8', 'subgroup-matrix-f16-tiled', 'subgroup-matrix-int8-tiled'] }),
     createMemcopySuite(largest === undefined ? {} : { sizesBytes: [largest] }),
   ];
 }

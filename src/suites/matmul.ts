@@ -6,7 +6,7 @@ import type { CaseResult } from '../results/schema.js';
 import { f32ToF16Bits, quantizeInt8, roundToF16 } from './numeric.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
-export type MatmulVariant = 'naive-f32' | 'tiled-f32' | 'tiled-f16' | 'dot4-int8' | 'subgroup-matrix-f16' | 'subgroup-matrix-int8' | 'block-sparse-f32' | 'gemv-f32' | 'gemv-f16';
+export type MatmulVariant = 'naive-f32' | 'tiled-f32' | 'tiled-f16' | 'dot4-int8' | 'subgroup-matrix-f16' | 'subgroup-matrix-int8' | 'block-sparse-f32' | 'gemv-f32' | 'gemv-f16' | 'subgroup-matrix-f16-tiled' | 'subgroup-matrix-int8-tiled';
 
 export interface MatmulShape {
   M: number;
@@ -38,6 +38,9 @@ const VARIANTS: Record<MatmulVariant, VariantInfo> = {
   'dot4-int8': { input: 'int8', unit: 'int8Dot4', baseline: 'naive-f32' },
   'subgroup-matrix-f16': { input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32' },
   'subgroup-matrix-int8': { input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32' },
+  // 128×128 per workgroup of 8 subgroups, A and B staged through workgroup memory.
+  'subgroup-matrix-f16-tiled': { input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32' },
+  'subgroup-matrix-int8-tiled': { input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32' },
   'block-sparse-f32': { input: 'f32', unit: 'fp32', baseline: 'tiled-f32' },
   // Decode-step GEMVs (M ≤ 8): f32 activations against f32 or f16 weights (weight-only f16).
   'gemv-f32': { input: 'f32', unit: 'fp32', baseline: null },
@@ -62,9 +65,24 @@ function hasMatrixConfig(ctx: SuiteContext, component: string, result: string, K
   return ctx.info.subgroupMatrixConfigs.some((c) => c['componentType'] === component && c['resultComponentType'] === result && c['M'] === 16 && c['N'] === 16 && c['K'] === K);
 }
 
+/** Workgroup memory of the staged subgroup-matrix kernels (their padded A and B tiles). */
+const STAGED_WORKGROUP_BYTES = { f16: (128 * 40 + 32 * 136) * 2, int8: 128 * 80 + 64 * 144 };
+
+function stagedSubgroupMatrixSkipReason(f16: boolean, s: MatmulShape, ctx: SuiteContext): string | null {
+  const tk = f16 ? 32 : 64;
+  if (s.M % 128 !== 0 || s.N % 128 !== 0 || s.K % tk !== 0) return `the staged kernel's 128×128 tile needs M and N multiples of 128 and K of ${tk} (got ${s.M}×${s.N}×${s.K})`;
+  const { subgroupMinSize: min, subgroupMaxSize: max } = ctx.info;
+  if (min === null || max === null || min !== max) return `the staged kernel finds its subgroups by index and needs one fixed subgroup size (the adapter reports ${String(min)}–${String(max)})`;
+  const need = f16 ? STAGED_WORKGROUP_BYTES.f16 : STAGED_WORKGROUP_BYTES.int8;
+  const have = ctx.device.limits.maxComputeWorkgroupStorageSize;
+  if (have < need) return `the staged kernel needs ${need} bytes of workgroup memory; the device allows ${have}`;
+  if (ctx.device.limits.maxComputeInvocationsPerWorkgroup < 8 * max) return `the staged kernel runs 8 subgroups of ${max} per workgroup; the device allows ${ctx.device.limits.maxComputeInvocationsPerWorkgroup} invocations`;
+  return null;
+}
+
 /** Why a variant cannot run on this device or shape; null when it can. */
 export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext): string | null {
-  const needsF16 = variant === 'tiled-f16' || variant === 'subgroup-matrix-f16' || variant === 'gemv-f16';
+  const needsF16 = variant === 'tiled-f16' || variant === 'subgroup-matrix-f16' || variant === 'subgroup-matrix-f16-tiled' || variant === 'gemv-f16';
   if (isGemv(variant)) {
     const reason = gemvUnsupported(s.M, s.K, s.N);
     if (reason !== null) return reason;
@@ -72,9 +90,13 @@ export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: Su
   if (needsF16 && !ctx.device.features.has('shader-f16')) return 'the device has no shader-f16 feature';
   if (variant.startsWith('subgroup-matrix')) {
     if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
-    const ok = variant === 'subgroup-matrix-f16' ? hasMatrixConfig(ctx, 'f16', 'f32', 16) : hasMatrixConfig(ctx, 'i8', 'i32', 32);
-    if (!ok) return `the adapter lists no ${variant === 'subgroup-matrix-f16' ? 'f16→f32 16×16×16' : 'i8→i32 16×16×32'} subgroup-matrix config`;
-    if (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0) return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;
+    const f16 = variant.startsWith('subgroup-matrix-f16');
+    const ok = f16 ? hasMatrixConfig(ctx, 'f16', 'f32', 16) : hasMatrixConfig(ctx, 'i8', 'i32', 32);
+    if (!ok) return `the adapter lists no ${f16 ? 'f16→f32 16×16×16' : 'i8→i32 16×16×32'} subgroup-matrix config`;
+    if (variant.endsWith('-tiled')) {
+      const reason = stagedSubgroupMatrixSkipReason(f16, s, ctx);
+      if (reason !== null) return reason;
+    } else if (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0) return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;
   }
   if ((variant === 'tiled-f32' || variant === 'tiled-f16' || variant === 'block-sparse-f32') && (s.M % TILE.M !== 0 || s.N % TILE.N !== 0 || s.K % TILE.K !== 0)) {
     return `the ${TILE.M}×${TILE.N} tile needs M, N multiples of ${TILE.M} and K of ${TILE.K} (got ${s.M}×${s.N}×${s.K})`;
@@ -214,6 +236,14 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
         const reduceGroup = device.createBindGroup({ layout: reduce.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: params } }, { binding: 3, resource: { buffer: bufC } }, { binding: 4, resource: { buffer: partials } }] });
         followUp = { pipeline: reduce, bindGroup: reduceGroup, groups: [Math.ceil((M * N) / 4 / 256), 1] };
       }
+      break;
+    }
+    case 'subgroup-matrix-f16-tiled':
+    case 'subgroup-matrix-int8-tiled': {
+      const kernel = variant === 'subgroup-matrix-f16-tiled' ? 'matmul_subgroup_f16_tiled' : 'matmul_subgroup_i8_tiled';
+      pipeline = await computePipeline(device, kernel, await ctx.loadKernel(kernel), variant === 'subgroup-matrix-f16-tiled' ? 'sgmat_f16_tiled_kernel' : 'sgmat_i8_tiled_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
+      entries = [dimsEntry, { binding: 2, resource: { buffer: bufC } }, { binding: 4, resource: { buffer: bufA } }, { binding: 5, resource: { buffer: bufB } }];
+      groups = [N / 128, M / 128];
       break;
     }
     case 'subgroup-matrix-f16':

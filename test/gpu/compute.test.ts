@@ -61,10 +61,12 @@ describe('matmul suite on a real adapter', () => {
     expect(half?.quantization?.f32CaseId).toBe('matmul/gemv-f32/1x512x256');
     expect(half?.quantization?.relL2).toBeLessThan(5e-3);
     expect(half?.bandwidth?.bytesPerDispatch).toBe(256 * 4 + 256 * 512 * 2 + 512 * 4);
-    const sg = byId.get('matmul/subgroup-matrix-f16/128x256x64');
     if (!acquired.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix')) {
-      expect(sg?.status).toBe('skipped');
-      expect(sg?.message).toMatch(/subgroup-matrix/);
+      for (const v of ['subgroup-matrix-f16', 'subgroup-matrix-f16-tiled', 'subgroup-matrix-int8-tiled']) {
+        const c = byId.get(`matmul/${v}/128x256x64`);
+        expect(c?.status, v).toBe('skipped');
+        expect(c?.message).toMatch(/subgroup-matrix/);
+      }
     }
     const int8 = byId.get('matmul/dot4-int8/128x256x64');
     expect(int8?.check?.maxRelError).toBe(0);
@@ -118,7 +120,7 @@ describe('kernels that need hardware this machine lacks still compile', () => {
     const adapter = await gpu.requestAdapter();
     expect(adapter).not.toBeNull();
     const device = await (adapter as GPUAdapter).requestDevice({ requiredFeatures: ['shader-f16', 'chromium-experimental-subgroup-matrix' as GPUFeatureName] });
-    for (const name of ['matmul_subgroup_f16', 'matmul_subgroup_i8']) {
+    for (const name of ['matmul_subgroup_f16', 'matmul_subgroup_i8', 'matmul_subgroup_f16_tiled', 'matmul_subgroup_i8_tiled']) {
       const module = device.createShaderModule({ code: readFileSync(join('kernels', `${name}.wgsl`), 'utf8') });
       const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
       expect(errors.map((e) => e.message), name).toEqual([]);
