@@ -32,11 +32,18 @@ fn naive_kernel(@builtin(global_invocation_id) gid: vec3<u32>) {
   C[row * dims.N + col] = acc;
 }
 
-// Tiled: a 16×16 workgroup computes a 128×128 tile of C, each thread 8×8 of it in registers.
-// Tiles of A (128×8) and B (8×128) go through workgroup memory, loaded as vec4.
-const TILE_M = 128u;
-const TILE_N = 128u;
-const TILE_K = 8u;
+// Tiled: a workgroup computes a TILE_M×TILE_N tile of C, each thread a (4·VEC_M)×(4·VEC_N) block
+// of it in registers. Tiles of A (TILE_M×TILE_K) and B (TILE_K×TILE_N) go through workgroup
+// memory, loaded as vec4. The tile lines are replaced per configuration (see suites/matmul
+// tileSource); the workgroup is (TILE_N / (4·VEC_N), TILE_M / (4·VEC_M)).
+const TILE_M = 128u; // tile
+const TILE_N = 128u; // tile
+const TILE_K = 8u; // tile
+const VEC_M = 2u; // tile
+const VEC_N = 2u; // tile
+const WG_TN = TILE_N / (4u * VEC_N);
+const WG_TM = TILE_M / (4u * VEC_M);
+const THREADS = WG_TN * WG_TM;
 
 @group(0) @binding(4) var<storage, read> A4: array<vec4<IN>>;
 @group(0) @binding(5) var<storage, read> B4: array<vec4<IN>>;
@@ -44,18 +51,15 @@ const TILE_K = 8u;
 // Block-sparse: 1 where the (tile row, k block) block of A holds non-zeros, 0 where it is skipped.
 @group(0) @binding(7) var<storage, read> blockMask: array<u32>;
 
-var<workgroup> As: array<vec4<f32>, 256>;  // [k][m / 4], A transposed
-var<workgroup> Bs: array<vec4<f32>, 256>;  // [k][n / 4]
+var<workgroup> As: array<vec4<f32>, TILE_K * TILE_M / 4u>;  // [k][m / 4], A transposed
+var<workgroup> Bs: array<vec4<f32>, TILE_K * TILE_N / 4u>;  // [k][n / 4]
 var<workgroup> keepBlock: u32;
 
 fn tiled_body(lid: vec3<u32>, wid: vec3<u32>, sparse: bool) {
-  let t = lid.y * 16u + lid.x;
+  let t = lid.y * WG_TN + lid.x;
   let tileRow = wid.y * TILE_M;
   let tileCol = wid.x * TILE_N;
-  var acc: array<vec4<f32>, 16>;
-  for (var i = 0u; i < 16u; i++) {
-    acc[i] = vec4<f32>(0.0);
-  }
+  var acc: array<vec4<f32>, 4u * VEC_M * VEC_N>;
   let k4 = dims.K / 4u;
   let n4 = dims.N / 4u;
   for (var kb = 0u; kb < dims.kBlocks; kb++) {
@@ -68,46 +72,53 @@ fn tiled_body(lid: vec3<u32>, wid: vec3<u32>, sparse: bool) {
       }
     }
     let k0 = kb * TILE_K;
-    // A tile: 128 rows × 8 k = 256 vec4 along k; thread t loads row t / 2, k (t % 2) * 4.
-    let aRow = t / 2u;
-    let aK = (t % 2u) * 4u;
-    let a = vec4<f32>(A4[(tileRow + aRow) * k4 + (k0 + aK) / 4u]);
-    for (var j = 0u; j < 4u; j++) {
-      As[(aK + j) * 32u + aRow / 4u][aRow % 4u] = a[j];
+    // A tile: TILE_M rows × TILE_K / 4 vec4 along k, stored transposed.
+    for (var i = t; i < TILE_M * TILE_K / 4u; i += THREADS) {
+      let row = i / (TILE_K / 4u);
+      let kq = (i % (TILE_K / 4u)) * 4u;
+      let a = vec4<f32>(A4[(tileRow + row) * k4 + (k0 + kq) / 4u]);
+      for (var j = 0u; j < 4u; j++) {
+        As[(kq + j) * (TILE_M / 4u) + row / 4u][row % 4u] = a[j];
+      }
     }
-    // B tile: 8 k × 128 cols = 256 vec4 along n; thread t loads k t / 32, cols (t % 32) * 4.
-    let bK = t / 32u;
-    let bCol = (t % 32u) * 4u;
-    Bs[bK * 32u + bCol / 4u] = vec4<f32>(B4[(k0 + bK) * n4 + (tileCol + bCol) / 4u]);
+    // B tile: TILE_K rows × TILE_N / 4 vec4 along n.
+    for (var i = t; i < TILE_K * TILE_N / 4u; i += THREADS) {
+      let k = i / (TILE_N / 4u);
+      let c4 = i % (TILE_N / 4u);
+      Bs[i] = vec4<f32>(B4[(k0 + k) * n4 + tileCol / 4u + c4]);
+    }
     workgroupBarrier();
     for (var k = 0u; k < TILE_K; k++) {
-      let a0 = As[k * 32u + lid.y * 2u];
-      let a1 = As[k * 32u + lid.y * 2u + 1u];
-      let b0 = Bs[k * 32u + lid.x * 2u];
-      let b1 = Bs[k * 32u + lid.x * 2u + 1u];
-      for (var i = 0u; i < 4u; i++) {
-        acc[i * 2u] = fma(vec4<f32>(a0[i]), b0, acc[i * 2u]);
-        acc[i * 2u + 1u] = fma(vec4<f32>(a0[i]), b1, acc[i * 2u + 1u]);
-        acc[8u + i * 2u] = fma(vec4<f32>(a1[i]), b0, acc[8u + i * 2u]);
-        acc[8u + i * 2u + 1u] = fma(vec4<f32>(a1[i]), b1, acc[8u + i * 2u + 1u]);
+      var b: array<vec4<f32>, VEC_N>;
+      for (var vn = 0u; vn < VEC_N; vn++) {
+        b[vn] = Bs[k * (TILE_N / 4u) + lid.x * VEC_N + vn];
+      }
+      for (var vm = 0u; vm < VEC_M; vm++) {
+        let a = As[k * (TILE_M / 4u) + lid.y * VEC_M + vm];
+        for (var i = 0u; i < 4u; i++) {
+          for (var vn = 0u; vn < VEC_N; vn++) {
+            let r = (vm * 4u + i) * VEC_N + vn;
+            acc[r] = fma(vec4<f32>(a[i]), b[vn], acc[r]);
+          }
+        }
       }
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 8u; i++) {
-    let row = tileRow + lid.y * 8u + i;
-    let col4 = (tileCol + lid.x * 8u) / 4u;
-    C4[row * n4 + col4] = acc[i * 2u];
-    C4[row * n4 + col4 + 1u] = acc[i * 2u + 1u];
+  for (var r = 0u; r < 4u * VEC_M; r++) {
+    let row = tileRow + lid.y * 4u * VEC_M + r;
+    for (var vn = 0u; vn < VEC_N; vn++) {
+      C4[row * n4 + tileCol / 4u + lid.x * VEC_N + vn] = acc[r * VEC_N + vn];
+    }
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(WG_TN, WG_TM)
 fn tiled_kernel(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   tiled_body(lid, wid, false);
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(WG_TN, WG_TM)
 fn block_sparse_kernel(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   tiled_body(lid, wid, true);
 }

@@ -17,7 +17,42 @@ export interface MatmulShape {
 
 /** Relative error bounds of the check per input type; int8 must be exact. */
 export const MATMUL_TOLERANCE = { f32: 1e-4, f16: 1e-2, int8: 0 } as const;
-const TILE = { M: 128, N: 128, K: 8 };
+/**
+ * The tiled kernel's shape: a TILE_M×TILE_N tile of C per workgroup over TILE_K steps of K, each
+ * thread (4·vecM)×(4·vecN) outputs. The default is the best measured so far on the H100.
+ */
+export interface MatmulTile {
+  M: number;
+  N: number;
+  K: number;
+  vecM: number;
+  vecN: number;
+}
+
+export const DEFAULT_TILE: MatmulTile = { M: 128, N: 128, K: 8, vecM: 2, vecN: 2 };
+
+export function tileLabel(t: MatmulTile): string {
+  return `${t.M}x${t.N}x${t.K}/${4 * t.vecM}x${4 * t.vecN}`;
+}
+
+/** The tiled kernel's source for a tile shape (the lines marked `// tile`). */
+export function tileSource(code: string, t: MatmulTile): string {
+  const values: Record<string, number> = { TILE_M: t.M, TILE_N: t.N, TILE_K: t.K, VEC_M: t.vecM, VEC_N: t.vecN };
+  return code.replace(/^const (TILE_M|TILE_N|TILE_K|VEC_M|VEC_N) = \d+u; \/\/ tile$/gm, (_line, name: string) => `const ${name} = ${String(values[name])}u; // tile`);
+}
+
+/** Why the device cannot run this tile shape; null when it can. */
+export function tileUnsupported(t: MatmulTile, limits: GPUSupportedLimits): string | null {
+  const label = tileLabel(t);
+  if (![t.M, t.N, t.K, t.vecM, t.vecN].every((v) => Number.isInteger(v) && v > 0)) return `tile ${label}: sizes must be positive integers`;
+  if (t.M % (4 * t.vecM) !== 0 || t.N % (4 * t.vecN) !== 0 || t.K % 4 !== 0) return `tile ${label}: M must be a multiple of 4·vecM, N of 4·vecN and K of 4`;
+  const x = t.N / (4 * t.vecN);
+  const y = t.M / (4 * t.vecM);
+  if (x * y > limits.maxComputeInvocationsPerWorkgroup || x > limits.maxComputeWorkgroupSizeX || y > limits.maxComputeWorkgroupSizeY) return `tile ${label} needs a ${x}×${y} workgroup; the device allows ${limits.maxComputeInvocationsPerWorkgroup} invocations`;
+  const shared = t.K * (t.M + t.N) * 4 + 4;
+  if (shared > limits.maxComputeWorkgroupStorageSize) return `tile ${label} needs ${shared} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
+  return null;
+}
 const SUBGROUP_BLOCK = 32;
 const POISON = 0xdeadbeef;
 const CHECK_SAMPLES = 1024;
@@ -48,6 +83,7 @@ const VARIANTS: Record<MatmulVariant, VariantInfo> = {
 };
 
 const isGemv = (v: MatmulVariant): boolean => v === 'gemv-f32' || v === 'gemv-f16';
+const usesTile = (v: MatmulVariant): boolean => v === 'tiled-f32' || v === 'tiled-f16' || v === 'block-sparse-f32';
 
 export const MATMUL_VARIANTS = Object.keys(VARIANTS) as MatmulVariant[];
 
@@ -81,7 +117,7 @@ function stagedSubgroupMatrixSkipReason(f16: boolean, s: MatmulShape, ctx: Suite
 }
 
 /** Why a variant cannot run on this device or shape; null when it can. */
-export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext): string | null {
+export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, tile: MatmulTile = DEFAULT_TILE): string | null {
   const needsF16 = variant === 'tiled-f16' || variant === 'subgroup-matrix-f16' || variant === 'subgroup-matrix-f16-tiled' || variant === 'gemv-f16';
   if (isGemv(variant)) {
     const reason = gemvUnsupported(s.M, s.K, s.N);
@@ -98,8 +134,10 @@ export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: Su
       if (reason !== null) return reason;
     } else if (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0) return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;
   }
-  if ((variant === 'tiled-f32' || variant === 'tiled-f16' || variant === 'block-sparse-f32') && (s.M % TILE.M !== 0 || s.N % TILE.N !== 0 || s.K % TILE.K !== 0)) {
-    return `the ${TILE.M}×${TILE.N} tile needs M, N multiples of ${TILE.M} and K of ${TILE.K} (got ${s.M}×${s.N}×${s.K})`;
+  if (usesTile(variant)) {
+    const reason = tileUnsupported(tile, ctx.device.limits);
+    if (reason !== null) return reason;
+    if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % tile.K !== 0) return `the ${tile.M}×${tile.N} tile needs M, N multiples of ${tile.M}, ${tile.N} and K of ${tile.K} (got ${s.M}×${s.N}×${s.K})`;
   }
   if (variant === 'dot4-int8' && s.K % 4 !== 0) return 'K must be a multiple of 4 for packed int8';
   const inBytes = VARIANTS[variant].input === 'f32' ? 4 : VARIANTS[variant].input === 'f16' ? 2 : 1;
@@ -158,7 +196,7 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
   let bufA: GPUBuffer;
   let bufB: GPUBuffer;
   if (info.input === 'f32') {
-    if (variant === 'block-sparse-f32') zeroBlocks(a32, M, K, ctx.seed);
+    if (variant === 'block-sparse-f32') zeroBlocks(a32, M, K, ctx.seed, options.tile ?? DEFAULT_TILE);
     ops = { a: a32, b: b32, a32, b32, outScale: 1 };
     bufA = upload(a32, 'A');
     bufB = upload(b32, 'B');
@@ -181,7 +219,8 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
   }
   const bufC = pool.create({ size: M * N * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'C' });
   const dims = pool.create({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'dims' });
-  device.queue.writeBuffer(dims, 0, new Uint32Array([M, N, K, K / TILE.K]));
+  const tile = options.tile ?? DEFAULT_TILE;
+  device.queue.writeBuffer(dims, 0, new Uint32Array([M, N, K, usesTile(variant) ? K / tile.K : 0]));
 
   const gemv = M === 1;
   const naiveWg = gemv ? { WG_X: 256, WG_Y: 1 } : { WG_X: 16, WG_Y: 16 };
@@ -192,7 +231,7 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
   let followUp: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; groups: [number, number] } | null = null;
   const dimsEntry: GPUBindGroupEntry = { binding: 3, resource: { buffer: dims } };
   const matmulSource = async (): Promise<string> => {
-    const code = await ctx.loadKernel('matmul');
+    const code = tileSource(await ctx.loadKernel('matmul'), tile);
     return info.input === 'f16' ? code.replace('alias IN = f32; // dtype', 'enable f16;\nalias IN = f16; // dtype') : code;
   };
   switch (variant) {
@@ -209,9 +248,9 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
       pipeline = await computePipeline(device, 'matmul', await matmulSource(), sparse ? 'block_sparse_kernel' : 'tiled_kernel');
       entries = [dimsEntry, { binding: 4, resource: { buffer: bufA } }, { binding: 5, resource: { buffer: bufB } }, { binding: 6, resource: { buffer: bufC } }];
       // The dense kernel shares the body and so the binding; it gets a mask that keeps every block.
-      const mask = sparse ? blockMask(M, K, ctx.seed) : new Uint32Array((M / TILE.M) * (K / TILE.K)).fill(1);
+      const mask = sparse ? blockMask(M, K, ctx.seed, tile) : new Uint32Array((M / tile.M) * (K / tile.K)).fill(1);
       entries.push({ binding: 7, resource: { buffer: upload(mask, 'mask') } });
-      groups = [N / TILE.N, M / TILE.M];
+      groups = [N / tile.N, M / tile.M];
       break;
     }
     case 'dot4-int8': {
@@ -343,9 +382,9 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
 }
 
 /** Which (tile row, k block) blocks of A are kept; seeded, exactly SPARSE_ZERO_FRACTION zero. */
-function blockMask(M: number, K: number, seed: number): Uint32Array {
-  const rows = M / TILE.M;
-  const kBlocks = K / TILE.K;
+function blockMask(M: number, K: number, seed: number, tile: MatmulTile): Uint32Array {
+  const rows = M / tile.M;
+  const kBlocks = K / tile.K;
   const mask = new Uint32Array(rows * kBlocks).fill(1);
   const bits = new Uint32Array(mask.length);
   fillRandomU32(seed ^ 0x2545f491, 0, bits);
@@ -355,12 +394,12 @@ function blockMask(M: number, K: number, seed: number): Uint32Array {
 }
 
 /** Zeroes A's blocks that the mask drops, so the dense reference equals the sparse product. */
-function zeroBlocks(a: Float32Array, M: number, K: number, seed: number): void {
-  const mask = blockMask(M, K, seed);
-  const kBlocks = K / TILE.K;
+function zeroBlocks(a: Float32Array, M: number, K: number, seed: number, tile: MatmulTile): void {
+  const mask = blockMask(M, K, seed, tile);
+  const kBlocks = K / tile.K;
   for (let r = 0; r < M; r++) {
     for (let kb = 0; kb < kBlocks; kb++) {
-      if (mask[Math.floor(r / TILE.M) * kBlocks + kb] === 0) a.fill(0, r * K + kb * TILE.K, r * K + (kb + 1) * TILE.K);
+      if (mask[Math.floor(r / tile.M) * kBlocks + kb] === 0) a.fill(0, r * K + kb * tile.K, r * K + (kb + 1) * tile.K);
     }
   }
 }
@@ -375,6 +414,8 @@ export interface MatmulOptions {
   variants?: readonly MatmulVariant[];
   /** Workgroups the GEMV aims for (tuning; see gpu/gemvPlan). */
   gemvTargetWorkgroups?: number;
+  /** The tiled kernels' tile shape (default DEFAULT_TILE). */
+  tile?: MatmulTile;
 }
 
 export function createMatmulSuite(options: MatmulOptions = {}): Suite {
@@ -383,6 +424,7 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
     description: 'C = A·B: naive, tiled (128×128, 8×8 per thread), f16 and int8 inputs, subgroup matrices, block-sparse, split-K GEMV',
     plan(ctx) {
       const shapes = options.shapes ?? planMatmulShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
+      const tile = options.tile ?? DEFAULT_TILE;
       const cases: CasePlan[] = [];
       for (const s of shapes) {
         for (const variant of options.variants ?? MATMUL_VARIANTS) {
@@ -393,14 +435,23 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
           const plan: CasePlan = {
             id: `matmul/${variant}/${s.M}x${s.N}x${s.K}`,
             name: `${variant} ${s.label}`,
-            params: { variant, M: s.M, N: s.N, K: s.K, input: info.input, accumulate: info.input === 'int8' ? 'i32' : 'f32', ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}) },
+            params: {
+              variant,
+              M: s.M,
+              N: s.N,
+              K: s.K,
+              input: info.input,
+              accumulate: info.input === 'int8' ? 'i32' : 'f32',
+              ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}),
+              ...(usesTile(variant) ? { tile: tileLabel(tile), tileM: tile.M, tileN: tile.N, tileK: tile.K } : {}),
+            },
             // A GEMV's activations stay f32 whatever the weights are.
             bytesPerDispatch: s.M * s.K * (isGemv(variant) ? 4 : inputBytes(variant)) + s.K * s.N * inputBytes(variant) + s.M * s.N * 4,
             bytesCounted: 'min-dram',
             work: { flopsPerDispatch: flops, unit: info.unit, formula: sparse ? `2·M·N·K·${kept} (zero blocks skipped)` : '2·M·N·K' },
             prepare: (c, pool) => prepareMatmul(variant, s, c, pool, options),
           };
-          const skip = matmulSkipReason(variant, s, ctx);
+          const skip = matmulSkipReason(variant, s, ctx, tile);
           if (skip !== null) plan.skipReason = skip;
           cases.push(plan);
         }
@@ -422,7 +473,7 @@ export function relateMatmulCases(cases: CaseResult[]): void {
     const base = find(baselineVariant, c);
     const speedup = base?.summary ? base.summary.p50 / c.summary.p50 : null;
     if (variant === 'block-sparse-f32') {
-      c.sparsity = { zeroBlockFraction: SPARSE_ZERO_FRACTION, blockSize: TILE.M * TILE.K, speedupVsDense: speedup, denseCaseId: base?.id ?? null };
+      c.sparsity = { zeroBlockFraction: SPARSE_ZERO_FRACTION, blockSize: Number(c.params['tileM']) * Number(c.params['tileK']), speedupVsDense: speedup, denseCaseId: base?.id ?? null };
     } else if (c.quantization) {
       c.quantization = { ...c.quantization, speedupVsF32: speedup, f32CaseId: base?.id ?? null };
     }

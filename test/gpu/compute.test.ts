@@ -8,7 +8,7 @@ import { calibrationFromRun, calibrationKey, calibrationSuites } from '../../src
 import { runPeaks } from '../../src/probe/profile.js';
 import { parseRunResult } from '../../src/results/schema.js';
 import { runSuites } from '../../src/runner/run.js';
-import { createMatmulSuite } from '../../src/suites/matmul.js';
+import { createMatmulSuite, tileLabel } from '../../src/suites/matmul.js';
 import { peakSuite } from '../../src/suites/peak.js';
 import { realDevice } from '../helpers/gpu.js';
 
@@ -88,10 +88,30 @@ describe('matmul suite on a real adapter', () => {
   });
 
   it('a tiled kernel with a wrong index fails its check', async () => {
-    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('let b1 = Bs[k * 32u + lid.x * 2u + 1u];', 'let b1 = Bs[k * 32u + lid.x * 2u];');
+    const from = 'b[vn] = Bs[k * (TILE_N / 4u) + lid.x * VEC_N + vn];';
+    const wrong = async (name: string): Promise<string> => {
+      const code = await loadKernelFromDisk(name);
+      expect(code).toContain(from);
+      return code.replace(from, 'b[vn] = Bs[k * (TILE_N / 4u) + lid.x * VEC_N];');
+    };
     const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createMatmulSuite({ shapes: [{ M: 128, N: 128, K: 16, label: 's' }], variants: ['tiled-f32'] })], quick: true });
     expect(run.cases[0]?.status).toBe('failed');
     expect(run.cases[0]?.message).toMatch(/mismatches; first: C\[/);
+  });
+
+  it('takes the tile shape as a parameter: other shapes pass the same check, impossible ones are skipped with the reason', async () => {
+    const shapes = [{ M: 128, N: 128, K: 64, label: 's' }];
+    for (const tile of [{ M: 64, N: 64, K: 16, vecM: 1, vecN: 2 }, { M: 32, N: 128, K: 4, vecM: 2, vecN: 1 }]) {
+      const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32', 'block-sparse-f32'], tile })], quick: true });
+      for (const c of run.cases) {
+        expect(c.status, `${c.id} ${JSON.stringify(tile)}: ${c.message ?? ''}`).toBe('ok');
+        expect(c.params['tile']).toBe(tileLabel(tile));
+      }
+      expect(run.cases[1]?.sparsity?.blockSize).toBe(tile.M * tile.K);
+    }
+    const huge = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { M: 128, N: 128, K: 64, vecM: 1, vecN: 1 } })], quick: true });
+    expect(huge.cases[0]?.status).toBe('skipped');
+    expect(huge.cases[0]?.message).toMatch(/tile 128x128x64\/4x4 needs a 32×32 workgroup|bytes of workgroup memory/);
   });
 });
 
