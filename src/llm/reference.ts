@@ -69,6 +69,11 @@ export class ReferenceModel {
     }
   }
 
+  /** Forgets every sequence (the weights stay): a fresh model for the next check. */
+  reset(): void {
+    this.sequences.clear();
+  }
+
   /** One token at the next position of sequence `seq`; returns the logits. */
   step(token: number, seq = 0): Float64Array {
     const m = this.m;

@@ -25,6 +25,8 @@ export interface LlmOptions {
   gemvTargetWorkgroups?: number;
   /** A decode step timed on its own (GPU timestamps): sequences and context; false for none. */
   decodeStep?: DecodeStepShape | false;
+  /** The serving cases (colocated, and disaggregated unless turned off); default true. */
+  serve?: boolean;
 }
 
 export interface DecodeStepShape {
@@ -45,6 +47,19 @@ function defaultWorkload(quick: boolean, seed: number): Workload {
   return quick
     ? { requests: 4, arrival: 'all-at-once', promptTokens: [8, 16], outputTokens: [3, 6], seed }
     : { requests: 16, arrival: { poissonPerSecond: 20 }, promptTokens: [16, 64], outputTokens: [8, 32], seed };
+}
+
+let lastReference: { key: string; model: ReferenceModel } | null = null;
+
+/**
+ * The reference for a model, reset to no sequences. The last one is kept: building a 7B layer's
+ * weights on the CPU takes half a minute, and a run checks the same model in several cases.
+ */
+function referenceFor(config: ModelConfig, seed: number, dtype: 'f32' | 'f16'): ReferenceModel {
+  const key = JSON.stringify([config, seed, dtype]);
+  if (lastReference?.key !== key) lastReference = { key, model: new ReferenceModel(config, seed, dtype) };
+  lastReference.model.reset();
+  return lastReference.model;
 }
 
 /**
@@ -70,7 +85,7 @@ async function checkModel(model: GpuModel, device: GPUDevice, seed: number): Pro
     return out;
   };
   const prompts = CHECK_PROMPTS.slice(0, Math.min(CHECK_PROMPTS.length, model.maxSeqs));
-  const reference = new ReferenceModel(config, seed, dtype);
+  const reference = referenceFor(config, seed, dtype);
   let worst = 0;
   let mismatches = 0;
   let passes = 0;
@@ -331,7 +346,7 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
         prepare: (c, pool) => prepareDisaggregated(name, options, c, pool),
       };
       if (ctx.openDevice === undefined) split.skipReason = 'this platform cannot open a second device for the decode pool';
-      const cases = options.disaggregated === false ? [plan] : [plan, split];
+      const cases = options.serve === false ? [] : options.disaggregated === false ? [plan] : [plan, split];
       const shape = options.decodeStep ?? (ctx.quick || ctx.info.adapterClass === 'cpu' ? { batch: 1, context: 64 } : { batch: 1, context: 1024 });
       if (shape !== false) cases.push(decodeStepPlan(name, shape, params, options, ctx, plan.skipReason));
       return cases;

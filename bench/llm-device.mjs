@@ -1,0 +1,25 @@
+// The 7B decode step on a GPU machine, sized for a short lease: Llama-2-7B shapes with f16
+// weights, one sequence over a 1,024-token context, timed with GPU timestamps, for a few GEMV
+// split targets; MBU divides by the calibrated copy bandwidth (run `wgbench calibrate` first).
+// Usage: node bench/llm-device.mjs OUT.json [targets, e.g. 256,512,1024] (MODEL=, CONTEXT= override)
+import { writeFileSync } from 'node:fs';
+import { acquireDevice, createNodeGpuProvider, nodeRunEnvironment, renderJson, renderRunTable, runSuites } from '../dist/index.js';
+import { calibrationDir, loadCalibration } from '../dist/platform/calibrationStore.js';
+import { calibrationKey } from '../dist/probe/calibration.js';
+import { runPeaks } from '../dist/probe/profile.js';
+import { createLlmSuite } from '../dist/suites/llm.js';
+
+const out = process.argv[2];
+const targets = (process.argv[3] ?? '512').split(',').map(Number);
+const acquired = await acquireDevice(createNodeGpuProvider());
+const stored = loadCalibration(calibrationDir(undefined, process.env), calibrationKey(acquired.info));
+const env = { ...nodeRunEnvironment(acquired), peaks: runPeaks(acquired.info, stored) };
+const suites = targets.map((gemvTargetWorkgroups) => {
+  const suite = createLlmSuite({ model: process.env.MODEL ?? 'llama-2-7b', serve: false, decodeStep: { batch: 1, context: Number(process.env.CONTEXT ?? 1024) }, linearKernels: 'gpu', gemvTargetWorkgroups });
+  // One suite per target: tag each case so the results say which split target it ran.
+  return { ...suite, plan: (ctx) => suite.plan(ctx).map((c) => ({ ...c, id: `${c.id}/gemv-target=${gemvTargetWorkgroups}`, name: `${c.name}, GEMV target ${gemvTargetWorkgroups}`, params: { ...c.params, gemvTargetWorkgroups } })) };
+});
+const run = await runSuites(env, { suites, quick: false, passes: 10, targetPassMs: 100 });
+writeFileSync(out, renderJson(run));
+console.log(renderRunTable(run, { color: false }));
+acquired.device.destroy();
