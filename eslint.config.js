@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-web/', 'coverage/', 'node_modules/', '.devkit/', 'scratch/', 'bench/results/'] },
+  { ignores: ['dist/', 'dist-web/', 'coverage/', 'node_modules/', '.devkit/', 'scratch/', '.scratch/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -8,7 +8,8 @@
 # 2. the matmul suite at 4096 (every variant, the staged subgroup-matrix GEMMs and the GEMVs);
 # 3. the tiled f32 kernel over six tile shapes;
 # 4. the Llama-2-7B decode step (1 sequence, 1,024 tokens of context) at three GEMV split targets;
-# 5. cuBLAS through PyTorch in the same command.
+# 5. attention at the SDPA shape: flash f32/f16 and f16 on subgroup matrices, paged decode;
+# 6. cuBLAS and SDPA through PyTorch in the same command.
 set -uo pipefail
 out=${OUT:-device-out}
 mkdir -p "$out"
@@ -33,8 +34,13 @@ export NO_COLOR=1 WGBENCH_CALIBRATION_DIR=/tmp/wgbench-calibration
   SECONDS=0
   timeout 150 node --max-old-space-size=16000 bench/llm-device.mjs "$out/llm.json" 256,512,1024
   echo "llm exit: $? (${SECONDS}s)"
-  echo "== native reference (PyTorch/cuBLAS, same GPU, same command)"
+  echo "== attention"
+  SECONDS=0
+  timeout 120 node bench/attention-device.mjs "$out/attention.json"
+  echo "attention exit: $? (${SECONDS}s)"
+  echo "== native reference (PyTorch: cuBLAS and SDPA, same GPU, same command)"
   SECONDS=0
   timeout 60 python3 bench/native/matmul_torch.py "$out/native-matmul.json" 4096
+  timeout 60 python3 bench/native/attention_torch.py "$out/native-attention.json"
   echo "native exit: $? (${SECONDS}s)"
 } 2>&1 | grep -v 'artificially reduced' | tee "$out/log.txt"

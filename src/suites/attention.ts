@@ -1,10 +1,11 @@
 import { fillRandomU32, randomUniform, readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
 import { groups1d } from '../gpu/dispatch.js';
 import { computePipeline } from '../gpu/pipelines.js';
+import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import { f32ToF16Bits, roundToF16 } from './numeric.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
-export type AttentionKind = 'flash' | 'naive' | 'decode-paged';
+export type AttentionKind = 'flash' | 'flash-subgroup-matrix' | 'naive' | 'decode-paged';
 export type AttentionDtype = 'f32' | 'f16';
 
 export interface AttentionShape {
@@ -151,6 +152,10 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
   };
   if (kind === 'flash') {
     await add('flash_kernel', base, [Math.ceil(s.T / 64), s.H, s.B]);
+  } else if (kind === 'flash-subgroup-matrix') {
+    const sgCode = (await ctx.loadKernel('attention_subgroup_f16')).replace('const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${d}u; // head dim`);
+    const pipeline = await computePipeline(device, `attention-sgmat-${d}`, sgCode, 'flash_sgmat_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
+    steps.push({ pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: base }), groups: [s.T / 16, s.H, s.B] });
   } else if (kind === 'naive') {
     const scores = pool.create({ size: s.B * s.H * s.T * s.S * 4, usage: GPUBufferUsage.STORAGE, label: 'scores' });
     await add('scores_kernel', [entry(0, qBuf), entry(1, kBuf), entry(4, params), entry(5, scores)], groups1d(s.B * s.H * s.T * s.S));
@@ -227,6 +232,15 @@ export interface AttentionOptions {
   dtypes?: readonly AttentionDtype[];
 }
 
+/** Why the subgroup-matrix flash kernel cannot run this case here; null when it can. */
+export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: AttentionShape, ctx: SuiteContext): string | null {
+  if (dtype !== 'f16') return 'the matrix units take f16 inputs here; the f32 flash kernel is the f32 case';
+  if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
+  if (!hasMatrixConfig(ctx.info, 'f16', 'f32', 16)) return 'the adapter lists no f16→f32 16×16×16 subgroup-matrix config';
+  if (shape.T % 16 !== 0 || shape.S % 16 !== 0) return `the kernel takes 16-row query and key blocks: T and S must be multiples of 16 (got ${shape.T}, ${shape.S})`;
+  return variableSubgroupSize(ctx.info);
+}
+
 /** Shapes per adapter: the SDPA comparison shape (4 × 32 heads × 4096 × 128) on a GPU. */
 export function planAttentionShapes(cpu: boolean, quick: boolean): { prefill: Omit<AttentionShape, 'causal'>[]; decode: Omit<AttentionShape, 'causal' | 'T'>[] } {
   if (cpu) {
@@ -249,11 +263,11 @@ export function planAttentionShapes(cpu: boolean, quick: boolean): { prefill: Om
 export function createAttentionSuite(options: AttentionOptions = {}): Suite {
   return {
     name: 'attention',
-    description: 'flash-style prefill (causal and not, GQA, head dim 64/128, f32/f16) with a naive reference, and paged decode with split-K',
+    description: 'flash-style prefill (causal and not, GQA, head dim 64/128, f32/f16, f16 on subgroup matrices) with a naive reference, and paged decode with split-K',
     plan(ctx) {
       const planned = planAttentionShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
       const dtypes = options.dtypes ?? (['f32', 'f16'] as const);
-      const kinds = options.kinds ?? (['flash', 'naive', 'decode-paged'] as const);
+      const kinds = options.kinds ?? (['flash', 'flash-subgroup-matrix', 'naive', 'decode-paged'] as const);
       const cases: CasePlan[] = [];
       const push = (kind: AttentionKind, dtype: AttentionDtype, shape: AttentionShape): void => {
         const inBytes = dtype === 'f32' ? 4 : 2;
@@ -267,7 +281,9 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
           work: { flopsPerDispatch: attentionFlops(shape), unit: 'fp32', formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S' },
           prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool),
         };
+        const sgReason = kind === 'flash-subgroup-matrix' ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx) : null;
         if (dtype === 'f16' && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
+        else if (sgReason !== null) plan.skipReason = sgReason;
         else if (kind === 'naive' && shape.B * shape.H * shape.T * shape.S * 4 > Math.min(NAIVE_MAX_SCORE_BYTES, ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)) plan.skipReason = 'the naive kernel’s score matrix would not fit; it is the small-shape reference';
         else if (shape.H % shape.Hkv !== 0) plan.skipReason = 'H must be a multiple of Hkv';
         cases.push(plan);

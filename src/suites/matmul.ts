@@ -1,6 +1,7 @@
 import { fillRandomU32, randomUniform, readChunked, type BufferPool } from '../gpu/buffers.js';
 import { gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
 import { computePipeline } from '../gpu/pipelines.js';
+import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import type { PeakUnit } from '../probe/peaks.js';
 import type { CaseResult } from '../results/schema.js';
 import { f32ToF16Bits, quantizeInt8, roundToF16 } from './numeric.js';
@@ -97,9 +98,6 @@ export function planMatmulShapes(cpuAdapter: boolean, quick: boolean): MatmulSha
   ];
 }
 
-function hasMatrixConfig(ctx: SuiteContext, component: string, result: string, K: number): boolean {
-  return ctx.info.subgroupMatrixConfigs.some((c) => c['componentType'] === component && c['resultComponentType'] === result && c['M'] === 16 && c['N'] === 16 && c['K'] === K);
-}
 
 /** Workgroup memory of the staged subgroup-matrix kernels (their padded A and B tiles). */
 const STAGED_WORKGROUP_BYTES = { f16: (128 * 40 + 32 * 136) * 2, int8: 128 * 80 + 64 * 144 };
@@ -107,8 +105,9 @@ const STAGED_WORKGROUP_BYTES = { f16: (128 * 40 + 32 * 136) * 2, int8: 128 * 80 
 function stagedSubgroupMatrixSkipReason(f16: boolean, s: MatmulShape, ctx: SuiteContext): string | null {
   const tk = f16 ? 32 : 64;
   if (s.M % 128 !== 0 || s.N % 128 !== 0 || s.K % tk !== 0) return `the staged kernel's 128×128 tile needs M and N multiples of 128 and K of ${tk} (got ${s.M}×${s.N}×${s.K})`;
-  const { subgroupMinSize: min, subgroupMaxSize: max } = ctx.info;
-  if (min === null || max === null || min !== max) return `the staged kernel finds its subgroups by index and needs one fixed subgroup size (the adapter reports ${String(min)}–${String(max)})`;
+  const variable = variableSubgroupSize(ctx.info);
+  if (variable !== null) return variable;
+  const max = ctx.info.subgroupMaxSize ?? 0;
   const need = f16 ? STAGED_WORKGROUP_BYTES.f16 : STAGED_WORKGROUP_BYTES.int8;
   const have = ctx.device.limits.maxComputeWorkgroupStorageSize;
   if (have < need) return `the staged kernel needs ${need} bytes of workgroup memory; the device allows ${have}`;
@@ -127,7 +126,7 @@ export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: Su
   if (variant.startsWith('subgroup-matrix')) {
     if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
     const f16 = variant.startsWith('subgroup-matrix-f16');
-    const ok = f16 ? hasMatrixConfig(ctx, 'f16', 'f32', 16) : hasMatrixConfig(ctx, 'i8', 'i32', 32);
+    const ok = f16 ? hasMatrixConfig(ctx.info, 'f16', 'f32', 16) : hasMatrixConfig(ctx.info, 'i8', 'i32', 32);
     if (!ok) return `the adapter lists no ${f16 ? 'f16→f32 16×16×16' : 'i8→i32 16×16×32'} subgroup-matrix config`;
     if (variant.endsWith('-tiled')) {
       const reason = stagedSubgroupMatrixSkipReason(f16, s, ctx);

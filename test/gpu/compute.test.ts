@@ -140,7 +140,7 @@ describe('kernels that need hardware this machine lacks still compile', () => {
     const adapter = await gpu.requestAdapter();
     expect(adapter).not.toBeNull();
     const device = await (adapter as GPUAdapter).requestDevice({ requiredFeatures: ['shader-f16', 'chromium-experimental-subgroup-matrix' as GPUFeatureName] });
-    for (const name of ['matmul_subgroup_f16', 'matmul_subgroup_i8', 'matmul_subgroup_f16_tiled', 'matmul_subgroup_i8_tiled']) {
+    for (const name of ['matmul_subgroup_f16', 'matmul_subgroup_i8', 'matmul_subgroup_f16_tiled', 'matmul_subgroup_i8_tiled', 'attention_subgroup_f16']) {
       const module = device.createShaderModule({ code: readFileSync(join('kernels', `${name}.wgsl`), 'utf8') });
       const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
       expect(errors.map((e) => e.message), name).toEqual([]);
