@@ -176,8 +176,106 @@ fn pv_kernel(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 // Split-K partials: per (b, h, split) the running max, sum and unnormalised output.
 @group(0) @binding(8) var<storage, read_write> partials: array<f32>;
 
+// A workgroup per (b, h, split): the threads score a chunk of keys in parallel, fold the chunk's
+// softmax into a running max and sum, and thread i accumulates output dimension i over the chunk,
+// reading V rows whole across the workgroup. Partials are unnormalised (max, sum, output).
+const DEC_THREADS = 128u;  // ≥ HEAD_DIM
+const DEC_CHUNK = 256u;
+var<workgroup> decQ: array<f32, HEAD_DIM>;
+var<workgroup> decScores: array<f32, DEC_CHUNK>;
+var<workgroup> decRed: array<f32, DEC_THREADS>;
+var<workgroup> decContext: u32;
+
+fn decReduce(lid: u32, v: f32, isMax: bool) -> f32 {
+  decRed[lid] = v;
+  workgroupBarrier();
+  for (var s = DEC_THREADS / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      decRed[lid] = select(decRed[lid] + decRed[lid + s], max(decRed[lid], decRed[lid + s]), isMax);
+    }
+    workgroupBarrier();
+  }
+  let r = decRed[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn pagedRow(b: u32, hk: u32, key: u32) -> u32 {
+  let block = blockTable[b * p.maxBlocks + key / p.blockTokens];
+  return ((block * p.Hkv + hk) * p.blockTokens + key % p.blockTokens) * HEAD_DIM;
+}
+
+@compute @workgroup_size(DEC_THREADS)
+fn decode_split_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let n = wid.x + wid.y * nwg.x;
+  if (n >= p.B * p.H * p.splits) {
+    return;
+  }
+  let split = n % p.splits;
+  let bh = n / p.splits;
+  let h = bh % p.H;
+  let b = bh / p.H;
+  let hk = h / (p.H / p.Hkv);
+  if (lid == 0u) {
+    decContext = contextLen[b];
+  }
+  let ctx = workgroupUniformLoad(&decContext);
+  let chunk = (ctx + p.splits - 1u) / p.splits;
+  let start = min(ctx, split * chunk);
+  let end = min(ctx, start + chunk);
+  if (lid < HEAD_DIM) {
+    decQ[lid] = f32(Q[bh * HEAD_DIM + lid]) * p.scale;
+  }
+  workgroupBarrier();
+  var m = -3.0e38;
+  var l = 0.0;
+  var acc = 0.0;
+  for (var k0 = start; k0 < end; k0 += DEC_CHUNK) {
+    let count = min(DEC_CHUNK, end - k0);
+    var localMax = -3.0e38;
+    for (var j = lid; j < count; j += DEC_THREADS) {
+      let base = pagedRow(b, hk, k0 + j);
+      var s = 0.0;
+      for (var i = 0u; i < HEAD_DIM; i++) {
+        s = fma(decQ[i], f32(K[base + i]), s);
+      }
+      decScores[j] = s;
+      localMax = max(localMax, s);
+    }
+    let mNew = max(m, decReduce(lid, localMax, true));
+    var localSum = 0.0;
+    for (var j = lid; j < count; j += DEC_THREADS) {
+      let e = exp(decScores[j] - mNew);
+      decScores[j] = e;
+      localSum += e;
+    }
+    let chunkSum = decReduce(lid, localSum, false);
+    let correction = exp(m - mNew);
+    l = l * correction + chunkSum;
+    if (lid < HEAD_DIM) {
+      var part = 0.0;
+      for (var j = 0u; j < count; j++) {
+        part = fma(decScores[j], f32(V[pagedRow(b, hk, k0 + j) + lid]), part);
+      }
+      acc = fma(acc, correction, part);
+    }
+    m = mNew;
+    workgroupBarrier();
+  }
+  let dst = n * (HEAD_DIM + 2u);
+  if (lid == 0u) {
+    partials[dst] = m;
+    partials[dst + 1u] = l;
+  }
+  if (lid < HEAD_DIM) {
+    partials[dst + 2u + lid] = acc;
+  }
+}
+
+// The simple form: one thread per (b, h, split) walks its keys with q and the output in registers.
+// Fewer threads and no barriers: faster on CPU adapters, starved of parallelism on a GPU.
 @compute @workgroup_size(WG)
-fn decode_split_kernel(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn decode_split_thread_kernel(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = gid.x;
   if (n >= p.B * p.H * p.splits) {
     return;
@@ -200,8 +298,7 @@ fn decode_split_kernel(@builtin(global_invocation_id) gid: vec3<u32>) {
   var m = -3.0e38;
   var l = 0.0;
   for (var key = start; key < end; key++) {
-    let block = blockTable[b * p.maxBlocks + key / p.blockTokens];
-    let base = ((block * p.Hkv + hk) * p.blockTokens + key % p.blockTokens) * HEAD_DIM;
+    let base = pagedRow(b, hk, key);
     var s = 0.0;
     for (var i = 0u; i < HEAD_DIM; i++) {
       s = fma(q[i], f32(K[base + i]), s);

@@ -5,7 +5,7 @@ import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js'
 import { f32ToF16Bits, roundToF16 } from './numeric.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
-export type AttentionKind = 'flash' | 'flash-subgroup-matrix' | 'naive' | 'decode-paged';
+export type AttentionKind = 'flash' | 'flash-subgroup-matrix' | 'naive' | 'decode-paged' | 'decode-paged-thread';
 export type AttentionDtype = 'f32' | 'f16';
 
 export interface AttentionShape {
@@ -88,7 +88,7 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
   const { device } = ctx;
   const d = s.headDim;
   const scale = 1 / Math.sqrt(d);
-  const decode = kind === 'decode-paged';
+  const decode = kind === 'decode-paged' || kind === 'decode-paged-thread';
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   const upload = (data: ArrayBufferView<ArrayBuffer>, label: string): GPUBuffer => {
     const buffer = pool.create({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: storage, label });
@@ -165,7 +165,9 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
     const tableBuf = upload(table ?? new Uint32Array(1), 'block-table');
     const ctxBuf = upload(new Uint32Array(s.B).fill(s.S), 'context');
     const partials = pool.create({ size: s.B * s.H * splits * (d + 2) * 4, usage: GPUBufferUsage.STORAGE, label: 'partials' });
-    await add('decode_split_kernel', [entry(0, qBuf), entry(1, kBuf), entry(2, vBuf), entry(4, params), entry(6, tableBuf), entry(7, ctxBuf), entry(8, partials)], [Math.ceil((s.B * s.H * splits) / 64), 1, 1]);
+    const splitEntries = [entry(0, qBuf), entry(1, kBuf), entry(2, vBuf), entry(4, params), entry(6, tableBuf), entry(7, ctxBuf), entry(8, partials)];
+    if (kind === 'decode-paged') await add('decode_split_kernel', splitEntries, groups1d(s.B * s.H * splits * 256));
+    else await add('decode_split_thread_kernel', splitEntries, [Math.ceil((s.B * s.H * splits) / 64), 1, 1]);
     await add('decode_reduce_kernel', [entry(3, oBuf), entry(4, params), entry(8, partials)], [Math.ceil((s.B * s.H) / 64), 1, 1]);
   }
   const encode = (pass: GPUComputePassEncoder, repeats: number): void => {
@@ -263,19 +265,20 @@ export function planAttentionShapes(cpu: boolean, quick: boolean): { prefill: Om
 export function createAttentionSuite(options: AttentionOptions = {}): Suite {
   return {
     name: 'attention',
-    description: 'flash-style prefill (causal and not, GQA, head dim 64/128, f32/f16, f16 on subgroup matrices) with a naive reference, and paged decode with split-K',
+    description: 'flash-style prefill (causal and not, GQA, head dim 64/128, f32/f16, f16 on subgroup matrices) with a naive reference, and paged decode with split-K (a workgroup or a thread per split)',
     plan(ctx) {
       const planned = planAttentionShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
       const dtypes = options.dtypes ?? (['f32', 'f16'] as const);
-      const kinds = options.kinds ?? (['flash', 'flash-subgroup-matrix', 'naive', 'decode-paged'] as const);
+      const kinds = options.kinds ?? (['flash', 'flash-subgroup-matrix', 'naive', 'decode-paged', 'decode-paged-thread'] as const);
       const cases: CasePlan[] = [];
       const push = (kind: AttentionKind, dtype: AttentionDtype, shape: AttentionShape): void => {
         const inBytes = dtype === 'f32' ? 4 : 2;
-        const label = kind === 'decode-paged' ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}` : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
+        const isDecode = kind === 'decode-paged' || kind === 'decode-paged-thread';
+        const label = isDecode ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}` : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
         const plan: CasePlan = {
           id: `attention/${kind}-${dtype}/b${shape.B}h${shape.H}kv${shape.Hkv}t${shape.T}s${shape.S}d${shape.headDim}${shape.causal ? '-causal' : ''}`,
           name: `${kind} ${dtype} ${label}`,
-          params: { kind, dtype, B: shape.B, H: shape.H, Hkv: shape.Hkv, T: shape.T, S: shape.S, headDim: shape.headDim, causal: shape.causal, ...(kind === 'decode-paged' ? { blockTokens: BLOCK_TOKENS } : {}) },
+          params: { kind, dtype, B: shape.B, H: shape.H, Hkv: shape.Hkv, T: shape.T, S: shape.S, headDim: shape.headDim, causal: shape.causal, ...(isDecode ? { blockTokens: BLOCK_TOKENS } : {}) },
           bytesPerDispatch: attentionBytes(shape, inBytes),
           bytesCounted: 'min-dram',
           work: { flopsPerDispatch: attentionFlops(shape), unit: 'fp32', formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S' },
@@ -290,11 +293,11 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
       };
       for (const shape of options.prefill ?? planned.prefill) {
         for (const causal of [true, false]) {
-          for (const dtype of dtypes) for (const kind of kinds.filter((k) => k !== 'decode-paged')) push(kind, dtype, { ...shape, causal });
+          for (const dtype of dtypes) for (const kind of kinds.filter((k) => !k.startsWith('decode'))) push(kind, dtype, { ...shape, causal });
         }
       }
-      if (kinds.includes('decode-paged')) {
-        for (const shape of options.decode ?? planned.decode) for (const dtype of dtypes) push('decode-paged', dtype, { ...shape, T: 1, causal: false });
+      for (const kind of kinds.filter((k) => k.startsWith('decode'))) {
+        for (const shape of options.decode ?? planned.decode) for (const dtype of dtypes) push(kind, dtype, { ...shape, T: 1, causal: false });
       }
       return cases;
     },

@@ -30,8 +30,8 @@ describe('attention FLOPs and bytes (docs/metrics.md)', () => {
 describe('attention on a real adapter', () => {
   it('flash, naive and paged decode, f32 and f16, causal and not, GQA: every case checked against f64', async () => {
     const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite(small)], quick: true });
-    // Per causal mode and dtype: flash, flash on subgroup matrices, naive; then decode per dtype.
-    expect(run.cases.length).toBe(2 * 2 * 3 + 2);
+    // Per causal mode and dtype: flash, flash on subgroup matrices, naive; then two decode kernels per dtype.
+    expect(run.cases.length).toBe(2 * 2 * 3 + 2 * 2);
     for (const c of run.cases) {
       if (c.params['dtype'] === 'f16' && !acquired.info.deviceFeatures.includes('shader-f16')) continue;
       if (c.params['kind'] === 'flash-subgroup-matrix') {
@@ -46,8 +46,7 @@ describe('attention on a real adapter', () => {
       expect(c.check?.passed).toBe(true);
       expect(c.compute?.flopsPerDispatch).toBeGreaterThan(0);
     }
-    const decode = run.cases.find((c) => c.params['kind'] === 'decode-paged');
-    expect(decode?.extras?.['splits']).toBe(2);
+    for (const kind of ['decode-paged', 'decode-paged-thread']) expect(run.cases.find((c) => c.params['kind'] === kind)?.extras?.['splits']).toBe(2);
   });
 
   it('a flash kernel that drops the causal mask fails its check', async () => {
@@ -57,5 +56,22 @@ describe('attention on a real adapter', () => {
     expect(causal?.status).toBe('failed');
     expect(causal?.message).toMatch(/rows differ/);
     expect(run.cases.find((c) => c.params['causal'] === false)?.status).toBe('ok');
+  });
+
+  it('paged decode folds key chunks into a running max and sum: correct with 16-key chunks, wrong without the rescale', async () => {
+    const chunked = (extra: [string, string] | null) => async (name: string): Promise<string> => {
+      let code = (await loadKernelFromDisk(name)).replace('const DEC_CHUNK = 256u;', 'const DEC_CHUNK = 16u;');
+      if (extra !== null) {
+        expect(code).toContain(extra[0]);
+        code = code.replace(extra[0], extra[1]);
+      }
+      return code;
+    };
+    const options = { ...small, kinds: ['decode-paged' as const], dtypes: ['f32' as const] };
+    const good = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: chunked(null) }, { suites: [createAttentionSuite(options)], quick: true });
+    expect(good.cases[0]?.status, good.cases[0]?.message).toBe('ok');
+    const bad = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: chunked(['acc = fma(acc, correction, part);', 'acc = acc + part;']) }, { suites: [createAttentionSuite(options)], quick: true });
+    expect(bad.cases[0]?.status).toBe('failed');
+    expect(bad.cases[0]?.message).toMatch(/rows differ/);
   });
 });
