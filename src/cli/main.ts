@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { NoAdapterError } from '../gpu/acquire.js';
 import { createNodeGpuJs, nodeRunEnvironment, toolVersion } from '../platform/node.js';
@@ -27,6 +27,7 @@ import { createNodeScratchStorage } from '../platform/scratchStorage.js';
 import { createKvTierSuite } from '../suites/kvtier.js';
 import { createPeersSuite } from '../suites/peers.js';
 import { createLlmSuite, type DecodeStepShape } from '../suites/llm.js';
+import type { LinearKernels } from '../llm/engine.js';
 import { MODEL_PRESETS } from '../models/presets.js';
 
 /** Disk the kvtier suite may use at once (largest transfer plus the simulation's disk tier). */
@@ -76,6 +77,7 @@ interface RunFlags extends DeviceFlags, PeakFlags, ReportFlags {
   dropCaches: boolean;
   model?: string;
   decodeStep?: DecodeStepShape;
+  llmKernels?: LinearKernels;
   quick: boolean;
   passes?: number;
   warmup?: number;
@@ -93,8 +95,12 @@ function exitCodeFor(run: RunResult): number {
 async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   const suites = resolveSuites(flags.suite).map((s) => {
     if (s.name === 'kvtier' && flags.model !== undefined) return createKvTierSuite({ model: flags.model });
-    if (s.name === 'llm' && (flags.model !== undefined || flags.decodeStep !== undefined)) {
-      return createLlmSuite({ ...(flags.model !== undefined ? { model: flags.model } : {}), ...(flags.decodeStep !== undefined ? { decodeStep: flags.decodeStep } : {}) });
+    if (s.name === 'llm' && (flags.model !== undefined || flags.decodeStep !== undefined || flags.llmKernels !== undefined)) {
+      return createLlmSuite({
+        ...(flags.model !== undefined ? { model: flags.model } : {}),
+        ...(flags.decodeStep !== undefined ? { decodeStep: flags.decodeStep } : {}),
+        ...(flags.llmKernels !== undefined ? { linearKernels: flags.llmKernels } : {}),
+      });
     }
     if (s.name === 'peers') return createPeersSuite({ gpuJs: createNodeGpuJs(deviceToggleOptions(flags)), gpuJsModes: ['webgpu'] });
     return s;
@@ -247,6 +253,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--scratch-dir <dir>', 'folder for the kvtier suite\'s disk-tier scratch files (removed afterwards)', tmpdir())
       .option('--drop-caches', 'kvtier: drop the OS page cache before timed disk reads (root only), for cold reads', false)
       .option('--model <name>', `llm: model to serve and step; kvtier: model whose KV block size to use (${Object.keys(MODEL_PRESETS).join(', ')})`)
+      .addOption(new Option('--llm-kernels <family>', 'llm: linear-layer kernels (default: naive on a CPU adapter, gpu elsewhere)').choices(['gpu', 'naive']))
       .option('--decode-step <BxC>', 'llm: the timed decode step\'s sequences × context tokens (default 1x1024, 1x64 with --quick or on a CPU adapter)', decodeStepShape),
   ).action(async (flags: RunFlags) => { setExit(await commandRun(flags, io)); });
 

@@ -25,6 +25,22 @@ describe('wgbench CLI (in process)', () => {
     expect(report.timer.kind).toBe('timestamp-query');
   });
 
+  it('run --suite llm --decode-step --llm-kernels times the decode step the user asked for, with those kernels', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'wgbench-')), 'llm.json');
+    const r = await cli(['run', '--suite', 'llm', '--quick', '--model', 'tiny', '--decode-step', '2x40', '--llm-kernels', 'gpu', '--json', file, '--passes', '2', '--no-progress']);
+    expect(r.code, r.err).toBe(ExitCode.OK);
+    const run = parseRunResult(JSON.parse(readFileSync(file, 'utf8')), file);
+    const step = run.cases.find((c) => c.params['kind'] === 'decode-step');
+    expect(step?.id).toBe('llm/decode-step/model=tiny/batch=2/context=40');
+    expect(step?.status).toBe('ok');
+    expect(run.cases.every((c) => c.params['linearKernels'] === 'gpu')).toBe(true);
+    for (const bad of [['--decode-step', '0x40'], ['--decode-step', '2by40'], ['--llm-kernels', 'fast']]) {
+      const refused = await cli(['run', '--suite', 'llm', ...bad]);
+      expect(refused.code, bad.join(' ')).toBe(ExitCode.USAGE);
+      expect(refused.err).toMatch(/BATCHxCONTEXT|Allowed choices are gpu, naive/);
+    }
+  });
+
   it('run --suite memcopy --quick --json writes valid results with a bandwidth per case', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'wgbench-')), 'out.json');
     const r = await cli(['run', '--suite', 'memcopy', '--quick', '--json', file, '--passes', '3']);
