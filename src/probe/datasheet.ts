@@ -21,6 +21,9 @@ const NV_ADA = 'NVIDIA Ada GPU Architecture whitepaper, appendix A';
 const NV_L40S = 'NVIDIA L40S datasheet';
 const NV_L4 = 'NVIDIA L4 Tensor Core GPU datasheet';
 const NV_AMPERE = 'NVIDIA Ampere GA102 GPU Architecture whitepaper, appendix A';
+const NV_B200 = 'NVIDIA HGX B200 specifications (nvidia.com): per GPU, half the listed sparse Tensor Core figures (dense), 8 TB/s HBM3e';
+const NV_RTX50 = (cores: string, clock: string, memory: string): string =>
+  `NVIDIA GeForce RTX 50 series specifications (nvidia.com): ${cores} CUDA cores at ${clock} boost, ${memory}; FLOP/s = cores × 2 × clock, bytes/s = data rate × bus width`;
 const AMD_MI300 = 'AMD Instinct MI300X data sheet';
 const AMD_RDNA3 = 'AMD Radeon RX 7900 XTX specifications (amd.com)';
 const APPLE = 'Apple newsroom announcement of the chip';
@@ -40,7 +43,9 @@ function peaks(
 }
 
 export const DATASHEET: readonly DatasheetEntry[] = [
-  // NVIDIA data centre: Hopper, Ampere, Ada.
+  // NVIDIA data centre: Blackwell, Hopper, Ampere, Ada. The B200's FP32 rate is left out: the
+  // figures published for it disagree (75 and 80 TFLOP/s for the same 1,000 W part).
+  { id: 'nvidia-b200', name: 'NVIDIA B200 (HGX, 1,000 W)', match: /b200/, peaks: peaks(NV_B200, { matrixF16: 2250, matrixInt8: 4500, gbps: 8000 }) },
   { id: 'nvidia-h200', name: 'NVIDIA H200 SXM', match: /h200/, peaks: peaks(NV_H200, { fp32: 66.9, fp16: 133.8, matrixF16: 989.4, matrixInt8: 1978.9, gbps: 4800 }) },
   { id: 'nvidia-h100-pcie', name: 'NVIDIA H100 PCIe', match: /h100.*pcie/, peaks: peaks(NV_H100, { fp32: 51.2, fp16: 102.4, matrixF16: 756.5, matrixInt8: 1513, gbps: 2000 }) },
   { id: 'nvidia-h100-sxm', name: 'NVIDIA H100 SXM5 80GB', match: /h100/, peaks: peaks(NV_H100, { fp32: 66.9, fp16: 133.8, matrixF16: 989.4, matrixInt8: 1978.9, gbps: 3350 }) },
@@ -48,7 +53,11 @@ export const DATASHEET: readonly DatasheetEntry[] = [
   { id: 'nvidia-a100-40gb', name: 'NVIDIA A100 40GB', match: /a100/, peaks: peaks(NV_A100, { fp32: 19.5, fp16: 78, matrixF16: 312, matrixInt8: 624, gbps: 1555 }) },
   { id: 'nvidia-l40s', name: 'NVIDIA L40S', match: /l40s/, peaks: peaks(NV_L40S, { fp32: 91.6, matrixF16: 362.05, matrixInt8: 733, gbps: 864 }) },
   { id: 'nvidia-l4', name: 'NVIDIA L4', match: /\bl4\b/, peaks: peaks(NV_L4, { fp32: 30.3, matrixF16: 121, matrixInt8: 242.5, gbps: 300 }) },
-  // NVIDIA consumer: Ada, Ampere. Tensor FP16 is with FP32 accumulation (GeForce runs it at half rate).
+  // NVIDIA consumer: Blackwell, Ada, Ampere. Tensor FP16 is with FP32 accumulation (GeForce runs it
+  // at half rate); for the RTX 50 series only the rates that follow from cores, clock and memory
+  // interface are entered.
+  { id: 'nvidia-rtx-5090', name: 'NVIDIA GeForce RTX 5090', match: /rtx.?5090/, peaks: peaks(NV_RTX50('21,760', '2.41 GHz', '512-bit GDDR7 at 28 Gbps'), { fp32: 104.8, gbps: 1792 }) },
+  { id: 'nvidia-rtx-5080', name: 'NVIDIA GeForce RTX 5080', match: /rtx.?5080/, peaks: peaks(NV_RTX50('10,752', '2.62 GHz', '256-bit GDDR7 at 30 Gbps'), { fp32: 56.3, gbps: 960 }) },
   { id: 'nvidia-rtx-4090', name: 'NVIDIA GeForce RTX 4090', match: /rtx.?4090/, peaks: peaks(NV_ADA, { fp32: 82.6, fp16: 82.6, matrixF16: 165.2, matrixInt8: 660.6, gbps: 1008 }) },
   { id: 'nvidia-rtx-4080', name: 'NVIDIA GeForce RTX 4080', match: /rtx.?4080/, peaks: peaks(NV_ADA, { fp32: 48.7, fp16: 48.7, matrixF16: 97.5, matrixInt8: 389.9, gbps: 716.8 }) },
   { id: 'nvidia-rtx-3090', name: 'NVIDIA GeForce RTX 3090', match: /rtx.?3090/, peaks: peaks(NV_AMPERE, { fp32: 35.6, fp16: 35.6, matrixF16: 71, matrixInt8: 284, gbps: 936 }) },

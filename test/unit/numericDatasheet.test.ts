@@ -52,6 +52,10 @@ describe('datasheet', () => {
     expect(matchDatasheet(id('nvidia-a100-sxm4-80gb'))?.id).toBe('nvidia-a100-80gb');
     expect(matchDatasheet(id('nvidia-a100-pcie-40gb'))?.id).toBe('nvidia-a100-40gb');
     expect(matchDatasheet(id('', 'NVIDIA GeForce RTX 4090'))?.id).toBe('nvidia-rtx-4090');
+    expect(matchDatasheet(id('', 'NVIDIA GeForce RTX 5090'))?.peaks.compute.fp32?.tflops).toBe(104.8);
+    expect(matchDatasheet(id('nvidia-b200'))?.peaks.bandwidth?.gbps).toBe(8000);
+    // A unit without a figure we can cite is absent, not guessed: the B200 then runs on calibration there.
+    expect(matchDatasheet(id('nvidia-b200'))?.peaks.compute.fp32).toBeUndefined();
     expect(matchDatasheet(id('', 'Apple M1 Max', 'apple'))?.id).toBe('apple-m1-max');
     expect(matchDatasheet(id('', 'Apple M1', 'apple'))?.id).toBe('apple-m1');
     expect(matchDatasheet(id('', 'AMD Instinct MI300X', 'amd'))?.id).toBe('amd-mi300x');
