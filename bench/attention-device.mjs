@@ -10,7 +10,7 @@ const acquired = await acquireDevice(createNodeGpuProvider());
 const suite = createAttentionSuite({
   prefill: [{ B: 4, H: 32, Hkv: 32, T: 4096, S: 4096, headDim: 128 }],
   decode: [{ B: 8, H: 32, Hkv: 8, S: 4096, headDim: 128 }],
-  kinds: ['flash', 'flash-subgroup-matrix', 'decode-paged', 'decode-paged-thread'],
+  kinds: ['flash', 'flash-tiled', 'flash-subgroup-matrix', 'decode-paged', 'decode-paged-thread'],
 });
 // Only the causal prefill is compared with SDPA; drop the non-causal twin to save lease time.
 const causalOnly = { ...suite, plan: (ctx) => suite.plan(ctx).filter((c) => c.params.causal !== false || String(c.params.kind).startsWith('decode')) };

@@ -98,6 +98,143 @@ fn flash_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id
   }
 }
 
+// Register-blocked flash prefill: a 16×16 workgroup owns 64 query rows and streams 64-key
+// blocks. Thread (x, y) holds the scores of rows 4y..4y+3 × keys 4x..4x+3 and the output of the
+// same rows × dims HEAD_DIM/16·x.., all in registers: Q·Kᵀ in 16-wide slices of the head dim
+// through workgroup memory, the block's softmax folded into a running max and sum per row
+// (reduced across the 16 threads of a row), the output rescaled in registers, then P·V with P in
+// workgroup memory and V in 16-key slices.
+const FT_ROWS = 64u;
+const FT_KEYS = 64u;
+const FT_DPT = HEAD_DIM / 16u;  // output dims per thread
+var<workgroup> ftStage: array<f32, 2048>;  // Q and K slices ([16][64] each), then a V slice [16][HEAD_DIM]
+var<workgroup> ftRed: array<f32, 1024>;    // [row][x]: per-thread partial row max / sum
+var<workgroup> ftP: array<f32, 4096>;      // [row][key] probabilities of the block
+
+@compute @workgroup_size(16, 16)
+fn flash_tiled_kernel(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let b = wid.z;
+  let h = wid.y;
+  let hk = h / (p.H / p.Hkv);
+  let row0 = wid.x * FT_ROWS;
+  let t = lid.y * 16u + lid.x;
+  let qBase = (b * p.H + h) * p.T * HEAD_DIM;
+  let kvBase = (b * p.Hkv + hk) * p.S * HEAD_DIM;
+  var m = vec4<f32>(-3.0e38);
+  var l = vec4<f32>(0.0);
+  var o: array<vec4<f32>, FT_DPT>;  // o[e][i]: row 4y + i, dim FT_DPT·x + e
+  var kEnd = p.S;
+  if (p.causal == 1u) {
+    kEnd = min(p.S, min(row0 + FT_ROWS, p.T) + p.qOffset);
+  }
+  for (var k0 = 0u; k0 < kEnd; k0 += FT_KEYS) {
+    var s: array<vec4<f32>, 4>;  // s[i][j]: row 4y + i, key 4x + j
+    // Zeroed by hand: Dawn's WGSL compiler does not re-zero a loop-local var without an
+    // initializer on each iteration (WGSL says it should; naga had the same bug, gfx-rs/wgpu#9489).
+    for (var i = 0u; i < 4u; i++) {
+      s[i] = vec4<f32>(0.0);
+    }
+    for (var d0 = 0u; d0 < HEAD_DIM; d0 += 16u) {
+      for (var j = 0u; j < 4u; j++) {
+        let e = t * 4u + j;
+        let r = e / 16u;
+        let dd = e % 16u;
+        var qv = 0.0;
+        if (row0 + r < p.T) {
+          qv = f32(Q[qBase + (row0 + r) * HEAD_DIM + d0 + dd]);
+        }
+        ftStage[dd * 64u + r] = qv;
+        var kv = 0.0;
+        if (k0 + r < p.S) {
+          kv = f32(K[kvBase + (k0 + r) * HEAD_DIM + d0 + dd]);
+        }
+        ftStage[1024u + dd * 64u + r] = kv;
+      }
+      workgroupBarrier();
+      for (var dd = 0u; dd < 16u; dd++) {
+        let a = vec4<f32>(ftStage[dd * 64u + lid.y * 4u], ftStage[dd * 64u + lid.y * 4u + 1u], ftStage[dd * 64u + lid.y * 4u + 2u], ftStage[dd * 64u + lid.y * 4u + 3u]);
+        let kk = vec4<f32>(ftStage[1024u + dd * 64u + lid.x * 4u], ftStage[1024u + dd * 64u + lid.x * 4u + 1u], ftStage[1024u + dd * 64u + lid.x * 4u + 2u], ftStage[1024u + dd * 64u + lid.x * 4u + 3u]);
+        for (var i = 0u; i < 4u; i++) {
+          s[i] = fma(vec4<f32>(a[i]), kk, s[i]);
+        }
+      }
+      workgroupBarrier();
+    }
+    // Scale and mask; each thread's partial row maxima go to ftRed.
+    var visible: array<vec4<bool>, 4>;
+    for (var i = 0u; i < 4u; i++) {
+      let row = row0 + lid.y * 4u + i;
+      var rowMax = -3.0e38;
+      for (var j = 0u; j < 4u; j++) {
+        let key = k0 + lid.x * 4u + j;
+        let v = key < p.S && (p.causal == 0u || key <= row + p.qOffset);
+        visible[i][j] = v;
+        s[i][j] = select(-3.0e38, s[i][j] * p.scale, v);
+        rowMax = max(rowMax, s[i][j]);
+      }
+      ftRed[(lid.y * 4u + i) * 16u + lid.x] = rowMax;
+    }
+    workgroupBarrier();
+    var mNew = m;
+    for (var i = 0u; i < 4u; i++) {
+      for (var x = 0u; x < 16u; x++) {
+        mNew[i] = max(mNew[i], ftRed[(lid.y * 4u + i) * 16u + x]);
+      }
+    }
+    workgroupBarrier();
+    for (var i = 0u; i < 4u; i++) {
+      var rowSum = 0.0;
+      for (var j = 0u; j < 4u; j++) {
+        let pv = select(0.0, exp(s[i][j] - mNew[i]), visible[i][j]);
+        ftP[(lid.y * 4u + i) * FT_KEYS + lid.x * 4u + j] = pv;
+        rowSum += pv;
+      }
+      ftRed[(lid.y * 4u + i) * 16u + lid.x] = rowSum;
+    }
+    workgroupBarrier();
+    let correction = exp(m - mNew);
+    var blockSum = vec4<f32>(0.0);
+    for (var i = 0u; i < 4u; i++) {
+      for (var x = 0u; x < 16u; x++) {
+        blockSum[i] += ftRed[(lid.y * 4u + i) * 16u + x];
+      }
+    }
+    l = l * correction + blockSum;
+    m = mNew;
+    for (var e = 0u; e < FT_DPT; e++) {
+      o[e] *= correction;
+    }
+    // P·V over 16-key slices of V.
+    for (var kc = 0u; kc < FT_KEYS; kc += 16u) {
+      for (var idx = t; idx < 16u * HEAD_DIM; idx += 256u) {
+        let key = k0 + kc + idx / HEAD_DIM;
+        var vv = 0.0;
+        if (key < p.S) {
+          vv = f32(V[kvBase + key * HEAD_DIM + idx % HEAD_DIM]);
+        }
+        ftStage[idx] = vv;
+      }
+      workgroupBarrier();
+      for (var kk = 0u; kk < 16u; kk++) {
+        let pr = vec4<f32>(ftP[(lid.y * 4u) * FT_KEYS + kc + kk], ftP[(lid.y * 4u + 1u) * FT_KEYS + kc + kk], ftP[(lid.y * 4u + 2u) * FT_KEYS + kc + kk], ftP[(lid.y * 4u + 3u) * FT_KEYS + kc + kk]);
+        for (var e = 0u; e < FT_DPT; e++) {
+          o[e] = fma(pr, vec4<f32>(ftStage[kk * HEAD_DIM + lid.x * FT_DPT + e]), o[e]);
+        }
+      }
+      workgroupBarrier();
+    }
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let row = row0 + lid.y * 4u + i;
+    if (row < p.T) {
+      let oBase = ((b * p.H + h) * p.T + row) * HEAD_DIM + lid.x * FT_DPT;
+      for (var e = 0u; e < FT_DPT; e++) {
+        O[oBase + e] = o[e][i] / l[i];
+      }
+    }
+  }
+}
+
 // The naive reference: scores S = Q·Kᵀ (masked), softmax per row, then O = P·V.
 @group(0) @binding(5) var<storage, read_write> scores: array<f32>;
 

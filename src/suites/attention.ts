@@ -5,7 +5,7 @@ import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js'
 import { f32ToF16Bits, roundToF16 } from './numeric.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
-export type AttentionKind = 'flash' | 'flash-subgroup-matrix' | 'naive' | 'decode-paged' | 'decode-paged-thread';
+export type AttentionKind = 'flash' | 'flash-tiled' | 'flash-subgroup-matrix' | 'naive' | 'decode-paged' | 'decode-paged-thread';
 export type AttentionDtype = 'f32' | 'f16';
 
 export interface AttentionShape {
@@ -152,6 +152,8 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
   };
   if (kind === 'flash') {
     await add('flash_kernel', base, [Math.ceil(s.T / 64), s.H, s.B]);
+  } else if (kind === 'flash-tiled') {
+    await add('flash_tiled_kernel', base, [Math.ceil(s.T / 64), s.H, s.B]);
   } else if (kind === 'flash-subgroup-matrix') {
     const sgCode = (await ctx.loadKernel('attention_subgroup_f16')).replace('const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${d}u; // head dim`);
     const pipeline = await computePipeline(device, `attention-sgmat-${d}`, sgCode, 'flash_sgmat_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
@@ -269,7 +271,7 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
     plan(ctx) {
       const planned = planAttentionShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
       const dtypes = options.dtypes ?? (['f32', 'f16'] as const);
-      const kinds = options.kinds ?? (['flash', 'flash-subgroup-matrix', 'naive', 'decode-paged', 'decode-paged-thread'] as const);
+      const kinds = options.kinds ?? (['flash', 'flash-tiled', 'flash-subgroup-matrix', 'naive', 'decode-paged', 'decode-paged-thread'] as const);
       const cases: CasePlan[] = [];
       const push = (kind: AttentionKind, dtype: AttentionDtype, shape: AttentionShape): void => {
         const inBytes = dtype === 'f32' ? 4 : 2;

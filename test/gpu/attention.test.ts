@@ -30,8 +30,8 @@ describe('attention FLOPs and bytes (docs/metrics.md)', () => {
 describe('attention on a real adapter', () => {
   it('flash, naive and paged decode, f32 and f16, causal and not, GQA: every case checked against f64', async () => {
     const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite(small)], quick: true });
-    // Per causal mode and dtype: flash, flash on subgroup matrices, naive; then two decode kernels per dtype.
-    expect(run.cases.length).toBe(2 * 2 * 3 + 2 * 2);
+    // Per causal mode and dtype: flash, flash tiled, flash on subgroup matrices, naive; then two decode kernels per dtype.
+    expect(run.cases.length).toBe(2 * 2 * 4 + 2 * 2);
     for (const c of run.cases) {
       if (c.params['dtype'] === 'f16' && !acquired.info.deviceFeatures.includes('shader-f16')) continue;
       if (c.params['kind'] === 'flash-subgroup-matrix') {
@@ -73,5 +73,19 @@ describe('attention on a real adapter', () => {
     const bad = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: chunked(['acc = fma(acc, correction, part);', 'acc = acc + part;']) }, { suites: [createAttentionSuite(options)], quick: true });
     expect(bad.cases[0]?.status).toBe('failed');
     expect(bad.cases[0]?.message).toMatch(/rows differ/);
+  });
+
+  it('the register-blocked flash kernel rescales its output across key blocks: correct over 3 blocks, wrong without the rescale', async () => {
+    const options = { prefill: [{ B: 1, H: 2, Hkv: 1, T: 150, S: 150, headDim: 128 as const }], kinds: ['flash-tiled' as const], dtypes: ['f32' as const] };
+    const good = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite(options)], quick: true });
+    for (const c of good.cases) expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
+    const from = 'o[e] *= correction;';
+    const wrong = async (name: string): Promise<string> => {
+      const code = await loadKernelFromDisk(name);
+      expect(code).toContain(from);
+      return code.replace(from, '');
+    };
+    const bad = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createAttentionSuite(options)], quick: true });
+    expect(bad.cases.map((c) => c.status)).toEqual(['failed', 'failed']);
   });
 });
