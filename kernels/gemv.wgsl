@@ -3,7 +3,8 @@
 // A GEMV is bound by reading W, so every weight is read once for all rows, four columns at a time.
 // A workgroup owns COLS4 vec4 columns and splits its K range across KTHREADS threads; the grid's y
 // dimension splits K further (split-K) so that narrow layers still put enough loads in flight.
-// With one split the sums go straight to y; with several, `gemv_reduce` adds the partials.
+// With one split the sums go straight to y; with several, a reduce pass adds the partials.
+// gemv_gated_* compute the gated MLP's silu(x·Wg) · (x·Wu) in one pass over W = [Wg | Wu].
 alias W = f32; // dtype
 
 // Laid out as the prefix of llm.wgsl's Params, so the LLM engine can bind its own uniform.
@@ -11,7 +12,8 @@ struct GemvParams {
   rows: u32,
   K: u32,
   N: u32,
-  _unused: u32,
+  // Bit 0: add to y instead of overwriting it (a residual connection folded into the layer).
+  flags: u32,
   splits: u32,
 }
 
@@ -19,7 +21,7 @@ struct GemvParams {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w4: array<vec4<W>>;
 @group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
-// Per split, rows × N/4 partial sums: [split][row][column / 4].
+// Per split, rows × N/4 partial sums: [split][row][column / 4] ([split][row][g, u][column / 4] gated).
 @group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
 
 const MAX_ROWS = 8u;
@@ -28,6 +30,33 @@ const KTHREADS = 32u;
 const UNROLL = 4u;
 
 var<workgroup> red: array<vec4<f32>, 256>;
+
+// Sums v over the workgroup's KTHREADS threads of each column; the result is valid where kt = 0.
+fn sumOverK(lid: u32, kt: u32, v: vec4<f32>) -> vec4<f32> {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = KTHREADS / 2u; s > 0u; s >>= 1u) {
+    if (kt < s) {
+      red[lid] += red[lid + s * COLS4];
+    }
+    workgroupBarrier();
+  }
+  let total = red[lid];
+  workgroupBarrier();
+  return total;
+}
+
+fn store(i: u32, v: vec4<f32>) {
+  if ((p.flags & 1u) != 0u) {
+    y[i] += v;
+  } else {
+    y[i] = v;
+  }
+}
+
+fn silu(g: vec4<f32>) -> vec4<f32> {
+  return g / (1.0 + exp(-g));
+}
 
 @compute @workgroup_size(256)
 fn gemv_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -68,19 +97,12 @@ fn gemv_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id)
   }
   for (var r = 0u; r < MAX_ROWS; r++) {
     if (r < p.rows) {
-      red[lid] = acc[r];
-      workgroupBarrier();
-      for (var s = KTHREADS / 2u; s > 0u; s >>= 1u) {
-        if (kt < s) {
-          red[lid] += red[lid + s * COLS4];
-        }
-        workgroupBarrier();
-      }
+      let total = sumOverK(lid, kt, acc[r]);
       if (kt == 0u && c4 < n4) {
         if (p.splits == 1u) {
-          y[r * n4 + c4] = red[lid];
+          store(r * n4 + c4, total);
         } else {
-          partials[(wid.y * p.rows + r) * n4 + c4] = red[lid];
+          partials[(wid.y * p.rows + r) * n4 + c4] = total;
         }
       }
     }
@@ -99,5 +121,82 @@ fn gemv_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var split = 0u; split < p.splits; split++) {
     s += partials[split * p.rows * n4 + i];
   }
-  y[i] = s;
+  store(i, s);
+}
+
+// y = silu(x·Wg) · (x·Wu) with W = [Wg | Wu] (K × 2N): each thread reads both halves for its
+// columns, so the gate, the up projection and their product are one pass over the weights.
+@compute @workgroup_size(256)
+fn gemv_gated_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let n4 = p.N / 4u;
+  let row4 = 2u * n4;
+  let c4 = wid.x * COLS4 + lid % COLS4;
+  let kt = lid / COLS4;
+  let chunk = (p.K + p.splits - 1u) / p.splits;
+  let kStart = wid.y * chunk;
+  let kEnd = min(p.K, kStart + chunk);
+  var g: array<vec4<f32>, MAX_ROWS>;
+  var u: array<vec4<f32>, MAX_ROWS>;
+  if (c4 < n4) {
+    var k = kStart + kt;
+    for (; k + KTHREADS < kEnd; k += 2u * KTHREADS) {
+      let g0 = vec4<f32>(w4[k * row4 + c4]);
+      let u0 = vec4<f32>(w4[k * row4 + n4 + c4]);
+      let g1 = vec4<f32>(w4[(k + KTHREADS) * row4 + c4]);
+      let u1 = vec4<f32>(w4[(k + KTHREADS) * row4 + n4 + c4]);
+      for (var r = 0u; r < MAX_ROWS; r++) {
+        if (r < p.rows) {
+          let x0 = vec4<f32>(x[r * p.K + k]);
+          let x1 = vec4<f32>(x[r * p.K + k + KTHREADS]);
+          g[r] = fma(x1, g1, fma(x0, g0, g[r]));
+          u[r] = fma(x1, u1, fma(x0, u0, u[r]));
+        }
+      }
+    }
+    for (; k < kEnd; k += KTHREADS) {
+      let g0 = vec4<f32>(w4[k * row4 + c4]);
+      let u0 = vec4<f32>(w4[k * row4 + n4 + c4]);
+      for (var r = 0u; r < MAX_ROWS; r++) {
+        if (r < p.rows) {
+          let x0 = vec4<f32>(x[r * p.K + k]);
+          g[r] = fma(x0, g0, g[r]);
+          u[r] = fma(x0, u0, u[r]);
+        }
+      }
+    }
+  }
+  for (var r = 0u; r < MAX_ROWS; r++) {
+    if (r < p.rows) {
+      let gate = sumOverK(lid, kt, g[r]);
+      let up = sumOverK(lid, kt, u[r]);
+      if (kt == 0u && c4 < n4) {
+        if (p.splits == 1u) {
+          y[r * n4 + c4] = silu(gate) * up;
+        } else {
+          let base = ((wid.y * p.rows + r) * 2u) * n4 + c4;
+          partials[base] = gate;
+          partials[base + n4] = up;
+        }
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(256)
+fn gemv_gated_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let n4 = p.N / 4u;
+  let i = gid.x;
+  if (i >= p.rows * n4) {
+    return;
+  }
+  let r = i / n4;
+  let c = i % n4;
+  var gate = vec4<f32>(0.0);
+  var up = vec4<f32>(0.0);
+  for (var split = 0u; split < p.splits; split++) {
+    let base = ((split * p.rows + r) * 2u) * n4 + c;
+    gate += partials[base];
+    up += partials[base + n4];
+  }
+  y[i] = silu(gate) * up;
 }

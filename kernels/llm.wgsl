@@ -11,6 +11,7 @@ struct Params {
   rows: u32,
   inDim: u32,
   outDim: u32,
+  // Fills: the seed. Linear layers: flags (bit 0: add to c instead of overwriting it).
   seed: u32,
   count: u32,
   heads: u32,
@@ -54,14 +55,16 @@ fn fill_random(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   a[i] = (f32(hash(i ^ (p.seed * 2654435761u)) >> 8u) / 16777216.0 * 2.0 - 1.0) * p.scale + p.bias;
 }
 
-// The same fill for a matrix of element type W.
+// The same fill for a matrix of element type W, placed at columns [layerOffset, layerOffset + outDim)
+// of a matrix with rows of inDim elements (Q, K and V side by side; gate and up side by side): element
+// i of the matrix gets the value it would get alone.
 @compute @workgroup_size(256)
-fn fill_random_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+fn fill_random_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
   let i = gid.x + gid.y * n.x * 256u;
   if (i >= p.count) {
     return;
   }
-  weights[i] = W((f32(hash(i ^ (p.seed * 2654435761u)) >> 8u) / 16777216.0 * 2.0 - 1.0) * p.scale + p.bias);
+  weights[(i / p.outDim) * p.inDim + p.layerOffset + i % p.outDim] = W((f32(hash(i ^ (p.seed * 2654435761u)) >> 8u) / 16777216.0 * 2.0 - 1.0) * p.scale + p.bias);
 }
 
 // c[row] = weights[table row = tokens[row]] (embedding lookup); weights is [vocab, inDim].
@@ -112,70 +115,80 @@ fn linear(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var k = 0u; k < p.inDim; k++) {
     s = fma(a[row * p.inDim + k], f32(weights[k * p.outDim + n]), s);
   }
+  if ((p.seed & 1u) != 0u) {
+    s += c[row * p.outDim + n];
+  }
   c[row * p.outDim + n] = s;
 }
 
-// c = silu(a) · b, elementwise over count.
+// c[row, n] = silu(a[row, n]) · a[row, outDim + n]: the gated MLP's product, from the output of
+// one linear layer over [Wg | Wu] (rows of 2·outDim).
 @compute @workgroup_size(256)
 fn silu_mul(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
-  if (i >= p.count) {
+  if (i >= p.rows * p.outDim) {
     return;
   }
-  let x = a[i];
-  c[i] = x / (1.0 + exp(-x)) * b[i];
+  let row = i / p.outDim;
+  let n = i % p.outDim;
+  let x = a[row * 2u * p.outDim + n];
+  c[i] = x / (1.0 + exp(-x)) * a[row * 2u * p.outDim + p.outDim + n];
 }
 
-// a += b, elementwise over count (the residual).
-@compute @workgroup_size(256)
-fn add_inplace(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x;
-  if (i >= p.count) {
-    return;
-  }
-  a[i] += b[i];
+// The angle of pair i at position pos: pos · 10000^(−2i/headDim) (rotary position embedding).
+fn ropeAngle(pos: u32, pair: u32) -> f32 {
+  return f32(pos) * pow(10000.0, -2.0 * f32(pair) / f32(p.headDim));
 }
 
-// Rotates pairs (2i, 2i+1) of every head of a (rows × heads·headDim, heads given by count) by
-// pos · 10000^(−2i/headDim): rotary position embedding, in place.
+fn rotate(x0: f32, x1: f32, theta: f32) -> vec2<f32> {
+  let c = cos(theta);
+  let s = sin(theta);
+  return vec2<f32>(x0 * c - x1 * s, x0 * s + x1 * c);
+}
+
+// From a row of QKV (a: rows × (q + 2·kv), Q then K then V): rotates Q's pairs into c (rows × q),
+// rotates K's pairs and copies V into the row's sequence blocks at its position, for one layer.
+// One thread per Q pair, K pair or V element.
 @compute @workgroup_size(256)
-fn rope(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn rope_qkv_append(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
   let half = p.headDim / 2u;
-  let perRow = p.count * half;
-  let i = gid.x;
+  let qWidth = p.heads * p.headDim;
+  let kvWidth = p.kvHeads * p.headDim;
+  let qPairs = p.heads * half;
+  let kPairs = p.kvHeads * half;
+  let perRow = qPairs + kPairs + kvWidth;
+  let i = gid.x + gid.y * n.x * 256u;
   if (i >= p.rows * perRow) {
     return;
   }
   let row = i / perRow;
-  let head = (i % perRow) / half;
-  let pair = i % half;
-  let theta = f32(rowPos[row]) * pow(10000.0, -2.0 * f32(pair) / f32(p.headDim));
-  let base = (row * p.count + head) * p.headDim + 2u * pair;
-  let x0 = a[base];
-  let x1 = a[base + 1u];
-  let c = cos(theta);
-  let s = sin(theta);
-  a[base] = x0 * c - x1 * s;
-  a[base + 1u] = x0 * s + x1 * c;
-}
-
-// Writes each row's K (a) and V (b) into its sequence's blocks at its position, for one layer.
-@compute @workgroup_size(256)
-fn kv_append(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let width = p.kvHeads * p.headDim;
-  let i = gid.x;
-  if (i >= p.rows * width) {
+  let j = i % perRow;
+  let pos = rowPos[row];
+  let src = row * (qWidth + 2u * kvWidth);
+  if (j < qPairs) {
+    let head = j / half;
+    let pair = j % half;
+    let at = head * p.headDim + 2u * pair;
+    let r = rotate(a[src + at], a[src + at + 1u], ropeAngle(pos, pair));
+    c[row * qWidth + at] = r.x;
+    c[row * qWidth + at + 1u] = r.y;
     return;
   }
-  let row = i / width;
-  let within = i % width;
-  let hk = within / p.headDim;
-  let d = within % p.headDim;
-  let pos = rowPos[row];
   let block = p.layerOffset + blockTable[rowSeq[row] * p.maxBlocks + pos / p.blockTokens];
-  let dst = ((block * p.kvHeads + hk) * p.blockTokens + pos % p.blockTokens) * p.headDim + d;
-  kPool[dst] = a[i];
-  vPool[dst] = b[i];
+  if (j < qPairs + kPairs) {
+    let kj = j - qPairs;
+    let hk = kj / half;
+    let pair = kj % half;
+    let r = rotate(a[src + qWidth + hk * p.headDim + 2u * pair], a[src + qWidth + hk * p.headDim + 2u * pair + 1u], ropeAngle(pos, pair));
+    let dst = ((block * p.kvHeads + hk) * p.blockTokens + pos % p.blockTokens) * p.headDim + 2u * pair;
+    kPool[dst] = r.x;
+    kPool[dst + 1u] = r.y;
+    return;
+  }
+  let vj = j - qPairs - kPairs;
+  let hk = vj / p.headDim;
+  let d = vj % p.headDim;
+  vPool[((block * p.kvHeads + hk) * p.blockTokens + pos % p.blockTokens) * p.headDim + d] = a[src + qWidth + kvWidth + vj];
 }
 
 // One workgroup per (row, head): attends keys 0..pos of the row's sequence in the paged cache.
@@ -308,8 +321,10 @@ fn linear_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
     let row = row0 + lid.y * 4u + i;
     if (row < p.rows) {
       let col = col0 + lid.x * 4u;
+      let accumulate = (p.seed & 1u) != 0u;
       for (var j = 0u; j < 4u; j++) {
-        c[row * p.outDim + col + j] = acc[i][j];
+        let dst = row * p.outDim + col + j;
+        c[dst] = select(acc[i][j], acc[i][j] + c[dst], accumulate);
       }
     }
   }

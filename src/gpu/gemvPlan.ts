@@ -29,13 +29,15 @@ export function gemvUnsupported(rows: number, K: number, N: number): string | nu
 
 /**
  * Splits K across workgroups until about `target` workgroups run, keeping each split at least
- * one unrolled sweep of the workgroup's K threads long.
+ * one unrolled sweep of the workgroup's K threads long. `gated`: the gated MLP kernel (N is its
+ * output width; its weights are twice as wide).
  */
-export function planGemv(rows: number, K: number, N: number, target = GEMV_TARGET_WORKGROUPS): GemvLaunch {
+export function planGemv(rows: number, K: number, N: number, target = GEMV_TARGET_WORKGROUPS, gated = false): GemvLaunch {
   const reason = gemvUnsupported(rows, K, N);
   if (reason !== null) throw new Error(reason);
   const columnGroups = Math.ceil(N / GEMV_COLS);
   const maxSplits = Math.max(1, Math.floor(K / (GEMV_K_THREADS * GEMV_UNROLL)));
   const splits = Math.max(1, Math.min(maxSplits, Math.ceil(target / columnGroups)));
-  return { groups: [columnGroups, splits], splits, partialBytes: splits > 1 ? splits * rows * N * 4 : 0 };
+  // The gated kernel keeps two partial sums (gate and up) per output.
+  return { groups: [columnGroups, splits], splits, partialBytes: splits > 1 ? splits * rows * N * 4 * (gated ? 2 : 1) : 0 };
 }

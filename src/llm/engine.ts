@@ -12,8 +12,8 @@ export interface Row {
   token: number;
 }
 
-const LLM_ENTRIES = ['fill_random', 'fill_random_w', 'embed', 'rmsnorm', 'linear', 'linear_tiled', 'rope', 'silu_mul', 'add_inplace', 'kv_append', 'attend', 'gather_rows', 'argmax'] as const;
-const GEMV_ENTRIES = ['gemv_kernel', 'gemv_reduce'] as const;
+const LLM_ENTRIES = ['fill_random', 'fill_random_cols', 'embed', 'rmsnorm', 'linear', 'linear_tiled', 'rope_qkv_append', 'silu_mul', 'attend', 'gather_rows', 'argmax'] as const;
+const GEMV_ENTRIES = ['gemv_kernel', 'gemv_reduce', 'gemv_gated_kernel', 'gemv_gated_reduce'] as const;
 type Entry = (typeof LLM_ENTRIES)[number] | (typeof GEMV_ENTRIES)[number];
 
 /** kernels/llm.wgsl's attention runs one thread per head dimension in a 128-wide workgroup. */
@@ -56,6 +56,17 @@ export interface ModelOptions {
   /** Workgroups the GEMV aims for (split-K below that); see gpu/gemvPlan. */
   gemvTargetWorkgroups?: number;
 }
+
+type MatrixName = WeightName | 'wqkv' | 'wgu';
+
+/** Matrices stored side by side in one buffer: its name, its width and this matrix's first column. */
+const FUSED: Partial<Record<WeightName, { name: MatrixName; columns: (m: ModelConfig) => number; offset: (m: ModelConfig) => number }>> = {
+  wq: { name: 'wqkv', columns: (m) => (m.heads + 2 * m.kvHeads) * m.headDim, offset: () => 0 },
+  wk: { name: 'wqkv', columns: (m) => (m.heads + 2 * m.kvHeads) * m.headDim, offset: (m) => m.heads * m.headDim },
+  wv: { name: 'wqkv', columns: (m) => (m.heads + 2 * m.kvHeads) * m.headDim, offset: (m) => (m.heads + m.kvHeads) * m.headDim },
+  wg: { name: 'wgu', columns: (m) => 2 * m.mlpSize, offset: () => 0 },
+  wu: { name: 'wgu', columns: (m) => 2 * m.mlpSize, offset: (m) => m.mlpSize },
+};
 
 interface Dispatch {
   entry: Entry;
@@ -128,14 +139,25 @@ export class GpuModel {
     for (const e of GEMV_ENTRIES) model.pipelines.set(e, await computePipeline(device, 'gemv', gemv, e));
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const fills: Dispatch[] = [];
+    const matrixBytes = weightDtype === 'f32' ? 4 : 2;
     for (const spec of weightSpecs(config, seed)) {
       const count = spec.rows * spec.cols;
-      const norm = isNorm(spec.name);
-      const bytes = norm || weightDtype === 'f32' ? 4 : 2;
-      const buffer = pool.create({ size: Math.ceil((count * bytes) / 16) * 16, usage: storage, label: `${spec.name}.${spec.layer}` });
-      model.weights.set(`${spec.name}.${spec.layer}`, buffer);
-      if (norm) fills.push({ entry: 'fill_random', params: { count, seed: spec.seed, scale: spec.scale, bias: 1 }, buffers: { 1: buffer }, groups: groups1d(count) });
-      else fills.push({ entry: 'fill_random_w', params: { count, seed: spec.seed, scale: spec.scale, bias: 0 }, buffers: { 10: buffer }, groups: groups1d(count) });
+      if (isNorm(spec.name)) {
+        const buffer = pool.create({ size: Math.ceil((count * 4) / 16) * 16, usage: storage, label: `${spec.name}.${spec.layer}` });
+        model.weights.set(`${spec.name}.${spec.layer}`, buffer);
+        fills.push({ entry: 'fill_random', params: { count, seed: spec.seed, scale: spec.scale, bias: 1 }, buffers: { 1: buffer }, groups: groups1d(count) });
+        continue;
+      }
+      // Q, K and V share one matrix (one pass over the input), as do the MLP's gate and up.
+      const fused = FUSED[spec.name] ?? { name: spec.name, columns: () => spec.cols, offset: () => 0 };
+      const key = `${fused.name}.${spec.layer}`;
+      const width = fused.columns(config);
+      let buffer = model.weights.get(key);
+      if (buffer === undefined) {
+        buffer = pool.create({ size: Math.ceil((spec.rows * width * matrixBytes) / 16) * 16, usage: storage, label: key });
+        model.weights.set(key, buffer);
+      }
+      fills.push({ entry: 'fill_random_cols', params: { count, seed: spec.seed, scale: spec.scale, bias: 0, outDim: spec.cols, inDim: width, layerOffset: fused.offset(config) }, buffers: { 10: buffer }, groups: groups1d(count) });
     }
     model.kPool = pool.create({ size: poolBytes, usage: storage, label: 'k-pool' });
     model.vPool = pool.create({ size: poolBytes, usage: storage, label: 'v-pool' });
@@ -178,7 +200,7 @@ export class GpuModel {
     return n;
   }
 
-  private weight(name: WeightName, layer = -1): GPUBuffer {
+  private weight(name: MatrixName, layer = -1): GPUBuffer {
     const w = this.weights.get(`${name}.${layer}`);
     if (w === undefined) throw new Error(`no weight ${name}.${layer}`);
     return w;
@@ -229,33 +251,53 @@ export class GpuModel {
     for (const b of owned) this.pool.destroy(b);
   }
 
-  /** The linear layer's dispatches for `rows` rows: GEMV (with its split-K reduce), tiled or naive. */
-  private linear(input: GPUBuffer, weight: GPUBuffer, out: GPUBuffer, inDim: number, outDim: number, rows: number, partials: GPUBuffer): Dispatch[] {
+  /**
+   * The linear layer's dispatches for `rows` rows: GEMV (with its split-K reduce), tiled or naive.
+   * `accumulate` adds the result to `out` (a residual connection) instead of overwriting it.
+   */
+  private linear(input: GPUBuffer, weight: GPUBuffer, out: GPUBuffer, inDim: number, outDim: number, rows: number, partials: GPUBuffer, accumulate = false): Dispatch[] {
     const kernel = linearKernelFor(rows, inDim, outDim, this.options.linearKernels);
+    const flags = accumulate ? 1 : 0;
     if (kernel === 'gemv') {
       const launch = planGemv(rows, inDim, outDim, this.options.gemvTargetWorkgroups);
-      const params = { rows, inDim, outDim, count: launch.splits };
+      const params = { rows, inDim, outDim, seed: flags, count: launch.splits };
       const main: Dispatch = { entry: 'gemv_kernel', params, buffers: { 1: input, 2: weight, 3: out, 4: partials }, groups: [launch.groups[0], launch.groups[1], 1] };
       if (launch.splits === 1) return [main];
       return [main, { entry: 'gemv_reduce', params, buffers: { 3: out, 4: partials }, groups: [Math.ceil((rows * outDim) / 4 / 256), 1, 1] }];
     }
-    if (kernel === 'tiled') return [{ entry: 'linear_tiled', params: { rows, inDim, outDim }, buffers: { 1: input, 10: weight, 3: out }, groups: [outDim / 64, Math.ceil(rows / 64), 1] }];
-    return [{ entry: 'linear', params: { rows, inDim, outDim }, buffers: { 1: input, 10: weight, 3: out }, groups: [Math.ceil(outDim / 64), rows, 1] }];
+    if (kernel === 'tiled') return [{ entry: 'linear_tiled', params: { rows, inDim, outDim, seed: flags }, buffers: { 1: input, 10: weight, 3: out }, groups: [outDim / 64, Math.ceil(rows / 64), 1] }];
+    return [{ entry: 'linear', params: { rows, inDim, outDim, seed: flags }, buffers: { 1: input, 10: weight, 3: out }, groups: [Math.ceil(outDim / 64), rows, 1] }];
+  }
+
+  /**
+   * The gated MLP's silu(x·Wg) · (x·Wu) into `out` from the side-by-side [Wg | Wu]: one gated GEMV
+   * for decode-sized rows, else a linear layer into `both` and the elementwise product.
+   */
+  private gatedMlp(input: GPUBuffer, weight: GPUBuffer, both: GPUBuffer, out: GPUBuffer, rows: number, partials: GPUBuffer): Dispatch[] {
+    const { hiddenSize: h, mlpSize: mlp } = this.config;
+    if (linearKernelFor(rows, h, mlp, this.options.linearKernels) === 'gemv') {
+      const launch = planGemv(rows, h, mlp, this.options.gemvTargetWorkgroups, true);
+      const params = { rows, inDim: h, outDim: mlp, count: launch.splits };
+      const main: Dispatch = { entry: 'gemv_gated_kernel', params, buffers: { 1: input, 2: weight, 3: out, 4: partials }, groups: [launch.groups[0], launch.groups[1], 1] };
+      if (launch.splits === 1) return [main];
+      return [main, { entry: 'gemv_gated_reduce', params, buffers: { 3: out, 4: partials }, groups: [Math.ceil((rows * mlp) / 4 / 256), 1, 1] }];
+    }
+    return [...this.linear(input, weight, both, h, 2 * mlp, rows, partials), { entry: 'silu_mul', params: { rows, outDim: mlp }, buffers: { 1: both, 3: out }, groups: [Math.ceil((rows * mlp) / 256), 1, 1] }];
   }
 
   /** Bytes of split-K partials the largest GEMV of an n-row pass needs (16 when none does). */
   private partialBytes(n: number, outRows: number): number {
     const m = this.config;
-    const shapes: [number, number, number][] = [
-      [n, m.hiddenSize, m.heads * m.headDim],
-      [n, m.hiddenSize, m.kvHeads * m.headDim],
-      [n, m.heads * m.headDim, m.hiddenSize],
-      [n, m.hiddenSize, m.mlpSize],
-      [n, m.mlpSize, m.hiddenSize],
-      [outRows, m.hiddenSize, m.vocabSize],
+    const q = m.heads * m.headDim;
+    const shapes: [number, number, number, boolean][] = [
+      [n, m.hiddenSize, q + 2 * m.kvHeads * m.headDim, false],
+      [n, q, m.hiddenSize, false],
+      [n, m.hiddenSize, m.mlpSize, true],
+      [n, m.mlpSize, m.hiddenSize, false],
+      [outRows, m.hiddenSize, m.vocabSize, false],
     ];
     let bytes = 16;
-    for (const [r, k, nOut] of shapes) if (linearKernelFor(r, k, nOut, this.options.linearKernels) === 'gemv') bytes = Math.max(bytes, planGemv(r, k, nOut, this.options.gemvTargetWorkgroups).partialBytes);
+    for (const [r, k, nOut, gated] of shapes) if (linearKernelFor(r, k, nOut, this.options.linearKernels) === 'gemv') bytes = Math.max(bytes, planGemv(r, k, nOut, this.options.gemvTargetWorkgroups, gated).partialBytes);
     return bytes;
   }
 
@@ -296,14 +338,11 @@ export class GpuModel {
     const outIndex = scratch(outRows, 'out-index');
     const x = scratch(n * h, 'x');
     const hn = scratch(n * h, 'h');
+    const qkv = scratch(n * (q + 2 * kv), 'qkv');
     const qb = scratch(n * q, 'q');
-    const kb = scratch(n * kv, 'k');
-    const vb = scratch(n * kv, 'v');
     const att = scratch(n * q, 'att');
-    const o = scratch(n * h, 'o');
-    const g = scratch(n * m.mlpSize, 'g');
-    const u = scratch(n * m.mlpSize, 'u');
-    const gu = scratch(n * m.mlpSize, 'gu');
+    const both = scratch(n * 2 * m.mlpSize, 'gate-up');
+    const gu = scratch(n * m.mlpSize, 'mlp');
     const last = scratch(outRows * h, 'last');
     const logits = scratch(outRows * m.vocabSize, 'logits');
     const next = scratch(outRows, 'next');
@@ -312,37 +351,23 @@ export class GpuModel {
     owned.push(readback);
 
     const d: Dispatch[] = [];
-    const lin = (input: GPUBuffer, weight: GPUBuffer, out: GPUBuffer, inDim: number, outDim: number, rows = n): void => {
-      d.push(...this.linear(input, weight, out, inDim, outDim, rows, partials));
-    };
-    const elementwise = (entry: Entry, count: number, buffers: Partial<Record<number, GPUBuffer>>): void => {
-      d.push({ entry, params: { count }, buffers, groups: [Math.ceil(count / 256), 1, 1] });
-    };
     d.push({ entry: 'embed', params: { rows: n, inDim: h }, buffers: { 10: this.weight('embed'), 3: x, 9: tokens }, groups: [Math.ceil((n * h) / 256), 1, 1] });
     for (let l = 0; l < m.layers; l++) {
       const layerOffset = l * this.blocksPerLayer;
       d.push({ entry: 'rmsnorm', params: { rows: n, inDim: h }, buffers: { 1: x, 2: this.weight('norm1', l), 3: hn }, groups: [n, 1, 1] });
-      lin(hn, this.weight('wq', l), qb, h, q);
-      lin(hn, this.weight('wk', l), kb, h, kv);
-      lin(hn, this.weight('wv', l), vb, h, kv);
-      d.push({ entry: 'rope', params: { rows: n, count: m.heads }, buffers: { 1: qb, 5: rowPos }, groups: [Math.ceil((n * m.heads * (m.headDim / 2)) / 256), 1, 1] });
-      d.push({ entry: 'rope', params: { rows: n, count: m.kvHeads }, buffers: { 1: kb, 5: rowPos }, groups: [Math.ceil((n * m.kvHeads * (m.headDim / 2)) / 256), 1, 1] });
-      d.push({ entry: 'kv_append', params: { rows: n, layerOffset }, buffers: { 1: kb, 2: vb, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, groups: [Math.ceil((n * kv) / 256), 1, 1] });
-      const heads = groups1d(n * m.heads * 256);
-      d.push({ entry: 'attend', params: { rows: n, layerOffset }, buffers: { 1: qb, 3: att, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, groups: heads });
-      lin(att, this.weight('wo', l), o, q, h);
-      elementwise('add_inplace', n * h, { 1: x, 2: o });
+      d.push(...this.linear(hn, this.weight('wqkv', l), qkv, h, q + 2 * kv, n, partials));
+      d.push({ entry: 'rope_qkv_append', params: { rows: n, layerOffset }, buffers: { 1: qkv, 3: qb, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, groups: groups1d(n * (q / 2 + kv / 2 + kv)) });
+      d.push({ entry: 'attend', params: { rows: n, layerOffset }, buffers: { 1: qb, 3: att, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, groups: groups1d(n * m.heads * 256) });
+      // Output projection and MLP down projection add onto the residual stream x in place.
+      d.push(...this.linear(att, this.weight('wo', l), x, q, h, n, partials, true));
       d.push({ entry: 'rmsnorm', params: { rows: n, inDim: h }, buffers: { 1: x, 2: this.weight('norm2', l), 3: hn }, groups: [n, 1, 1] });
-      lin(hn, this.weight('wg', l), g, h, m.mlpSize);
-      lin(hn, this.weight('wu', l), u, h, m.mlpSize);
-      elementwise('silu_mul', n * m.mlpSize, { 1: g, 2: u, 3: gu });
-      lin(gu, this.weight('wd', l), o, m.mlpSize, h);
-      elementwise('add_inplace', n * h, { 1: x, 2: o });
+      d.push(...this.gatedMlp(hn, this.weight('wgu', l), both, gu, n, partials));
+      d.push(...this.linear(gu, this.weight('wd', l), x, m.mlpSize, h, n, partials, true));
     }
     // The output rows alone go through the final norm, the LM head and argmax.
     d.push({ entry: 'gather_rows', params: { rows: outRows, inDim: h }, buffers: { 1: x, 3: last, 9: outIndex }, groups: [Math.ceil((outRows * h) / 256), 1, 1] });
     d.push({ entry: 'rmsnorm', params: { rows: outRows, inDim: h }, buffers: { 1: last, 2: this.weight('normFinal'), 3: hn }, groups: [outRows, 1, 1] });
-    lin(hn, this.weight('lmHead'), logits, h, m.vocabSize, outRows);
+    d.push(...this.linear(hn, this.weight('lmHead'), logits, h, m.vocabSize, outRows, partials));
     d.push({ entry: 'argmax', params: { rows: outRows, outDim: m.vocabSize }, buffers: { 1: logits, 9: next }, groups: [outRows, 1, 1] });
     const encode = this.record(d, owned);
     const queue = this.device.queue;

@@ -70,8 +70,8 @@ describe('llm suite on a real adapter', () => {
 
   it('a forward pass with a broken kernel (SiLU, or positions lost in RoPE) fails the check and is not served', async () => {
     const mutations: [string, string][] = [
-      ['c[i] = x / (1.0 + exp(-x)) * b[i];', 'c[i] = x * b[i];'],
-      ['let theta = f32(rowPos[row]) *', 'let theta = f32(rowPos[row]) * 0.0 *'],
+      ['c[i] = x / (1.0 + exp(-x)) * a[', 'c[i] = x * a['],
+      ['return f32(pos) * pow(', 'return 0.0 * f32(pos) * pow('],
     ];
     for (const [from, to] of mutations) {
       const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace(from, to);
@@ -91,6 +91,9 @@ describe('llm suite on a real adapter', () => {
       expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
       expect(c.params['linearKernels']).toBe('gpu');
     }
+    // With one split the GEMVs write (or add onto the residual) directly, with no reduce pass.
+    const unsplit = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ ...gpuKernels, serve: true, disaggregated: false, decodeStep: false, gemvTargetWorkgroups: 1 })], quick: true, passes: 1, targetPassMs: 1 });
+    expect(unsplit.cases[0]?.status, unsplit.cases[0]?.message).toBe('ok');
     const step = run.cases.find((c) => c.params['kind'] === 'decode-step');
     expect(step?.check?.method).toMatch(/2 prompts \(7 and 12 tokens\)/);
     expect(step?.summary?.p50).toBeGreaterThan(0);
@@ -98,6 +101,8 @@ describe('llm suite on a real adapter', () => {
     const mutations: [string, string, string][] = [
       ['gemv', 's += partials[split * p.rows * n4 + i];', 's += partials[i];'],
       ['gemv', 'for (; k < kEnd; k += KTHREADS) {', 'for (; k < kEnd && false; k += KTHREADS) {'],
+      ['gemv', 'y[i] = silu(gate) * up;', 'y[i] = gate * up;'],
+      ['llm', 'kPool[dst + 1u] = r.y;', 'kPool[dst + 1u] = r.x;'],
       ['llm', 'acc = fma(acc, correction, part);', 'acc = acc + part;'],
       ['llm', 'weights[(k0 + kb) * p.outDim + col0 + cc]', 'weights[(k0 + kb) * p.outDim + cc]'],
     ];
