@@ -6,7 +6,7 @@
 # 1. calibrate: FMA and matrix-unit peaks (direct and staged subgroup-matrix kernels) and the copy
 #    bandwidth that the decode step's MBU divides by;
 # 2. the matmul suite at 4096 (every variant, the staged subgroup-matrix GEMMs and the GEMVs);
-# 3. the tiled f32 kernel over six tile shapes;
+# 3. the tiled f32 kernel over nine tile shapes, three of them software-pipelined;
 # 4. the Llama-2-7B decode step (1 sequence, 1,024 tokens of context) at three GEMV split targets;
 # 5. attention at the SDPA shape: flash f32/f16 and f16 on subgroup matrices, paged decode;
 # 6. cuBLAS and SDPA through PyTorch in the same command.
@@ -19,7 +19,7 @@ export NO_COLOR=1 WGBENCH_CALIBRATION_DIR=/tmp/wgbench-calibration
   nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem --format=csv,noheader || true
   echo "== wgbench calibrate"
   SECONDS=0
-  timeout 100 node bin/wgbench.js calibrate --json "$out/calibration-run.json" --no-progress
+  timeout 90 node bin/wgbench.js calibrate --json "$out/calibration-run.json" --no-progress
   echo "calibrate exit: $? (${SECONDS}s)"
   cp "$WGBENCH_CALIBRATION_DIR"/*.json "$out/calibration.json"
   echo "== wgbench run --suite matmul"
@@ -28,7 +28,7 @@ export NO_COLOR=1 WGBENCH_CALIBRATION_DIR=/tmp/wgbench-calibration
   echo "matmul exit: $? (${SECONDS}s)"
   echo "== tile sweep"
   SECONDS=0
-  timeout 40 node bench/tile-sweep.mjs "$out/tiles.json" 4096
+  timeout 50 node bench/tile-sweep.mjs "$out/tiles.json" 4096
   echo "tiles exit: $? (${SECONDS}s)"
   echo "== 7B decode step"
   SECONDS=0

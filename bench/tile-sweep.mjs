@@ -1,4 +1,5 @@
-// The tiled f32 kernel over a few tile shapes at one size, each checked, then timed. Usage:
+// The tiled f32 kernel over a few tile shapes (some software-pipelined) at one size, each checked,
+// then timed. Usage:
 //   node bench/tile-sweep.mjs OUT.json [size, default 4096]
 import { writeFileSync } from 'node:fs';
 import { acquireDevice, createNodeGpuProvider, nodeRunEnvironment, renderJson, renderRunTable, runSuites } from '../dist/index.js';
@@ -13,6 +14,9 @@ const tiles = [
   { M: 64, N: 128, K: 16, vecM: 2, vecN: 2 },
   { M: 256, N: 128, K: 8, vecM: 2, vecN: 2 },
   { M: 128, N: 128, K: 8, vecM: 2, vecN: 1 },
+  { M: 128, N: 128, K: 8, vecM: 2, vecN: 2, prefetch: true },
+  { M: 128, N: 128, K: 16, vecM: 2, vecN: 2, prefetch: true },
+  { M: 64, N: 128, K: 16, vecM: 2, vecN: 2, prefetch: true },
 ];
 const acquired = await acquireDevice(createNodeGpuProvider());
 const suites = tiles.map((tile) => {

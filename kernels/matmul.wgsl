@@ -122,3 +122,77 @@ fn tiled_kernel(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
 fn block_sparse_kernel(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   tiled_body(lid, wid, true);
 }
+
+// The tiled kernel, software-pipelined: the next K step's A and B are loaded from global memory
+// into registers before the current step's FMAs, and stored to workgroup memory after them, so
+// load latency hides behind arithmetic. Needs both tiles' vec4 counts to be multiples of the
+// workgroup size (the suite checks).
+const A_LOADS = max(1u, TILE_M * TILE_K / 4u / THREADS);
+const B_LOADS = max(1u, TILE_K * TILE_N / 4u / THREADS);
+
+@compute @workgroup_size(WG_TN, WG_TM)
+fn tiled_prefetch_kernel(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let t = lid.y * WG_TN + lid.x;
+  let tileRow = wid.y * TILE_M;
+  let tileCol = wid.x * TILE_N;
+  var acc: array<vec4<f32>, 4u * VEC_M * VEC_N>;
+  let k4 = dims.K / 4u;
+  let n4 = dims.N / 4u;
+  var ra: array<vec4<f32>, A_LOADS>;
+  var rb: array<vec4<f32>, B_LOADS>;
+  for (var i = 0u; i < A_LOADS; i++) {
+    let idx = t + i * THREADS;
+    ra[i] = vec4<f32>(A4[(tileRow + idx / (TILE_K / 4u)) * k4 + idx % (TILE_K / 4u)]);
+  }
+  for (var i = 0u; i < B_LOADS; i++) {
+    let idx = t + i * THREADS;
+    rb[i] = vec4<f32>(B4[(idx / (TILE_N / 4u)) * n4 + tileCol / 4u + idx % (TILE_N / 4u)]);
+  }
+  for (var kb = 0u; kb < dims.kBlocks; kb++) {
+    for (var i = 0u; i < A_LOADS; i++) {
+      let idx = t + i * THREADS;
+      let row = idx / (TILE_K / 4u);
+      let kq = (idx % (TILE_K / 4u)) * 4u;
+      for (var j = 0u; j < 4u; j++) {
+        As[(kq + j) * (TILE_M / 4u) + row / 4u][row % 4u] = ra[i][j];
+      }
+    }
+    for (var i = 0u; i < B_LOADS; i++) {
+      Bs[t + i * THREADS] = rb[i];
+    }
+    workgroupBarrier();
+    if (kb + 1u < dims.kBlocks) {
+      let k0 = (kb + 1u) * TILE_K;
+      for (var i = 0u; i < A_LOADS; i++) {
+        let idx = t + i * THREADS;
+        ra[i] = vec4<f32>(A4[(tileRow + idx / (TILE_K / 4u)) * k4 + k0 / 4u + idx % (TILE_K / 4u)]);
+      }
+      for (var i = 0u; i < B_LOADS; i++) {
+        let idx = t + i * THREADS;
+        rb[i] = vec4<f32>(B4[(k0 + idx / (TILE_N / 4u)) * n4 + tileCol / 4u + idx % (TILE_N / 4u)]);
+      }
+    }
+    for (var k = 0u; k < TILE_K; k++) {
+      var b: array<vec4<f32>, VEC_N>;
+      for (var vn = 0u; vn < VEC_N; vn++) {
+        b[vn] = Bs[k * (TILE_N / 4u) + lid.x * VEC_N + vn];
+      }
+      for (var vm = 0u; vm < VEC_M; vm++) {
+        let a = As[k * (TILE_M / 4u) + lid.y * VEC_M + vm];
+        for (var i = 0u; i < 4u; i++) {
+          for (var vn = 0u; vn < VEC_N; vn++) {
+            let r = (vm * 4u + i) * VEC_N + vn;
+            acc[r] = fma(vec4<f32>(a[i]), b[vn], acc[r]);
+          }
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var r = 0u; r < 4u * VEC_M; r++) {
+    let row = tileRow + lid.y * 4u * VEC_M + r;
+    for (var vn = 0u; vn < VEC_N; vn++) {
+      C4[row * n4 + tileCol / 4u + lid.x * VEC_N + vn] = acc[r * VEC_N + vn];
+    }
+  }
+}

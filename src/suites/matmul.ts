@@ -28,12 +28,14 @@ export interface MatmulTile {
   K: number;
   vecM: number;
   vecN: number;
+  /** Load the next K step into registers while multiplying the current one (dense kernels). */
+  prefetch?: boolean;
 }
 
 export const DEFAULT_TILE: MatmulTile = { M: 128, N: 128, K: 8, vecM: 2, vecN: 2 };
 
 export function tileLabel(t: MatmulTile): string {
-  return `${t.M}x${t.N}x${t.K}/${4 * t.vecM}x${4 * t.vecN}`;
+  return `${t.M}x${t.N}x${t.K}/${4 * t.vecM}x${4 * t.vecN}${t.prefetch === true ? '+prefetch' : ''}`;
 }
 
 /** The tiled kernel's source for a tile shape (the lines marked `// tile`). */
@@ -50,6 +52,8 @@ export function tileUnsupported(t: MatmulTile, limits: GPUSupportedLimits): stri
   const x = t.N / (4 * t.vecN);
   const y = t.M / (4 * t.vecM);
   if (x * y > limits.maxComputeInvocationsPerWorkgroup || x > limits.maxComputeWorkgroupSizeX || y > limits.maxComputeWorkgroupSizeY) return `tile ${label} needs a ${x}×${y} workgroup; the device allows ${limits.maxComputeInvocationsPerWorkgroup} invocations`;
+  const threads = x * y;
+  if (t.prefetch === true && (((t.M * t.K) / 4) % threads !== 0 || ((t.K * t.N) / 4) % threads !== 0)) return `tile ${label}: prefetching needs the A and B tiles' vec4 counts to be multiples of the ${threads} threads`;
   const shared = t.K * (t.M + t.N) * 4 + 4;
   if (shared > limits.maxComputeWorkgroupStorageSize) return `tile ${label} needs ${shared} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
   return null;
@@ -244,11 +248,13 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
     case 'tiled-f16':
     case 'block-sparse-f32': {
       const sparse = variant === 'block-sparse-f32';
-      pipeline = await computePipeline(device, 'matmul', await matmulSource(), sparse ? 'block_sparse_kernel' : 'tiled_kernel');
+      pipeline = await computePipeline(device, 'matmul', await matmulSource(), sparse ? 'block_sparse_kernel' : tile.prefetch === true ? 'tiled_prefetch_kernel' : 'tiled_kernel');
       entries = [dimsEntry, { binding: 4, resource: { buffer: bufA } }, { binding: 5, resource: { buffer: bufB } }, { binding: 6, resource: { buffer: bufC } }];
-      // The dense kernel shares the body and so the binding; it gets a mask that keeps every block.
-      const mask = sparse ? blockMask(M, K, ctx.seed, tile) : new Uint32Array((M / tile.M) * (K / tile.K)).fill(1);
-      entries.push({ binding: 7, resource: { buffer: upload(mask, 'mask') } });
+      // The dense kernel shares the body and so the binding (the pipelined one has none).
+      if (sparse || tile.prefetch !== true) {
+        const mask = sparse ? blockMask(M, K, ctx.seed, tile) : new Uint32Array((M / tile.M) * (K / tile.K)).fill(1);
+        entries.push({ binding: 7, resource: { buffer: upload(mask, 'mask') } });
+      }
       groups = [N / tile.N, M / tile.M];
       break;
     }

@@ -8,7 +8,7 @@ import { calibrationFromRun, calibrationKey, calibrationSuites } from '../../src
 import { runPeaks } from '../../src/probe/profile.js';
 import { parseRunResult } from '../../src/results/schema.js';
 import { runSuites } from '../../src/runner/run.js';
-import { createMatmulSuite, tileLabel } from '../../src/suites/matmul.js';
+import { createMatmulSuite, DEFAULT_TILE, tileLabel } from '../../src/suites/matmul.js';
 import { peakSuite } from '../../src/suites/peak.js';
 import { realDevice } from '../helpers/gpu.js';
 
@@ -101,7 +101,7 @@ describe('matmul suite on a real adapter', () => {
 
   it('takes the tile shape as a parameter: other shapes pass the same check, impossible ones are skipped with the reason', async () => {
     const shapes = [{ M: 128, N: 128, K: 64, label: 's' }];
-    for (const tile of [{ M: 64, N: 64, K: 16, vecM: 1, vecN: 2 }, { M: 32, N: 128, K: 4, vecM: 2, vecN: 1 }]) {
+    for (const tile of [{ M: 64, N: 64, K: 16, vecM: 1, vecN: 2 }, { M: 32, N: 128, K: 4, vecM: 2, vecN: 1 }, { M: 64, N: 64, K: 16, vecM: 1, vecN: 2, prefetch: true }]) {
       const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32', 'block-sparse-f32'], tile })], quick: true });
       for (const c of run.cases) {
         expect(c.status, `${c.id} ${JSON.stringify(tile)}: ${c.message ?? ''}`).toBe('ok');
@@ -109,6 +109,11 @@ describe('matmul suite on a real adapter', () => {
       }
       expect(run.cases[1]?.sparsity?.blockSize).toBe(tile.M * tile.K);
     }
+    // The pipelined kernel loads the next K step early; loading the current one again breaks it.
+    const stale = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('let k0 = (kb + 1u) * TILE_K;', 'let k0 = kb * TILE_K;');
+    const broken = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: stale }, { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { ...DEFAULT_TILE, prefetch: true } })], quick: true });
+    expect(broken.cases[0]?.status).toBe('failed');
+    expect((await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { M: 32, N: 128, K: 4, vecM: 2, vecN: 1, prefetch: true } })], quick: true })).cases[0]?.message).toMatch(/prefetching needs/);
     const huge = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { M: 128, N: 128, K: 64, vecM: 1, vecN: 1 } })], quick: true });
     expect(huge.cases[0]?.status).toBe('skipped');
     expect(huge.cases[0]?.message).toMatch(/tile 128x128x64\/4x4 needs a 32×32 workgroup|bytes of workgroup memory/);
