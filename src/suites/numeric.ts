@@ -36,7 +36,17 @@ export function f16BitsToNumber(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
+/** The value rounded to binary16 precision (nearest even), as a number. */
 export function roundToF16(value: number): number {
+  const a = Math.abs(value);
+  // Normal binary16 range: round the f32 mantissa to 10 bits in place (the f64 reference of a
+  // 7B layer rounds hundreds of millions of weights). Subnormals, overflow and NaN take the full path.
+  if (a >= 2 ** -14 && a < 65504) {
+    f32[0] = value;
+    const b = u32[0] as number;
+    u32[0] = (b + 0x0fff + ((b >>> 13) & 1)) & 0xffffe000;
+    return f32[0] as number;
+  }
   return f16BitsToNumber(f32ToF16Bits(value));
 }
 

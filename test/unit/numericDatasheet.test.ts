@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { calibrationKey } from '../../src/probe/calibration.js';
 import { DATASHEET, matchDatasheet } from '../../src/probe/datasheet.js';
 import { f16BitsToNumber, f32ToF16Bits, quantizeInt8, roundToF16 } from '../../src/suites/numeric.js';
+import { fillRandomU32 } from '../../src/gpu/buffers.js';
 
 describe('f16 rounding', () => {
   it('encodes exact values and the extremes', () => {
@@ -20,6 +21,13 @@ describe('f16 rounding', () => {
     expect(roundToF16(1 + 3 * 2 ** -11)).toBe(1 + 2 ** -9);
     expect(roundToF16(1 / 3)).toBeCloseTo(0.333251953125, 12);
     expect(Math.abs(roundToF16(0.7) - 0.7)).toBeLessThan(2 ** -11);
+    // The fast path for normal values agrees with the bit-exact conversion everywhere.
+    const bits = new Uint32Array(200_000);
+    fillRandomU32(7, 0, bits);
+    for (const v of new Float32Array(bits.buffer)) {
+      if (!Number.isNaN(v)) expect(roundToF16(v)).toBe(f16BitsToNumber(f32ToF16Bits(v)));
+    }
+    for (const v of [2 ** -14, -(2 ** -14), 65503.99, 65504, 65519, 65520, 1 + 2 ** -11, 2049, 2051]) expect(roundToF16(v)).toBe(f16BitsToNumber(f32ToF16Bits(v)));
   });
 
   it('round-trips every f16 value in [-1, 1]', () => {
