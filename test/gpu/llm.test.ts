@@ -6,6 +6,10 @@ import { loadKernelFromDisk, nodeRunEnvironment } from '../../src/platform/node.
 import { runSuites } from '../../src/runner/run.js';
 import { createLlmSuite } from '../../src/suites/llm.js';
 import { realDevice } from '../helpers/gpu.js';
+import { BufferPool } from '../../src/gpu/buffers.js';
+import { GpuModel, type Row } from '../../src/llm/engine.js';
+import { MemoryMetric } from '../../src/metrics/memory.js';
+import { modelPreset } from '../../src/models/presets.js';
 
 let acquired: AcquiredDevice;
 beforeAll(async () => {
@@ -117,5 +121,24 @@ describe('llm suite on a real adapter', () => {
       expect(broken.cases[0]?.status, to).toBe('failed');
       expect(broken.cases[0]?.samplesNs).toEqual([]);
     }
+  });
+
+  it('keeps at most 8 recorded pass shapes, freeing the rest, and a rebuilt one gives the same tokens', async () => {
+    const memory = new MemoryMetric();
+    const pool = new BufferPool(acquired.device, memory);
+    const model = await GpuModel.create(acquired.device, modelPreset('tiny'), 11, 1, 32, loadKernelFromDisk, pool, 'f32');
+    const live = (): number => memory.compute().liveAllocations;
+    const base = live();
+    const prompt = (n: number): Row[] => Array.from({ length: n }, (_, pos) => ({ seq: 0, pos, token: (pos * 37 + 5) % 1000 }));
+    const first = await model.forward(prompt(3), [2]);
+    const perPlan = live() - base;
+    expect(perPlan).toBeGreaterThan(0);
+    for (let n = 4; n <= 14; n++) await model.forward(prompt(n), [n - 1]);
+    expect(live() - base).toBe(8 * perPlan);
+    // Shape 3 was evicted; building it again evicts another and computes the same thing.
+    expect(await model.forward(prompt(3), [2])).toEqual(first);
+    expect(live() - base).toBe(8 * perPlan);
+    pool.destroyAll();
+    expect(live()).toBe(0);
   });
 });
