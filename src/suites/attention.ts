@@ -242,7 +242,11 @@ export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: 
   if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
   if (!hasMatrixConfig(ctx.info, 'f16', 'f32', 16)) return 'the adapter lists no f16→f32 16×16×16 subgroup-matrix config';
   if (shape.T % 16 !== 0 || shape.S % 16 !== 0) return `the kernel takes 16-row query and key blocks: T and S must be multiples of 16 (got ${shape.T}, ${shape.S})`;
-  return variableSubgroupSize(ctx.info);
+  const variable = variableSubgroupSize(ctx.info);
+  if (variable !== null) return variable;
+  // Lane r of the subgroup owns row r's softmax: 16 rows need 16 lanes.
+  if ((ctx.info.subgroupMaxSize ?? 0) < 16) return `the kernel gives each of 16 query rows a lane and needs subgroups of at least 16 (the adapter's are ${String(ctx.info.subgroupMaxSize)})`;
+  return null;
 }
 
 /** Shapes per adapter: the SDPA comparison shape (4 × 32 heads × 4096 × 128) on a GPU. */

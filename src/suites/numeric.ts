@@ -45,7 +45,7 @@ export function roundToF16(value: number): number {
     f32[0] = value;
     const b = u32[0] as number;
     u32[0] = (b + 0x0fff + ((b >>> 13) & 1)) & 0xffffe000;
-    return f32[0] as number;
+    return f32[0];
   }
   return f16BitsToNumber(f32ToF16Bits(value));
 }

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AcquiredDevice } from '../../src/gpu/acquire.js';
+import { loadKernelFromDisk, nodeRunEnvironment } from '../../src/platform/node.js';
+import type { RunEnvironment } from '../../src/runner/run.js';
+import { runSuites } from '../../src/runner/run.js';
+import { createAttentionSuite } from '../../src/suites/attention.js';
+import { createMatmulSuite } from '../../src/suites/matmul.js';
+import { realDevice } from '../helpers/gpu.js';
+import { emulateSubgroupMatrix } from '../helpers/subgroupMatrixEmulation.js';
+
+// The subgroup-matrix kernels, with the matrix operations emulated in plain WGSL, on the real
+// adapter: their tiling, staging and offsets are checked against f64 by the suites' own checks
+// here, before a GPU with matrix units runs them. The device claims the feature and an H100's
+// configs and subgroup size only so the suites plan those cases.
+let acquired: AcquiredDevice;
+let env: RunEnvironment;
+beforeAll(async () => {
+  acquired = await realDevice();
+  const features = new Set<string>([...acquired.device.features, 'chromium-experimental-subgroup-matrix']);
+  const device = new Proxy(acquired.device, {
+    get(target, prop): unknown {
+      if (prop === 'features') return features;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const configs = [
+    { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 },
+    { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 },
+  ];
+  env = {
+    ...nodeRunEnvironment(acquired),
+    device,
+    info: { ...acquired.info, subgroupMinSize: 32, subgroupMaxSize: 32, subgroupMatrixConfigs: configs },
+    loadKernel: emulated(null),
+  };
+});
+afterAll(() => {
+  acquired?.device.destroy();
+});
+
+function emulated(mutation: [string, string] | null): (name: string) => Promise<string> {
+  return async (name) => {
+    let code = await loadKernelFromDisk(name);
+    if (mutation !== null && code.includes(mutation[0])) code = code.replace(mutation[0], mutation[1]);
+    return name.includes('subgroup') ? emulateSubgroupMatrix(code) : code;
+  };
+}
+
+const shapes = [{ M: 128, N: 128, K: 64, label: '128×128×64' }];
+const matrixVariants = ['subgroup-matrix-f16', 'subgroup-matrix-int8', 'subgroup-matrix-f16-tiled', 'subgroup-matrix-int8-tiled'] as const;
+
+describe('subgroup-matrix kernels, matrix operations emulated', () => {
+  it('the direct and staged GEMMs (f16 and int8) pass the suite check', async () => {
+    const run = await runSuites(env, { suites: [createMatmulSuite({ shapes, variants: matrixVariants })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+    for (const c of run.cases) {
+      expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
+      expect(c.check?.passed).toBe(true);
+    }
+    expect(run.cases.find((c) => c.params['variant'] === 'subgroup-matrix-int8-tiled')?.check?.maxRelError).toBe(0);
+  });
+
+  it('a staged GEMM whose subgroups all take the same columns fails the check', async () => {
+    for (const variant of ['subgroup-matrix-f16-tiled', 'subgroup-matrix-int8-tiled'] as const) {
+      const run = await runSuites({ ...env, loadKernel: emulated(['let bCol = (sg % SG_COLS) * SN;', 'let bCol = 0u;']) }, { suites: [createMatmulSuite({ shapes, variants: [variant] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+      expect(run.cases[0]?.status, variant).toBe('failed');
+    }
+  });
+
+  it('flash attention on subgroup matrices passes the check, causal and not, with and without a query offset', { timeout: 300_000 }, async () => {
+    const prefill = [
+      { B: 1, H: 2, Hkv: 1, T: 32, S: 32, headDim: 64 as const },
+      { B: 1, H: 1, Hkv: 1, T: 16, S: 48, headDim: 128 as const },
+    ];
+    const run = await runSuites(env, { suites: [createAttentionSuite({ prefill, kinds: ['flash-subgroup-matrix'], dtypes: ['f16'] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+    expect(run.cases).toHaveLength(4);
+    for (const c of run.cases) expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
+    // The second sweep must use the final max and sum: with the first block's, rows differ.
+    const broken = await runSuites({ ...env, loadKernel: emulated(['exp(x - m) / l', 'exp(x - m)']) }, { suites: [createAttentionSuite({ prefill, kinds: ['flash-subgroup-matrix'], dtypes: ['f16'] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+    expect(broken.cases.every((c) => c.status === 'failed')).toBe(true);
+  });
+});
