@@ -191,12 +191,17 @@ fn rope_qkv_append(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   vPool[((block * p.kvHeads + hk) * p.blockTokens + pos % p.blockTokens) * p.headDim + d] = a[src + qWidth + kvWidth + vj];
 }
 
-// One workgroup per (row, head): attends keys 0..pos of the row's sequence in the paged cache.
-// Keys go in chunks of ATT_CHUNK: the threads score a chunk's keys in parallel, the chunk's
-// softmax weights fold into a running (max, sum) as in flash attention, and thread d accumulates
-// output dimension d over the chunk, reading V rows whole across the workgroup.
+// One workgroup per (row, head, split): attends its split of keys 0..pos of the row's sequence in
+// the paged cache (p.count splits; one for prefills, several for a decode step so a single
+// sequence still fills the device). Keys go in chunks of ATT_CHUNK: the threads score a chunk's
+// keys in parallel, the chunk's softmax weights fold into a running (max, sum) as in flash
+// attention, and thread d accumulates output dimension d over the chunk, reading V rows whole
+// across the workgroup. With one split the output is final; with several, each writes
+// (max, sum, unnormalised output) to attParts and attend_reduce combines them.
 const ATT_THREADS = 128u;  // ≥ headDim
 const ATT_CHUNK = 1024u;
+
+@group(0) @binding(11) var<storage, read_write> attParts: array<f32>;
 
 var<workgroup> attQ: array<f32, ATT_THREADS>;
 var<workgroup> attScores: array<f32, ATT_CHUNK>;
@@ -219,16 +224,22 @@ fn attReduce(lid: u32, v: f32, isMax: bool) -> f32 {
 
 @compute @workgroup_size(ATT_THREADS)
 fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let splits = p.count;
   let i = wid.x + wid.y * nwg.x;
-  let valid = i < p.rows * p.heads;
-  let row = select(0u, i / p.heads, valid);
-  let h = i % p.heads;
+  let valid = i < p.rows * p.heads * splits;
+  let split = i % splits;
+  let rh = select(0u, i / splits, valid);
+  let row = rh / p.heads;
+  let h = rh % p.heads;
   let hk = h / (p.heads / p.kvHeads);
   let seq = rowSeq[row];
   if (lid == 0u) {
     attPos = select(0u, rowPos[row] + 1u, valid);
   }
   let keys = workgroupUniformLoad(&attPos);
+  let perSplit = (keys + splits - 1u) / splits;
+  let first = min(keys, split * perSplit);
+  let last = min(keys, first + perSplit);
   let qBase = (row * p.heads + h) * p.headDim;
   if (lid < p.headDim) {
     attQ[lid] = a[qBase + lid] * p.scale;
@@ -237,8 +248,8 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   var m = -3.0e38;
   var l = 0.0;
   var acc = 0.0;
-  for (var start = 0u; start < keys; start += ATT_CHUNK) {
-    let count = min(ATT_CHUNK, keys - start);
+  for (var start = first; start < last; start += ATT_CHUNK) {
+    let count = min(ATT_CHUNK, last - start);
     var localMax = -3.0e38;
     for (var j = lid; j < count; j += ATT_THREADS) {
       let key = start + j;
@@ -274,9 +285,54 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     m = mNew;
     workgroupBarrier();
   }
-  if (valid && lid < p.headDim) {
-    c[qBase + lid] = acc / l;
+  if (!valid) {
+    return;
   }
+  if (splits == 1u) {
+    if (lid < p.headDim) {
+      c[qBase + lid] = acc / l;
+    }
+    return;
+  }
+  let dst = i * (p.headDim + 2u);
+  if (lid == 0u) {
+    attParts[dst] = m;
+    attParts[dst + 1u] = l;
+  }
+  if (lid < p.headDim) {
+    attParts[dst + 2u + lid] = acc;
+  }
+}
+
+// Combines the splits of attend: one thread per (row, head, dim). Splits that saw no keys have
+// a zero sum and are skipped.
+@compute @workgroup_size(256)
+fn attend_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
+  let i = gid.x + gid.y * n.x * 256u;
+  if (i >= p.rows * p.heads * p.headDim) {
+    return;
+  }
+  let rh = i / p.headDim;
+  let d = i % p.headDim;
+  let stride = p.headDim + 2u;
+  var m = -3.0e38;
+  for (var s = 0u; s < p.count; s++) {
+    let part = (rh * p.count + s) * stride;
+    if (attParts[part + 1u] > 0.0) {
+      m = max(m, attParts[part]);
+    }
+  }
+  var l = 0.0;
+  var o = 0.0;
+  for (var s = 0u; s < p.count; s++) {
+    let part = (rh * p.count + s) * stride;
+    if (attParts[part + 1u] > 0.0) {
+      let w = exp(attParts[part] - m);
+      l += attParts[part + 1u] * w;
+      o += attParts[part + 2u + d] * w;
+    }
+  }
+  c[i] = o / l;
 }
 
 // Prefill-sized linear layers: c[rows, outDim] = a[rows, inDim] · weights[inDim, outDim]. A 16×16

@@ -12,7 +12,7 @@ export interface Row {
   token: number;
 }
 
-const LLM_ENTRIES = ['fill_random', 'fill_random_cols', 'embed', 'rmsnorm', 'linear', 'linear_tiled', 'rope_qkv_append', 'silu_mul', 'attend', 'gather_rows', 'argmax'] as const;
+const LLM_ENTRIES = ['fill_random', 'fill_random_cols', 'embed', 'rmsnorm', 'linear', 'linear_tiled', 'rope_qkv_append', 'silu_mul', 'attend', 'attend_reduce', 'gather_rows', 'argmax'] as const;
 const GEMV_ENTRIES = ['gemv_kernel', 'gemv_reduce', 'gemv_gated_kernel', 'gemv_gated_reduce'] as const;
 type Entry = (typeof LLM_ENTRIES)[number] | (typeof GEMV_ENTRIES)[number];
 
@@ -55,6 +55,19 @@ export interface ModelOptions {
   linearKernels?: LinearKernels;
   /** Workgroups the GEMV aims for (split-K below that); see gpu/gemvPlan. */
   gemvTargetWorkgroups?: number;
+  /** Splits of each row's keys in attention (default: attentionSplits()). */
+  attentionSplits?: number;
+}
+
+/** Attention workgroups a pass aims for: a decode step of one sequence has only `heads` rows. */
+const ATTENTION_TARGET_WORKGROUPS = 512;
+/** Fewest keys worth a split of their own at the longest context the model holds. */
+const ATTENTION_MIN_KEYS_PER_SPLIT = 64;
+
+/** Splits of the keys for a pass of `rows` rows: enough (row, head) workgroups to fill a GPU. */
+export function attentionSplits(rows: number, heads: number, maxTokens: number): number {
+  const wanted = Math.ceil(ATTENTION_TARGET_WORKGROUPS / (rows * heads));
+  return Math.max(1, Math.min(32, wanted, Math.floor(maxTokens / ATTENTION_MIN_KEYS_PER_SPLIT)));
 }
 
 type MatrixName = WeightName | 'wqkv' | 'wgu';
@@ -347,6 +360,8 @@ export class GpuModel {
     const logits = scratch(outRows * m.vocabSize, 'logits');
     const next = scratch(outRows, 'next');
     const partials = scratch(this.partialBytes(n, outRows) / 4, 'gemv-partials');
+    const splits = this.options.attentionSplits ?? attentionSplits(n, m.heads, this.maxTokens);
+    const attParts = scratch(splits > 1 ? n * m.heads * splits * (m.headDim + 2) : 4, 'attention-partials');
     const readback = this.pool.create({ size: Math.max(16, outRows * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'next-readback' });
     owned.push(readback);
 
@@ -357,7 +372,8 @@ export class GpuModel {
       d.push({ entry: 'rmsnorm', params: { rows: n, inDim: h }, buffers: { 1: x, 2: this.weight('norm1', l), 3: hn }, groups: [n, 1, 1] });
       d.push(...this.linear(hn, this.weight('wqkv', l), qkv, h, q + 2 * kv, n, partials));
       d.push({ entry: 'rope_qkv_append', params: { rows: n, layerOffset }, buffers: { 1: qkv, 3: qb, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, groups: groups1d(n * (q / 2 + kv / 2 + kv)) });
-      d.push({ entry: 'attend', params: { rows: n, layerOffset }, buffers: { 1: qb, 3: att, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, groups: groups1d(n * m.heads * 256) });
+      d.push({ entry: 'attend', params: { rows: n, layerOffset, count: splits }, buffers: { 1: qb, 3: att, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool, 11: attParts }, groups: groups1d(n * m.heads * splits * 256) });
+      if (splits > 1) d.push({ entry: 'attend_reduce', params: { rows: n, count: splits }, buffers: { 3: att, 11: attParts }, groups: groups1d(n * q) });
       // Output projection and MLP down projection add onto the residual stream x in place.
       d.push(...this.linear(att, this.weight('wo', l), x, q, h, n, partials, true));
       d.push({ entry: 'rmsnorm', params: { rows: n, inDim: h }, buffers: { 1: x, 2: this.weight('norm2', l), 3: hn }, groups: [n, 1, 1] });

@@ -23,6 +23,8 @@ export interface LlmOptions {
   linearKernels?: LinearKernels;
   /** Workgroups the decode GEMV aims for (tuning; see gpu/gemvPlan). */
   gemvTargetWorkgroups?: number;
+  /** Splits of each row's keys in attention (default: enough workgroups to fill a GPU). */
+  attentionSplits?: number;
   /** A decode step timed on its own (GPU timestamps): sequences and context; false for none. */
   decodeStep?: DecodeStepShape | false;
   /** The serving cases (colocated, and disaggregated unless turned off); default true. */
@@ -135,7 +137,11 @@ function weightDtypeFor(options: LlmOptions, ctx: SuiteContext): 'f32' | 'f16' {
 }
 
 function modelOptions(options: LlmOptions, ctx: SuiteContext): ModelOptions {
-  return { linearKernels: options.linearKernels ?? (ctx.info.adapterClass === 'cpu' ? 'naive' : 'gpu'), ...(options.gemvTargetWorkgroups !== undefined ? { gemvTargetWorkgroups: options.gemvTargetWorkgroups } : {}) };
+  return {
+    linearKernels: options.linearKernels ?? (ctx.info.adapterClass === 'cpu' ? 'naive' : 'gpu'),
+    ...(options.gemvTargetWorkgroups !== undefined ? { gemvTargetWorkgroups: options.gemvTargetWorkgroups } : {}),
+    ...(options.attentionSplits !== undefined ? { attentionSplits: options.attentionSplits } : {}),
+  };
 }
 
 function utilisation(ctx: SuiteContext, metrics: LlmRunMetrics): { prefillMfu: number | null; decodeMbu: number | null; peaksFrom: string | null } {

@@ -87,7 +87,8 @@ describe('llm suite on a real adapter', () => {
   });
 
   it('the GPU kernels (split-K GEMV, tiled linear, chunked attention) pass the same check, and a broken one fails it', async () => {
-    const gpuKernels = { model: 'tiny', workload, batch: 2, disaggregated: false, linearKernels: 'gpu' as const, decodeStep: { batch: 2, context: 40 } };
+    // Three attention splits: every pass, prefills included, goes through the split-K reduce.
+    const gpuKernels = { model: 'tiny', workload, batch: 2, disaggregated: false, linearKernels: 'gpu' as const, decodeStep: { batch: 2, context: 40 }, attentionSplits: 3 };
     // A 4-key attention chunk makes every check cross chunks, so the running-max rescale is tested.
     const smallChunks = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('const ATT_CHUNK = 1024u;', 'const ATT_CHUNK = 4u;');
     const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: smallChunks }, { suites: [createLlmSuite(gpuKernels)], quick: true, passes: 2, targetPassMs: 1 });
@@ -107,6 +108,7 @@ describe('llm suite on a real adapter', () => {
       ['gemv', 'for (; k < kEnd; k += KTHREADS) {', 'for (; k < kEnd && false; k += KTHREADS) {'],
       ['gemv', 'y[i] = silu(gate) * up;', 'y[i] = gate * up;'],
       ['llm', 'kPool[dst + 1u] = r.y;', 'kPool[dst + 1u] = r.x;'],
+      ['llm', 'let w = exp(attParts[part] - m);', 'let w = 1.0;'],
       ['llm', 'acc = fma(acc, correction, part);', 'acc = acc + part;'],
       ['llm', 'weights[(k0 + kb) * p.outDim + col0 + cc]', 'weights[(k0 + kb) * p.outDim + cc]'],
     ];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gemvUnsupported, planGemv } from '../../src/gpu/gemvPlan.js';
+import { attentionSplits } from '../../src/llm/engine.js';
 
 describe('GEMV launch plan', () => {
   it('splits K until about the target number of workgroups run, one reduce buffer per split', () => {
@@ -17,5 +18,17 @@ describe('GEMV launch plan', () => {
     expect(gemvUnsupported(1, 64, 66)).toMatch(/multiple of 4 \(got 66\)/);
     expect(gemvUnsupported(1, 64, 64)).toBeNull();
     expect(() => planGemv(0, 64, 64)).toThrow(/1 to 8 rows/);
+  });
+});
+
+describe('attention splits of the LLM engine', () => {
+  it('splits a decode step of few rows until ~512 workgroups run, never below 64 keys of context per split', () => {
+    // Llama-2-7B, one sequence: 32 (row, head) pairs → 16 splits at a 1,025-token context.
+    expect(attentionSplits(1, 32, 1025)).toBe(16);
+    // A prefill of 64 rows already has 2,048 pairs.
+    expect(attentionSplits(64, 32, 1025)).toBe(1);
+    // Short contexts are not split below 64 keys per split; at most 32 splits.
+    expect(attentionSplits(1, 4, 100)).toBe(1);
+    expect(attentionSplits(1, 1, 1 << 20)).toBe(32);
   });
 });
