@@ -7,14 +7,16 @@ import { createAttentionSuite } from '../dist/suites/attention.js';
 
 const out = process.argv[2];
 const acquired = await acquireDevice(createNodeGpuProvider());
+// SMOKE=1 shrinks the shapes, to try the script on a CPU adapter before a lease.
+const smoke = process.env.SMOKE === '1';
 const suite = createAttentionSuite({
-  prefill: [{ B: 4, H: 32, Hkv: 32, T: 4096, S: 4096, headDim: 128 }],
-  decode: [{ B: 8, H: 32, Hkv: 8, S: 4096, headDim: 128 }],
+  prefill: [smoke ? { B: 1, H: 2, Hkv: 2, T: 64, S: 64, headDim: 128 } : { B: 4, H: 32, Hkv: 32, T: 4096, S: 4096, headDim: 128 }],
+  decode: [smoke ? { B: 2, H: 4, Hkv: 2, S: 256, headDim: 128 } : { B: 8, H: 32, Hkv: 8, S: 4096, headDim: 128 }],
   kinds: ['flash', 'flash-tiled', 'flash-subgroup-matrix', 'decode-paged', 'decode-paged-thread'],
 });
 // Only the causal prefill is compared with SDPA; drop the non-causal twin to save lease time.
 const causalOnly = { ...suite, plan: (ctx) => suite.plan(ctx).filter((c) => c.params.causal !== false || String(c.params.kind).startsWith('decode')) };
-const run = await runSuites(nodeRunEnvironment(acquired), { suites: [causalOnly], quick: false, passes: 10, targetPassMs: 100 });
+const run = await runSuites(nodeRunEnvironment(acquired), { suites: [causalOnly], quick: false, passes: smoke ? 2 : 10, targetPassMs: smoke ? 5 : 100 });
 writeFileSync(out, renderJson(run));
 console.log(renderRunTable(run, { color: false }));
 acquired.device.destroy();
