@@ -299,7 +299,8 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
       };
       for (const shape of options.prefill ?? planned.prefill) {
         for (const causal of [true, false]) {
-          for (const dtype of dtypes) for (const kind of kinds.filter((k) => !k.startsWith('decode'))) push(kind, dtype, { ...shape, causal });
+          // The matrix units take f16 here: no f32 case of the subgroup-matrix kernel to plan.
+          for (const dtype of dtypes) for (const kind of kinds.filter((k) => !k.startsWith('decode') && !(k === 'flash-subgroup-matrix' && dtype === 'f32'))) push(kind, dtype, { ...shape, causal });
         }
       }
       for (const kind of kinds.filter((k) => k.startsWith('decode'))) {
