@@ -12,7 +12,7 @@ const smoke = process.env.SMOKE === '1';
 const suite = createAttentionSuite({
   prefill: [smoke ? { B: 1, H: 2, Hkv: 2, T: 64, S: 64, headDim: 128 } : { B: 4, H: 32, Hkv: 32, T: 4096, S: 4096, headDim: 128 }],
   decode: [smoke ? { B: 2, H: 4, Hkv: 2, S: 256, headDim: 128 } : { B: 8, H: 32, Hkv: 8, S: 4096, headDim: 128 }],
-  kinds: ['flash', 'flash-tiled', 'flash-subgroup-matrix', 'decode-paged', 'decode-paged-thread'],
+  kinds: ['flash', 'flash-tiled', 'flash-subgroup-matrix', 'flash-subgroup-matrix-staged', 'decode-paged', 'decode-paged-thread'],
 });
 // Only the causal prefill is compared with SDPA; drop the non-causal twin to save lease time.
 const causalOnly = { ...suite, plan: (ctx) => suite.plan(ctx).filter((c) => c.params.causal !== false || String(c.params.kind).startsWith('decode')) };

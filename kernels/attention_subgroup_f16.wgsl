@@ -5,10 +5,17 @@
 // and sum (f16, in workgroup memory) and accumulates P·V in result matrices that never leave the
 // registers. Recomputing Q·Kᵀ (half the FLOPs again) spares the per-block rescaling of the output,
 // which subgroup matrices cannot do row by row. No T×S matrix exists anywhere.
+// flash_sgmat_staged_kernel does the same with 4 subgroups (64 query rows) per workgroup sharing
+// each 16-key block of K and V through workgroup memory: a quarter of the K/V traffic.
 // Layouts as kernels/attention.wgsl: Q [B, H, T, D], K and V [B, Hkv, S, D] f16, O [B, H, T, D]
-// f32; T and S multiples of 16. The head-dim line is replaced per variant.
+// f32; T and S multiples of 16 (T of 64 for the staged kernel). The head-dim line is replaced
+// per variant.
 enable f16;
 enable chromium_experimental_subgroup_matrix;
+// The staged kernel's subgroups work on different rows and stop at different keys (causal), which
+// Tint's conservative uniformity rule rejects; each subgroup is uniform within itself, which is
+// what the matrix units need.
+diagnostic(off, chromium.subgroup_matrix_uniformity);
 
 const HEAD_DIM = 64u; // head dim
 const DB = HEAD_DIM / 16u;  // 16-wide slices of the head dimension
@@ -37,10 +44,13 @@ struct Params {
 
 override SUBGROUP_SIZE: u32 = 32u;
 
-var<workgroup> scores: array<f32, 256>;  // one 16×16 block of Q·Kᵀ
-var<workgroup> probs: array<f16, 256>;   // the same block as probabilities
+const SGS = 4u;  // subgroups per workgroup of the staged kernel: 64 query rows
+const ROWS = 16u * SGS;
 
-// Q·Kᵀ for the block of 16 keys from key0, into `scores` (row-major, 16×16).
+var<workgroup> scoresS: array<f32, 256u * SGS>;  // per subgroup, one 16×16 block of Q·Kᵀ
+var<workgroup> probsS: array<f16, 256u * SGS>;   // per subgroup, the same as probabilities
+
+// Q·Kᵀ for the block of 16 keys from key0, into subgroup sg's scores (row-major, 16×16).
 fn scoreBlock(q: ptr<function, array<subgroup_matrix_left<f16, 16, 16>, DB>>, kvBase: u32, key0: u32) {
   var s = subgroup_matrix_result<f32, 16, 16>();
   for (var i = 0u; i < DB; i++) {
@@ -48,16 +58,39 @@ fn scoreBlock(q: ptr<function, array<subgroup_matrix_left<f16, 16, 16>, DB>>, kv
     let kt = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&K, kvBase + key0 * HEAD_DIM + i * 16u, true, HEAD_DIM);
     s = subgroupMatrixMultiplyAccumulate((*q)[i], kt, s);
   }
-  subgroupMatrixStore(&scores, 0u, s, false, 16u);
+  subgroupMatrixStore(&scoresS, 0u, s, false, 16u);
 }
 
-// The block's scaled, masked score at (row r, key j).
-fn score(r: u32, j: u32, t0: u32, key0: u32) -> f32 {
+// Subgroup sg's scaled, masked score at (row r, key j) of the block from key0; its rows start at t0.
+fn scoreS(sg: u32, r: u32, j: u32, t0: u32, key0: u32) -> f32 {
   let key = key0 + j;
   if (key >= p.S || (p.causal == 1u && key > t0 + r + p.qOffset)) {
     return -3.0e38;
   }
-  return scores[r * 16u + j] * p.scale;
+  return scoresS[sg * 256u + r * 16u + j] * p.scale;
+}
+
+// Folds row r's scores of this block into its running (max, sum).
+fn foldRow(sg: u32, r: u32, t0: u32, key0: u32, ml: vec2<f32>) -> vec2<f32> {
+  var blockMax = -3.0e38;
+  for (var j = 0u; j < 16u; j++) {
+    blockMax = max(blockMax, scoreS(sg, r, j, t0, key0));
+  }
+  let mNew = max(ml.x, blockMax);
+  var sum = 0.0;
+  for (var j = 0u; j < 16u; j++) {
+    let x = scoreS(sg, r, j, t0, key0);
+    sum += select(exp(x - mNew), 0.0, x <= -3.0e38);
+  }
+  return vec2<f32>(mNew, ml.y * exp(ml.x - mNew) + sum);
+}
+
+// Row r's probabilities for this block with the final (max, sum), as f16 for P·V.
+fn writeProbs(sg: u32, r: u32, t0: u32, key0: u32, ml: vec2<f32>) {
+  for (var j = 0u; j < 16u; j++) {
+    let x = scoreS(sg, r, j, t0, key0);
+    probsS[sg * 256u + r * 16u + j] = f16(select(exp(x - ml.x) / ml.y, 0.0, x <= -3.0e38));
+  }
 }
 
 @compute @workgroup_size(SUBGROUP_SIZE)
@@ -77,24 +110,12 @@ fn flash_sgmat_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invo
     kEnd = min(p.S, t0 + 16u + p.qOffset);
   }
   // Lane r < 16 keeps row r's running max and sum.
-  var m = -3.0e38;
-  var l = 0.0;
+  var ml = vec2<f32>(-3.0e38, 0.0);
   for (var key0 = 0u; key0 < kEnd; key0 += 16u) {
     scoreBlock(&q, kvBase, key0);
     workgroupBarrier();
     if (lane < 16u) {
-      var blockMax = -3.0e38;
-      for (var j = 0u; j < 16u; j++) {
-        blockMax = max(blockMax, score(lane, j, t0, key0));
-      }
-      let mNew = max(m, blockMax);
-      var sum = 0.0;
-      for (var j = 0u; j < 16u; j++) {
-        let x = score(lane, j, t0, key0);
-        sum += select(exp(x - mNew), 0.0, x <= -3.0e38);
-      }
-      l = l * exp(m - mNew) + sum;
-      m = mNew;
+      ml = foldRow(0u, lane, t0, key0, ml);
     }
     workgroupBarrier();
   }
@@ -103,16 +124,100 @@ fn flash_sgmat_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invo
     scoreBlock(&q, kvBase, key0);
     workgroupBarrier();
     if (lane < 16u) {
-      for (var j = 0u; j < 16u; j++) {
-        let x = score(lane, j, t0, key0);
-        probs[lane * 16u + j] = f16(select(exp(x - m) / l, 0.0, x <= -3.0e38));
-      }
+      writeProbs(0u, lane, t0, key0, ml);
     }
     workgroupBarrier();
-    let pm = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>(&probs, 0u, false, 16u);
+    let pm = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>(&probsS, 0u, false, 16u);
     for (var i = 0u; i < DB; i++) {
       let v = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&V, kvBase + key0 * HEAD_DIM + i * 16u, false, HEAD_DIM);
       o[i] = subgroupMatrixMultiplyAccumulate(pm, v, o[i]);
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < DB; i++) {
+    subgroupMatrixStore(&O, qBase + i * 16u, o[i], false, HEAD_DIM);
+  }
+}
+
+var<workgroup> Ks: array<f16, 16u * HEAD_DIM>;  // the K block, [key][dim]
+var<workgroup> Vs: array<f16, 16u * HEAD_DIM>;  // the V block, [key][dim]
+
+fn stage(kvBase: u32, key0: u32, lid: u32, withV: bool) {
+  for (var i = lid; i < 16u * HEAD_DIM; i += SUBGROUP_SIZE * SGS) {
+    let key = key0 + i / HEAD_DIM;
+    var kv = f16(0.0);
+    var vv = f16(0.0);
+    if (key < p.S) {
+      kv = K[kvBase + key0 * HEAD_DIM + i];
+      if (withV) {
+        vv = V[kvBase + key0 * HEAD_DIM + i];
+      }
+    }
+    Ks[i] = kv;
+    Vs[i] = vv;
+  }
+}
+
+fn blockScores(q: ptr<function, array<subgroup_matrix_left<f16, 16, 16>, DB>>, sg: u32) {
+  var s = subgroup_matrix_result<f32, 16, 16>();
+  for (var i = 0u; i < DB; i++) {
+    let kt = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&Ks, i * 16u, true, HEAD_DIM);
+    s = subgroupMatrixMultiplyAccumulate((*q)[i], kt, s);
+  }
+  subgroupMatrixStore(&scoresS, sg * 256u, s, false, 16u);
+}
+
+@compute @workgroup_size(SUBGROUP_SIZE * SGS)
+fn flash_sgmat_staged_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let sg = lid / SUBGROUP_SIZE;
+  let lane = lid % SUBGROUP_SIZE;
+  let b = wid.z;
+  let h = wid.y;
+  let hk = h / (p.H / p.Hkv);
+  let t0 = wid.x * ROWS + sg * 16u;
+  let qBase = ((b * p.H + h) * p.T + t0) * HEAD_DIM;
+  let kvBase = (b * p.Hkv + hk) * p.S * HEAD_DIM;
+  var q: array<subgroup_matrix_left<f16, 16, 16>, DB>;
+  for (var i = 0u; i < DB; i++) {
+    q[i] = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>(&Q, qBase + i * 16u, false, HEAD_DIM);
+  }
+  var kEnd = p.S;  // the workgroup's last key, and this subgroup's
+  var mine = p.S;
+  if (p.causal == 1u) {
+    kEnd = min(p.S, wid.x * ROWS + ROWS + p.qOffset);
+    mine = min(p.S, t0 + 16u + p.qOffset);
+  }
+  var ml = vec2<f32>(-3.0e38, 0.0);
+  for (var key0 = 0u; key0 < kEnd; key0 += 16u) {
+    stage(kvBase, key0, lid, false);
+    workgroupBarrier();
+    if (key0 < mine) {
+      blockScores(&q, sg);
+    }
+    workgroupBarrier();
+    if (key0 < mine && lane < 16u) {
+      ml = foldRow(sg, lane, t0, key0, ml);
+    }
+    workgroupBarrier();
+  }
+  var o: array<subgroup_matrix_result<f32, 16, 16>, DB>;
+  for (var key0 = 0u; key0 < kEnd; key0 += 16u) {
+    stage(kvBase, key0, lid, true);
+    workgroupBarrier();
+    if (key0 < mine) {
+      blockScores(&q, sg);
+    }
+    workgroupBarrier();
+    if (key0 < mine && lane < 16u) {
+      writeProbs(sg, lane, t0, key0, ml);
+    }
+    workgroupBarrier();
+    if (key0 < mine) {
+      let pm = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>(&probsS, sg * 256u, false, 16u);
+      for (var i = 0u; i < DB; i++) {
+        let v = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&Vs, i * 16u, false, HEAD_DIM);
+        o[i] = subgroupMatrixMultiplyAccumulate(pm, v, o[i]);
+      }
     }
     workgroupBarrier();
   }

@@ -5,7 +5,7 @@ import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js'
 import { f32ToF16Bits, roundToF16 } from './numeric.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
-export type AttentionKind = 'flash' | 'flash-tiled' | 'flash-subgroup-matrix' | 'naive' | 'decode-paged' | 'decode-paged-thread';
+export type AttentionKind = 'flash' | 'flash-tiled' | 'flash-subgroup-matrix' | 'flash-subgroup-matrix-staged' | 'naive' | 'decode-paged' | 'decode-paged-thread';
 export type AttentionDtype = 'f32' | 'f16';
 
 export interface AttentionShape {
@@ -154,10 +154,11 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
     await add('flash_kernel', base, [Math.ceil(s.T / 64), s.H, s.B]);
   } else if (kind === 'flash-tiled') {
     await add('flash_tiled_kernel', base, [Math.ceil(s.T / 64), s.H, s.B]);
-  } else if (kind === 'flash-subgroup-matrix') {
+  } else if (kind === 'flash-subgroup-matrix' || kind === 'flash-subgroup-matrix-staged') {
+    const staged = kind === 'flash-subgroup-matrix-staged';
     const sgCode = (await ctx.loadKernel('attention_subgroup_f16')).replace('const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${d}u; // head dim`);
-    const pipeline = await computePipeline(device, `attention-sgmat-${d}`, sgCode, 'flash_sgmat_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
-    steps.push({ pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: base }), groups: [s.T / 16, s.H, s.B] });
+    const pipeline = await computePipeline(device, `attention-sgmat-${d}`, sgCode, staged ? 'flash_sgmat_staged_kernel' : 'flash_sgmat_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
+    steps.push({ pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: base }), groups: [s.T / (staged ? 64 : 16), s.H, s.B] });
   } else if (kind === 'naive') {
     const scores = pool.create({ size: s.B * s.H * s.T * s.S * 4, usage: GPUBufferUsage.STORAGE, label: 'scores' });
     await add('scores_kernel', [entry(0, qBuf), entry(1, kBuf), entry(4, params), entry(5, scores)], groups1d(s.B * s.H * s.T * s.S));
@@ -237,7 +238,7 @@ export interface AttentionOptions {
 }
 
 /** Why the subgroup-matrix flash kernel cannot run this case here; null when it can. */
-export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: AttentionShape, ctx: SuiteContext): string | null {
+export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: AttentionShape, ctx: SuiteContext, staged = false): string | null {
   if (dtype !== 'f16') return 'the matrix units take f16 inputs here; the f32 flash kernel is the f32 case';
   if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
   if (!hasMatrixConfig(ctx.info, 'f16', 'f32', 16)) return 'the adapter lists no f16→f32 16×16×16 subgroup-matrix config';
@@ -245,7 +246,10 @@ export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: 
   const variable = variableSubgroupSize(ctx.info);
   if (variable !== null) return variable;
   // Lane r of the subgroup owns row r's softmax: 16 rows need 16 lanes.
-  if ((ctx.info.subgroupMaxSize ?? 0) < 16) return `the kernel gives each of 16 query rows a lane and needs subgroups of at least 16 (the adapter's are ${String(ctx.info.subgroupMaxSize)})`;
+  const size = ctx.info.subgroupMaxSize ?? 0;
+  if (size < 16) return `the kernel gives each of 16 query rows a lane and needs subgroups of at least 16 (the adapter's are ${String(size)})`;
+  if (staged && shape.T % 64 !== 0) return `the staged kernel takes 64 query rows per workgroup: T must be a multiple of 64 (got ${shape.T})`;
+  if (staged && 4 * size > ctx.device.limits.maxComputeInvocationsPerWorkgroup) return `the staged kernel runs 4 subgroups of ${size} per workgroup; the device allows ${ctx.device.limits.maxComputeInvocationsPerWorkgroup} invocations`;
   return null;
 }
 
@@ -275,7 +279,7 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
     plan(ctx) {
       const planned = planAttentionShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
       const dtypes = options.dtypes ?? (['f32', 'f16'] as const);
-      const kinds = options.kinds ?? (['flash', 'flash-tiled', 'flash-subgroup-matrix', 'naive', 'decode-paged', 'decode-paged-thread'] as const);
+      const kinds = options.kinds ?? (['flash', 'flash-tiled', 'flash-subgroup-matrix', 'flash-subgroup-matrix-staged', 'naive', 'decode-paged', 'decode-paged-thread'] as const);
       const cases: CasePlan[] = [];
       const push = (kind: AttentionKind, dtype: AttentionDtype, shape: AttentionShape): void => {
         const inBytes = dtype === 'f32' ? 4 : 2;
@@ -290,7 +294,7 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
           work: { flopsPerDispatch: attentionFlops(shape), unit: 'fp32', formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S' },
           prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool),
         };
-        const sgReason = kind === 'flash-subgroup-matrix' ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx) : null;
+        const sgReason = kind.startsWith('flash-subgroup-matrix') ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx, kind === 'flash-subgroup-matrix-staged') : null;
         if (dtype === 'f16' && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
         else if (sgReason !== null) plan.skipReason = sgReason;
         else if (kind === 'naive' && shape.B * shape.H * shape.T * shape.S * 4 > Math.min(NAIVE_MAX_SCORE_BYTES, ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)) plan.skipReason = 'the naive kernel’s score matrix would not fit; it is the small-shape reference';
@@ -300,7 +304,7 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
       for (const shape of options.prefill ?? planned.prefill) {
         for (const causal of [true, false]) {
           // The matrix units take f16 here: no f32 case of the subgroup-matrix kernel to plan.
-          for (const dtype of dtypes) for (const kind of kinds.filter((k) => !k.startsWith('decode') && !(k === 'flash-subgroup-matrix' && dtype === 'f32'))) push(kind, dtype, { ...shape, causal });
+          for (const dtype of dtypes) for (const kind of kinds.filter((k) => !k.startsWith('decode') && !(k.startsWith('flash-subgroup-matrix') && dtype === 'f32'))) push(kind, dtype, { ...shape, causal });
         }
       }
       for (const kind of kinds.filter((k) => k.startsWith('decode'))) {

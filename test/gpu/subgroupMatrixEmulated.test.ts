@@ -75,8 +75,12 @@ describe('subgroup-matrix kernels, matrix operations emulated', () => {
     const run = await runSuites(env, { suites: [createAttentionSuite({ prefill, kinds: ['flash-subgroup-matrix'], dtypes: ['f16'] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
     expect(run.cases).toHaveLength(4);
     for (const c of run.cases) expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
+    // The staged kernel: 64 rows per workgroup in 4 subgroups that stop at different keys when causal.
+    const staged = await runSuites(env, { suites: [createAttentionSuite({ prefill: [{ B: 1, H: 1, Hkv: 1, T: 64, S: 80, headDim: 64 }], kinds: ['flash-subgroup-matrix-staged'], dtypes: ['f16'] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+    expect(staged.cases).toHaveLength(2);
+    for (const c of staged.cases) expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
     // The second sweep must use the final max and sum: with the first block's, rows differ.
-    const broken = await runSuites({ ...env, loadKernel: emulated(['exp(x - m) / l', 'exp(x - m)']) }, { suites: [createAttentionSuite({ prefill, kinds: ['flash-subgroup-matrix'], dtypes: ['f16'] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+    const broken = await runSuites({ ...env, loadKernel: emulated(['exp(x - ml.x) / ml.y', 'exp(x - ml.x)']) }, { suites: [createAttentionSuite({ prefill, kinds: ['flash-subgroup-matrix'], dtypes: ['f16'] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
     expect(broken.cases.every((c) => c.status === 'failed')).toBe(true);
   });
 });
