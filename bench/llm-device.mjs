@@ -14,10 +14,13 @@ const targets = (process.argv[3] ?? '512').split(',').map(Number);
 const acquired = await acquireDevice(createNodeGpuProvider());
 const stored = loadCalibration(calibrationDir(undefined, process.env), calibrationKey(acquired.info));
 const env = { ...nodeRunEnvironment(acquired), peaks: runPeaks(acquired.info, stored) };
-const suites = targets.map((gemvTargetWorkgroups) => {
-  const suite = createLlmSuite({ model: process.env.MODEL ?? 'llama-2-7b', serve: false, decodeStep: { batch: 1, context: Number(process.env.CONTEXT ?? 1024) }, linearKernels: 'gpu', gemvTargetWorkgroups });
-  // One suite per target: tag each case so the results say which split target it ran.
-  return { ...suite, plan: (ctx) => suite.plan(ctx).map((c) => ({ ...c, id: `${c.id}/gemv-target=${gemvTargetWorkgroups}`, name: `${c.name}, GEMV target ${gemvTargetWorkgroups}`, params: { ...c.params, gemvTargetWorkgroups } })) };
+// Each split target with the RMSNorms folded into the GEMVs, and the first one also without.
+const configs = [...targets.map((t) => ({ target: t, foldNorms: true })), { target: targets[0], foldNorms: false }];
+const suites = configs.map(({ target: gemvTargetWorkgroups, foldNorms }) => {
+  const suite = createLlmSuite({ model: process.env.MODEL ?? 'llama-2-7b', serve: false, decodeStep: { batch: 1, context: Number(process.env.CONTEXT ?? 1024) }, linearKernels: 'gpu', gemvTargetWorkgroups, foldNorms });
+  // One suite per configuration: tag each case so the results say which one it ran.
+  const tag = `gemv-target=${gemvTargetWorkgroups}${foldNorms ? '' : '/norms-unfolded'}`;
+  return { ...suite, plan: (ctx) => suite.plan(ctx).map((c) => ({ ...c, id: `${c.id}/${tag}`, name: `${c.name}, GEMV target ${gemvTargetWorkgroups}${foldNorms ? '' : ', norms unfolded'}`, params: { ...c.params, gemvTargetWorkgroups, foldNorms } })) };
 });
 const run = await runSuites(env, { suites, quick: false, passes: 10, targetPassMs: 100 });
 writeFileSync(out, renderJson(run));

@@ -13,6 +13,7 @@ struct GemvParams {
   K: u32,
   N: u32,
   // Bit 0: add to y instead of overwriting it (a residual connection folded into the layer).
+  // Bit 1: RMS-normalise each row of x first, with weights nw (the layer's RMSNorm folded in).
   flags: u32,
   splits: u32,
 }
@@ -23,6 +24,8 @@ struct GemvParams {
 @group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
 // Per split, rows × N/4 partial sums: [split][row][column / 4] ([split][row][g, u][column / 4] gated).
 @group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
+// RMSNorm weights of the input (used with flags bit 1; any buffer otherwise).
+@group(0) @binding(5) var<storage, read> nw: array<f32>;
 
 const MAX_ROWS = 8u;
 const COLS4 = 8u;
@@ -30,6 +33,45 @@ const KTHREADS = 32u;
 const UNROLL = 4u;
 
 var<workgroup> red: array<vec4<f32>, 256>;
+var<workgroup> redRow: array<f32, 256>;
+var<workgroup> invRms: array<f32, MAX_ROWS>;
+
+// With flags bit 1, 1/rms of each row of x (every workgroup computes it: a row is K floats, read
+// from cache, against K·N/#workgroups weights); else 1.
+fn prepareRows(lid: u32) {
+  for (var r = 0u; r < MAX_ROWS; r++) {
+    if (r < p.rows) {
+      var ss = 0.0;
+      if ((p.flags & 2u) != 0u) {
+        for (var k = lid; k < p.K; k += 256u) {
+          let v = x[r * p.K + k];
+          ss += v * v;
+        }
+      }
+      redRow[lid] = ss;
+      workgroupBarrier();
+      for (var s = 128u; s > 0u; s >>= 1u) {
+        if (lid < s) {
+          redRow[lid] += redRow[lid + s];
+        }
+        workgroupBarrier();
+      }
+      if (lid == 0u) {
+        invRms[r] = select(1.0, inverseSqrt(redRow[0] / f32(p.K) + 1e-5), (p.flags & 2u) != 0u);
+      }
+      workgroupBarrier();
+    }
+  }
+}
+
+// Element k of row r of the layer's input: x, normalised when flags bit 1 is set.
+fn xin(r: u32, k: u32) -> f32 {
+  let v = x[r * p.K + k];
+  if ((p.flags & 2u) != 0u) {
+    return v * invRms[r] * nw[k];
+  }
+  return v;
+}
 
 // Sums v over the workgroup's KTHREADS threads of each column; the result is valid where kt = 0.
 fn sumOverK(lid: u32, kt: u32, v: vec4<f32>) -> vec4<f32> {
@@ -66,6 +108,7 @@ fn gemv_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id)
   let chunk = (p.K + p.splits - 1u) / p.splits;
   let kStart = wid.y * chunk;
   let kEnd = min(p.K, kStart + chunk);
+  prepareRows(lid);
   var acc: array<vec4<f32>, MAX_ROWS>;
   if (c4 < n4) {
     var k = kStart + kt;
@@ -78,11 +121,10 @@ fn gemv_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id)
       // A constant trip count keeps acc in registers; rows beyond p.rows are skipped.
       for (var r = 0u; r < MAX_ROWS; r++) {
         if (r < p.rows) {
-          let base = r * p.K + k;
-          acc[r] = fma(vec4<f32>(x[base]), w0, acc[r]);
-          acc[r] = fma(vec4<f32>(x[base + KTHREADS]), w1, acc[r]);
-          acc[r] = fma(vec4<f32>(x[base + 2u * KTHREADS]), w2, acc[r]);
-          acc[r] = fma(vec4<f32>(x[base + 3u * KTHREADS]), w3, acc[r]);
+          acc[r] = fma(vec4<f32>(xin(r, k)), w0, acc[r]);
+          acc[r] = fma(vec4<f32>(xin(r, k + KTHREADS)), w1, acc[r]);
+          acc[r] = fma(vec4<f32>(xin(r, k + 2u * KTHREADS)), w2, acc[r]);
+          acc[r] = fma(vec4<f32>(xin(r, k + 3u * KTHREADS)), w3, acc[r]);
         }
       }
     }
@@ -90,7 +132,7 @@ fn gemv_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id)
       let w0 = vec4<f32>(w4[k * n4 + c4]);
       for (var r = 0u; r < MAX_ROWS; r++) {
         if (r < p.rows) {
-          acc[r] = fma(vec4<f32>(x[r * p.K + k]), w0, acc[r]);
+          acc[r] = fma(vec4<f32>(xin(r, k)), w0, acc[r]);
         }
       }
     }
@@ -135,6 +177,7 @@ fn gemv_gated_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgro
   let chunk = (p.K + p.splits - 1u) / p.splits;
   let kStart = wid.y * chunk;
   let kEnd = min(p.K, kStart + chunk);
+  prepareRows(lid);
   var g: array<vec4<f32>, MAX_ROWS>;
   var u: array<vec4<f32>, MAX_ROWS>;
   if (c4 < n4) {
@@ -146,8 +189,8 @@ fn gemv_gated_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgro
       let u1 = vec4<f32>(w4[(k + KTHREADS) * row4 + n4 + c4]);
       for (var r = 0u; r < MAX_ROWS; r++) {
         if (r < p.rows) {
-          let x0 = vec4<f32>(x[r * p.K + k]);
-          let x1 = vec4<f32>(x[r * p.K + k + KTHREADS]);
+          let x0 = vec4<f32>(xin(r, k));
+          let x1 = vec4<f32>(xin(r, k + KTHREADS));
           g[r] = fma(x1, g1, fma(x0, g0, g[r]));
           u[r] = fma(x1, u1, fma(x0, u0, u[r]));
         }
@@ -158,7 +201,7 @@ fn gemv_gated_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgro
       let u0 = vec4<f32>(w4[k * row4 + n4 + c4]);
       for (var r = 0u; r < MAX_ROWS; r++) {
         if (r < p.rows) {
-          let x0 = vec4<f32>(x[r * p.K + k]);
+          let x0 = vec4<f32>(xin(r, k));
           g[r] = fma(x0, g0, g[r]);
           u[r] = fma(x0, u0, u[r]);
         }

@@ -57,6 +57,11 @@ export interface ModelOptions {
   gemvTargetWorkgroups?: number;
   /** Splits of each row's keys in attention (default: attentionSplits()). */
   attentionSplits?: number;
+  /**
+   * Fold each RMSNorm into the GEMV that reads it (default true): two dispatches fewer per layer,
+   * for a reduction over the input row in every GEMV workgroup.
+   */
+  foldNorms?: boolean;
 }
 
 /** Attention workgroups a pass aims for: a decode step of one sequence has only `heads` rows. */
@@ -268,13 +273,14 @@ export class GpuModel {
    * The linear layer's dispatches for `rows` rows: GEMV (with its split-K reduce), tiled or naive.
    * `accumulate` adds the result to `out` (a residual connection) instead of overwriting it.
    */
-  private linear(input: GPUBuffer, weight: GPUBuffer, out: GPUBuffer, inDim: number, outDim: number, rows: number, partials: GPUBuffer, accumulate = false): Dispatch[] {
+  private linear(input: GPUBuffer, weight: GPUBuffer, out: GPUBuffer, inDim: number, outDim: number, rows: number, partials: GPUBuffer, accumulate = false, norm?: GPUBuffer): Dispatch[] {
     const kernel = linearKernelFor(rows, inDim, outDim, this.options.linearKernels);
-    const flags = accumulate ? 1 : 0;
+    if (norm !== undefined && kernel !== 'gemv') throw new Error('only the GEMV folds an RMSNorm into its input');
+    const flags = (accumulate ? 1 : 0) | (norm !== undefined ? 2 : 0);
     if (kernel === 'gemv') {
       const launch = planGemv(rows, inDim, outDim, this.options.gemvTargetWorkgroups);
       const params = { rows, inDim, outDim, seed: flags, count: launch.splits };
-      const main: Dispatch = { entry: 'gemv_kernel', params, buffers: { 1: input, 2: weight, 3: out, 4: partials }, groups: [launch.groups[0], launch.groups[1], 1] };
+      const main: Dispatch = { entry: 'gemv_kernel', params, buffers: { 1: input, 2: weight, 3: out, 4: partials, 5: norm ?? input }, groups: [launch.groups[0], launch.groups[1], 1] };
       if (launch.splits === 1) return [main];
       return [main, { entry: 'gemv_reduce', params, buffers: { 3: out, 4: partials }, groups: [Math.ceil((rows * outDim) / 4 / 256), 1, 1] }];
     }
@@ -286,16 +292,25 @@ export class GpuModel {
    * The gated MLP's silu(x·Wg) · (x·Wu) into `out` from the side-by-side [Wg | Wu]: one gated GEMV
    * for decode-sized rows, else a linear layer into `both` and the elementwise product.
    */
-  private gatedMlp(input: GPUBuffer, weight: GPUBuffer, both: GPUBuffer, out: GPUBuffer, rows: number, partials: GPUBuffer): Dispatch[] {
+  private gatedMlp(input: GPUBuffer, weight: GPUBuffer, both: GPUBuffer, out: GPUBuffer, rows: number, partials: GPUBuffer, norm?: GPUBuffer): Dispatch[] {
     const { hiddenSize: h, mlpSize: mlp } = this.config;
     if (linearKernelFor(rows, h, mlp, this.options.linearKernels) === 'gemv') {
       const launch = planGemv(rows, h, mlp, this.options.gemvTargetWorkgroups, true);
-      const params = { rows, inDim: h, outDim: mlp, count: launch.splits };
-      const main: Dispatch = { entry: 'gemv_gated_kernel', params, buffers: { 1: input, 2: weight, 3: out, 4: partials }, groups: [launch.groups[0], launch.groups[1], 1] };
+      const params = { rows, inDim: h, outDim: mlp, seed: norm !== undefined ? 2 : 0, count: launch.splits };
+      const main: Dispatch = { entry: 'gemv_gated_kernel', params, buffers: { 1: input, 2: weight, 3: out, 4: partials, 5: norm ?? input }, groups: [launch.groups[0], launch.groups[1], 1] };
       if (launch.splits === 1) return [main];
       return [main, { entry: 'gemv_gated_reduce', params, buffers: { 3: out, 4: partials }, groups: [Math.ceil((rows * mlp) / 4 / 256), 1, 1] }];
     }
+    if (norm !== undefined) throw new Error('only the GEMV folds an RMSNorm into its input');
     return [...this.linear(input, weight, both, h, 2 * mlp, rows, partials), { entry: 'silu_mul', params: { rows, outDim: mlp }, buffers: { 1: both, 3: out }, groups: [Math.ceil((rows * mlp) / 256), 1, 1] }];
+  }
+
+  private gemv(rows: number, inDim: number, outDim: number): boolean {
+    return linearKernelFor(rows, inDim, outDim, this.options.linearKernels) === 'gemv';
+  }
+
+  private rmsnorm(input: GPUBuffer, weight: GPUBuffer, out: GPUBuffer, rows: number): Dispatch {
+    return { entry: 'rmsnorm', params: { rows, inDim: this.config.hiddenSize }, buffers: { 1: input, 2: weight, 3: out }, groups: [rows, 1, 1] };
   }
 
   /** Bytes of split-K partials the largest GEMV of an n-row pass needs (16 when none does). */
@@ -365,25 +380,31 @@ export class GpuModel {
     const readback = this.pool.create({ size: Math.max(16, outRows * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'next-readback' });
     owned.push(readback);
 
+    const fold = this.options.foldNorms !== false;
+    const foldQkvNorm = fold && this.gemv(n, h, q + 2 * kv);
+    const foldMlpNorm = fold && this.gemv(n, h, m.mlpSize);
     const d: Dispatch[] = [];
     d.push({ entry: 'embed', params: { rows: n, inDim: h }, buffers: { 10: this.weight('embed'), 3: x, 9: tokens }, groups: [Math.ceil((n * h) / 256), 1, 1] });
     for (let l = 0; l < m.layers; l++) {
       const layerOffset = l * this.blocksPerLayer;
-      d.push({ entry: 'rmsnorm', params: { rows: n, inDim: h }, buffers: { 1: x, 2: this.weight('norm1', l), 3: hn }, groups: [n, 1, 1] });
-      d.push(...this.linear(hn, this.weight('wqkv', l), qkv, h, q + 2 * kv, n, partials));
+      // Decode-sized passes fold each RMSNorm into the GEMV that reads its output.
+      const norm1 = this.weight('norm1', l);
+      if (foldQkvNorm) d.push(...this.linear(x, this.weight('wqkv', l), qkv, h, q + 2 * kv, n, partials, false, norm1));
+      else d.push(this.rmsnorm(x, norm1, hn, n), ...this.linear(hn, this.weight('wqkv', l), qkv, h, q + 2 * kv, n, partials));
       d.push({ entry: 'rope_qkv_append', params: { rows: n, layerOffset }, buffers: { 1: qkv, 3: qb, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool }, groups: groups1d(n * (q / 2 + kv / 2 + kv)) });
       d.push({ entry: 'attend', params: { rows: n, layerOffset, count: splits }, buffers: { 1: qb, 3: att, 4: rowSeq, 5: rowPos, 6: this.table, 7: this.kPool, 8: this.vPool, 11: attParts }, groups: groups1d(n * m.heads * splits * 256) });
       if (splits > 1) d.push({ entry: 'attend_reduce', params: { rows: n, count: splits }, buffers: { 3: att, 11: attParts }, groups: groups1d(n * q) });
       // Output projection and MLP down projection add onto the residual stream x in place.
       d.push(...this.linear(att, this.weight('wo', l), x, q, h, n, partials, true));
-      d.push({ entry: 'rmsnorm', params: { rows: n, inDim: h }, buffers: { 1: x, 2: this.weight('norm2', l), 3: hn }, groups: [n, 1, 1] });
-      d.push(...this.gatedMlp(hn, this.weight('wgu', l), both, gu, n, partials));
+      const norm2 = this.weight('norm2', l);
+      if (foldMlpNorm) d.push(...this.gatedMlp(x, this.weight('wgu', l), both, gu, n, partials, norm2));
+      else d.push(this.rmsnorm(x, norm2, hn, n), ...this.gatedMlp(hn, this.weight('wgu', l), both, gu, n, partials));
       d.push(...this.linear(gu, this.weight('wd', l), x, m.mlpSize, h, n, partials, true));
     }
     // The output rows alone go through the final norm, the LM head and argmax.
     d.push({ entry: 'gather_rows', params: { rows: outRows, inDim: h }, buffers: { 1: x, 3: last, 9: outIndex }, groups: [Math.ceil((outRows * h) / 256), 1, 1] });
-    d.push({ entry: 'rmsnorm', params: { rows: outRows, inDim: h }, buffers: { 1: last, 2: this.weight('normFinal'), 3: hn }, groups: [outRows, 1, 1] });
-    d.push(...this.linear(hn, this.weight('lmHead'), logits, h, m.vocabSize, outRows, partials));
+    if (fold && this.gemv(outRows, h, m.vocabSize)) d.push(...this.linear(last, this.weight('lmHead'), logits, h, m.vocabSize, outRows, partials, false, this.weight('normFinal')));
+    else d.push(this.rmsnorm(last, this.weight('normFinal'), hn, outRows), ...this.linear(hn, this.weight('lmHead'), logits, h, m.vocabSize, outRows, partials));
     d.push({ entry: 'argmax', params: { rows: outRows, outDim: m.vocabSize }, buffers: { 1: logits, 9: next }, groups: [outRows, 1, 1] });
     const encode = this.record(d, owned);
     const queue = this.device.queue;

@@ -25,6 +25,8 @@ export interface LlmOptions {
   gemvTargetWorkgroups?: number;
   /** Splits of each row's keys in attention (default: enough workgroups to fill a GPU). */
   attentionSplits?: number;
+  /** Fold each RMSNorm into the GEMV that reads it (default true; see llm/engine). */
+  foldNorms?: boolean;
   /** A decode step timed on its own (GPU timestamps): sequences and context; false for none. */
   decodeStep?: DecodeStepShape | false;
   /** The serving cases (colocated, and disaggregated unless turned off); default true. */
@@ -141,6 +143,7 @@ function modelOptions(options: LlmOptions, ctx: SuiteContext): ModelOptions {
     linearKernels: options.linearKernels ?? (ctx.info.adapterClass === 'cpu' ? 'naive' : 'gpu'),
     ...(options.gemvTargetWorkgroups !== undefined ? { gemvTargetWorkgroups: options.gemvTargetWorkgroups } : {}),
     ...(options.attentionSplits !== undefined ? { attentionSplits: options.attentionSplits } : {}),
+    ...(options.foldNorms !== undefined ? { foldNorms: options.foldNorms } : {}),
   };
 }
 

@@ -273,7 +273,8 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
       device.queue.writeBuffer(params, 0, new Uint32Array([M, K, N, 0, launch.splits, 0, 0, 0]));
       const partials = pool.create({ size: Math.max(16, launch.partialBytes), usage: GPUBufferUsage.STORAGE, label: 'gemv-partials' });
       pipeline = await computePipeline(device, 'gemv', source, 'gemv_kernel');
-      entries = [{ binding: 0, resource: { buffer: params } }, { binding: 1, resource: { buffer: bufA } }, { binding: 2, resource: { buffer: bufB } }, { binding: 3, resource: { buffer: bufC } }, { binding: 4, resource: { buffer: partials } }];
+      // Binding 5 (RMSNorm weights) is unused with flags 0; any buffer fills it.
+      entries = [{ binding: 0, resource: { buffer: params } }, { binding: 1, resource: { buffer: bufA } }, { binding: 2, resource: { buffer: bufB } }, { binding: 3, resource: { buffer: bufC } }, { binding: 4, resource: { buffer: partials } }, { binding: 5, resource: { buffer: bufA } }];
       groups = launch.groups;
       if (launch.splits > 1) {
         const reduce = await computePipeline(device, 'gemv', source, 'gemv_reduce');
