@@ -1,5 +1,6 @@
-// A decoder-only transformer's forward pass, f32: embedding, RMSNorm, linear layers, SiLU-gated
-// MLP, residual adds, attention over a paged KV cache, argmax. Rows are tokens; each row knows
+// A decoder-only transformer's forward pass, f32: embedding, RMSNorm, linear layers (residual adds
+// folded in), the SiLU-gated MLP's product, RoPE with the KV append, attention over a paged KV
+// cache, argmax. Decode-sized linear layers run in kernels/gemv.wgsl. Rows are tokens; each row knows
 // its sequence and position, so one dispatch serves a prefill (one sequence, many positions) or a
 // decode step (many sequences, one position each). Positions enter through rotary embeddings
 // (RoPE, base 10000) on Q and K, as in the Llama family.
