@@ -110,6 +110,15 @@ export interface ForwardPlan {
   readonly logits: GPUBuffer;
   readonly readback: GPUBuffer;
   readonly buffers: readonly GPUBuffer[];
+  /** How the pass is laid out: dispatches per entry point and the split choices, for reports. */
+  readonly layout: PlanLayout;
+}
+
+export interface PlanLayout {
+  dispatches: number;
+  byEntry: Record<string, number>;
+  attentionSplits: number;
+  normsFolded: boolean;
 }
 
 /**
@@ -408,9 +417,12 @@ export class GpuModel {
     d.push({ entry: 'argmax', params: { rows: outRows, outDim: m.vocabSize }, buffers: { 1: logits, 9: next }, groups: [outRows, 1, 1] });
     const encode = this.record(d, owned);
     const queue = this.device.queue;
+    const byEntry: Record<string, number> = {};
+    for (const x of d) byEntry[x.entry] = (byEntry[x.entry] ?? 0) + 1;
     return {
       rows: n,
       outputRows: outRows,
+      layout: { dispatches: d.length, byEntry, attentionSplits: splits, normsFolded: foldQkvNorm || foldMlpNorm },
       write(rows, outputRows) {
         if (rows.length !== n || outputRows.length !== outRows) throw new Error(`this plan takes ${n} rows and ${outRows} outputs (got ${rows.length} and ${outputRows.length})`);
         queue.writeBuffer(tokens, 0, new Uint32Array(rows.map((r) => r.token)));

@@ -292,6 +292,7 @@ async function prepareDecodeStep(name: string, shape: DecodeStepShape, options: 
     },
     // The timed model's KV cache holds random context, so the check runs on a twin.
     check: () => checkShapes(ctx.device, config, ctx.seed, dtype, kernels, ctx.loadKernel, null, shape.batch),
+    extras: () => ({ model: config.name, weightDtype: dtype, weightBytes: model.weightBytes(), linearKernels: kernels.linearKernels ?? 'gpu', pass: plan.layout }),
   };
 }
 

@@ -104,6 +104,14 @@ describe('llm suite on a real adapter', () => {
     expect(step?.check?.method).toMatch(/2 prompts \(7 and 12 tokens\)/);
     expect(step?.summary?.p50).toBeGreaterThan(0);
     expect(step?.bandwidth?.medianGBps).toBeGreaterThan(0);
+    // tiny: 4 layers of QKV (+reduce), RoPE+append, attention (+reduce), output (+reduce), gated MLP (+reduce), down (+reduce).
+    const layout = step?.extras?.['pass'] as { dispatches: number; byEntry: Record<string, number>; attentionSplits: number; normsFolded: boolean };
+    expect(layout.attentionSplits).toBe(3);
+    expect(layout.normsFolded).toBe(true);
+    expect(layout.byEntry['rmsnorm']).toBeUndefined();
+    expect(layout.byEntry['rope_qkv_append']).toBe(4);
+    expect(layout.byEntry['attend_reduce']).toBe(4);
+    expect(layout.dispatches).toBe(Object.values(layout.byEntry).reduce((a, b) => a + b, 0));
     const mutations: [string, string, string][] = [
       ['gemv', 's += partials[split * p.rows * n4 + i];', 's += partials[i];'],
       ['gemv', 'for (; k < kEnd; k += KTHREADS) {', 'for (; k < kEnd && false; k += KTHREADS) {'],
