@@ -114,7 +114,8 @@ export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
       const llm = c.extras?.['metrics'] as LlmRunMetrics | undefined;
       if (llm !== undefined) lines.push(describeServing(c.id, llm, c.extras ?? {}));
       const pass = c.extras?.['pass'] as { dispatches: number; attentionSplits: number; normsFolded: boolean } | undefined;
-      if (pass !== undefined) lines.push(`${c.id}: ${pass.dispatches} dispatches per step (${String(c.extras?.['linearKernels'] ?? '?')} linear kernels, attention in ${pass.attentionSplits} split${pass.attentionSplits === 1 ? '' : 's'}, RMSNorms ${pass.normsFolded ? 'folded into the GEMVs' : 'separate'})`);
+      const kernels = c.extras?.['linearKernels'];
+      if (pass !== undefined) lines.push(`${c.id}: ${pass.dispatches} dispatches per step (${typeof kernels === 'string' ? kernels : '?'} linear kernels, attention in ${pass.attentionSplits} split${pass.attentionSplits === 1 ? '' : 's'}, RMSNorms ${pass.normsFolded ? 'folded into the GEMVs' : 'separate'})`);
       const layouts = c.extras?.['layouts'] as Record<'colocated' | 'disaggregated', Record<string, number | null>> | undefined;
       if (layouts !== undefined) {
         const f = (v: number | null | undefined, unit: string): string => (v === null || v === undefined ? '—' : `${v.toFixed(1)}${unit}`);
