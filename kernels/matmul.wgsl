@@ -54,12 +54,42 @@ const THREADS = WG_TN * WG_TM;
 var<workgroup> As: array<vec4<f32>, TILE_K * TILE_M / 4u>;  // [k][m / 4], A transposed
 var<workgroup> Bs: array<vec4<f32>, TILE_K * TILE_N / 4u>;  // [k][n / 4]
 var<workgroup> keepBlock: u32;
+// This thread's (4·VEC_M)×(4·VEC_N) block of C: row 4·vm + i, vec4 column vn at (4·vm + i)·VEC_N + vn.
+var<private> acc: array<vec4<f32>, 4u * VEC_M * VEC_N>;
+
+// acc += the staged A tile × the staged B tile, for this thread's block.
+fn multiplyTiles(lid: vec3<u32>) {
+  for (var k = 0u; k < TILE_K; k++) {
+    var b: array<vec4<f32>, VEC_N>;
+    for (var vn = 0u; vn < VEC_N; vn++) {
+      b[vn] = Bs[k * (TILE_N / 4u) + lid.x * VEC_N + vn];
+    }
+    for (var vm = 0u; vm < VEC_M; vm++) {
+      let a = As[k * (TILE_M / 4u) + lid.y * VEC_M + vm];
+      for (var i = 0u; i < 4u; i++) {
+        for (var vn = 0u; vn < VEC_N; vn++) {
+          let r = (vm * 4u + i) * VEC_N + vn;
+          acc[r] = fma(vec4<f32>(a[i]), b[vn], acc[r]);
+        }
+      }
+    }
+  }
+}
+
+fn storeBlock(lid: vec3<u32>, wid: vec3<u32>) {
+  let n4 = dims.N / 4u;
+  for (var r = 0u; r < 4u * VEC_M; r++) {
+    let row = wid.y * TILE_M + lid.y * 4u * VEC_M + r;
+    for (var vn = 0u; vn < VEC_N; vn++) {
+      C4[row * n4 + wid.x * TILE_N / 4u + lid.x * VEC_N + vn] = acc[r * VEC_N + vn];
+    }
+  }
+}
 
 fn tiled_body(lid: vec3<u32>, wid: vec3<u32>, sparse: bool) {
   let t = lid.y * WG_TN + lid.x;
   let tileRow = wid.y * TILE_M;
   let tileCol = wid.x * TILE_N;
-  var acc: array<vec4<f32>, 4u * VEC_M * VEC_N>;
   let k4 = dims.K / 4u;
   let n4 = dims.N / 4u;
   for (var kb = 0u; kb < dims.kBlocks; kb++) {
@@ -88,29 +118,10 @@ fn tiled_body(lid: vec3<u32>, wid: vec3<u32>, sparse: bool) {
       Bs[i] = vec4<f32>(B4[(k0 + k) * n4 + tileCol / 4u + c4]);
     }
     workgroupBarrier();
-    for (var k = 0u; k < TILE_K; k++) {
-      var b: array<vec4<f32>, VEC_N>;
-      for (var vn = 0u; vn < VEC_N; vn++) {
-        b[vn] = Bs[k * (TILE_N / 4u) + lid.x * VEC_N + vn];
-      }
-      for (var vm = 0u; vm < VEC_M; vm++) {
-        let a = As[k * (TILE_M / 4u) + lid.y * VEC_M + vm];
-        for (var i = 0u; i < 4u; i++) {
-          for (var vn = 0u; vn < VEC_N; vn++) {
-            let r = (vm * 4u + i) * VEC_N + vn;
-            acc[r] = fma(vec4<f32>(a[i]), b[vn], acc[r]);
-          }
-        }
-      }
-    }
+    multiplyTiles(lid);
     workgroupBarrier();
   }
-  for (var r = 0u; r < 4u * VEC_M; r++) {
-    let row = tileRow + lid.y * 4u * VEC_M + r;
-    for (var vn = 0u; vn < VEC_N; vn++) {
-      C4[row * n4 + tileCol / 4u + lid.x * VEC_N + vn] = acc[r * VEC_N + vn];
-    }
-  }
+  storeBlock(lid, wid);
 }
 
 @compute @workgroup_size(WG_TN, WG_TM)
@@ -130,24 +141,27 @@ fn block_sparse_kernel(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(wo
 const A_LOADS = max(1u, TILE_M * TILE_K / 4u / THREADS);
 const B_LOADS = max(1u, TILE_K * TILE_N / 4u / THREADS);
 
-@compute @workgroup_size(WG_TN, WG_TM)
-fn tiled_prefetch_kernel(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let t = lid.y * WG_TN + lid.x;
-  let tileRow = wid.y * TILE_M;
-  let tileCol = wid.x * TILE_N;
-  var acc: array<vec4<f32>, 4u * VEC_M * VEC_N>;
+// The next K step's tiles, held in registers between their load and their store.
+var<private> ra: array<vec4<f32>, A_LOADS>;
+var<private> rb: array<vec4<f32>, B_LOADS>;
+
+fn loadAhead(t: u32, wid: vec3<u32>, k0: u32) {
   let k4 = dims.K / 4u;
   let n4 = dims.N / 4u;
-  var ra: array<vec4<f32>, A_LOADS>;
-  var rb: array<vec4<f32>, B_LOADS>;
   for (var i = 0u; i < A_LOADS; i++) {
     let idx = t + i * THREADS;
-    ra[i] = vec4<f32>(A4[(tileRow + idx / (TILE_K / 4u)) * k4 + idx % (TILE_K / 4u)]);
+    ra[i] = vec4<f32>(A4[(wid.y * TILE_M + idx / (TILE_K / 4u)) * k4 + k0 / 4u + idx % (TILE_K / 4u)]);
   }
   for (var i = 0u; i < B_LOADS; i++) {
     let idx = t + i * THREADS;
-    rb[i] = vec4<f32>(B4[(idx / (TILE_N / 4u)) * n4 + tileCol / 4u + idx % (TILE_N / 4u)]);
+    rb[i] = vec4<f32>(B4[(k0 + idx / (TILE_N / 4u)) * n4 + wid.x * TILE_N / 4u + idx % (TILE_N / 4u)]);
   }
+}
+
+@compute @workgroup_size(WG_TN, WG_TM)
+fn tiled_prefetch_kernel(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let t = lid.y * WG_TN + lid.x;
+  loadAhead(t, wid, 0u);
   for (var kb = 0u; kb < dims.kBlocks; kb++) {
     for (var i = 0u; i < A_LOADS; i++) {
       let idx = t + i * THREADS;
@@ -162,37 +176,10 @@ fn tiled_prefetch_kernel(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(
     }
     workgroupBarrier();
     if (kb + 1u < dims.kBlocks) {
-      let k0 = (kb + 1u) * TILE_K;
-      for (var i = 0u; i < A_LOADS; i++) {
-        let idx = t + i * THREADS;
-        ra[i] = vec4<f32>(A4[(tileRow + idx / (TILE_K / 4u)) * k4 + k0 / 4u + idx % (TILE_K / 4u)]);
-      }
-      for (var i = 0u; i < B_LOADS; i++) {
-        let idx = t + i * THREADS;
-        rb[i] = vec4<f32>(B4[(k0 + idx / (TILE_N / 4u)) * n4 + tileCol / 4u + idx % (TILE_N / 4u)]);
-      }
+      loadAhead(t, wid, (kb + 1u) * TILE_K);
     }
-    for (var k = 0u; k < TILE_K; k++) {
-      var b: array<vec4<f32>, VEC_N>;
-      for (var vn = 0u; vn < VEC_N; vn++) {
-        b[vn] = Bs[k * (TILE_N / 4u) + lid.x * VEC_N + vn];
-      }
-      for (var vm = 0u; vm < VEC_M; vm++) {
-        let a = As[k * (TILE_M / 4u) + lid.y * VEC_M + vm];
-        for (var i = 0u; i < 4u; i++) {
-          for (var vn = 0u; vn < VEC_N; vn++) {
-            let r = (vm * 4u + i) * VEC_N + vn;
-            acc[r] = fma(vec4<f32>(a[i]), b[vn], acc[r]);
-          }
-        }
-      }
-    }
+    multiplyTiles(lid);
     workgroupBarrier();
   }
-  for (var r = 0u; r < 4u * VEC_M; r++) {
-    let row = tileRow + lid.y * 4u * VEC_M + r;
-    for (var vn = 0u; vn < VEC_N; vn++) {
-      C4[row * n4 + tileCol / 4u + lid.x * VEC_N + vn] = acc[r * VEC_N + vn];
-    }
-  }
+  storeBlock(lid, wid);
 }

@@ -110,7 +110,11 @@ describe('matmul suite on a real adapter', () => {
       expect(run.cases[1]?.sparsity?.blockSize).toBe(tile.M * tile.K);
     }
     // The pipelined kernel loads the next K step early; loading the current one again breaks it.
-    const stale = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('let k0 = (kb + 1u) * TILE_K;', 'let k0 = kb * TILE_K;');
+    const stale = async (name: string): Promise<string> => {
+      const code = await loadKernelFromDisk(name);
+      expect(code).toContain('loadAhead(t, wid, (kb + 1u) * TILE_K);');
+      return code.replace('loadAhead(t, wid, (kb + 1u) * TILE_K);', 'loadAhead(t, wid, kb * TILE_K);');
+    };
     const broken = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: stale }, { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { ...DEFAULT_TILE, prefetch: true } })], quick: true });
     expect(broken.cases[0]?.status).toBe('failed');
     expect((await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { M: 32, N: 128, K: 4, vecM: 2, vecN: 1, prefetch: true } })], quick: true })).cases[0]?.message).toMatch(/prefetching needs/);
