@@ -337,6 +337,20 @@ fn decReduce(lid: u32, v: f32, isMax: bool) -> f32 {
   return r;
 }
 
+// What decode work item n (of B·H·splits) covers: its split, sequence, query head and KV head.
+struct DecodeItem {
+  split: u32,
+  bh: u32,
+  b: u32,
+  hk: u32,
+}
+
+fn decodeItem(n: u32) -> DecodeItem {
+  let bh = n / p.splits;
+  let h = bh % p.H;
+  return DecodeItem(n % p.splits, bh, bh / p.H, h / (p.H / p.Hkv));
+}
+
 fn pagedRow(b: u32, hk: u32, key: u32) -> u32 {
   let block = blockTable[b * p.maxBlocks + key / p.blockTokens];
   return ((block * p.Hkv + hk) * p.blockTokens + key % p.blockTokens) * HEAD_DIM;
@@ -348,11 +362,11 @@ fn decode_split_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
   if (n >= p.B * p.H * p.splits) {
     return;
   }
-  let split = n % p.splits;
-  let bh = n / p.splits;
-  let h = bh % p.H;
-  let b = bh / p.H;
-  let hk = h / (p.H / p.Hkv);
+  let item = decodeItem(n);
+  let split = item.split;
+  let bh = item.bh;
+  let b = item.b;
+  let hk = item.hk;
   if (lid == 0u) {
     decContext = contextLen[b];
   }
@@ -417,11 +431,11 @@ fn decode_split_thread_kernel(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (n >= p.B * p.H * p.splits) {
     return;
   }
-  let split = n % p.splits;
-  let bh = n / p.splits;
-  let h = bh % p.H;
-  let b = bh / p.H;
-  let hk = h / (p.H / p.Hkv);
+  let item = decodeItem(n);
+  let split = item.split;
+  let bh = item.bh;
+  let b = item.b;
+  let hk = item.hk;
   let ctx = contextLen[b];
   let chunk = (ctx + p.splits - 1u) / p.splits;
   let start = split * chunk;

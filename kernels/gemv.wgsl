@@ -96,22 +96,36 @@ fn store(i: u32, v: vec4<f32>) {
   }
 }
 
+// A thread's share of the weights: vec4 column c4 (of n4), K from kStart + kt in steps of KTHREADS to kEnd.
+struct Slice {
+  n4: u32,
+  c4: u32,
+  kt: u32,
+  kStart: u32,
+  kEnd: u32,
+}
+
+fn sliceOf(lid: u32, wid: vec3<u32>) -> Slice {
+  let chunk = (p.K + p.splits - 1u) / p.splits;
+  let kStart = wid.y * chunk;
+  return Slice(p.N / 4u, wid.x * COLS4 + lid % COLS4, lid / COLS4, kStart, min(p.K, kStart + chunk));
+}
+
 fn silu(g: vec4<f32>) -> vec4<f32> {
   return g / (1.0 + exp(-g));
 }
 
 @compute @workgroup_size(256)
 fn gemv_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let n4 = p.N / 4u;
-  let c4 = wid.x * COLS4 + lid % COLS4;
-  let kt = lid / COLS4;
-  let chunk = (p.K + p.splits - 1u) / p.splits;
-  let kStart = wid.y * chunk;
-  let kEnd = min(p.K, kStart + chunk);
+  let sl = sliceOf(lid, wid);
+  let n4 = sl.n4;
+  let c4 = sl.c4;
+  let kt = sl.kt;
+  let kEnd = sl.kEnd;
   prepareRows(lid);
   var acc: array<vec4<f32>, MAX_ROWS>;
   if (c4 < n4) {
-    var k = kStart + kt;
+    var k = sl.kStart + kt;
     // UNROLL independent weight loads per iteration: a GEMV needs many bytes in flight.
     for (; k + (UNROLL - 1u) * KTHREADS < kEnd; k += UNROLL * KTHREADS) {
       let w0 = vec4<f32>(w4[k * n4 + c4]);
@@ -170,18 +184,17 @@ fn gemv_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
 // columns, so the gate, the up projection and their product are one pass over the weights.
 @compute @workgroup_size(256)
 fn gemv_gated_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let n4 = p.N / 4u;
+  let sl = sliceOf(lid, wid);
+  let n4 = sl.n4;
   let row4 = 2u * n4;
-  let c4 = wid.x * COLS4 + lid % COLS4;
-  let kt = lid / COLS4;
-  let chunk = (p.K + p.splits - 1u) / p.splits;
-  let kStart = wid.y * chunk;
-  let kEnd = min(p.K, kStart + chunk);
+  let c4 = sl.c4;
+  let kt = sl.kt;
+  let kEnd = sl.kEnd;
   prepareRows(lid);
   var g: array<vec4<f32>, MAX_ROWS>;
   var u: array<vec4<f32>, MAX_ROWS>;
   if (c4 < n4) {
-    var k = kStart + kt;
+    var k = sl.kStart + kt;
     for (; k + KTHREADS < kEnd; k += 2u * KTHREADS) {
       let g0 = vec4<f32>(w4[k * row4 + c4]);
       let u0 = vec4<f32>(w4[k * row4 + n4 + c4]);
