@@ -322,7 +322,11 @@ var<workgroup> decQ: array<f32, HEAD_DIM>;
 var<workgroup> decScores: array<f32, DEC_CHUNK>;
 var<workgroup> decRed: array<f32, DEC_THREADS>;
 var<workgroup> decContext: u32;
+var<workgroup> decResult: f32;
 
+// The result leaves through decResult and workgroupUniformLoad, never as a plain read of
+// decRed[0] before a barrier: Mesa's GLSL optimiser moves such a read past the barrier, where the
+// next reduction has already overwritten it (docs/kernels.md).
 fn decReduce(lid: u32, v: f32, isMax: bool) -> f32 {
   decRed[lid] = v;
   workgroupBarrier();
@@ -332,9 +336,10 @@ fn decReduce(lid: u32, v: f32, isMax: bool) -> f32 {
     }
     workgroupBarrier();
   }
-  let r = decRed[0];
-  workgroupBarrier();
-  return r;
+  if (lid == 0u) {
+    decResult = decRed[0];
+  }
+  return workgroupUniformLoad(&decResult);
 }
 
 // What decode work item n (of B·H·splits) covers: its split, sequence, query head and KV head.

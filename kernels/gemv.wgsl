@@ -74,17 +74,23 @@ fn xin(r: u32, k: u32) -> f32 {
 }
 
 // Sums v over the workgroup's KTHREADS threads of each column; the result is valid where kt = 0.
+// The barrier that guards red against the previous call comes first, and the last step of the
+// tree is added in registers, so the sum never leaves as a read of workgroup memory followed by a
+// barrier (Mesa's GLSL optimiser moves such reads past the barrier: docs/kernels.md).
 fn sumOverK(lid: u32, kt: u32, v: vec4<f32>) -> vec4<f32> {
+  workgroupBarrier();
   red[lid] = v;
   workgroupBarrier();
-  for (var s = KTHREADS / 2u; s > 0u; s >>= 1u) {
+  for (var s = KTHREADS / 2u; s > 1u; s >>= 1u) {
     if (kt < s) {
       red[lid] += red[lid + s * COLS4];
     }
     workgroupBarrier();
   }
-  let total = red[lid];
-  workgroupBarrier();
+  var total = vec4<f32>(0.0);
+  if (kt == 0u) {
+    total = red[lid] + red[lid + COLS4];
+  }
   return total;
 }
 

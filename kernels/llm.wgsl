@@ -208,7 +208,10 @@ var<workgroup> attQ: array<f32, ATT_THREADS>;
 var<workgroup> attScores: array<f32, ATT_CHUNK>;
 var<workgroup> attRed: array<f32, ATT_THREADS>;
 var<workgroup> attPos: u32;
+var<workgroup> attResult: f32;
 
+// The result leaves through attResult and workgroupUniformLoad: a plain read of attRed[0] before a
+// barrier is moved past it by Mesa's GLSL optimiser (docs/kernels.md).
 fn attReduce(lid: u32, v: f32, isMax: bool) -> f32 {
   attRed[lid] = v;
   workgroupBarrier();
@@ -218,9 +221,10 @@ fn attReduce(lid: u32, v: f32, isMax: bool) -> f32 {
     }
     workgroupBarrier();
   }
-  let r = attRed[0];
-  workgroupBarrier();
-  return r;
+  if (lid == 0u) {
+    attResult = attRed[0];
+  }
+  return workgroupUniformLoad(&attResult);
 }
 
 @compute @workgroup_size(ATT_THREADS)
