@@ -7,7 +7,7 @@ import { renderRunTable, shouldUseColor } from '../reporters/console.js';
 import type { RunResult } from '../results/schema.js';
 import { runSuites } from '../runner/run.js';
 import { ALL_SUITES, UnknownSuiteError, resolveSuites } from '../suites/index.js';
-import { addDeviceOptions, deviceToggleOptions, openDevice, type DeviceFlags } from './device.js';
+import { addDeviceOptions, openDevice, type DeviceFlags } from './device.js';
 import { ExitCode } from './exitCodes.js';
 import { renderProbe } from './probeReport.js';
 import { probeTimer } from '../gpu/probeTimer.js';
@@ -102,7 +102,6 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
         ...(flags.llmKernels !== undefined ? { linearKernels: flags.llmKernels } : {}),
       });
     }
-    if (s.name === 'peers') return createPeersSuite({ gpuJs: createNodeGpuJs(deviceToggleOptions(flags)), gpuJsModes: ['webgpu'] });
     return s;
   });
   if (flags.model !== undefined && !(flags.model in MODEL_PRESETS)) {
@@ -115,6 +114,8 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
     if (refusal !== null) throw new InputError('--scratch-dir', flags.scratchDir, refusal);
   }
   const acquired = await openDevice(flags);
+  // gpu.js gets the adapter source this run chose, so its row is measured on the same adapter.
+  const planned = suites.map((s) => (s.name === 'peers' ? createPeersSuite({ gpuJs: createNodeGpuJs(acquired), gpuJsModes: ['webgpu'] }) : s));
   const color = shouldUseColor(io.stdout, io.env);
   const abort = new AbortController();
   const onSigint = (): void => {
@@ -132,7 +133,7 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   try {
     const env = { ...nodeRunEnvironment(acquired, storage), peaks: peaksFor(acquired, flags, io) };
     const run = await runSuites(env, {
-      suites,
+      suites: planned,
       quick: flags.quick,
       ...(flags.passes === undefined ? {} : { passes: flags.passes }),
       ...(flags.warmup === undefined ? {} : { warmupPasses: flags.warmup }),

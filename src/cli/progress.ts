@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { describeAchieved } from '../reporters/describe.js';
 import type { ProgressEvent } from '../runner/run.js';
 
 export interface Progress {
@@ -21,7 +22,7 @@ export function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean
           bar.start(e.total, 0, { case: '' });
           started = true;
         } else if (e.type === 'case-start') bar.update(e.index, { case: e.name });
-        else bar.update(e.index + 1, { case: `${e.result.name}: ${e.result.status}` });
+        else bar.update(e.index + 1, { case: `${e.result.name}: ${e.result.status}${achievedSuffix(e.result)}` });
       },
       stop() {
         if (started) bar.stop();
@@ -33,10 +34,15 @@ export function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean
     onEvent(e) {
       if (e.type === 'case-done') {
         const r = e.result;
-        const bw = r.bandwidth === null ? '' : ` ${r.bandwidth.medianGBps.toFixed(1)} GB/s`;
-        stream.write(`[${e.index + 1}/${e.total}] ${r.id}: ${r.status}${bw}\n`);
+        stream.write(`[${e.index + 1}/${e.total}] ${r.id}: ${r.status}${achievedSuffix(r)}\n`);
       }
     },
     stop() {},
   };
+}
+
+/** The progress line's figure, in the table's unit; nothing for a case that did not run. */
+function achievedSuffix(r: Parameters<typeof describeAchieved>[0] & { status: string }): string {
+  const achieved = r.status === 'ok' ? describeAchieved(r) : null;
+  return achieved === null ? '' : ` ${achieved}`;
 }

@@ -39,6 +39,8 @@ export interface AcquiredDevice {
   tried: string[];
   /** Held so the platform's GPU instances live as long as the device does. */
   provider: GpuProvider;
+  /** Where the adapter came from: another library on the same adapter asks it again (gpu.js). */
+  candidate: AdapterCandidate;
 }
 
 export interface AcquireOptions {
@@ -108,7 +110,7 @@ export async function acquireDevice(provider: GpuProvider, options: AcquireOptio
     subgroupMatrixConfigs: subgroupMatrixConfigsOf(adapter.info),
     toggles: provider.toggles,
   };
-  return { adapter, device, info, tried, provider };
+  return { adapter, device, info, tried, provider, candidate };
 }
 
 function numberOrNull(v: unknown): number | null {

@@ -1,6 +1,6 @@
 /// <reference types="vite/client" />
 import type { AdapterCandidate, GpuProvider } from '../gpu/provider.js';
-import type { GpuJsFactory, GpuJsInstance } from '../suites/peers.js';
+import { adapterLabel, type GpuJsFactory, type GpuJsInstance } from '../suites/peers.js';
 import type { ScratchStorage } from '../suites/types.js';
 
 /** Every kernel, bundled by Vite as text: the page runs the same WGSL as the CLI. */
@@ -35,7 +35,20 @@ export function createBrowserGpuProvider(gpu: GPU | undefined = globalThis.navig
 export function createBrowserGpuJs(): GpuJsFactory {
   return async (mode) => {
     const mod = (await import('gpu.js')) as unknown as { GPU: new (o: { mode: string }) => GpuJsInstance };
-    return new mod.GPU({ mode });
+    // gpu.js asks navigator.gpu itself; the adapter it gets is recorded by wrapping that call.
+    let seen: string | null = null;
+    const gpu = globalThis.navigator.gpu as GPU | undefined;
+    let release: (() => void) | undefined;
+    if (mode === 'webgpu' && gpu !== undefined) {
+      const original = gpu.requestAdapter.bind(gpu);
+      gpu.requestAdapter = async (options?: GPURequestAdapterOptions) => {
+        const adapter = await original(options);
+        if (adapter !== null) seen = adapterLabel(adapter.info, 'browser');
+        return adapter;
+      };
+      release = () => { gpu.requestAdapter = original; };
+    }
+    return { gpu: new mod.GPU({ mode }), adapter: () => seen, ...(release === undefined ? {} : { release }) };
   };
 }
 

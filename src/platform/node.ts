@@ -7,7 +7,7 @@ import { create, globals } from 'webgpu';
 import type { AdapterCandidate, GpuProvider } from '../gpu/provider.js';
 import type { RunEnvironment } from '../runner/run.js';
 import { acquireDevice, type AcquiredDevice } from '../gpu/acquire.js';
-import type { GpuJsFactory, GpuJsInstance } from '../suites/peers.js';
+import { adapterLabel, type GpuJsFactory, type GpuJsInstance } from '../suites/peers.js';
 
 /** src/platform and dist/platform both sit two folders below the package root. */
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -161,18 +161,37 @@ export function chartJsSource(): string {
 }
 
 /**
- * gpu.js for the peers suite: its WebGPU backend looks for navigator.gpu, which Node lacks, so
- * one is provided from a Dawn instance of our own (same toggles). WebGL2 needs a page.
+ * gpu.js for the peers suite: its WebGPU backend asks navigator.gpu, which Node lacks, for an
+ * adapter. It is given one that hands out the run's own adapter source (same backend, same
+ * driver list, same toggles), so the peer is timed on the adapter the rest of the table ran on,
+ * and the adapter gpu.js got is recorded. WebGL2 needs a page.
  */
-export function createNodeGpuJs(options: NodeGpuOptions = {}): GpuJsFactory {
+export function createNodeGpuJs(acquired: Pick<AcquiredDevice, 'candidate'>): GpuJsFactory {
   return async (mode) => {
     if (mode !== 'webgpu') throw new Error('gpu.js WebGL2 needs a browser page');
     installWebGpuGlobals();
-    const g = globalThis as { navigator?: { gpu?: GPU } };
-    if (g.navigator?.gpu === undefined) {
-      g.navigator = { ...(g.navigator ?? {}), gpu: create(dawnArgs(dawnToggles(options), 'vulkan')) };
-    }
+    let seen: string | null = null;
+    const gpu = {
+      requestAdapter: async (): Promise<GPUAdapter | null> => {
+        const adapter = await acquired.candidate.requestAdapter();
+        if (adapter !== null) seen = adapterLabel(adapter.info, acquired.candidate.backend);
+        return adapter;
+      },
+      getPreferredCanvasFormat: (): GPUTextureFormat => 'rgba8unorm',
+      wgslLanguageFeatures: new Set<string>(),
+    };
+    const g = globalThis as { navigator?: unknown };
+    const previous = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', { value: { ...((g.navigator as object | undefined) ?? {}), gpu }, configurable: true, writable: true });
     const mod = (await import('gpu.js')) as unknown as { GPU: new (o: { mode: string }) => GpuJsInstance };
-    return new mod.GPU({ mode: 'webgpu' });
+    return {
+      gpu: new mod.GPU({ mode: 'webgpu' }),
+      adapter: () => seen,
+      // A navigator.gpu left behind keeps Dawn objects reachable and the process alive.
+      release: () => {
+        if (previous === undefined) Reflect.deleteProperty(globalThis, 'navigator');
+        else Object.defineProperty(globalThis, 'navigator', previous);
+      },
+    };
   };
 }

@@ -1,8 +1,8 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { CaseResult, RunResult } from '../results/schema.js';
-import { describeDevice, describeTimer, formatFlops } from './describe.js';
-import { formatBytes, formatNs, formatNumber } from './format.js';
+import { describeAchieved, describeDevice, describeTimer, formatFlops } from './describe.js';
+import { formatBytes, formatNs } from './format.js';
 
 export { describeDevice, describeTimer, formatFlops };
 import type { KVCacheResult } from '../metrics/kvCache.js';
@@ -43,11 +43,6 @@ function percent(v: number | null | undefined): string {
   return v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${v > 1 ? '!' : ''}`;
 }
 
-function achievedCell(c: CaseResult): string {
-  if (c.compute) return formatFlops(c.compute.achievedTflops, c.compute.unit === 'matrixInt8' || c.compute.unit === 'int8Dot4');
-  if (c.bandwidth) return `${formatNumber(c.bandwidth.medianGBps)} GB/s`;
-  return '—';
-}
 
 function describeKvSimulation(id: string, kv: KVCacheResult, extras: Record<string, unknown>): string {
   const rate = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
@@ -90,7 +85,7 @@ export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
         c.check === null ? '—' : c.check.passed ? 'pass' : 'FAIL',
         s === null ? '—' : formatNs(s.p50),
         s === null ? '—' : c.timer?.kind === 'host-wall' ? `p99 ${formatNs(s.p99)}${s.lowConfidence.p99 ? '*' : ''}` : s.cv === null ? '—' : `cv ${(s.cv * 100).toFixed(1)}%`,
-        achievedCell(c),
+        describeAchieved(c) ?? '—',
         percent(u?.mfu),
         percent(u?.mbu),
         c.compute ? c.compute.arithmeticIntensity.toPrecision(3) : c.bandwidth ? '0' : '—',

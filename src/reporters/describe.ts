@@ -1,6 +1,7 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { TimerInfo } from '../gpu/timer.js';
-import { formatNs } from './format.js';
+import type { CaseResult } from '../results/schema.js';
+import { formatNs, formatNumber } from './format.js';
 
 export function describeDevice(info: Pick<DeviceInfo, 'description' | 'device' | 'vendor' | 'architecture' | 'backend' | 'adapterClass' | 'featureLevel'>): string {
   const name = info.description || info.device || [info.vendor, info.architecture].filter((x) => x !== '').join(' ') || 'unknown device';
@@ -18,3 +19,13 @@ export function formatFlops(tflops: number, integer = false): string {
   return tflops >= 1 ? `${tflops.toFixed(1)} T${unit}` : `${(tflops * 1000).toPrecision(3)} G${unit}`;
 }
 
+
+/**
+ * What a case achieved, in the unit of its work: FLOP/s, OP/s for integer work, GB/s for
+ * bandwidth-only cases; null when it measured neither. The table and the progress line share it.
+ */
+export function describeAchieved(c: Pick<CaseResult, 'compute' | 'bandwidth'>): string | null {
+  if (c.compute) return formatFlops(c.compute.achievedTflops, c.compute.unit === 'matrixInt8' || c.compute.unit === 'int8Dot4');
+  if (c.bandwidth) return `${formatNumber(c.bandwidth.medianGBps)} GB/s`;
+  return null;
+}

@@ -14,8 +14,22 @@ export interface GpuJsInstance {
   createKernel: (fn: (this: { thread: { x: number; y: number }; constants: { n: number } }, a: number[][], b: number[][]) => number) => GpuJsKernel;
   destroy?: () => void;
 }
+/** gpu.js as the platform made it, and the adapter gpu.js was handed (null until it asked for one). */
+export interface GpuJsHandle {
+  gpu: GpuJsInstance;
+  adapter: () => string | null;
+  /** Undoes what the platform set up for gpu.js (Node: the navigator.gpu it provided). */
+  release?: () => void;
+}
 /** Made by the platform: gpu.js needs navigator.gpu (Node) or a page (WebGL2). */
-export type GpuJsFactory = (mode: 'webgpu' | 'webgl2') => Promise<GpuJsInstance>;
+export type GpuJsFactory = (mode: 'webgpu' | 'webgl2') => Promise<GpuJsHandle>;
+
+/** How a peer case names the adapter it ran on: vendor / architecture / device, and the backend. */
+export function adapterLabel(info: { vendor: string; architecture: string; device: string; description?: string }, backend?: string): string {
+  const parts = [info.vendor, info.architecture, info.device].filter((x) => x !== '');
+  const name = parts.length > 0 ? parts.join(' / ') : info.description ?? 'unknown adapter';
+  return backend === undefined ? name : `${name} via ${backend}`;
+}
 
 export type PeerKind = 'gpujs-webgpu' | 'gpujs-webgl2' | 'js-loop' | 'wgbench-tiled-e2e';
 const PEERS: readonly PeerKind[] = ['wgbench-tiled-e2e', 'gpujs-webgpu', 'gpujs-webgl2', 'js-loop'];
@@ -67,6 +81,7 @@ function rows(m: Float32Array, n: number): Float32Array[] {
 async function preparePeer(kind: PeerKind, n: number, options: PeersOptions, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
   const { a, b } = matrices(ctx.seed, n);
   const encode = (): void => undefined;
+  const onDevice = adapterLabel(ctx.info, ctx.info.backend);
   if (kind === 'js-loop') {
     const c = new Float32Array(n * n);
     const run = (): void => {
@@ -91,6 +106,7 @@ async function preparePeer(kind: PeerKind, n: number, options: PeersOptions, ctx
         return Promise.resolve((performance.now() - t0) * 1e6);
       },
       operationTimerMethod: 'host clock around one call of a plain JavaScript i-k-j loop over Float32Arrays',
+      extras: () => ({ adapter: null, ranOn: 'CPU (JavaScript)' }),
     };
   }
   if (kind === 'wgbench-tiled-e2e') {
@@ -136,11 +152,13 @@ async function preparePeer(kind: PeerKind, n: number, options: PeersOptions, ctx
         return (performance.now() - t0) * 1e6;
       },
       operationTimerMethod: 'host clock around upload of A and B, the tiled kernel, and readback of C (what a gpu.js call does)',
+      extras: () => ({ adapter: onDevice }),
     };
   }
   const mode = kind === 'gpujs-webgpu' ? 'webgpu' : 'webgl2';
   if (options.gpuJs === undefined) throw new Error('gpu.js is not available on this platform');
-  const gpu = await options.gpuJs(mode);
+  const handle = await options.gpuJs(mode);
+  const { gpu } = handle;
   const kernel = gpu
     .createKernel(function (this: { thread: { x: number; y: number }; constants: { n: number } }, x: number[][], y: number[][]): number {
       let s = 0;
@@ -156,6 +174,9 @@ async function preparePeer(kind: PeerKind, n: number, options: PeersOptions, ctx
     encode,
     check: async () => {
       out = await kernel(ra, rb);
+      const ranOn = handle.adapter();
+      // A peer timed on another adapter than the run's would compare two devices: refused.
+      if (mode === 'webgpu' && ranOn !== null && ranOn !== onDevice) throw new Error(`gpu.js ran on ${ranOn}, not on the run's adapter ${onDevice}`);
       return checkProduct(n, a, b, (r, col) => (out[r] as ArrayLike<number>)[col] as number, ctx.seed);
     },
     timeOperation: async () => {
@@ -164,8 +185,10 @@ async function preparePeer(kind: PeerKind, n: number, options: PeersOptions, ctx
       return (performance.now() - t0) * 1e6;
     },
     operationTimerMethod: `host clock around one gpu.js ${mode} kernel call (upload, kernel, readback: its API returns the result)`,
+    extras: () => ({ adapter: handle.adapter() ?? (mode === 'webgl2' ? 'WebGL2 context of the page' : null) }),
     dispose: () => {
       gpu.destroy?.();
+      handle.release?.();
       return Promise.resolve();
     },
   };
@@ -183,7 +206,20 @@ export function createPeersSuite(options: PeersOptions = {}): Suite {
       const cases: CasePlan[] = [];
       for (const n of options.sizes ?? planPeerSizes(ctx.info.adapterClass === 'cpu', ctx.quick)) {
         const kernelOnly = createMatmulSuite({ shapes: [{ M: n, N: n, K: n, label: `${n}³` }], variants: ['tiled-f32'] }).plan(ctx)[0];
-        if (kernelOnly) cases.push({ ...kernelOnly, id: `peers/wgbench-tiled/${n}`, name: `wgbench tiled (kernel) ${n}³`, params: { ...kernelOnly.params, peer: 'wgbench-tiled', n } });
+        if (kernelOnly) {
+          const prepareKernel = kernelOnly.prepare.bind(kernelOnly);
+          cases.push({
+            ...kernelOnly,
+            id: `peers/wgbench-tiled/${n}`,
+            name: `wgbench tiled (kernel) ${n}³`,
+            params: { ...kernelOnly.params, peer: 'wgbench-tiled', n },
+            prepare: async (c, pool) => {
+              const prepared = await prepareKernel(c, pool);
+              const own = prepared.extras;
+              return { ...prepared, extras: () => ({ ...(own?.() ?? {}), adapter: adapterLabel(c.info, c.info.backend) }) };
+            },
+          });
+        }
         for (const kind of PEERS) {
           const plan: CasePlan = {
             id: `peers/${kind}/${n}`,

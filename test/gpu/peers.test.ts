@@ -13,7 +13,7 @@ afterAll(() => { acquired?.device.destroy(); });
 
 describe('peers suite on a real adapter', () => {
   it('runs gpu.js (WebGPU, on our Dawn) and a plain JavaScript loop, each checked, beside wgbench', async () => {
-    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createPeersSuite({ sizes: [128], gpuJs: createNodeGpuJs(), gpuJsModes: ['webgpu'] })], quick: true });
+    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createPeersSuite({ sizes: [128], gpuJs: createNodeGpuJs(acquired), gpuJsModes: ['webgpu'] })], quick: true });
     const byPeer = new Map(run.cases.map((c) => [c.params['peer'], c]));
     for (const peer of ['wgbench-tiled', 'wgbench-tiled-e2e', 'gpujs-webgpu', 'js-loop']) {
       const c = byPeer.get(peer);
