@@ -41,6 +41,10 @@ export const checkResultSchema = z.object({
   mismatches: z.number().int().nonnegative(),
   maxRelError: z.number().nullable(),
   detail: z.string(),
+  /** The doubling check's time ratio and what it was judged to mean (timing checks only). */
+  ratio: z.number().nullable().optional(),
+  verdict: z.enum(['linear', 'folded', 'noisy']).optional(),
+  rounds: z.array(z.number()).optional(),
 });
 
 export const bandwidthSchema = z.object({

@@ -1,6 +1,6 @@
 import { readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
 import { computePipeline } from '../gpu/pipelines.js';
-import { percentile } from '../metrics/summary.js';
+import { judgeDoubling } from '../runner/doubling.js';
 import type { PeakUnit } from '../probe/peaks.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
@@ -96,26 +96,15 @@ async function preparePeak(dtype: PeakDtype, shape: PeakShape, workgroupSize: nu
     const encodeDoubled = encodeWith(doubled, doubledBindGroup);
     await timePass((pass) => { encodeDoubled(pass, repeats); });
     // Base and doubled passes alternate, so a slow spell on a shared machine hits both alike.
-    const base: number[] = [];
-    const twice: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const b = await timePass((pass) => { encode(pass, repeats); });
-      const d = await timePass((pass) => { encodeDoubled(pass, repeats); });
-      if (b !== null) base.push(b);
-      if (d !== null) twice.push(d);
-    }
-    if (base.length === 0 || twice.length === 0) return { passed: false, method: 'doubling', compared: 0, mismatches: 0, maxRelError: null, detail: 'no valid samples for the doubling check' };
-    const ratio = percentile(twice, 50) / percentile(base, 50);
-    // A folded or dead-code-eliminated loop gives ~1×; the band leaves room for CPU-adapter noise.
-    const passed = ratio >= 1.4 && ratio <= 2.6;
-    return {
-      passed,
-      method: 'twice the iterations must take 1.4–2.6× the time (passes alternated)',
-      compared: base.length + twice.length,
-      mismatches: passed ? 0 : 1,
-      maxRelError: Math.abs(ratio - 2) / 2,
-      detail: `${shape.iterations * 2} iterations took ${ratio.toFixed(2)}× the time of ${shape.iterations}`,
-    };
+    return judgeDoubling(shape.iterations, async () => {
+      const base: (number | null)[] = [];
+      const twice: (number | null)[] = [];
+      for (let i = 0; i < 7; i++) {
+        base.push(await timePass((pass) => { encode(pass, repeats); }));
+        twice.push(await timePass((pass) => { encodeDoubled(pass, repeats); }));
+      }
+      return { base, doubled: twice };
+    });
   };
   return { encode, check, validateTiming };
 }

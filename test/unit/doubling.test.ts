@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { classifyRatio, judgeDoubling, roundRatio } from '../../src/runner/doubling.js';
+
+/** A round whose doubled passes take `ratios[i]` times the base, one ratio per round. */
+function rounds(...ratios: number[]): { measure: () => Promise<{ base: number[]; doubled: number[] }>; calls: () => number } {
+  let i = 0;
+  return {
+    measure: () => {
+      const r = ratios[Math.min(i++, ratios.length - 1)] as number;
+      return Promise.resolve({ base: [10, 11, 9, 10, 10], doubled: [10 * r, 11 * r, 9 * r, 10 * r, 10 * r] });
+    },
+    calls: () => i,
+  };
+}
+
+describe('doubling check', () => {
+  it('classifies a ratio: folded well below 2, noisy above the band', () => {
+    expect(classifyRatio(1.02)).toBe('folded');
+    expect(classifyRatio(1.98)).toBe('linear');
+    expect(classifyRatio(3.06)).toBe('noisy');
+  });
+
+  it('takes the median of alternated pair ratios, skipping passes that gave no time', () => {
+    expect(roundRatio([10, null, 10, 10], [20, 20, 40, 21])).toBeCloseTo(2.1, 10);
+    expect(roundRatio([null], [20])).toBeNull();
+  });
+
+  it('a linear first round is judged at once', async () => {
+    const r = rounds(2.01);
+    const check = await judgeDoubling(256, r.measure);
+    expect(r.calls()).toBe(1);
+    expect(check).toMatchObject({ passed: true, verdict: 'linear' });
+    expect(check.ratio).toBeCloseTo(2.01, 10);
+  });
+
+  it('a ratio of 3.06× (a busy 2-core machine) is re-measured and never fails the case', async () => {
+    const stays = rounds(3.06, 2.9, 3.1);
+    const noisy = await judgeDoubling(256, stays.measure);
+    expect(stays.calls()).toBe(3);
+    expect(noisy).toMatchObject({ passed: true, verdict: 'noisy', mismatches: 0 });
+    expect(noisy.rounds).toHaveLength(3);
+    expect(noisy.detail).toMatch(/noise/);
+    const settles = rounds(3.06, 2.05);
+    const linear = await judgeDoubling(256, settles.measure);
+    expect(linear).toMatchObject({ passed: true, verdict: 'linear' });
+    expect(linear.ratio).toBeCloseTo(2.05, 10);
+  });
+
+  it('a folded loop (ratio near 1 in every round) fails, after re-measuring', async () => {
+    const r = rounds(1.02, 1.05, 0.99);
+    const check = await judgeDoubling(256, r.measure);
+    expect(r.calls()).toBe(3);
+    expect(check).toMatchObject({ passed: false, verdict: 'folded', mismatches: 1 });
+    expect(check.detail).toMatch(/did not scale/);
+  });
+
+  it('one low round followed by a linear one is not a fold', async () => {
+    const check = await judgeDoubling(256, rounds(1.2, 1.95).measure);
+    expect(check).toMatchObject({ passed: true, verdict: 'linear' });
+  });
+});
