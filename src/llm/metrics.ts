@@ -38,8 +38,13 @@ export interface LlmRunMetrics {
   requestsPerSecond: number;
   /** Σ(n_out − 1) over the decode window (first first-token to last token). */
   decodeTokensPerSecond: number | null;
-  goodputRequestsPerSecond: number;
-  sloMet: number;
+  /**
+   * Requests meeting every SLO per second of the window (docs/metrics.md); null when no SLO was
+   * given, since "good" then means nothing. Never above requestsPerSecond.
+   */
+  goodputRequestsPerSecond: number | null;
+  /** Requests meeting every SLO; null with no SLO. */
+  sloMet: number | null;
   slo: Slo;
   ttftMs: MetricSummary | null;
   tpotMs: MetricSummary | null;
@@ -51,7 +56,13 @@ export interface LlmRunMetrics {
   perRequest: (LatencyResult & { id: number })[];
 }
 
-function meetsSlo(l: LatencyResult, slo: Slo): boolean {
+function hasSlo(slo: Slo): boolean {
+  return slo.ttftMs !== undefined || slo.tpotMs !== undefined || slo.e2eMs !== undefined;
+}
+
+/** A request that produced no token meets no SLO; one token has no TPOT, so a TPOT bound is moot there. */
+function meetsSlo(l: LatencyResult, tokens: number, slo: Slo): boolean {
+  if (tokens === 0) return false;
   if (slo.ttftMs !== undefined && (l.ttftMs === null || l.ttftMs > slo.ttftMs)) return false;
   if (slo.tpotMs !== undefined && l.tpotMs !== null && l.tpotMs > slo.tpotMs) return false;
   if (slo.e2eMs !== undefined && (l.e2eMs === null || l.e2eMs > slo.e2eMs)) return false;
@@ -69,7 +80,7 @@ export function llmMetrics(records: readonly RequestRecord[], steps: readonly St
   const firstTokens = done.map((r) => r.tokenTimesMs[0] as number);
   const decodeWindowS = (end - Math.min(...firstTokens)) / 1000;
   const decodeTokens = done.reduce((s, r) => s + r.tokenTimesMs.length - 1, 0);
-  const sloMet = perRequest.filter((l) => meetsSlo(l, slo)).length;
+  const sloMet = hasSlo(slo) ? perRequest.filter((l, i) => meetsSlo(l, (records[i] as RequestRecord).tokenTimesMs.length, slo)).length : null;
   const values = (pick: (l: LatencyResult) => number | null): number[] => perRequest.map(pick).filter((v): v is number => v !== null);
   const prefill = steps.filter((s) => s.kind === 'prefill');
   const decode = steps.filter((s) => s.kind === 'decode');
@@ -81,7 +92,7 @@ export function llmMetrics(records: readonly RequestRecord[], steps: readonly St
     tokensPerSecond: tokens / windowS,
     requestsPerSecond: done.length / windowS,
     decodeTokensPerSecond: decodeWindowS > 0 ? decodeTokens / decodeWindowS : null,
-    goodputRequestsPerSecond: sloMet / windowS,
+    goodputRequestsPerSecond: sloMet === null ? null : sloMet / windowS,
     sloMet,
     slo,
     ttftMs: MetricSummary.fromValuesOrNull('ttft', values((l) => l.ttftMs), 'ms'),

@@ -38,8 +38,9 @@ function startSession(w: Workload, models: readonly GpuModel[]): { planned: Retu
   return { planned, records };
 }
 
+/** A prompt's prefill takes the logits of its last row only: the LM head runs once (docs/metrics.md). */
 function prefillStep(model: GpuModel, tokens: number, startMs: number, endMs: number): StepRecord {
-  return { kind: 'prefill', startMs, endMs, rows: tokens, flops: prefillFlops(model.config, tokens), bytes: 0 };
+  return { kind: 'prefill', startMs, endMs, rows: tokens, flops: prefillFlops(model.config, tokens, { rowsWithLogits: 1 }), bytes: 0 };
 }
 
 /** A decode step's FLOPs and the bytes it must read (weights once, each sequence's KV). */

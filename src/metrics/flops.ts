@@ -10,13 +10,18 @@ export interface TransformerShape {
   /** Key/value heads H_kv (< H under grouped-query attention); only bytes depend on it. */
   kvHeads: number;
   headDim: number;
+  /**
+   * Parameters of the LM head (d_model · vocab), inside N. A pass that takes logits for only some
+   * rows computes the head for those rows alone; without it every row is counted as computing it.
+   */
+  lmHeadParams?: number;
 }
 
 export const FLOPS_FORMULA = {
   linear: '2·N per token',
   attention: '4·L·H·d per attended position per token',
-  causalPrefill: '2·N·T + 4·L·H·d·(T·c0 + T(T+1)/2)',
-  nonCausalPrefill: '2·N·T + 4·L·H·d·T·(c0 + T)',
+  causalPrefill: '2·(N − N_head)·T + 2·N_head·rows_with_logits + 4·L·H·d·(T·c0 + T(T+1)/2)',
+  nonCausalPrefill: '2·(N − N_head)·T + 2·N_head·rows_with_logits + 4·L·H·d·T·(c0 + T)',
   decodeStep: '2·N + 4·L·H·d·c',
 } as const;
 
@@ -37,14 +42,20 @@ export function attentionFlops(s: Pick<TransformerShape, 'layers' | 'heads' | 'h
 /**
  * Forward FLOPs of a prefill of `tokens` new tokens on top of `cachedTokens` already in the KV
  * cache. Causal: token i attends c0 + i positions; non-causal: every token attends c0 + T.
+ * `rowsWithLogits` (default: every row) counts the LM head only for the rows whose logits the
+ * pass takes, as a serving engine does (the last row of a prompt): docs/metrics.md.
  */
-export function prefillFlops(s: TransformerShape, tokens: number, options: { causal?: boolean; cachedTokens?: number } = {}): number {
+export function prefillFlops(s: TransformerShape, tokens: number, options: { causal?: boolean; cachedTokens?: number; rowsWithLogits?: number } = {}): number {
   checkShape(s);
   requireNonNegativeInteger('tokens', tokens);
   const c0 = requireNonNegativeInteger('cachedTokens', options.cachedTokens ?? 0);
+  const rows = requireNonNegativeInteger('rowsWithLogits', options.rowsWithLogits ?? tokens);
+  if (rows > tokens) throw new MetricError('INVALID_ARGUMENT', `rowsWithLogits (${rows}) cannot exceed the tokens of the pass (${tokens})`);
+  const head = requireNonNegativeInteger('lmHeadParams', s.lmHeadParams ?? 0);
+  if (head > s.nonEmbeddingParams) throw new MetricError('INVALID_ARGUMENT', `lmHeadParams (${head}) cannot exceed nonEmbeddingParams (${s.nonEmbeddingParams})`);
   const causal = options.causal ?? true;
   const attended = causal ? tokens * c0 + (tokens * (tokens + 1)) / 2 : tokens * (c0 + tokens);
-  return 2 * s.nonEmbeddingParams * tokens + attentionFlops(s, attended);
+  return 2 * (s.nonEmbeddingParams - head) * tokens + 2 * head * rows + attentionFlops(s, attended);
 }
 
 /** Forward FLOPs of one decode step (one new token) at context length c, per sequence. */

@@ -30,6 +30,7 @@ function model(name: string, layers: number, hidden: number, heads: number, kvHe
     vocabSize: vocab,
     bytesPerElement: 2,
     nonEmbeddingParams: nonEmbeddingParams(layers, hidden, heads, kvHeads, headDim, mlp, vocab),
+    lmHeadParams: hidden * vocab,
   };
 }
 

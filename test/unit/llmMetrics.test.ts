@@ -58,9 +58,32 @@ describe('serving metrics in the Markdown report', () => {
     const run = sampleRun();
     const base = run.cases[0];
     if (base === undefined) throw new Error('fixture');
-    run.cases.push({ ...base, id: 'llm/serve/model=tiny', suite: 'llm', name: 'serve tiny', bandwidth: null, extras: { metrics: llmMetrics(records, steps, {}), prefillMfu: 0.05, decodeMbu: null } });
+    run.cases.push({ ...base, id: 'llm/serve/model=tiny', suite: 'llm', name: 'serve tiny', bandwidth: null, extras: { metrics: llmMetrics(records, steps, { ttftMs: 1e9 }), prefillMfu: 0.05, decodeMbu: null } });
     const md = renderRunMarkdown(run);
     expect(md).toContain('### llm');
     expect(md).toMatch(/\| serve tiny \| 145\.0 ms \| .* \| 27\.5 ms \| .* \(3\) \| 21\.7 \| 8\.70 \| 5\.00% \| — \|/);
+  });
+});
+
+describe('goodput (docs/metrics.md)', () => {
+  const silent: RequestRecord = { id: 2, promptTokens: 4, outputTokens: 2, arrivalMs: 5, scheduledMs: 5, prefillDoneMs: Number.NaN, tokenTimesMs: [] };
+
+  it('is null with no SLO, not every request', () => {
+    const m = llmMetrics(records, steps, {});
+    expect(m.goodputRequestsPerSecond).toBeNull();
+    expect(m.sloMet).toBeNull();
+    expect(m.requestsPerSecond).toBeCloseTo(2 / 0.23, 9);
+  });
+
+  it('never counts a request that produced no token, even under a TPOT-only SLO, and never exceeds requests/s', () => {
+    const m = llmMetrics([...records, silent], steps, { tpotMs: 1000 });
+    expect(m.completed).toBe(2);
+    expect(m.sloMet).toBe(2);
+    expect(m.goodputRequestsPerSecond).toBeCloseTo(m.requestsPerSecond, 12);
+    for (const slo of [{ tpotMs: 1000 }, { ttftMs: 1e9 }, { e2eMs: 1e9 }, { ttftMs: 150, tpotMs: 26 }]) {
+      const x = llmMetrics([...records, silent], steps, slo);
+      expect(x.goodputRequestsPerSecond ?? 0).toBeLessThanOrEqual(x.requestsPerSecond);
+    }
+    expect(llmMetrics([...records, silent], steps, { ttftMs: 150, tpotMs: 26 }).sloMet).toBe(1);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MODEL_PRESETS } from '../../src/models/presets.js';
 import { decodeStepBytes, decodeStepFlops, kvBytesPerToken, prefillFlops, type TransformerShape } from '../../src/metrics/flops.js';
 import { MBUMetric, MFUMetric } from '../../src/metrics/mfu.js';
 import { rooflinePoint } from '../../src/metrics/roofline.js';
@@ -20,6 +21,17 @@ describe('transformer FLOP counts (docs/metrics.md)', () => {
     const s = { ...LLAMA2_7B, nonEmbeddingParams: 0 };
     // 3 new tokens after 5 cached: positions attend 6, 7, 8.
     expect(prefillFlops(s, 3, { cachedTokens: 5 })).toBe(4 * 32 * 32 * 128 * (6 + 7 + 8));
+  });
+
+  it('counts the LM head only for the rows whose logits the pass takes (Llama-2-7B, T = 512)', () => {
+    const llama = MODEL_PRESETS['llama-2-7b'];
+    if (llama === undefined) throw new Error('preset');
+    expect(llama.lmHeadParams).toBe(4096 * 32000);
+    // Every row through the head (what a training step does) against the last row only (serving).
+    expect(prefillFlops(llama, 512)).toBe(6_834_773_557_248);
+    expect(prefillFlops(llama, 512, { rowsWithLogits: 1 })).toBe(6_700_817_973_248);
+    expect(prefillFlops(llama, 512) - prefillFlops(llama, 512, { rowsWithLogits: 1 })).toBe(2 * 4096 * 32000 * 511);
+    expect(() => prefillFlops(llama, 4, { rowsWithLogits: 5 })).toThrow(/cannot exceed/);
   });
 
   it('decode step at context c: 2·N + 4·L·H·d·c', () => {
