@@ -39,7 +39,8 @@ export function utilizationAgainst(against: PeakOrigin, peaks: PeakSet, work: Ac
   const achievedTflops = work.flops / work.timeS / 1e12;
   const achievedGBps = work.bytes / work.timeS / 1e9;
   const mfu = peakTflops === null || work.flops === 0 ? null : achievedTflops / peakTflops;
-  const mbu = peakGBps === null ? null : achievedGBps / peakGBps;
+  // A case that reports no bytes (a serving prefill) has no MBU, but keeps its MFU.
+  const mbu = peakGBps === null || work.bytes === 0 ? null : achievedGBps / peakGBps;
   const flags: string[] = [];
   if (mfu !== null && mfu > 1) flags.push(`MFU ${(mfu * 100).toFixed(1)}% exceeds 100%: FLOPs over-counted or the ${against} peak is too low`);
   if (mbu !== null && mbu > 1) flags.push(`MBU ${(mbu * 100).toFixed(1)}% exceeds 100%: the data sat in a cache, or the ${against} bandwidth is too low`);
@@ -47,7 +48,7 @@ export function utilizationAgainst(against: PeakOrigin, peaks: PeakSet, work: Ac
   let attainableTflops: number | null = null;
   let bound: Utilization['bound'] = work.flops === 0 ? 'memory' : null;
   let rooflineEfficiency: number | null = work.flops === 0 ? mbu : null;
-  if (work.flops > 0 && peakTflops !== null && peakGBps !== null) {
+  if (work.flops > 0 && work.bytes > 0 && peakTflops !== null && peakGBps !== null) {
     const p = rooflinePoint({ flops: work.flops, bytes: work.bytes, timeS: work.timeS, peakTflops, peakGBps });
     ridgePoint = p.ridgePoint;
     attainableTflops = p.attainableTflops;

@@ -58,7 +58,7 @@ function describeServing(id: string, m: LlmRunMetrics, extras: Record<string, un
     `${id}: ${m.completed}/${m.requests} requests; TTFT p50 ${p(m.ttftMs, 'p50')} p99 ${p(m.ttftMs, 'p99')} (n=${m.ttftMs?.count ?? 0});`,
     `TPOT p50 ${p(m.tpotMs, 'p50')} (n=${m.tpotMs?.count ?? 0}); ITL p50 ${p(m.itlMs, 'p50')} p99 ${p(m.itlMs, 'p99')} (n=${m.itlMs?.count ?? 0});`,
     `${m.tokensPerSecond.toFixed(1)} tokens/s, decode ${m.decodeTokensPerSecond?.toFixed(1) ?? '—'} tokens/s, ${m.requestsPerSecond.toFixed(2)} requests/s, goodput ${m.goodputRequestsPerSecond === null ? '— (no SLO given)' : `${m.goodputRequestsPerSecond.toFixed(2)}/s`};`,
-    `prefill MFU ${pct(extras['prefillMfu'])}, decode MBU ${pct(extras['decodeMbu'])}${typeof extras['peaksFrom'] === 'string' ? ` (${extras['peaksFrom']} peaks)` : ' (no peaks: calibrate)'}`,
+    `prefill MFU ${pct(extras['servingPrefillMfu'])}, decode MBU ${pct(extras['servingDecodeMbu'])} (host-timed passes)${typeof extras['peaksFrom'] === 'string' ? ` (${extras['peaksFrom']} peaks)` : ' (no peaks: calibrate)'}`,
   ].join(' ');
 }
 

@@ -30,12 +30,12 @@ export function renderRunMarkdown(run: RunResult): string {
     const serving = run.cases.filter((c) => c.suite === suite && c.extras?.['metrics'] !== undefined);
     if (serving.length > 0) {
       const ms = (v: { p50: number; p99: number; count: number } | null | undefined, q: 'p50' | 'p99'): string => (v ? `${v[q].toFixed(1)} ms` : '—');
-      lines.push('', '| serving | TTFT p50 | TTFT p99 | TPOT p50 | ITL p99 (n) | tokens/s | goodput/s | prefill MFU | decode MBU |', '|---|---|---|---|---|---|---|---|---|');
+      lines.push('', '| serving | TTFT p50 | TTFT p99 | TPOT p50 | ITL p99 (n) | tokens/s | goodput/s | prefill MFU (host-timed) | decode MBU (host-timed) |', '|---|---|---|---|---|---|---|---|---|');
       for (const c of serving) {
         const m = c.extras?.['metrics'] as LlmRunMetrics;
         const e = c.extras ?? {};
         const frac = (v: unknown): string => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '—');
-        lines.push(`| ${cell(c.name)} | ${ms(m.ttftMs, 'p50')} | ${ms(m.ttftMs, 'p99')} | ${ms(m.tpotMs, 'p50')} | ${ms(m.itlMs, 'p99')} (${m.itlMs?.count ?? 0}) | ${m.tokensPerSecond.toFixed(1)} | ${m.goodputRequestsPerSecond?.toFixed(2) ?? '— (no SLO)'} | ${frac(e['prefillMfu'])} | ${frac(e['decodeMbu'])} |`);
+        lines.push(`| ${cell(c.name)} | ${ms(m.ttftMs, 'p50')} | ${ms(m.ttftMs, 'p99')} | ${ms(m.tpotMs, 'p50')} | ${ms(m.itlMs, 'p99')} (${m.itlMs?.count ?? 0}) | ${m.tokensPerSecond.toFixed(1)} | ${m.goodputRequestsPerSecond?.toFixed(2) ?? '— (no SLO)'} | ${frac(e['servingPrefillMfu'])} | ${frac(e['servingDecodeMbu'])} |`);
       }
     }
     for (const c of run.cases.filter((x) => x.suite === suite && x.extras?.['kvCache'] !== undefined)) {

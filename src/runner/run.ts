@@ -214,8 +214,11 @@ async function runCase(
           };
     const work = { flops: plan.work?.flopsPerDispatch ?? 0, unit: plan.work?.unit ?? null, bytes: plan.bytesPerDispatch, timeS };
     const utilization: Utilization[] = [];
-    if (bandwidth !== null && peaks?.calibrated) utilization.push(utilizationAgainst('calibrated', peaks.calibrated, work));
-    if (bandwidth !== null && peaks?.datasheet) utilization.push(utilizationAgainst('datasheet', peaks.datasheet, work));
+    // Every case that did measurable work, FLOPs or bytes: a compute case without bytes keeps its MFU.
+    if (bandwidth !== null || compute !== null) {
+      if (peaks?.calibrated) utilization.push(utilizationAgainst('calibrated', peaks.calibrated, work));
+      if (peaks?.datasheet) utilization.push(utilizationAgainst('datasheet', peaks.datasheet, work));
+    }
     let timingCheck = null;
     if (prepared.value.validateTiming !== undefined) {
       const validate = prepared.value.validateTiming;

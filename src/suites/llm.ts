@@ -1,5 +1,6 @@
 import { GpuModel, type LinearKernels, type ModelOptions, type Row } from '../llm/engine.js';
-import { llmMetrics, type LlmRunMetrics, type Slo } from '../llm/metrics.js';
+import { llmMetrics, type LlmRunMetrics, type Slo, type StepRecord } from '../llm/metrics.js';
+import { utilizationAgainst, type AchievedWork, type PeakOrigin, type Utilization } from '../metrics/utilization.js';
 import { MemoryMetric } from '../metrics/memory.js';
 import { ReferenceModel, argmax } from '../llm/reference.js';
 import { serve, serveDisaggregated, type Workload } from '../llm/serve.js';
@@ -147,14 +148,37 @@ function modelOptions(options: LlmOptions, ctx: SuiteContext): ModelOptions {
   };
 }
 
-function utilisation(ctx: SuiteContext, metrics: LlmRunMetrics): { prefillMfu: number | null; decodeMbu: number | null; peaksFrom: string | null } {
-  const set = ctx.peaks?.calibrated ?? ctx.peaks?.datasheet ?? null;
-  const fp32 = set?.compute.fp32?.tflops;
-  const bw = set?.bandwidth?.gbps;
+/**
+ * Utilisation of a serving session, through the same function as every timed case: prefill MFU
+ * (its FLOPs over the host-timed prefill passes, against the FP32 peak: the linear layers run
+ * on the f32 ALUs) and decode MBU (weights and KV read over the host-timed decode steps). Both are
+ * host-timed, submission and readback included, so they read lower than the decode-step case's
+ * GPU-timed MBU; the names say so.
+ */
+export function servingUtilization(peaks: SuiteContext['peaks'], steps: readonly StepRecord[]): {
+  servingPrefillMfu: number | null;
+  servingDecodeMbu: number | null;
+  peaksFrom: PeakOrigin | null;
+  servingUtilization: { method: string; prefill: Utilization[]; decode: Utilization[] };
+} {
+  const total = (kind: StepRecord['kind']): AchievedWork | null => {
+    const list = steps.filter((x) => x.kind === kind);
+    const timeS = list.reduce((sum, x) => sum + (x.endMs - x.startMs), 0) / 1000;
+    if (list.length === 0 || !(timeS > 0)) return null;
+    return { flops: list.reduce((sum, x) => sum + x.flops, 0), unit: 'fp32', bytes: list.reduce((sum, x) => sum + x.bytes, 0), timeS };
+  };
+  const sets = (['calibrated', 'datasheet'] as const).flatMap((origin) => {
+    const set = peaks?.[origin];
+    return set ? [{ origin, set }] : [];
+  });
+  const against = (work: AchievedWork | null): Utilization[] => (work === null ? [] : sets.map(({ origin, set }) => utilizationAgainst(origin, set, work)));
+  const prefill = against(total('prefill'));
+  const decode = against(total('decode'));
   return {
-    prefillMfu: metrics.prefillTflops !== null && fp32 !== undefined ? metrics.prefillTflops / fp32 : null,
-    decodeMbu: metrics.decodeGBps !== null && bw !== undefined ? metrics.decodeGBps / bw : null,
-    peaksFrom: ctx.peaks?.calibrated ? 'calibrated' : ctx.peaks?.datasheet ? 'datasheet' : null,
+    servingPrefillMfu: prefill[0]?.mfu ?? null,
+    servingDecodeMbu: decode[0]?.mbu ?? null,
+    peaksFrom: sets[0]?.origin ?? null,
+    servingUtilization: { method: 'host clock around each forward pass of the serving loop (submission and readback included)', prefill, decode },
   };
 }
 
@@ -188,7 +212,7 @@ async function prepareLlm(modelName: string, options: LlmOptions, ctx: SuiteCont
         weightBytes: model.weightBytes(),
         kv: { blockTokens: model.blockTokens, bytesPerToken: model.kvBytesPerToken(), peakTokens: last.peakKvTokens, capacityTokens: model.maxSeqs * model.maxBlocks * model.blockTokens },
         metrics,
-        ...utilisation(ctx, metrics),
+        ...servingUtilization(ctx.peaks, last.steps),
         records: last.records,
         steps: last.steps,
       };
@@ -234,7 +258,7 @@ async function prepareDisaggregated(modelName: string, options: LlmOptions, ctx:
         workload,
         batch,
         metrics,
-        ...utilisation(ctx, metrics),
+        ...servingUtilization(ctx.peaks, last.steps),
         handover: { count: last.handovers.length, bytes: last.handovers.reduce((s, h) => s + h.bytes, 0), msTotal: handoverMs.reduce((s, v) => s + v, 0), msMax: Math.max(0, ...handoverMs), path: 'prefill device → host (map-read) → decode device (writeBuffer)' },
         records: last.records,
         steps: last.steps,

@@ -58,7 +58,7 @@ describe('serving metrics in the Markdown report', () => {
     const run = sampleRun();
     const base = run.cases[0];
     if (base === undefined) throw new Error('fixture');
-    run.cases.push({ ...base, id: 'llm/serve/model=tiny', suite: 'llm', name: 'serve tiny', bandwidth: null, extras: { metrics: llmMetrics(records, steps, { ttftMs: 1e9 }), prefillMfu: 0.05, decodeMbu: null } });
+    run.cases.push({ ...base, id: 'llm/serve/model=tiny', suite: 'llm', name: 'serve tiny', bandwidth: null, extras: { metrics: llmMetrics(records, steps, { ttftMs: 1e9 }), servingPrefillMfu: 0.05, servingDecodeMbu: null } });
     const md = renderRunMarkdown(run);
     expect(md).toContain('### llm');
     expect(md).toMatch(/\| serve tiny \| 145\.0 ms \| .* \| 27\.5 ms \| .* \(3\) \| 21\.7 \| 8\.70 \| 5\.00% \| — \|/);

@@ -118,3 +118,27 @@ describe('formatFlops', () => {
     expect(formatFlops(77.4, true)).toBe('77.4 TOP/s');
   });
 });
+
+describe('one utilisation path for timed cases and serving', () => {
+  it('a case that reports no bytes keeps its MFU and has no MBU or roofline', () => {
+    const u = utilizationAgainst('datasheet', H100, { flops: 6.69e12, unit: 'fp32', bytes: 0, timeS: 1 });
+    expect(u.mfu).toBeCloseTo(0.1, 12);
+    expect(u.mbu).toBeNull();
+    expect(u.bound).toBeNull();
+  });
+
+  it('serving prefill MFU and decode MBU come from the same function, against each peak set, and say they are host-timed', async () => {
+    const { servingUtilization } = await import('../../src/suites/llm.js');
+    const steps = [
+      { kind: 'prefill' as const, startMs: 0, endMs: 1000, rows: 8, flops: 6.69e12, bytes: 0 },
+      { kind: 'decode' as const, startMs: 1000, endMs: 1500, rows: 2, flops: 1e9, bytes: 335e9 },
+    ];
+    const u = servingUtilization({ calibrated: null, datasheet: { ...H100, id: 'h100', name: 'H100' } }, steps);
+    expect(u.servingPrefillMfu).toBeCloseTo(0.1, 12);
+    expect(u.servingDecodeMbu).toBeCloseTo(0.2, 12);
+    expect(u.peaksFrom).toBe('datasheet');
+    expect(u.servingUtilization.method).toMatch(/host clock/);
+    expect(u.servingUtilization.decode[0]?.against).toBe('datasheet');
+    expect(servingUtilization(undefined, steps).servingDecodeMbu).toBeNull();
+  });
+});
