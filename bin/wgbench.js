@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// The wgbench command: runs the compiled CLI from dist/ (built by `npm run build`, which npm install runs).
+// The wgbench command: runs the compiled CLI from dist/ (built by `npm run build`, which npm install
+// runs) in a child process whose stderr folds Dawn's native warnings (src/cli/launcher.ts).
+// WGBENCH_IN_PROCESS=1 runs it in this process instead, with Dawn's stderr untouched.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -8,4 +10,9 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('wgbench: dist/ is missing; run `npm run build` in the wgbench folder first\n');
   process.exit(2);
 }
-await import(entry.href);
+if (process.env.WGBENCH_IN_PROCESS === '1') {
+  await import(entry.href);
+} else {
+  const { launch } = await import(new URL('../dist/cli/launcher.js', import.meta.url).href);
+  launch(fileURLToPath(entry), process.argv.slice(2));
+}
