@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,16 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartJsSource } from '../../src/platform/node.js';
 import { renderHtml } from '../../src/reporters/html.js';
 import { parseRunResult } from '../../src/results/schema.js';
+import { resolveChromium } from '../helpers/chromium.js';
 
-// Debian's chromium; .ci/run installs it. Playwright cannot download its own browser here.
-const CHROMIUM = process.env['WGBENCH_CHROMIUM'] ?? '/usr/bin/chromium';
 const FIXTURE = join('test', 'fixtures', 'h100-compute.json');
 
 let browser: Browser;
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+  // Playwright cannot download its own browser here: the user's, the system's or npm's Chromium.
+  const { executablePath } = await resolveChromium();
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
 });

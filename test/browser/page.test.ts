@@ -6,11 +6,13 @@ import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunResult } from '../../src/results/schema.js';
 import { runCli } from '../helpers/cli.js';
+import { resolveChromium } from '../helpers/chromium.js';
 import { readFileSync } from 'node:fs';
 
 // The built page, served from a local static server (navigator.gpu needs a secure context:
-// localhost counts), driven in Debian's headless Chromium on its SwiftShader adapter.
-const CHROMIUM = process.env['WGBENCH_CHROMIUM'] ?? '/usr/bin/chromium';
+// localhost counts), driven in headless Chromium (the user's, the system's or npm's) on its
+// SwiftShader adapter.
+let CHROMIUM = '';
 const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 let server: PreviewServer;
@@ -22,6 +24,7 @@ beforeAll(async () => {
   server = await preview({ configFile: 'vite.config.ts', preview: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
   url = server.resolvedUrls?.local[0] ?? '';
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  CHROMIUM = (await resolveChromium()).executablePath;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, '--enable-unsafe-webgpu'] });
 }, 180_000);
 

@@ -10,7 +10,7 @@ import { parseRunResult } from '../../src/results/schema.js';
 import { runSuites } from '../../src/runner/run.js';
 import { createMatmulSuite, DEFAULT_TILE, tileLabel } from '../../src/suites/matmul.js';
 import { peakSuite } from '../../src/suites/peak.js';
-import { realDevice } from '../helpers/gpu.js';
+import { expectRanOrNotApplicable, has, realDevice, withTestBackend } from '../helpers/gpu.js';
 
 let acquired: AcquiredDevice;
 beforeAll(async () => {
@@ -22,9 +22,9 @@ describe('peak suite on a real adapter', () => {
   it('checks the FMA chains, times them, and proves twice the iterations take twice the time', async () => {
     const run = await runSuites(nodeRunEnvironment(acquired), { suites: [peakSuite], quick: true });
     for (const c of run.cases) {
-      expect(c.status).toBe('ok');
-      expect(c.check?.passed).toBe(true);
+      if (!expectRanOrNotApplicable(acquired, c, c.params['dtype'] === 'f16' ? ['shader-f16'] : [])) continue;
       expect(c.timingCheck?.passed).toBe(true);
+      expect(c.timingCheck?.verdict).toMatch(/linear|noisy/);
       expect(c.timingCheck?.detail).toMatch(/took \d\.\d\d× the time/);
       expect(c.compute?.achievedTflops).toBeGreaterThan(0);
       expect(c.compute?.unit).toBe(c.params['dtype'] === 'f32' ? 'fp32' : 'fp16');
@@ -49,18 +49,19 @@ describe('matmul suite on a real adapter', () => {
   it('runs every variant the device allows, each checked first, and skips the rest with a reason', async () => {
     const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes })], quick: true });
     const byId = new Map(run.cases.map((c) => [c.id, c]));
+    const f16 = has(acquired, 'shader-f16');
     for (const id of ['naive-f32/128x256x64', 'tiled-f32/128x256x64', 'tiled-f16/128x256x64', 'dot4-int8/128x256x64', 'block-sparse-f32/128x256x64', 'naive-f32/1x512x256', 'dot4-int8/1x512x256', 'gemv-f32/1x512x256', 'gemv-f16/1x512x256']) {
       const c = byId.get(`matmul/${id}`);
-      expect(c?.status, `${id}: ${c?.message ?? ''}`).toBe('ok');
-      expect(c?.check?.passed).toBe(true);
-      expect(c?.compute?.flopsPerDispatch).toBeGreaterThan(0);
+      if (expectRanOrNotApplicable(acquired, c, id.includes('f16') ? ['shader-f16'] : [])) expect(c?.compute?.flopsPerDispatch).toBeGreaterThan(0);
     }
     expect(byId.get('matmul/tiled-f32/1x512x256')?.message).toMatch(/multiples of 128/);
     expect(byId.get('matmul/gemv-f32/128x256x64')?.message).toMatch(/1 to 8 rows/);
     const half = byId.get('matmul/gemv-f16/1x512x256');
-    expect(half?.quantization?.f32CaseId).toBe('matmul/gemv-f32/1x512x256');
-    expect(half?.quantization?.relL2).toBeLessThan(5e-3);
-    expect(half?.bandwidth?.bytesPerDispatch).toBe(256 * 4 + 256 * 512 * 2 + 512 * 4);
+    if (f16) {
+      expect(half?.quantization?.f32CaseId).toBe('matmul/gemv-f32/1x512x256');
+      expect(half?.quantization?.relL2).toBeLessThan(5e-3);
+      expect(half?.bandwidth?.bytesPerDispatch).toBe(256 * 4 + 256 * 512 * 2 + 512 * 4);
+    }
     if (!acquired.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix')) {
       for (const v of ['subgroup-matrix-f16', 'subgroup-matrix-f16-tiled', 'subgroup-matrix-int8-tiled']) {
         const c = byId.get(`matmul/${v}/128x256x64`);
@@ -73,7 +74,7 @@ describe('matmul suite on a real adapter', () => {
     expect(int8?.quantization?.relL2).toBeGreaterThan(0);
     expect(int8?.quantization?.relL2).toBeLessThan(0.05);
     expect(int8?.quantization?.speedupVsF32).toBeGreaterThan(0);
-    expect(byId.get('matmul/tiled-f16/128x256x64')?.quantization?.relL2).toBeLessThan(5e-3);
+    if (f16) expect(byId.get('matmul/tiled-f16/128x256x64')?.quantization?.relL2).toBeLessThan(5e-3);
     expect(byId.get('matmul/block-sparse-f32/128x256x64')?.sparsity?.speedupVsDense).toBeGreaterThan(0);
     expect(parseRunResult(JSON.parse(JSON.stringify(run)))).toEqual(run);
   });
@@ -169,22 +170,24 @@ describe('wgbench calibrate (CLI)', () => {
     const sink = new Writable({ write(c: Buffer, _e, done) { out += c.toString(); done(); } });
     let err = '';
     const io = { stdout: sink, stderr: new Writable({ write(c: Buffer, _e, done) { err += c.toString(); done(); } }), env: { NO_COLOR: '1', WGBENCH_CALIBRATION_DIR: dir } };
-    expect(await main(['calibrate', '--quick', '--no-progress'], io), `${out}\n${err}`).toBe(0);
+    expect(await main(withTestBackend(['calibrate', '--quick', '--no-progress']), io), `${out}\n${err}`).toBe(0);
     expect(out).toMatch(/calibration saved to .*wgbench-cal-.*\.json/);
     const file = /calibration saved to (\S+)/.exec(out)?.[1] ?? '';
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ schemaVersion: 1, key: calibrationKey(acquired.info) });
     out = '';
-    expect(await main(['calibrate', '--show'], io)).toBe(0);
+    expect(await main(withTestBackend(['calibrate', '--show']), io)).toBe(0);
     expect(out).toMatch(/FP32 \(scalar FMA\) +│ [\d.]+ TFLOP\/s/);
     expect(out).toMatch(/datasheet: this device is not in the table; calibration alone supplies its peaks|datasheet: NVIDIA|datasheet: AMD|datasheet: Apple/);
     const json = join(dir, 'run.json');
     out = '';
-    expect(await main(['run', '--suite', 'peak', '--quick', '--json', json, '--no-progress'], io)).toBe(0);
+    expect(await main(withTestBackend(['run', '--suite', 'peak', '--quick', '--json', json, '--no-progress']), io)).toBe(0);
     expect(out).toMatch(/MFU, MBU and bound against the calibrated peaks/);
     const run = parseRunResult(JSON.parse(readFileSync(json, 'utf8')));
-    expect(run.cases.every((c) => c.utilization?.[0]?.against === 'calibrated' && (c.utilization[0].mfu ?? 0) > 0)).toBe(true);
+    const ran = run.cases.filter((c) => c.status === 'ok');
+    expect(ran.length).toBeGreaterThan(0);
+    expect(ran.every((c) => c.utilization?.[0]?.against === 'calibrated' && (c.utilization[0].mfu ?? 0) > 0)).toBe(true);
     out = '';
-    expect(await main(['run', '--suite', 'peak', '--quick', '--no-calibration', '--json', json, '--no-progress'], io)).toBe(0);
+    expect(await main(withTestBackend(['run', '--suite', 'peak', '--quick', '--no-calibration', '--json', json, '--no-progress']), io)).toBe(0);
     expect(parseRunResult(JSON.parse(readFileSync(json, 'utf8'))).peaks?.calibrated).toBeNull();
   });
 });

@@ -6,7 +6,7 @@ import { withErrorScopes } from '../../src/gpu/errorScope.js';
 import { computePipeline } from '../../src/gpu/pipelines.js';
 import { createPassTimer } from '../../src/gpu/timer.js';
 import { dawnToggles } from '../../src/platform/node.js';
-import { realDevice } from '../helpers/gpu.js';
+import { expectedTimerKind, realDevice, testBackendFlag } from '../helpers/gpu.js';
 
 let acquired: AcquiredDevice;
 
@@ -22,7 +22,7 @@ describe('device acquisition on a real adapter', () => {
     expect(info.description.length + info.device.length).toBeGreaterThan(0);
     expect(['gpu', 'cpu']).toContain(info.adapterClass);
     expect(info.limits['maxStorageBufferBindingSize']).toBeGreaterThanOrEqual(128 * 1024 * 1024);
-    expect(info.deviceFeatures).toContain('timestamp-query');
+    expect(info.deviceFeatures.includes('timestamp-query')).toBe(acquired.adapter.features.has('timestamp-query'));
     expect(info.toggles.disabled).toContain('timestamp_quantization');
     expect(acquired.tried.length).toBeGreaterThanOrEqual(1);
   });
@@ -38,7 +38,8 @@ describe('device acquisition on a real adapter', () => {
   });
 
   // SwiftShader ships inside Debian's chromium package; without it there is nothing to select.
-  it.runIf(existsSync('/usr/lib/chromium/vk_swiftshader_icd.json'))('selecting SwiftShader does not hide other Vulkan drivers from later devices', async () => {
+  // Under the matrix's GL ES legs every Vulkan driver is hidden on purpose: nothing to select back.
+  it.runIf(existsSync('/usr/lib/chromium/vk_swiftshader_icd.json') && ['auto', 'vulkan'].includes(testBackendFlag()))('selecting SwiftShader does not hide other Vulkan drivers from later devices', async () => {
     const swift = await realDevice({ backends: ['vulkan-swiftshader'] });
     expect(swift.info.architecture).toBe('swiftshader');
     swift.device.destroy();
@@ -57,10 +58,10 @@ describe('device acquisition on a real adapter', () => {
 });
 
 describe('timer', () => {
-  it('times passes with timestamp queries and reports an unquantized resolution', async () => {
+  it('times passes with timestamp queries where the device has them (else the host clock), unquantized', async () => {
     const info = await probeTimer(acquired.device);
-    expect(info.kind).toBe('timestamp-query');
-    expect(info.rawTimestampsSeen).toBeGreaterThanOrEqual(8);
+    expect(info.kind).toBe(expectedTimerKind(acquired));
+    if (info.kind === 'timestamp-query') expect(info.rawTimestampsSeen).toBeGreaterThanOrEqual(8);
     expect(info.quantized).toBe(false);
   });
 

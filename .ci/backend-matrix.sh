@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The backend matrix: the GPU tests' kernel checks (every suite's cases, every dtype the adapter
+# offers) and a whole `wgbench run --quick` on each CPU compiler WebGPU reaches here, besides the
+# lavapipe run of `npm test`:
+#   swiftshader     SwiftShader's Vulkan (from Chromium)
+#   opengles-mesa22 Dawn's GL ES on Debian 12's stock Mesa 22.3.6 (what a fresh machine has)
+#   opengles-mesa25 Dawn's GL ES on Mesa 25 (installed with lavapipe)
+# Usage: .ci/backend-matrix.sh OUTDIR [leg...]   (all legs by default). Each leg writes
+# OUTDIR/LEG.json (vitest's JSON report); .ci/summarise-matrix.mjs prints the counts.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:?usage: backend-matrix.sh OUTDIR [leg...]}
+shift
+mkdir -p "$out"
+legs=("$@")
+[ ${#legs[@]} -gt 0 ] || legs=(swiftshader opengles-mesa22 opengles-mesa25)
+hide_vulkan="VK_DRIVER_FILES=/nonexistent.json VK_ICD_FILENAMES=/nonexistent.json"
+status=0
+for leg in "${legs[@]}"; do
+  case "$leg" in
+    swiftshader) env_line="WGBENCH_TEST_BACKEND=swiftshader" ;;
+    opengles-mesa22) env_line="$(bash .ci/stock-mesa-gl.sh /tmp/wgbench-mesa22 | sed 's/^export //') WGBENCH_TEST_BACKEND=opengles" ;;
+    opengles-mesa25) env_line="$hide_vulkan WGBENCH_TEST_BACKEND=opengles" ;;
+    *) echo "backend-matrix: unknown leg $leg (swiftshader, opengles-mesa22, opengles-mesa25)" >&2; exit 2 ;;
+  esac
+  echo "=== backend $leg: $env_line"
+  start=$(date +%s)
+  # shellcheck disable=SC2086
+  env $env_line npx vitest run test/gpu test/matrix --exclude test/gpu/package.test.ts \
+    --reporter=default --reporter=json --outputFile.json="$out/$leg.json" || status=1
+  echo "=== backend $leg took $(( $(date +%s) - start )) s"
+done
+exit $status
