@@ -10,6 +10,16 @@ export interface Baseline {
   label: string;
   /** Per case: per-dispatch time samples (a file) or the medians of the last k runs (history). */
   samplesNs: Map<string, number[]>;
+  /** Every case the baseline measured (ok): a new run lacking one of them is reported. */
+  ids: string[];
+}
+
+/** What a gate may let through, each only when asked for explicitly. */
+export interface GateAllowances {
+  /** Judge an interrupted, device-lost or still-running run on what it has. */
+  allowIncomplete?: boolean;
+  /** Let baseline cases the new run lacks pass as skipped. */
+  allowMissing?: boolean;
 }
 
 export function caseMetricValue(c: CaseResult, metric: CaseMetric): number | null {
@@ -46,8 +56,19 @@ export interface GateEvaluation {
  * and significance-aware regression checks against a baseline. A regression fails only when it
  * exceeds the threshold and the Mann–Whitney test says it is real; otherwise it is NOISY.
  */
-export function evaluateGates(run: RunResult, config: GateConfig, baseline: Baseline | null): GateEvaluation {
+export function evaluateGates(run: RunResult, config: GateConfig, baseline: Baseline | null, allow: GateAllowances = {}): GateEvaluation {
   const gate = new PerformanceGate({ maxRegressionPct: config.maxRegressionPct, ...(config.maxMemoryGb === undefined ? {} : { maxMemoryGb: config.maxMemoryGb }) });
+  // A crashed, killed or lost run must not pass because the cases it did finish were fine.
+  if (run.status !== 'complete') {
+    gate.record({
+      name: 'run_complete',
+      status: allow.allowIncomplete === true ? GateStatus.SKIPPED : GateStatus.FAILED,
+      expected: null,
+      actual: null,
+      threshold: null,
+      message: `the run is ${run.status}${run.message === undefined || run.message === null ? '' : ` (${run.message})`}: ${allow.allowIncomplete === true ? 'judged on what it has (--allow-incomplete)' : 'a gate passes only a complete run; --allow-incomplete judges what it has'}`,
+    });
+  }
   // Run-level LLM metrics arrive with the llm suite; until a run has them, such gates say so.
   for (const g of RUN_LEVEL_GATES) {
     if (config[g.key] === undefined) continue;
@@ -80,6 +101,13 @@ export function evaluateGates(run: RunResult, config: GateConfig, baseline: Base
   }
 
   if (baseline !== null) {
+    const measured = new Set(ok.map((c) => c.id));
+    const failed = new Set(run.cases.filter((c) => c.status === 'failed' || c.status === 'error').map((c) => c.id));
+    for (const id of baseline.ids) {
+      if (measured.has(id) || failed.has(id)) continue;
+      const why = run.cases.some((c) => c.id === id) ? 'not measured in this run (skipped)' : 'missing from this run';
+      gate.record({ name: `missing_${id}`, status: allow.allowMissing === true ? GateStatus.SKIPPED : GateStatus.FAILED, expected: null, actual: null, threshold: null, message: `${id}: in the baseline (${baseline.label}) but ${why}${allow.allowMissing === true ? ' (--allow-missing)' : '; --allow-missing lets it pass'}` });
+    }
     for (const c of ok) {
       const base = baseline.samplesNs.get(c.id);
       if (base === undefined || base.length === 0) {
@@ -109,10 +137,15 @@ export function evaluateGates(run: RunResult, config: GateConfig, baseline: Base
       }
     }
   }
+  const checked = gate.getResults().some((r) => r.status === GateStatus.PASSED || r.status === GateStatus.FAILED || r.status === GateStatus.NOISY);
+  if (!checked) {
+    gate.record({ name: 'checked_something', status: GateStatus.FAILED, expected: null, actual: null, threshold: null, message: `the gate checked nothing${baseline === null ? '' : ` (no case of this run is in ${baseline.label})`}: a gate that compares nothing cannot pass` });
+  }
   return { results: gate.getResults(), summary: gate.getSummary() };
 }
 
 /** A baseline from one earlier results file: its per-dispatch samples per case. */
 export function baselineFromRun(run: RunResult, label: string): Baseline {
-  return { label, samplesNs: new Map(run.cases.filter((c) => c.status === 'ok').map((c) => [c.id, perDispatchSamples(c)])) };
+  const ok = run.cases.filter((c) => c.status === 'ok');
+  return { label, samplesNs: new Map(ok.map((c) => [c.id, perDispatchSamples(c)])), ids: ok.map((c) => c.id) };
 }

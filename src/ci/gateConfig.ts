@@ -40,7 +40,8 @@ export const gateConfigSchema = z
             max: z.number().optional(),
           })
           .strict()
-          .refine((t) => t.min !== undefined || t.max !== undefined, { error: 'a threshold needs min or max' }),
+          .refine((t) => t.min !== undefined || t.max !== undefined, { error: 'a threshold needs min or max' })
+          .refine((t) => t.min === undefined || t.max === undefined || t.min <= t.max, { error: 'a threshold with min above max can never pass' }),
       )
       .default([]),
     /** How many earlier runs the --history baseline takes the median of. */

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
-import { compareRuns, DEFAULT_COMPARE, DeviceMismatchError, type RunComparison } from '../ci/compare.js';
+import { compareRuns, DEFAULT_COMPARE, DeviceMismatchError, deviceLabel, type RunComparison } from '../ci/compare.js';
 import { baselineFromRun, evaluateGates, type Baseline } from '../ci/evaluate.js';
 import { gateConfigSchema, InputError, type GateConfig } from '../ci/gateConfig.js';
 import { HistoryStore, historyPath } from '../platform/historyStore.js';
@@ -11,16 +11,10 @@ import { renderGateJUnit } from '../reporters/junit.js';
 import { renderCompareMarkdown, renderGateMarkdown } from '../reporters/markdown.js';
 import { runResultJsonSchema } from '../results/jsonSchema.js';
 import { ExitCode } from './exitCodes.js';
-import { readGateConfig, readRunFile, writeReports, type ReportFlags } from './files.js';
+import { readGateConfig, readRunFile, reportOutputs, writeReports, type ReportFlags } from './files.js';
+import { boundedInteger, boundedNumber } from './options.js';
+import { guardOutputs } from './outputs.js';
 import type { Io } from './io.js';
-
-function nonNegativeNumber(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) throw new InputError('(command line)', name, `must be a non-negative number, got "${value}"`);
-    return n;
-  };
-}
 
 function renderComparison(cmp: RunComparison, color: boolean): string {
   const table = makeTable(['case', 'base median', 'new median', 'change', 'p', 'verdict', 'why'], color);
@@ -50,6 +44,7 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
     .option('--gh-bench <file>', 'github-action-benchmark JSON, customBiggerIsBetter')
     .option('--gh-bench-time <file>', 'github-action-benchmark JSON, customSmallerIsBetter')
     .action(async (file: string, flags: ReportFlags) => {
+      guardOutputs(reportOutputs(flags), [{ flag: '<results.json>', path: file }]);
       const run = readRunFile(file);
       io.stdout.write(`${renderRunTable(run, { color: shouldUseColor(io.stdout, io.env) })}\n`);
       for (const line of await writeReports(run, flags)) io.stdout.write(`${line}\n`);
@@ -61,13 +56,14 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
     .description('compare two results files case by case: median change, Mann–Whitney U, verdict')
     .argument('<base.json>')
     .argument('<new.json>')
-    .option('--threshold <pct>', 'smallest change worth calling (percent)', nonNegativeNumber('--threshold'), DEFAULT_COMPARE.thresholdPct)
-    .option('--alpha <p>', 'significance level', nonNegativeNumber('--alpha'), DEFAULT_COMPARE.alpha)
-    .option('--min-samples <n>', 'samples needed on each side to call a change', nonNegativeNumber('--min-samples'), DEFAULT_COMPARE.minSamples)
+    .option('--threshold <pct>', 'smallest change worth calling (percent, 0–1000)', boundedNumber('--threshold', 0, 1000), DEFAULT_COMPARE.thresholdPct)
+    .option('--alpha <p>', 'significance level, between 0 and 1', boundedNumber('--alpha', 0, 1, { exclusive: true, why: 'a probability; 0 never and 1 always rejects' }), DEFAULT_COMPARE.alpha)
+    .option('--min-samples <n>', 'samples needed on each side to call a change (2 or more)', boundedInteger('--min-samples', 2, 1_000_000, 'a rank test needs two samples a side'), DEFAULT_COMPARE.minSamples)
     .option('--allow-device-mismatch', 'compare runs from different devices anyway', false)
     .option('--md <file>', 'write the comparison as Markdown')
     .option('--json <file>', 'write the comparison as JSON')
     .action(async (baseFile: string, newFile: string, flags: { threshold: number; alpha: number; minSamples: number; allowDeviceMismatch: boolean; md?: string; json?: string }) => {
+      guardOutputs([{ flag: '--md', path: flags.md }, { flag: '--json', path: flags.json }], [{ flag: '<base.json>', path: baseFile }, { flag: '<new.json>', path: newFile }]);
       const base = readRunFile(baseFile);
       const next = readRunFile(newFile);
       let cmp: RunComparison;
@@ -93,15 +89,31 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
     .option('--db <file>', 'history database (default: $WGBENCH_HISTORY_DB or ~/.local/share/wgbench/history.sqlite)')
     .option('--junit <file>', 'write the gate results as JUnit XML')
     .option('--md <file>', 'write the gate results as Markdown')
-    .action(async (newFile: string, flags: { config?: string; baseline?: string; history: boolean; db?: string; junit?: string; md?: string }) => {
+    .option('--allow-incomplete', 'judge an interrupted, device-lost or unfinished run on the cases it has (default: such a run fails)', false)
+    .option('--allow-missing', 'let baseline cases the new run lacks pass as skipped (default: they fail)', false)
+    .option('--allow-device-mismatch', 'compare against a baseline from another device anyway', false)
+    .action(async (newFile: string, flags: { config?: string; baseline?: string; history: boolean; db?: string; junit?: string; md?: string; allowIncomplete: boolean; allowMissing: boolean; allowDeviceMismatch: boolean }) => {
+      const inputs = [
+        { flag: '<new.json>', path: newFile },
+        ...(flags.baseline === undefined ? [] : [{ flag: '--baseline', path: flags.baseline }]),
+        ...(flags.config === undefined ? [] : [{ flag: '--config', path: flags.config }]),
+        ...(flags.history ? [{ flag: '--db', path: historyPath(flags.db, io.env) }] : []),
+      ];
+      guardOutputs([{ flag: '--junit', path: flags.junit }, { flag: '--md', path: flags.md }], inputs);
       const run = readRunFile(newFile);
       const config: GateConfig = flags.config === undefined ? gateConfigSchema.parse({}) : readGateConfig(flags.config);
       let baseline: Baseline | null = null;
-      if (flags.baseline !== undefined) baseline = baselineFromRun(readRunFile(flags.baseline), flags.baseline);
+      if (flags.baseline !== undefined) {
+        const base = readRunFile(flags.baseline);
+        if (!flags.allowDeviceMismatch && calibrationKey(base.device) !== calibrationKey(run.device)) {
+          throw new InputError(flags.baseline, 'device', `the baseline is from "${deviceLabel(base)}", the run from "${deviceLabel(run)}": a regression check across devices says nothing about the code; pass --allow-device-mismatch to compare anyway`);
+        }
+        baseline = baselineFromRun(base, flags.baseline);
+      }
       if (flags.history) {
-        const store = new HistoryStore(historyPath(flags.db, io.env));
+        const store = HistoryStore.open(historyPath(flags.db, io.env));
         try {
-          baseline = store.baselineFor(run, config.historyRuns);
+          baseline = store.use((db) => db.baselineFor(run, config.historyRuns));
         } finally {
           store.close();
         }
@@ -109,7 +121,7 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
       if (baseline === null && flags.config === undefined) {
         throw new InputError('(command line)', '--baseline', 'the default gate is a regression check: give --baseline base.json, --history, or --config gates.json');
       }
-      const evaluation = evaluateGates(run, config, baseline);
+      const evaluation = evaluateGates(run, config, baseline, { allowIncomplete: flags.allowIncomplete, allowMissing: flags.allowMissing });
       const color = shouldUseColor(io.stdout, io.env);
       const table = makeTable(['check', 'status', 'message'], color, { colWidths: [null, null, 100], wordWrap: true });
       for (const r of evaluation.results) table.push([r.name, r.status, r.message]);
@@ -123,9 +135,9 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
   const history = program.command('history').description('the results history: an embedded SQLite database, one row per case per run');
   const dbOption = (): Option => new Option('--db <file>', 'history database (default: $WGBENCH_HISTORY_DB or ~/.local/share/wgbench/history.sqlite)');
   const withStore = async (db: string | undefined, work: (store: HistoryStore) => void | Promise<void>): Promise<void> => {
-    const store = new HistoryStore(historyPath(db, io.env));
+    const store = HistoryStore.open(historyPath(db, io.env));
     try {
-      await work(store);
+      await store.use(work);
     } finally {
       store.close();
     }
@@ -136,6 +148,8 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
     .addOption(dbOption())
     .description('add results files to the history')
     .action(async (files: string[], flags: { db?: string }) => {
+      // The database is written: it must not be one of the results files named.
+      guardOutputs([{ flag: '--db', path: historyPath(flags.db, io.env), createsFolder: true }], files.map((f) => ({ flag: '<results.json>', path: f })));
       const runs = files.map((f) => ({ file: f, run: readRunFile(f) }));
       await withStore(flags.db, (store) => {
         for (const { file, run } of runs) {

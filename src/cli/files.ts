@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
+import type { PlannedOutput } from './outputs.js';
 import { InputError, parseGateConfig, type GateConfig } from '../ci/gateConfig.js';
 import { chartJsSource } from '../platform/node.js';
 import { renderGithubBenchmark } from '../reporters/githubBenchmark.js';
@@ -8,6 +9,7 @@ import { renderJson } from '../reporters/json.js';
 import { renderRunJUnit } from '../reporters/junit.js';
 import { renderRunMarkdown } from '../reporters/markdown.js';
 import { renderTrace } from '../reporters/trace.js';
+import { checkRunConsistency } from '../results/consistency.js';
 import { parseRunResult, type RunResult } from '../results/schema.js';
 
 function readJson(file: string): unknown {
@@ -24,16 +26,22 @@ function readJson(file: string): unknown {
   }
 }
 
-/** A results file, validated against the schema; the error names the file and the field. */
+/**
+ * A results file, validated against the schema and for consistency (unique ids, summaries that
+ * follow from the samples); the error names the file and the field. Every command reads through it.
+ */
 export function readRunFile(file: string): RunResult {
   const data = readJson(file);
+  let run: RunResult;
   try {
-    return parseRunResult(data, file);
+    run = parseRunResult(data, file);
   } catch (e) {
     const m = /invalid at "([^"]*)": (.*)$/s.exec(e instanceof Error ? e.message : '');
     if (m) throw new InputError(file, m[1] ?? '', `${m[2] ?? ''} (not a valid wgbench results file)`);
     throw new InputError(file, 'schemaVersion', e instanceof Error ? e.message.replace(`${file}: `, '') : String(e));
   }
+  checkRunConsistency(run, file);
+  return run;
 }
 
 export function readGateConfig(file: string): GateConfig {
@@ -49,6 +57,19 @@ export interface ReportFlags {
   trace?: string;
   ghBench?: string;
   ghBenchTime?: string;
+}
+
+/** The report files asked for, by flag, for the output guard. */
+export function reportOutputs(flags: ReportFlags): PlannedOutput[] {
+  return [
+    { flag: '--json', path: flags.json },
+    { flag: '--md', path: flags.md },
+    { flag: '--html', path: flags.html },
+    { flag: '--junit', path: flags.junit },
+    { flag: '--trace', path: flags.trace },
+    { flag: '--gh-bench', path: flags.ghBench },
+    { flag: '--gh-bench-time', path: flags.ghBenchTime },
+  ];
 }
 
 /** Writes every report asked for, each atomically; returns what was written, for the console. */

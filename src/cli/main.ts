@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { boundedInteger, RUN_BOUNDS } from './options.js';
 import writeFileAtomic from 'write-file-atomic';
 import { NoAdapterError } from '../gpu/acquire.js';
 import { createNodeGpuJs, nodeRunEnvironment, toolVersion } from '../platform/node.js';
@@ -20,10 +21,12 @@ import type { AcquiredDevice } from '../gpu/acquire.js';
 
 import type { Io } from './io.js';
 import { addAnalysisCommands } from './analysis.js';
-import { writeReports, type ReportFlags } from './files.js';
+import { reportOutputs, writeReports, type ReportFlags } from './files.js';
+import { guardOutputs } from './outputs.js';
+import { onInterrupt } from './interrupt.js';
 import { InputError } from '../ci/gateConfig.js';
 import { tmpdir } from 'node:os';
-import { createNodeScratchStorage } from '../platform/scratchStorage.js';
+import { createNodeScratchStorage, sweepStaleScratch } from '../platform/scratchStorage.js';
 import { createKvTierSuite } from '../suites/kvtier.js';
 import { createPeersSuite } from '../suites/peers.js';
 import { createLlmSuite, type DecodeStepShape } from '../suites/llm.js';
@@ -34,14 +37,6 @@ import { MODEL_PRESETS } from '../models/presets.js';
 const KVTIER_DISK_BYTES = 768 * 1024 * 1024;
 const KVTIER_DISK_QUICK_BYTES = 64 * 1024 * 1024;
 
-function positiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
-    return n;
-  };
-}
-
 /** `BxC`: sequences × context tokens of the llm suite's timed decode step. */
 function decodeStepShape(value: string): DecodeStepShape {
   const m = /^(\d+)x(\d+)$/.exec(value);
@@ -49,14 +44,6 @@ function decodeStepShape(value: string): DecodeStepShape {
   const context = Number(m?.[2]);
   if (m === null || batch < 1 || context < 1) throw new InvalidArgumentError(`--decode-step takes BATCHxCONTEXT, e.g. 1x1024 (one sequence over 1024 tokens), got "${value}"`);
   return { batch, context };
-}
-
-function nonNegativeInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
-    return n;
-  };
 }
 
 interface PeakFlags {
@@ -67,7 +54,7 @@ interface PeakFlags {
 /** The calibrated (unless --no-calibration) and datasheet peaks for this device. */
 function peaksFor(acquired: AcquiredDevice, flags: PeakFlags, io: Io): ReturnType<typeof runPeaks> {
   const dir = calibrationDir(flags.calibrationDir, io.env);
-  const stored = flags.calibration ? loadCalibration(dir, calibrationKey(acquired.info)) : null;
+  const stored = flags.calibration ? loadCalibration(dir, calibrationKey(acquired.info), (why) => io.stderr.write(`wgbench: ${why}\n`)) : null;
   return runPeaks(acquired.info, stored);
 }
 
@@ -107,7 +94,10 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   if (flags.model !== undefined && !(flags.model in MODEL_PRESETS)) {
     throw new InputError('--model', flags.model, `unknown model "${flags.model}"; presets: ${Object.keys(MODEL_PRESETS).join(', ')}`);
   }
+  // Every output is checked before the device is touched: nothing measured can be lost to a bad path.
+  guardOutputs(reportOutputs(flags), []);
   const storage = createNodeScratchStorage(flags.scratchDir, { dropCaches: flags.dropCaches });
+  for (const stale of sweepStaleScratch(flags.scratchDir)) io.stderr.write(`wgbench: removed ${stale}, left by a run that was killed\n`);
   if (suites.some((s) => s.name === 'kvtier')) {
     // Refused up front, before any device work: a run must not fail halfway for lack of disk.
     const refusal = await storage.refuse(flags.quick ? KVTIER_DISK_QUICK_BYTES : KVTIER_DISK_BYTES);
@@ -117,18 +107,17 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   // gpu.js gets the adapter source this run chose, so its row is measured on the same adapter.
   const planned = suites.map((s) => (s.name === 'peers' ? createPeersSuite({ gpuJs: createNodeGpuJs(acquired), gpuJsModes: ['webgpu'] }) : s));
   const color = shouldUseColor(io.stdout, io.env);
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    io.stderr.write('\ninterrupt: finishing the current case, then writing the results so far (Ctrl-C again to quit now)\n');
-    abort.abort();
-    process.off('SIGINT', onSigint);
-    // A second Ctrl-C leaves through process.exit, so exit hooks still remove scratch files.
-    process.once('SIGINT', () => process.exit(ExitCode.INTERRUPTED));
-  };
-  process.on('SIGINT', onSigint);
+  let latest: RunResult | null = null;
   const save = async (run: RunResult): Promise<void> => {
+    latest = run;
     if (flags.json !== undefined) await writeFileAtomic(flags.json, renderJson(run));
   };
+  // A second signal cannot wait for the run: the last saved state, marked interrupted, is written now.
+  const interrupt = onInterrupt(io, () => {
+    if (flags.json === undefined || latest === null) return;
+    const run: RunResult = { ...latest, status: 'interrupted', message: 'stopped by a second signal; the cases before it are kept', finishedAt: new Date().toISOString() };
+    writeFileAtomic.sync(flags.json, renderJson(run));
+  });
   const progress = createProgress(io.stderr, flags.progress);
   try {
     const env = { ...nodeRunEnvironment(acquired, storage), peaks: peaksFor(acquired, flags, io) };
@@ -139,18 +128,19 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
       ...(flags.warmup === undefined ? {} : { warmupPasses: flags.warmup }),
       ...(flags.targetPassMs === undefined ? {} : { targetPassMs: flags.targetPassMs }),
       ...(flags.seed === undefined ? {} : { seed: flags.seed }),
-      signal: abort.signal,
+      signal: interrupt.signal,
       onProgress: progress.onEvent,
+      onStart: save,
       onCaseDone: save,
     });
     progress.stop();
     await save(run);
     io.stdout.write(`${renderRunTable(run, { color })}\n`);
     for (const line of await writeReports(run, flags)) io.stdout.write(`${line}\n`);
-    return exitCodeFor(run);
+    return run.status === 'interrupted' && interrupt.received() !== null ? interrupt.exitCode() : exitCodeFor(run);
   } finally {
     progress.stop();
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
     acquired.device.destroy();
   }
 }
@@ -164,23 +154,31 @@ interface CalibrateFlags extends DeviceFlags {
 }
 
 async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> {
+  const dir = calibrationDir(flags.calibrationDir, io.env);
+  if (!flags.show) guardOutputs([{ flag: '--calibration-dir', path: dir, directory: true }, { flag: '--json', path: flags.json }], []);
   const acquired = await openDevice(flags);
   const color = shouldUseColor(io.stdout, io.env);
-  const dir = calibrationDir(flags.calibrationDir, io.env);
   const key = calibrationKey(acquired.info);
   try {
     if (flags.show) {
-      const stored = loadCalibration(dir, key);
+      const stored = loadCalibration(dir, key, (why) => io.stderr.write(`wgbench: ${why}\n`));
       io.stdout.write(`device: ${acquired.info.description || acquired.info.device} (calibration key ${key})\n${renderPeaks(runPeaks(acquired.info, stored), color)}\n`);
       return ExitCode.OK;
     }
     const progress = createProgress(io.stderr, flags.progress);
-    const run = await runSuites(nodeRunEnvironment(acquired), { suites: calibrationSuites(acquired.info, flags.quick), quick: flags.quick, onProgress: progress.onEvent });
-    progress.stop();
+    // Interrupted, nothing is saved: a profile from half a calibration would mislead every later run.
+    const interrupt = onInterrupt(io, () => undefined);
+    let run: RunResult;
+    try {
+      run = await runSuites(nodeRunEnvironment(acquired), { suites: calibrationSuites(acquired.info, flags.quick), quick: flags.quick, onProgress: progress.onEvent, signal: interrupt.signal });
+    } finally {
+      progress.stop();
+      interrupt.dispose();
+    }
     if (flags.json !== undefined) await writeFileAtomic(flags.json, renderJson(run));
     if (run.status !== 'complete') {
       io.stderr.write(`wgbench: calibration did not complete (${run.status}); nothing saved\n`);
-      return exitCodeFor(run);
+      return run.status === 'interrupted' && interrupt.received() !== null ? interrupt.exitCode() : exitCodeFor(run);
     }
     const profile = calibrationFromRun(run, key);
     const file = await saveCalibration(dir, profile);
@@ -244,10 +242,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--trace <file>', 'write a Chrome trace (open in Perfetto): a span per case and per timed pass')
       .option('--gh-bench <file>', 'write github-action-benchmark JSON (customBiggerIsBetter: GB/s, TFLOP/s)')
       .option('--gh-bench-time <file>', 'write github-action-benchmark JSON (customSmallerIsBetter: ns per dispatch)')
-      .option('--passes <n>', 'timed passes per case (default 10, 5 with --quick)', positiveInt('--passes'))
-      .option('--warmup <n>', 'warm-up passes per case (default 2, 1 with --quick)', nonNegativeInt('--warmup'))
-      .option('--target-pass-ms <n>', 'dispatches per pass are chosen to fill about this long (default 100, 20 with --quick)', positiveInt('--target-pass-ms'))
-      .option('--seed <n>', 'seed of the random inputs (default: fresh each run)', nonNegativeInt('--seed'))
+      .option('--passes <n>', `timed passes per case, ${RUN_BOUNDS.passes[0]}–${RUN_BOUNDS.passes[1]} (default 10, 5 with --quick)`, boundedInteger('--passes', ...RUN_BOUNDS.passes))
+      .option('--warmup <n>', `warm-up passes per case, ${RUN_BOUNDS.warmup[0]}–${RUN_BOUNDS.warmup[1]} (default 2, 1 with --quick)`, boundedInteger('--warmup', ...RUN_BOUNDS.warmup))
+      .option('--target-pass-ms <n>', `dispatches per pass are chosen to fill about this long, ${RUN_BOUNDS.targetPassMs[0]}–${RUN_BOUNDS.targetPassMs[1]} ms (default 100, 20 with --quick)`, boundedInteger('--target-pass-ms', ...RUN_BOUNDS.targetPassMs))
+      .option('--seed <n>', 'seed of the random inputs, 0 to 2^32 − 1 (default: fresh each run)', boundedInteger('--seed', RUN_BOUNDS.seed[0], RUN_BOUNDS.seed[1], 'the generators take 32 bits; larger seeds would alias'))
       .option('--no-progress', 'no progress display on stderr')
       .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
       .option('--no-calibration', 'divide by the datasheet peaks only, ignoring the stored calibration')

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { parseCalibration, type CalibrationProfile } from '../probe/calibration.js';
+import { InputError } from '../ci/gateConfig.js';
+import { calibrationKey, parseCalibration, type CalibrationProfile } from '../probe/calibration.js';
 
 /**
  * Where calibration profiles live: --calibration-dir, else $WGBENCH_CALIBRATION_DIR, else
@@ -28,15 +29,32 @@ export async function saveCalibration(dir: string, profile: CalibrationProfile):
   return file;
 }
 
-/** The stored profile for a key, or null when there is none; a corrupt file is an error that names it. */
-export function loadCalibration(dir: string, key: string): { profile: CalibrationProfile; file: string } | null {
+/**
+ * The stored profile for a key, or null when there is none. A profile is used only when it is
+ * this adapter's: its own key, and the key its recorded device gives, must both be `key` (a file
+ * copied from another machine under this name would divide by another device's peaks); a
+ * mismatch is reported through `onIgnored` and the profile is not used. A corrupt file is an
+ * InputError that names it.
+ */
+export function loadCalibration(dir: string, key: string, onIgnored: (why: string) => void = () => undefined): { profile: CalibrationProfile; file: string } | null {
   const file = calibrationPath(dir, key);
   if (!existsSync(file)) return null;
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${e instanceof Error ? e.message : String(e)}); delete it or run \`wgbench calibrate\` again`, { cause: e });
+    throw new InputError(file, '', `not valid JSON (${e instanceof Error ? e.message : String(e)}); delete it or run \`wgbench calibrate\` again`);
   }
-  return { profile: parseCalibration(data, file), file };
+  let profile: CalibrationProfile;
+  try {
+    profile = parseCalibration(data, file);
+  } catch (e) {
+    throw new InputError(file, '', `${e instanceof Error ? e.message.replace(`${file}: `, '') : String(e)}; delete it or run \`wgbench calibrate\` again`);
+  }
+  const recorded = calibrationKey(profile.device);
+  if (profile.key !== key || recorded !== key) {
+    onIgnored(`calibration ${file} is for another device (key "${profile.key}", device "${recorded}"), not this adapter ("${key}"): ignored; run \`wgbench calibrate\` here`);
+    return null;
+  }
+  return { profile, file };
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { InputError } from '../ci/gateConfig.js';
 import { perDispatchSamples } from '../ci/compare.js';
 import type { Baseline } from '../ci/evaluate.js';
 import { calibrationKey } from '../probe/calibration.js';
@@ -66,6 +67,17 @@ export interface HistoryCase {
   mfu: number | null;
 }
 
+/** SQLite's answers for a file that is not a database, or a damaged one: bad input, not a crash. */
+const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN', 'SQLITE_READONLY']);
+
+export function historyInputError(file: string, e: unknown): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (e instanceof Database.SqliteError && typeof code === 'string' && (DAMAGED.has(code) || code.startsWith('SQLITE_CORRUPT'))) {
+    return new InputError(file, '', `not a usable wgbench history database (${e.message}); move it away, or pass --db with another file`);
+  }
+  return e;
+}
+
 export class HistoryStore {
   private readonly db: Database.Database;
 
@@ -76,6 +88,26 @@ export class HistoryStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 15000');
     this.db.exec(SCHEMA);
+  }
+
+  /** Opens (or creates) the database; a file that is not one is an InputError naming it. */
+  static open(file: string): HistoryStore {
+    try {
+      return new HistoryStore(file);
+    } catch (e) {
+      throw historyInputError(file, e);
+    }
+  }
+
+  /** Runs queries on the store; a database found damaged on the way is an InputError naming it. */
+  use<T>(work: (store: HistoryStore) => T): T {
+    try {
+      const result = work(this);
+      if (result instanceof Promise) return result.catch((e: unknown) => { throw historyInputError(this.file, e); }) as T;
+      return result;
+    } catch (e) {
+      throw historyInputError(this.file, e);
+    }
   }
 
   /** Adds a run and its cases in one transaction; false when this run was already there. */
@@ -120,7 +152,9 @@ export class HistoryStore {
       const rows = stmt.all(deviceKey, c.id, run.startedAt, k) as { median_ns: number }[];
       if (rows.length > 0) samples.set(c.id, rows.map((r) => r.median_ns));
     }
-    return { label: `the last ${k} runs on this device in ${this.file}`, samplesNs: samples };
+    // The cases the latest earlier run on this device measured: the ones a new run should have.
+    const latest = this.db.prepare("SELECT case_id FROM cases WHERE run_id = (SELECT id FROM runs WHERE device_key = ? AND started_at < ? ORDER BY started_at DESC LIMIT 1) AND status = 'ok'").all(deviceKey, run.startedAt) as { case_id: string }[];
+    return { label: `the last ${k} runs on this device in ${this.file}`, samplesNs: samples, ids: latest.map((r) => r.case_id) };
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import { constants, rmSync, statSync } from 'node:fs';
+import { constants, readdirSync, rmSync, statSync } from 'node:fs';
 import { access, open, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ScratchFile, ScratchStorage } from '../suites/types.js';
@@ -93,6 +93,37 @@ export function createNodeScratchStorage(dir: string, options: NodeScratchOption
       return file;
     },
   };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists under another user.
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes scratch files that a killed run (SIGKILL: no exit hook ran) left in `dir`: those named
+ * for a process that no longer exists. Returns what was removed.
+ */
+export function sweepStaleScratch(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = /^wgbench-scratch-(\d+)-\d+\.bin$/.exec(name);
+    if (m === null || alive(Number(m[1]))) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(join(dir, name));
+  }
+  return removed;
 }
 
 /** Scratch files still on disk (for tests of the cleanup). */

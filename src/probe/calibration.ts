@@ -26,7 +26,7 @@ export type CalibrationProfile = z.infer<typeof calibrationSchema>;
  * The key a calibration is stored under: the adapter's identity without the driver version, so
  * a driver update finds (and re-measures over) the same profile instead of orphaning it.
  */
-export function calibrationKey(info: Pick<DeviceInfo, 'vendor' | 'architecture' | 'device' | 'description' | 'backend'>): string {
+export function calibrationKey(info: { vendor: string; architecture: string; device: string; description: string; backend: string }): string {
   const name = info.device !== '' ? info.device : info.description.replace(/\d+(\.\d+)+/g, '').trim();
   const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   return [info.vendor, info.architecture, name, info.backend].map(slug).filter((s) => s !== '').join('_') || 'unknown-device';

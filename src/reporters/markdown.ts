@@ -6,18 +6,24 @@ import type { RunResult } from '../results/schema.js';
 import { describeDevice, describeTimer, formatFlops } from './describe.js';
 import { formatNs, formatNumber } from './format.js';
 
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/**
+ * Text from a results file into a Markdown table cell. GitHub renders HTML inside Markdown (job
+ * summaries, pull-request comments), so markup characters are escaped as entities: a case name
+ * like `<img onerror=…>` arrives as text, never as a tag.
+ */
+export const cell = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${v > 1 ? ' ⚠' : ''}`);
 
 /** A run as Markdown, for a CI job summary or a pull-request comment. */
 export function renderRunMarkdown(run: RunResult): string {
   const lines = [
-    `## wgbench ${run.tool.version}: ${run.status}`,
+    `## wgbench ${cell(run.tool.version)}: ${run.status}`,
     '',
     `- **device**: ${cell(describeDevice(run.device))}`,
     `- **timer**: ${cell(describeTimer(run.timer))}`,
-    `- **peaks**: ${run.peaks?.calibrated ? `calibrated ${run.peaks.calibrated.measuredAt}` : 'not calibrated'}; datasheet ${run.peaks?.datasheet?.name ?? 'none'}`,
-    `- **started**: ${run.startedAt}, seed ${run.options.seed}, ${run.options.quick ? 'quick' : 'full'}`,
+    `- **peaks**: ${run.peaks?.calibrated ? `calibrated ${cell(run.peaks.calibrated.measuredAt)}` : 'not calibrated'}; datasheet ${cell(run.peaks?.datasheet?.name ?? 'none')}`,
+    `- **started**: ${cell(run.startedAt)}, seed ${run.options.seed}, ${run.options.quick ? 'quick' : 'full'}`,
   ];
   for (const suite of [...new Set(run.cases.map((c) => c.suite))]) {
     lines.push('', `### ${suite}`, '', '| case | status | median/dispatch | cv | achieved | MFU | MBU | bound |', '|---|---|---|---|---|---|---|---|');
@@ -41,7 +47,7 @@ export function renderRunMarkdown(run: RunResult): string {
     for (const c of run.cases.filter((x) => x.suite === suite && x.extras?.['kvCache'] !== undefined)) {
       const kv = c.extras?.['kvCache'] as KVCacheResult;
       const r = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
-      lines.push('', `**${cell(c.name)}**: hit rate ${r(kv.hitRate)}, prefix hit rate ${r(kv.prefixHitRate)}, reuse ${r(kv.reuseRatio)}, ${kv.migrationCount} migrations (${kv.migrations.map((x) => `${x.from}→${x.to} ${x.count}`).join(', ') || 'none'}).`);
+      lines.push('', `**${cell(c.name)}**: hit rate ${r(kv.hitRate)}, prefix hit rate ${r(kv.prefixHitRate)}, reuse ${r(kv.reuseRatio)}, ${kv.migrationCount} migrations (${cell(kv.migrations.map((x) => `${x.from}→${x.to} ${x.count}`).join(', ') || 'none')}).`);
     }
   }
   return `${lines.join('\n')}\n`;

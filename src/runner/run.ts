@@ -21,6 +21,8 @@ export interface RunOptions {
   onProgress?: ((event: ProgressEvent) => void) | undefined;
   /** Called after every case with the results so far, so they can be saved as the run goes. */
   onCaseDone?: (partial: RunResult) => void | Promise<void>;
+  /** The run as it starts (status running, no cases), before any device work: a first save. */
+  onStart?: (initial: RunResult) => void | Promise<void>;
 }
 
 export interface RunEnvironment {
@@ -91,17 +93,27 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
     }
   }
   options.onProgress?.({ type: 'planned', total: planned.length });
+  await options.onStart?.(structuredClone(result));
+  // Timing loops stop at a device loss, and at an interrupt after the pass in flight.
+  const aborted = (): boolean => options.signal?.aborted === true;
+  const stop = (): string | null => loss.message ?? (aborted() ? 'interrupted' : null);
 
   try {
     for (const [index, { suite, plan }] of planned.entries()) {
       if (loss.message !== null) break;
-      if (options.signal?.aborted === true) {
+      if (aborted()) {
         result.status = 'interrupted';
         result.message = 'interrupted before all cases ran';
         break;
       }
       options.onProgress?.({ type: 'case-start', index, total: planned.length, id: plan.id, name: plan.name });
-      const caseResult = await runCase(suite, plan, ctx, timer, memory, { passes, warmupPasses, targetPassMs }, () => loss.message, result.peaks);
+      const caseResult = await runCase(suite, plan, ctx, timer, memory, { passes, warmupPasses, targetPassMs }, stop, result.peaks);
+      if (aborted() && loss.message === null) {
+        // Cut short: its samples are not what was asked for, so it is not recorded.
+        result.status = 'interrupted';
+        result.message = `interrupted during ${plan.id} (not recorded); the cases before it are kept`;
+        break;
+      }
       result.cases.push(caseResult);
       result.timer = timer.info();
       result.memory = { peakGpuBytes: memory.compute().peakGpuBytes, hostRssBytes: memory.compute().hostRssBytes };
@@ -160,7 +172,7 @@ async function runCase(
   timer: PassTimer,
   memory: MemoryMetric,
   timing: Timing,
-  lost: () => string | null,
+  stop: () => string | null,
   peaks: RunPeaks | undefined,
 ): Promise<CaseResult> {
   const out = emptyCase(suite, plan);
@@ -180,7 +192,7 @@ async function runCase(
     if (!checked.value.passed) return finish({ status: 'failed', message: `output does not match the reference: ${checked.value.detail}` });
 
     const operation = prepared.value.timeOperation;
-    const timed = await withErrorScopes(ctx.device, () => (operation === undefined ? timeCase(prepared.value.encode, timer, timing, lost) : timeOperations(operation, timing, lost)));
+    const timed = await withErrorScopes(ctx.device, () => (operation === undefined ? timeCase(prepared.value.encode, timer, timing, stop) : timeOperations(operation, timing, stop)));
     const caseTimer: TimerInfo =
       operation === undefined ? timer.info() : { kind: 'host-wall', method: prepared.value.operationTimerMethod ?? 'host clock around one operation', resolutionNs: hostClockStepNs(), quantized: false, rawTimestampsSeen: 0 };
     if (!timed.ok) return finish({ status: 'error', message: `timing failed: ${timed.errors.join('; ')}` });
@@ -220,7 +232,7 @@ async function runCase(
       if (peaks?.datasheet) utilization.push(utilizationAgainst('datasheet', peaks.datasheet, work));
     }
     let timingCheck = null;
-    if (prepared.value.validateTiming !== undefined) {
+    if (prepared.value.validateTiming !== undefined && stop() === null) {
       const validate = prepared.value.validateTiming;
       const validated = await withErrorScopes(ctx.device, () => validate(summary.p50, (record) => timer.timePass(record)));
       timingCheck = validated.ok
@@ -273,7 +285,7 @@ const MAX_OPERATION_SAMPLES = 1000;
 async function timeOperations(
   operation: () => Promise<number | null>,
   timing: Timing,
-  lost: () => string | null,
+  stop: () => string | null,
 ): Promise<{ samplesNs: number[]; invalid: number; dispatchesPerPass: number; warmupPasses: number; passStartsNs: number[] | null; timingStartedAtMs: number }> {
   let invalid = 0;
   const warmupPasses = Math.max(1, timing.warmupPasses);
@@ -284,7 +296,7 @@ async function timeOperations(
   const t0 = performance.now();
   const budgetMs = timing.passes * timing.targetPassMs;
   for (let attempt = 0; attempt < MAX_OPERATION_SAMPLES * 2 && samplesNs.length < MAX_OPERATION_SAMPLES; attempt++) {
-    if (lost() !== null) break;
+    if (stop() !== null) break;
     if (samplesNs.length >= timing.passes && performance.now() - t0 >= budgetMs) break;
     const startNs = (performance.now() - t0) * 1e6;
     const ns = await operation();
@@ -301,7 +313,7 @@ async function timeCase(
   encode: (pass: GPUComputePassEncoder, repeats: number) => void,
   timer: PassTimer,
   timing: Timing,
-  lost: () => string | null,
+  stop: () => string | null,
 ): Promise<{ samplesNs: number[]; invalid: number; dispatchesPerPass: number; warmupPasses: number; passStartsNs: number[] | null; timingStartedAtMs: number }> {
   let invalid = 0;
   // One single-dispatch pass sizes the work; warm-up then runs at full pass length, since on a
@@ -314,7 +326,7 @@ async function timeCase(
   // H100 the first two full passes after seconds of host-side checking ran at 40% speed.
   let warmupPasses = 0;
   let previous: number | null = null;
-  while (warmupPasses < timing.warmupPasses + MAX_EXTRA_WARMUP_PASSES) {
+  while (warmupPasses < timing.warmupPasses + MAX_EXTRA_WARMUP_PASSES && stop() === null) {
     const ns = await timer.timePass((pass) => { encode(pass, dispatchesPerPass); });
     warmupPasses++;
     if (ns === null) invalid++;
@@ -328,7 +340,7 @@ async function timeCase(
   const timingStartedAtMs = Date.now();
   // Invalid samples are retried, within a bound, so a flaky clock cannot stall the run.
   for (let attempt = 0; samplesNs.length < timing.passes && attempt < timing.passes * 2; attempt++) {
-    if (lost() !== null) break;
+    if (stop() !== null) break;
     const ns = await timer.timePass((pass) => { encode(pass, dispatchesPerPass); });
     if (ns === null) invalid++;
     else {

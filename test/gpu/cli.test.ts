@@ -69,7 +69,7 @@ describe('wgbench CLI (in process)', () => {
     expect(unknownSuite.err).toMatch(/unknown suite "nope"; available: memcopy/);
     const badNumber = await cli(['run', '--passes', '0']);
     expect(badNumber.code).toBe(ExitCode.USAGE);
-    expect(badNumber.err).toMatch(/--passes must be a positive integer, got "0"/);
+    expect(badNumber.err).toMatch(/--passes takes a whole number from 1 to 10000, written in decimal digits; got "0"/);
     const badBackend = await cli(['probe', '--backend', 'metal']);
     expect(badBackend.code).toBe(ExitCode.USAGE);
     const unknownCommand = await cli(['bench']);

@@ -42,3 +42,13 @@ export function sampleRun(): RunResult {
     ],
   };
 }
+
+/**
+ * A case given other timed samples, as a real run would record them: its summary and bandwidth
+ * recomputed from the samples (results files whose summary disagrees with the samples are refused).
+ */
+export function withSamples<C extends RunResult['cases'][number]>(c: C, samplesNs: number[]): C {
+  const summary = MetricSummary.fromValues('timePerDispatch', samplesNs.map((s) => s / (c.dispatchesPerPass ?? 1)), 'ns');
+  const bandwidth = c.bandwidth ? { ...c.bandwidth, medianGBps: c.bandwidth.bytesPerDispatch / summary.p50, minGBps: c.bandwidth.bytesPerDispatch / summary.max, maxGBps: c.bandwidth.bytesPerDispatch / summary.min } : c.bandwidth;
+  return { ...c, samplesNs, summary, bandwidth };
+}

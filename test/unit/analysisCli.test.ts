@@ -6,6 +6,7 @@ import { compareSamples } from '../../src/ci/compare.js';
 import { parseRunResult, type RunResult } from '../../src/results/schema.js';
 import { runResultJsonSchema } from '../../src/results/jsonSchema.js';
 import { runCli } from '../helpers/cli.js';
+import { withSamples } from '../helpers/sampleRun.js';
 
 // A real quick run on lavapipe (memcopy and peak), recorded on 2026-11-27.
 const RECORDED = join('test', 'fixtures', 'lavapipe-memcopy-peak.json');
@@ -20,7 +21,7 @@ function planted(name: string, caseId: string, factors: number[]): string {
   run.startedAt = new Date(Date.parse(run.startedAt) + 60_000).toISOString();
   const c = run.cases.find((x) => x.id === caseId);
   if (!c?.summary) throw new Error('fixture lacks the case');
-  c.samplesNs = c.samplesNs.map((s, i) => s * (factors[i % factors.length] as number));
+  run.cases[run.cases.indexOf(c)] = withSamples(c, c.samplesNs.map((s, i) => s * (factors[i % factors.length] as number)));
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify(run));
   return file;

@@ -3,12 +3,13 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { calibrationDir, calibrationPath, loadCalibration, saveCalibration } from '../../src/platform/calibrationStore.js';
-import type { CalibrationProfile } from '../../src/probe/calibration.js';
+import { calibrationKey, type CalibrationProfile } from '../../src/probe/calibration.js';
 
+const H100 = { vendor: 'nvidia', architecture: '', device: 'nvidia-h100-80gb-hbm3', description: 'NVIDIA: 580', backend: 'vulkan' };
 const profile: CalibrationProfile = {
   schemaVersion: 1,
-  key: 'nvidia_h100_vulkan',
-  device: { vendor: 'nvidia', architecture: '', device: 'nvidia-h100-80gb-hbm3', description: 'NVIDIA: 580', backend: 'vulkan' },
+  key: calibrationKey(H100),
+  device: H100,
   measuredAt: '2026-11-27T18:04:15.427Z',
   toolVersion: '0.1.0',
   quick: false,
@@ -28,7 +29,7 @@ describe('calibration store', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'wgcal-')), 'nested');
     const file = await saveCalibration(dir, profile);
     expect(file).toBe(calibrationPath(dir, profile.key));
-    expect(readdirSync(dir)).toEqual(['nvidia_h100_vulkan.json']);
+    expect(readdirSync(dir)).toEqual([`${calibrationKey(H100)}.json`]);
     expect(loadCalibration(dir, profile.key)).toEqual({ profile, file });
     expect(loadCalibration(dir, 'other-device')).toBeNull();
   });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { HistoryStore, historyPath } from '../../src/platform/historyStore.js';
 import { parseRunResult, type RunResult } from '../../src/results/schema.js';
 import { runCli } from '../helpers/cli.js';
+import { withSamples } from '../helpers/sampleRun.js';
 
 const RECORDED = join('test', 'fixtures', 'lavapipe-memcopy-peak.json');
 const recorded = (): RunResult => parseRunResult(JSON.parse(readFileSync(RECORDED, 'utf8')), RECORDED);
@@ -15,7 +16,7 @@ function variant(dir: string, i: number, factor = 1): string {
   const run = recorded();
   run.startedAt = new Date(Date.parse(run.startedAt) + i * 60_000).toISOString();
   const c = run.cases[0];
-  if (c) c.samplesNs = c.samplesNs.map((s) => s * factor);
+  if (c) run.cases[0] = withSamples(c, c.samplesNs.map((s) => s * factor));
   const file = join(dir, `run-${i}.json`);
   writeFileSync(file, JSON.stringify(run));
   return file;
