@@ -5,8 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // GPU tests share one CPU adapter on two cores; running files one at a time keeps timings sane.
     fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // The matrix's other compilers (SwiftShader, GL ES) run the same checks up to 5× slower.
+    testTimeout: process.env['WGBENCH_TEST_BACKEND'] ? 900_000 : 120_000,
+    hookTimeout: process.env['WGBENCH_TEST_BACKEND'] ? 900_000 : 120_000,
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
