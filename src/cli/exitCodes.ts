@@ -9,6 +9,6 @@ export const ExitCode = {
   NO_ADAPTER: 3,
   /** The device was lost mid-run; the results so far were written. */
   DEVICE_LOST: 4,
-  /** Interrupted (Ctrl-C); the results so far were written. */
+  /** Interrupted by SIGINT (SIGTERM gives 143, SIGHUP 129: 128 + the signal); the results so far were written. */
   INTERRUPTED: 130,
 } as const;

@@ -23,7 +23,7 @@ import type { Io } from './io.js';
 import { addAnalysisCommands } from './analysis.js';
 import { reportOutputs, writeReports, type ReportFlags } from './files.js';
 import { guardOutputs } from './outputs.js';
-import { onInterrupt } from './interrupt.js';
+import { onInterrupt, type Interrupt } from './interrupt.js';
 import { InputError } from '../ci/gateConfig.js';
 import { tmpdir } from 'node:os';
 import { createNodeScratchStorage, sweepStaleScratch } from '../platform/scratchStorage.js';
@@ -73,9 +73,10 @@ interface RunFlags extends DeviceFlags, PeakFlags, ReportFlags {
   progress: boolean;
 }
 
-function exitCodeFor(run: RunResult): number {
+/** The exit code of a run; an interrupted one exits 128 + the signal that stopped it. */
+function exitCodeFor(run: RunResult, interrupt?: Interrupt): number {
   if (run.status === 'device-lost') return ExitCode.DEVICE_LOST;
-  if (run.status === 'interrupted') return ExitCode.INTERRUPTED;
+  if (run.status === 'interrupted') return interrupt?.received() ? interrupt.exitCode() : ExitCode.INTERRUPTED;
   return run.cases.some((c) => c.status === 'failed' || c.status === 'error') ? ExitCode.CASE_FAILED : ExitCode.OK;
 }
 
@@ -137,7 +138,7 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
     await save(run);
     io.stdout.write(`${renderRunTable(run, { color })}\n`);
     for (const line of await writeReports(run, flags)) io.stdout.write(`${line}\n`);
-    return run.status === 'interrupted' && interrupt.received() !== null ? interrupt.exitCode() : exitCodeFor(run);
+    return exitCodeFor(run, interrupt);
   } finally {
     progress.stop();
     interrupt.dispose();
@@ -178,7 +179,7 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
     if (flags.json !== undefined) await writeFileAtomic(flags.json, renderJson(run));
     if (run.status !== 'complete') {
       io.stderr.write(`wgbench: calibration did not complete (${run.status}); nothing saved\n`);
-      return run.status === 'interrupted' && interrupt.received() !== null ? interrupt.exitCode() : exitCodeFor(run);
+      return exitCodeFor(run, interrupt);
     }
     const profile = calibrationFromRun(run, key);
     const file = await saveCalibration(dir, profile);
