@@ -19,11 +19,20 @@ export interface PassTimer {
   readonly kind: TimerKind;
   /** Encodes one compute pass with `record`, submits it, and returns its duration in ns (null if the sample is invalid). */
   timePass(record: (pass: GPUComputePassEncoder) => void): Promise<number | null>;
+  /**
+   * Times a whole command buffer of compute passes: `build` begins them with the timestamp writes
+   * `stamp(i, count)` gives pass i of count (the first pass's beginning, the last pass's end; none
+   * for the CPU timer, whose span is submit to onSubmittedWorkDone).
+   */
+  timeEncoder(build: (encoder: GPUCommandEncoder, stamp: PassStamp) => void): Promise<number | null>;
   /** Start of the last valid pass on the timer's own clock (GPU or CPU), in ns; for traces. */
   lastBeginNs(): number | null;
   info(): TimerInfo;
   destroy(): void;
 }
+
+/** Timestamp writes for pass `index` of `count` passes inside one timed span. */
+export type PassStamp = (index: number, count: number) => GPUComputePassTimestampWrites | undefined;
 
 /** A timestamp step at or above this is coarse enough to distort short kernels: call it quantized. */
 export const QUANTIZED_STEP_NS = 1000;
@@ -60,13 +69,23 @@ class TimestampTimer implements PassTimer {
     this.readback = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   }
 
-  async timePass(record: (pass: GPUComputePassEncoder) => void): Promise<number | null> {
-    const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass({
-      timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+  timePass(record: (pass: GPUComputePassEncoder) => void): Promise<number | null> {
+    return this.timeEncoder((encoder, stamp) => {
+      const writes = stamp(0, 1);
+      const pass = encoder.beginComputePass(writes === undefined ? {} : { timestampWrites: writes });
+      record(pass);
+      pass.end();
     });
-    record(pass);
-    pass.end();
+  }
+
+  async timeEncoder(build: (encoder: GPUCommandEncoder, stamp: PassStamp) => void): Promise<number | null> {
+    const encoder = this.device.createCommandEncoder();
+    build(encoder, (index, count) => {
+      const writes: GPUComputePassTimestampWrites = { querySet: this.querySet };
+      if (index === 0) writes.beginningOfPassWriteIndex = 0;
+      if (index === count - 1) writes.endOfPassWriteIndex = 1;
+      return index === 0 || index === count - 1 ? writes : undefined;
+    });
     encoder.resolveQuerySet(this.querySet, 0, 2, this.resolve, 0);
     encoder.copyBufferToBuffer(this.resolve, 0, this.readback, 0, 16);
     this.device.queue.submit([encoder.finish()]);
@@ -120,12 +139,18 @@ class CpuTimer implements PassTimer {
     return this.begin;
   }
 
-  async timePass(record: (pass: GPUComputePassEncoder) => void): Promise<number | null> {
+  timePass(record: (pass: GPUComputePassEncoder) => void): Promise<number | null> {
+    return this.timeEncoder((encoder) => {
+      const pass = encoder.beginComputePass();
+      record(pass);
+      pass.end();
+    });
+  }
+
+  async timeEncoder(build: (encoder: GPUCommandEncoder, stamp: PassStamp) => void): Promise<number | null> {
     await this.device.queue.onSubmittedWorkDone();
     const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    record(pass);
-    pass.end();
+    build(encoder, () => undefined);
     const commands = encoder.finish();
     const t0 = performance.now();
     this.device.queue.submit([commands]);

@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import type { CaseResult, RunResult } from '../results/schema.js';
 import { describeAchieved, describeDevice, describeTimer, formatFlops } from './describe.js';
 import { formatBytes, formatNs } from './format.js';
+import { describeDecodeOverhead, overheadRows } from './overhead.js';
 
 export { describeDevice, describeTimer, formatFlops };
 import type { KVCacheResult } from '../metrics/kvCache.js';
@@ -62,6 +63,18 @@ function describeServing(id: string, m: LlmRunMetrics, extras: Record<string, un
   ].join(' ');
 }
 
+/** The overhead suite: what each call costs, fitted costs with their line, per-call ones with their p99. */
+function renderOverheadTable(run: RunResult, style: ConsoleStyle): string {
+  const p = painter(style);
+  const table = makeTable(['case', 'status', 'cost', 'median', 'p99', 'n', 'fit', 'timer', 'note'], style.color);
+  const rows = overheadRows(run);
+  for (const r of rows) table.push([r.name, r.status === 'ok' ? p.green('ok') : r.status === 'skipped' ? p.yellow('skipped') : p.red(r.status.toUpperCase()), r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note]);
+  const notes = ['Fitted costs are the slope of time against count (median of per-round slopes; the intercept is the fixed cost around them); * marks a p99 from fewer than 662 samples.'];
+  const hostTimed = run.cases.find((c) => c.suite === 'overhead' && typeof c.extras?.['timerNote'] === 'string');
+  if (hostTimed !== undefined) notes.push(`${p.yellow('note')} ${String(hostTimed.extras?.['timerNote'])}.`);
+  return [table.toString(), ...notes].join('\n');
+}
+
 /** One table per suite, with the device, timer and peaks on top. */
 export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
   const p = painter(style);
@@ -75,6 +88,10 @@ export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
   ];
   const suites = [...new Set(run.cases.map((c) => c.suite))];
   for (const suite of suites) {
+    if (suite === 'overhead') {
+      lines.push('', p.bold(suite), renderOverheadTable(run, style));
+      continue;
+    }
     const table = makeTable(['case', 'status', 'check', 'median/dispatch', 'spread', 'achieved', 'MFU', 'MBU', 'AI FLOP/B', 'bound', 'passes'], style.color);
     for (const c of run.cases.filter((x) => x.suite === suite)) {
       const s = c.summary;
@@ -110,6 +127,8 @@ export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
       if (llm !== undefined) lines.push(describeServing(c.id, llm, c.extras ?? {}));
       const pass = c.extras?.['pass'] as { dispatches: number; attentionSplits: number; normsFolded: boolean } | undefined;
       const kernels = c.extras?.['linearKernels'];
+      const overhead = describeDecodeOverhead(c);
+      if (overhead !== null) lines.push(overhead);
       if (pass !== undefined) lines.push(`${c.id}: ${pass.dispatches} dispatches per step (${typeof kernels === 'string' ? kernels : '?'} linear kernels, attention in ${pass.attentionSplits} split${pass.attentionSplits === 1 ? '' : 's'}, RMSNorms ${pass.normsFolded ? 'folded into the GEMVs' : 'separate'})`);
       const layouts = c.extras?.['layouts'] as Record<'colocated' | 'disaggregated', Record<string, number | null>> | undefined;
       if (layouts !== undefined) {

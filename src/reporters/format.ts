@@ -10,6 +10,8 @@ export function formatBytes(bytes: number): string {
 }
 
 export function formatNs(ns: number): string {
+  // A fitted intercept can come out below zero; it keeps its sign and its unit.
+  if (ns < 0) return `−${formatNs(-ns)}`;
   if (ns >= 1e9) return `${(ns / 1e9).toFixed(3)} s`;
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(3)} ms`;
   if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} µs`;

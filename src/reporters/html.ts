@@ -2,6 +2,7 @@ import { PEAK_UNITS, PEAK_UNIT_LABEL, type PeakSet, type PeakUnit } from '../pro
 import type { CaseResult, RunResult } from '../results/schema.js';
 import { describeDevice, describeTimer, formatFlops } from './describe.js';
 import { formatNs, formatNumber } from './format.js';
+import { describeDecodeOverhead, overheadRows } from './overhead.js';
 
 /** Points a roofline needs: one roof per unit with a known peak, one point per case with FLOPs. */
 export interface RooflineData {
@@ -78,6 +79,18 @@ function caseRow(c: CaseResult): string {
   return `<tr class="${c.status}">${cells.map((x) => `<td>${escapeHtml(x)}</td>`).join('')}</tr>`;
 }
 
+/** The overhead table and the decode steps' overhead share; nothing when the run has neither. */
+function overheadSection(run: RunResult): string {
+  const rows = overheadRows(run);
+  const shares = run.cases.map(describeDecodeOverhead).filter((x): x is string => x !== null);
+  if (rows.length === 0 && shares.length === 0) return '';
+  const head = ['case', 'status', 'cost', 'median', 'p99', 'n', 'fit', 'timer', 'note'];
+  const table = rows.length === 0 ? '' : `<table><caption>What WebGPU costs around a kernel. Fitted costs are the slope of time against count; the intercept is the fixed cost around them.</caption>
+<thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead>
+<tbody>${rows.map((r) => `<tr class="${r.status}">${[r.name, r.status, r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note].map((x) => `<td>${escapeHtml(x)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`;
+  return `<h2 id="overhead-title">Overhead</h2>\n${table}${shares.map((s) => `<p>${escapeHtml(s)}</p>`).join('\n')}`;
+}
+
 /**
  * One self-contained HTML file: Chart.js is inlined (pass its UMD source), so the report opens
  * offline. Shows the roofline with every compute case, bandwidth against transfer size, and a table.
@@ -103,6 +116,7 @@ roofline against: ${escapeHtml(roofline.against ?? 'no peaks (not calibrated, no
 <div class="chart"><canvas id="bandwidth" aria-labelledby="bandwidth-title"></canvas></div>
 <h2 id="distribution-title">Timing distributions (each timed pass, % of its case's median)</h2>
 <div class="chart"><canvas id="distribution" aria-labelledby="distribution-title"></canvas></div>
+${overheadSection(run)}
 <h2>Cases</h2>
 <table><thead><tr><th>case</th><th>status</th><th>check</th><th>median/dispatch</th><th>cv</th><th>achieved</th><th>MFU</th><th>MBU</th><th>bound</th><th>message</th></tr></thead>
 <tbody>${run.cases.map(caseRow).join('\n')}</tbody></table>

@@ -5,6 +5,7 @@ import type { KVCacheResult } from '../metrics/kvCache.js';
 import type { RunResult } from '../results/schema.js';
 import { describeDevice, describeTimer, formatFlops } from './describe.js';
 import { formatNs, formatNumber } from './format.js';
+import { describeDecodeOverhead, overheadRows } from './overhead.js';
 
 /**
  * Text from a results file into a Markdown table cell. GitHub renders HTML inside Markdown (job
@@ -26,6 +27,11 @@ export function renderRunMarkdown(run: RunResult): string {
     `- **started**: ${cell(run.startedAt)}, seed ${run.options.seed}, ${run.options.quick ? 'quick' : 'full'}`,
   ];
   for (const suite of [...new Set(run.cases.map((c) => c.suite))]) {
+    if (suite === 'overhead') {
+      lines.push('', '### overhead', '', 'Fitted costs are the slope of time against count (the intercept is the fixed cost around them).', '', '| case | status | cost | median | p99 | n | fit | timer | note |', '|---|---|---|---|---|---|---|---|---|');
+      for (const r of overheadRows(run)) lines.push(`| ${[r.name, r.status, r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note].map(cell).join(' | ')} |`);
+      continue;
+    }
     lines.push('', `### ${suite}`, '', '| case | status | median/dispatch | cv | achieved | MFU | MBU | bound |', '|---|---|---|---|---|---|---|---|');
     for (const c of run.cases.filter((x) => x.suite === suite)) {
       const u = c.utilization?.[0];
@@ -43,6 +49,10 @@ export function renderRunMarkdown(run: RunResult): string {
         const frac = (v: unknown): string => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '—');
         lines.push(`| ${cell(c.name)} | ${ms(m.ttftMs, 'p50')} | ${ms(m.ttftMs, 'p99')} | ${ms(m.tpotMs, 'p50')} | ${ms(m.itlMs, 'p99')} (${m.itlMs?.count ?? 0}) | ${m.tokensPerSecond.toFixed(1)} | ${m.goodputRequestsPerSecond?.toFixed(2) ?? '— (no SLO)'} | ${frac(e['servingPrefillMfu'])} | ${frac(e['servingDecodeMbu'])} |`);
       }
+    }
+    for (const c of run.cases.filter((x) => x.suite === suite)) {
+      const overhead = describeDecodeOverhead(c);
+      if (overhead !== null) lines.push('', cell(overhead));
     }
     for (const c of run.cases.filter((x) => x.suite === suite && x.extras?.['kvCache'] !== undefined)) {
       const kv = c.extras?.['kvCache'] as KVCacheResult;

@@ -6,7 +6,7 @@ import { MemoryMetric } from '../metrics/memory.js';
 import { MetricSummary } from '../metrics/summary.js';
 import { utilizationAgainst, type Utilization } from '../metrics/utilization.js';
 import { RESULT_SCHEMA_VERSION, type CaseResult, type RunPeaks, type RunResult } from '../results/schema.js';
-import type { CasePlan, Suite, SuiteContext } from '../suites/types.js';
+import type { CasePlan, Measurement, Suite, SuiteContext } from '../suites/types.js';
 
 export interface RunOptions {
   suites: readonly Suite[];
@@ -191,6 +191,13 @@ async function runCase(
     out.check = checked.value;
     if (!checked.value.passed) return finish({ status: 'failed', message: `output does not match the reference: ${checked.value.detail}` });
 
+    const measure = prepared.value.measure;
+    if (measure !== undefined) {
+      const startedAtMs = Date.now();
+      const measured = await withErrorScopes(ctx.device, () => measure({ timer, rounds: timing.passes, warmupRounds: timing.warmupPasses, stopped: () => stop() !== null }));
+      if (!measured.ok) return finish({ status: 'error', message: `timing failed: ${measured.errors.join('; ')}` });
+      return finish(measuredCase(measured.value, startedAtMs));
+    }
     const operation = prepared.value.timeOperation;
     const timed = await withErrorScopes(ctx.device, () => (operation === undefined ? timeCase(prepared.value.encode, timer, timing, stop) : timeOperations(operation, timing, stop)));
     const caseTimer: TimerInfo =
@@ -266,6 +273,19 @@ async function runCase(
     pool.destroyAll();
     await dispose?.().catch(() => undefined);
   }
+}
+
+/** A self-timed case's result: its rounds summarised, its fit and timer recorded as it gave them. */
+function measuredCase(m: Measurement, startedAtMs: number): Partial<CaseResult> {
+  const common = { samplesNs: m.samplesNs, invalidSamples: m.invalid, timer: m.timer, extras: m.extras, timingCheck: m.timingCheck, dispatchesPerPass: 1, passStartsNs: null };
+  if (m.samplesNs.length === 0) return { ...common, samplesNs: [], status: 'error', message: `no valid rounds (${m.invalid} invalid); the timer returned nothing usable` };
+  const failed = m.timingCheck !== null && !m.timingCheck.passed;
+  return {
+    ...common,
+    ...(failed ? { status: 'failed' as const, message: `timing check failed: ${m.timingCheck?.detail ?? ''}` } : {}),
+    summary: MetricSummary.fromValues('timePerDispatch', m.samplesNs, 'ns'),
+    timingStartedAt: new Date(startedAtMs).toISOString(),
+  };
 }
 
 let clockStep: number | null = null;

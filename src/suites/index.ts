@@ -3,12 +3,13 @@ import { attentionSuite } from './attention.js';
 import { kvTierSuite } from './kvtier.js';
 import { llmSuite } from './llm.js';
 import { matmulSuite } from './matmul.js';
+import { overheadSuite } from './overhead.js';
 import { peakSuite } from './peak.js';
 import { createPeersSuite } from './peers.js';
 import type { Suite } from './types.js';
 
 /** Every suite this build knows, in the order a run takes them. */
-export const ALL_SUITES: readonly Suite[] = [memcopySuite, peakSuite, matmulSuite, attentionSuite, llmSuite, kvTierSuite, createPeersSuite()];
+export const ALL_SUITES: readonly Suite[] = [memcopySuite, peakSuite, matmulSuite, attentionSuite, overheadSuite, llmSuite, kvTierSuite, createPeersSuite()];
 
 export class UnknownSuiteError extends Error {
   constructor(name: string) {

@@ -9,6 +9,8 @@ import type { CaseResult } from '../results/schema.js';
 import type { CasePlan, CheckResult, ParamValue, PreparedCase, Suite, SuiteContext } from './types.js';
 import { decodeStepBytes, decodeStepFlops } from '../metrics/flops.js';
 import { BufferPool } from '../gpu/buffers.js';
+import { createPassTimer } from '../gpu/timer.js';
+import { measureDispatchCost, type DispatchCost } from './overhead.js';
 
 export interface LlmOptions {
   model?: string;
@@ -310,14 +312,39 @@ async function prepareDecodeStep(name: string, shape: DecodeStepShape, options: 
   const rows = decodeRows(shape, config.vocabSize);
   const plan = model.planFor(rows.length, rows.length);
   plan.write(rows, rows.map((_, i) => i));
+  const costTimer = createPassTimer(ctx.device);
+  const dispatchCost = await measureDispatchCost(ctx, pool, costTimer).finally(() => { costTimer.destroy(); });
   return {
     encode: (pass, repeats) => {
       for (let r = 0; r < repeats; r++) plan.encode(pass);
     },
     // The timed model's KV cache holds random context, so the check runs on a twin.
     check: () => checkShapes(ctx.device, config, ctx.seed, dtype, kernels, ctx.loadKernel, null, shape.batch),
-    extras: () => ({ model: config.name, weightDtype: dtype, weightBytes: model.weightBytes(), linearKernels: kernels.linearKernels ?? 'gpu', pass: plan.layout }),
+    extras: () => ({ model: config.name, weightDtype: dtype, weightBytes: model.weightBytes(), linearKernels: kernels.linearKernels ?? 'gpu', pass: plan.layout, dispatchCost }),
   };
+}
+
+/** Above this share of its time in per-dispatch cost, a decode step is called overhead-bound. */
+export const OVERHEAD_BOUND_SHARE = 0.5;
+
+/**
+ * What the decode step's dispatches cost by themselves: its dispatch count × the measured cost of
+ * one dispatch, as a share of the step's median time. Near 1, the step is bound by WebGPU's
+ * per-dispatch cost, not by bandwidth: fewer, larger dispatches would help, not faster memory.
+ */
+export function attachOverheadShare(cases: CaseResult[]): void {
+  for (const c of cases) {
+    const cost = c.extras?.['dispatchCost'] as DispatchCost | null | undefined;
+    const pass = c.extras?.['pass'] as { dispatches: number } | undefined;
+    if (c.status !== 'ok' || c.summary === null || cost === undefined || pass === undefined) continue;
+    if (cost === null) {
+      c.extras = { ...(c.extras ?? {}), overhead: { dispatches: pass.dispatches, perDispatchNs: null, estimatedNs: null, shareOfStep: null, bound: null, note: 'no positive per-dispatch cost was measured; no share is claimed' } };
+      continue;
+    }
+    const estimatedNs = pass.dispatches * cost.perDispatchNs;
+    const shareOfStep = estimatedNs / c.summary.p50;
+    c.extras = { ...(c.extras ?? {}), overhead: { dispatches: pass.dispatches, perDispatchNs: cost.perDispatchNs, estimatedNs, shareOfStep, bound: shareOfStep >= OVERHEAD_BOUND_SHARE ? 'dispatch-overhead' : 'work', method: `${pass.dispatches} dispatches × ${cost.perDispatchNs.toFixed(0)} ns (${cost.method}, ${cost.timer}) ÷ the step's median` } };
+  }
 }
 
 /** Puts the colocated and disaggregated layouts' TTFT, TPOT and goodput side by side. */
@@ -385,7 +412,10 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
       if (shape !== false) cases.push(decodeStepPlan(name, shape, params, options, ctx, plan.skipReason));
       return cases;
     },
-    finalize: compareLayouts,
+    finalize: (cases) => {
+      compareLayouts(cases);
+      attachOverheadShare(cases);
+    },
   };
 }
 

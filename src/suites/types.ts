@@ -1,5 +1,6 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { BufferPool } from '../gpu/buffers.js';
+import type { PassTimer, TimerInfo } from '../gpu/timer.js';
 import type { PeakUnit } from '../probe/peaks.js';
 import type { CaseResult, RunPeaks } from '../results/schema.js';
 
@@ -14,6 +15,8 @@ export interface CheckResult {
   mismatches: number;
   maxRelError: number | null;
   detail: string;
+  /** A timing check's judgement of the time it measured (the doubling check, a linear fit). */
+  verdict?: 'linear' | 'folded' | 'noisy';
 }
 
 /** What a suite needs from the run, given to it so it never reaches for a platform API. */
@@ -73,12 +76,39 @@ export interface PreparedCase {
   timeOperation?: () => Promise<number | null>;
   /** What timeOperation's clock spans, recorded as the case's timer method. */
   operationTimerMethod?: string;
+  /**
+   * For a cost fitted over counts (the overhead suite): the case times itself, round by round, and
+   * gives one estimate per round as its samples. The runner skips its own timing loop; `encode` is
+   * not used.
+   */
+  measure?: (tools: MeasureTools) => Promise<Measurement>;
   /** Releases what prepare() made outside the buffer pool (scratch files); runs even on failure. */
   dispose?: () => Promise<void>;
   /** Plain-data extras a case reports beside its timing (e.g. a KV-cache simulation's metrics). */
   extras?: () => Record<string, unknown> | null;
   /** Error of a reduced-precision result against the f32 reference, known after check(). */
   quantizationError?: () => { reference: string; relL2: number; maxRel: number } | null;
+}
+
+/** What the runner lends a self-timed case. */
+export interface MeasureTools {
+  /** The run's timer: GPU timestamps where the device has them, else the CPU fallback. */
+  timer: PassTimer;
+  /** Rounds to record (the run's passes) after `warmupRounds` not recorded. */
+  rounds: number;
+  warmupRounds: number;
+  /** True once the run is interrupted or the device lost: stop after the sample in flight. */
+  stopped: () => boolean;
+}
+
+/** A self-timed case's figures: one estimate per round, the timer behind them, and its fit. */
+export interface Measurement {
+  samplesNs: number[];
+  invalid: number;
+  timer: TimerInfo;
+  extras: Record<string, unknown>;
+  /** The fit's own check (R², a positive slope); a failed one fails the case with its detail. */
+  timingCheck: CheckResult | null;
 }
 
 /** FLOPs a dispatch performs, and the unit whose peak they are divided by. */
