@@ -9,38 +9,47 @@
 # 3. the tiled f32 kernel over nine tile shapes, three of them software-pipelined;
 # 4. the Llama-2-7B decode step (1 sequence, 1,024 tokens of context) at three GEMV split targets;
 # 5. attention at the SDPA shape: flash f32/f16 and f16 on subgroup matrices, paged decode;
-# 6. cuBLAS and SDPA through PyTorch in the same command.
+# 6. the overhead suite (per dispatch, pass, submit; readback, upload, compiles);
+# 7. cuBLAS, SDPA and CUDA's own launch cost (the same fit over the same counts) through PyTorch.
+# SMOKE=1 runs the same steps at the quick sizes with the tiny model, to try the plan on a CPU adapter.
 set -uo pipefail
 out=${OUT:-device-out}
 mkdir -p "$out"
 export NO_COLOR=1 WGBENCH_CALIBRATION_DIR=/tmp/wgbench-calibration
+quick=() size=4096
+if [ -n "${SMOKE:-}" ]; then quick=(--quick) size=256; export MODEL=${MODEL:-tiny} CONTEXT=${CONTEXT:-64}; fi
 {
   date -u +"date: %Y-%m-%dT%H:%M:%SZ"
   nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem --format=csv,noheader || true
   echo "== wgbench calibrate"
   SECONDS=0
-  timeout 90 node bin/wgbench.js calibrate --json "$out/calibration-run.json" --no-progress
+  timeout 90 node bin/wgbench.js calibrate "${quick[@]}" --json "$out/calibration-run.json" --no-progress
   echo "calibrate exit: $? (${SECONDS}s)"
   cp "$WGBENCH_CALIBRATION_DIR"/*.json "$out/calibration.json"
   echo "== wgbench run --suite matmul"
   SECONDS=0
-  timeout 100 node bin/wgbench.js run --suite matmul --json "$out/matmul.json" --no-progress
+  timeout 90 node bin/wgbench.js run --suite matmul "${quick[@]}" --json "$out/matmul.json" --no-progress
   echo "matmul exit: $? (${SECONDS}s)"
   echo "== tile sweep"
   SECONDS=0
-  timeout 50 node bench/tile-sweep.mjs "$out/tiles.json" 4096
+  timeout 40 node bench/tile-sweep.mjs "$out/tiles.json" "$size"
   echo "tiles exit: $? (${SECONDS}s)"
   echo "== 7B decode step"
   SECONDS=0
-  timeout 120 node --max-old-space-size=16000 bench/llm-device.mjs "$out/llm.json" 256,512,1024
+  timeout 110 node --max-old-space-size=16000 bench/llm-device.mjs "$out/llm.json" 256,512,1024
   echo "llm exit: $? (${SECONDS}s)"
   echo "== attention"
   SECONDS=0
-  timeout 100 node bench/attention-device.mjs "$out/attention.json"
+  timeout 85 node bench/attention-device.mjs "$out/attention.json"
   echo "attention exit: $? (${SECONDS}s)"
+  echo "== overhead"
+  SECONDS=0
+  timeout 35 node bin/wgbench.js run --suite overhead "${quick[@]}" --json "$out/overhead.json" --md "$out/overhead.md" --no-progress
+  echo "overhead exit: $? (${SECONDS}s)"
   echo "== native reference (PyTorch: cuBLAS and SDPA, same GPU, same command)"
   SECONDS=0
-  timeout 40 python3 bench/native/matmul_torch.py "$out/native-matmul.json" 4096
-  timeout 40 python3 bench/native/attention_torch.py "$out/native-attention.json"
+  timeout 40 python3 bench/native/matmul_torch.py "$out/native-matmul.json" "$size"
+  timeout 35 python3 bench/native/attention_torch.py "$out/native-attention.json"
+  timeout 15 python3 bench/native/launch_torch.py "$out/native-launch.json"
   echo "native exit: $? (${SECONDS}s)"
 } 2>&1 | grep -v 'artificially reduced' | tee "$out/log.txt"

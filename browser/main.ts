@@ -20,7 +20,9 @@ import { kvTierSuite } from '../src/suites/kvtier.js';
 import { llmSuite } from '../src/suites/llm.js';
 import { matmulSuite } from '../src/suites/matmul.js';
 import { memcopySuite } from '../src/suites/memcopy.js';
+import { overheadSuite } from '../src/suites/overhead.js';
 import { peakSuite } from '../src/suites/peak.js';
+import { overheadRows } from '../src/reporters/overhead.js';
 import { createPeersSuite } from '../src/suites/peers.js';
 import type { Suite } from '../src/suites/types.js';
 
@@ -34,6 +36,7 @@ const SUITES: { suite: Suite; checked: boolean }[] = [
   { suite: peakSuite, checked: true },
   { suite: matmulSuite, checked: true },
   { suite: attentionSuite, checked: false },
+  { suite: overheadSuite, checked: false },
   { suite: llmSuite, checked: false },
   { suite: kvTierSuite, checked: false },
   { suite: createPeersSuite({ gpuJs: createBrowserGpuJs(), gpuJsModes: ['webgpu', 'webgl2'] }), checked: false },
@@ -132,6 +135,14 @@ function caseCells(c: CaseResult): string[] {
   return [c.id, c.status === 'ok' ? 'ok' : `${c.status}${c.message ? `: ${c.message}` : ''}`, c.check === null ? '—' : c.check.passed ? 'pass' : 'FAIL', c.summary ? formatNs(c.summary.p50) : '—', spread, achieved, pct(u?.mfu), pct(u?.mbu), u?.bound ?? '—'];
 }
 
+/** The overhead suite's own table (costs, fits, timers), shown only when the run has it. */
+function showOverhead(run: RunResult): void {
+  const rows = overheadRows(run);
+  $('overhead').hidden = rows.length === 0;
+  const body = $<HTMLTableElement>('overhead-table').tBodies[0] as HTMLTableSectionElement;
+  body.replaceChildren(...rows.map((r) => row([r.name, r.status, r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note], r.status)));
+}
+
 function drawPlots(run: RunResult): void {
   for (const c of charts.splice(0)) c.destroy();
   const roof = rooflineData(run);
@@ -200,6 +211,7 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
     state.run = run;
     onDone(run);
     drawPlots(run);
+    showOverhead(run);
     const failed = run.cases.filter((c) => c.status === 'failed' || c.status === 'error').length;
     setStatus('run-status', `${run.status}: ${run.cases.length} cases, ${failed} failed or errored${run.message ? ` — ${run.message}` : ''}`, failed > 0);
     if (loaded !== null) showComparison();

@@ -39,6 +39,8 @@ export function overheadRows(run: RunResult): OverheadRow[] {
         typeof vs === 'number' ? `${vs.toFixed(2)}× a plain dispatch` : '',
         typeof c.extras?.['timerNote'] === 'string' ? 'host-timed: no timestamp-query' : '',
         c.timingCheck?.verdict === 'noisy' ? 'noisy fit' : '',
+        // Browsers coarsen performance.now() (100 µs in Chromium without cross-origin isolation).
+        c.timer?.quantized === true ? `clock steps of ${formatNs(c.timer.resolutionNs)}: figures below that are not resolved` : '',
         c.status === 'ok' ? '' : (c.message ?? c.status),
       ].filter((x) => x !== '');
       return {

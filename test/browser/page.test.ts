@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunResult } from '../../src/results/schema.js';
 import { runCli } from '../helpers/cli.js';
 import { resolveChromium } from '../helpers/chromium.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 // The built page, served from a local static server (navigator.gpu needs a secure context:
 // localhost counts), driven in headless Chromium (the user's, the system's or npm's) on its
@@ -106,6 +106,34 @@ describe('the wgbench page in headless Chromium', () => {
     expect(left).toEqual([]);
     await page.close();
   });
+
+  it('runs the overhead suite in the tab: every cost checked, fitted or per call, in its own table', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    await page.goto(url);
+    await page.waitForFunction(() => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase === 'ready', null, { timeout: 60_000 });
+    expect(await page.isHidden('#overhead')).toBe(true);
+    await page.evaluate(() => {
+      for (const i of document.querySelectorAll<HTMLInputElement>('input[name=suite]')) i.checked = i.value === 'overhead';
+    });
+    await page.click('#run');
+    await page.waitForFunction(() => ['done', 'error'].includes((globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase), null, { timeout: 300_000 });
+    const run = parseRunResult(await page.evaluate(() => JSON.parse(JSON.stringify((globalThis as unknown as { wgbench: { run: unknown } }).wgbench.run)) as unknown), 'page');
+    expect(run.cases.length).toBeGreaterThanOrEqual(18);
+    for (const c of run.cases) expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
+    const dispatch = run.cases.find((c) => c.id === 'overhead/dispatch');
+    expect((dispatch?.extras?.['fit'] as { slopeNs: number }).slopeNs).toBeGreaterThan(0);
+    // Chromium coarsens performance.now() (100 µs here): host-timed figures must say so.
+    for (const c of run.cases.filter((x) => x.timer?.kind === 'host-wall')) expect(c.timer?.quantized).toBe((c.timer?.resolutionNs ?? 0) >= 1000);
+    const rows = await page.$$eval('#overhead-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    expect(rows).toHaveLength(run.cases.length);
+    expect(rows[0]?.slice(0, 3)).toEqual(['per dispatch', 'ok', 'per dispatch (fitted)']);
+    expect(rows[0]?.[6]).toMatch(/^slope .*, intercept .*, R² [\d.]+ \(\d+ points\)$/);
+    // The figures for BENCHMARKS.md: `WGBENCH_PAGE_RUN_OUT=file npx vitest run test/browser/page.test.ts -t overhead`.
+    const out = process.env['WGBENCH_PAGE_RUN_OUT'];
+    if (out !== undefined && out !== '') writeFileSync(out, JSON.stringify(run, null, 2));
+    await page.close();
+    // SwiftShader compiles the tiled matmul in about a second a time, and the compile cases take six each.
+  }, 600_000);
 
   it('explains itself when the browser has no WebGPU', async () => {
     const plain = await chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, '--disable-features=WebGPU', '--disable-gpu'] });

@@ -34,7 +34,7 @@ describe('overhead on a real adapter', () => {
     const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createOverheadSuite()], quick: true });
     expect(run.status).toBe('complete');
     const ids = run.cases.map((c) => c.id);
-    for (const id of ['overhead/dispatch', 'overhead/dispatch-pipeline-switch', 'overhead/dispatch-bindgroup-switch', 'overhead/dispatch-indirect', 'overhead/pass', 'overhead/submit', 'overhead/roundtrip/empty', 'overhead/roundtrip/dispatch', 'overhead/readback/bytes=4', 'overhead/readback/bytes=1048576', 'overhead/upload/bytes=4', 'overhead/compile/matmul/pipeline-async/cold', 'overhead/buffer/bytes=256']) {
+    for (const id of ['overhead/dispatch', 'overhead/dispatch-pipeline-switch', 'overhead/dispatch-bindgroup-switch', 'overhead/dispatch-indirect', 'overhead/pass', 'overhead/submit', 'overhead/roundtrip/empty', 'overhead/roundtrip/dispatch', 'overhead/readback/bytes=4', 'overhead/readback/bytes=1048576', 'overhead/upload/bytes=4', 'overhead/compile/memcopy/pipeline-async/cold', 'overhead/buffer/bytes=256']) {
       expect(ids).toContain(id);
     }
     for (const c of run.cases) {
