@@ -1,5 +1,5 @@
 import { percentile } from '../metrics/summary.js';
-import type { CheckResult } from '../suites/types.js';
+import type { CheckResult, PreparedCase } from '../suites/types.js';
 
 /**
  * The doubling check of a timed loop: the same kernel with twice the iterations must take about
@@ -68,4 +68,27 @@ export async function judgeDoubling(iterations: number, measure: DoublingRound):
         ? `${iterations * 2} iterations took ${shown} the time of ${iterations}: above ${NOISY_ABOVE}× is timing noise (busy machine), not folding`
         : `${iterations * 2} iterations took ${ratio.toFixed(2)}× the time of ${iterations}${rounds.length > 1 ? ` (rounds: ${shown})` : ''}`;
   return { passed: verdict !== 'folded', method, compared, mismatches: verdict === 'folded' ? 1 : 0, maxRelError: Math.abs(ratio - 2) / 2, detail, ratio, verdict, rounds };
+}
+
+type Encode = (pass: GPUComputePassEncoder, repeats: number) => void;
+
+/**
+ * After timing, a chain kernel with twice the iterations must take about twice the time (a
+ * compiler that folded or hoisted the loop would not): base and doubled passes alternate, so a
+ * slow spell on a shared machine hits both alike.
+ */
+export function doublingCheck(iterations: number, encode: Encode, encodeDoubled: Encode): NonNullable<PreparedCase['validateTiming']> {
+  return async (perDispatchNs, timePass) => {
+    const repeats = Math.max(1, Math.round(20e6 / perDispatchNs));
+    await timePass((pass) => { encodeDoubled(pass, repeats); });
+    return judgeDoubling(iterations, async () => {
+      const base: (number | null)[] = [];
+      const twice: (number | null)[] = [];
+      for (let i = 0; i < 7; i++) {
+        base.push(await timePass((pass) => { encode(pass, repeats); }));
+        twice.push(await timePass((pass) => { encodeDoubled(pass, repeats); }));
+      }
+      return { base, doubled: twice };
+    });
+  };
 }

@@ -1,6 +1,7 @@
 import { readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
 import { computePipeline } from '../gpu/pipelines.js';
-import { judgeDoubling } from '../runner/doubling.js';
+import { doublingCheck } from '../runner/doubling.js';
+import { dot4PeakPlan } from './peakDot4.js';
 import type { PeakUnit } from '../probe/peaks.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
@@ -91,22 +92,7 @@ async function preparePeak(dtype: PeakDtype, shape: PeakShape, workgroupSize: nu
     };
   };
 
-  const validateTiming = async (perDispatchNs: number, timePass: (record: (pass: GPUComputePassEncoder) => void) => Promise<number | null>): Promise<CheckResult> => {
-    const repeats = Math.max(1, Math.round(20e6 / perDispatchNs));
-    const encodeDoubled = encodeWith(doubled, doubledBindGroup);
-    await timePass((pass) => { encodeDoubled(pass, repeats); });
-    // Base and doubled passes alternate, so a slow spell on a shared machine hits both alike.
-    return judgeDoubling(shape.iterations, async () => {
-      const base: (number | null)[] = [];
-      const twice: (number | null)[] = [];
-      for (let i = 0; i < 7; i++) {
-        base.push(await timePass((pass) => { encode(pass, repeats); }));
-        twice.push(await timePass((pass) => { encodeDoubled(pass, repeats); }));
-      }
-      return { base, doubled: twice };
-    });
-  };
-  return { encode, check, validateTiming };
+  return { encode, check, validateTiming: doublingCheck(shape.iterations, encode, encodeWith(doubled, doubledBindGroup)) };
 }
 
 /** Small seeded PRNG for the coefficients. */
@@ -122,14 +108,14 @@ function mulberry32(seed: number): () => number {
 
 export const peakSuite: Suite = {
   name: 'peak',
-  description: 'ALU peak: chains of FMA in f32 and f16 (when shader-f16 is there)',
+  description: 'ALU peak: register-only chains of FMA in f32 and f16 (when shader-f16 is there) and of dot4I8Packed',
   plan(ctx) {
     const cpu = ctx.info.adapterClass === 'cpu';
     const shape = planPeakShape(cpu, ctx.quick);
     const workgroupSize = Math.min(256, ctx.info.limits['maxComputeInvocationsPerWorkgroup'] ?? 256);
     const threads = shape.workgroups * workgroupSize;
     const dtypes: PeakDtype[] = ['f32', 'f16'];
-    return dtypes.map((dtype): CasePlan => {
+    const fma = dtypes.map((dtype): CasePlan => {
       const unit: PeakUnit = dtype === 'f32' ? 'fp32' : 'fp16';
       const flops = 2 * LANES_PER_THREAD * shape.iterations * threads;
       const plan: CasePlan = {
@@ -145,5 +131,6 @@ export const peakSuite: Suite = {
       if (dtype === 'f16' && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
       return plan;
     });
+    return [...fma, dot4PeakPlan(cpu, ctx.quick, workgroupSize)];
   },
 };

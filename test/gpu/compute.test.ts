@@ -27,8 +27,21 @@ describe('peak suite on a real adapter', () => {
       expect(c.timingCheck?.verdict).toMatch(/linear|noisy/);
       expect(c.timingCheck?.detail).toMatch(/took \d\.\d\d× the time/);
       expect(c.compute?.achievedTflops).toBeGreaterThan(0);
-      expect(c.compute?.unit).toBe(c.params['dtype'] === 'f32' ? 'fp32' : 'fp16');
+      expect(c.compute?.unit).toBe({ f32: 'fp32', f16: 'fp16', i8x4: 'int8Dot4' }[String(c.params['dtype'])]);
     }
+    const dot4 = run.cases.find((c) => c.id === 'peak/dot4-i8');
+    expect(dot4?.status, dot4?.message).toBe('ok');
+    expect(dot4?.check?.method).toMatch(/replayed in integers/);
+    expect(dot4?.check?.compared).toBeGreaterThanOrEqual(1024);
+  });
+
+  it('a dot4I8Packed chain one off in one step fails its exact replay and is not timed', async () => {
+    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('x7 = x7 + bitcast<u32>(dot4I8Packed(x7, b));', 'x7 = x7 + bitcast<u32>(dot4I8Packed(x7, b)) + select(0u, 1u, i == 17u);');
+    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [peakSuite], quick: true });
+    const dot4 = run.cases.find((c) => c.id === 'peak/dot4-i8');
+    expect(dot4?.status).toBe('failed');
+    expect(dot4?.message).toMatch(/threads differ; first: thread 0: got 0x/);
+    expect(dot4?.samplesNs).toEqual([]);
   });
 
   it('a chain that computes the wrong thing fails its check and is not timed', async () => {
@@ -133,6 +146,11 @@ describe('calibration and utilisation on a real adapter', () => {
     const profile = calibrationFromRun(cal, calibrationKey(acquired.info));
     expect(profile.peaks.compute.fp32?.tflops).toBeGreaterThan(0);
     expect(profile.peaks.bandwidth?.gbps).toBeGreaterThan(0);
+    // The int8 peak is the best of the register-only dot4 chain and the dot4 GEMM, never a guess.
+    const int8 = profile.evidence.find((e) => e.unit === 'int8Dot4');
+    const candidates = cal.cases.filter((c) => c.status === 'ok' && c.compute?.unit === 'int8Dot4');
+    expect(candidates.map((c) => c.id)).toContain('peak/dot4-i8');
+    expect(int8?.value).toBe(Math.max(...candidates.map((c) => c.compute?.achievedTflops ?? 0)));
     const peaks = runPeaks(acquired.info, { profile, file: null });
     const run = await runSuites({ ...env, peaks }, { suites: [peakSuite], quick: true });
     const u = run.cases[0]?.utilization?.[0];

@@ -59,3 +59,15 @@ describe('doubling check', () => {
     expect(check).toMatchObject({ passed: true, verdict: 'linear' });
   });
 });
+
+describe('the dot4I8Packed replay the int8 peak is checked against', () => {
+  it('multiplies the four signed bytes pairwise and sums them', async () => {
+    const { dot4I8, dot4ChainResult } = await import('../../src/suites/peakDot4.js');
+    // a = [1, -1, 127, -128] (low byte first), b = [2, 3, -4, 5]
+    const a = (1 | (0xff << 8) | (0x7f << 16) | (0x80 << 24)) >>> 0;
+    const b = (2 | (3 << 8) | (0xfc << 16) | (5 << 24)) >>> 0;
+    expect(dot4I8(a, b)).toBe(1 * 2 + -1 * 3 + 127 * -4 + -128 * 5);
+    // Zero steps leave the XOR/sum of the starting values; every step changes the result.
+    expect(dot4ChainResult(5, b, 9, 1)).not.toBe(dot4ChainResult(5, b, 9, 2));
+  });
+});
