@@ -10,3 +10,14 @@ export function groups1d(n: number): [number, number, number] {
   const x = Math.max(1, Math.min(g, MAX_GROUPS_PER_DIMENSION));
   return [x, Math.ceil(g / x), 1];
 }
+
+/** Fills `output` with a poison word, then submits one pass of `encode`: the start of every check. */
+export function submitPoisoned(device: GPUDevice, output: GPUBuffer, bytes: number, poison: number, encode: (pass: GPUComputePassEncoder, repeats: number) => void): void {
+  const words = new Uint32Array(bytes / 4).fill(poison);
+  device.queue.writeBuffer(output, 0, words);
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encode(pass, 1);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+}

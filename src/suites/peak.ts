@@ -1,5 +1,6 @@
-import { readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
+import { readChunked, type BufferPool } from '../gpu/buffers.js';
 import { computePipeline } from '../gpu/pipelines.js';
+import { submitPoisoned } from '../gpu/dispatch.js';
 import { doublingCheck } from '../runner/doubling.js';
 import { dot4PeakPlan } from './peakDot4.js';
 import type { PeakUnit } from '../probe/peaks.js';
@@ -61,12 +62,7 @@ async function preparePeak(dtype: PeakDtype, shape: PeakShape, workgroupSize: nu
   const encode = encodeWith(pipeline, bindGroup);
 
   const check = async (): Promise<CheckResult> => {
-    writeChunked(device, out, threads * 4, (_o, chunk) => chunk.fill(POISON));
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    encode(pass, 1);
-    pass.end();
-    device.queue.submit([encoder.finish()]);
+    submitPoisoned(device, out, threads * 4, POISON, encode);
     const want = LANES_PER_THREAD * fixedPoint(a, b);
     let mismatches = 0;
     let maxRel = 0;

@@ -1,5 +1,6 @@
-import { readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
+import { readChunked, type BufferPool } from '../gpu/buffers.js';
 import { computePipeline } from '../gpu/pipelines.js';
+import { submitPoisoned } from '../gpu/dispatch.js';
 import { doublingCheck } from '../runner/doubling.js';
 import type { CasePlan, CheckResult, PreparedCase, SuiteContext } from './types.js';
 
@@ -53,12 +54,7 @@ async function prepare(shape: Shape, workgroupSize: number, ctx: SuiteContext, p
   };
   const encode = encodeWith(pipeline);
   const check = async (): Promise<CheckResult> => {
-    writeChunked(device, out, threads * 4, (_o, chunk) => chunk.fill(POISON));
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    encode(pass, 1);
-    pass.end();
-    device.queue.submit([encoder.finish()]);
+    submitPoisoned(device, out, threads * 4, POISON, encode);
     const got = new Uint32Array(threads);
     await readChunked(device, out, threads * 4, (offset, chunk) => { got.set(chunk, offset / 4); });
     const step = Math.max(1, Math.floor(threads / CHECKED_THREADS));
