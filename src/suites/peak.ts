@@ -3,6 +3,7 @@ import { computePipeline } from '../gpu/pipelines.js';
 import { submitPoisoned } from '../gpu/dispatch.js';
 import { doublingCheck } from '../runner/doubling.js';
 import { dot4PeakPlan } from './peakDot4.js';
+import { matrixPeakPlans, type MatrixSourceTransform } from './peakSubgroupMatrix.js';
 import type { PeakUnit } from '../probe/peaks.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
@@ -102,9 +103,15 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-export const peakSuite: Suite = {
+export interface PeakOptions {
+  /** Rewrites each filled-in matrix-peak kernel before it compiles (tests: the emulation). */
+  transformMatrixSource?: MatrixSourceTransform;
+}
+
+export function createPeakSuite(options: PeakOptions = {}): Suite {
+  return {
   name: 'peak',
-  description: 'ALU peak: register-only chains of FMA in f32 and f16 (when shader-f16 is there) and of dot4I8Packed',
+  description: 'ALU peak: register-only chains of FMA in f32 and f16 (when shader-f16 is there) of dot4I8Packed, and of subgroupMatrixMultiplyAccumulate for every matrix config the adapter lists',
   plan(ctx) {
     const cpu = ctx.info.adapterClass === 'cpu';
     const shape = planPeakShape(cpu, ctx.quick);
@@ -127,6 +134,9 @@ export const peakSuite: Suite = {
       if (dtype === 'f16' && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
       return plan;
     });
-    return [...fma, dot4PeakPlan(cpu, ctx.quick, workgroupSize)];
+    return [...fma, dot4PeakPlan(cpu, ctx.quick, workgroupSize), ...matrixPeakPlans(ctx, options.transformMatrixSource)];
   },
-};
+  };
+}
+
+export const peakSuite: Suite = createPeakSuite();

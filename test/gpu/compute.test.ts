@@ -22,12 +22,13 @@ describe('peak suite on a real adapter', () => {
   it('checks the FMA chains, times them, and proves twice the iterations take twice the time', async () => {
     const run = await runSuites(nodeRunEnvironment(acquired), { suites: [peakSuite], quick: true });
     for (const c of run.cases) {
-      if (!expectRanOrNotApplicable(acquired, c, c.params['dtype'] === 'f16' ? ['shader-f16'] : [])) continue;
+      const needs = c.params['dtype'] === 'f16' ? ['shader-f16'] : String(c.params['dtype']).startsWith('matrix') ? ['chromium-experimental-subgroup-matrix'] : [];
+      if (!expectRanOrNotApplicable(acquired, c, needs)) continue;
       expect(c.timingCheck?.passed).toBe(true);
       expect(c.timingCheck?.verdict).toMatch(/linear|noisy/);
       expect(c.timingCheck?.detail).toMatch(/took \d\.\d\d× the time/);
       expect(c.compute?.achievedTflops).toBeGreaterThan(0);
-      expect(c.compute?.unit).toBe({ f32: 'fp32', f16: 'fp16', i8x4: 'int8Dot4' }[String(c.params['dtype'])]);
+      expect(c.compute?.unit).toBe({ f32: 'fp32', f16: 'fp16', i8x4: 'int8Dot4', 'matrix-f16': 'matrixF16', 'matrix-i8': 'matrixInt8', 'matrix-u8': 'matrixInt8' }[String(c.params['dtype'])]);
     }
     const dot4 = run.cases.find((c) => c.id === 'peak/dot4-i8');
     expect(dot4?.status, dot4?.message).toBe('ok');

@@ -5,6 +5,7 @@ import type { RunEnvironment } from '../../src/runner/run.js';
 import { runSuites } from '../../src/runner/run.js';
 import { createAttentionSuite } from '../../src/suites/attention.js';
 import { createMatmulSuite } from '../../src/suites/matmul.js';
+import { createPeakSuite } from '../../src/suites/peak.js';
 import { expectRanOrNotApplicable, has, realDevice } from '../helpers/gpu.js';
 import { emulateSubgroupMatrix } from '../helpers/subgroupMatrixEmulation.js';
 
@@ -51,6 +52,34 @@ const shapes = [{ M: 128, N: 128, K: 64, label: '128×128×64' }];
 const matrixVariants = ['subgroup-matrix-f16', 'subgroup-matrix-int8', 'subgroup-matrix-f16-tiled', 'subgroup-matrix-int8-tiled'] as const;
 
 describe('subgroup-matrix kernels, matrix operations emulated', () => {
+  // Not on GL ES: Mesa's GL compiler took over 5 minutes on the emulated chains (triple loops
+  // inside the chain loop). Their arithmetic is the same on every compiler; lavapipe and
+  // SwiftShader check it.
+  it.skipIf(process.env['WGBENCH_TEST_BACKEND'] === 'opengles')('the register-only matrix peak chains pass their exact check for every listed config, and a chain that slips fails', { timeout: 600_000 }, async () => {
+    // The template is emulated after its placeholders are filled, by the suite's transform.
+    // Two configs (each emulated chain takes lavapipe ~20 s to compile): an f16 result, whose chain
+    // must stay short to be exact, and i8 → i32.
+    const configs = [{ componentType: 'f16', resultComponentType: 'f16', M: 16, N: 16, K: 16 }, { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 }];
+    const raw = { ...env, loadKernel: loadKernelFromDisk, info: { ...env.info, subgroupMatrixConfigs: configs } };
+    const run = await runSuites(raw, { suites: [createPeakSuite({ transformMatrixSource: emulateSubgroupMatrix })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+    const matrix = run.cases.filter((c) => c.id.startsWith('peak/matrix-'));
+    expect(matrix.map((c) => c.id).sort()).toEqual(['peak/matrix-f16-f16-16x16x16', 'peak/matrix-i8-i32-16x16x32']);
+    for (const c of matrix) {
+      if (!expectRanOrNotApplicable(acquired, c, String(c.params['componentType']) === 'f16' ? ['shader-f16'] : [])) continue;
+      expect(c.check?.method).toMatch(/^exact/);
+      expect(c.check?.compared).toBe(2 * 4 * 256);
+      expect(c.compute?.unit).toBe(c.params['componentType'] === 'f16' ? 'matrixF16' : 'matrixInt8');
+    }
+    // An f16 result holds integers exactly only to 2048: its chain is shortened to stay exact.
+    expect(matrix.find((c) => c.id === 'peak/matrix-f16-f16-16x16x16')?.params['iterations']).toBeLessThanOrEqual(127);
+    const slipOnce = (code: string): string => emulateSubgroupMatrix(code.replace('    c3 = subgroupMatrixMultiplyAccumulate(a, b, c3);\n  }', '    c3 = subgroupMatrixMultiplyAccumulate(a, b, c3);\n  }\n  c3 = subgroupMatrixMultiplyAccumulate(a, b, c3);'));
+    const int8Only = { ...raw, info: { ...raw.info, subgroupMatrixConfigs: configs.slice(1) } };
+    const slip = await runSuites(int8Only, { suites: [createPeakSuite({ transformMatrixSource: slipOnce })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+    const int8 = slip.cases.find((c) => c.id === 'peak/matrix-i8-i32-16x16x32');
+    expect(int8?.status).toBe('failed');
+    expect(int8?.message).toMatch(/chain 3/);
+  });
+
   // The f16 kernels need shader-f16 (SwiftShader and GL ES lack it): not applicable there.
   it('the direct and staged GEMMs (f16 and int8) pass the suite check', { timeout: 600_000 }, async () => {
     const run = await runSuites(env, { suites: [createMatmulSuite({ shapes, variants: matrixVariants })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });

@@ -53,7 +53,7 @@ export function emulateSubgroupMatrix(source: string): string {
     .replace(/^diagnostic\(off, chromium\.subgroup_matrix_uniformity\);\n/m, '');
   // Loads: one function per (matrix type, variable), reading the variable directly.
   const loads = new Set<string>();
-  code = code.replace(/subgroupMatrixLoad<subgroup_matrix_(left|right)<(\w+), (\d+), (\d+)>>\(&(\w+), /g, (_all, kind: string, element: string, a: string, b: string, variable: string) => {
+  code = code.replace(/subgroupMatrixLoad<subgroup_matrix_(left|right|result)<(\w+), (\d+), (\d+)>>\(&(\w+), /g, (_all, kind: string, element: string, a: string, b: string, variable: string) => {
     const t: MatrixType = { kind: kind as MatrixType['kind'], element, a: Number(a), b: Number(b) };
     const fn = `sgLoad_${typeName(t)}_${variable}`;
     if (!loads.has(fn)) {
@@ -83,7 +83,7 @@ export function emulateSubgroupMatrix(source: string): string {
       prelude.push(`fn ${fn}(offset: u32, m: ${typeName(result)}, colMajor: bool, stride: u32) {
   for (var r = 0u; r < ${rows}u; r++) {
     for (var c = 0u; c < ${cols}u; c++) {
-      ${variable}[select(offset + r * stride + c, offset + c * stride + r, colMajor)] = m.v[r * ${cols}u + c];
+      ${variable}[select(offset + r * stride + c, offset + c * stride + r, colMajor)] = ${result.element === 'f16' ? 'f16' : ''}(m.v[r * ${cols}u + c]);
     }
   }
 }`);
