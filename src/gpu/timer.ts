@@ -190,3 +190,10 @@ export function measureClockStepNs(): number {
 export function createPassTimer(device: GPUDevice): PassTimer {
   return device.features.has('timestamp-query') ? new TimestampTimer(device) : new CpuTimer(device);
 }
+
+let hostStepNs: number | null = null;
+/** The record of a host-clock measurement: performance.now() around `method`, its step measured once. */
+export function hostWallTimer(method: string): TimerInfo {
+  hostStepNs ??= measureClockStepNs();
+  return { kind: 'host-wall', method, resolutionNs: hostStepNs, quantized: hostStepNs >= QUANTIZED_STEP_NS, rawTimestampsSeen: 0 };
+}

@@ -1,7 +1,7 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { BufferPool } from '../gpu/buffers.js';
 import { withErrorScopes } from '../gpu/errorScope.js';
-import { createPassTimer, measureClockStepNs, QUANTIZED_STEP_NS, type PassTimer, type TimerInfo } from '../gpu/timer.js';
+import { createPassTimer, hostWallTimer, type PassTimer, type TimerInfo } from '../gpu/timer.js';
 import { MemoryMetric } from '../metrics/memory.js';
 import { MetricSummary } from '../metrics/summary.js';
 import { utilizationAgainst, type Utilization } from '../metrics/utilization.js';
@@ -201,7 +201,7 @@ async function runCase(
     const operation = prepared.value.timeOperation;
     const timed = await withErrorScopes(ctx.device, () => (operation === undefined ? timeCase(prepared.value.encode, timer, timing, stop) : timeOperations(operation, timing, stop)));
     const caseTimer: TimerInfo =
-      operation === undefined ? timer.info() : { kind: 'host-wall', method: prepared.value.operationTimerMethod ?? 'host clock around one operation', resolutionNs: hostClockStepNs(), quantized: hostClockStepNs() >= QUANTIZED_STEP_NS, rawTimestampsSeen: 0 };
+      operation === undefined ? timer.info() : hostWallTimer(prepared.value.operationTimerMethod ?? 'host clock around one operation');
     if (!timed.ok) return finish({ status: 'error', message: `timing failed: ${timed.errors.join('; ')}` });
     const { samplesNs, invalid, dispatchesPerPass, warmupPasses, passStartsNs, timingStartedAtMs } = timed.value;
     if (samplesNs.length === 0) {
@@ -288,11 +288,6 @@ function measuredCase(m: Measurement, startedAtMs: number): Partial<CaseResult> 
   };
 }
 
-let clockStep: number | null = null;
-function hostClockStepNs(): number {
-  clockStep ??= measureClockStepNs();
-  return clockStep;
-}
 
 /** Upper bound on samples of a host-timed operation: enough for a p99 on small transfers. */
 const MAX_OPERATION_SAMPLES = 1000;

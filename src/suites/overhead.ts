@@ -1,5 +1,5 @@
 import { readChunked, type BufferPool } from '../gpu/buffers.js';
-import { measureClockStepNs, QUANTIZED_STEP_NS, type PassStamp, type PassTimer, type TimerInfo } from '../gpu/timer.js';
+import { hostWallTimer, type PassStamp, type PassTimer, type TimerInfo } from '../gpu/timer.js';
 import { formatBytes } from '../reporters/format.js';
 import { fitLine } from '../metrics/linearFit.js';
 import { costMeasurement, fitCost } from '../runner/costFit.js';
@@ -238,7 +238,7 @@ async function prepareSubmit(counts: readonly number[], plant: PlantedCost, ctx:
     spun.perSample.push(spin(plant.perSampleNs ?? 0));
     return (performance.now() - t0) * 1e6;
   };
-  const clock = hostTimer('host performance.now() from the first queue.submit to onSubmittedWorkDone after the last (command buffers encoded beforehand)');
+  const clock = hostWallTimer('host performance.now() from the first queue.submit to onSubmittedWorkDone after the last (command buffers encoded beforehand)');
   return {
     encode: () => undefined,
     check: () => checkLayout(ctx, b, async (count) => { await submitAll(buffers(count)); return [count, 0]; }, `${CHECK_COUNT} submits of one dispatch each`),
@@ -251,11 +251,6 @@ async function prepareSubmit(counts: readonly number[], plant: PlantedCost, ctx:
   };
 }
 
-let hostStep: number | null = null;
-function hostTimer(method: string): TimerInfo {
-  hostStep ??= measureClockStepNs();
-  return { kind: 'host-wall', method, resolutionNs: hostStep, quantized: hostStep >= QUANTIZED_STEP_NS, rawTimestampsSeen: 0 };
-}
 
 const ok = (method: string, detail: string, compared = 1): CheckResult => ({ passed: true, method, compared, mismatches: 0, maxRelError: null, detail });
 const bad = (method: string, detail: string, compared = 1): CheckResult => ({ passed: false, method, compared, mismatches: 1, maxRelError: null, detail });
