@@ -3,7 +3,10 @@ import writeFileAtomic from 'write-file-atomic';
 import { compareRuns, DEFAULT_COMPARE, DeviceMismatchError, deviceLabel, type RunComparison } from '../ci/compare.js';
 import { baselineFromRun, evaluateGates, type Baseline } from '../ci/evaluate.js';
 import { gateConfigSchema, InputError, type GateConfig } from '../ci/gateConfig.js';
-import { HistoryStore, historyPath } from '../platform/historyStore.js';
+import { historyKind, historyLocation, withHistory } from '../history/open.js';
+import type { HistoryStore } from '../history/store.js';
+import { uploadRun } from '../server/client.js';
+import { readToken } from '../server/auth.js';
 import { calibrationKey } from '../probe/calibration.js';
 import { makeTable, renderRunTable, shouldUseColor } from '../reporters/console.js';
 import { formatNs } from '../reporters/format.js';
@@ -15,6 +18,20 @@ import { readGateConfig, readRunFile, reportOutputs, writeReports, type ReportFl
 import { boundedInteger, boundedNumber } from './options.js';
 import { guardOutputs } from './outputs.js';
 import type { Io } from './io.js';
+
+const DB_HELP = 'history database: a SQLite file, or postgres://user:password@host:5432/database (default: $WGBENCH_HISTORY_DB or ~/.local/share/wgbench/history.sqlite)';
+
+/** The base URL of a wgbench server, checked before anything is read or sent. */
+function serverUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError('(command line)', '--to', `"${value}" is not a URL; give the server's address, e.g. http://127.0.0.1:8080`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError('(command line)', '--to', `"${value}" is not an http(s) URL; give the server's address, e.g. http://127.0.0.1:8080`);
+  return url;
+}
 
 function renderComparison(cmp: RunComparison, color: boolean): string {
   const table = makeTable(['case', 'base median', 'new median', 'change', 'p', 'verdict', 'why'], color);
@@ -86,7 +103,7 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
     .option('--config <gates.json>', 'thresholds and regression settings (default: regression check at 5%)')
     .addOption(new Option('--baseline <base.json>', 'compare against this results file').conflicts('history'))
     .option('--history', 'compare against the rolling median of the last runs in the history database', false)
-    .option('--db <file>', 'history database (default: $WGBENCH_HISTORY_DB or ~/.local/share/wgbench/history.sqlite)')
+    .option('--db <file|url>', DB_HELP)
     .option('--junit <file>', 'write the gate results as JUnit XML')
     .option('--md <file>', 'write the gate results as Markdown')
     .option('--allow-incomplete', 'judge an interrupted, device-lost or unfinished run on the cases it has (default: such a run fails)', false)
@@ -97,8 +114,9 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
         { flag: '<new.json>', path: newFile },
         ...(flags.baseline === undefined ? [] : [{ flag: '--baseline', path: flags.baseline }]),
         ...(flags.config === undefined ? [] : [{ flag: '--config', path: flags.config }]),
-        ...(flags.history ? [{ flag: '--db', path: historyPath(flags.db, io.env) }] : []),
+        ...(flags.history && historyKind(historyLocation(flags.db, io.env)) === 'sqlite' ? [{ flag: '--db', path: historyLocation(flags.db, io.env) }] : []),
       ];
+      if (flags.history) historyKind(historyLocation(flags.db, io.env));
       guardOutputs([{ flag: '--junit', path: flags.junit }, { flag: '--md', path: flags.md }], inputs);
       const run = readRunFile(newFile);
       const config: GateConfig = flags.config === undefined ? gateConfigSchema.parse({}) : readGateConfig(flags.config);
@@ -111,12 +129,7 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
         baseline = baselineFromRun(base, flags.baseline);
       }
       if (flags.history) {
-        const store = HistoryStore.open(historyPath(flags.db, io.env));
-        try {
-          baseline = store.use((db) => db.baselineFor(run, config.historyRuns));
-        } finally {
-          store.close();
-        }
+        baseline = await withHistory(historyLocation(flags.db, io.env), (store) => store.baselineFor(run, config.historyRuns));
       }
       if (baseline === null && flags.config === undefined) {
         throw new InputError('(command line)', '--baseline', 'the default gate is a regression check: give --baseline base.json, --history, or --config gates.json');
@@ -132,29 +145,39 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
       setExit(s.allPassed ? ExitCode.OK : ExitCode.CASE_FAILED);
     });
 
-  const history = program.command('history').description('the results history: an embedded SQLite database, one row per case per run');
-  const dbOption = (): Option => new Option('--db <file>', 'history database (default: $WGBENCH_HISTORY_DB or ~/.local/share/wgbench/history.sqlite)');
-  const withStore = async (db: string | undefined, work: (store: HistoryStore) => void | Promise<void>): Promise<void> => {
-    const store = HistoryStore.open(historyPath(db, io.env));
-    try {
-      await store.use(work);
-    } finally {
-      store.close();
-    }
+  const history = program.command('history').description('the results history: a SQLite file by default, or a PostgreSQL database shared by many machines (--db postgres://…)');
+  const dbOption = (): Option => new Option('--db <file|url>', DB_HELP);
+  const withStore = async (db: string | undefined, work: (store: HistoryStore) => Promise<void>): Promise<void> => {
+    await withHistory(historyLocation(db, io.env), work);
   };
   history
     .command('add')
     .argument('<results.json...>')
     .addOption(dbOption())
-    .description('add results files to the history')
-    .action(async (files: string[], flags: { db?: string }) => {
-      // The database is written: it must not be one of the results files named.
-      guardOutputs([{ flag: '--db', path: historyPath(flags.db, io.env), createsFolder: true }], files.map((f) => ({ flag: '<results.json>', path: f })));
-      const runs = files.map((f) => ({ file: f, run: readRunFile(f) }));
-      await withStore(flags.db, (store) => {
+    .addOption(new Option('--to <url>', 'post the files to a `wgbench serve` at this URL instead (token: $WGBENCH_SERVE_TOKEN or --token-file)').conflicts('db'))
+    .option('--token-file <file>', 'with --to: read the upload token from this file')
+    .description('add results files to the history, or upload them to a wgbench server')
+    .action(async (files: string[], flags: { db?: string; to?: string; tokenFile?: string }) => {
+      if (flags.to !== undefined) {
+        const to = serverUrl(flags.to);
+        const token = readToken(flags.tokenFile, io.env, '--token-file');
+        if (token === null) throw new InputError('(command line)', '--to', 'uploading needs the server\'s token: set WGBENCH_SERVE_TOKEN or pass --token-file FILE');
+        const runs = files.map((f) => ({ file: f, run: readRunFile(f) }));
         for (const { file, run } of runs) {
-          const added = store.add(run, file);
-          io.stdout.write(`${added ? 'added' : 'already in history:'} ${file} (${run.startedAt}, ${run.cases.length} cases, device ${calibrationKey(run.device)}) → ${store.file}\n`);
+          const r = await uploadRun(to, token, run);
+          io.stdout.write(`${r.added ? 'uploaded' : 'already on the server:'} ${file} (${run.startedAt}, ${run.cases.length} cases, device ${calibrationKey(run.device)}) → ${to.origin} run ${r.id}\n`);
+        }
+        setExit(ExitCode.OK);
+        return;
+      }
+      const location = historyLocation(flags.db, io.env);
+      // The database is written: it must not be one of the results files named.
+      if (historyKind(location) === 'sqlite') guardOutputs([{ flag: '--db', path: location, createsFolder: true }], files.map((f) => ({ flag: '<results.json>', path: f })));
+      const runs = files.map((f) => ({ file: f, run: readRunFile(f) }));
+      await withStore(flags.db, async (store) => {
+        for (const { file, run } of runs) {
+          const { added } = await store.add(run, file);
+          io.stdout.write(`${added ? 'added' : 'already in history:'} ${file} (${run.startedAt}, ${run.cases.length} cases, device ${calibrationKey(run.device)}) → ${store.location}\n`);
         }
       });
       setExit(ExitCode.OK);
@@ -165,9 +188,9 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
     .option('--device <key>', 'only this device (its calibration key)')
     .description('list the runs in the history')
     .action(async (flags: { db?: string; device?: string }) => {
-      await withStore(flags.db, (store) => {
+      await withStore(flags.db, async (store) => {
         const table = makeTable(['id', 'started', 'device key', 'device', 'wgbench', 'cases'], shouldUseColor(io.stdout, io.env));
-        for (const r of store.listRuns(flags.device)) table.push([r.id, r.startedAt, r.deviceKey, r.device, r.toolVersion, r.cases]);
+        for (const r of await store.listRuns(flags.device)) table.push([r.id, r.startedAt, r.deviceKey, r.device, r.toolVersion, r.cases]);
         io.stdout.write(`${table.toString()}\n`);
       });
       setExit(ExitCode.OK);
@@ -179,9 +202,9 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
     .option('--device <key>', 'only this device (its calibration key)')
     .description('show one case across the runs in the history')
     .action(async (caseId: string, flags: { db?: string; device?: string }) => {
-      await withStore(flags.db, (store) => {
-        const rows = store.showCase(caseId, flags.device);
-        if (rows.length === 0) throw new InputError(store.file, caseId, 'no such case in the history; `wgbench history list` shows what is there');
+      await withStore(flags.db, async (store) => {
+        const rows = await store.showCase(caseId, flags.device);
+        if (rows.length === 0) throw new InputError(store.location, caseId, 'no such case in the history; `wgbench history list` shows what is there');
         const table = makeTable(['started', 'device key', 'status', 'median/dispatch', 'GB/s', 'TFLOP/s', 'MFU'], shouldUseColor(io.stdout, io.env));
         for (const r of rows) table.push([r.startedAt, r.deviceKey, r.status, r.medianNs === null ? '—' : formatNs(r.medianNs), r.bandwidthGBps?.toFixed(1) ?? '—', r.tflops?.toPrecision(4) ?? '—', r.mfu === null ? '—' : `${(r.mfu * 100).toFixed(1)}%`]);
         io.stdout.write(`${table.toString()}\n`);

@@ -9,8 +9,8 @@ import { renderJson } from '../reporters/json.js';
 import { renderRunJUnit } from '../reporters/junit.js';
 import { renderRunMarkdown } from '../reporters/markdown.js';
 import { renderTrace } from '../reporters/trace.js';
-import { checkRunConsistency } from '../results/consistency.js';
-import { parseRunResult, type RunResult } from '../results/schema.js';
+import type { RunResult } from '../results/schema.js';
+import { validateRunDocument } from '../results/validate.js';
 
 function readJson(file: string): unknown {
   let text: string;
@@ -31,17 +31,7 @@ function readJson(file: string): unknown {
  * follow from the samples); the error names the file and the field. Every command reads through it.
  */
 export function readRunFile(file: string): RunResult {
-  const data = readJson(file);
-  let run: RunResult;
-  try {
-    run = parseRunResult(data, file);
-  } catch (e) {
-    const m = /invalid at "([^"]*)": (.*)$/s.exec(e instanceof Error ? e.message : '');
-    if (m) throw new InputError(file, m[1] ?? '', `${m[2] ?? ''} (not a valid wgbench results file)`);
-    throw new InputError(file, 'schemaVersion', e instanceof Error ? e.message.replace(`${file}: `, '') : String(e));
-  }
-  checkRunConsistency(run, file);
-  return run;
+  return validateRunDocument(readJson(file), file);
 }
 
 export function readGateConfig(file: string): GateConfig {

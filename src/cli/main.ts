@@ -21,6 +21,7 @@ import type { AcquiredDevice } from '../gpu/acquire.js';
 
 import type { Io } from './io.js';
 import { addAnalysisCommands } from './analysis.js';
+import { addServeCommand } from './serve.js';
 import { reportOutputs, writeReports, type ReportFlags } from './files.js';
 import { guardOutputs } from './outputs.js';
 import { onInterrupt, type Interrupt } from './interrupt.js';
@@ -258,6 +259,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   ).action(async (flags: RunFlags) => { setExit(await commandRun(flags, io)); });
 
   addAnalysisCommands(program, io, setExit);
+  addServeCommand(program, io, setExit);
 
   program
     .command('suites')

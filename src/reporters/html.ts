@@ -1,7 +1,7 @@
 import { PEAK_UNITS, PEAK_UNIT_LABEL, type PeakSet, type PeakUnit } from '../probe/peaks.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
 import { describeDevice, describeTimer, formatFlops } from './describe.js';
-import { formatNs, formatNumber } from './format.js';
+import { escapeHtml, formatNs, formatNumber } from './format.js';
 import { describeDecodeOverhead, overheadRows } from './overhead.js';
 
 /** Points a roofline needs: one roof per unit with a known peak, one point per case with FLOPs. */
@@ -67,7 +67,6 @@ export function distributionData(run: RunResult): { ids: string[]; points: { x: 
   return { ids: ok.map((c) => c.id), points };
 }
 
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 /** JSON inside a <script> must not be able to close the tag. */
 const safeJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
 

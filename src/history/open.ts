@@ -1,0 +1,50 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../ci/gateConfig.js';
+import { PostgresDatabase } from './postgres.js';
+import { SqliteDatabase } from './sqlite.js';
+import { HistoryStore } from './store.js';
+
+/**
+ * Where the history lives: --db, else $WGBENCH_HISTORY_DB, else
+ * $XDG_DATA_HOME/wgbench/history.sqlite (~/.local/share/wgbench/history.sqlite). A
+ * postgres:// or postgresql:// URL names a PostgreSQL database; anything else is a SQLite file.
+ */
+export function historyLocation(override?: string, env: Record<string, string | undefined> = process.env): string {
+  if (override !== undefined) return override;
+  const fromEnv = env['WGBENCH_HISTORY_DB'];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const data = env['XDG_DATA_HOME'] !== undefined && env['XDG_DATA_HOME'] !== '' ? env['XDG_DATA_HOME'] : join(homedir(), '.local', 'share');
+  return join(data, 'wgbench', 'history.sqlite');
+}
+
+export type HistoryKind = 'sqlite' | 'postgres';
+
+/**
+ * Which database a location names. A URL of another scheme is refused rather than taken for a
+ * file name: `postgres://…` must never quietly become a SQLite file called "postgres:".
+ */
+export function historyKind(location: string, flag = '--db'): HistoryKind {
+  if (/^postgres(ql)?:\/\//i.test(location)) return 'postgres';
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location);
+  if (scheme !== null) {
+    throw new InputError('(command line)', flag, `"${scheme[1] ?? ''}://" is not a history database wgbench can use; give a SQLite file path, or postgres://user:password@host:5432/database`);
+  }
+  return 'sqlite';
+}
+
+/** Opens (creating and migrating as needed) the history a location names. */
+export async function openHistory(location: string): Promise<HistoryStore> {
+  const db = historyKind(location) === 'postgres' ? await PostgresDatabase.open(location) : await SqliteDatabase.open(location);
+  return new HistoryStore(db);
+}
+
+/** Opens the history, runs `work` on it, and closes it whatever happens. */
+export async function withHistory<T>(location: string, work: (store: HistoryStore) => Promise<T>): Promise<T> {
+  const store = await openHistory(location);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
