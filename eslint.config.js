@@ -21,11 +21,12 @@ export default tseslint.config(
     },
   },
   {
-    // Shared code must not reach for a platform: only src/platform/ may import Dawn or Node APIs.
+    // Shared code must not reach for a platform: only the Node-side layers (platform, cli, and the
+    // history databases and server, which exist only in Node) may import Dawn or Node APIs.
     files: ['src/**/*.ts'],
-    ignores: ['src/platform/**', 'src/cli/**', 'src/cli.ts', 'src/index.ts'],
+    ignores: ['src/platform/**', 'src/cli/**', 'src/history/**', 'src/server/**', 'src/cli.ts', 'src/index.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['webgpu', 'node:*', 'fs', 'path', 'os', 'child_process'], message: 'Only src/platform/ and src/cli/ may use Node or Dawn; take what you need as a parameter.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['webgpu', 'node:*', 'fs', 'path', 'os', 'child_process'], message: 'Only src/platform/, src/cli/, src/history/ and src/server/ may use Node or Dawn; take what you need as a parameter.' }] }],
       'no-restricted-globals': ['error', { name: 'process', message: 'Shared code receives what it needs; process is for src/platform/ and src/cli/.' }, { name: 'navigator', message: 'navigator belongs to src/platform/browser.' }],
     },
   },

@@ -25,6 +25,7 @@ import { peakSuite } from '../src/suites/peak.js';
 import { overheadRows } from '../src/reporters/overhead.js';
 import { createPeersSuite } from '../src/suites/peers.js';
 import type { Suite } from '../src/suites/types.js';
+import { setupLabUpload } from './lab.js';
 
 Chart.register(...registerables);
 
@@ -308,3 +309,4 @@ function setup(): void {
 
 setup();
 void probe();
+void setupLabUpload(() => state.run, (text, error) => { setStatus('upload-status', text, error); });

@@ -52,14 +52,15 @@ export class SqliteDatabase implements SqlDatabase {
     return sqlite;
   }
 
-  async query<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+  query<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     try {
       const stmt = this.db.prepare(sql);
-      if (stmt.reader) return stmt.all(...params) as T[];
+      if (stmt.reader) return Promise.resolve(stmt.all(...params) as T[]);
       stmt.run(...params);
-      return [];
+      return Promise.resolve([]);
     } catch (e) {
-      throw sqliteInputError(this.location, e);
+      const err = sqliteInputError(this.location, e);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 

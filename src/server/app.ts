@@ -71,6 +71,8 @@ const positiveId = (value: string): number | null => (/^[1-9]\d{0,9}$/.test(valu
  */
 export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: o.bodyLimitBytes, logger: false, trustProxy: false });
+  // Results files are JSON; a text body is refused (415) rather than read as a string.
+  app.removeContentTypeParser('text/plain');
   await app.register(helmet, { contentSecurityPolicy: { directives: CSP }, hsts: false, global: true });
   await app.register(rateLimit, {
     global: true,
@@ -108,7 +110,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     return;
   });
 
-  app.get('/api/info', async () => ({ tool: 'wgbench', version: o.version, uploads: o.uploadToken !== null, readNeedsToken: o.readToken !== null, history: o.history.dialect }));
+  app.get('/api/info', () => Promise.resolve({ tool: 'wgbench', version: o.version, uploads: o.uploadToken !== null, readNeedsToken: o.readToken !== null, history: o.history.dialect }));
 
   app.post('/api/runs', async (req, reply) => {
     let run;
@@ -118,14 +120,16 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       if (e instanceof InputError) return fail(reply, 400, e.message.replace(/^upload: /, ''), e.field);
       throw e;
     }
+    let outcome;
     try {
-      const { added, id } = await o.history.add(run, `upload from ${req.ip}`);
-      if (added) o.log?.(`stored run ${id}: ${run.startedAt}, ${run.cases.length} cases, device ${calibrationKey(run.device)}, from ${req.ip}`);
-      return reply.code(added ? 201 : 200).send({ added, id });
+      outcome = await o.history.add(run, `upload from ${req.ip}`);
     } catch (e) {
       if (e instanceof InputError) return fail(reply, 503, `the history database is not usable now: ${e.message}`);
       throw e;
     }
+    const { added, id } = outcome;
+    if (added) o.log?.(`stored run ${id}: ${run.startedAt}, ${run.cases.length} cases, device ${calibrationKey(run.device)}, from ${req.ip}`);
+    return reply.code(added ? 201 : 200).send({ added, id });
   });
 
   app.get('/api/runs', async (req) => o.history.listRuns(deviceParam(req)));
@@ -170,13 +174,14 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     if (base === null || next === null) return html(reply, compareView(runs, runs.at(-2)?.id, runs.at(-1)?.id, null));
     const [a, b] = await Promise.all([o.history.runDocument(base), o.history.runDocument(next)]);
     if (a === null || b === null) return html(reply.code(404), compareView(runs, base, next, `run ${a === null ? base : next} has no stored results file here`));
+    let outcome: Parameters<typeof compareView>[3];
     try {
-      const cmp = compareRuns(parseRunResult(JSON.parse(a)), parseRunResult(JSON.parse(b)), undefined, req.query.anyDevice === '1');
-      return html(reply, compareView(runs, base, next, cmp));
+      outcome = compareRuns(parseRunResult(JSON.parse(a)), parseRunResult(JSON.parse(b)), undefined, req.query.anyDevice === '1');
     } catch (e) {
-      if (e instanceof DeviceMismatchError) return html(reply, compareView(runs, base, next, e.message.replace('Pass --allow-device-mismatch', 'Tick "across devices"')));
-      throw e;
+      if (!(e instanceof DeviceMismatchError)) throw e;
+      outcome = e.message.replace('Pass --allow-device-mismatch', 'Tick "across devices"');
     }
+    return html(reply, compareView(runs, base, next, outcome));
   });
 
   if (o.pageDir !== null && existsSync(join(o.pageDir, 'index.html'))) {
