@@ -6,5 +6,5 @@ export interface ThrowawayPostgres {
 }
 export function findPostgresBin(): string | null;
 export const POSTGRES_MISSING: string;
-export function startThrowawayPostgres(): Promise<ThrowawayPostgres | null>;
+export function startThrowawayPostgres(options?: { durable?: boolean }): Promise<ThrowawayPostgres | null>;
 export function freshDatabase(cluster: ThrowawayPostgres, name: string): Promise<string>;

@@ -31,8 +31,11 @@ function freePort() {
   });
 }
 
-/** Starts a cluster; resolves to { url, dir, stop() }, or null when PostgreSQL is not installed. */
-export async function startThrowawayPostgres() {
+/**
+ * Starts a cluster; resolves to { url, dir, stop() }, or null when PostgreSQL is not installed.
+ * Tests run without fsync (nothing to keep); `durable: true` keeps PostgreSQL's defaults, for figures.
+ */
+export async function startThrowawayPostgres({ durable = false } = {}) {
   const bin = findPostgresBin();
   if (bin === null) return null;
   const root = userInfo().uid === 0;
@@ -48,7 +51,8 @@ export async function startThrowawayPostgres() {
   const as = (cmd, args) => (root ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe' }) : execFileSync(join(bin, cmd), args, { stdio: 'pipe' }));
   const port = await freePort();
   as('initdb', ['-D', data, '-A', 'trust', '-U', 'wgbench', '--no-sync', '-E', 'UTF8']);
-  const options = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  const fast = durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+  const options = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c max_connections=200${fast}`;
   as('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', options, '-w', '-t', '60', 'start']);
   const stop = () => {
     try {
