@@ -10,6 +10,10 @@ import { join } from 'node:path';
 
 /** The folder holding initdb and pg_ctl, or null when PostgreSQL is not installed. */
 export function findPostgresBin() {
+  // WGBENCH_POSTGRES_BIN names the folder; "none" acts out a machine without PostgreSQL.
+  const pinned = process.env.WGBENCH_POSTGRES_BIN;
+  if (pinned === 'none') return null;
+  if (pinned) return pinned;
   const fromPath = (process.env.PATH ?? '').split(':').find((d) => d !== '' && existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
   if (fromPath) return fromPath;
   const root = '/usr/lib/postgresql';
