@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { historyKind, historyLocation, openHistory, withHistory } from '../../src/history/open.js';
 import { SCHEMA_VERSION } from '../../src/history/migrations.js';
 import { parseRunResult, type RunResult } from '../../src/results/schema.js';
 import { runCli } from '../helpers/cli.js';
-import { freshDatabase, POSTGRES_MISSING, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres.mjs';
+import { historyBackendsForFile, POSTGRES_MISSING } from '../helpers/historyBackends.js';
 import { withSamples } from '../helpers/sampleRun.js';
 
 const RECORDED = join('test', 'fixtures', 'lavapipe-memcopy-peak.json');
@@ -37,32 +37,7 @@ function wgbench(args: string[]): Promise<{ code: number; err: string }> {
   });
 }
 
-let cluster: ThrowawayPostgres | null = null;
-let databases = 0;
-beforeAll(async () => {
-  cluster = await startThrowawayPostgres();
-  // CI installs PostgreSQL: there, a missing one is a failure, not a skip.
-  if (cluster === null && process.env['WGBENCH_REQUIRE_POSTGRES'] === '1') throw new Error(POSTGRES_MISSING);
-}, 120_000);
-afterAll(() => {
-  cluster?.stop();
-});
-
-interface Backend {
-  name: 'sqlite' | 'postgres';
-  /** A new, empty history: a file in a temp folder, or a fresh database in the throwaway cluster. */
-  fresh: () => Promise<string>;
-}
-const BACKENDS: Backend[] = [
-  { name: 'sqlite', fresh: () => Promise.resolve(join(mkdtempSync(join(tmpdir(), 'wgbench-hist-')), 'h.sqlite')) },
-  {
-    name: 'postgres',
-    fresh: () => {
-      if (cluster === null) throw new Error(POSTGRES_MISSING);
-      return freshDatabase(cluster, `hist_${process.pid}_${++databases}`);
-    },
-  },
-];
+const { backends: BACKENDS, cluster } = historyBackendsForFile('hist');
 
 describe('where the history lives', () => {
   it('a documented file by default, overridable; a postgres URL names PostgreSQL', () => {
@@ -107,7 +82,7 @@ describe('where the history lives', () => {
 });
 
 describe.each(BACKENDS)('the history on $name', (backend) => {
-  const available = (): boolean => backend.name === 'sqlite' || cluster !== null;
+  const available = backend.available;
 
   it('add, list and show through the CLI; adding the same run twice keeps one copy', async (ctx) => {
     if (!available()) ctx.skip(POSTGRES_MISSING);
@@ -189,7 +164,7 @@ describe.each(BACKENDS)('the history on $name', (backend) => {
 
 describe('SQLite and PostgreSQL agree', () => {
   it('gate --history gives the same verdicts on both for the same runs', async (ctx) => {
-    if (cluster === null) ctx.skip(POSTGRES_MISSING);
+    if (cluster() === null) ctx.skip(POSTGRES_MISSING);
     const dir = mkdtempSync(join(tmpdir(), 'wgbench-hist-'));
     const earlier = [1.0, 1.03, 0.97, 1.01, 0.99, 1.02].map((f, i) => variant(dir, i, f));
     const dbs = await Promise.all(BACKENDS.map((b) => b.fresh()));

@@ -3,14 +3,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openHistory } from '../../src/history/open.js';
 import type { HistoryStore } from '../../src/history/store.js';
 import { calibrationKey } from '../../src/probe/calibration.js';
 import { parseRunResult, type RunResult } from '../../src/results/schema.js';
 import { buildServer, type ServerOptions } from '../../src/server/app.js';
 import { runCli } from '../helpers/cli.js';
-import { freshDatabase, POSTGRES_MISSING, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres.mjs';
+import { historyBackendsForFile, POSTGRES_MISSING } from '../helpers/historyBackends.js';
 
 const RECORDED = join('test', 'fixtures', 'lavapipe-memcopy-peak.json');
 const recorded = (): RunResult => parseRunResult(JSON.parse(readFileSync(RECORDED, 'utf8')), RECORDED);
@@ -21,27 +21,7 @@ const at = (i: number): RunResult => {
   return run;
 };
 
-let cluster: ThrowawayPostgres | null = null;
-let databases = 0;
-beforeAll(async () => {
-  cluster = await startThrowawayPostgres();
-  // CI installs PostgreSQL: there, a missing one is a failure, not a skip.
-  if (cluster === null && process.env['WGBENCH_REQUIRE_POSTGRES'] === '1') throw new Error(POSTGRES_MISSING);
-}, 120_000);
-afterAll(() => {
-  cluster?.stop();
-});
-
-const BACKENDS = [
-  { name: 'sqlite', fresh: (): Promise<string> => Promise.resolve(join(mkdtempSync(join(tmpdir(), 'wgbench-serve-')), 'h.sqlite')) },
-  {
-    name: 'postgres',
-    fresh: (): Promise<string> => {
-      if (cluster === null) throw new Error(POSTGRES_MISSING);
-      return freshDatabase(cluster, `serve_${process.pid}_${++databases}`);
-    },
-  },
-];
+const { backends: BACKENDS } = historyBackendsForFile('serve');
 
 interface Running {
   base: string;
@@ -62,7 +42,7 @@ const post = (base: string, body: string, token: string | null = TOKEN): Promise
   fetch(`${base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) }, body });
 
 describe.each(BACKENDS)('wgbench serve on $name', (backend) => {
-  const available = (): boolean => backend.name === 'sqlite' || cluster !== null;
+  const available = backend.available;
 
   it('refuses uploads without the token, oversize or invalid, naming the field, and none of them changes the database', async (ctx) => {
     if (!available()) ctx.skip(POSTGRES_MISSING);
