@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # What is still to be measured on the lent GPU machine after 2026-11-27, as one command sized for
-# a 15-minute lease (about 8 minutes of wall time; each step has its own time limit, 540 s in all,
+# a 15-minute lease (about 8 minutes of wall time; each step has its own time limit, 545 s in all,
 # so one slow step cannot eat the rest and the whole stays under the 600 s a command may run). From the repo root, after `npm run build` and the device kit's pack:
 #   bash .devkit/run.sh bash bench/device-next.sh
 # 1. calibrate: FMA and matrix-unit peaks (direct and staged subgroup-matrix kernels) and the copy
 #    bandwidth that the decode step's MBU divides by;
-# 2. the matmul suite at 4096 (every variant, the staged subgroup-matrix GEMMs and the GEMVs);
-# 3. the tiled f32 kernel over nine tile shapes, three of them software-pipelined;
+# 2. wgbench tune within 40 s (memcopy launches, the tiled f32 tile, the GEMV split), stored beside
+#    the calibration, so the next steps run on the tuned shapes;
+# 3. the matmul suite at 4096 (every variant, the staged subgroup-matrix GEMMs and the GEMVs), on
+#    the tuned shapes (each case says tuned or default);
 # 4. the Llama-2-7B decode step (1 sequence, 1,024 tokens of context) at three GEMV split targets;
 # 5. attention at the SDPA shape: flash f32/f16 and f16 on subgroup matrices, paged decode;
 # 6. the overhead suite (per dispatch, pass, submit; readback, upload, compiles);
@@ -25,15 +27,16 @@ if [ -n "${SMOKE:-}" ]; then quick=(--quick) size=256; export MODEL=${MODEL:-tin
   SECONDS=0
   timeout 90 node bin/wgbench.js calibrate "${quick[@]}" --json "$out/calibration-run.json" --no-progress
   echo "calibrate exit: $? (${SECONDS}s)"
-  cp "$WGBENCH_CALIBRATION_DIR"/*.json "$out/calibration.json"
-  echo "== wgbench run --suite matmul"
+  cp "$WGBENCH_CALIBRATION_DIR"/*[!g].json "$out/calibration.json" 2>/dev/null || true
+  echo "== wgbench tune"
+  SECONDS=0
+  timeout 48 node bin/wgbench.js tune --budget 40 "${quick[@]}" --json "$out/tune.json" --no-progress
+  echo "tune exit: $? (${SECONDS}s)"
+  cp "$WGBENCH_CALIBRATION_DIR"/*.tuning.json "$out/tuning.json" 2>/dev/null || true
+  echo "== wgbench run --suite matmul (tuned shapes)"
   SECONDS=0
   timeout 90 node bin/wgbench.js run --suite matmul "${quick[@]}" --json "$out/matmul.json" --no-progress
   echo "matmul exit: $? (${SECONDS}s)"
-  echo "== tile sweep"
-  SECONDS=0
-  timeout 40 node bench/tile-sweep.mjs "$out/tiles.json" "$size"
-  echo "tiles exit: $? (${SECONDS}s)"
   echo "== 7B decode step"
   SECONDS=0
   timeout 110 node --max-old-space-size=16000 bench/llm-device.mjs "$out/llm.json" 256,512,1024
@@ -44,7 +47,7 @@ if [ -n "${SMOKE:-}" ]; then quick=(--quick) size=256; export MODEL=${MODEL:-tin
   echo "attention exit: $? (${SECONDS}s)"
   echo "== overhead"
   SECONDS=0
-  timeout 35 node bin/wgbench.js run --suite overhead "${quick[@]}" --json "$out/overhead.json" --md "$out/overhead.md" --no-progress
+  timeout 32 node bin/wgbench.js run --suite overhead "${quick[@]}" --json "$out/overhead.json" --md "$out/overhead.md" --no-progress
   echo "overhead exit: $? (${SECONDS}s)"
   echo "== native reference (PyTorch: cuBLAS and SDPA, same GPU, same command)"
   SECONDS=0

@@ -22,6 +22,11 @@ import type { AcquiredDevice } from '../gpu/acquire.js';
 import type { Io } from './io.js';
 import { addAnalysisCommands } from './analysis.js';
 import { addServeCommand } from './serve.js';
+import { addTuneCommand, tunedShapesFor } from './tune.js';
+import type { Suite } from '../suites/types.js';
+import { createMemcopySuite } from '../suites/memcopy.js';
+import { createMatmulSuite } from '../suites/matmul.js';
+import type { TunedShapes } from '../tuning/stored.js';
 import { reportOutputs, writeReports, type ReportFlags } from './files.js';
 import { guardOutputs } from './outputs.js';
 import { onInterrupt, type Interrupt } from './interrupt.js';
@@ -52,6 +57,24 @@ interface PeakFlags {
   calibration: boolean;
 }
 
+/** The suites with this device's tuned launch shapes in them (memcopy, matmul); others as they are. */
+function withTunedShapes(suites: readonly Suite[], tuned: TunedShapes | null): Suite[] {
+  if (tuned === null) return [...suites];
+  return suites.map((s) => {
+    if (s.name === 'memcopy') return createMemcopySuite({ tuned: tuned.memcopy });
+    if (s.name === 'matmul') return createMatmulSuite({ tunedTiles: tuned.tiles, tunedGemvTargets: tuned.gemvTargets });
+    return s;
+  });
+}
+
+/** One line per case that ran on a tuned shape, so a reader sees which figures are tuned. */
+function tunedLines(run: RunResult, file: string | null): string[] {
+  const tuned = run.cases.filter((c) => c.params['source'] === 'tuned');
+  if (tuned.length === 0) return [];
+  const shape = (p: RunResult['cases'][number]['params']): string => (p['tile'] !== undefined ? `tile ${String(p['tile'])}` : p['gemvSplits'] !== undefined ? `${String(p['gemvSplits'])}-way split-K (target ${String(p['gemvTargetWorkgroups'])})` : `wg ${String(p['workgroupSize'])} × ${String(p['elementsPerThread'])}/thread`);
+  return [`tuned shapes (${file ?? 'wgbench tune'}; --no-tuning for the defaults):`, ...tuned.map((c) => `  ${c.id}: ${shape(c.params)}`)];
+}
+
 /** The calibrated (unless --no-calibration) and datasheet peaks for this device. */
 function peaksFor(acquired: AcquiredDevice, flags: PeakFlags, io: Io): ReturnType<typeof runPeaks> {
   const dir = calibrationDir(flags.calibrationDir, io.env);
@@ -60,6 +83,7 @@ function peaksFor(acquired: AcquiredDevice, flags: PeakFlags, io: Io): ReturnTyp
 }
 
 interface RunFlags extends DeviceFlags, PeakFlags, ReportFlags {
+  tuning: boolean;
   suite: string;
   scratchDir: string;
   dropCaches: boolean;
@@ -106,8 +130,9 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
     if (refusal !== null) throw new InputError('--scratch-dir', flags.scratchDir, refusal);
   }
   const acquired = await openDevice(flags);
+  const tuned = await tunedShapesFor(acquired, flags, io);
   // gpu.js gets the adapter source this run chose, so its row is measured on the same adapter.
-  const planned = suites.map((s) => (s.name === 'peers' ? createPeersSuite({ gpuJs: createNodeGpuJs(acquired), gpuJsModes: ['webgpu'] }) : s));
+  const planned = withTunedShapes(suites, tuned?.shapes ?? null).map((s) => (s.name === 'peers' ? createPeersSuite({ gpuJs: createNodeGpuJs(acquired), gpuJsModes: ['webgpu'] }) : s));
   const color = shouldUseColor(io.stdout, io.env);
   let latest: RunResult | null = null;
   const save = async (run: RunResult): Promise<void> => {
@@ -138,6 +163,7 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
     progress.stop();
     await save(run);
     io.stdout.write(`${renderRunTable(run, { color })}\n`);
+    for (const line of tunedLines(run, tuned?.file ?? null)) io.stdout.write(`${line}\n`);
     for (const line of await writeReports(run, flags)) io.stdout.write(`${line}\n`);
     return exitCodeFor(run, interrupt);
   } finally {
@@ -149,6 +175,7 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
 
 interface CalibrateFlags extends DeviceFlags {
   calibrationDir?: string;
+  tuning: boolean;
   quick: boolean;
   show: boolean;
   json?: string;
@@ -172,7 +199,8 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
     const interrupt = onInterrupt(io, () => undefined);
     let run: RunResult;
     try {
-      run = await runSuites(nodeRunEnvironment(acquired), { suites: calibrationSuites(acquired.info, flags.quick), quick: flags.quick, onProgress: progress.onEvent, signal: interrupt.signal });
+      const tuned = await tunedShapesFor(acquired, flags, io);
+      run = await runSuites(nodeRunEnvironment(acquired), { suites: calibrationSuites(acquired.info, flags.quick, tuned?.shapes ?? null), quick: flags.quick, onProgress: progress.onEvent, signal: interrupt.signal });
     } finally {
       progress.stop();
       interrupt.dispose();
@@ -228,6 +256,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--quick', 'smaller work: keeps a CPU-adapter calibration short', false)
       .option('--json <file>', 'also write the calibration run as results JSON')
       .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
+      .option('--no-tuning', 'measure with the built-in launch shapes, not those `wgbench tune` stored for this device')
       .option('--no-progress', 'no progress display on stderr'),
   ).action(async (flags: CalibrateFlags) => { setExit(await commandCalibrate(flags, io)); });
 
@@ -251,6 +280,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--no-progress', 'no progress display on stderr')
       .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
       .option('--no-calibration', 'divide by the datasheet peaks only, ignoring the stored calibration')
+      .option('--no-tuning', 'run the built-in launch shapes, not those `wgbench tune` stored for this device')
       .option('--scratch-dir <dir>', 'folder for the kvtier suite\'s disk-tier scratch files (removed afterwards)', tmpdir())
       .option('--drop-caches', 'kvtier: drop the OS page cache before timed disk reads (root only), for cold reads', false)
       .option('--model <name>', `llm: model to serve and step; kvtier: model whose KV block size to use (${Object.keys(MODEL_PRESETS).join(', ')})`)
@@ -260,6 +290,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   addAnalysisCommands(program, io, setExit);
   addServeCommand(program, io, setExit);
+  addTuneCommand(program, io, setExit);
 
   program
     .command('suites')

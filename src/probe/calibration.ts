@@ -4,6 +4,7 @@ import { peakSetSchema, type CaseResult, type RunResult } from '../results/schem
 import { createMatmulSuite, planMatmulShapes } from '../suites/matmul.js';
 import { createMemcopySuite, planSizes } from '../suites/memcopy.js';
 import { peakSuite } from '../suites/peak.js';
+import type { TunedShapes } from '../tuning/stored.js';
 import type { Suite } from '../suites/types.js';
 import type { PeakSet, PeakUnit } from './peaks.js';
 
@@ -33,14 +34,14 @@ export function calibrationKey(info: { vendor: string; architecture: string; dev
 }
 
 /** The suites a calibration runs: ALU peaks, the best matmul per unit, bandwidth at the largest size. */
-export function calibrationSuites(info: DeviceInfo, quick: boolean): Suite[] {
+export function calibrationSuites(info: DeviceInfo, quick: boolean, tuned: TunedShapes | null = null): Suite[] {
   const cpu = info.adapterClass === 'cpu';
   const square = planMatmulShapes(cpu, quick)[0];
   const largest = planSizes(info.limits, quick, cpu).at(-1);
   return [
     peakSuite,
-    createMatmulSuite({ ...(square ? { shapes: [square] } : {}), variants: ['tiled-f32', 'dot4-int8', 'subgroup-matrix-f16', 'subgroup-matrix-int8', 'subgroup-matrix-f16-tiled', 'subgroup-matrix-int8-tiled'] }),
-    createMemcopySuite(largest === undefined ? {} : { sizesBytes: [largest] }),
+    createMatmulSuite({ ...(square ? { shapes: [square] } : {}), variants: ['tiled-f32', 'dot4-int8', 'subgroup-matrix-f16', 'subgroup-matrix-int8', 'subgroup-matrix-f16-tiled', 'subgroup-matrix-int8-tiled'], ...(tuned === null ? {} : { tunedTiles: tuned.tiles }) }),
+    createMemcopySuite({ ...(largest === undefined ? {} : { sizesBytes: [largest] }), ...(tuned === null ? {} : { tuned: tuned.memcopy }) }),
   ];
 }
 

@@ -1,5 +1,5 @@
 import { fillRandomU32, randomUniform, readChunked, type BufferPool } from '../gpu/buffers.js';
-import { gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
+import { GEMV_TARGET_WORKGROUPS, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import type { PeakUnit } from '../probe/peaks.js';
@@ -182,7 +182,14 @@ interface Operands {
   outScale: number;
 }
 
-async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, pool: BufferPool, options: MatmulOptions): Promise<PreparedCase> {
+/** The launch shape a case runs: the tile of the tiled kernels and the GEMV's workgroup target. */
+interface ResolvedShape {
+  tile: MatmulTile;
+  gemvTargetWorkgroups: number | undefined;
+  transformSource: ((kernel: string, code: string) => string) | undefined;
+}
+
+async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, pool: BufferPool, shape: ResolvedShape): Promise<PreparedCase> {
   const { device } = ctx;
   const info = VARIANTS[variant];
   const { M, N, K } = s;
@@ -199,7 +206,7 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
   let bufA: GPUBuffer;
   let bufB: GPUBuffer;
   if (info.input === 'f32') {
-    if (variant === 'block-sparse-f32') zeroBlocks(a32, M, K, ctx.seed, options.tile ?? DEFAULT_TILE);
+    if (variant === 'block-sparse-f32') zeroBlocks(a32, M, K, ctx.seed, shape.tile);
     ops = { a: a32, b: b32, a32, b32, outScale: 1 };
     bufA = upload(a32, 'A');
     bufB = upload(b32, 'B');
@@ -222,7 +229,11 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
   }
   const bufC = pool.create({ size: M * N * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'C' });
   const dims = pool.create({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'dims' });
-  const tile = options.tile ?? DEFAULT_TILE;
+  const tile = shape.tile;
+  const load = async (kernel: string): Promise<string> => {
+    const code = await ctx.loadKernel(kernel);
+    return shape.transformSource === undefined ? code : shape.transformSource(kernel, code);
+  };
   device.queue.writeBuffer(dims, 0, new Uint32Array([M, N, K, usesTile(variant) ? K / tile.K : 0]));
 
   const gemv = M === 1;
@@ -234,7 +245,7 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
   let followUp: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; groups: [number, number] } | null = null;
   const dimsEntry: GPUBindGroupEntry = { binding: 3, resource: { buffer: dims } };
   const matmulSource = async (): Promise<string> => {
-    const code = tileSource(await ctx.loadKernel('matmul'), tile);
+    const code = tileSource(await load('matmul'), tile);
     return info.input === 'f16' ? code.replace('alias IN = f32; // dtype', 'enable f16;\nalias IN = f16; // dtype') : code;
   };
   switch (variant) {
@@ -266,8 +277,8 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
     }
     case 'gemv-f32':
     case 'gemv-f16': {
-      const launch = planGemv(M, K, N, options.gemvTargetWorkgroups);
-      const code = await ctx.loadKernel('gemv');
+      const launch = planGemv(M, K, N, shape.gemvTargetWorkgroups);
+      const code = await load('gemv');
       const source = variant === 'gemv-f16' ? code.replace('alias W = f32; // dtype', 'enable f16;\nalias W = f16; // dtype') : code;
       const params = pool.create({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'gemv-params' });
       device.queue.writeBuffer(params, 0, new Uint32Array([M, K, N, 0, launch.splits, 0, 0, 0]));
@@ -422,7 +433,21 @@ export interface MatmulOptions {
   gemvTargetWorkgroups?: number;
   /** The tiled kernels' tile shape (default DEFAULT_TILE). */
   tile?: MatmulTile;
+  /** Tiles found by `wgbench tune`, by shape key (shapeKey): used for that shape, recorded as tuned. */
+  tunedTiles?: Readonly<Record<string, MatmulTile>>;
+  /** GEMV workgroup targets found by `wgbench tune`, by shape key. */
+  tunedGemvTargets?: Readonly<Record<string, number>>;
+  /** Rewrites a kernel's source before it is compiled (tests plant a wrong kernel through it). */
+  transformSource?: (kernel: string, code: string) => string;
 }
+
+/** The key a tuned shape is stored under: the problem's M×N×K. */
+export function shapeKey(s: Pick<MatmulShape, 'M' | 'N' | 'K'>): string {
+  return `${s.M}x${s.N}x${s.K}`;
+}
+
+/** Where a case's launch shape came from: `wgbench tune`, the built-in default, or an explicit option. */
+export type ShapeSource = 'tuned' | 'default' | 'explicit';
 
 export function createMatmulSuite(options: MatmulOptions = {}): Suite {
   return {
@@ -430,9 +455,15 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
     description: 'C = A·B: naive, tiled (128×128, 8×8 per thread), f16 and int8 inputs, subgroup matrices, block-sparse, split-K GEMV',
     plan(ctx) {
       const shapes = options.shapes ?? planMatmulShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
-      const tile = options.tile ?? DEFAULT_TILE;
       const cases: CasePlan[] = [];
       for (const s of shapes) {
+        const tunedTile = options.tunedTiles?.[shapeKey(s)];
+        const tile = tunedTile ?? options.tile ?? DEFAULT_TILE;
+        const tileFrom: ShapeSource = tunedTile !== undefined ? 'tuned' : options.tile !== undefined ? 'explicit' : 'default';
+        const tunedGemv = options.tunedGemvTargets?.[shapeKey(s)];
+        const gemvTarget = tunedGemv ?? options.gemvTargetWorkgroups;
+        const gemvSource: ShapeSource = tunedGemv !== undefined ? 'tuned' : options.gemvTargetWorkgroups !== undefined ? 'explicit' : 'default';
+        const resolved: ResolvedShape = { tile, gemvTargetWorkgroups: gemvTarget, transformSource: options.transformSource };
         for (const variant of options.variants ?? MATMUL_VARIANTS) {
           const info = VARIANTS[variant];
           const sparse = variant === 'block-sparse-f32';
@@ -449,13 +480,14 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
               input: info.input,
               accumulate: info.input === 'int8' ? 'i32' : 'f32',
               ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}),
-              ...(usesTile(variant) ? { tile: tileLabel(tile), tileM: tile.M, tileN: tile.N, tileK: tile.K } : {}),
+              ...(usesTile(variant) ? { tile: tileLabel(tile), tileM: tile.M, tileN: tile.N, tileK: tile.K, source: tileFrom } : {}),
+              ...(isGemv(variant) && gemvUnsupported(s.M, s.K, s.N) === null ? { gemvTargetWorkgroups: gemvTarget ?? GEMV_TARGET_WORKGROUPS, gemvSplits: planGemv(s.M, s.K, s.N, gemvTarget).splits, source: gemvSource } : {}),
             },
             // A GEMV's activations stay f32 whatever the weights are.
             bytesPerDispatch: s.M * s.K * (isGemv(variant) ? 4 : inputBytes(variant)) + s.K * s.N * inputBytes(variant) + s.M * s.N * 4,
             bytesCounted: 'min-dram',
             work: { flopsPerDispatch: flops, unit: info.unit, formula: sparse ? `2·M·N·K·${kept} (zero blocks skipped)` : '2·M·N·K' },
-            prepare: (c, pool) => prepareMatmul(variant, s, c, pool, options),
+            prepare: (c, pool) => prepareMatmul(variant, s, c, pool, resolved),
           };
           const skip = matmulSkipReason(variant, s, ctx, tile);
           if (skip !== null) plan.skipReason = skip;

@@ -146,6 +146,18 @@ export interface MemcopyOptions {
   elementsPerThread?: number;
   /** Overrides the workgroup size (a power of two within the device's limits), for tuning. */
   workgroupSize?: number;
+  /** Launch shapes found by `wgbench tune`, per kernel: used for every size, recorded as tuned. */
+  tuned?: Partial<Record<MemcopyKernel, MemcopyLaunch>>;
+}
+
+export interface MemcopyLaunch {
+  workgroupSize: number;
+  elementsPerThread: number;
+}
+
+/** The built-in launch shape of a kernel on this device (what `tune` starts from). */
+export function defaultMemcopyLaunch(kernel: MemcopyKernel, limits: Record<string, number>, cpuAdapter: boolean): MemcopyLaunch {
+  return { workgroupSize: Math.min(256, limits['maxComputeInvocationsPerWorkgroup'] ?? 256, limits['maxComputeWorkgroupSizeX'] ?? 256), elementsPerThread: elementsPerThread(kernel, cpuAdapter) };
 }
 
 export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
@@ -155,18 +167,22 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
     plan(ctx) {
       const limits = ctx.info.limits;
       const cpuAdapter = ctx.info.adapterClass === 'cpu';
-      const workgroupSize = options.workgroupSize ?? Math.min(256, limits['maxComputeInvocationsPerWorkgroup'] ?? 256, limits['maxComputeWorkgroupSizeX'] ?? 256);
       const maxGroups = limits['maxComputeWorkgroupsPerDimension'] ?? 65535;
       const maxBytes = maxBindableBytes(limits);
       const cases: CasePlan[] = [];
       for (const bytes of options.sizesBytes ?? planSizes(limits, ctx.quick, cpuAdapter)) {
         for (const kernel of options.kernels ?? KERNELS) {
-          const perThread = options.elementsPerThread ?? elementsPerThread(kernel, cpuAdapter);
+          const tuned = options.tuned?.[kernel];
+          const builtIn = defaultMemcopyLaunch(kernel, limits, cpuAdapter);
+          const workgroupSize = tuned?.workgroupSize ?? options.workgroupSize ?? builtIn.workgroupSize;
+          const perThread = tuned?.elementsPerThread ?? options.elementsPerThread ?? builtIn.elementsPerThread;
+          const source = tuned !== undefined ? 'tuned' : options.elementsPerThread !== undefined || options.workgroupSize !== undefined ? 'explicit' : 'default';
           const workgroups = Math.max(1, Math.min(maxGroups, Math.ceil(bytes / 16 / (workgroupSize * perThread))));
           const workingSetBytes = kernel === 'copy' ? 2 * bytes : bytes;
-          const tuned = options.elementsPerThread !== undefined || options.workgroupSize !== undefined ? `/wg=${workgroupSize}/ept=${perThread}` : '';
+          // Explicit overrides (sweeps) get their own ids; a tuned launch keeps the case's id, so gates and history still match it.
+          const suffix = source === 'explicit' ? `/wg=${workgroupSize}/ept=${perThread}` : '';
           const plan: CasePlan = {
-            id: `memcopy/${kernel}/bytes=${bytes}${tuned}`,
+            id: `memcopy/${kernel}/bytes=${bytes}${suffix}`,
             name: `${kernel} ${formatBytes(bytes)}`,
             params: {
               kernel,
@@ -176,6 +192,7 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
               workgroupSize,
               workgroups,
               elementsPerThread: perThread,
+              source,
               elementType: 'vec4<u32>',
             },
             bytesPerDispatch: kernel === 'copy' ? 2 * bytes : bytes,

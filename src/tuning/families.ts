@@ -1,0 +1,207 @@
+import type { DeviceInfo } from '../gpu/adapterInfo.js';
+import { GEMV_TARGET_WORKGROUPS, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
+import { createMatmulSuite, DEFAULT_TILE, planMatmulShapes, shapeKey, tileLabel, tileUnsupported, type MatmulShape, type MatmulTile } from '../suites/matmul.js';
+import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
+import type { Suite } from '../suites/types.js';
+import { formatBytes } from '../reporters/format.js';
+
+export type TuneValue = number | boolean;
+export type TuneConfig = Readonly<Record<string, TuneValue>>;
+export type FamilyName = 'memcopy' | 'matmul-tiled' | 'gemv';
+
+/** A parameter of a family's space: the values the search may take and what limits them. */
+export interface TuneParameter {
+  name: string;
+  values: readonly TuneValue[];
+  limitedBy: string;
+}
+
+/** One problem a family is tuned for on this device, with the default it must beat. */
+export interface TuneTarget {
+  family: FamilyName;
+  /** What the tuned shape is stored under and applied to (a kernel, a problem size). */
+  shapeClass: string;
+  description: string;
+  /** The problem it is tuned on: memcopy's bytes, a matmul's M, N, K. */
+  problem: Readonly<Record<string, number>>;
+  defaultConfig: TuneConfig;
+}
+
+export interface TuneDevice {
+  info: DeviceInfo;
+  limits: GPUSupportedLimits;
+  quick: boolean;
+}
+
+/**
+ * A tunable kernel family: its parameter space and limits, the problems it is tuned on here, the
+ * coarse grid and the one-step neighbours the search walks, and the suite that checks and times
+ * one configuration. Suites, not bespoke timing: a candidate passes the same reference check as
+ * any case before it is timed.
+ */
+export interface TunableFamily {
+  name: FamilyName;
+  description: string;
+  /** Kernel files whose source, if changed, makes a stored tuning stale. */
+  kernels: readonly string[];
+  parameters: readonly TuneParameter[];
+  targets: (d: TuneDevice) => TuneTarget[];
+  coarse: (t: TuneTarget, d: TuneDevice) => TuneConfig[];
+  neighbours: (c: TuneConfig, t: TuneTarget, d: TuneDevice) => TuneConfig[];
+  /** Why the device or the problem rules this configuration out (not tried); null when it can run. */
+  unsupported: (c: TuneConfig, t: TuneTarget, d: TuneDevice) => string | null;
+  /** Two configurations with one label are one launch: the search times it once. */
+  label: (c: TuneConfig, t: TuneTarget) => string;
+  suite: (c: TuneConfig, t: TuneTarget) => Suite;
+}
+
+const num = (c: TuneConfig, k: string): number => Number(c[k]);
+/** Configurations that differ from `c` in one parameter by one step of its value list. */
+function oneStep(c: TuneConfig, parameters: readonly TuneParameter[]): TuneConfig[] {
+  const out: TuneConfig[] = [];
+  for (const p of parameters) {
+    const i = p.values.indexOf(c[p.name] as TuneValue);
+    for (const j of [i - 1, i + 1]) {
+      const v = p.values[j];
+      if (i >= 0 && v !== undefined) out.push({ ...c, [p.name]: v });
+    }
+  }
+  return out;
+}
+
+// ---- memcopy: workgroup size × elements per thread, per kernel, at a DRAM-sized buffer ----
+const MEMCOPY_KERNELS: readonly MemcopyKernel[] = ['copy', 'read', 'write'];
+const WORKGROUP_SIZES = [32, 64, 128, 256, 512, 1024];
+const ELEMENTS_PER_THREAD = [1, 2, 4, 8, 16, 32, 64];
+const MiB = 1024 * 1024;
+
+/** Buffer size memcopy is tuned at: past the caches (256 MiB), or 64 MiB on a CPU adapter, within the binding limit. */
+export function memcopyTuneBytes(info: DeviceInfo): number {
+  return Math.min(maxBindableBytes(info.limits), info.adapterClass === 'cpu' ? 64 * MiB : 256 * MiB);
+}
+
+const memcopyParameters: TuneParameter[] = [
+  { name: 'workgroupSize', values: WORKGROUP_SIZES, limitedBy: 'maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX' },
+  { name: 'elementsPerThread', values: ELEMENTS_PER_THREAD, limitedBy: 'maxComputeWorkgroupsPerDimension (grid-stride beyond it)' },
+];
+
+export const memcopyFamily: TunableFamily = {
+  name: 'memcopy',
+  description: 'memcopy copy/read/write: workgroup size × vec4 elements per thread',
+  kernels: ['memcopy'],
+  parameters: memcopyParameters,
+  targets: (d) =>
+    MEMCOPY_KERNELS.map((kernel) => {
+      const launch = defaultMemcopyLaunch(kernel, d.info.limits, d.info.adapterClass === 'cpu');
+      const bytes = memcopyTuneBytes(d.info);
+      return { family: 'memcopy', shapeClass: kernel, description: `${kernel} ${formatBytes(bytes)}`, problem: { bytes }, defaultConfig: { workgroupSize: launch.workgroupSize, elementsPerThread: launch.elementsPerThread } };
+    }),
+  coarse: (t) => [t.defaultConfig, ...[64, 256, 1024].flatMap((workgroupSize) => [1, 4, 16, 64].map((elementsPerThread) => ({ workgroupSize, elementsPerThread })))],
+  neighbours: (c) => oneStep(c, memcopyParameters),
+  unsupported: (c, _t, d) => {
+    const wg = num(c, 'workgroupSize');
+    if (wg > d.limits.maxComputeInvocationsPerWorkgroup || wg > d.limits.maxComputeWorkgroupSizeX) return `workgroup size ${wg} exceeds the device's ${Math.min(d.limits.maxComputeInvocationsPerWorkgroup, d.limits.maxComputeWorkgroupSizeX)}`;
+    return null;
+  },
+  label: (c) => `wg ${num(c, 'workgroupSize')} × ${num(c, 'elementsPerThread')}/thread`,
+  suite: (c, t) => createMemcopySuite({ sizesBytes: [t.problem['bytes'] ?? 0], kernels: [t.shapeClass as MemcopyKernel], workgroupSize: num(c, 'workgroupSize'), elementsPerThread: num(c, 'elementsPerThread') }),
+};
+
+// ---- tiled matmul: tile M/N/K, per-thread block, prefetch, at the run's square shape ----
+const TILE_MN = [32, 64, 128, 256];
+const TILE_K = [4, 8, 16, 32];
+const VEC = [1, 2];
+const tileParameters: TuneParameter[] = [
+  { name: 'M', values: TILE_MN, limitedBy: 'maxComputeWorkgroupSizeY, maxComputeInvocationsPerWorkgroup, divides M' },
+  { name: 'N', values: TILE_MN, limitedBy: 'maxComputeWorkgroupSizeX, maxComputeInvocationsPerWorkgroup, divides N' },
+  { name: 'K', values: TILE_K, limitedBy: 'maxComputeWorkgroupStorageSize, divides K' },
+  { name: 'vecM', values: VEC, limitedBy: 'registers: each thread keeps (4·vecM)×(4·vecN) outputs' },
+  { name: 'vecN', values: VEC, limitedBy: 'registers' },
+  { name: 'prefetch', values: [false, true], limitedBy: 'tile vec4 counts must divide among the threads' },
+];
+const asTile = (c: TuneConfig): MatmulTile => ({ M: num(c, 'M'), N: num(c, 'N'), K: num(c, 'K'), vecM: num(c, 'vecM'), vecN: num(c, 'vecN'), ...(c['prefetch'] === true ? { prefetch: true } : {}) });
+export const tileConfig = (t: MatmulTile): TuneConfig => ({ M: t.M, N: t.N, K: t.K, vecM: t.vecM, vecN: t.vecN, prefetch: t.prefetch === true });
+export { asTile as configTile };
+
+function squareShape(d: TuneDevice): MatmulShape {
+  return planMatmulShapes(d.info.adapterClass === 'cpu', d.quick)[0] as MatmulShape;
+}
+function gemvShape(d: TuneDevice): MatmulShape {
+  return planMatmulShapes(d.info.adapterClass === 'cpu', d.quick)[1] as MatmulShape;
+}
+const shapeOf = (t: TuneTarget): MatmulShape => ({ M: t.problem['M'] ?? 0, N: t.problem['N'] ?? 0, K: t.problem['K'] ?? 0, label: t.description });
+
+export const matmulTiledFamily: TunableFamily = {
+  name: 'matmul-tiled',
+  description: 'tiled matmul (f32; its tile also serves tiled-f16 and block-sparse): tile M/N/K, per-thread block, prefetch',
+  kernels: ['matmul'],
+  parameters: tileParameters,
+  targets: (d) => {
+    const s = squareShape(d);
+    return [{ family: 'matmul-tiled', shapeClass: shapeKey(s), description: `tiled-f32 ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: tileConfig(DEFAULT_TILE) }];
+  },
+  coarse: (t) => {
+    const out: TuneConfig[] = [t.defaultConfig];
+    for (const [M, N] of [[32, 32], [64, 64], [128, 128], [64, 128], [128, 64]] as const) {
+      for (const K of [8, 16, 32]) for (const v of VEC) for (const prefetch of [false, true]) out.push({ M, N, K, vecM: v, vecN: v, prefetch });
+    }
+    return out;
+  },
+  neighbours: (c) => oneStep(c, tileParameters),
+  unsupported: (c, t, d) => {
+    const tile = asTile(c);
+    const s = shapeOf(t);
+    const reason = tileUnsupported(tile, d.limits);
+    if (reason !== null) return reason;
+    if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % tile.K !== 0) return `tile ${tileLabel(tile)} does not divide ${t.shapeClass}`;
+    return null;
+  },
+  label: (c) => tileLabel(asTile(c)),
+  suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: ['tiled-f32'], tile: asTile(c) }),
+};
+
+// ---- GEMV: how many workgroups the split-K launch aims for, at the decode-step shape ----
+const GEMV_TARGETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
+const gemvParameters: TuneParameter[] = [{ name: 'targetWorkgroups', values: GEMV_TARGETS, limitedBy: 'K / (threads · unroll) splits at most; partial sums in memory' }];
+
+export const gemvFamily: TunableFamily = {
+  name: 'gemv',
+  description: 'split-K GEMV (decode step; f32 and f16 weights share it): workgroups aimed for',
+  kernels: ['gemv'],
+  parameters: gemvParameters,
+  targets: (d) => {
+    const s = gemvShape(d);
+    return [{ family: 'gemv', shapeClass: shapeKey(s), description: `gemv-f32 ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { targetWorkgroups: GEMV_TARGET_WORKGROUPS } }];
+  },
+  coarse: (t) => [t.defaultConfig, ...GEMV_TARGETS.filter((_, i) => i % 2 === 0).map((targetWorkgroups) => ({ targetWorkgroups }))],
+  neighbours: (c) => oneStep(c, gemvParameters),
+  unsupported: (_c, t) => {
+    const s = shapeOf(t);
+    return gemvUnsupported(s.M, s.K, s.N);
+  },
+  // Targets that give the same split count are the same launch: the label is the launch, so they merge.
+  label: (c, t) => `${gemvSplits(c, t)}-way split-K`,
+  suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: ['gemv-f32'], gemvTargetWorkgroups: num(c, 'targetWorkgroups') }),
+};
+
+/** The launch a GEMV target gives for the target's shape (two targets with one launch are one candidate). */
+export function gemvSplits(c: TuneConfig, t: TuneTarget): number {
+  const s = shapeOf(t);
+  return planGemv(s.M, s.K, s.N, num(c, 'targetWorkgroups')).splits;
+}
+
+export const TUNABLE_FAMILIES: readonly TunableFamily[] = [memcopyFamily, matmulTiledFamily, gemvFamily];
+
+
+export class UnknownFamilyError extends Error {}
+
+/** Parses "a,b" into families; an unknown name is an error listing the known ones. */
+export function familyByName(list: string): TunableFamily[] {
+  const names = [...new Set(list.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+  if (names.length === 0) throw new UnknownFamilyError(`no family named; tunable: ${TUNABLE_FAMILIES.map((f) => f.name).join(', ')}`);
+  return names.map((n) => {
+    const f = TUNABLE_FAMILIES.find((x) => x.name === n);
+    if (f === undefined) throw new UnknownFamilyError(`unknown family "${n}"; tunable: ${TUNABLE_FAMILIES.map((x) => x.name).join(', ')}`);
+    return f;
+  });
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { MatmulTile } from '../suites/matmul.js';
+import type { MemcopyKernel, MemcopyLaunch } from '../suites/memcopy.js';
+import { configTile, type FamilyName } from './families.js';
+import type { TuneOutcome } from './search.js';
+
+export const TUNING_SCHEMA_VERSION = 1;
+
+const entrySchema = z.object({
+  family: z.enum(['memcopy', 'matmul-tiled', 'gemv']),
+  shapeClass: z.string(),
+  description: z.string(),
+  kernelHash: z.string(),
+  source: z.enum(['tuned', 'default']),
+  config: z.record(z.string(), z.union([z.number(), z.boolean()])),
+  label: z.string(),
+  defaultLabel: z.string(),
+  medianNs: z.number().nullable(),
+  defaultMedianNs: z.number().nullable(),
+  speedup: z.number().nullable(),
+  tunedAt: z.string(),
+  toolVersion: z.string(),
+});
+
+export const storedTuningSchema = z.object({
+  kind: z.literal('wgbench-tuning'),
+  schemaVersion: z.literal(TUNING_SCHEMA_VERSION),
+  key: z.string(),
+  device: z.object({ vendor: z.string(), architecture: z.string(), device: z.string(), description: z.string(), backend: z.string() }),
+  entries: z.array(entrySchema),
+});
+
+export type StoredTuning = z.infer<typeof storedTuningSchema>;
+export type StoredTuningEntry = z.infer<typeof entrySchema>;
+
+export function entryFromOutcome(o: TuneOutcome, tunedAt: string, toolVersion: string): StoredTuningEntry {
+  return { family: o.family, shapeClass: o.shapeClass, description: o.description, kernelHash: o.kernelHash, source: o.source, config: { ...o.bestConfig }, label: o.bestLabel, defaultLabel: o.defaultLabel, medianNs: o.bestMedianNs, defaultMedianNs: o.defaultMedianNs, speedup: o.speedup, tunedAt, toolVersion };
+}
+
+/** A stored tuning with `entries` replacing those of the same family and shape class. */
+export function mergeTuning(previous: StoredTuning | null, base: Omit<StoredTuning, 'entries'>, entries: readonly StoredTuningEntry[]): StoredTuning {
+  const same = (a: StoredTuningEntry, b: StoredTuningEntry): boolean => a.family === b.family && a.shapeClass === b.shapeClass;
+  const kept = (previous?.entries ?? []).filter((p) => !entries.some((e) => same(e, p)));
+  return { ...base, entries: [...kept, ...entries] };
+}
+
+/**
+ * The entries a run may use: only those made for the kernel source it has now. A stale one is
+ * reported through `onIgnored`, never used.
+ */
+export function currentEntries(stored: StoredTuning, kernelHashes: Readonly<Partial<Record<FamilyName, string>>>, file: string, onIgnored: (why: string) => void): StoredTuningEntry[] {
+  return stored.entries.filter((e) => {
+    const now = kernelHashes[e.family];
+    if (now === undefined || now === e.kernelHash) return true;
+    onIgnored(`tuning of ${e.family} ${e.shapeClass} in ${file} was made for another version of its kernel source (${e.kernelHash}, now ${now}): ignored; run \`wgbench tune\` again`);
+    return false;
+  });
+}
+
+/** What the suites take: memcopy launches per kernel, tiles and GEMV targets per matmul shape. */
+export interface TunedShapes {
+  memcopy: Partial<Record<MemcopyKernel, MemcopyLaunch>>;
+  tiles: Record<string, MatmulTile>;
+  gemvTargets: Record<string, number>;
+}
+
+export function tunedShapes(entries: readonly StoredTuningEntry[]): TunedShapes {
+  const out: TunedShapes = { memcopy: {}, tiles: {}, gemvTargets: {} };
+  for (const e of entries) {
+    if (e.source !== 'tuned') continue;
+    if (e.family === 'memcopy') out.memcopy[e.shapeClass as MemcopyKernel] = { workgroupSize: Number(e.config['workgroupSize']), elementsPerThread: Number(e.config['elementsPerThread']) };
+    else if (e.family === 'matmul-tiled') out.tiles[e.shapeClass] = configTile(e.config);
+    else out.gemvTargets[e.shapeClass] = Number(e.config['targetWorkgroups']);
+  }
+  return out;
+}
