@@ -3,7 +3,8 @@ import cliProgress from 'cli-progress';
 import writeFileAtomic from 'write-file-atomic';
 import type { AcquiredDevice } from '../gpu/acquire.js';
 import { calibrationDir } from '../platform/calibrationStore.js';
-import { nodeRunEnvironment, toolVersion } from '../platform/node.js';
+import { chartJsSource, nodeRunEnvironment, toolVersion } from '../platform/node.js';
+import { renderTuneHtml, type TuneReport } from '../reporters/tune.js';
 import { loadTuning, saveTuning } from '../platform/tuningStore.js';
 import { calibrationKey } from '../probe/calibration.js';
 import { makeTable, shouldUseColor } from '../reporters/console.js';
@@ -24,6 +25,7 @@ interface TuneFlags extends DeviceFlags {
   budget: number;
   quick: boolean;
   json?: string;
+  html?: string;
   calibrationDir?: string;
   progress: boolean;
   seed?: number;
@@ -94,7 +96,7 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
     throw e;
   }
   const dir = calibrationDir(flags.calibrationDir, io.env);
-  guardOutputs([{ flag: '--calibration-dir', path: dir, directory: true }, { flag: '--json', path: flags.json }], []);
+  guardOutputs([{ flag: '--calibration-dir', path: dir, directory: true }, { flag: '--json', path: flags.json }, { flag: '--html', path: flags.html }], []);
   const acquired = await openDevice(flags);
   const key = calibrationKey(acquired.info);
   const budgetMs = flags.budget * 1000;
@@ -127,11 +129,12 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
     progress.stop();
     interrupt.dispose();
   }
-  const report = { kind: 'wgbench-tune-report', schemaVersion: 1, tool: { name: 'wgbench', version: toolVersion() }, device: acquired.info, calibrationKey: key, quick: flags.quick, startedAt: new Date(Date.now() - (clock() - startedAt)).toISOString(), budgetSeconds: flags.budget, elapsedSeconds: (clock() - startedAt) / 1000, status: lost !== null ? 'device-lost' : interrupt.received() !== null ? 'interrupted' : 'complete', outcomes };
+  const report: TuneReport = { kind: 'wgbench-tune-report', schemaVersion: 1, tool: { name: 'wgbench', version: toolVersion() }, device: acquired.info, calibrationKey: key, quick: flags.quick, startedAt: new Date(Date.now() - (clock() - startedAt)).toISOString(), budgetSeconds: flags.budget, elapsedSeconds: (clock() - startedAt) / 1000, status: lost !== null ? 'device-lost' : interrupt.received() !== null ? 'interrupted' : 'complete', outcomes };
   const previous = loadTuning(dir, key);
   const stored = mergeTuning(previous?.tuning ?? null, { kind: 'wgbench-tuning', schemaVersion: TUNING_SCHEMA_VERSION, key, device: { vendor: acquired.info.vendor, architecture: acquired.info.architecture, device: acquired.info.device, description: acquired.info.description, backend: acquired.info.backend } }, outcomes.map((o) => entryFromOutcome(o, tunedAt, toolVersion())));
   const file = outcomes.length > 0 ? await saveTuning(dir, stored) : null;
   if (flags.json !== undefined) await writeFileAtomic(flags.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (flags.html !== undefined) await writeFileAtomic(flags.html, renderTuneHtml(report, chartJsSource()));
   acquired.device.destroy();
   io.stdout.write(`${renderTuneTable(outcomes, shouldUseColor(io.stdout, io.env))}\n`);
   io.stdout.write(`tuned ${outcomes.length} problem${outcomes.length === 1 ? '' : 's'} in ${report.elapsedSeconds.toFixed(1)} s of a ${flags.budget} s budget${file === null ? '; nothing saved' : `; saved to ${file} (wgbench run and calibrate use it; --no-tuning for the defaults)`}\n`);
@@ -152,6 +155,7 @@ export function addTuneCommand(program: Command, io: Io, setExit: (code: number)
       .option('--budget <seconds>', 'time the whole command may take, 0 < s ≤ 86400 (default 120)', boundedNumber('--budget', 0, 86_401, { exclusive: true, why: 'a search needs time to measure anything' }), 120)
       .option('--quick', 'tune the problem sizes a quick run uses', false)
       .option('--json <file>', 'write every candidate, its samples and the decisions as JSON')
+      .option('--html <file>', 'write a self-contained HTML report: each candidate\'s median per problem, the rejected ones and why')
       .option('--calibration-dir <dir>', 'where tunings are kept, beside the calibration profiles (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
       .option('--seed <n>', 'seed of the random inputs, 0 to 2^32 − 1', boundedInteger('--seed', 0, 2 ** 32 - 1))
       .option('--no-progress', 'no progress display on stderr'),

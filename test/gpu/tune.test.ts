@@ -64,7 +64,8 @@ describe('wgbench tune', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wgbench-tune-'));
     const report = join(dir, 'tune.json');
     const t0 = performance.now();
-    const tune = await runCli(['tune', '--budget', '60', '--quick', '--calibration-dir', dir, '--json', report, '--no-progress']);
+    const html = join(dir, 'tune.html');
+    const tune = await runCli(['tune', '--budget', '60', '--quick', '--calibration-dir', dir, '--json', report, '--html', html, '--no-progress']);
     const seconds = (performance.now() - t0) / 1000;
     expect(tune.code, tune.err).toBe(0);
     expect(seconds).toBeGreaterThan(54);
@@ -77,6 +78,9 @@ describe('wgbench tune', () => {
       expect(o.speedup ?? 0).toBeGreaterThanOrEqual(1);
       expect(o.candidates.some((c) => c.label === o.defaultLabel && c.samplesNs.length > 0)).toBe(true);
     }
+    const page = readFileSync(html, 'utf8');
+    for (let i = 0; i < 5; i++) expect(page).toContain(`<canvas id="c${i}" role="img"`);
+    expect(page).toMatch(/median per dispatch \(ms\); grey: the default, green: the stored choice/);
     const key = calibrationKey(acquired.info);
     const storedFile = join(dir, `${key}.tuning.json`);
     const stored = JSON.parse(readFileSync(storedFile, 'utf8')) as StoredTuning;
