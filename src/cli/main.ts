@@ -191,7 +191,7 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
   try {
     if (flags.show) {
       const stored = loadCalibration(dir, key, (why) => io.stderr.write(`wgbench: ${why}\n`));
-      io.stdout.write(`device: ${acquired.info.description || acquired.info.device} (calibration key ${key})\n${renderPeaks(runPeaks(acquired.info, stored), color)}\n`);
+      io.stdout.write(`device: ${acquired.info.description || acquired.info.device} (calibration key ${key})\n${renderPeaks(runPeaks(acquired.info, stored), color, stored?.profile.bestKernels)}\n`);
       return ExitCode.OK;
     }
     const progress = createProgress(io.stderr, flags.progress);
@@ -212,7 +212,7 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
     }
     const profile = calibrationFromRun(run, key);
     const file = await saveCalibration(dir, profile);
-    io.stdout.write(`${renderRunTable(run, { color })}\n\ncalibration saved to ${file}\n${renderPeaks(runPeaks(acquired.info, { profile, file }), color)}\n`);
+    io.stdout.write(`${renderRunTable(run, { color })}\n\ncalibration saved to ${file}\n${renderPeaks(runPeaks(acquired.info, { profile, file }), color, profile.bestKernels)}\n`);
     return run.cases.some((c) => c.status === 'failed' || c.status === 'error') ? ExitCode.CASE_FAILED : ExitCode.OK;
   } finally {
     acquired.device.destroy();

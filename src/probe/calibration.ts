@@ -20,6 +20,11 @@ export const calibrationSchema = z.object({
   peaks: peakSetSchema,
   /** The case behind each peak, so a reader can find its samples. */
   evidence: z.array(z.object({ unit: z.string(), caseId: z.string(), value: z.number(), valueUnit: z.string() })),
+  /**
+   * Per unit, the best of wgbench's own kernels (a GEMM, not a register-only peak chain): what a
+   * real workload reached here, beside what the unit can issue. Absent in profiles before it.
+   */
+  bestKernels: z.array(z.object({ unit: z.string(), caseId: z.string(), value: z.number(), valueUnit: z.string() })).optional(),
 });
 export type CalibrationProfile = z.infer<typeof calibrationSchema>;
 
@@ -61,6 +66,13 @@ export function calibrationFromRun(run: RunResult, key: string): CalibrationProf
     compute[unit] = { tflops, source: `calibrated ${run.startedAt.slice(0, 10)}: ${c.id}` };
     evidence.push({ unit, caseId: c.id, value: tflops, valueUnit: unit.includes('nt8') ? 'TOP/s' : 'TFLOP/s' });
   }
+  const kernels = new Map<PeakUnit, CaseResult>();
+  for (const c of ok) {
+    if (!c.compute || c.suite === 'peak') continue;
+    const prev = kernels.get(c.compute.unit);
+    if (prev?.compute === undefined || prev.compute === null || c.compute.achievedTflops > prev.compute.achievedTflops) kernels.set(c.compute.unit, c);
+  }
+  const bestKernels = [...kernels].map(([unit, c]) => ({ unit, caseId: c.id, value: c.compute?.achievedTflops ?? 0, valueUnit: unit.includes('nt8') ? 'TOP/s' : 'TFLOP/s' }));
   let bandwidth: PeakSet['bandwidth'] = null;
   const copies = ok.filter((c) => c.suite === 'memcopy' && c.bandwidth);
   const top = copies.sort((x, y) => (y.bandwidth?.medianGBps ?? 0) - (x.bandwidth?.medianGBps ?? 0))[0];
@@ -77,6 +89,7 @@ export function calibrationFromRun(run: RunResult, key: string): CalibrationProf
     quick: run.options.quick,
     peaks: { compute, bandwidth },
     evidence,
+    bestKernels,
   };
 }
 

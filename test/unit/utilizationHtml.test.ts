@@ -58,6 +58,8 @@ describe('calibration from a run', () => {
     expect(profile.peaks.compute.fp32?.source).toMatch(/peak\/fma-f32/);
     expect(profile.peaks.compute.fp16?.tflops).toBe(120);
     expect(profile.peaks.compute.matrixF16).toBeUndefined();
+    // Beside each peak, the best of our own kernels on that unit (never a peak chain).
+    expect(profile.bestKernels).toEqual([{ unit: 'fp32', caseId: 'matmul/tiled-f32/1', value: 30, valueUnit: 'TFLOP/s' }]);
     expect(profile.peaks.bandwidth?.gbps).toBeCloseTo(sampleRun().cases[0]?.bandwidth?.medianGBps ?? 0, 9);
     expect(parseCalibration(JSON.parse(JSON.stringify(profile)), 'x')).toEqual(profile);
     expect(() => parseCalibration({ key: 'k' }, 'cal.json')).toThrow(/cal.json: not a wgbench calibration profile/);
