@@ -32,7 +32,7 @@ for leg in "${legs[@]}"; do
   # summary names every test that needed the retry, with its first failure.
   # shellcheck disable=SC2086
   env $env_line npx vitest run test/matrix test/gpu/attention.test.ts test/gpu/compute.test.ts test/gpu/kvtier.test.ts \
-    test/gpu/llm.test.ts test/gpu/memcopy.test.ts test/gpu/overhead.test.ts test/gpu/peers.test.ts test/gpu/runtime.test.ts test/gpu/subgroupMatrixEmulated.test.ts \
+    test/gpu/llm.test.ts test/gpu/memcopy.test.ts test/gpu/overhead.test.ts test/gpu/peers.test.ts test/gpu/runtime.test.ts test/gpu/subgroupMatrixEmulated.test.ts test/gpu/tunePlanted.test.ts \
     --retry=1 --reporter=default --reporter=json --outputFile.json="$out/$leg.json" || status=1
   echo "=== backend $leg took $(( $(date +%s) - start )) s"
 done
