@@ -223,7 +223,7 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
   } else if (best === def) {
     decision = `the default (${def.label}) was the fastest of ${measured().length} measured candidates`;
   } else if (confirmBest.length === 0) {
-    decision = `no time left to confirm ${best.label} against the default in interleaved rounds; the default stays (raise --budget)`;
+    decision = o.signal?.aborted === true ? `stopped by a signal before ${best.label} could be confirmed against the default; the default stays` : `no time left to confirm ${best.label} against the default in interleaved rounds; the default stays (raise --budget)`;
   } else {
     const cmp = compareSamples(`${family.name}/${target.shapeClass}`, confirmDefault, confirmBest, CONFIRM);
     defaultMedianNs = cmp.baseMedianNs;

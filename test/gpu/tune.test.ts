@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -86,4 +87,26 @@ describe('wgbench tune', () => {
     expect(other.err).toMatch(/tuning .* is for another device .*: ignored; run `wgbench tune` here/);
     expect(parseRunResult(JSON.parse(readFileSync(out, 'utf8'))).cases.every((c) => c.params['source'] === 'default')).toBe(true);
   }, 300_000);
+
+  it('SIGTERM stops the search, saves what was decided and the report marked interrupted, and exits 143', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wgbench-tune-'));
+    const report = join(dir, 'tune.json');
+    const child = spawn(process.execPath, [join('bin', 'wgbench.js'), 'tune', '--budget', '24', '--quick', '--family', 'gemv,matmul-tiled', '--calibration-dir', dir, '--json', report], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code); }));
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        // The progress lines (stderr is not a terminal). Stopped in the second problem: the first one's decision is kept, the second one's search is cut short.
+        if (err.includes('[tune 2/2]')) resolve();
+      });
+    });
+    child.kill('SIGTERM');
+    expect(await exit).toBe(143);
+    const json = JSON.parse(readFileSync(report, 'utf8')) as { status: string; outcomes: TuneOutcome[]; elapsedSeconds: number };
+    expect(json.status).toBe('interrupted');
+    expect(json.outcomes.map((o) => o.family)).toEqual(['gemv', 'matmul-tiled']);
+    expect(json.elapsedSeconds).toBeLessThan(20);
+    expect(existsSync(join(dir, `${calibrationKey(acquired.info)}.tuning.json`))).toBe(true);
+  }, 180_000);
 });
