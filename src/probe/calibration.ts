@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { peakSetSchema, type CaseResult, type RunResult } from '../results/schema.js';
-import { createMatmulSuite, planMatmulShapes } from '../suites/matmul.js';
+import { CALIBRATION_MATMUL_VARIANTS, createMatmulSuite, planMatmulShapes } from '../suites/matmul.js';
 import { createMemcopySuite, planSizes } from '../suites/memcopy.js';
 import { peakSuite } from '../suites/peak.js';
 import type { TunedShapes } from '../tuning/stored.js';
@@ -45,7 +45,7 @@ export function calibrationSuites(info: DeviceInfo, quick: boolean, tuned: Tuned
   const largest = planSizes(info.limits, quick, cpu).at(-1);
   return [
     peakSuite,
-    createMatmulSuite({ ...(square ? { shapes: [square] } : {}), variants: ['tiled-f32', 'dot4-int8', 'subgroup-matrix-f16', 'subgroup-matrix-int8', 'subgroup-matrix-f16-tiled', 'subgroup-matrix-int8-tiled'], ...(tuned === null ? {} : { tunedTiles: tuned.tiles }) }),
+    createMatmulSuite({ ...(square ? { shapes: [square] } : {}), variants: CALIBRATION_MATMUL_VARIANTS, ...(tuned === null ? {} : { tunedTiles: tuned.tiles }) }),
     createMemcopySuite({ ...(largest === undefined ? {} : { sizesBytes: [largest] }), ...(tuned === null ? {} : { tuned: tuned.memcopy }) }),
   ];
 }

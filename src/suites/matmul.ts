@@ -64,33 +64,56 @@ const CHECK_SAMPLES = 1024;
 /** Fraction of A's (tile-row, k-block) blocks that are zero in the block-sparse variant. */
 export const SPARSE_ZERO_FRACTION = 0.5;
 
-interface VariantInfo {
+/**
+ * Everything wgbench knows about a matmul variant, in one place: what it reads, which unit's peak
+ * it is measured against and which case it is compared with, what launch shape it takes (and so
+ * which tuner family searches it), what the device must offer, and whether calibration runs it.
+ */
+export interface MatmulVariantTraits {
   input: 'f32' | 'f16' | 'int8';
   unit: PeakUnit;
   /** Which f32 case a reduced-precision or sparse variant is compared with. */
   baseline: MatmulVariant | null;
+  /** The launch shape it takes: the tiled kernels' tile, the split-K GEMV's target, or a fixed one. */
+  launch: 'tile' | 'gemv' | 'fixed';
+  /** The `wgbench tune` family whose stored shape it runs on, if any. */
+  tunedBy: 'matmul-tiled' | 'gemv' | null;
+  features: readonly ('shader-f16' | 'chromium-experimental-subgroup-matrix')[];
+  /** The subgroup-matrix config it needs (component → result, K of the 16×16×K step). */
+  matrixConfig: { component: 'f16' | 'i8'; result: 'f32' | 'i32'; K: 16 | 32 } | null;
+  /** 128×128 per workgroup of 8 subgroups, A and B staged through workgroup memory. */
+  staged: boolean;
+  /** `wgbench calibrate` runs it: the best kernel of its unit. */
+  calibrates: boolean;
 }
 
-const VARIANTS: Record<MatmulVariant, VariantInfo> = {
-  'naive-f32': { input: 'f32', unit: 'fp32', baseline: null },
-  'tiled-f32': { input: 'f32', unit: 'fp32', baseline: null },
-  'tiled-f16': { input: 'f16', unit: 'fp32', baseline: 'tiled-f32' },
-  'dot4-int8': { input: 'int8', unit: 'int8Dot4', baseline: 'naive-f32' },
-  'subgroup-matrix-f16': { input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32' },
-  'subgroup-matrix-int8': { input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32' },
-  // 128×128 per workgroup of 8 subgroups, A and B staged through workgroup memory.
-  'subgroup-matrix-f16-tiled': { input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32' },
-  'subgroup-matrix-int8-tiled': { input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32' },
-  'block-sparse-f32': { input: 'f32', unit: 'fp32', baseline: 'tiled-f32' },
-  // Decode-step GEMVs (M ≤ 8): f32 activations against f32 or f16 weights (weight-only f16).
-  'gemv-f32': { input: 'f32', unit: 'fp32', baseline: null },
-  'gemv-f16': { input: 'f16', unit: 'fp32', baseline: 'gemv-f32' },
-};
+const SGMAT_F16 = { component: 'f16', result: 'f32', K: 16 } as const;
+const SGMAT_I8 = { component: 'i8', result: 'i32', K: 32 } as const;
+const f16Features = ['shader-f16'] as const;
+const plain = { launch: 'fixed', tunedBy: null, features: [], matrixConfig: null, staged: false, calibrates: false } as const;
 
-const isGemv = (v: MatmulVariant): boolean => v === 'gemv-f32' || v === 'gemv-f16';
-const usesTile = (v: MatmulVariant): boolean => v === 'tiled-f32' || v === 'tiled-f16' || v === 'block-sparse-f32';
+export const MATMUL_VARIANT_TRAITS: Readonly<Record<MatmulVariant, MatmulVariantTraits>> = {
+  'naive-f32': { ...plain, input: 'f32', unit: 'fp32', baseline: null },
+  'tiled-f32': { ...plain, input: 'f32', unit: 'fp32', baseline: null, launch: 'tile', tunedBy: 'matmul-tiled', calibrates: true },
+  'tiled-f16': { ...plain, input: 'f16', unit: 'fp32', baseline: 'tiled-f32', launch: 'tile', tunedBy: 'matmul-tiled', features: f16Features },
+  'dot4-int8': { ...plain, input: 'int8', unit: 'int8Dot4', baseline: 'naive-f32', calibrates: true },
+  'subgroup-matrix-f16': { ...plain, input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32', features: ['shader-f16', 'chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_F16, calibrates: true },
+  'subgroup-matrix-int8': { ...plain, input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32', features: ['chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_I8, calibrates: true },
+  'subgroup-matrix-f16-tiled': { ...plain, input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32', features: ['shader-f16', 'chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_F16, staged: true, calibrates: true },
+  'subgroup-matrix-int8-tiled': { ...plain, input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32', features: ['chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_I8, staged: true, calibrates: true },
+  'block-sparse-f32': { ...plain, input: 'f32', unit: 'fp32', baseline: 'tiled-f32', launch: 'tile', tunedBy: 'matmul-tiled' },
+  // Decode-step GEMVs (M ≤ 8): f32 activations against f32 or f16 weights (weight-only f16).
+  'gemv-f32': { ...plain, input: 'f32', unit: 'fp32', baseline: null, launch: 'gemv', tunedBy: 'gemv' },
+  'gemv-f16': { ...plain, input: 'f16', unit: 'fp32', baseline: 'gemv-f32', launch: 'gemv', tunedBy: 'gemv', features: f16Features },
+};
+const VARIANTS = MATMUL_VARIANT_TRAITS;
+
+const isGemv = (v: MatmulVariant): boolean => VARIANTS[v].launch === 'gemv';
+const usesTile = (v: MatmulVariant): boolean => VARIANTS[v].launch === 'tile';
 
 export const MATMUL_VARIANTS = Object.keys(VARIANTS) as MatmulVariant[];
+/** The variants `wgbench calibrate` runs, in declaration order. */
+export const CALIBRATION_MATMUL_VARIANTS = MATMUL_VARIANTS.filter((v) => VARIANTS[v].calibrates);
 
 /** Square sizes plus the GEMV of one decode step (M = 1), scaled to the adapter. */
 export function planMatmulShapes(cpuAdapter: boolean, quick: boolean): MatmulShape[] {
@@ -121,19 +144,18 @@ function stagedSubgroupMatrixSkipReason(f16: boolean, s: MatmulShape, ctx: Suite
 
 /** Why a variant cannot run on this device or shape; null when it can. */
 export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, tile: MatmulTile = DEFAULT_TILE): string | null {
-  const needsF16 = variant === 'tiled-f16' || variant === 'subgroup-matrix-f16' || variant === 'subgroup-matrix-f16-tiled' || variant === 'gemv-f16';
+  const traits = VARIANTS[variant];
   if (isGemv(variant)) {
     const reason = gemvUnsupported(s.M, s.K, s.N);
     if (reason !== null) return reason;
   }
-  if (needsF16 && !ctx.device.features.has('shader-f16')) return 'the device has no shader-f16 feature';
-  if (variant.startsWith('subgroup-matrix')) {
+  if (traits.features.includes('shader-f16') && !ctx.device.features.has('shader-f16')) return 'the device has no shader-f16 feature';
+  const config = traits.matrixConfig;
+  if (config !== null) {
     if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
-    const f16 = variant.startsWith('subgroup-matrix-f16');
-    const ok = f16 ? hasMatrixConfig(ctx.info, 'f16', 'f32', 16) : hasMatrixConfig(ctx.info, 'i8', 'i32', 32);
-    if (!ok) return `the adapter lists no ${f16 ? 'f16→f32 16×16×16' : 'i8→i32 16×16×32'} subgroup-matrix config`;
-    if (variant.endsWith('-tiled')) {
-      const reason = stagedSubgroupMatrixSkipReason(f16, s, ctx);
+    if (!hasMatrixConfig(ctx.info, config.component, config.result, config.K)) return `the adapter lists no ${config.component}→${config.result} 16×16×${config.K} subgroup-matrix config`;
+    if (traits.staged) {
+      const reason = stagedSubgroupMatrixSkipReason(config.component === 'f16', s, ctx);
       if (reason !== null) return reason;
     } else if (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0) return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;
   }

@@ -1,6 +1,6 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { GEMV_TARGET_WORKGROUPS, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
-import { createMatmulSuite, DEFAULT_TILE, planMatmulShapes, shapeKey, tileLabel, tileUnsupported, type MatmulShape, type MatmulTile } from '../suites/matmul.js';
+import { createMatmulSuite, DEFAULT_TILE, MATMUL_VARIANT_TRAITS, MATMUL_VARIANTS, planMatmulShapes, shapeKey, tileLabel, tileUnsupported, type MatmulShape, type MatmulTile } from '../suites/matmul.js';
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
 import { formatBytes } from '../reporters/format.js';
@@ -133,7 +133,7 @@ const shapeOf = (t: TuneTarget): MatmulShape => ({ M: t.problem['M'] ?? 0, N: t.
 
 export const matmulTiledFamily: TunableFamily = {
   name: 'matmul-tiled',
-  description: 'tiled matmul (f32; its tile also serves tiled-f16 and block-sparse): tile M/N/K, per-thread block, prefetch',
+  description: `tiled matmul, timed as tiled-f32; the tile serves ${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-tiled').join(', ')}: tile M/N/K, per-thread block, prefetch`,
   kernels: ['matmul'],
   parameters: tileParameters,
   targets: (d) => {
@@ -166,7 +166,7 @@ const gemvParameters: TuneParameter[] = [{ name: 'targetWorkgroups', values: GEM
 
 export const gemvFamily: TunableFamily = {
   name: 'gemv',
-  description: 'split-K GEMV (decode step; f32 and f16 weights share it): workgroups aimed for',
+  description: `split-K GEMV at the decode-step shape, timed as gemv-f32; the target serves ${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'gemv').join(', ')}: workgroups aimed for`,
   kernels: ['gemv'],
   parameters: gemvParameters,
   targets: (d) => {
