@@ -2,7 +2,7 @@ import { mannWhitneyU } from '../metrics/significance.js';
 import { percentile } from '../metrics/summary.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
 
-export type Verdict = 'faster' | 'slower' | 'unchanged' | 'noisy' | 'missing' | 'new';
+export type Verdict = 'faster' | 'slower' | 'unchanged' | 'noisy' | 'missing' | 'new' | 'skipped';
 
 export interface CompareOptions {
   /** A change smaller than this (in %) is "unchanged" whatever the test says. */
@@ -92,9 +92,15 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
   const sameDevice = baseDevice === newDevice;
   if (!sameDevice && !allowDeviceMismatch) throw new DeviceMismatchError(baseDevice, newDevice);
   const ids = [...new Set([...base.cases.map((c) => c.id), ...next.cases.map((c) => c.id)])];
-  const cases = ids.map((id) => {
+  const cases = ids.map((id): CaseComparison => {
     const b = base.cases.find((c) => c.id === id && c.status === 'ok');
     const n = next.cases.find((c) => c.id === id && c.status === 'ok');
+    const bAny = base.cases.find((c) => c.id === id);
+    const nAny = next.cases.find((c) => c.id === id);
+    // Not applicable on either side is neither new nor missing: nothing was there to compare.
+    if (bAny?.status === 'skipped' && nAny?.status === 'skipped') {
+      return { id, metric: 'timeNs', nBase: 0, nNew: 0, baseMedianNs: null, newMedianNs: null, changePct: null, pValue: null, test: null, verdict: 'skipped', reason: `skipped in both runs${nAny.message ? `: ${nAny.message}` : ''}` };
+    }
     return compareSamples(id, b ? perDispatchSamples(b) : [], n ? perDispatchSamples(n) : [], options);
   });
   return { baseDevice, newDevice, sameDevice, options, cases };

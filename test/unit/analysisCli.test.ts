@@ -134,6 +134,22 @@ describe('wgbench compare on recorded results', () => {
     expect(compareSamples('x', [], [1]).verdict).toBe('new');
     expect(compareSamples('x', [1], []).verdict).toBe('missing');
   });
+
+  it('a case skipped in both runs is "skipped in both", not new', async () => {
+    const withSkip = (name: string): string => {
+      const run = recorded();
+      run.cases.push({ ...(run.cases[0] as NonNullable<(typeof run.cases)[number]>), id: 'matmul/subgroup-matrix-f16/256x256x256', status: 'skipped', message: 'the adapter lists no subgroup-matrix feature', samplesNs: [], summary: null, check: null });
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify(run));
+      return file;
+    };
+    const json = join(dir, 'skip.json');
+    const r = await runCli(['compare', withSkip('skipA.json'), withSkip('skipB.json'), '--json', json, '--md', join(dir, 'skip.md')]);
+    expect(r.code, r.err).toBe(0);
+    const cmp = JSON.parse(readFileSync(json, 'utf8')) as { cases: { id: string; verdict: string; reason: string }[] };
+    expect(cmp.cases.find((c) => c.id === 'matmul/subgroup-matrix-f16/256x256x256')).toMatchObject({ verdict: 'skipped', reason: 'skipped in both runs: the adapter lists no subgroup-matrix feature' });
+    expect(readFileSync(join(dir, 'skip.md'), 'utf8')).toMatch(/\| matmul\/subgroup-matrix-f16\/256x256x256 \| — \| — \| — \| — \| skipped in both \|/);
+  });
 });
 
 describe('wgbench report', () => {
