@@ -64,7 +64,8 @@ function fail(reply: FastifyReply, status: number, error: string, field?: string
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
-const positiveId = (value: string): number | null => (/^[1-9]\d{0,9}$/.test(value) ? Number(value) : null);
+/** A run id as the databases store it (a 32-bit integer); anything else names no run. */
+const positiveId = (value: string): number | null => (/^[1-9]\d{0,9}$/.test(value) && Number(value) <= 2 ** 31 - 1 ? Number(value) : null);
 
 /**
  * `wgbench serve`: the page, an upload endpoint that validates results files exactly as the CLI

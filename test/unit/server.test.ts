@@ -169,6 +169,8 @@ describe.each(BACKENDS)('wgbench serve on $name', (backend) => {
       expect(api.cases[0]?.id).toBe(caseId);
       expect((await fetch(`${s.base}/lab/runs/999`)).status).toBe(404);
       expect((await fetch(`${s.base}/api/runs/abc`)).status).toBe(404);
+      expect((await fetch(`${s.base}/api/runs/9999999999`)).status).toBe(404);
+      expect((await fetch(`${s.base}/lab/compare?base=1&new=9999999999`)).status).toBe(200);
     } finally {
       await s.close();
     }
