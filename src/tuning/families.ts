@@ -119,9 +119,8 @@ const tileParameters: TuneParameter[] = [
   { name: 'vecN', values: VEC, limitedBy: 'registers' },
   { name: 'prefetch', values: [false, true], limitedBy: 'tile vec4 counts must divide among the threads' },
 ];
-const asTile = (c: TuneConfig): MatmulTile => ({ M: num(c, 'M'), N: num(c, 'N'), K: num(c, 'K'), vecM: num(c, 'vecM'), vecN: num(c, 'vecN'), ...(c['prefetch'] === true ? { prefetch: true } : {}) });
-export const tileConfig = (t: MatmulTile): TuneConfig => ({ M: t.M, N: t.N, K: t.K, vecM: t.vecM, vecN: t.vecN, prefetch: t.prefetch === true });
-export { asTile as configTile };
+export const tileFromConfig = (c: TuneConfig): MatmulTile => ({ M: num(c, 'M'), N: num(c, 'N'), K: num(c, 'K'), vecM: num(c, 'vecM'), vecN: num(c, 'vecN'), ...(c['prefetch'] === true ? { prefetch: true } : {}) });
+export const configFromTile = (t: MatmulTile): TuneConfig => ({ M: t.M, N: t.N, K: t.K, vecM: t.vecM, vecN: t.vecN, prefetch: t.prefetch === true });
 
 function squareShape(d: TuneDevice): MatmulShape {
   return planMatmulShapes(d.info.adapterClass === 'cpu', d.quick)[0] as MatmulShape;
@@ -138,7 +137,7 @@ export const matmulTiledFamily: TunableFamily = {
   parameters: tileParameters,
   targets: (d) => {
     const s = squareShape(d);
-    return [{ family: 'matmul-tiled', shapeClass: shapeKey(s), description: `tiled-f32 ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: tileConfig(DEFAULT_TILE) }];
+    return [{ family: 'matmul-tiled', shapeClass: shapeKey(s), description: `tiled-f32 ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: configFromTile(DEFAULT_TILE) }];
   },
   coarse: (t) => {
     const out: TuneConfig[] = [t.defaultConfig];
@@ -149,15 +148,15 @@ export const matmulTiledFamily: TunableFamily = {
   },
   neighbours: (c) => oneStep(c, tileParameters),
   unsupported: (c, t, d) => {
-    const tile = asTile(c);
+    const tile = tileFromConfig(c);
     const s = shapeOf(t);
     const reason = tileUnsupported(tile, d.limits);
     if (reason !== null) return reason;
     if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % tile.K !== 0) return `tile ${tileLabel(tile)} does not divide ${t.shapeClass}`;
     return null;
   },
-  label: (c) => tileLabel(asTile(c)),
-  suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: ['tiled-f32'], tile: asTile(c) }),
+  label: (c) => tileLabel(tileFromConfig(c)),
+  suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: ['tiled-f32'], tile: tileFromConfig(c) }),
 };
 
 // ---- GEMV: how many workgroups the split-K launch aims for, at the decode-step shape ----
@@ -185,7 +184,7 @@ export const gemvFamily: TunableFamily = {
 };
 
 /** The launch a GEMV target gives for the target's shape (two targets with one launch are one candidate). */
-export function gemvSplits(c: TuneConfig, t: TuneTarget): number {
+function gemvSplits(c: TuneConfig, t: TuneTarget): number {
   const s = shapeOf(t);
   return planGemv(s.M, s.K, s.N, num(c, 'targetWorkgroups')).splits;
 }

@@ -1,7 +1,7 @@
 import { compareSamples, perDispatchSamples } from '../ci/compare.js';
 import { runSuites, type RunEnvironment } from '../runner/run.js';
 import type { CaseResult } from '../results/schema.js';
-import { familyByName, type FamilyName, type TunableFamily, type TuneConfig, type TuneDevice, type TuneTarget } from './families.js';
+import { type FamilyName, type TunableFamily, type TuneConfig, type TuneDevice, type TuneTarget } from './families.js';
 
 export type RejectionKind = 'wrong-result' | 'compile-failure' | 'validation-error' | 'out-of-memory' | 'error';
 
@@ -281,4 +281,3 @@ export async function tuneFamilies(env: RunEnvironment, families: readonly Tunab
   return outcomes;
 }
 
-export { familyByName };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { MatmulTile } from '../suites/matmul.js';
 import type { MemcopyKernel, MemcopyLaunch } from '../suites/memcopy.js';
-import { configTile, type FamilyName } from './families.js';
+import { tileFromConfig, type FamilyName } from './families.js';
 import type { TuneOutcome } from './search.js';
 
 export const TUNING_SCHEMA_VERSION = 1;
@@ -69,7 +69,7 @@ export function tunedShapes(entries: readonly StoredTuningEntry[]): TunedShapes 
   for (const e of entries) {
     if (e.source !== 'tuned') continue;
     if (e.family === 'memcopy') out.memcopy[e.shapeClass as MemcopyKernel] = { workgroupSize: Number(e.config['workgroupSize']), elementsPerThread: Number(e.config['elementsPerThread']) };
-    else if (e.family === 'matmul-tiled') out.tiles[e.shapeClass] = configTile(e.config);
+    else if (e.family === 'matmul-tiled') out.tiles[e.shapeClass] = tileFromConfig(e.config);
     else out.gemvTargets[e.shapeClass] = Number(e.config['targetWorkgroups']);
   }
   return out;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AcquiredDevice } from '../../src/gpu/acquire.js';
 import { nodeRunEnvironment } from '../../src/platform/node.js';
 import { createMatmulSuite } from '../../src/suites/matmul.js';
-import { configTile, matmulTiledFamily, type TuneTarget } from '../../src/tuning/families.js';
+import { tileFromConfig, matmulTiledFamily, type TuneTarget } from '../../src/tuning/families.js';
 import { familyKernelHash, tuneTarget, type TuneOutcome } from '../../src/tuning/search.js';
 import { realDevice } from '../helpers/gpu.js';
 
@@ -30,7 +30,7 @@ describe('wgbench tune on the compiler at hand', () => {
       plant: {
         family: 'matmul-tiled',
         label: PLANTED,
-        suite: (c) => createMatmulSuite({ shapes: [shape], variants: ['tiled-f32'], tile: configTile(c), transformSource: (kernel, code) => (kernel === 'matmul' ? code.replace('for (var kb = 0u; kb < dims.kBlocks; kb++) {', 'for (var kb = 0u; kb < dims.kBlocks / 2u; kb++) {') : code) }),
+        suite: (c) => createMatmulSuite({ shapes: [shape], variants: ['tiled-f32'], tile: tileFromConfig(c), transformSource: (kernel, code) => (kernel === 'matmul' ? code.replace('for (var kb = 0u; kb < dims.kBlocks; kb++) {', 'for (var kb = 0u; kb < dims.kBlocks / 2u; kb++) {') : code) }),
       },
     });
     const planted = outcome.candidates.find((c) => c.label === PLANTED);
