@@ -26,3 +26,8 @@ export function formatNumber(v: number, digits = 1): string {
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
+
+/** JSON to inline in a <script>: it must not be able to close the tag. */
+export function scriptJson(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, '\\u003c');
+}

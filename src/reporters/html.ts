@@ -1,7 +1,7 @@
 import { PEAK_UNITS, PEAK_UNIT_LABEL, type PeakSet, type PeakUnit } from '../probe/peaks.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
 import { describeDevice, describeTimer, formatFlops } from './describe.js';
-import { escapeHtml, formatNs, formatNumber } from './format.js';
+import { escapeHtml, formatNs, formatNumber, scriptJson } from './format.js';
 import { describeDecodeOverhead, overheadRows } from './overhead.js';
 
 /** Points a roofline needs: one roof per unit with a known peak, one point per case with FLOPs. */
@@ -67,8 +67,6 @@ export function distributionData(run: RunResult): { ids: string[]; points: { x: 
   return { ids: ok.map((c) => c.id), points };
 }
 
-/** JSON inside a <script> must not be able to close the tag. */
-const safeJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
 
 function caseRow(c: CaseResult): string {
   const u = c.utilization?.[0];
@@ -121,9 +119,9 @@ ${overheadSection(run)}
 <tbody>${run.cases.map(caseRow).join('\n')}</tbody></table>
 <script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
 <script>
-const roofline = ${safeJson(roofline)};
-const bandwidth = ${safeJson(bandwidth)};
-const distribution = ${safeJson(distributionData(run))};
+const roofline = ${scriptJson(roofline)};
+const bandwidth = ${scriptJson(bandwidth)};
+const distribution = ${scriptJson(distributionData(run))};
 const colors = ['#1f77b4','#d62728','#2ca02c','#9467bd','#ff7f0e','#8c564b','#e377c2','#17becf'];
 const units = [...new Set(roofline.cases.map((c) => c.unit))];
 new Chart(document.getElementById('roofline'), {

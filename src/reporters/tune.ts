@@ -1,5 +1,5 @@
 import type { TuneOutcome } from '../tuning/search.js';
-import { escapeHtml, formatNs } from './format.js';
+import { escapeHtml, formatNs, scriptJson } from './format.js';
 
 export interface TuneReport {
   kind: 'wgbench-tune-report';
@@ -15,8 +15,6 @@ export interface TuneReport {
   outcomes: TuneOutcome[];
 }
 
-/** JSON inside a <script> must not be able to close the tag. */
-const safeJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
 
 /** Per target: every timed candidate's median (ms), fastest first, the default and the choice marked. */
 export function tuneChartData(o: TuneOutcome): { labels: string[]; ms: number[]; role: ('default' | 'chosen' | 'other')[] } {
@@ -58,7 +56,7 @@ body{font:14px system-ui,sans-serif;margin:24px;color:#1b1f24}h1{font-size:20px}
 ${sections}
 <script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
 <script>
-const charts = ${safeJson(report.outcomes.map(tuneChartData))};
+const charts = ${scriptJson(report.outcomes.map(tuneChartData))};
 const fill = { default: '#888888', chosen: '#2ca02c', other: '#1f77b4' };
 charts.forEach((d, i) => {
   new Chart(document.getElementById('c' + i), {

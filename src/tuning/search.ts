@@ -1,4 +1,5 @@
 import { compareSamples, perDispatchSamples } from '../ci/compare.js';
+import { percentile } from '../metrics/summary.js';
 import { runSuites, type RunEnvironment } from '../runner/run.js';
 import type { CaseResult } from '../results/schema.js';
 import { type FamilyName, type TunableFamily, type TuneConfig, type TuneDevice, type TuneTarget } from './families.js';
@@ -89,12 +90,7 @@ function classify(c: CaseResult): { kind: RejectionKind; reason: string } {
   return { kind: 'error', reason: m };
 }
 
-const median = (xs: readonly number[]): number | null => {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
+const median = (xs: readonly number[]): number | null => (xs.length === 0 ? null : percentile(xs, 50));
 
 const COARSE_PASSES = 3;
 const LOCAL_PASSES = 5;
