@@ -1,19 +1,21 @@
 // The wgbench page: probes the adapter on load, runs the shared suites with live progress,
-// draws the roofline and bandwidth, calibrates, exports and compares results in the same schema
-// as the CLI. Only src/platform/browser.ts touches navigator; everything else is shared code.
+// calibrates, exports, and opens results files from any machine (one to read, two to compare) with
+// no WebGPU needed. What it shows is rendered by src/view/, the same layer as the HTML report.
+// Only src/platform/browser.ts touches navigator; everything else is shared code.
 import { Chart, registerables } from 'chart.js';
-import { compareRuns, DeviceMismatchError } from '../src/ci/compare.js';
+import annotationPlugin from 'chartjs-plugin-annotation';
+import { compareRuns } from '../src/ci/compare.js';
 import { acquireDevice, NoAdapterError, type AcquiredDevice } from '../src/gpu/acquire.js';
 import { probeTimer } from '../src/gpu/probeTimer.js';
 import type { TimerInfo } from '../src/gpu/timer.js';
 import { browserCalibrationStore, browserPlatform, createBrowserGpuJs, createBrowserGpuProvider, createOpfsScratchStorage, loadKernelBundled } from '../src/platform/browser.js';
 import { calibrationFromRun, calibrationKey, calibrationSuites, parseCalibration, type CalibrationProfile } from '../src/probe/calibration.js';
 import { runPeaks } from '../src/probe/profile.js';
-import { describeDevice, describeTimer, formatFlops } from '../src/reporters/describe.js';
-import { formatBytes, formatNs, formatNumber } from '../src/reporters/format.js';
-import { bandwidthData, rooflineData } from '../src/reporters/html.js';
+import { describeTimer, deviceFacts, deviceTitle } from '../src/reporters/describe.js';
+import { escapeHtml, formatBytes, formatNs } from '../src/reporters/format.js';
 import { renderJson } from '../src/reporters/json.js';
-import { parseRunResult, type CaseResult, type RunResult } from '../src/results/schema.js';
+import type { CaseResult, RunResult } from '../src/results/schema.js';
+import { validateRunDocument } from '../src/results/validate.js';
 import { runSuites, type RunEnvironment } from '../src/runner/run.js';
 import { attentionSuite } from '../src/suites/attention.js';
 import { kvTierSuite } from '../src/suites/kvtier.js';
@@ -22,12 +24,16 @@ import { matmulSuite } from '../src/suites/matmul.js';
 import { memcopySuite } from '../src/suites/memcopy.js';
 import { overheadSuite } from '../src/suites/overhead.js';
 import { peakSuite } from '../src/suites/peak.js';
-import { overheadRows } from '../src/reporters/overhead.js';
 import { createPeersSuite } from '../src/suites/peers.js';
 import type { Suite } from '../src/suites/types.js';
+import { drawCharts, type DrawnChart, type DrawnCharts } from '../src/view/chartRuntime.js';
+import { runCharts } from '../src/view/charts.js';
+import { headline, headlineOfRun } from '../src/view/headline.js';
+import { renderComparison, renderHeadline, renderResults, renderRunSections } from '../src/view/render.js';
+import '../src/view/view.css';
 import { setupLabUpload } from './lab.js';
 
-Chart.register(...registerables);
+Chart.register(...registerables, annotationPlugin);
 
 // Each id below exists in index.html; the cast names the element type the caller expects.
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
@@ -48,33 +54,28 @@ interface PageState {
   phase: 'probing' | 'ready' | 'running' | 'done' | 'no-webgpu' | 'error';
   device: AcquiredDevice['info'] | null;
   timer: TimerInfo | null;
+  /** This tab's own last run. */
   run: RunResult | null;
+  /** What the view shows: 'tab' (this tab's run) or the name of an opened file. */
+  viewing: string;
+  /** The charts on screen as Chart.js drew them: axis titles, tick labels, datasets. */
+  charts: DrawnChart[];
   error: string | null;
 }
-const state: PageState = { phase: 'probing', device: null, timer: null, run: null, error: null };
+const state: PageState = { phase: 'probing', device: null, timer: null, run: null, viewing: 'tab', charts: [], error: null };
 (globalThis as unknown as { wgbench: PageState }).wgbench = state;
 
 let acquired: AcquiredDevice | null = null;
 let scratch: RunEnvironment['storage'] | null = null;
 let abort: AbortController | null = null;
-let loaded: RunResult | null = null;
-const charts: Chart[] = [];
+/** An opened file being read, and the older of two opened files (the comparison's base). */
+let opened: { run: RunResult; name: string; base: { run: RunResult; name: string } | null } | null = null;
+let drawn: DrawnCharts | null = null;
 
 function setStatus(id: string, text: string, error = false): void {
   const el = $(id);
   el.textContent = text;
   el.className = error ? 'error' : '';
-}
-
-function row(cells: string[], cls = ''): HTMLTableRowElement {
-  const tr = document.createElement('tr');
-  if (cls !== '') tr.className = cls;
-  for (const c of cells) {
-    const td = document.createElement('td');
-    td.textContent = c;
-    tr.append(td);
-  }
-  return tr;
 }
 
 function calibration(): { profile: CalibrationProfile; file: string | null } | null {
@@ -87,10 +88,46 @@ function calibration(): { profile: CalibrationProfile; file: string | null } | n
   }
 }
 
+/** The headline: an opened file's, else this tab's device with its current peaks and last run. */
+function showHeadline(): void {
+  const body = $('headline-body');
+  if (opened !== null) {
+    setStatus('probe-status', `from the results file ${opened.name}${acquired === null ? '' : ` (this tab's adapter: ${deviceTitle(acquired.info)})`}`);
+    body.innerHTML = renderHeadline(headlineOfRun(opened.run), 1);
+    return;
+  }
+  if (state.timer !== null) setStatus('probe-status', `this tab's adapter · timer ${describeTimer(state.timer)}`);
+  if (acquired === null) return;
+  const run = state.run;
+  body.innerHTML = renderHeadline(headline({ device: acquired.info, timer: state.timer, peaks: runPeaks(acquired.info, calibration()), cases: run?.cases ?? [], run }), 1);
+}
+
+/** The adapter's details; its peaks line is redrawn after Calibrate. */
+function showProbePanel(): void {
+  if (acquired === null) return;
+  const info = acquired.info;
+  const timer = state.timer;
+  const peaks = runPeaks(info, calibration());
+  const rows: [string, string][] = [
+    ['adapter', `${deviceTitle(info)} — ${deviceFacts(info).join(', ')}${info.description === '' ? '' : `; driver ${info.description}`}`],
+    ['class', `${info.adapterClass === 'cpu' ? 'CPU (software) adapter' : 'GPU'}${info.isFallbackAdapter ? ', fallback adapter' : ''}`],
+    ['timer', timer === null ? 'not probed' : `${timer.kind}, resolution ${formatNs(timer.resolutionNs)}${timer.quantized ? ' (quantized by the browser)' : ''}; ${timer.method}`],
+    ['features', info.deviceFeatures.join(', ') || 'none'],
+    ['subgroups', info.subgroupMinSize === null ? 'not reported' : `${String(info.subgroupMinSize)}–${String(info.subgroupMaxSize ?? info.subgroupMinSize)}`],
+    ['subgroup matrices', info.subgroupMatrixConfigs.map((c) => JSON.stringify(c)).join('; ') || 'none'],
+    ['max storage binding', formatBytes(info.limits['maxStorageBufferBindingSize'] ?? 0)],
+    ['max workgroup storage', formatBytes(info.limits['maxComputeWorkgroupStorageSize'] ?? 0)],
+    ['max invocations/workgroup', String(info.limits['maxComputeInvocationsPerWorkgroup'] ?? 'not reported')],
+    ['peaks', `${peaks.calibrated ? `calibrated ${peaks.calibrated.measuredAt} (in this browser's storage)` : 'not calibrated: press Calibrate'}; datasheet ${peaks.datasheet?.name ?? 'none for this device'}`],
+  ];
+  const body = $<HTMLTableElement>('probe-table').tBodies[0] as HTMLTableSectionElement;
+  body.innerHTML = rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
+}
+
 async function probe(): Promise<void> {
   if (globalThis.navigator.gpu === undefined) {
     state.phase = 'no-webgpu';
-    setStatus('probe-status', `This browser has no WebGPU (navigator.gpu is missing).\n${createBrowserGpuProvider().installHint}`, true);
+    setStatus('probe-status', `This browser has no WebGPU (navigator.gpu is missing), so nothing can run here — but results files still open below.\n${createBrowserGpuProvider().installHint}`, true);
     return;
   }
   try {
@@ -104,75 +141,38 @@ async function probe(): Promise<void> {
   const timer = await probeTimer(acquired.device);
   state.device = info;
   state.timer = timer;
-  const quantizedNote = timer.quantized ? ` — this browser rounds timestamps to ${formatNs(timer.resolutionNs)}; short kernels carry that error` : '';
-  setStatus('probe-status', `${describeDevice(info)}; timer ${describeTimer(timer)}${quantizedNote}`);
-  const table = $<HTMLTableElement>('probe-table');
-  const peaks = runPeaks(info, calibration());
-  const rows: [string, string][] = [
-    ['adapter', `${info.vendor || '?'} / ${info.architecture || '?'} / ${info.device || '?'} — ${info.description}`],
-    ['class', `${info.adapterClass === 'cpu' ? 'CPU (software) adapter' : 'GPU'}${info.isFallbackAdapter ? ', fallback adapter' : ''}`],
-    ['timer', `${timer.kind}, resolution ${formatNs(timer.resolutionNs)}${timer.quantized ? ' (quantized by the browser)' : ''}; ${timer.method}`],
-    ['features', info.deviceFeatures.join(', ') || 'none'],
-    ['subgroups', `${info.subgroupMinSize ?? '?'}–${info.subgroupMaxSize ?? '?'}`],
-    ['subgroup matrices', info.subgroupMatrixConfigs.map((c) => JSON.stringify(c)).join('; ') || 'none'],
-    ['max storage binding', formatBytes(info.limits['maxStorageBufferBindingSize'] ?? 0)],
-    ['max workgroup storage', formatBytes(info.limits['maxComputeWorkgroupStorageSize'] ?? 0)],
-    ['max invocations/workgroup', String(info.limits['maxComputeInvocationsPerWorkgroup'] ?? '?')],
-    ['peaks', `${peaks.calibrated ? `calibrated ${peaks.calibrated.measuredAt}` : 'not calibrated'}; datasheet ${peaks.datasheet?.name ?? 'none for this device'}`],
-  ];
-  table.replaceChildren(...rows.map(([k, v]) => row([k, v])));
-  table.hidden = false;
+  showProbePanel();
+  showHeadline();
   scratch = await createOpfsScratchStorage().catch(() => null);
   state.phase = 'ready';
   for (const id of ['run', 'calibrate']) $<HTMLButtonElement>(id).disabled = false;
   $<HTMLButtonElement>('download-calibration').disabled = calibration() === null;
 }
 
-function caseCells(c: CaseResult): string[] {
-  const u = c.utilization?.[0];
-  const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
-  const achieved = c.compute ? formatFlops(c.compute.achievedTflops, c.compute.unit.includes('nt8')) : c.bandwidth ? `${formatNumber(c.bandwidth.medianGBps)} GB/s` : '—';
-  const spread = c.summary === null ? '—' : c.timer?.kind === 'host-wall' ? `p99 ${formatNs(c.summary.p99)}` : c.summary.cv === null ? '—' : `cv ${(c.summary.cv * 100).toFixed(1)}%`;
-  return [c.id, c.status === 'ok' ? 'ok' : `${c.status}${c.message ? `: ${c.message}` : ''}`, c.check === null ? '—' : c.check.passed ? 'pass' : 'FAIL', c.summary ? formatNs(c.summary.p50) : '—', spread, achieved, pct(u?.mfu), pct(u?.mbu), u?.bound ?? '—'];
+/** The results view of a run: charts (drawn by the shared runtime) and tables. */
+function showRun(run: RunResult): void {
+  drawn?.destroy();
+  const specs = runCharts(run);
+  $('view').innerHTML = renderRunSections(run, specs);
+  drawn = drawCharts(Chart, specs, document);
+  state.charts = drawn.describe();
 }
 
-/** The overhead suite's own table (costs, fits, timers), shown only when the run has it. */
-function showOverhead(run: RunResult): void {
-  const rows = overheadRows(run);
-  $('overhead').hidden = rows.length === 0;
-  const body = $<HTMLTableElement>('overhead-table').tBodies[0] as HTMLTableSectionElement;
-  body.replaceChildren(...rows.map((r) => row([r.name, r.status, r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note], r.status)));
-}
-
-function drawPlots(run: RunResult): void {
-  for (const c of charts.splice(0)) c.destroy();
-  const roof = rooflineData(run);
-  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
-  const units = [...new Set(roof.cases.map((c) => c.unit))];
-  charts.push(
-    new Chart($<HTMLCanvasElement>('roofline'), {
-      type: 'scatter',
-      data: {
-        datasets: [
-          ...roof.roofs.map((r, i) => ({ type: 'line' as const, label: `${r.label} roof`, data: r.points, borderColor: colors[i % colors.length] ?? '#000', borderDash: [6, 3], pointRadius: 0 })),
-          ...units.map((u, i) => ({ label: `cases on ${u}`, data: roof.cases.filter((c) => c.unit === u), backgroundColor: colors[(i + 4) % colors.length] ?? '#000', pointRadius: 5 })),
-        ],
-      },
-      options: { maintainAspectRatio: false, animation: false, scales: { x: { type: 'logarithmic', title: { display: true, text: 'FLOP/byte' } }, y: { type: 'logarithmic', title: { display: true, text: 'TFLOP/s' } } } },
-    }),
-  );
-  charts.push(
-    new Chart($<HTMLCanvasElement>('bandwidth'), {
-      type: 'line',
-      data: { datasets: bandwidthData(run).map((b, i) => ({ label: b.kernel, data: b.points, borderColor: colors[i % colors.length] ?? '#000' })) },
-      options: { maintainAspectRatio: false, animation: false, scales: { x: { type: 'logarithmic', title: { display: true, text: 'bytes' } }, y: { title: { display: true, text: 'GB/s' } } } },
-    }),
-  );
+function showComparison(): void {
+  const section = $('comparison');
+  const base = opened?.base ?? (opened !== null && state.run !== null ? { run: opened.run, name: opened.name } : null);
+  const next = opened?.base ? { run: opened.run, name: opened.name } : state.run === null ? null : { run: state.run, name: "this tab's run" };
+  if (base === null || next === null) {
+    section.hidden = true;
+    return;
+  }
+  section.hidden = false;
+  const cmp = compareRuns(base.run, next.run, undefined, true);
+  $('comparison-body').innerHTML = renderComparison(cmp, base.run, next.run, { base: base.name, next: next.name });
 }
 
 function environment(): RunEnvironment {
   if (acquired === null) throw new Error('no device');
-  const cal = calibration();
   return {
     device: acquired.device,
     info: acquired.info,
@@ -180,19 +180,24 @@ function environment(): RunEnvironment {
     platform: browserPlatform(),
     toolVersion: __WGBENCH_VERSION__,
     readHostRss: () => null,
-    peaks: runPeaks(acquired.info, cal),
-    ...(scratch === null || scratch === undefined ? {} : { storage: scratch }),
+    peaks: runPeaks(acquired.info, calibration()),
+    ...(scratch === null ? {} : { storage: scratch }),
   };
 }
 
 async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult) => void): Promise<void> {
-  const tbody = $<HTMLTableElement>('results-table').tBodies[0] as HTMLTableSectionElement;
-  tbody.replaceChildren();
   const progress = $<HTMLProgressElement>('progress');
   progress.hidden = false;
   progress.value = 0;
   abort = new AbortController();
   state.phase = 'running';
+  opened = null;
+  state.viewing = 'tab';
+  $('back-to-run').hidden = true;
+  drawn?.destroy();
+  state.charts = [];
+  const live: CaseResult[] = [];
+  $('view').innerHTML = renderResults(live);
   for (const id of ['run', 'calibrate', 'export']) $<HTMLButtonElement>(id).disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
   try {
@@ -202,20 +207,22 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
       signal: abort.signal,
       onProgress: (e) => {
         if (e.type === 'planned') progress.max = Math.max(1, e.total);
-        else if (e.type === 'case-start') setStatus('run-status', `${e.index + 1}/${e.total}: ${e.name}…`);
+        else if (e.type === 'case-start') setStatus('run-status', `${String(e.index + 1)}/${String(e.total)}: ${e.name}…`);
         else {
           progress.value = e.index + 1;
-          tbody.append(row(caseCells(e.result), e.result.status));
+          live.push(e.result);
+          $('view').innerHTML = renderResults(live);
         }
       },
     });
     state.run = run;
     onDone(run);
-    drawPlots(run);
-    showOverhead(run);
+    showRun(run);
+    showHeadline();
+    showProbePanel();
     const failed = run.cases.filter((c) => c.status === 'failed' || c.status === 'error').length;
-    setStatus('run-status', `${run.status}: ${run.cases.length} cases, ${failed} failed or errored${run.message ? ` — ${run.message}` : ''}`, failed > 0);
-    if (loaded !== null) showComparison();
+    setStatus('run-status', `${run.status}: ${String(run.cases.length)} cases, ${String(failed)} failed or errored${run.message === undefined ? '' : ` — ${run.message}`}`, failed > 0);
+    showComparison();
     state.phase = 'done';
   } catch (e) {
     state.phase = 'error';
@@ -237,20 +244,42 @@ function download(name: string, text: string): void {
   URL.revokeObjectURL(a.href);
 }
 
-function showComparison(): void {
-  if (loaded === null || state.run === null) return;
-  const section = $('comparison');
-  section.hidden = false;
+/** A results file as the CLI reads it: JSON, the schema, and summaries the samples back. */
+async function readResults(file: File): Promise<RunResult> {
+  const text = await file.text();
+  let data: unknown;
   try {
-    const cmp = compareRuns(loaded, state.run);
-    setStatus('comparison-status', `base: ${cmp.baseDevice}; new: this run. Mann–Whitney U at α = ${cmp.options.alpha}, threshold ${cmp.options.thresholdPct}%.`);
-    $<HTMLTableElement>('comparison-table').replaceChildren(
-      row(['case', 'base median', 'new median', 'change', 'p', 'verdict']),
-      ...cmp.cases.map((c) => row([c.id, c.baseMedianNs === null ? '—' : formatNs(c.baseMedianNs), c.newMedianNs === null ? '—' : formatNs(c.newMedianNs), c.changePct === null ? '—' : `${c.changePct.toFixed(1)}%`, c.pValue === null ? '—' : c.pValue.toPrecision(2), c.verdict])),
-    );
+    data = JSON.parse(text);
   } catch (e) {
-    setStatus('comparison-status', e instanceof DeviceMismatchError ? e.message.replace(' Pass --allow-device-mismatch to compare anyway', '') : String(e), true);
+    throw new Error(`${file.name}: not JSON (${e instanceof Error ? e.message : String(e)}); a results file is what \`wgbench run --json\` or Export JSON writes`, { cause: e });
   }
+  return validateRunDocument(data, file.name);
+}
+
+/** One file: read it. Two: compare the older (base) with the newer, and read the newer. */
+async function openFiles(files: File[]): Promise<void> {
+  if (files.length === 0) return;
+  if (files.length > 2) {
+    setStatus('viewer-status', `${String(files.length)} files given: open one to read it, or two to compare them`, true);
+    return;
+  }
+  let runs: { run: RunResult; name: string }[];
+  try {
+    runs = await Promise.all(files.map(async (f) => ({ run: await readResults(f), name: f.name })));
+  } catch (e) {
+    setStatus('viewer-status', e instanceof Error ? e.message : String(e), true);
+    return;
+  }
+  runs.sort((a, b) => a.run.startedAt.localeCompare(b.run.startedAt));
+  const newest = runs[runs.length - 1] as { run: RunResult; name: string };
+  opened = { ...newest, base: runs.length === 2 ? (runs[0] ?? null) : null };
+  state.viewing = newest.name;
+  $('view').setAttribute('aria-label', `results of ${newest.name}`);
+  showHeadline();
+  showRun(newest.run);
+  showComparison();
+  $('back-to-run').hidden = state.run === null;
+  setStatus('viewer-status', runs.length === 2 ? `comparing ${runs[0]?.name ?? ''} (base) with ${newest.name}, and showing ${newest.name}` : `showing ${newest.name}: ${String(newest.run.cases.length)} cases from ${deviceTitle(newest.run.device)}${state.run === null ? '' : "; compared below with this tab's run"}`);
 }
 
 function setup(): void {
@@ -258,7 +287,9 @@ function setup(): void {
   for (const { suite, checked } of SUITES) {
     const label = document.createElement('label');
     label.title = suite.description;
-    label.innerHTML = `<input type="checkbox" name="suite" value="${suite.name}" ${checked ? 'checked' : ''}> ${suite.name}`;
+    const input = document.createElement('input');
+    Object.assign(input, { type: 'checkbox', name: 'suite', value: suite.name, checked });
+    label.append(input, ` ${suite.name}`);
     fieldset.append(label);
   }
   $('run').addEventListener('click', () => {
@@ -290,23 +321,38 @@ function setup(): void {
     const cal = calibration();
     if (cal !== null) download(`wgbench-calibration-${cal.profile.key}.json`, `${JSON.stringify(cal.profile, null, 2)}\n`);
   });
-  $<HTMLInputElement>('load').addEventListener('change', (e) => {
-    const file = (e.target as HTMLInputElement).files?.[0];
-    if (file === undefined) return;
-    void file.text().then((text) => {
-      try {
-        loaded = parseRunResult(JSON.parse(text), file.name);
-        $('comparison').hidden = false;
-        setStatus('comparison-status', `loaded ${file.name} (${loaded.cases.length} cases); run to compare`);
-        showComparison();
-      } catch (err) {
-        $('comparison').hidden = false;
-        setStatus('comparison-status', err instanceof Error ? err.message : String(err), true);
-      }
+  $('back-to-run').addEventListener('click', () => {
+    opened = null;
+    state.viewing = 'tab';
+    $('back-to-run').hidden = true;
+    $('comparison').hidden = true;
+    setStatus('viewer-status', '');
+    showHeadline();
+    if (state.run !== null) showRun(state.run);
+  });
+  const load = $<HTMLInputElement>('load');
+  load.addEventListener('change', () => {
+    void openFiles([...(load.files ?? [])]).finally(() => {
+      load.value = '';
     });
+  });
+  const drop = $('drop');
+  document.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  document.addEventListener('dragleave', () => {
+    drop.classList.remove('over');
+  });
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    void openFiles([...(e.dataTransfer?.files ?? [])]);
   });
 }
 
 setup();
 void probe();
-void setupLabUpload(() => state.run, (text, error) => { setStatus('upload-status', text, error); });
+void setupLabUpload(() => state.run, (text, error) => {
+  setStatus('upload-status', text, error);
+});

@@ -1,6 +1,7 @@
 import { mannWhitneyU } from '../metrics/significance.js';
 import { percentile } from '../metrics/summary.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
+import { deviceTitle } from '../reporters/describe.js';
 
 export type Verdict = 'faster' | 'slower' | 'unchanged' | 'noisy' | 'missing' | 'new' | 'skipped';
 
@@ -38,7 +39,7 @@ export class DeviceMismatchError extends Error {
 }
 
 export function deviceLabel(run: RunResult): string {
-  return `${run.device.vendor} ${run.device.device || run.device.description} (${run.device.backend})`;
+  return `${deviceTitle(run.device)} (${run.device.backend})`;
 }
 
 /** Per-dispatch times: each pass's duration divided by the dispatches it held. */

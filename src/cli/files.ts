@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
 import type { PlannedOutput } from './outputs.js';
 import { InputError, parseGateConfig, type GateConfig } from '../ci/gateConfig.js';
-import { chartJsSource } from '../platform/node.js';
+import { reportAssets } from '../platform/node.js';
 import { renderGithubBenchmark } from '../reporters/githubBenchmark.js';
 import { renderHtml } from '../reporters/html.js';
 import { renderJson } from '../reporters/json.js';
@@ -67,7 +67,7 @@ export async function writeReports(run: RunResult, flags: ReportFlags): Promise<
   const outputs: [string | undefined, string, () => string][] = [
     [flags.json, 'results JSON', () => renderJson(run)],
     [flags.md, 'Markdown report', () => renderRunMarkdown(run)],
-    [flags.html, 'HTML report', () => renderHtml(run, chartJsSource())],
+    [flags.html, 'HTML report', () => renderHtml(run, reportAssets())],
     [flags.junit, 'JUnit XML', () => renderRunJUnit(run)],
     [flags.trace, 'trace (open in Perfetto)', () => renderTrace(run)],
     [flags.ghBench, 'github-action-benchmark JSON (customBiggerIsBetter)', () => renderGithubBenchmark(run, 'bigger')],

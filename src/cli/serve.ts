@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InputError } from '../ci/gateConfig.js';
 import { historyKind, historyLocation, openHistory } from '../history/open.js';
-import { chartJsSource, toolVersion } from '../platform/node.js';
+import { reportAssets, toolVersion } from '../platform/node.js';
 import { buildServer } from '../server/app.js';
 import { MIN_TOKEN_LENGTH, readToken } from '../server/auth.js';
 import { ExitCode } from './exitCodes.js';
@@ -50,7 +50,7 @@ async function commandServe(flags: ServeFlags, io: Io): Promise<number> {
     pageDir,
     bodyLimitBytes: flags.maxBodyMib * 1024 * 1024,
     rateLimitPerMinute: flags.rateLimit,
-    chartJsSource: chartJsSource(),
+    reportAssets: reportAssets(),
     version: toolVersion(),
     log: (line) => io.stderr.write(`wgbench serve: ${line}\n`),
   });

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { create, globals } from 'webgpu';
 import type { AdapterCandidate, GpuProvider } from '../gpu/provider.js';
+import type { ReportAssets } from '../reporters/html.js';
 import type { RunEnvironment } from '../runner/run.js';
 import { acquireDevice, type AcquiredDevice } from '../gpu/acquire.js';
 import { adapterLabel, type GpuJsFactory, type GpuJsInstance } from '../suites/peers.js';
@@ -158,6 +159,18 @@ export function chartJsSource(): string {
   // The package's exports map hides dist/; its main entry sits beside the UMD build.
   const main = createRequire(import.meta.url).resolve('chart.js');
   return readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8');
+}
+
+/**
+ * What an HTML report inlines to open offline: Chart.js, then its annotation plugin (whose UMD
+ * build registers itself with the Chart global), and the view's stylesheet shared with the page.
+ */
+export function reportAssets(): ReportAssets {
+  const annotation = createRequire(import.meta.url).resolve('chartjs-plugin-annotation');
+  return {
+    chartJs: `${chartJsSource()}\n${readFileSync(join(dirname(annotation), 'chartjs-plugin-annotation.min.js'), 'utf8')}`,
+    css: readFileSync(join(packageRoot, 'src', 'view', 'view.css'), 'utf8'),
+  };
 }
 
 /**

@@ -3,9 +3,58 @@ import type { TimerInfo } from '../gpu/timer.js';
 import type { CaseResult } from '../results/schema.js';
 import { formatNs, formatNumber } from './format.js';
 
-export function describeDevice(info: Pick<DeviceInfo, 'description' | 'device' | 'vendor' | 'architecture' | 'backend' | 'adapterClass' | 'featureLevel'>): string {
-  const name = info.description || info.device || [info.vendor, info.architecture].filter((x) => x !== '').join(' ') || 'unknown device';
-  return `${name} [${info.vendor || '?'} / ${info.architecture || '?'}] via ${info.backend} (${info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU'}, ${info.featureLevel})`;
+type DeviceNaming = Pick<DeviceInfo, 'description' | 'device' | 'vendor' | 'architecture' | 'backend' | 'adapterClass' | 'featureLevel'>;
+
+/** How vendors write the words that Dawn's lower-case, dash-joined device names flatten. */
+const PROPER: Record<string, string> = {
+  nvidia: 'NVIDIA', amd: 'AMD', ati: 'ATI', intel: 'Intel', apple: 'Apple', google: 'Google', arm: 'Arm', qualcomm: 'Qualcomm',
+  mesa: 'Mesa', microsoft: 'Microsoft', imagination: 'Imagination', samsung: 'Samsung', geforce: 'GeForce', quadro: 'Quadro',
+  radeon: 'Radeon', instinct: 'Instinct', arc: 'Arc', iris: 'Iris', adreno: 'Adreno', mali: 'Mali', swiftshader: 'SwiftShader',
+  llvmpipe: 'llvmpipe', lavapipe: 'lavapipe', software: 'software', hopper: 'Hopper', ampere: 'Ampere', ada: 'Ada', turing: 'Turing',
+  blackwell: 'Blackwell', rdna: 'RDNA', cdna: 'CDNA', xe: 'Xe', bits: 'bits', graphics: 'Graphics', tesla: 'Tesla',
+};
+
+/** A name as a person writes it: Dawn's slugs ("nvidia-h100-80gb-hbm3") spelled out, others kept. */
+export function properName(s: string): string {
+  const trimmed = s.trim();
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(trimmed)) return trimmed;
+  return trimmed
+    .split('-')
+    .filter((t) => t !== '')
+    .map((t) => PROPER[t] ?? (/\d/.test(t) || t.length <= 3 ? t.toUpperCase() : `${t.charAt(0).toUpperCase()}${t.slice(1)}`))
+    .join(' ');
+}
+
+/**
+ * The device's name for a headline: the device, else vendor and architecture, else what kind of
+ * adapter it is. Never empty and never "?": browsers leave device and description blank.
+ */
+export function deviceTitle(info: Pick<DeviceInfo, 'device' | 'vendor' | 'architecture'> & { adapterClass?: DeviceInfo['adapterClass'] }): string {
+  if (info.device.trim() !== '') return properName(info.device);
+  const maker = [info.vendor, info.architecture].map((s) => s.trim()).filter((s) => s !== '');
+  if (info.architecture.trim() !== '') return maker.map(properName).join(' ');
+  if (info.vendor.trim() !== '') return `${properName(info.vendor)} ${info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU'}`;
+  return info.adapterClass === 'cpu' ? 'CPU adapter (unnamed)' : 'GPU (unnamed by the browser)';
+}
+
+/** What the headline's second line says: maker, architecture, API path and adapter class. */
+export function deviceFacts(info: DeviceNaming): string[] {
+  const facts: string[] = [];
+  if (info.vendor.trim() !== '') facts.push(`vendor ${info.vendor}`);
+  if (info.architecture.trim() !== '') facts.push(`architecture ${info.architecture}`);
+  facts.push(`via ${info.backend}`, info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU', `${info.featureLevel} features`);
+  return facts;
+}
+
+/** The driver's description on its own line, or null when the adapter gives none. */
+export function deviceDriver(info: Pick<DeviceInfo, 'description'>): string | null {
+  return info.description.trim() === '' ? null : info.description.trim();
+}
+
+export function describeDevice(info: DeviceNaming): string {
+  const maker = [info.vendor, info.architecture].filter((x) => x.trim() !== '').join(' / ');
+  const driver = deviceDriver(info);
+  return `${deviceTitle(info)}${maker === '' ? '' : ` [${maker}]`}${driver === null ? '' : ` (${driver})`} via ${info.backend} (${info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU'}, ${info.featureLevel})`;
 }
 
 export function describeTimer(t: TimerInfo): string {

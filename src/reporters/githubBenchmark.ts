@@ -1,4 +1,5 @@
 import type { RunResult } from '../results/schema.js';
+import { deviceTitle } from './describe.js';
 
 /** One entry of github-action-benchmark's custom JSON format. */
 export interface BenchmarkEntry {
@@ -17,7 +18,7 @@ export function renderGithubBenchmark(run: RunResult, kind: 'bigger' | 'smaller'
   const entries: BenchmarkEntry[] = [];
   for (const c of run.cases) {
     if (c.status !== 'ok' || c.summary === null) continue;
-    const extra = `median of ${c.summary.count} passes, cv ${c.summary.cv === null ? '—' : `${(c.summary.cv * 100).toFixed(1)}%`}, timer ${run.timer.kind}, ${run.device.description || run.device.device}`;
+    const extra = `median of ${c.summary.count} passes, cv ${c.summary.cv === null ? '—' : `${(c.summary.cv * 100).toFixed(1)}%`}, timer ${run.timer.kind}, ${deviceTitle(run.device)}`;
     if (kind === 'smaller') {
       entries.push({ name: c.id, unit: 'ns', value: c.summary.p50, range: `${c.summary.min.toFixed(0)}–${c.summary.max.toFixed(0)}`, extra });
     } else if (c.compute) {

@@ -1,4 +1,5 @@
 import type { RunResult } from '../results/schema.js';
+import { deviceTitle } from './describe.js';
 
 interface TraceEvent {
   name: string;
@@ -22,7 +23,7 @@ export function renderTrace(run: RunResult): string {
   const events: TraceEvent[] = [
     { name: 'process_name', ph: 'M', pid: 1, tid: 1, args: { name: `wgbench host (${run.platform.runtime})` } },
     { name: 'thread_name', ph: 'M', pid: 1, tid: 1, args: { name: 'cases' } },
-    { name: 'process_name', ph: 'M', pid: 2, tid: 1, args: { name: `GPU: ${run.device.description || run.device.device}` } },
+    { name: 'process_name', ph: 'M', pid: 2, tid: 1, args: { name: `GPU: ${deviceTitle(run.device)}` } },
     { name: 'thread_name', ph: 'M', pid: 2, tid: 1, args: { name: `timed passes (${run.timer.kind})` } },
   ];
   for (const c of run.cases) {

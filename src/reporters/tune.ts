@@ -1,5 +1,6 @@
 import type { TuneOutcome } from '../tuning/search.js';
 import { escapeHtml, formatNs, scriptJson } from './format.js';
+import { deviceTitle } from './describe.js';
 
 export interface TuneReport {
   kind: 'wgbench-tune-report';
@@ -32,7 +33,7 @@ export function tuneChartData(o: TuneOutcome): { labels: string[]; ms: number[];
  * with the reason. Chart.js is inlined (pass its UMD source), so it opens offline.
  */
 export function renderTuneHtml(report: TuneReport, chartJsSource: string): string {
-  const device = report.device.description || report.device.device || report.calibrationKey;
+  const device = deviceTitle(report.device);
   const sections = report.outcomes
     .map((o, i) => {
       const rejected = o.candidates.filter((c) => c.status === 'rejected');

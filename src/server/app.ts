@@ -9,7 +9,7 @@ import { compareRuns, DeviceMismatchError } from '../ci/compare.js';
 import { InputError } from '../ci/gateConfig.js';
 import type { HistoryStore } from '../history/store.js';
 import { calibrationKey } from '../probe/calibration.js';
-import { renderHtml } from '../reporters/html.js';
+import { renderHtml, type ReportAssets } from '../reporters/html.js';
 import { parseRunResult } from '../results/schema.js';
 import { validateRunDocument } from '../results/validate.js';
 import { presentedToken, tokensEqual } from './auth.js';
@@ -26,7 +26,7 @@ export interface ServerOptions {
   bodyLimitBytes: number;
   /** Requests per client per minute, uploads and reads together. */
   rateLimitPerMinute: number;
-  chartJsSource: string;
+  reportAssets: ReportAssets;
   version: string;
   /** One line per stored upload. */
   log?: (line: string) => void;
@@ -166,7 +166,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const id = positiveId(req.params.id);
     const doc = id === null ? null : await o.history.runDocument(id);
     if (doc === null) return html(reply.code(404), labPage('No such run', '<p>No run with a stored results file by that id; <a href="/lab/runs">the runs</a> lists them.</p>'));
-    const page = renderHtml(parseRunResult(JSON.parse(doc), `run ${id}`), o.chartJsSource);
+    const page = renderHtml(parseRunResult(JSON.parse(doc), `run ${id}`), o.reportAssets);
     return html(reply.header('content-security-policy', reportCsp(page)), page);
   });
   app.get<{ Querystring: { base?: string; new?: string; anyDevice?: string } }>('/lab/compare', async (req, reply) => {

@@ -7,7 +7,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHistory } from '../../src/history/open.js';
 import type { HistoryStore } from '../../src/history/store.js';
-import { chartJsSource } from '../../src/platform/node.js';
+import { reportAssets } from '../../src/platform/node.js';
 import { parseRunResult } from '../../src/results/schema.js';
 import { buildServer } from '../../src/server/app.js';
 import { resolveChromium } from '../helpers/chromium.js';
@@ -26,7 +26,7 @@ beforeAll(async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'wgbench-served-page-'));
   await build({ configFile: 'vite.config.ts', logLevel: 'error', build: { outDir, emptyOutDir: true } });
   history = await openHistory(join(mkdtempSync(join(tmpdir(), 'wgbench-served-')), 'h.sqlite'));
-  app = await buildServer({ history, uploadToken: TOKEN, readToken: null, pageDir: resolve(outDir), bodyLimitBytes: 32 * 1024 * 1024, rateLimitPerMinute: 10_000, chartJsSource: chartJsSource(), version: 'test' });
+  app = await buildServer({ history, uploadToken: TOKEN, readToken: null, pageDir: resolve(outDir), bodyLimitBytes: 32 * 1024 * 1024, rateLimitPerMinute: 10_000, reportAssets: reportAssets(), version: 'test' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/`;

@@ -126,9 +126,9 @@ describe('overhead on a real adapter', () => {
     const md = renderRunMarkdown(run);
     expect(md).toMatch(/\| per dispatch \| ok \| per dispatch \(fitted\) \|/);
     expect(md).toMatch(new RegExp(`${o.dispatches} dispatches × .* of the step — bound by`));
-    const html = renderHtml(run, '');
-    expect(html).toContain('<h2 id="overhead-title">Overhead</h2>');
-    expect(html).toMatch(/<td>per dispatch, both switched<\/td><td>ok<\/td>/);
+    const html = renderHtml(run, { chartJs: '', css: '' });
+    expect(html).toContain('<table class="overhead">');
+    expect(html).toMatch(/<th scope="row">per dispatch, both switched<\/th><td>ok<\/td>/);
   });
 });
 

@@ -31,7 +31,7 @@ interface Running {
 
 async function serve(db: string, options: Partial<ServerOptions> = {}): Promise<Running> {
   const history = await openHistory(db);
-  const app: FastifyInstance = await buildServer({ history, uploadToken: TOKEN, readToken: null, pageDir: null, bodyLimitBytes: 4 * 1024 * 1024, rateLimitPerMinute: 100_000, chartJsSource: '/* chart.js */', version: 'test', ...options });
+  const app: FastifyInstance = await buildServer({ history, uploadToken: TOKEN, readToken: null, pageDir: null, bodyLimitBytes: 4 * 1024 * 1024, rateLimitPerMinute: 100_000, reportAssets: { chartJs: '/* chart.js */', css: '/* css */' }, version: 'test', ...options });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { utilizationAgainst } from '../../src/metrics/utilization.js';
 import { calibrationFromRun, parseCalibration } from '../../src/probe/calibration.js';
 import { formatFlops } from '../../src/reporters/console.js';
-import { bandwidthData, renderHtml, rooflineData } from '../../src/reporters/html.js';
 import { parseRunResult, type CaseResult, type RunResult } from '../../src/results/schema.js';
 import { relateMatmulCases } from '../../src/suites/matmul.js';
 import { sampleRun } from '../helpers/sampleRun.js';
@@ -80,32 +79,7 @@ describe('matmul relations', () => {
   });
 });
 
-describe('HTML report', () => {
-  const run: RunResult = {
-    ...sampleRun(),
-    peaks: { calibrated: null, datasheet: { ...H100, id: 'nvidia-h100-sxm', name: 'NVIDIA H100 SXM5 80GB' } },
-    cases: [{ ...computeCase('matmul/tiled-f32/4096', 'fp32', 30), utilization: [utilizationAgainst('datasheet', H100, { flops: 1e9, unit: 'fp32', bytes: 1e7, timeS: 1e9 / 30e12 })] }, ...sampleRun().cases],
-  };
-
-  it('draws a roof per unit with a known peak and puts every compute case on it', () => {
-    const data = rooflineData(run);
-    expect(data.against).toBe('datasheet');
-    expect(data.roofs.map((r) => r.unit)).toEqual(['fp32', 'matrixF16']);
-    expect(data.roofs[0]?.ridge).toBeCloseTo(66.9e12 / 3350e9, 9);
-    expect(data.cases).toEqual([{ id: 'matmul/tiled-f32/4096', unit: 'fp32', x: 100, y: 30, bound: 'compute', efficiency: expect.any(Number) as number }]);
-    expect(bandwidthData(run)).toEqual([{ kernel: 'copy', points: [{ x: 1048576, y: expect.any(Number) as number }] }]);
-  });
-
-  it('is one self-contained file with the plotting library inlined and no way to break out of a script', () => {
-    const html = renderHtml({ ...run, device: { ...run.device, description: '</script><b>x' } }, 'window.Chart = function Chart() {};');
-    expect(html).toContain('<canvas id="roofline"');
-    expect(html).toContain('<canvas id="bandwidth"');
-    expect(html).toContain('window.Chart = function Chart() {};');
-    expect(html).not.toContain('</script><b>x');
-    expect(html).toContain('matmul/tiled-f32/4096');
-    expect(html).not.toMatch(/<script src=|<link /);
-  });
-
+describe('results files', () => {
   it('older result files without peaks still validate', () => {
     const old = sampleRun() as Partial<RunResult>;
     delete old.peaks;
