@@ -8,7 +8,7 @@ import { compareRuns } from '../src/ci/compare.js';
 import { acquireDevice, NoAdapterError, type AcquiredDevice } from '../src/gpu/acquire.js';
 import { probeTimer } from '../src/gpu/probeTimer.js';
 import type { TimerInfo } from '../src/gpu/timer.js';
-import { browserCalibrationStore, browserPlatform, createBrowserGpuJs, createBrowserGpuProvider, createOpfsScratchStorage, loadKernelBundled } from '../src/platform/browser.js';
+import { browserCalibrationStore, browserPlatform, browserTuningStore, createBrowserGpuJs, createBrowserGpuProvider, createOpfsScratchStorage, loadKernelBundled } from '../src/platform/browser.js';
 import { calibrationFromRun, calibrationKey, calibrationSuites, parseCalibration, type CalibrationProfile } from '../src/probe/calibration.js';
 import { runPeaks } from '../src/probe/profile.js';
 import { describeTimer, deviceFacts, deviceTitle } from '../src/reporters/describe.js';
@@ -26,6 +26,9 @@ import { overheadSuite } from '../src/suites/overhead.js';
 import { peakSuite } from '../src/suites/peak.js';
 import { createPeersSuite } from '../src/suites/peers.js';
 import type { Suite } from '../src/suites/types.js';
+import { TUNABLE_FAMILIES } from '../src/tuning/families.js';
+import { familyKernelHash, tuneFamilies, type TuneOutcome } from '../src/tuning/search.js';
+import { currentEntries, describeTuning, entryFromOutcome, mergeTuning, storedTuningSchema, tunedShapes, TUNING_SCHEMA_VERSION, withTunedShapes, type StoredTuning, type TunedShapes } from '../src/tuning/stored.js';
 import { drawCharts, type DrawnChart, type DrawnCharts } from '../src/view/chartRuntime.js';
 import { runCharts } from '../src/view/charts.js';
 import { headline, headlineOfRun } from '../src/view/headline.js';
@@ -88,6 +91,24 @@ function calibration(): { profile: CalibrationProfile; file: string | null } | n
   }
 }
 
+/** What Tune stored for this device in this browser, or null (nothing stored, or unreadable). */
+function storedTuning(): StoredTuning | null {
+  if (acquired === null) return null;
+  const parsed = storedTuningSchema.safeParse(browserTuningStore.load(calibrationKey(acquired.info)));
+  return parsed.success ? parsed.data : null;
+}
+
+/** The tuned shapes Run and Calibrate use: only entries made for the kernels this page bundles. */
+async function currentTunedShapes(): Promise<TunedShapes | null> {
+  const stored = storedTuning();
+  if (stored === null) return null;
+  const hashes: Record<string, string> = {};
+  for (const f of TUNABLE_FAMILIES) hashes[f.name] = await familyKernelHash(f, loadKernelBundled);
+  return tunedShapes(currentEntries(stored, hashes, 'browser storage', (why) => {
+    setStatus('run-status', why);
+  }));
+}
+
 /** The headline: an opened file's, else this tab's device with its current peaks and last run. */
 function showHeadline(): void {
   const body = $('headline-body');
@@ -99,7 +120,8 @@ function showHeadline(): void {
   if (state.timer !== null) setStatus('probe-status', `this tab's adapter · timer ${describeTimer(state.timer)}`);
   if (acquired === null) return;
   const run = state.run;
-  body.innerHTML = renderHeadline(headline({ device: acquired.info, timer: state.timer, peaks: runPeaks(acquired.info, calibration()), cases: run?.cases ?? [], run }), 1);
+  const stored = storedTuning();
+  body.innerHTML = renderHeadline(headline({ device: acquired.info, timer: state.timer, peaks: runPeaks(acquired.info, calibration()), cases: run?.cases ?? [], run, tuning: stored === null ? null : `tuning: ${describeTuning(stored)}` }), 1);
 }
 
 /** The adapter's details; its peaks line is redrawn after Calibrate. */
@@ -119,6 +141,7 @@ function showProbePanel(): void {
     ['max workgroup storage', formatBytes(info.limits['maxComputeWorkgroupStorageSize'] ?? 0)],
     ['max invocations/workgroup', String(info.limits['maxComputeInvocationsPerWorkgroup'] ?? 'not reported')],
     ['peaks', `${peaks.calibrated ? `calibrated ${peaks.calibrated.measuredAt} (in this browser's storage)` : 'not calibrated: press Calibrate'}; datasheet ${peaks.datasheet?.name ?? 'none for this device'}`],
+    ['tuning', storedTuning() === null ? 'not tuned: press Tune (Run and Calibrate then use the tuned launch shapes)' : `${describeTuning(storedTuning())} (in this browser's storage)`],
   ];
   const body = $<HTMLTableElement>('probe-table').tBodies[0] as HTMLTableSectionElement;
   body.innerHTML = rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
@@ -134,7 +157,7 @@ async function probe(): Promise<void> {
     acquired = await acquireDevice(createBrowserGpuProvider());
   } catch (e) {
     state.phase = e instanceof NoAdapterError ? 'no-webgpu' : 'error';
-    setStatus('probe-status', e instanceof Error ? e.message : String(e), true);
+    setStatus('probe-status', `${e instanceof Error ? e.message : String(e)}\nNothing can run in this tab, but results files still open below.`, true);
     return;
   }
   const info = acquired.info;
@@ -145,7 +168,7 @@ async function probe(): Promise<void> {
   showHeadline();
   scratch = await createOpfsScratchStorage().catch(() => null);
   state.phase = 'ready';
-  for (const id of ['run', 'calibrate']) $<HTMLButtonElement>(id).disabled = false;
+  for (const id of ['run', 'calibrate', 'tune']) $<HTMLButtonElement>(id).disabled = false;
   $<HTMLButtonElement>('download-calibration').disabled = calibration() === null;
 }
 
@@ -198,11 +221,11 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
   state.charts = [];
   const live: CaseResult[] = [];
   $('view').innerHTML = renderResults(live);
-  for (const id of ['run', 'calibrate', 'export']) $<HTMLButtonElement>(id).disabled = true;
+  for (const id of ['run', 'calibrate', 'tune', 'export']) $<HTMLButtonElement>(id).disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
   try {
     const run = await runSuites(environment(), {
-      suites,
+      suites: withTunedShapes(suites, await currentTunedShapes()),
       quick,
       signal: abort.signal,
       onProgress: (e) => {
@@ -230,7 +253,56 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
     setStatus('run-status', state.error, true);
   } finally {
     abort = null;
-    for (const id of ['run', 'calibrate']) $<HTMLButtonElement>(id).disabled = false;
+    for (const id of ['run', 'calibrate', 'tune']) $<HTMLButtonElement>(id).disabled = false;
+    $<HTMLButtonElement>('export').disabled = state.run === null;
+    $<HTMLButtonElement>('stop').disabled = true;
+  }
+}
+
+/**
+ * Tune: the CLI's budgeted search of the tunable families' launch shapes, on this tab's adapter;
+ * the result is stored in the browser in the CLI's format, and the panel and headline say so.
+ */
+async function tune(budgetS: number): Promise<void> {
+  if (acquired === null) return;
+  const info = acquired.info;
+  const progress = $<HTMLProgressElement>('progress');
+  progress.hidden = false;
+  progress.value = 0;
+  progress.max = budgetS;
+  abort = new AbortController();
+  state.phase = 'running';
+  for (const id of ['run', 'calibrate', 'tune', 'export']) $<HTMLButtonElement>(id).disabled = true;
+  $<HTMLButtonElement>('stop').disabled = false;
+  const outcomes: TuneOutcome[] = [];
+  const start = performance.now();
+  const tunedAt = new Date().toISOString();
+  try {
+    await tuneFamilies(environment(), TUNABLE_FAMILIES, { info, limits: acquired.device.limits, quick: $<HTMLInputElement>('quick').checked }, {
+      budgetMs: budgetS * 1000,
+      clock: () => performance.now(),
+      signal: abort.signal,
+      onEvent: (e) => {
+        progress.value = (performance.now() - start) / 1000;
+        if (e.type === 'target-start') setStatus('run-status', `tuning ${e.target.family} ${e.target.description} (${String(e.index + 1)}/${String(e.total)})…`);
+        if (e.type === 'target-done') outcomes.push(e.outcome);
+      },
+    });
+    const key = calibrationKey(info);
+    const stored = mergeTuning(storedTuning(), { kind: 'wgbench-tuning', schemaVersion: TUNING_SCHEMA_VERSION, key, device: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, backend: info.backend } }, outcomes.map((o) => entryFromOutcome(o, tunedAt, __WGBENCH_VERSION__)));
+    if (outcomes.length > 0) browserTuningStore.save(key, stored);
+    const faster = outcomes.filter((o) => o.source === 'tuned');
+    setStatus('run-status', `tuned ${String(outcomes.length)} problems in ${((performance.now() - start) / 1000).toFixed(1)} s of ${String(budgetS)} s: ${faster.length === 0 ? 'the defaults stay' : faster.map((o) => `${o.family} ${o.shapeClass} ${o.bestLabel} ${o.speedup === null ? '' : `${o.speedup.toFixed(2)}×`}`).join('; ')}`);
+    showProbePanel();
+    showHeadline();
+    state.phase = 'done';
+  } catch (e) {
+    state.phase = 'error';
+    state.error = e instanceof Error ? e.message : String(e);
+    setStatus('run-status', state.error, true);
+  } finally {
+    abort = null;
+    for (const id of ['run', 'calibrate', 'tune']) $<HTMLButtonElement>(id).disabled = false;
     $<HTMLButtonElement>('export').disabled = state.run === null;
     $<HTMLButtonElement>('stop').disabled = true;
   }
@@ -313,6 +385,14 @@ function setup(): void {
       browserCalibrationStore.save(calibrationKey(info), calibrationFromRun(run, calibrationKey(info)));
       $<HTMLButtonElement>('download-calibration').disabled = false;
     });
+  });
+  $('tune').addEventListener('click', () => {
+    const budget = $<HTMLInputElement>('tune-budget').valueAsNumber;
+    if (!Number.isFinite(budget) || budget < 5 || budget > 600) {
+      setStatus('run-status', 'the tune budget is seconds from 5 to 600', true);
+      return;
+    }
+    void tune(budget);
   });
   $('export').addEventListener('click', () => {
     if (state.run !== null) download(`wgbench-${state.run.startedAt.replace(/[:.]/g, '-')}.json`, renderJson(state.run));

@@ -23,10 +23,7 @@ import type { Io } from './io.js';
 import { addAnalysisCommands } from './analysis.js';
 import { addServeCommand } from './serve.js';
 import { addTuneCommand, tunedShapesFor } from './tune.js';
-import type { Suite } from '../suites/types.js';
-import { createMemcopySuite } from '../suites/memcopy.js';
-import { createMatmulSuite } from '../suites/matmul.js';
-import type { TunedShapes } from '../tuning/stored.js';
+import { withTunedShapes } from '../tuning/stored.js';
 import { reportOutputs, writeReports, type ReportFlags } from './files.js';
 import { guardOutputs } from './outputs.js';
 import { onInterrupt, type Interrupt } from './interrupt.js';
@@ -55,16 +52,6 @@ function decodeStepShape(value: string): DecodeStepShape {
 interface PeakFlags {
   calibrationDir?: string;
   calibration: boolean;
-}
-
-/** The suites with this device's tuned launch shapes in them (memcopy, matmul); others as they are. */
-function withTunedShapes(suites: readonly Suite[], tuned: TunedShapes | null): Suite[] {
-  if (tuned === null) return [...suites];
-  return suites.map((s) => {
-    if (s.name === 'memcopy') return createMemcopySuite({ tuned: tuned.memcopy });
-    if (s.name === 'matmul') return createMatmulSuite({ tunedTiles: tuned.tiles, tunedGemvTargets: tuned.gemvTargets });
-    return s;
-  });
 }
 
 /** One line per case that ran on a tuned shape, so a reader sees which figures are tuned. */

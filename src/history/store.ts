@@ -2,7 +2,7 @@ import { perDispatchSamples } from '../ci/compare.js';
 import type { Baseline } from '../ci/evaluate.js';
 import { calibrationKey } from '../probe/calibration.js';
 import type { RunResult } from '../results/schema.js';
-import { deviceTitle } from '../reporters/describe.js';
+import { deviceWithDriver } from '../reporters/describe.js';
 import type { Dialect, SqlDatabase } from './sql.js';
 
 export interface HistoryRun {
@@ -66,7 +66,7 @@ export class HistoryStore {
     return this.db.transaction(async (tx) => {
       const inserted = await tx.query<{ id: number }>(
         'INSERT INTO runs (started_at, device_key, device, tool_version, added_at, source, document) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (started_at, device_key) DO NOTHING RETURNING id',
-        [run.startedAt, deviceKey, deviceTitle(run.device), run.tool.version, new Date().toISOString(), source, JSON.stringify(run)],
+        [run.startedAt, deviceKey, deviceWithDriver(run.device), run.tool.version, new Date().toISOString(), source, JSON.stringify(run)],
       );
       const runId = inserted[0]?.id;
       if (runId === undefined) {

@@ -52,17 +52,26 @@ export function createBrowserGpuJs(): GpuJsFactory {
   };
 }
 
-/** Where a calibration is kept in the page (localStorage), per device key. */
-export const browserCalibrationStore = {
-  key: (deviceKey: string): string => `wgbench.calibration.${deviceKey}`,
-  load(deviceKey: string): unknown {
-    const text = globalThis.localStorage.getItem(this.key(deviceKey));
-    return text === null ? null : (JSON.parse(text) as unknown);
-  },
-  save(deviceKey: string, profile: unknown): void {
-    globalThis.localStorage.setItem(this.key(deviceKey), JSON.stringify(profile));
-  },
-};
+/** A JSON document per device key in the page's localStorage. */
+function localStore(prefix: string): { key: (deviceKey: string) => string; load: (deviceKey: string) => unknown; save: (deviceKey: string, doc: unknown) => void } {
+  const key = (deviceKey: string): string => `${prefix}.${deviceKey}`;
+  return {
+    key,
+    load: (deviceKey) => {
+      const text = globalThis.localStorage.getItem(key(deviceKey));
+      return text === null ? null : (JSON.parse(text) as unknown);
+    },
+    save: (deviceKey, doc) => {
+      globalThis.localStorage.setItem(key(deviceKey), JSON.stringify(doc));
+    },
+  };
+}
+
+/** Where a calibration is kept in the page, per device key. */
+export const browserCalibrationStore = localStore('wgbench.calibration');
+
+/** Where Tune keeps its result in the page, per device key, in the CLI's format. */
+export const browserTuningStore = localStore('wgbench.tuning');
 
 export function browserPlatform(): { runtime: string; os: string } {
   const ua = globalThis.navigator.userAgent;

@@ -11,18 +11,27 @@ const PROPER: Record<string, string> = {
   mesa: 'Mesa', microsoft: 'Microsoft', imagination: 'Imagination', samsung: 'Samsung', geforce: 'GeForce', quadro: 'Quadro',
   radeon: 'Radeon', instinct: 'Instinct', arc: 'Arc', iris: 'Iris', adreno: 'Adreno', mali: 'Mali', swiftshader: 'SwiftShader',
   llvmpipe: 'llvmpipe', lavapipe: 'lavapipe', software: 'software', hopper: 'Hopper', ampere: 'Ampere', ada: 'Ada', turing: 'Turing',
-  blackwell: 'Blackwell', rdna: 'RDNA', cdna: 'CDNA', xe: 'Xe', bits: 'bits', graphics: 'Graphics', tesla: 'Tesla',
+  blackwell: 'Blackwell', rdna: 'RDNA', cdna: 'CDNA', xe: 'Xe', bits: 'bits', graphics: 'Graphics', tesla: 'Tesla', llvm: 'LLVM',
 };
 
 /** A name as a person writes it: Dawn's slugs ("nvidia-h100-80gb-hbm3") spelled out, others kept. */
 export function properName(s: string): string {
   const trimmed = s.trim();
   if (!/^[a-z0-9][a-z0-9-]*$/.test(trimmed)) return trimmed;
-  return trimmed
-    .split('-')
-    .filter((t) => t !== '')
-    .map((t) => PROPER[t] ?? (/\d/.test(t) || t.length <= 3 ? t.toUpperCase() : `${t.charAt(0).toUpperCase()}${t.slice(1)}`))
-    .join(' ');
+  // A version flattened into three numeric tokens ("llvm-15-0-6") gets its dots back.
+  const tokens = trimmed.split('-').filter((t) => t !== '');
+  const words: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const run = tokens.slice(i, i + 3);
+    if (run.length === 3 && run.every((t) => /^\d+$/.test(t))) {
+      words.push(run.join('.'));
+      i += 2;
+      continue;
+    }
+    const t = tokens[i] ?? '';
+    words.push(PROPER[t] ?? (/\d/.test(t) || t.length <= 3 ? t.toUpperCase() : `${t.charAt(0).toUpperCase()}${t.slice(1)}`));
+  }
+  return words.join(' ');
 }
 
 /**
@@ -49,6 +58,12 @@ export function deviceFacts(info: DeviceNaming): string[] {
 /** The driver's description on its own line, or null when the adapter gives none. */
 export function deviceDriver(info: Pick<DeviceInfo, 'description'>): string | null {
   return info.description.trim() === '' ? null : info.description.trim();
+}
+
+/** The device's name with its driver beside it, for lists of runs from many machines. */
+export function deviceWithDriver(info: Pick<DeviceInfo, 'device' | 'vendor' | 'architecture' | 'description' | 'adapterClass'>): string {
+  const driver = deviceDriver(info);
+  return driver === null ? deviceTitle(info) : `${deviceTitle(info)} (${driver})`;
 }
 
 export function describeDevice(info: DeviceNaming): string {

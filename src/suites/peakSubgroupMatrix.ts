@@ -1,3 +1,4 @@
+import { fillWgslTemplate } from '../gpu/wgslTemplate.js';
 import { readChunked, type BufferPool } from '../gpu/buffers.js';
 import { submitPoisoned } from '../gpu/dispatch.js';
 import { computePipeline } from '../gpu/pipelines.js';
@@ -38,12 +39,7 @@ const storage = (t: string): string => (t === 'i8' ? 'i32' : t === 'u8' ? 'u32' 
 /** The kernel for one config: the template's placeholders filled in. */
 export function matrixPeakSource(template: string, c: MatrixConfig): string {
   const f16 = c.componentType === 'f16' || c.resultComponentType === 'f16';
-  const fill: Record<string, string> = { ENABLES: f16 ? 'enable f16;' : '', CT: c.componentType, RT: c.resultComponentType, AS: storage(c.componentType), RS: storage(c.resultComponentType), M: String(c.M), N: String(c.N), K: String(c.K), MN: String(c.M * c.N) };
-  return template.replace(/\{\{(\w+)\}\}/g, (_all, key: string) => {
-    const value = fill[key];
-    if (value === undefined) throw new Error(`peak_subgroup_matrix.wgsl: unknown placeholder {{${key}}}`);
-    return value;
-  });
+  return fillWgslTemplate('peak_subgroup_matrix.wgsl', template, { ENABLES: f16 ? 'enable f16;' : '', CT: c.componentType, RT: c.resultComponentType, AS: storage(c.componentType), RS: storage(c.resultComponentType), M: c.M, N: c.N, K: c.K, MN: c.M * c.N });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { MatmulTile } from '../suites/matmul.js';
-import type { MemcopyKernel, MemcopyLaunch } from '../suites/memcopy.js';
+import { createMatmulSuite, type MatmulTile } from '../suites/matmul.js';
+import { createMemcopySuite, type MemcopyKernel, type MemcopyLaunch } from '../suites/memcopy.js';
+import type { Suite } from '../suites/types.js';
 import { tileFromConfig, type FamilyName } from './families.js';
 import type { TuneOutcome } from './search.js';
 
@@ -73,4 +74,23 @@ export function tunedShapes(entries: readonly StoredTuningEntry[]): TunedShapes 
     else out.gemvTargets[e.shapeClass] = Number(e.config['targetWorkgroups']);
   }
   return out;
+}
+
+/** The suites with this device's tuned launch shapes in them (memcopy, matmul); others as they are. */
+export function withTunedShapes(suites: readonly Suite[], tuned: TunedShapes | null): Suite[] {
+  if (tuned === null) return [...suites];
+  return suites.map((s) => {
+    if (s.name === 'memcopy') return createMemcopySuite({ tuned: tuned.memcopy });
+    if (s.name === 'matmul') return createMatmulSuite({ tunedTiles: tuned.tiles, tunedGemvTargets: tuned.gemvTargets });
+    return s;
+  });
+}
+
+/** A stored tuning in one line: how many problems run on a tuned shape, and when they were tuned. */
+export function describeTuning(stored: StoredTuning | null): string {
+  if (stored === null || stored.entries.length === 0) return 'not tuned';
+  const tuned = stored.entries.filter((e) => e.source === 'tuned');
+  const when = stored.entries.map((e) => e.tunedAt).sort().at(-1) ?? '';
+  const list = tuned.map((e) => `${e.family} ${e.shapeClass}: ${e.label}${e.speedup === null ? '' : ` ${e.speedup.toFixed(2)}×`}`).join('; ');
+  return `${String(tuned.length)} of ${String(stored.entries.length)} problems on tuned shapes (tuned ${when.slice(0, 10)})${list === '' ? '' : `: ${list}`}`;
 }

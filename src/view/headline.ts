@@ -27,6 +27,8 @@ export interface Headline {
   facts: string;
   driver: string | null;
   run: string | null;
+  /** Which launch shapes were tuned on this device (the store), or ran tuned (a run). */
+  tuning: string | null;
   cards: Card[];
 }
 
@@ -37,6 +39,7 @@ export interface HeadlineInput {
   peaks: RunPeaks | null;
   cases: CaseResult[];
   run: Pick<RunResult, 'status' | 'startedAt' | 'tool' | 'options'> | null;
+  tuning: string | null;
 }
 
 const isInt = (u: PeakUnit): boolean => u === 'int8Dot4' || u === 'matrixInt8';
@@ -108,11 +111,14 @@ export function headline(input: HeadlineInput): Headline {
     title: deviceTitle(input.device),
     facts: deviceFacts(input.device).join(' · '),
     driver: deviceDriver(input.device),
+    tuning: input.tuning,
     run: r === null ? null : `${r.status} run of ${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} · wgbench ${r.tool.version}${r.options.quick ? ' · quick mode' : ''} · ${r.options.suites.join(', ')}`,
     cards,
   };
 }
 
 export function headlineOfRun(run: RunResult): Headline {
-  return headline({ device: run.device, timer: run.timer, peaks: run.peaks ?? null, cases: run.cases, run });
+  const tuned = run.cases.filter((c) => c.params['source'] === 'tuned').length;
+  const tuning = tuned === 0 ? null : `${String(tuned)} case${tuned === 1 ? '' : 's'} ran on launch shapes tuned on this device (wgbench tune)`;
+  return headline({ device: run.device, timer: run.timer, peaks: run.peaks ?? null, cases: run.cases, run, tuning });
 }

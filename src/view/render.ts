@@ -41,6 +41,7 @@ export function renderHeadline(h: Headline, level: 1 | 2): string {
 <p class="device-facts">${e(h.facts)}</p>
 ${h.driver === null ? '' : `<p class="device-driver">driver: ${e(h.driver)}</p>`}
 ${h.run === null ? '' : `<p class="run-line">${e(h.run)}</p>`}
+${h.tuning === null ? '' : `<p class="tuning-line">${e(h.tuning)}</p>`}
 <ul class="cards" aria-label="headline figures">${h.cards.map(card).join('\n')}</ul>`;
 }
 

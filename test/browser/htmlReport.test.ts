@@ -88,7 +88,10 @@ describe('the HTML report in headless Chromium', () => {
     // Every chart has a text alternative and a link that opens its data table.
     expect(await page.getAttribute('#roofline', 'aria-label')).toMatch(/^Roofline: 11 compute cases .* under 5 roofs from the calibrated peaks\.$/);
     expect(await page.$eval('#roofline-data', (d) => (d as HTMLDetailsElement).open)).toBe(false);
-    await page.click('a[data-opens="roofline-data"]');
+    // By keyboard: Tab reaches the link, Enter follows it and opens the table.
+    await page.focus('#roofline-title');
+    for (let i = 0; i < 20 && (await page.evaluate(() => document.activeElement?.getAttribute('data-opens'))) !== 'roofline-data'; i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
     expect(await page.$eval('#roofline-data', (d) => (d as HTMLDetailsElement).open)).toBe(true);
     expect(await page.$$eval('#roofline-data tbody tr', (trs) => trs.length)).toBe(computeCases);
 

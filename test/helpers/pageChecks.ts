@@ -36,6 +36,9 @@ export async function screenshotWidths(page: Page, name: string): Promise<void> 
   const size = page.viewportSize() ?? { width: 1200, height: 1000 };
   for (const [label, width, height] of [['desktop', 1280, 900], ['phone', 400, 860]] as const) {
     await page.setViewportSize({ width, height });
+    await page.evaluate(() => {
+      window.scrollTo(0, 0);
+    });
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(dir, `${name}-${label}.png`), fullPage: label === 'phone' ? false : true });
   }

@@ -66,7 +66,7 @@ describe('the gate fails what it used to pass', () => {
     const h100 = later('h100.json', (r) => { r.device = { ...r.device, vendor: 'nvidia', device: 'nvidia-h100-80gb-hbm3', description: 'NVIDIA' }; });
     const r = await runCli(['gate', h100, '--baseline', RECORDED]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/"device": the baseline is from .*llvmpipe.*the run from .*h100.*--allow-device-mismatch/);
+    expect(r.err).toMatch(/"device": the baseline is from .*llvmpipe.*the run from .*H100.*--allow-device-mismatch/);
     expect((await runCli(['gate', h100, '--baseline', RECORDED, '--allow-device-mismatch'])).code).toBe(0);
   });
 

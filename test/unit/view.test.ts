@@ -20,6 +20,7 @@ describe('device names', () => {
   it('spells out Dawn’s slugs and never leaves a headline empty or "?"', () => {
     expect(deviceTitle(H100.device)).toBe('NVIDIA H100 80GB HBM3');
     expect(properName('amd-radeon-rx-7900-xtx')).toBe('AMD Radeon RX 7900 XTX');
+    expect(deviceTitle(LAVAPIPE.device)).toBe('llvmpipe LLVM 15.0.6 256 bits');
     expect(properName('llvmpipe (LLVM 19.1.7, 256 bits)')).toBe('llvmpipe (LLVM 19.1.7, 256 bits)');
     // Chrome leaves device and description empty.
     expect(deviceTitle(BROWSER_DEVICE)).toBe('Google SwiftShader');
@@ -127,7 +128,7 @@ describe('headline', () => {
   });
 
   it('before a run: the device alone, what to press, and a quantized timer said plainly', () => {
-    const h = headline({ device: BROWSER_DEVICE, timer: { kind: 'timestamp-query', method: 'm', resolutionNs: 100_000, quantized: true, rawTimestampsSeen: 4 }, peaks: null, cases: [], run: null });
+    const h = headline({ device: BROWSER_DEVICE, timer: { kind: 'timestamp-query', method: 'm', resolutionNs: 100_000, quantized: true, rawTimestampsSeen: 4 }, peaks: null, cases: [], run: null, tuning: null });
     expect(h.title).toBe('Google SwiftShader');
     expect(h.driver).toBeNull();
     expect(h.run).toBeNull();
