@@ -1,3 +1,4 @@
+import { fillWgslTemplate } from '../gpu/wgslTemplate.js';
 import { fillRandomU32, randomUniform, readChunked, type BufferPool } from '../gpu/buffers.js';
 import { GEMV_TARGET_WORKGROUPS, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
 import { computePipeline } from '../gpu/pipelines.js';
@@ -126,24 +127,73 @@ export function planMatmulShapes(cpuAdapter: boolean, quick: boolean): MatmulSha
 }
 
 
-/** Workgroup memory of the staged subgroup-matrix kernels (their padded A and B tiles). */
-const STAGED_WORKGROUP_BYTES = { f16: (128 * 40 + 32 * 136) * 2, int8: 128 * 80 + 64 * 144 };
+/**
+ * The staged subgroup-matrix kernel's shape (kernels/matmul_subgroup_tiled.wgsl, one template for
+ * both inputs): the K step staged per barrier pair and the row padding, in elements.
+ */
+export interface StagedShape {
+  kStep: number;
+  pad: number;
+}
 
-function stagedSubgroupMatrixSkipReason(f16: boolean, s: MatmulShape, ctx: SuiteContext): string | null {
-  const tk = f16 ? 32 : 64;
-  if (s.M % 128 !== 0 || s.N % 128 !== 0 || s.K % tk !== 0) return `the staged kernel's 128×128 tile needs M and N multiples of 128 and K of ${tk} (got ${s.M}×${s.N}×${s.K})`;
+/** Per input: the matrix step's K, elements per 16-byte load, and the padding that keeps rows 16-byte aligned. */
+const STAGED_INPUT = {
+  f16: { matrixK: 16, perLoad: 8 / 2, elementBytes: 2, padStep: 8 },
+  int8: { matrixK: 32, perLoad: 16, elementBytes: 1, padStep: 16 },
+} as const;
+
+export const DEFAULT_STAGED: Readonly<Record<'f16' | 'int8', StagedShape>> = { f16: { kStep: 32, pad: 8 }, int8: { kStep: 64, pad: 16 } };
+
+export function stagedLabel(t: StagedShape): string {
+  return `K step ${t.kStep}, pad ${t.pad}`;
+}
+
+/** Workgroup memory of the staged kernel's padded 128×kStep A and kStep×128 B tiles. */
+export function stagedWorkgroupBytes(input: 'f16' | 'int8', t: StagedShape): number {
+  return (128 * (t.kStep + t.pad) + t.kStep * (128 + t.pad)) * STAGED_INPUT[input].elementBytes;
+}
+
+/** Why the staged kernel cannot run this shape here (null when it can). */
+export function stagedUnsupported(input: 'f16' | 'int8', t: StagedShape, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>): string | null {
+  const k = STAGED_INPUT[input];
+  if (t.kStep < k.matrixK || t.kStep % k.matrixK !== 0 || t.kStep % k.perLoad !== 0) return `the staged ${input} kernel's K step must be a multiple of ${k.matrixK} (got ${t.kStep})`;
+  if (t.pad < 0 || t.pad % k.padStep !== 0) return `the staged ${input} kernel's row padding must be a multiple of ${k.padStep} elements (16 bytes; got ${t.pad})`;
+  const need = stagedWorkgroupBytes(input, t);
+  if (need > limits.maxComputeWorkgroupStorageSize) return `the staged kernel at ${stagedLabel(t)} needs ${need} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
+  return null;
+}
+
+function stagedSubgroupMatrixSkipReason(input: 'f16' | 'int8', t: StagedShape, s: MatmulShape, ctx: SuiteContext): string | null {
+  if (s.M % 128 !== 0 || s.N % 128 !== 0 || s.K % t.kStep !== 0) return `the staged kernel's 128×128 tile needs M and N multiples of 128 and K of ${t.kStep} (got ${s.M}×${s.N}×${s.K})`;
   const variable = variableSubgroupSize(ctx.info);
   if (variable !== null) return variable;
   const max = ctx.info.subgroupMaxSize ?? 0;
-  const need = f16 ? STAGED_WORKGROUP_BYTES.f16 : STAGED_WORKGROUP_BYTES.int8;
-  const have = ctx.device.limits.maxComputeWorkgroupStorageSize;
-  if (have < need) return `the staged kernel needs ${need} bytes of workgroup memory; the device allows ${have}`;
+  const reason = stagedUnsupported(input, t, ctx.device.limits);
+  if (reason !== null) return reason;
   if (ctx.device.limits.maxComputeInvocationsPerWorkgroup < 8 * max) return `the staged kernel runs 8 subgroups of ${max} per workgroup; the device allows ${ctx.device.limits.maxComputeInvocationsPerWorkgroup} invocations`;
   return null;
 }
 
+/** The staged kernel's source for one input and shape: the template's types and tile filled in. */
+export function stagedSubgroupMatrixSource(template: string, input: 'f16' | 'int8', t: StagedShape = DEFAULT_STAGED[input]): string {
+  const f16 = input === 'f16';
+  const k = STAGED_INPUT[input];
+  return fillWgslTemplate('matmul_subgroup_tiled.wgsl', template, {
+    ENABLES: f16 ? 'enable f16;' : '',
+    ENTRY: f16 ? 'sgmat_f16_tiled_kernel' : 'sgmat_i8_tiled_kernel',
+    CT: f16 ? 'f16' : 'i8',
+    ACC: f16 ? 'f32' : 'i32',
+    WORD: f16 ? 'f16' : 'i32',
+    EPV: k.perLoad,
+    EPW: f16 ? 1 : 4,
+    MK: k.matrixK,
+    TK: t.kStep,
+    PAD: t.pad,
+  });
+}
+
 /** Why a variant cannot run on this device or shape; null when it can. */
-export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, tile: MatmulTile = DEFAULT_TILE): string | null {
+export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, tile: MatmulTile = DEFAULT_TILE, staged: StagedShape | null = null): string | null {
   const traits = VARIANTS[variant];
   if (isGemv(variant)) {
     const reason = gemvUnsupported(s.M, s.K, s.N);
@@ -155,7 +205,8 @@ export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: Su
     if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
     if (!hasMatrixConfig(ctx.info, config.component, config.result, config.K)) return `the adapter lists no ${config.component}→${config.result} 16×16×${config.K} subgroup-matrix config`;
     if (traits.staged) {
-      const reason = stagedSubgroupMatrixSkipReason(config.component === 'f16', s, ctx);
+      const input = config.component === 'f16' ? 'f16' : 'int8';
+      const reason = stagedSubgroupMatrixSkipReason(input, staged ?? DEFAULT_STAGED[input], s, ctx);
       if (reason !== null) return reason;
     } else if (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0) return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;
   }
@@ -207,6 +258,7 @@ interface Operands {
 /** The launch shape a case runs: the tile of the tiled kernels and the GEMV's workgroup target. */
 interface ResolvedShape {
   tile: MatmulTile;
+  staged: Readonly<Record<'f16' | 'int8', StagedShape>>;
   gemvTargetWorkgroups: number | undefined;
   transformSource: ((kernel: string, code: string) => string) | undefined;
 }
@@ -318,8 +370,12 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
     }
     case 'subgroup-matrix-f16-tiled':
     case 'subgroup-matrix-int8-tiled': {
-      const kernel = variant === 'subgroup-matrix-f16-tiled' ? 'matmul_subgroup_f16_tiled' : 'matmul_subgroup_i8_tiled';
-      pipeline = await computePipeline(device, kernel, await ctx.loadKernel(kernel), variant === 'subgroup-matrix-f16-tiled' ? 'sgmat_f16_tiled_kernel' : 'sgmat_i8_tiled_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
+      const input = variant === 'subgroup-matrix-f16-tiled' ? 'f16' : 'int8';
+      const staged = shape.staged[input];
+      const template = await ctx.loadKernel('matmul_subgroup_tiled');
+      const filled = stagedSubgroupMatrixSource(template, input, staged);
+      const source = shape.transformSource === undefined ? filled : shape.transformSource('matmul_subgroup_tiled', filled);
+      pipeline = await computePipeline(device, `matmul_subgroup_tiled_${input}`, source, input === 'f16' ? 'sgmat_f16_tiled_kernel' : 'sgmat_i8_tiled_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
       entries = [dimsEntry, { binding: 2, resource: { buffer: bufC } }, { binding: 4, resource: { buffer: bufA } }, { binding: 5, resource: { buffer: bufB } }];
       groups = [N / 128, M / 128];
       break;
@@ -459,7 +515,9 @@ export interface MatmulOptions {
   tunedTiles?: Readonly<Record<string, MatmulTile>>;
   /** GEMV workgroup targets found by `wgbench tune`, by shape key. */
   tunedGemvTargets?: Readonly<Record<string, number>>;
-  /** Rewrites a kernel's source before it is compiled (tests plant a wrong kernel through it). */
+  /** The staged subgroup-matrix kernel's K step and padding per input (default DEFAULT_STAGED). */
+  staged?: Partial<Readonly<Record<'f16' | 'int8', StagedShape>>>;
+  /** Rewrites a kernel's source (a template once filled) before it is compiled (tests plant a wrong kernel, or emulate matrix units, through it). */
   transformSource?: (kernel: string, code: string) => string;
 }
 
@@ -485,7 +543,8 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
         const tunedGemv = options.tunedGemvTargets?.[shapeKey(s)];
         const gemvTarget = tunedGemv ?? options.gemvTargetWorkgroups;
         const gemvSource: ShapeSource = tunedGemv !== undefined ? 'tuned' : options.gemvTargetWorkgroups !== undefined ? 'explicit' : 'default';
-        const resolved: ResolvedShape = { tile, gemvTargetWorkgroups: gemvTarget, transformSource: options.transformSource };
+        const staged = { ...DEFAULT_STAGED, ...options.staged };
+        const resolved: ResolvedShape = { tile, staged, gemvTargetWorkgroups: gemvTarget, transformSource: options.transformSource };
         for (const variant of options.variants ?? MATMUL_VARIANTS) {
           const info = VARIANTS[variant];
           const sparse = variant === 'block-sparse-f32';
@@ -503,6 +562,7 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
               accumulate: info.input === 'int8' ? 'i32' : 'f32',
               ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}),
               ...(usesTile(variant) ? { tile: tileLabel(tile), tileM: tile.M, tileN: tile.N, tileK: tile.K, source: tileFrom } : {}),
+              ...(info.staged ? { kStep: staged[info.input === 'f16' ? 'f16' : 'int8'].kStep, pad: staged[info.input === 'f16' ? 'f16' : 'int8'].pad, source: options.staged?.[info.input === 'f16' ? 'f16' : 'int8'] === undefined ? 'default' : 'explicit' } : {}),
               ...(isGemv(variant) && gemvUnsupported(s.M, s.K, s.N) === null ? { gemvTargetWorkgroups: gemvTarget ?? GEMV_TARGET_WORKGROUPS, gemvSplits: planGemv(s.M, s.K, s.N, gemvTarget).splits, source: gemvSource } : {}),
             },
             // A GEMV's activations stay f32 whatever the weights are.
@@ -511,7 +571,7 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
             work: { flopsPerDispatch: flops, unit: info.unit, formula: sparse ? `2·M·N·K·${kept} (zero blocks skipped)` : '2·M·N·K' },
             prepare: (c, pool) => prepareMatmul(variant, s, c, pool, resolved),
           };
-          const skip = matmulSkipReason(variant, s, ctx, tile);
+          const skip = matmulSkipReason(variant, s, ctx, tile, info.staged ? staged[info.input === 'f16' ? 'f16' : 'int8'] : null);
           if (skip !== null) plan.skipReason = skip;
           cases.push(plan);
         }

@@ -8,7 +8,7 @@ import { calibrationFromRun, calibrationKey, calibrationSuites } from '../../src
 import { runPeaks } from '../../src/probe/profile.js';
 import { parseRunResult } from '../../src/results/schema.js';
 import { runSuites } from '../../src/runner/run.js';
-import { createMatmulSuite, DEFAULT_TILE, tileLabel } from '../../src/suites/matmul.js';
+import { createMatmulSuite, DEFAULT_TILE, stagedSubgroupMatrixSource, tileLabel } from '../../src/suites/matmul.js';
 import { peakSuite } from '../../src/suites/peak.js';
 import { expectRanOrNotApplicable, has, realDevice, withTestBackend } from '../helpers/gpu.js';
 
@@ -170,10 +170,23 @@ describe('kernels that need hardware this machine lacks still compile', () => {
     const adapter = await gpu.requestAdapter();
     expect(adapter).not.toBeNull();
     const device = await (adapter as GPUAdapter).requestDevice({ requiredFeatures: ['shader-f16', 'chromium-experimental-subgroup-matrix' as GPUFeatureName] });
-    for (const name of ['matmul_subgroup_f16', 'matmul_subgroup_i8', 'matmul_subgroup_f16_tiled', 'matmul_subgroup_i8_tiled', 'attention_subgroup_f16']) {
-      const module = device.createShaderModule({ code: readFileSync(join('kernels', `${name}.wgsl`), 'utf8') });
+    const staged = readFileSync(join('kernels', 'matmul_subgroup_tiled.wgsl'), 'utf8');
+    const sources: [string, string][] = [
+      ...['matmul_subgroup_f16', 'matmul_subgroup_i8', 'attention_subgroup_f16'].map((name): [string, string] => [name, readFileSync(join('kernels', `${name}.wgsl`), 'utf8')]),
+      ['matmul_subgroup_tiled (f16)', stagedSubgroupMatrixSource(staged, 'f16')],
+      ['matmul_subgroup_tiled (int8)', stagedSubgroupMatrixSource(staged, 'int8')],
+    ];
+    for (const [name, code] of sources) {
+      const module = device.createShaderModule({ code });
       const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
       expect(errors.map((e) => e.message), name).toEqual([]);
+    }
+    // Other K steps and paddings build pipelines too (shapes within the default 16 KiB of workgroup memory).
+    for (const [input, entryPoint, shape] of [['f16', 'sgmat_f16_tiled_kernel', { kStep: 16, pad: 16 }], ['int8', 'sgmat_i8_tiled_kernel', { kStep: 32, pad: 0 }]] as const) {
+      device.pushErrorScope('validation');
+      const module = device.createShaderModule({ code: stagedSubgroupMatrixSource(staged, input, shape) });
+      await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint, constants: { SUBGROUP_SIZE: 32 } } });
+      expect((await device.popErrorScope())?.message, input).toBeUndefined();
     }
     device.destroy();
     // Keep the Dawn instance alive until its device is gone (Dawn aborts if it is collected first).

@@ -44,8 +44,14 @@ function emulated(mutation: [string, string] | null): (name: string) => Promise<
   return async (name) => {
     let code = await loadKernelFromDisk(name);
     if (mutation !== null && code.includes(mutation[0])) code = code.replace(mutation[0], mutation[1]);
-    return name.includes('subgroup') ? emulateSubgroupMatrix(code) : code;
+    // A template is emulated once filled, by the suite's transform (matrixSuite below).
+    return name.includes('subgroup') && !code.includes('{{') ? emulateSubgroupMatrix(code) : code;
   };
+}
+
+/** The matmul suite with the staged kernel's template emulated after the suite fills it. */
+function matrixSuite(options: Parameters<typeof createMatmulSuite>[0]): ReturnType<typeof createMatmulSuite> {
+  return createMatmulSuite({ ...options, transformSource: (kernel, code) => (kernel === 'matmul_subgroup_tiled' ? emulateSubgroupMatrix(code) : code) });
 }
 
 const shapes = [{ M: 128, N: 128, K: 64, label: '128×128×64' }];
@@ -82,14 +88,21 @@ describe('subgroup-matrix kernels, matrix operations emulated', () => {
 
   // The f16 kernels need shader-f16 (SwiftShader and GL ES lack it): not applicable there.
   it('the direct and staged GEMMs (f16 and int8) pass the suite check', { timeout: 600_000 }, async () => {
-    const run = await runSuites(env, { suites: [createMatmulSuite({ shapes, variants: matrixVariants })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+    const run = await runSuites(env, { suites: [matrixSuite({ shapes, variants: matrixVariants })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
     for (const c of run.cases) expectRanOrNotApplicable(acquired, c, String(c.params['variant']).includes('f16') ? ['shader-f16'] : []);
-    expect(run.cases.find((c) => c.params['variant'] === 'subgroup-matrix-int8-tiled')?.check?.maxRelError).toBe(0);
+    const staged = run.cases.find((c) => c.params['variant'] === 'subgroup-matrix-int8-tiled');
+    expect(staged?.check?.maxRelError).toBe(0);
+    expect(staged?.params).toMatchObject({ kStep: 64, pad: 16, source: 'default' });
+    // One template, other shapes: a K step of 32 with unpadded rows is the same GEMM.
+    const other = await runSuites(env, { suites: [matrixSuite({ shapes, variants: ['subgroup-matrix-int8-tiled'], staged: { int8: { kStep: 32, pad: 0 } } })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+    expect(other.cases[0]?.status, other.cases[0]?.message).toBe('ok');
+    expect(other.cases[0]?.check?.maxRelError).toBe(0);
+    expect(other.cases[0]?.params).toMatchObject({ kStep: 32, pad: 0, source: 'explicit' });
   });
 
   it('a staged GEMM whose subgroups all take the same columns fails the check', { timeout: 600_000 }, async () => {
     for (const variant of has(acquired, 'shader-f16') ? (['subgroup-matrix-f16-tiled', 'subgroup-matrix-int8-tiled'] as const) : (['subgroup-matrix-int8-tiled'] as const)) {
-      const run = await runSuites({ ...env, loadKernel: emulated(['let bCol = (sg % SG_COLS) * SN;', 'let bCol = 0u;']) }, { suites: [createMatmulSuite({ shapes, variants: [variant] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+      const run = await runSuites({ ...env, loadKernel: emulated(['let bCol = (sg % SG_COLS) * SN;', 'let bCol = 0u;']) }, { suites: [matrixSuite({ shapes, variants: [variant] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
       expect(run.cases[0]?.status, variant).toBe('failed');
     }
   });
