@@ -137,6 +137,8 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
   if (flags.html !== undefined) await writeFileAtomic(flags.html, renderTuneHtml(report, chartJsSource()));
   acquired.device.destroy();
   io.stdout.write(`${renderTuneTable(outcomes, shouldUseColor(io.stdout, io.env))}\n`);
+  const device = { info: acquired.info, limits: acquired.device.limits, quick: flags.quick };
+  for (const f of families.filter((x) => x.targets(device).length === 0)) io.stdout.write(`${f.name}: nothing to tune on this device (${f.description})\n`);
   io.stdout.write(`tuned ${outcomes.length} problem${outcomes.length === 1 ? '' : 's'} in ${report.elapsedSeconds.toFixed(1)} s of a ${flags.budget} s budget${file === null ? '; nothing saved' : `; saved to ${file} (wgbench run and calibrate use it; --no-tuning for the defaults)`}\n`);
   if (lost !== null) {
     io.stderr.write(`wgbench: ${lost}; the problems tuned before it are saved\n`);

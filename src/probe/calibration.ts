@@ -45,7 +45,7 @@ export function calibrationSuites(info: DeviceInfo, quick: boolean, tuned: Tuned
   const largest = planSizes(info.limits, quick, cpu).at(-1);
   return [
     peakSuite,
-    createMatmulSuite({ ...(square ? { shapes: [square] } : {}), variants: CALIBRATION_MATMUL_VARIANTS, ...(tuned === null ? {} : { tunedTiles: tuned.tiles }) }),
+    createMatmulSuite({ ...(square ? { shapes: [square] } : {}), variants: CALIBRATION_MATMUL_VARIANTS, ...(tuned === null ? {} : { tunedTiles: tuned.tiles, tunedStaged: tuned.staged }) }),
     createMemcopySuite({ ...(largest === undefined ? {} : { sizesBytes: [largest] }), ...(tuned === null ? {} : { tuned: tuned.memcopy }) }),
   ];
 }

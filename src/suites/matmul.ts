@@ -75,10 +75,10 @@ export interface MatmulVariantTraits {
   unit: PeakUnit;
   /** Which f32 case a reduced-precision or sparse variant is compared with. */
   baseline: MatmulVariant | null;
-  /** The launch shape it takes: the tiled kernels' tile, the split-K GEMV's target, or a fixed one. */
-  launch: 'tile' | 'gemv' | 'fixed';
+  /** The launch shape it takes: the tiled kernels' tile, the split-K GEMV's target, the staged kernel's K step and padding, or a fixed one. */
+  launch: 'tile' | 'gemv' | 'staged' | 'fixed';
   /** The `wgbench tune` family whose stored shape it runs on, if any. */
-  tunedBy: 'matmul-tiled' | 'gemv' | null;
+  tunedBy: 'matmul-tiled' | 'gemv' | 'matmul-subgroup-matrix' | null;
   features: readonly ('shader-f16' | 'chromium-experimental-subgroup-matrix')[];
   /** The subgroup-matrix config it needs (component → result, K of the 16×16×K step). */
   matrixConfig: { component: 'f16' | 'i8'; result: 'f32' | 'i32'; K: 16 | 32 } | null;
@@ -100,8 +100,8 @@ export const MATMUL_VARIANT_TRAITS: Readonly<Record<MatmulVariant, MatmulVariant
   'dot4-int8': { ...plain, input: 'int8', unit: 'int8Dot4', baseline: 'naive-f32', calibrates: true },
   'subgroup-matrix-f16': { ...plain, input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32', features: ['shader-f16', 'chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_F16, calibrates: true },
   'subgroup-matrix-int8': { ...plain, input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32', features: ['chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_I8, calibrates: true },
-  'subgroup-matrix-f16-tiled': { ...plain, input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32', features: ['shader-f16', 'chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_F16, staged: true, calibrates: true },
-  'subgroup-matrix-int8-tiled': { ...plain, input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32', features: ['chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_I8, staged: true, calibrates: true },
+  'subgroup-matrix-f16-tiled': { ...plain, input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32', launch: 'staged', tunedBy: 'matmul-subgroup-matrix', features: ['shader-f16', 'chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_F16, staged: true, calibrates: true },
+  'subgroup-matrix-int8-tiled': { ...plain, input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32', launch: 'staged', tunedBy: 'matmul-subgroup-matrix', features: ['chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_I8, staged: true, calibrates: true },
   'block-sparse-f32': { ...plain, input: 'f32', unit: 'fp32', baseline: 'tiled-f32', launch: 'tile', tunedBy: 'matmul-tiled' },
   // Decode-step GEMVs (M ≤ 8): f32 activations against f32 or f16 weights (weight-only f16).
   'gemv-f32': { ...plain, input: 'f32', unit: 'fp32', baseline: null, launch: 'gemv', tunedBy: 'gemv' },
@@ -143,6 +143,11 @@ const STAGED_INPUT = {
 } as const;
 
 export const DEFAULT_STAGED: Readonly<Record<'f16' | 'int8', StagedShape>> = { f16: { kStep: 32, pad: 8 }, int8: { kStep: 64, pad: 16 } };
+
+/** The key a tuned staged shape is stored under: the input and the problem's M×N×K. */
+export function stagedKey(input: 'f16' | 'int8', s: Pick<MatmulShape, 'M' | 'N' | 'K'>): string {
+  return `${input} ${shapeKey(s)}`;
+}
 
 export function stagedLabel(t: StagedShape): string {
   return `K step ${t.kStep}, pad ${t.pad}`;
@@ -517,6 +522,8 @@ export interface MatmulOptions {
   tunedGemvTargets?: Readonly<Record<string, number>>;
   /** The staged subgroup-matrix kernel's K step and padding per input (default DEFAULT_STAGED). */
   staged?: Partial<Readonly<Record<'f16' | 'int8', StagedShape>>>;
+  /** Staged shapes found by `wgbench tune`, by stagedKey (input and problem): used there, recorded as tuned. */
+  tunedStaged?: Readonly<Record<string, StagedShape>>;
   /** Rewrites a kernel's source (a template once filled) before it is compiled (tests plant a wrong kernel, or emulate matrix units, through it). */
   transformSource?: (kernel: string, code: string) => string;
 }
@@ -543,7 +550,10 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
         const tunedGemv = options.tunedGemvTargets?.[shapeKey(s)];
         const gemvTarget = tunedGemv ?? options.gemvTargetWorkgroups;
         const gemvSource: ShapeSource = tunedGemv !== undefined ? 'tuned' : options.gemvTargetWorkgroups !== undefined ? 'explicit' : 'default';
-        const staged = { ...DEFAULT_STAGED, ...options.staged };
+        const tunedF16 = options.tunedStaged?.[stagedKey('f16', s)];
+        const tunedI8 = options.tunedStaged?.[stagedKey('int8', s)];
+        const staged = { ...DEFAULT_STAGED, ...options.staged, ...(tunedF16 === undefined ? {} : { f16: tunedF16 }), ...(tunedI8 === undefined ? {} : { int8: tunedI8 }) };
+        const stagedFrom = (input: 'f16' | 'int8'): ShapeSource => (options.tunedStaged?.[stagedKey(input, s)] !== undefined ? 'tuned' : options.staged?.[input] !== undefined ? 'explicit' : 'default');
         const resolved: ResolvedShape = { tile, staged, gemvTargetWorkgroups: gemvTarget, transformSource: options.transformSource };
         for (const variant of options.variants ?? MATMUL_VARIANTS) {
           const info = VARIANTS[variant];
@@ -562,7 +572,7 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
               accumulate: info.input === 'int8' ? 'i32' : 'f32',
               ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}),
               ...(usesTile(variant) ? { tile: tileLabel(tile), tileM: tile.M, tileN: tile.N, tileK: tile.K, source: tileFrom } : {}),
-              ...(info.staged ? { kStep: staged[info.input === 'f16' ? 'f16' : 'int8'].kStep, pad: staged[info.input === 'f16' ? 'f16' : 'int8'].pad, source: options.staged?.[info.input === 'f16' ? 'f16' : 'int8'] === undefined ? 'default' : 'explicit' } : {}),
+              ...(info.staged ? { kStep: staged[info.input === 'f16' ? 'f16' : 'int8'].kStep, pad: staged[info.input === 'f16' ? 'f16' : 'int8'].pad, source: stagedFrom(info.input === 'f16' ? 'f16' : 'int8') } : {}),
               ...(isGemv(variant) && gemvUnsupported(s.M, s.K, s.N) === null ? { gemvTargetWorkgroups: gemvTarget ?? GEMV_TARGET_WORKGROUPS, gemvSplits: planGemv(s.M, s.K, s.N, gemvTarget).splits, source: gemvSource } : {}),
             },
             // A GEMV's activations stay f32 whatever the weights are.

@@ -1,13 +1,14 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { GEMV_TARGET_WORKGROUPS, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
-import { createMatmulSuite, DEFAULT_TILE, MATMUL_VARIANT_TRAITS, MATMUL_VARIANTS, planMatmulShapes, shapeKey, tileLabel, tileUnsupported, type MatmulShape, type MatmulTile } from '../suites/matmul.js';
+import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, MATMUL_VARIANT_TRAITS, MATMUL_VARIANTS, planMatmulShapes, shapeKey, stagedKey, stagedLabel, stagedUnsupported, tileLabel, tileUnsupported, type MatmulShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
+import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
 import { formatBytes } from '../reporters/format.js';
 
 export type TuneValue = number | boolean;
 export type TuneConfig = Readonly<Record<string, TuneValue>>;
-export type FamilyName = 'memcopy' | 'matmul-tiled' | 'gemv';
+export type FamilyName = 'memcopy' | 'matmul-tiled' | 'gemv' | 'matmul-subgroup-matrix';
 
 /** A parameter of a family's space: the values the search may take and what limits them. */
 export interface TuneParameter {
@@ -189,7 +190,41 @@ function gemvSplits(c: TuneConfig, t: TuneTarget): number {
   return planGemv(s.M, s.K, s.N, num(c, 'targetWorkgroups')).splits;
 }
 
-export const TUNABLE_FAMILIES: readonly TunableFamily[] = [memcopyFamily, matmulTiledFamily, gemvFamily];
+// ---- staged subgroup-matrix GEMM: K step and row padding, per input, at the run's square shape ----
+const STAGED_K_STEPS = [16, 32, 64, 128];
+const STAGED_PADS = [0, 8, 16, 32];
+const stagedParameters: TuneParameter[] = [
+  { name: 'kStep', values: STAGED_K_STEPS, limitedBy: 'a multiple of the matrix step (16 for f16, 32 for int8), divides K, maxComputeWorkgroupStorageSize' },
+  { name: 'pad', values: STAGED_PADS, limitedBy: '16-byte row alignment (8 f16 or 16 int8 elements), maxComputeWorkgroupStorageSize' },
+];
+const stagedInput = (t: TuneTarget): 'f16' | 'int8' => (t.shapeClass.startsWith('f16') ? 'f16' : 'int8');
+export const stagedFromConfig = (c: TuneConfig): StagedShape => ({ kStep: num(c, 'kStep'), pad: num(c, 'pad') });
+
+export const matmulSubgroupMatrixFamily: TunableFamily = {
+  name: 'matmul-subgroup-matrix',
+  description: `staged subgroup-matrix GEMM (${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-subgroup-matrix').join(', ')}): K step staged per barrier pair × row padding, per input; only where the adapter lists subgroup matrices`,
+  kernels: ['matmul_subgroup_tiled'],
+  parameters: stagedParameters,
+  targets: (d) => {
+    if (!d.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') || variableSubgroupSize(d.info) !== null) return [];
+    const s = squareShape(d);
+    if (s.M % 128 !== 0 || s.N % 128 !== 0) return [];
+    const inputs = (['f16', 'int8'] as const).filter((input) => (input === 'f16' ? d.info.deviceFeatures.includes('shader-f16') && hasMatrixConfig(d.info, 'f16', 'f32', 16) : hasMatrixConfig(d.info, 'i8', 'i32', 32)));
+    return inputs.map((input) => ({ family: 'matmul-subgroup-matrix', shapeClass: stagedKey(input, s), description: `subgroup-matrix-${input}-tiled ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { ...DEFAULT_STAGED[input] } }));
+  },
+  coarse: (t) => [t.defaultConfig, ...STAGED_K_STEPS.flatMap((kStep) => STAGED_PADS.map((pad) => ({ kStep, pad })))],
+  neighbours: (c) => oneStep(c, stagedParameters),
+  unsupported: (c, t, d) => {
+    const shape = stagedFromConfig(c);
+    const reason = stagedUnsupported(stagedInput(t), shape, d.limits);
+    if (reason !== null) return reason;
+    return shapeOf(t).K % shape.kStep === 0 ? null : `K step ${shape.kStep} does not divide K = ${shapeOf(t).K}`;
+  },
+  label: (c) => stagedLabel(stagedFromConfig(c)),
+  suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: [stagedInput(t) === 'f16' ? 'subgroup-matrix-f16-tiled' : 'subgroup-matrix-int8-tiled'], staged: { [stagedInput(t)]: stagedFromConfig(c) } }),
+};
+
+export const TUNABLE_FAMILIES: readonly TunableFamily[] = [memcopyFamily, matmulTiledFamily, gemvFamily, matmulSubgroupMatrixFamily];
 
 
 export class UnknownFamilyError extends Error {}

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { createMatmulSuite, type MatmulTile } from '../suites/matmul.js';
+import { createMatmulSuite, type MatmulTile, type StagedShape } from '../suites/matmul.js';
 import { createMemcopySuite, type MemcopyKernel, type MemcopyLaunch } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
-import { tileFromConfig, type FamilyName } from './families.js';
+import { stagedFromConfig, tileFromConfig, type FamilyName } from './families.js';
 import type { TuneOutcome } from './search.js';
 
 export const TUNING_SCHEMA_VERSION = 1;
 
 const entrySchema = z.object({
-  family: z.enum(['memcopy', 'matmul-tiled', 'gemv']),
+  family: z.enum(['memcopy', 'matmul-tiled', 'gemv', 'matmul-subgroup-matrix']),
   shapeClass: z.string(),
   description: z.string(),
   kernelHash: z.string(),
@@ -63,14 +63,17 @@ export interface TunedShapes {
   memcopy: Partial<Record<MemcopyKernel, MemcopyLaunch>>;
   tiles: Record<string, MatmulTile>;
   gemvTargets: Record<string, number>;
+  /** Staged subgroup-matrix shapes by stagedKey (input and problem). */
+  staged: Record<string, StagedShape>;
 }
 
 export function tunedShapes(entries: readonly StoredTuningEntry[]): TunedShapes {
-  const out: TunedShapes = { memcopy: {}, tiles: {}, gemvTargets: {} };
+  const out: TunedShapes = { memcopy: {}, tiles: {}, gemvTargets: {}, staged: {} };
   for (const e of entries) {
     if (e.source !== 'tuned') continue;
     if (e.family === 'memcopy') out.memcopy[e.shapeClass as MemcopyKernel] = { workgroupSize: Number(e.config['workgroupSize']), elementsPerThread: Number(e.config['elementsPerThread']) };
     else if (e.family === 'matmul-tiled') out.tiles[e.shapeClass] = tileFromConfig(e.config);
+    else if (e.family === 'matmul-subgroup-matrix') out.staged[e.shapeClass] = stagedFromConfig(e.config);
     else out.gemvTargets[e.shapeClass] = Number(e.config['targetWorkgroups']);
   }
   return out;
@@ -81,7 +84,7 @@ export function withTunedShapes(suites: readonly Suite[], tuned: TunedShapes | n
   if (tuned === null) return [...suites];
   return suites.map((s) => {
     if (s.name === 'memcopy') return createMemcopySuite({ tuned: tuned.memcopy });
-    if (s.name === 'matmul') return createMatmulSuite({ tunedTiles: tuned.tiles, tunedGemvTargets: tuned.gemvTargets });
+    if (s.name === 'matmul') return createMatmulSuite({ tunedTiles: tuned.tiles, tunedGemvTargets: tuned.gemvTargets, tunedStaged: tuned.staged });
     return s;
   });
 }
