@@ -93,7 +93,11 @@ describe('subgroup-matrix kernels, matrix operations emulated', () => {
     const staged = run.cases.find((c) => c.params['variant'] === 'subgroup-matrix-int8-tiled');
     expect(staged?.check?.maxRelError).toBe(0);
     expect(staged?.params).toMatchObject({ kStep: 64, pad: 16, source: 'default' });
-    // One template, other shapes: a K step of 32 with unpadded rows is the same GEMM.
+  });
+
+  // Not on GL ES: Mesa's GL compiler takes minutes per emulated GEMM, and this is one more; the
+  // template's arithmetic at this shape is the same on every compiler, checked on lavapipe and SwiftShader.
+  it.skipIf(process.env['WGBENCH_TEST_BACKEND'] === 'opengles')('the staged template at another shape (K step 32, rows unpadded) is the same GEMM', { timeout: 600_000 }, async () => {
     const other = await runSuites(env, { suites: [matrixSuite({ shapes, variants: ['subgroup-matrix-int8-tiled'], staged: { int8: { kStep: 32, pad: 0 } } })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
     expect(other.cases[0]?.status, other.cases[0]?.message).toBe('ok');
     expect(other.cases[0]?.check?.maxRelError).toBe(0);
