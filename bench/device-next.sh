@@ -5,7 +5,8 @@
 #   bash .devkit/run.sh bash bench/device-next.sh
 # 1. calibrate: FMA and matrix-unit peaks (direct and staged subgroup-matrix kernels) and the copy
 #    bandwidth that the decode step's MBU divides by;
-# 2. wgbench tune within 40 s (memcopy launches, the tiled f32 tile, the GEMV split), stored beside
+# 2. wgbench tune within 40 s (memcopy launches, the tiled f32 tile, the GEMV split, the staged
+#    subgroup-matrix K step and padding for f16 and int8), stored beside
 #    the calibration, so the next steps run on the tuned shapes;
 # 3. the matmul suite at 4096 (every variant, the staged subgroup-matrix GEMMs and the GEMVs), on
 #    the tuned shapes (each case says tuned or default);

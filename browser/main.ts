@@ -28,7 +28,7 @@ import { createPeersSuite } from '../src/suites/peers.js';
 import type { Suite } from '../src/suites/types.js';
 import { TUNABLE_FAMILIES } from '../src/tuning/families.js';
 import { familyKernelHash, tuneFamilies, type TuneOutcome } from '../src/tuning/search.js';
-import { currentEntries, describeTuning, entryFromOutcome, mergeTuning, storedTuningSchema, tunedShapes, TUNING_SCHEMA_VERSION, withTunedShapes, type StoredTuning, type TunedShapes } from '../src/tuning/stored.js';
+import { currentEntries, describeTuning, entryFromOutcome, mergeTuning, storedTuningSchema, tunedShapes, tuningHeader, withTunedShapes, type StoredTuning, type TunedShapes } from '../src/tuning/stored.js';
 import { drawCharts, type DrawnChart, type DrawnCharts } from '../src/view/chartRuntime.js';
 import { runCharts } from '../src/view/charts.js';
 import { headline, headlineOfRun } from '../src/view/headline.js';
@@ -208,26 +208,46 @@ function environment(): RunEnvironment {
   };
 }
 
-async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult) => void): Promise<void> {
+/**
+ * One long job at a time (a run, a calibration, a tuning): the other buttons off and Stop on while
+ * it works, its error shown if it throws, the buttons back after.
+ */
+async function longJob(job: (signal: AbortSignal, progress: HTMLProgressElement) => Promise<void>): Promise<void> {
   const progress = $<HTMLProgressElement>('progress');
   progress.hidden = false;
   progress.value = 0;
   abort = new AbortController();
   state.phase = 'running';
-  opened = null;
-  state.viewing = 'tab';
-  $('back-to-run').hidden = true;
-  drawn?.destroy();
-  state.charts = [];
-  const live: CaseResult[] = [];
-  $('view').innerHTML = renderResults(live);
   for (const id of ['run', 'calibrate', 'tune', 'export']) $<HTMLButtonElement>(id).disabled = true;
   $<HTMLButtonElement>('stop').disabled = false;
   try {
+    await job(abort.signal, progress);
+    state.phase = 'done';
+  } catch (e) {
+    state.phase = 'error';
+    state.error = e instanceof Error ? e.message : String(e);
+    setStatus('run-status', state.error, true);
+  } finally {
+    abort = null;
+    for (const id of ['run', 'calibrate', 'tune']) $<HTMLButtonElement>(id).disabled = false;
+    $<HTMLButtonElement>('export').disabled = state.run === null;
+    $<HTMLButtonElement>('stop').disabled = true;
+  }
+}
+
+async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult) => void): Promise<void> {
+  await longJob(async (signal, progress) => {
+    opened = null;
+    state.viewing = 'tab';
+    $('back-to-run').hidden = true;
+    drawn?.destroy();
+    state.charts = [];
+    const live: CaseResult[] = [];
+    $('view').innerHTML = renderResults(live);
     const run = await runSuites(environment(), {
       suites: withTunedShapes(suites, await currentTunedShapes()),
       quick,
-      signal: abort.signal,
+      signal,
       onProgress: (e) => {
         if (e.type === 'planned') progress.max = Math.max(1, e.total);
         else if (e.type === 'case-start') setStatus('run-status', `${String(e.index + 1)}/${String(e.total)}: ${e.name}…`);
@@ -246,17 +266,7 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
     const failed = run.cases.filter((c) => c.status === 'failed' || c.status === 'error').length;
     setStatus('run-status', `${run.status}: ${String(run.cases.length)} cases, ${String(failed)} failed or errored${run.message === undefined ? '' : ` — ${run.message}`}`, failed > 0);
     showComparison();
-    state.phase = 'done';
-  } catch (e) {
-    state.phase = 'error';
-    state.error = e instanceof Error ? e.message : String(e);
-    setStatus('run-status', state.error, true);
-  } finally {
-    abort = null;
-    for (const id of ['run', 'calibrate', 'tune']) $<HTMLButtonElement>(id).disabled = false;
-    $<HTMLButtonElement>('export').disabled = state.run === null;
-    $<HTMLButtonElement>('stop').disabled = true;
-  }
+  });
 }
 
 /**
@@ -265,23 +275,16 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
  */
 async function tune(budgetS: number): Promise<void> {
   if (acquired === null) return;
-  const info = acquired.info;
-  const progress = $<HTMLProgressElement>('progress');
-  progress.hidden = false;
-  progress.value = 0;
-  progress.max = budgetS;
-  abort = new AbortController();
-  state.phase = 'running';
-  for (const id of ['run', 'calibrate', 'tune', 'export']) $<HTMLButtonElement>(id).disabled = true;
-  $<HTMLButtonElement>('stop').disabled = false;
-  const outcomes: TuneOutcome[] = [];
-  const start = performance.now();
-  const tunedAt = new Date().toISOString();
-  try {
-    await tuneFamilies(environment(), TUNABLE_FAMILIES, { info, limits: acquired.device.limits, quick: $<HTMLInputElement>('quick').checked }, {
+  const { info, device } = acquired;
+  await longJob(async (signal, progress) => {
+    progress.max = budgetS;
+    const outcomes: TuneOutcome[] = [];
+    const start = performance.now();
+    const tunedAt = new Date().toISOString();
+    await tuneFamilies(environment(), TUNABLE_FAMILIES, { info, limits: device.limits, quick: $<HTMLInputElement>('quick').checked }, {
       budgetMs: budgetS * 1000,
       clock: () => performance.now(),
-      signal: abort.signal,
+      signal,
       onEvent: (e) => {
         progress.value = (performance.now() - start) / 1000;
         if (e.type === 'target-start') setStatus('run-status', `tuning ${e.target.family} ${e.target.description} (${String(e.index + 1)}/${String(e.total)})…`);
@@ -289,23 +292,13 @@ async function tune(budgetS: number): Promise<void> {
       },
     });
     const key = calibrationKey(info);
-    const stored = mergeTuning(storedTuning(), { kind: 'wgbench-tuning', schemaVersion: TUNING_SCHEMA_VERSION, key, device: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, backend: info.backend } }, outcomes.map((o) => entryFromOutcome(o, tunedAt, __WGBENCH_VERSION__)));
+    const stored = mergeTuning(storedTuning(), tuningHeader(key, info), outcomes.map((o) => entryFromOutcome(o, tunedAt, __WGBENCH_VERSION__)));
     if (outcomes.length > 0) browserTuningStore.save(key, stored);
     const faster = outcomes.filter((o) => o.source === 'tuned');
     setStatus('run-status', `tuned ${String(outcomes.length)} problems in ${((performance.now() - start) / 1000).toFixed(1)} s of ${String(budgetS)} s: ${faster.length === 0 ? 'the defaults stay' : faster.map((o) => `${o.family} ${o.shapeClass} ${o.bestLabel} ${o.speedup === null ? '' : `${o.speedup.toFixed(2)}×`}`).join('; ')}`);
     showProbePanel();
     showHeadline();
-    state.phase = 'done';
-  } catch (e) {
-    state.phase = 'error';
-    state.error = e instanceof Error ? e.message : String(e);
-    setStatus('run-status', state.error, true);
-  } finally {
-    abort = null;
-    for (const id of ['run', 'calibrate', 'tune']) $<HTMLButtonElement>(id).disabled = false;
-    $<HTMLButtonElement>('export').disabled = state.run === null;
-    $<HTMLButtonElement>('stop').disabled = true;
-  }
+  });
 }
 
 function download(name: string, text: string): void {

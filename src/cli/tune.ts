@@ -11,7 +11,7 @@ import { makeTable, shouldUseColor } from '../reporters/console.js';
 import { formatNs } from '../reporters/format.js';
 import { familyByName, TUNABLE_FAMILIES, UnknownFamilyError, type TunableFamily } from '../tuning/families.js';
 import { familyKernelHash, TuneDeviceLost, tuneFamilies, type TuneEvent, type TuneOutcome } from '../tuning/search.js';
-import { currentEntries, entryFromOutcome, mergeTuning, tunedShapes, TUNING_SCHEMA_VERSION, type TunedShapes } from '../tuning/stored.js';
+import { currentEntries, entryFromOutcome, mergeTuning, tunedShapes, tuningHeader, type TunedShapes } from '../tuning/stored.js';
 import { InputError } from '../ci/gateConfig.js';
 import { addDeviceOptions, openDevice, type DeviceFlags } from './device.js';
 import { ExitCode } from './exitCodes.js';
@@ -131,7 +131,7 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
   }
   const report: TuneReport = { kind: 'wgbench-tune-report', schemaVersion: 1, tool: { name: 'wgbench', version: toolVersion() }, device: acquired.info, calibrationKey: key, quick: flags.quick, startedAt: new Date(Date.now() - (clock() - startedAt)).toISOString(), budgetSeconds: flags.budget, elapsedSeconds: (clock() - startedAt) / 1000, status: lost !== null ? 'device-lost' : interrupt.received() !== null ? 'interrupted' : 'complete', outcomes };
   const previous = loadTuning(dir, key);
-  const stored = mergeTuning(previous?.tuning ?? null, { kind: 'wgbench-tuning', schemaVersion: TUNING_SCHEMA_VERSION, key, device: { vendor: acquired.info.vendor, architecture: acquired.info.architecture, device: acquired.info.device, description: acquired.info.description, backend: acquired.info.backend } }, outcomes.map((o) => entryFromOutcome(o, tunedAt, toolVersion())));
+  const stored = mergeTuning(previous?.tuning ?? null, tuningHeader(key, acquired.info), outcomes.map((o) => entryFromOutcome(o, tunedAt, toolVersion())));
   const file = outcomes.length > 0 ? await saveTuning(dir, stored) : null;
   if (flags.json !== undefined) await writeFileAtomic(flags.json, `${JSON.stringify(report, null, 2)}\n`);
   if (flags.html !== undefined) await writeFileAtomic(flags.html, renderTuneHtml(report, chartJsSource()));

@@ -38,6 +38,11 @@ export function entryFromOutcome(o: TuneOutcome, tunedAt: string, toolVersion: s
   return { family: o.family, shapeClass: o.shapeClass, description: o.description, kernelHash: o.kernelHash, source: o.source, config: { ...o.bestConfig }, label: o.bestLabel, defaultLabel: o.defaultLabel, medianNs: o.bestMedianNs, defaultMedianNs: o.defaultMedianNs, speedup: o.speedup, tunedAt, toolVersion };
 }
 
+/** What a stored tuning says of itself: its format, the device key and the device it was made on. */
+export function tuningHeader(key: string, d: StoredTuning['device']): Omit<StoredTuning, 'entries'> {
+  return { kind: 'wgbench-tuning', schemaVersion: TUNING_SCHEMA_VERSION, key, device: { vendor: d.vendor, architecture: d.architecture, device: d.device, description: d.description, backend: d.backend } };
+}
+
 /** A stored tuning with `entries` replacing those of the same family and shape class. */
 export function mergeTuning(previous: StoredTuning | null, base: Omit<StoredTuning, 'entries'>, entries: readonly StoredTuningEntry[]): StoredTuning {
   const same = (a: StoredTuningEntry, b: StoredTuningEntry): boolean => a.family === b.family && a.shapeClass === b.shapeClass;

@@ -56,14 +56,22 @@ function share(c: CaseResult, metric: 'mfu' | 'mbu'): Card['share'] {
   return { ...percentCell(u[metric]), label: `${metric.toUpperCase()} vs ${u.against}` };
 }
 
-function computeCard(key: string, title: string, unit: PeakUnit, c: Ok | undefined, input: HeadlineInput, missing: string): Card {
+/** Why a card has no figure: what to run, or that the adapter cannot run it at all. */
+interface Missing {
+  unavailable: boolean;
+  why: string;
+}
+const toRun = (why: string): Missing => ({ unavailable: false, why });
+const unavailable = (why: string): Missing => ({ unavailable: true, why: `not available: ${why}` });
+
+function computeCard(key: string, title: string, unit: PeakUnit, c: Ok | undefined, input: HeadlineInput, missing: Missing): Card {
   const sheet = input.peaks?.datasheet?.compute[unit];
   const datasheet = sheet === undefined ? 'no datasheet figure for this device' : `datasheet ${formatScaled(sheet.tflops * 1e12, opUnit(unit))}`;
   if (c?.compute) return { key, title, value: formatScaled(c.compute.achievedTflops * 1e12, opUnit(unit)), from: c.name, datasheet, share: share(c, 'mfu'), warning: null };
   const cal = input.peaks?.calibrated;
   const calibrated = cal?.compute[unit];
   if (cal && calibrated !== undefined) return { key, title, value: formatScaled(calibrated.tflops * 1e12, opUnit(unit)), from: `calibrated ${cal.measuredAt.slice(0, 10)}`, datasheet, share: sheet === undefined ? null : { ...percentCell(calibrated.tflops / sheet.tflops), label: 'of datasheet' }, warning: null };
-  return { key, title, value: missing.startsWith('not available') ? 'not available' : 'not measured', from: '', datasheet, share: null, warning: missing };
+  return { key, title, value: missing.unavailable ? 'not available' : 'not measured', from: '', datasheet, share: null, warning: missing.why };
 }
 
 function bandwidthCard(input: HeadlineInput): Card {
@@ -93,18 +101,18 @@ function timerCard(timer: TimerInfo | null): Card {
 export function headline(input: HeadlineInput): Headline {
   const ok = okCases(input.cases);
   const peakCase = (unit: PeakUnit): Ok | undefined => best(ok.filter((c) => c.suite === 'peak' && c.compute?.unit === unit), (c) => c.compute?.achievedTflops ?? 0);
-  const hint = input.cases.length === 0 ? 'press Run (peak suite)' : 'run the peak suite';
+  const hint = toRun(input.cases.length === 0 ? 'press Run (peak suite)' : 'run the peak suite');
   const noF16 = !input.device.adapterFeatures.includes('shader-f16');
-  const cards: Card[] = [bandwidthCard(input), computeCard('fp32', 'FP32 peak', 'fp32', peakCase('fp32'), input, hint), computeCard('fp16', 'FP16 peak', 'fp16', peakCase('fp16'), input, noF16 ? 'not available: this adapter has no shader-f16 feature' : hint)];
+  const cards: Card[] = [bandwidthCard(input), computeCard('fp32', 'FP32 peak', 'fp32', peakCase('fp32'), input, hint), computeCard('fp16', 'FP16 peak', 'fp16', peakCase('fp16'), input, noF16 ? unavailable('this adapter has no shader-f16 feature') : hint)];
   const gemms = ok.filter((c) => c.suite === 'matmul' && c.compute);
   for (const unit of [...new Set(gemms.map((c) => c.compute?.unit))].filter((u): u is PeakUnit => u !== undefined)) {
-    cards.push(computeCard(`gemm-${unit}`, `Best GEMM · ${SHORT[unit]}`, unit, best(gemms.filter((c) => c.compute?.unit === unit), (c) => c.compute?.achievedTflops ?? 0), input, 'run the matmul suite'));
+    cards.push(computeCard(`gemm-${unit}`, `Best GEMM · ${SHORT[unit]}`, unit, best(gemms.filter((c) => c.compute?.unit === unit), (c) => c.compute?.achievedTflops ?? 0), input, toRun('run the matmul suite')));
   }
   const matrixUnits = (['matrixF16', 'matrixInt8'] as const).filter((u) => peakCase(u) !== undefined || input.peaks?.calibrated?.compute[u] !== undefined || input.peaks?.datasheet?.compute[u] !== undefined);
   if (matrixUnits.length === 0 && input.device.subgroupMatrixConfigs.length === 0) {
     cards.push({ key: 'matrix', title: 'Matrix units', value: 'not reachable', from: 'this adapter lists no subgroup-matrix configs', datasheet: '', share: null, warning: null });
   }
-  for (const unit of matrixUnits) cards.push(computeCard(unit, `${PEAK_UNIT_LABEL[unit].replace(' (dense)', '').replace(' (dense, TOP/s)', '')} peak`, unit, peakCase(unit), input, input.device.subgroupMatrixConfigs.length === 0 ? 'not available: this adapter lists no subgroup-matrix configs' : hint));
+  for (const unit of matrixUnits) cards.push(computeCard(unit, `${PEAK_UNIT_LABEL[unit].replace(' (dense)', '').replace(' (dense, TOP/s)', '')} peak`, unit, peakCase(unit), input, input.device.subgroupMatrixConfigs.length === 0 ? unavailable('this adapter lists no subgroup-matrix configs') : hint));
   cards.push(timerCard(input.timer));
   const r = input.run;
   return {
