@@ -130,6 +130,7 @@ function showProbePanel(): void {
   const info = acquired.info;
   const timer = state.timer;
   const peaks = runPeaks(info, calibration());
+  const tuning = storedTuning();
   const rows: [string, string][] = [
     ['adapter', `${deviceTitle(info)} — ${deviceFacts(info).join(', ')}${info.description === '' ? '' : `; driver ${info.description}`}`],
     ['class', `${info.adapterClass === 'cpu' ? 'CPU (software) adapter' : 'GPU'}${info.isFallbackAdapter ? ', fallback adapter' : ''}`],
@@ -141,7 +142,7 @@ function showProbePanel(): void {
     ['max workgroup storage', formatBytes(info.limits['maxComputeWorkgroupStorageSize'] ?? 0)],
     ['max invocations/workgroup', String(info.limits['maxComputeInvocationsPerWorkgroup'] ?? 'not reported')],
     ['peaks', `${peaks.calibrated ? `calibrated ${peaks.calibrated.measuredAt} (in this browser's storage)` : 'not calibrated: press Calibrate'}; datasheet ${peaks.datasheet?.name ?? 'none for this device'}`],
-    ['tuning', storedTuning() === null ? 'not tuned: press Tune (Run and Calibrate then use the tuned launch shapes)' : `${describeTuning(storedTuning())} (in this browser's storage)`],
+    ['tuning', tuning === null ? 'not tuned: press Tune (Run and Calibrate then use the tuned launch shapes)' : `${describeTuning(tuning)} (in this browser's storage)`],
   ];
   const body = $<HTMLTableElement>('probe-table').tBodies[0] as HTMLTableSectionElement;
   body.innerHTML = rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
