@@ -28,7 +28,7 @@ import { createPeersSuite } from '../src/suites/peers.js';
 import type { Suite } from '../src/suites/types.js';
 import { TUNABLE_FAMILIES } from '../src/tuning/families.js';
 import { familyKernelHash, tuneFamilies, type TuneOutcome } from '../src/tuning/search.js';
-import { currentEntries, describeTuning, entryFromOutcome, mergeTuning, storedTuningSchema, tunedShapes, tuningHeader, withTunedShapes, type StoredTuning, type TunedShapes } from '../src/tuning/stored.js';
+import { currentEntries, describeTuning, entriesToStore, mergeTuning, tunedSummary, storedTuningSchema, tunedShapes, tuningHeader, withTunedShapes, type StoredTuning, type TunedShapes } from '../src/tuning/stored.js';
 import { drawCharts, type DrawnChart, type DrawnCharts } from '../src/view/chartRuntime.js';
 import { runCharts } from '../src/view/charts.js';
 import { headline, headlineOfRun } from '../src/view/headline.js';
@@ -293,10 +293,10 @@ async function tune(budgetS: number): Promise<void> {
       },
     });
     const key = calibrationKey(info);
-    const stored = mergeTuning(storedTuning(), tuningHeader(key, info), outcomes.map((o) => entryFromOutcome(o, tunedAt, __WGBENCH_VERSION__)));
-    if (outcomes.length > 0) browserTuningStore.save(key, stored);
+    const entries = entriesToStore(outcomes, tunedAt, __WGBENCH_VERSION__);
+    if (entries.length > 0) browserTuningStore.save(key, mergeTuning(storedTuning(), tuningHeader(key, info), entries));
     const faster = outcomes.filter((o) => o.source === 'tuned');
-    setStatus('run-status', `tuned ${String(outcomes.length)} problems in ${((performance.now() - start) / 1000).toFixed(1)} s of ${String(budgetS)} s: ${faster.length === 0 ? 'the defaults stay' : faster.map((o) => `${o.family} ${o.shapeClass} ${o.bestLabel} ${o.speedup === null ? '' : `${o.speedup.toFixed(2)}×`}`).join('; ')}`);
+    setStatus('run-status', `${tunedSummary(outcomes)} in ${((performance.now() - start) / 1000).toFixed(1)} s of ${String(budgetS)} s: ${faster.length === 0 ? 'the defaults stay' : faster.map((o) => `${o.family} ${o.shapeClass} ${o.bestLabel} ${o.speedup === null ? '' : `${o.speedup.toFixed(2)}×`}`).join('; ')}`);
     showProbePanel();
     showHeadline();
   });

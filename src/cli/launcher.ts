@@ -20,6 +20,8 @@ export function launch(entry: string, args: readonly string[]): void {
     env: {
       ...process.env,
       WGBENCH_LAUNCHED: String(process.pid),
+      // The command's start, in epoch ms: a budget (tune --budget) counts from it, start-up included.
+      WGBENCH_LAUNCHED_AT: String(performance.timeOrigin),
       ...(stderrTty ? { WGBENCH_STDERR_TTY: '1', WGBENCH_STDERR_COLUMNS: String(process.stderr.columns) } : {}),
     },
   });
@@ -68,4 +70,14 @@ export function adoptLauncher(env: Record<string, string | undefined> = process.
     if (process.ppid !== launcher) process.kill(process.pid, 'SIGKILL');
   }, 100);
   watch.unref();
+}
+
+/**
+ * When the launcher started, on this process's performance.now() clock, or null when no launcher
+ * started this process (the CLI runs in process, e.g. under a test).
+ */
+export function launchedAt(env: Record<string, string | undefined> = process.env): number | null {
+  const at = Number(env['WGBENCH_LAUNCHED_AT']);
+  if (!Number.isFinite(at) || at <= 0) return null;
+  return Math.min(performance.now(), at - performance.timeOrigin);
 }

@@ -11,9 +11,10 @@ import { makeTable, shouldUseColor } from '../reporters/console.js';
 import { formatNs } from '../reporters/format.js';
 import { familyByName, TUNABLE_FAMILIES, UnknownFamilyError, type TunableFamily } from '../tuning/families.js';
 import { familyKernelHash, TuneDeviceLost, tuneFamilies, type TuneEvent, type TuneOutcome } from '../tuning/search.js';
-import { currentEntries, entryFromOutcome, mergeTuning, tunedShapes, tuningHeader, type TunedShapes } from '../tuning/stored.js';
+import { currentEntries, entriesToStore, mergeTuning, tunedSummary, tunedShapes, tuningHeader, type TunedShapes } from '../tuning/stored.js';
 import { InputError } from '../ci/gateConfig.js';
 import { addDeviceOptions, openDevice, type DeviceFlags } from './device.js';
+import { launchedAt } from './launcher.js';
 import { ExitCode } from './exitCodes.js';
 import { onInterrupt } from './interrupt.js';
 import { boundedInteger, boundedNumber } from './options.js';
@@ -55,7 +56,8 @@ export function renderTuneTable(outcomes: readonly TuneOutcome[], color: boolean
     const measured = o.candidates.filter((c) => c.status === 'measured' && c.medianNs !== null).length;
     const rejected = o.candidates.filter((c) => c.status === 'rejected').length;
     const na = o.candidates.filter((c) => c.status === 'not-applicable').length;
-    table.push([o.family, o.description, o.defaultLabel, o.defaultMedianNs === null ? '—' : formatNs(o.defaultMedianNs), o.bestLabel, o.bestMedianNs === null ? '—' : formatNs(o.bestMedianNs), pct(o), `${measured} timed, ${rejected} rejected, ${na} n/a`]);
+    const cut = o.candidates.filter((c) => c.status === 'cut').length;
+    table.push([o.family, o.description, o.defaultLabel, o.defaultMedianNs === null ? '—' : formatNs(o.defaultMedianNs), o.bestLabel, o.bestMedianNs === null ? '—' : formatNs(o.bestMedianNs), pct(o), `${measured} timed, ${rejected} rejected, ${na} n/a${cut > 0 ? `, ${cut} cut` : ''}`]);
   }
   const notes = outcomes.flatMap((o) => [
     `${o.family} ${o.shapeClass}: ${o.decision}`,
@@ -131,15 +133,16 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
   }
   const report: TuneReport = { kind: 'wgbench-tune-report', schemaVersion: 1, tool: { name: 'wgbench', version: toolVersion() }, device: acquired.info, calibrationKey: key, quick: flags.quick, startedAt: new Date(Date.now() - (clock() - startedAt)).toISOString(), budgetSeconds: flags.budget, elapsedSeconds: (clock() - startedAt) / 1000, status: lost !== null ? 'device-lost' : interrupt.received() !== null ? 'interrupted' : 'complete', outcomes };
   const previous = loadTuning(dir, key);
-  const stored = mergeTuning(previous?.tuning ?? null, tuningHeader(key, acquired.info), outcomes.map((o) => entryFromOutcome(o, tunedAt, toolVersion())));
-  const file = outcomes.length > 0 ? await saveTuning(dir, stored) : null;
+  const entries = entriesToStore(outcomes, tunedAt, toolVersion());
+  const file = entries.length > 0 ? await saveTuning(dir, mergeTuning(previous?.tuning ?? null, tuningHeader(key, acquired.info), entries)) : null;
   if (flags.json !== undefined) await writeFileAtomic(flags.json, `${JSON.stringify(report, null, 2)}\n`);
   if (flags.html !== undefined) await writeFileAtomic(flags.html, renderTuneHtml(report, chartJsSource()));
-  acquired.device.destroy();
   io.stdout.write(`${renderTuneTable(outcomes, shouldUseColor(io.stdout, io.env))}\n`);
   const device = { info: acquired.info, limits: acquired.device.limits, quick: flags.quick };
   for (const f of families.filter((x) => x.targets(device).length === 0)) io.stdout.write(`${f.name}: nothing to tune on this device (${f.description})\n`);
-  io.stdout.write(`tuned ${outcomes.length} problem${outcomes.length === 1 ? '' : 's'} in ${report.elapsedSeconds.toFixed(1)} s of a ${flags.budget} s budget${file === null ? '; nothing saved' : `; saved to ${file} (wgbench run and calibrate use it; --no-tuning for the defaults)`}\n`);
+  io.stdout.write(`${tunedSummary(outcomes)} in ${report.elapsedSeconds.toFixed(1)} s of a ${flags.budget} s budget${file === null ? '; nothing saved' : `; saved to ${file} (wgbench run and calibrate use it; --no-tuning for the defaults)`}\n`);
+  // Destroying the device waits for a compile the budget cut; the process's exit does not.
+  if (!outcomes.some((o) => o.candidates.some((c) => c.status === 'cut'))) acquired.device.destroy();
   if (lost !== null) {
     io.stderr.write(`wgbench: ${lost}; the problems tuned before it are saved\n`);
     return ExitCode.DEVICE_LOST;
@@ -148,7 +151,8 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
   return ExitCode.OK;
 }
 
-export function addTuneCommand(program: Command, io: Io, setExit: (code: number) => void, clock: () => number = () => performance.now()): void {
+export function addTuneCommand(program: Command, io: Io, setExit: (code: number) => void): void {
+  const clock = (): number => performance.now();
   addDeviceOptions(
     program
       .command('tune')
@@ -162,7 +166,7 @@ export function addTuneCommand(program: Command, io: Io, setExit: (code: number)
       .option('--seed <n>', 'seed of the random inputs, 0 to 2^32 − 1', boundedInteger('--seed', 0, 2 ** 32 - 1))
       .option('--no-progress', 'no progress display on stderr'),
   ).action(async (flags: TuneFlags) => {
-    const startedAt = clock();
-    setExit(await commandTune(flags, io, clock, startedAt));
+    // The budget is the command's wall time: it counts from the launcher's start, not the parse.
+    setExit(await commandTune(flags, io, clock, launchedAt(io.env) ?? clock()));
   });
 }

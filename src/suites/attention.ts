@@ -2,6 +2,7 @@ import { fillRandomU32, randomUniform, readChunked, writeChunked, type BufferPoo
 import { groups1d } from '../gpu/dispatch.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
+import { fillWgslTemplate } from '../gpu/wgslTemplate.js';
 import { f32ToF16Bits, roundToF16 } from './numeric.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
@@ -45,10 +46,58 @@ export function attentionBytes(s: AttentionShape, inBytes: number): number {
   return (s.B * s.H * s.T * s.headDim + 2 * s.B * s.Hkv * s.S * s.headDim) * inBytes + s.B * s.H * s.T * s.headDim * 4;
 }
 
-function source(template: string, dtype: AttentionDtype, headDim: number): string {
+/**
+ * The register-blocked flash kernel's block: FT_TX × FT_TY threads, each holding FT_RPT query rows
+ * × FT_KPT keys of scores, so a workgroup owns threadsY·rowsPerThread rows and streams
+ * threadsX·keysPerThread-key blocks (the `attention` tuner family searches it).
+ */
+export interface FlashTile {
+  threadsX: number;
+  threadsY: number;
+  rowsPerThread: number;
+  keysPerThread: number;
+}
+
+export const DEFAULT_FLASH_TILE: FlashTile = { threadsX: 16, threadsY: 16, rowsPerThread: 4, keysPerThread: 4 };
+
+export const flashRows = (t: FlashTile): number => t.threadsY * t.rowsPerThread;
+export const flashKeys = (t: FlashTile): number => t.threadsX * t.keysPerThread;
+
+export function flashTileLabel(t: FlashTile): string {
+  return `${flashRows(t)}×${flashKeys(t)} block, ${t.threadsX}×${t.threadsY} threads, ${t.rowsPerThread}×${t.keysPerThread}/thread`;
+}
+
+/**
+ * The key a tuned flash block is stored under: the head dim, which sets the output dims per thread.
+ * One block serves f32 and f16 inputs alike (the block computes in f32 registers either way), as
+ * tiled-f32's tile serves tiled-f16.
+ */
+export function flashTileKey(headDim: number): string {
+  return `d${headDim}`;
+}
+
+/** Workgroup memory of the flash-tiled kernel (kernels/attention.wgsl: ftStage, ftRed, ftP). */
+export function flashTileWorkgroupBytes(t: FlashTile, headDim: number): number {
+  const stage = Math.max(16 * (flashRows(t) + flashKeys(t)), 16 * headDim);
+  return 4 * (stage + flashRows(t) * t.threadsX + flashRows(t) * flashKeys(t));
+}
+
+/** Why the device or the head dim rules this block out; null when it can run. */
+export function flashTileUnsupported(t: FlashTile, headDim: number, limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupSizeY' | 'maxComputeWorkgroupStorageSize'>): string | null {
+  const threads = t.threadsX * t.threadsY;
+  if (threads > limits.maxComputeInvocationsPerWorkgroup) return `${t.threadsX}×${t.threadsY} threads exceed the device's ${limits.maxComputeInvocationsPerWorkgroup} per workgroup`;
+  if (t.threadsX > limits.maxComputeWorkgroupSizeX || t.threadsY > limits.maxComputeWorkgroupSizeY) return `a ${t.threadsX}×${t.threadsY} workgroup exceeds the device's ${limits.maxComputeWorkgroupSizeX}×${limits.maxComputeWorkgroupSizeY}`;
+  if (headDim % t.threadsX !== 0) return `${t.threadsX} threads across the head dim do not divide ${headDim}`;
+  if (flashKeys(t) % 16 !== 0) return `the key block (${flashKeys(t)}) must be a multiple of the 16-key V slice`;
+  const bytes = flashTileWorkgroupBytes(t, headDim);
+  if (bytes > limits.maxComputeWorkgroupStorageSize) return `the block needs ${bytes} bytes of workgroup memory; the device has ${limits.maxComputeWorkgroupStorageSize}`;
+  return null;
+}
+
+function source(template: string, dtype: AttentionDtype, headDim: number, tile: FlashTile): string {
   let code = template.replace('const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${headDim}u; // head dim`);
   if (dtype === 'f16') code = code.replace('alias IN = f32; // dtype', 'enable f16;\nalias IN = f16; // dtype');
-  return code;
+  return fillWgslTemplate('attention.wgsl', code, { FT_TX: tile.threadsX, FT_TY: tile.threadsY, FT_RPT: tile.rowsPerThread, FT_KPT: tile.keysPerThread });
 }
 
 function randomValues(seed: number, n: number, dtype: AttentionDtype): { values: Float64Array; upload: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> } {
@@ -84,7 +133,7 @@ function referenceRow(q: Float64Array, k: (s: number, i: number) => number, v: (
   return out;
 }
 
-async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: AttentionShape, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: AttentionShape, ctx: SuiteContext, pool: BufferPool, tile: FlashTile): Promise<PreparedCase> {
   const { device } = ctx;
   const d = s.headDim;
   const scale = 1 / Math.sqrt(d);
@@ -141,7 +190,7 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
   pv.setFloat32(28, scale, true);
   [BLOCK_TOKENS, blocksPerSeq, splits, 0].forEach((x, i) => { pv.setUint32(32 + i * 4, x, true); });
   device.queue.writeBuffer(params, 0, pv.buffer);
-  const code = source(await ctx.loadKernel('attention'), dtype, d);
+  const code = source(await ctx.loadKernel('attention'), dtype, d, tile);
   const key = `attention-${dtype}-${d}`;
   const entry = (binding: number, buffer: GPUBuffer): GPUBindGroupEntry => ({ binding, resource: { buffer } });
   const base = [entry(0, qBuf), entry(1, kBuf), entry(2, vBuf), entry(3, oBuf), entry(4, params)];
@@ -153,7 +202,7 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
   if (kind === 'flash') {
     await add('flash_kernel', base, [Math.ceil(s.T / 64), s.H, s.B]);
   } else if (kind === 'flash-tiled') {
-    await add('flash_tiled_kernel', base, [Math.ceil(s.T / 64), s.H, s.B]);
+    await add('flash_tiled_kernel', base, [Math.ceil(s.T / flashRows(tile)), s.H, s.B]);
   } else if (kind === 'flash-subgroup-matrix' || kind === 'flash-subgroup-matrix-staged') {
     const staged = kind === 'flash-subgroup-matrix-staged';
     const sgCode = (await ctx.loadKernel('attention_subgroup_f16')).replace('const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${d}u; // head dim`);
@@ -235,6 +284,12 @@ export interface AttentionOptions {
   decode?: readonly Omit<AttentionShape, 'causal' | 'T'>[];
   kinds?: readonly AttentionKind[];
   dtypes?: readonly AttentionDtype[];
+  /** Masks of the prefill cases (default both: causal and not). */
+  causal?: readonly boolean[];
+  /** The flash-tiled kernel's block (default DEFAULT_FLASH_TILE). */
+  flashTile?: FlashTile;
+  /** Blocks found by `wgbench tune`, by flashTileKey (head dim): used there for both dtypes, recorded as tuned. */
+  tunedFlashTiles?: Readonly<Record<string, FlashTile>>;
 }
 
 /** Why the subgroup-matrix flash kernel cannot run this case here; null when it can. */
@@ -284,25 +339,30 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
       const push = (kind: AttentionKind, dtype: AttentionDtype, shape: AttentionShape): void => {
         const inBytes = dtype === 'f32' ? 4 : 2;
         const isDecode = kind === 'decode-paged' || kind === 'decode-paged-thread';
+        const tuned = options.tunedFlashTiles?.[flashTileKey(shape.headDim)];
+        const tile = tuned ?? options.flashTile ?? DEFAULT_FLASH_TILE;
+        const tileFrom = tuned !== undefined ? 'tuned' : options.flashTile !== undefined ? 'explicit' : 'default';
+        const tiled = kind === 'flash-tiled';
         const label = isDecode ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}` : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
         const plan: CasePlan = {
           id: `attention/${kind}-${dtype}/b${shape.B}h${shape.H}kv${shape.Hkv}t${shape.T}s${shape.S}d${shape.headDim}${shape.causal ? '-causal' : ''}`,
           name: `${kind} ${dtype} ${label}`,
-          params: { kind, dtype, B: shape.B, H: shape.H, Hkv: shape.Hkv, T: shape.T, S: shape.S, headDim: shape.headDim, causal: shape.causal, ...(isDecode ? { blockTokens: BLOCK_TOKENS } : {}) },
+          params: { kind, dtype, B: shape.B, H: shape.H, Hkv: shape.Hkv, T: shape.T, S: shape.S, headDim: shape.headDim, causal: shape.causal, ...(isDecode ? { blockTokens: BLOCK_TOKENS } : {}), ...(tiled ? { tile: flashTileLabel(tile), queryBlock: flashRows(tile), keyBlock: flashKeys(tile), threadsX: tile.threadsX, threadsY: tile.threadsY, rowsPerThread: tile.rowsPerThread, keysPerThread: tile.keysPerThread, source: tileFrom } : {}) },
           bytesPerDispatch: attentionBytes(shape, inBytes),
           bytesCounted: 'min-dram',
           work: { flopsPerDispatch: attentionFlops(shape), unit: 'fp32', formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S' },
-          prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool),
+          prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool, tile),
         };
         const sgReason = kind.startsWith('flash-subgroup-matrix') ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx, kind === 'flash-subgroup-matrix-staged') : null;
         if (dtype === 'f16' && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
         else if (sgReason !== null) plan.skipReason = sgReason;
         else if (kind === 'naive' && shape.B * shape.H * shape.T * shape.S * 4 > Math.min(NAIVE_MAX_SCORE_BYTES, ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)) plan.skipReason = 'the naive kernel’s score matrix would not fit; it is the small-shape reference';
         else if (shape.H % shape.Hkv !== 0) plan.skipReason = 'H must be a multiple of Hkv';
+        else if (tiled && flashTileUnsupported(tile, shape.headDim, ctx.device.limits) !== null) plan.skipReason = `flash block ${flashTileLabel(tile)}: ${String(flashTileUnsupported(tile, shape.headDim, ctx.device.limits))}`;
         cases.push(plan);
       };
       for (const shape of options.prefill ?? planned.prefill) {
-        for (const causal of [true, false]) {
+        for (const causal of options.causal ?? [true, false]) {
           // The matrix units take f16 here: no f32 case of the subgroup-matrix kernel to plan.
           for (const dtype of dtypes) for (const kind of kinds.filter((k) => !k.startsWith('decode') && !(k.startsWith('flash-subgroup-matrix') && dtype === 'f32'))) push(kind, dtype, { ...shape, causal });
         }

@@ -5,10 +5,11 @@ import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js'
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
 import { formatBytes } from '../reporters/format.js';
+import { createAttentionSuite, DEFAULT_FLASH_TILE, flashTileKey, flashTileLabel, flashTileUnsupported, planAttentionShapes, type AttentionDtype, type FlashTile } from '../suites/attention.js';
 
 export type TuneValue = number | boolean;
 export type TuneConfig = Readonly<Record<string, TuneValue>>;
-export type FamilyName = 'memcopy' | 'matmul-tiled' | 'gemv' | 'matmul-subgroup-matrix';
+export type FamilyName = 'memcopy' | 'matmul-tiled' | 'gemv' | 'matmul-subgroup-matrix' | 'attention';
 
 /** A parameter of a family's space: the values the search may take and what limits them. */
 export interface TuneParameter {
@@ -224,7 +225,54 @@ export const matmulSubgroupMatrixFamily: TunableFamily = {
   suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: [stagedInput(t) === 'f16' ? 'subgroup-matrix-f16-tiled' : 'subgroup-matrix-int8-tiled'], staged: { [stagedInput(t)]: stagedFromConfig(c) } }),
 };
 
-export const TUNABLE_FAMILIES: readonly TunableFamily[] = [memcopyFamily, matmulTiledFamily, gemvFamily, matmulSubgroupMatrixFamily];
+// ---- flash attention (register-blocked): threads per side × rows and keys per thread, per dtype and head dim ----
+const FLASH_THREADS_X = [8, 16, 32];
+const FLASH_THREADS_Y = [4, 8, 16, 32];
+const FLASH_PER_THREAD = [1, 2, 4, 8];
+const flashParameters: TuneParameter[] = [
+  { name: 'threadsX', values: FLASH_THREADS_X, limitedBy: 'maxComputeWorkgroupSizeX, maxComputeInvocationsPerWorkgroup, divides the head dim (each thread owns head dim ÷ threadsX output dims)' },
+  { name: 'threadsY', values: FLASH_THREADS_Y, limitedBy: 'maxComputeWorkgroupSizeY, maxComputeInvocationsPerWorkgroup' },
+  { name: 'rowsPerThread', values: FLASH_PER_THREAD, limitedBy: 'registers (scores rows × keys and output rows × dims per thread); the query block is threadsY·rowsPerThread' },
+  { name: 'keysPerThread', values: FLASH_PER_THREAD, limitedBy: 'registers; the key block threadsX·keysPerThread is a multiple of 16 and sets the P block in maxComputeWorkgroupStorageSize' },
+];
+export const flashTileFromConfig = (c: TuneConfig): FlashTile => ({ threadsX: num(c, 'threadsX'), threadsY: num(c, 'threadsY'), rowsPerThread: num(c, 'rowsPerThread'), keysPerThread: num(c, 'keysPerThread') });
+const flashConfig = (t: FlashTile): TuneConfig => ({ ...t });
+const flashDtype = (t: TuneTarget): AttentionDtype => (t.problem['f16'] === 1 ? 'f16' : 'f32');
+
+export const attentionFamily: TunableFamily = {
+  name: 'attention',
+  description: 'register-blocked flash attention prefill (flash-tiled, causal; f16 inputs where the adapter has them, the block serves f32 too), per head dim: threads across keys × across query rows, query rows and keys per thread (query block × key block)',
+  kernels: ['attention'],
+  parameters: flashParameters,
+  targets: (d) => {
+    // Tuned on f16 inputs where the adapter has them (what LLM prefill runs), else f32; the block serves both.
+    const dtype: AttentionDtype = d.info.deviceFeatures.includes('shader-f16') ? 'f16' : 'f32';
+    const out: TuneTarget[] = [];
+    for (const s of planAttentionShapes(d.info.adapterClass === 'cpu', d.quick).prefill) {
+      const shapeClass = flashTileKey(s.headDim);
+      if (out.some((t) => t.shapeClass === shapeClass)) continue;
+      out.push({ family: 'attention', shapeClass, description: `flash-tiled ${dtype} B${s.B} H${s.H}/${s.Hkv} T${s.T} d${s.headDim} causal`, problem: { B: s.B, H: s.H, Hkv: s.Hkv, T: s.T, S: s.S, headDim: s.headDim, f16: dtype === 'f16' ? 1 : 0 }, defaultConfig: flashConfig(DEFAULT_FLASH_TILE) });
+    }
+    return out;
+  },
+  coarse: (t) => {
+    const out: TuneConfig[] = [t.defaultConfig];
+    for (const [threadsX, threadsY] of [[16, 16], [16, 8], [8, 16], [32, 8]] as const) {
+      for (const rowsPerThread of [2, 4, 8]) for (const keysPerThread of [2, 4]) out.push({ threadsX, threadsY, rowsPerThread, keysPerThread });
+    }
+    return out;
+  },
+  neighbours: (c) => oneStep(c, flashParameters),
+  unsupported: (c, t, d) => flashTileUnsupported(flashTileFromConfig(c), t.problem['headDim'] ?? 0, d.limits),
+  label: (c) => flashTileLabel(flashTileFromConfig(c)),
+  suite: (c, t) => {
+    const p = t.problem;
+    const shape = { B: p['B'] ?? 0, H: p['H'] ?? 0, Hkv: p['Hkv'] ?? 0, T: p['T'] ?? 0, S: p['S'] ?? 0, headDim: (p['headDim'] ?? 64) as 64 | 128 };
+    return createAttentionSuite({ prefill: [shape], kinds: ['flash-tiled'], dtypes: [flashDtype(t)], causal: [true], flashTile: flashTileFromConfig(c) });
+  },
+};
+
+export const TUNABLE_FAMILIES: readonly TunableFamily[] = [memcopyFamily, matmulTiledFamily, gemvFamily, matmulSubgroupMatrixFamily, attentionFamily];
 
 
 export class UnknownFamilyError extends Error {}

@@ -10,7 +10,8 @@ export type RejectionKind = 'wrong-result' | 'compile-failure' | 'validation-err
 export interface CandidateRecord {
   label: string;
   config: TuneConfig;
-  status: 'measured' | 'rejected' | 'not-applicable';
+  /** cut: the command's budget ran out while it compiled or ran; it has no verdict. */
+  status: 'measured' | 'rejected' | 'not-applicable' | 'cut';
   rejection: RejectionKind | null;
   reason: string | null;
   /** Per-dispatch times of every timed pass, over all its evaluations. */
@@ -81,6 +82,19 @@ export async function familyKernelHash(family: TunableFamily, loadKernel: (name:
 
 export class TuneDeviceLost extends Error {}
 
+/** The run, or null when `ms` pass first (the run goes on in the background, its result ignored). */
+async function beforeDeadline<T>(running: Promise<T>, ms: number): Promise<T | null> {
+  if (!Number.isFinite(ms)) return running;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => { timer = setTimeout(() => { resolve(null); }, Math.max(0, ms)); });
+  running.catch(() => undefined);
+  try {
+    return await Promise.race([running, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function classify(c: CaseResult): { kind: RejectionKind; reason: string } {
   if (c.status === 'failed') return { kind: 'wrong-result', reason: `wrong result: ${c.check?.detail ?? c.message ?? 'the check failed'}` };
   const m = c.message ?? 'error';
@@ -96,6 +110,8 @@ const COARSE_PASSES = 3;
 const LOCAL_PASSES = 5;
 const CONFIRM_PASSES = 5;
 const EXPLORE_SHARE = 0.7;
+/** Where exploring stops while the default is still the fastest measured: nothing needs confirming yet. */
+const EXPLORE_SHARE_DEFAULT_LEADS = 0.9;
 /** A candidate counts as beating the default only by more than this, significantly. */
 const CONFIRM = { thresholdPct: 1, alpha: 0.05, minSamples: 5 };
 
@@ -107,19 +123,21 @@ const CONFIRM = { thresholdPct: 1, alpha: 0.05, minSamples: 5 };
  * the reference before it is timed; a wrong result, compile failure, validation error or
  * out-of-memory is recorded as rejected and the search goes on.
  */
-export async function tuneTarget(env: RunEnvironment, family: TunableFamily, target: TuneTarget, device: TuneDevice, kernelHash: string, budgetMs: number, o: TuneOptions): Promise<TuneOutcome> {
+export async function tuneTarget(env: RunEnvironment, family: TunableFamily, target: TuneTarget, device: TuneDevice, kernelHash: string, budgetMs: number, o: TuneOptions, hardDeadline = Number.POSITIVE_INFINITY): Promise<TuneOutcome> {
   const start = o.clock();
+  let cut = false;
   const deadline = start + budgetMs;
-  // Exploring stops at 70% of the budget: the rest times the default and the best in turn, so the
-  // verdict always rests on interleaved samples.
-  const exploreUntil = start + EXPLORE_SHARE * budgetMs;
+  // Exploring stops at 70% of the budget while some candidate beats the default: the rest times the
+  // default and that one in turn, so the verdict always rests on interleaved samples. While the
+  // default leads there is nothing to confirm, so exploring goes on to 90%.
+  const exploreUntil = (): number => start + (measured()[0] === records.get(family.label(target.defaultConfig, target)) ? EXPLORE_SHARE_DEFAULT_LEADS : EXPLORE_SHARE) * budgetMs;
   const records = new Map<string, CandidateRecord>();
   let evaluations = 0;
   // Milliseconds per (pass + 2): warm-up and the check cost about a pass each.
   let perPassMs = 0;
   const estimate = (passes: number): number => perPassMs * (passes + 2) * 1.25;
-  const fitsBy = (until: number, passes: number): boolean => !(o.signal?.aborted ?? false) && o.clock() + estimate(passes) <= until;
-  const fits = (passes: number): boolean => fitsBy(exploreUntil, passes);
+  const fitsBy = (until: number, passes: number): boolean => !cut && !(o.signal?.aborted ?? false) && o.clock() + estimate(passes) <= until;
+  const fits = (passes: number): boolean => fitsBy(exploreUntil(), passes);
 
   const record = (config: TuneConfig): CandidateRecord => {
     const label = family.label(config, target);
@@ -136,7 +154,22 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
     if (r.status !== 'measured') return [];
     const t0 = o.clock();
     const suite = o.plant !== undefined && o.plant.family === family.name && o.plant.label === r.label ? o.plant.suite(r.config, target) : family.suite(r.config, target);
-    const run = await runSuites(env, { suites: [suite], quick: false, passes, warmupPasses: 1, targetPassMs: o.targetPassMs ?? 20, ...(o.seed === undefined ? {} : { seed: o.seed + evaluations }) });
+    if (o.clock() >= hardDeadline) cut = true;
+    const running = cut ? null : runSuites(env, { suites: [suite], quick: false, passes, warmupPasses: 1, targetPassMs: o.targetPassMs ?? 20, ...(o.seed === undefined ? {} : { seed: o.seed + evaluations }) });
+    // The command's budget is a promise: a compile that outlasts it is left behind, not waited for
+    // (a CPU compiler can take seconds per candidate, and nothing is measured after this point).
+    const run = running === null ? null : await beforeDeadline(running, hardDeadline - o.clock());
+    if (run === null) {
+      cut = true;
+      // One measured before keeps its samples; one never measured has no verdict.
+      if (r.samplesNs.length === 0) {
+        r.status = 'cut';
+        r.reason = `the budget ran out before it was measured (${stage}); not measured`;
+      }
+      r.stages.push(`${stage} (cut)`);
+      o.onEvent?.({ type: 'evaluated', target, candidate: r, stage, elapsedMs: o.clock() - start, budgetMs });
+      return [];
+    }
     evaluations++;
     perPassMs = Math.max(perPassMs * 0.5, (o.clock() - t0) / (passes + 2));
     if (run.status === 'device-lost') throw new TuneDeviceLost(`the device was lost while timing ${family.name} ${r.label}: ${run.message ?? ''}`);
@@ -214,7 +247,9 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
   let decision: string;
   let defaultMedianNs = def.medianNs;
   let bestMedianNs = best.medianNs;
-  if (def.status !== 'measured' || def.medianNs === null) {
+  if (def.status === 'cut') {
+    decision = `the budget ran out before the default (${def.label}) was measured; nothing stored (raise --budget)`;
+  } else if (def.status !== 'measured' || def.medianNs === null) {
     decision = `the default (${def.label}) did not run: ${def.reason ?? 'no samples'}; nothing to compare with, nothing stored as tuned`;
   } else if (best === def) {
     decision = `the default (${def.label}) was the fastest of ${measured().length} measured candidates`;
@@ -258,6 +293,8 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
 /**
  * Tunes every target of the families within one budget: an equal share per family, split among
  * its targets (what a target does not use passes to the next), so the whole search ends at the budget.
+ * `o.clock` must count real milliseconds: the budget's end is also a timer that cuts a candidate
+ * still compiling. Once it has passed, the remaining targets are reported as cut, not measured.
  */
 export async function tuneFamilies(env: RunEnvironment, families: readonly TunableFamily[], device: TuneDevice, o: TuneOptions): Promise<TuneOutcome[]> {
   const deadline = o.clock() + o.budgetMs;
@@ -267,12 +304,28 @@ export async function tuneFamilies(env: RunEnvironment, families: readonly Tunab
   });
   const outcomes: TuneOutcome[] = [];
   let weightLeft = work.reduce((s, w) => s + w.weight, 0);
+  // The longest a default's first measurement took (its compile included, seconds on a CPU
+  // compiler): each target leaves that much per target after it, so none of them loses its default.
+  let defaultCostMs = 0;
+  let firstOfTarget = true;
+  const watch: TuneOptions = {
+    ...o,
+    onEvent: (e) => {
+      if (e.type === 'evaluated' && firstOfTarget) {
+        firstOfTarget = false;
+        defaultCostMs = Math.max(defaultCostMs, e.elapsedMs);
+      }
+      o.onEvent?.(e);
+    },
+  };
   for (const [index, w] of work.entries()) {
     if (o.signal?.aborted === true) break;
-    const share = Math.max(0, ((deadline - o.clock()) * w.weight) / weightLeft);
+    const reserveMs = (work.length - index - 1) * defaultCostMs * 1.25;
+    const share = Math.max(0, Math.min(((deadline - o.clock()) * w.weight) / weightLeft, deadline - o.clock() - reserveMs));
     weightLeft -= w.weight;
+    firstOfTarget = true;
     o.onEvent?.({ type: 'target-start', target: w.target, index, total: work.length, budgetMs: share });
-    outcomes.push(await tuneTarget(env, w.family, w.target, device, await familyKernelHash(w.family, env.loadKernel), share, o));
+    outcomes.push(await tuneTarget(env, w.family, w.target, device, await familyKernelHash(w.family, env.loadKernel), share, watch, deadline));
   }
   return outcomes;
 }

@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { createMatmulSuite, type MatmulTile, type StagedShape } from '../suites/matmul.js';
 import { createMemcopySuite, type MemcopyKernel, type MemcopyLaunch } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
-import { stagedFromConfig, tileFromConfig, type FamilyName } from './families.js';
+import { flashTileFromConfig, stagedFromConfig, tileFromConfig, type FamilyName } from './families.js';
+import { createAttentionSuite, type FlashTile } from '../suites/attention.js';
 import type { TuneOutcome } from './search.js';
 
 export const TUNING_SCHEMA_VERSION = 1;
 
 const entrySchema = z.object({
-  family: z.enum(['memcopy', 'matmul-tiled', 'gemv', 'matmul-subgroup-matrix']),
+  family: z.enum(['memcopy', 'matmul-tiled', 'gemv', 'matmul-subgroup-matrix', 'attention']),
   shapeClass: z.string(),
   description: z.string(),
   kernelHash: z.string(),
@@ -36,6 +37,22 @@ export type StoredTuningEntry = z.infer<typeof entrySchema>;
 
 export function entryFromOutcome(o: TuneOutcome, tunedAt: string, toolVersion: string): StoredTuningEntry {
   return { family: o.family, shapeClass: o.shapeClass, description: o.description, kernelHash: o.kernelHash, source: o.source, config: { ...o.bestConfig }, label: o.bestLabel, defaultLabel: o.defaultLabel, medianNs: o.bestMedianNs, defaultMedianNs: o.defaultMedianNs, speedup: o.speedup, tunedAt, toolVersion };
+}
+
+/**
+ * The entries a tune leaves: one per problem whose default was measured. A problem the budget cut
+ * (or whose default could not run) learned nothing, so an earlier tuning of it is kept, not overwritten.
+ */
+export function entriesToStore(outcomes: readonly TuneOutcome[], tunedAt: string, toolVersion: string): StoredTuningEntry[] {
+  return outcomes.filter((o) => o.defaultMedianNs !== null).map((o) => entryFromOutcome(o, tunedAt, toolVersion));
+}
+
+/** "tuned 5 problems" and, when the budget cut some, which. */
+export function tunedSummary(outcomes: readonly TuneOutcome[]): string {
+  const done = outcomes.filter((o) => o.defaultMedianNs !== null).length;
+  const cut = outcomes.filter((o) => o.candidates.some((c) => c.label === o.defaultLabel && c.status === 'cut'));
+  const list = cut.length === 0 ? '' : ` (${String(cut.length)} more cut by the budget before their default was measured: ${cut.map((o) => `${o.family} ${o.shapeClass}`).join(', ')}; raise the budget)`;
+  return `tuned ${String(done)} problem${done === 1 ? '' : 's'}${list}`;
 }
 
 /** What a stored tuning says of itself: its format, the device key and the device it was made on. */
@@ -70,26 +87,30 @@ export interface TunedShapes {
   gemvTargets: Record<string, number>;
   /** Staged subgroup-matrix shapes by stagedKey (input and problem). */
   staged: Record<string, StagedShape>;
+  /** Flash-tiled attention blocks by flashTileKey (dtype and head dim). */
+  flashTiles: Record<string, FlashTile>;
 }
 
 export function tunedShapes(entries: readonly StoredTuningEntry[]): TunedShapes {
-  const out: TunedShapes = { memcopy: {}, tiles: {}, gemvTargets: {}, staged: {} };
+  const out: TunedShapes = { memcopy: {}, tiles: {}, gemvTargets: {}, staged: {}, flashTiles: {} };
   for (const e of entries) {
     if (e.source !== 'tuned') continue;
     if (e.family === 'memcopy') out.memcopy[e.shapeClass as MemcopyKernel] = { workgroupSize: Number(e.config['workgroupSize']), elementsPerThread: Number(e.config['elementsPerThread']) };
     else if (e.family === 'matmul-tiled') out.tiles[e.shapeClass] = tileFromConfig(e.config);
     else if (e.family === 'matmul-subgroup-matrix') out.staged[e.shapeClass] = stagedFromConfig(e.config);
+    else if (e.family === 'attention') out.flashTiles[e.shapeClass] = flashTileFromConfig(e.config);
     else out.gemvTargets[e.shapeClass] = Number(e.config['targetWorkgroups']);
   }
   return out;
 }
 
-/** The suites with this device's tuned launch shapes in them (memcopy, matmul); others as they are. */
+/** The suites with this device's tuned launch shapes in them (memcopy, matmul, attention); others as they are. */
 export function withTunedShapes(suites: readonly Suite[], tuned: TunedShapes | null): Suite[] {
   if (tuned === null) return [...suites];
   return suites.map((s) => {
     if (s.name === 'memcopy') return createMemcopySuite({ tuned: tuned.memcopy });
     if (s.name === 'matmul') return createMatmulSuite({ tunedTiles: tuned.tiles, tunedGemvTargets: tuned.gemvTargets, tunedStaged: tuned.staged });
+    if (s.name === 'attention') return createAttentionSuite({ tunedFlashTiles: tuned.flashTiles });
     return s;
   });
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AcquiredDevice } from '../../src/gpu/acquire.js';
 import { loadKernelFromDisk, nodeRunEnvironment } from '../../src/platform/node.js';
 import { runSuites } from '../../src/runner/run.js';
-import { attendedPositions, attentionBytes, attentionFlops, createAttentionSuite } from '../../src/suites/attention.js';
+import { attendedPositions, attentionBytes, attentionFlops, createAttentionSuite, DEFAULT_FLASH_TILE, flashTileKey, flashTileLabel, flashTileUnsupported, type FlashTile } from '../../src/suites/attention.js';
 import { realDevice } from '../helpers/gpu.js';
 
 let acquired: AcquiredDevice;
@@ -80,7 +80,7 @@ describe('attention on a real adapter', () => {
     const options = { prefill: [{ B: 1, H: 2, Hkv: 1, T: 150, S: 150, headDim: 128 as const }], kinds: ['flash-tiled' as const], dtypes: ['f32' as const] };
     const good = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite(options)], quick: true });
     for (const c of good.cases) expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
-    const from = 'o[e] *= correction;';
+    const from = 'o[e][i] *= correction;';
     const wrong = async (name: string): Promise<string> => {
       const code = await loadKernelFromDisk(name);
       expect(code).toContain(from);
@@ -88,5 +88,32 @@ describe('attention on a real adapter', () => {
     };
     const bad = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createAttentionSuite(options)], quick: true });
     expect(bad.cases.map((c) => c.status)).toEqual(['failed', 'failed']);
+  });
+
+  it('the flash-tiled kernel is right at every block shape the tuner may pick (rows, keys, threads per side), and records the shape it ran', async () => {
+    // T = 150 leaves a partial query block and a partial key block at every shape; GQA and both masks.
+    const shape = { B: 1, H: 2, Hkv: 1, T: 150, S: 150, headDim: 64 as const };
+    const tiles: FlashTile[] = [
+      { threadsX: 8, threadsY: 16, rowsPerThread: 2, keysPerThread: 2 },
+      { threadsX: 16, threadsY: 8, rowsPerThread: 8, keysPerThread: 2 },
+      { threadsX: 32, threadsY: 4, rowsPerThread: 4, keysPerThread: 1 },
+    ];
+    for (const tile of tiles) {
+      expect(flashTileUnsupported(tile, 64, acquired.device.limits), flashTileLabel(tile)).toBeNull();
+      const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite({ prefill: [shape], kinds: ['flash-tiled'], dtypes: ['f32'], flashTile: tile })], quick: true });
+      for (const c of run.cases) {
+        expect(c.status, `${flashTileLabel(tile)} ${c.id}: ${c.message ?? ''}`).toBe('ok');
+        expect(c.params['tile']).toBe(flashTileLabel(tile));
+        expect(c.params['source']).toBe('explicit');
+      }
+    }
+    // A tuned block is used for its head dim only, and says so.
+    const tuned = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite({ prefill: [shape, { ...shape, headDim: 128 }], kinds: ['flash-tiled'], dtypes: ['f32'], tunedFlashTiles: { [flashTileKey(64)]: tiles[0] as FlashTile } })], quick: true });
+    expect(tuned.cases.filter((c) => c.params['headDim'] === 64).map((c) => [c.params['source'], c.status])).toEqual([['tuned', 'ok'], ['tuned', 'ok']]);
+    expect(tuned.cases.filter((c) => c.params['headDim'] === 128).map((c) => [c.params['tile'], c.params['source']])).toEqual([[flashTileLabel(DEFAULT_FLASH_TILE), 'default'], [flashTileLabel(DEFAULT_FLASH_TILE), 'default']]);
+    // A block the device cannot hold is a skipped case naming the limit, never a failed compile.
+    const huge = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite({ prefill: [shape], kinds: ['flash-tiled'], dtypes: ['f32'], flashTile: { threadsX: 64, threadsY: 64, rowsPerThread: 8, keysPerThread: 8 } })], quick: true });
+    expect(huge.cases[0]?.status).toBe('skipped');
+    expect(huge.cases[0]?.message).toMatch(/per workgroup|workgroup memory/);
   });
 });
