@@ -6,12 +6,12 @@
 # 1. calibrate: FMA and matrix-unit peaks (direct and staged subgroup-matrix kernels) and the copy
 #    bandwidth that the decode step's MBU divides by;
 # 2. wgbench tune within 40 s (memcopy launches, the tiled f32 tile, the GEMV split, the staged
-#    subgroup-matrix K step and padding for f16 and int8), stored beside
+#    subgroup-matrix K step and padding for f16 and int8, the flash-tiled block per head dim), stored beside
 #    the calibration, so the next steps run on the tuned shapes;
 # 3. the matmul suite at 4096 (every variant, the staged subgroup-matrix GEMMs and the GEMVs), on
 #    the tuned shapes (each case says tuned or default);
 # 4. the Llama-2-7B decode step (1 sequence, 1,024 tokens of context) at three GEMV split targets;
-# 5. attention at the SDPA shape: flash f32/f16 and f16 on subgroup matrices, paged decode;
+# 5. attention at the SDPA shape: flash f32/f16 (flash-tiled on the tuned block) and f16 on subgroup matrices, paged decode;
 # 6. the overhead suite (per dispatch, pass, submit; readback, upload, compiles);
 # 7. cuBLAS, SDPA and CUDA's own launch cost (the same fit over the same counts) through PyTorch.
 # SMOKE=1 runs the same steps at the quick sizes with the tiny model, to try the plan on a CPU adapter.

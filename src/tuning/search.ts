@@ -281,7 +281,8 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
     bestMedianNs: source === 'tuned' ? bestMedianNs : defaultMedianNs,
     speedup: source === 'tuned' && defaultMedianNs !== null && bestMedianNs !== null ? defaultMedianNs / bestMedianNs : defaultMedianNs === null ? null : 1,
     decision,
-    candidates: [...records.values()],
+    // Only what ran: a candidate the budget never reached has no verdict to report.
+    candidates: [...records.values()].filter((r) => r.stages.length > 0 || r.status !== 'measured'),
     evaluations,
     seconds: (o.clock() - start) / 1000,
     budgetSeconds: budgetMs / 1000,
