@@ -1,44 +1,38 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseRunResult } from '../../src/results/schema.js';
 import { createAttentionSuite, DEFAULT_FLASH_TILE, flashTileLabel, flashTileWorkgroupBytes } from '../../src/suites/attention.js';
 import { attentionFamily, familyByName, flashTileFromConfig, type TuneDevice } from '../../src/tuning/families.js';
 import { entryFromOutcome, tunedShapes, withTunedShapes } from '../../src/tuning/stored.js';
 import type { TuneOutcome } from '../../src/tuning/search.js';
+import { H100_TUNE, LAVAPIPE_INFO, tuneLimits } from '../helpers/tuneDevices.js';
 
-const H100 = parseRunResult(JSON.parse(readFileSync('test/fixtures/h100-compute.json', 'utf8')), 'h100').device;
-const LAVAPIPE = parseRunResult(JSON.parse(readFileSync('test/fixtures/lavapipe-memcopy-peak.json', 'utf8')), 'lavapipe').device;
-const limits = (workgroupBytes: number, invocations = 1024): GPUSupportedLimits =>
-  ({ maxComputeWorkgroupStorageSize: workgroupBytes, maxComputeInvocationsPerWorkgroup: invocations, maxComputeWorkgroupSizeX: 1024, maxComputeWorkgroupSizeY: 1024 }) as GPUSupportedLimits;
-const h100: TuneDevice = { info: H100, limits: limits(49152), quick: false };
 
 describe('the attention tuner family (flash-tiled blocks)', () => {
   it('has one target per head dim of the run’s prefill shapes, on f16 where the adapter has it', () => {
     expect(familyByName('attention')).toEqual([attentionFamily]);
-    const targets = attentionFamily.targets(h100);
+    const targets = attentionFamily.targets(H100_TUNE);
     expect(targets.map((t) => [t.shapeClass, t.description])).toEqual([
       ['d128', 'flash-tiled f16 B4 H32/32 T4096 d128 causal'],
       ['d64', 'flash-tiled f16 B4 H32/8 T4096 d64 causal'],
     ]);
     expect(targets[0]?.defaultConfig).toEqual({ ...DEFAULT_FLASH_TILE });
-    const cpu = attentionFamily.targets({ info: LAVAPIPE, limits: limits(32768, 256), quick: true });
+    const cpu = attentionFamily.targets({ info: LAVAPIPE_INFO, limits: tuneLimits(32768, 256), quick: true });
     expect(cpu.map((t) => t.shapeClass)).toEqual(['d64', 'd128']);
   });
 
   it('rules out blocks the device or the head dim cannot take, and tries the rest', () => {
-    const [d128] = attentionFamily.targets(h100);
+    const [d128] = attentionFamily.targets(H100_TUNE);
     if (d128 === undefined) throw new Error('no target');
-    const small: TuneDevice = { ...h100, limits: limits(16384, 256) };
+    const small: TuneDevice = { ...H100_TUNE, limits: tuneLimits(16384, 256) };
     expect(attentionFamily.unsupported({ threadsX: 32, threadsY: 16, rowsPerThread: 2, keysPerThread: 2 }, d128, small)).toMatch(/32×16 threads exceed the device's 256 per workgroup/);
-    expect(attentionFamily.unsupported({ threadsX: 8, threadsY: 16, rowsPerThread: 2, keysPerThread: 1 }, d128, h100)).toMatch(/key block \(8\) must be a multiple of the 16-key V slice/);
+    expect(attentionFamily.unsupported({ threadsX: 8, threadsY: 16, rowsPerThread: 2, keysPerThread: 1 }, d128, H100_TUNE)).toMatch(/key block \(8\) must be a multiple of the 16-key V slice/);
     // 128 rows × 64 keys: stage 16·192 = 3072, reductions 128·16, P 128·64 floats.
     expect(flashTileWorkgroupBytes({ threadsX: 16, threadsY: 16, rowsPerThread: 8, keysPerThread: 4 }, 128)).toBe(4 * (3072 + 2048 + 8192));
     expect(attentionFamily.unsupported({ threadsX: 16, threadsY: 16, rowsPerThread: 8, keysPerThread: 4 }, d128, small)).toMatch(/needs 53248 bytes of workgroup memory; the device has 16384/);
-    const tried = attentionFamily.coarse(d128, h100).filter((c) => attentionFamily.unsupported(c, d128, h100) === null);
+    const tried = attentionFamily.coarse(d128, H100_TUNE).filter((c) => attentionFamily.unsupported(c, d128, H100_TUNE) === null);
     expect(tried.length).toBeGreaterThanOrEqual(12);
     expect(tried.map((c) => attentionFamily.label(c, d128))).toContain(flashTileLabel(DEFAULT_FLASH_TILE));
     // Each neighbour differs from its origin in one parameter.
-    for (const n of attentionFamily.neighbours(d128.defaultConfig, d128, h100)) expect(Object.keys(n).filter((k) => n[k] !== d128.defaultConfig[k])).toHaveLength(1);
+    for (const n of attentionFamily.neighbours(d128.defaultConfig, d128, H100_TUNE)) expect(Object.keys(n).filter((k) => n[k] !== d128.defaultConfig[k])).toHaveLength(1);
   });
 
   it('a stored winner reaches the attention suite as the block for that head dim, both dtypes, recorded as tuned', () => {
@@ -48,7 +42,7 @@ describe('the attention tuner family (flash-tiled blocks)', () => {
     expect(shapes.flashTiles).toEqual({ d64: best });
     expect(flashTileFromConfig(best)).toEqual(best);
     const [suite] = withTunedShapes([createAttentionSuite()], shapes);
-    const ctx = { info: LAVAPIPE, quick: true, device: { features: new Set(['shader-f16']), limits: limits(32768, 256) } } as unknown as Parameters<NonNullable<typeof suite>['plan']>[0];
+    const ctx = { info: LAVAPIPE_INFO, quick: true, device: { features: new Set(['shader-f16']), limits: tuneLimits(32768, 256) } } as unknown as Parameters<NonNullable<typeof suite>['plan']>[0];
     const tiled = (suite?.plan(ctx) ?? []).filter((c) => c.params['kind'] === 'flash-tiled');
     expect(tiled.filter((c) => c.params['headDim'] === 64).map((c) => [c.params['dtype'], c.params['source'], c.params['tile'], c.skipReason])).toEqual([
       ['f32', 'tuned', flashTileLabel(best), undefined], ['f16', 'tuned', flashTileLabel(best), undefined],
