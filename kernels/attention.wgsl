@@ -101,12 +101,12 @@ fn flash_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id
 
 // Register-blocked flash prefill, its block shape filled in as template values (the `attention`
 // tuner family searches it; the default is 16×16 threads of 4 rows × 4 keys: 64 query rows and
-// 64-key blocks, DEFAULT_FLASH_TILE in suites/attention.ts). A workgroup of FT_TX × FT_TY threads owns FT_ROWS query rows and streams FT_KEYS-key
-// blocks. Thread (x, y) holds the scores of rows FT_RPT·y.. × keys FT_KPT·x.. and the output of the
-// same rows × dims FT_DPT·x.., all in registers: Q·Kᵀ in 16-wide slices of the head dim through
-// workgroup memory, the block's softmax folded into a running max and sum per row (reduced across
-// the FT_TX threads of a row), the output rescaled in registers, then P·V with P in workgroup
-// memory and V in 16-key slices.
+// 64-key blocks, DEFAULT_FLASH_TILE in suites/attention.ts). A workgroup of FT_TX × FT_TY
+// threads owns FT_ROWS query rows and streams FT_KEYS-key blocks. Thread (x, y) holds the scores
+// of rows FT_RPT·y.. × keys FT_KPT·x.. and the output of the same rows × dims FT_DPT·x.., all in
+// registers: Q·Kᵀ in 16-wide slices of the head dim through workgroup memory, the block's
+// softmax folded into a running max and sum per row (reduced across the FT_TX threads of a row),
+// the output rescaled in registers, then P·V with P in workgroup memory and V in 16-key slices.
 const FT_TX = {{FT_TX}}u;   // threads across keys (and output dims)
 const FT_TY = {{FT_TY}}u;   // threads across query rows
 const FT_RPT = {{FT_RPT}}u; // query rows per thread

@@ -353,12 +353,13 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
           work: { flopsPerDispatch: attentionFlops(shape), unit: 'fp32', formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S' },
           prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool, tile),
         };
+        const tileReason = tiled ? flashTileUnsupported(tile, shape.headDim, ctx.device.limits) : null;
         const sgReason = kind.startsWith('flash-subgroup-matrix') ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx, kind === 'flash-subgroup-matrix-staged') : null;
         if (dtype === 'f16' && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
         else if (sgReason !== null) plan.skipReason = sgReason;
         else if (kind === 'naive' && shape.B * shape.H * shape.T * shape.S * 4 > Math.min(NAIVE_MAX_SCORE_BYTES, ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)) plan.skipReason = 'the naive kernel’s score matrix would not fit; it is the small-shape reference';
         else if (shape.H % shape.Hkv !== 0) plan.skipReason = 'H must be a multiple of Hkv';
-        else if (tiled && flashTileUnsupported(tile, shape.headDim, ctx.device.limits) !== null) plan.skipReason = `flash block ${flashTileLabel(tile)}: ${String(flashTileUnsupported(tile, shape.headDim, ctx.device.limits))}`;
+        else if (tileReason !== null) plan.skipReason = `flash block ${flashTileLabel(tile)}: ${tileReason}`;
         cases.push(plan);
       };
       for (const shape of options.prefill ?? planned.prefill) {

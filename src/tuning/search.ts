@@ -130,7 +130,8 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
   // Exploring stops at 70% of the budget while some candidate beats the default: the rest times the
   // default and that one in turn, so the verdict always rests on interleaved samples. While the
   // default leads there is nothing to confirm, so exploring goes on to 90%.
-  const exploreUntil = (): number => start + (measured()[0] === records.get(family.label(target.defaultConfig, target)) ? EXPLORE_SHARE_DEFAULT_LEADS : EXPLORE_SHARE) * budgetMs;
+  const defaultLabel = family.label(target.defaultConfig, target);
+  const exploreUntil = (): number => start + (measured()[0]?.label === defaultLabel ? EXPLORE_SHARE_DEFAULT_LEADS : EXPLORE_SHARE) * budgetMs;
   const records = new Map<string, CandidateRecord>();
   let evaluations = 0;
   // Milliseconds per (pass + 2): warm-up and the check cost about a pass each.
