@@ -5,11 +5,13 @@
 // and sum (f16, in workgroup memory) and accumulates P·V in result matrices that never leave the
 // registers. Recomputing Q·Kᵀ (half the FLOPs again) spares the per-block rescaling of the output,
 // which subgroup matrices cannot do row by row. No T×S matrix exists anywhere.
-// flash_sgmat_staged_kernel does the same with 4 subgroups (64 query rows) per workgroup sharing
-// each 16-key block of K and V through workgroup memory: a quarter of the K/V traffic.
+// flash_sgmat_staged_kernel does the same with SGS subgroups (16·SGS query rows) per workgroup
+// sharing each 16-key block of K and V through workgroup memory: 1/SGS of the K/V traffic, at
+// the cost of subgroups that wait at each block's barriers for the slowest (causal rows stop at
+// different keys). SGS is tuned per device (`wgbench tune --family attention-subgroup-matrix`).
 // Layouts as kernels/attention.wgsl: Q [B, H, T, D], K and V [B, Hkv, S, D] f16, O [B, H, T, D]
-// f32; T and S multiples of 16 (T of 64 for the staged kernel). The head-dim line is replaced
-// per variant.
+// f32; T and S multiples of 16 (T of 16·SGS for the staged kernel). The head-dim line and the
+// SGS line are replaced per launch (subgroupMatrixLoad takes fixed-size workgroup arrays only).
 enable f16;
 enable chromium_experimental_subgroup_matrix;
 // The staged kernel's subgroups work on different rows and stop at different keys (causal), which
@@ -44,7 +46,7 @@ struct Params {
 
 override SUBGROUP_SIZE: u32 = 32u;
 
-const SGS = 4u;  // subgroups per workgroup of the staged kernel: 64 query rows
+const SGS = 4u; // subgroups per workgroup
 const ROWS = 16u * SGS;
 
 var<workgroup> scoresS: array<f32, 256u * SGS>;  // per subgroup, one 16×16 block of Q·Kᵀ

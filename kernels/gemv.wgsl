@@ -1,8 +1,10 @@
 // y = x·W for a few rows of x (a decode step's tokens): x is rows×K f32, W is K×N row-major of
 // element type W (the dtype line is replaced for f16), y is rows×N f32, accumulated in f32.
 // A GEMV is bound by reading W, so every weight is read once for all rows, four columns at a time.
-// A workgroup owns COLS4 vec4 columns and splits its K range across KTHREADS threads; the grid's y
-// dimension splits K further (split-K) so that narrow layers still put enough loads in flight.
+// A workgroup of 256 owns COLS4 vec4 columns and splits its K range across KTHREADS = 256 / COLS4
+// threads; the grid's y dimension splits K further (split-K) so that narrow layers still put
+// enough loads in flight. COLS4 is an override (tuned per device: `wgbench tune --family gemv`):
+// wider rows of W per workgroup make longer contiguous reads, narrower ones more threads along K.
 // With one split the sums go straight to y; with several, a reduce pass adds the partials.
 // gemv_gated_* compute the gated MLP's silu(x·Wg) · (x·Wu) in one pass over W = [Wg | Wu].
 alias W = f32; // dtype
@@ -28,8 +30,9 @@ struct GemvParams {
 @group(0) @binding(5) var<storage, read> nw: array<f32>;
 
 const MAX_ROWS = 8u;
-const COLS4 = 8u;
-const KTHREADS = 32u;
+// A power of two from 4 to 64, so that KTHREADS is one from 64 to 4 (the tree in sumOverK halves it).
+override COLS4: u32 = 8u;
+override KTHREADS: u32 = 256u / COLS4;
 const UNROLL = 4u;
 
 var<workgroup> red: array<vec4<f32>, 256>;

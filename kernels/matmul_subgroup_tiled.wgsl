@@ -1,16 +1,22 @@
 // GEMM on the matrix units through subgroup matrices, staged through workgroup memory: one
 // source for f16 (16×16×16, f32 accumulation) and int8 (16×16×32, i32 accumulation), the types
-// and the tile shape filled in by src/gpu/wgslTemplate.ts (the names in double braces;
-// docs/kernels.md): subgroupMatrixLoad takes workgroup arrays of a fixed size only, so TK and PAD
-// cannot be overrides.
-// A workgroup of 8 subgroups computes a 128×128 tile of C; each K step of TK loads the A (128×TK)
-// and B (TK×128) tiles once, a vec4 word per load, and every subgroup takes its 64×32 block (4×2
-// result matrices) from there: each element of A and B leaves global memory 4× (A) and 2× (B)
-// less often per output than in the direct kernel, and the matrix loads hit workgroup memory.
+// and the launch shape filled in by src/gpu/wgslTemplate.ts (the names in double braces;
+// docs/kernels.md). They are template values, not overrides, because subgroupMatrixLoad takes
+// workgroup arrays of a fixed size only and the prefetch registers are a function-scope array.
+// A workgroup of SG_ROWS × SG_COLS subgroups computes a TM×TN tile of C; each subgroup owns a
+// block of MT × NT result matrices (16×16 each). Each K step of TK stages the A (TM×TK) and B
+// (TK×TN) tiles once, a vec4 word per load, and the subgroups take their blocks from there: each
+// element of A leaves global memory TN/16 times less often per output than in the direct kernel,
+// B TM/16 times, and the matrix loads hit workgroup memory. Per K step a subgroup loads MT left
+// matrices, then one right matrix at a time and issues MT multiply-accumulates with it.
 // Rows are padded by PAD elements so that the subgroups' loads spread over banks; a PAD of a
 // whole number of 16 bytes keeps every row start 16-byte aligned.
+// PREFETCH: the next K step's A and B words are loaded into registers before the current step
+// multiplies, and written to workgroup memory after it (the global loads are in flight while the
+// matrix units work). STAGES = 2 gives each tile a second workgroup buffer, so that writing step
+// k+1 never waits for step k's readers: one barrier per K step instead of two.
 // Offsets and strides count elements ({{CT}}); workgroup memory holds {{EPW}} per word of {{WORD}}.
-// Needs M and N multiples of 128, K of TK, TK a multiple of {{MK}}, and a fixed subgroup size
+// Needs M a multiple of TM, N of TN, K of TK, TK a multiple of {{MK}}, and a fixed subgroup size
 // (the subgroup index is local_invocation_index / SUBGROUP_SIZE).
 {{ENABLES}}
 enable chromium_experimental_subgroup_matrix;
@@ -31,89 +37,150 @@ struct Dims {
 @group(0) @binding(4) var<storage, read> A4: array<vec4<{{WORD}}>>;
 @group(0) @binding(5) var<storage, read> B4: array<vec4<{{WORD}}>>;
 
-override SUBGROUP_SIZE: u32 = 32u;
-// The K step staged per barrier pair, in elements: a multiple of {{MK}} (and of {{EPV}}).
+const SUBGROUP_SIZE = {{SUBGROUP_SIZE}}u;
+// The K step staged per barrier, in elements: a multiple of {{MK}} (and of {{EPV}}).
 const TK = {{TK}}u;
 // Row padding of both tiles, in elements: a multiple of 16 bytes keeps rows 16-byte aligned.
 const PAD = {{PAD}}u;
+const SG_ROWS = {{SG_ROWS}}u;
+const SG_COLS = {{SG_COLS}}u;
+const MT = {{MT}}u;
+const NT = {{NT}}u;
+const PREFETCH = {{PREFETCH}};
+const STAGES = {{STAGES}}u;
 
-const TM = 128u;
-const TN = 128u;
-const SG_COLS = 4u;  // 8 subgroups as 2 rows × 4 columns of 64×32 blocks
-const SM = 64u;
-const SN = 32u;
+const SM = MT * 16u;
+const SN = NT * 16u;
+const TM = SG_ROWS * SM;
+const TN = SG_COLS * SN;
+const THREADS = SUBGROUP_SIZE * SG_ROWS * SG_COLS;
 const EPV = {{EPV}}u;
 const EPW = {{EPW}}u;
 const MK = {{MK}}u;
+const A_STRIDE = TK + PAD;
+const B_STRIDE = TN + PAD;
+// One stage of each tile, in words, and the vec4 loads that fill it.
+const A_WORDS = TM * A_STRIDE / EPW;
+const B_WORDS = TK * B_STRIDE / EPW;
+const A_LOADS = TM * TK / EPV;
+const B_LOADS = TK * TN / EPV;
+const A_PER_THREAD = (A_LOADS + THREADS - 1u) / THREADS;
+const B_PER_THREAD = (B_LOADS + THREADS - 1u) / THREADS;
 
-var<workgroup> As: array<{{WORD}}, TM * (TK + PAD) / EPW>;
-var<workgroup> Bs: array<{{WORD}}, TK * (TN + PAD) / EPW>;
+var<workgroup> As: array<{{WORD}}, STAGES * A_WORDS>;
+var<workgroup> Bs: array<{{WORD}}, STAGES * B_WORDS>;
 
-@compute @workgroup_size(SUBGROUP_SIZE * 8u)
+// One thread's share of a K step's A and B tiles, as loaded from global memory.
+struct Staging {
+  a: array<vec4<{{WORD}}>, A_PER_THREAD>,
+  b: array<vec4<{{WORD}}>, B_PER_THREAD>,
+}
+
+fn fetch(lid: u32, row0: u32, col0: u32, k0: u32) -> Staging {
+  var s: Staging;
+  let kv = dims.K / EPV;
+  let nv = dims.N / EPV;
+  for (var u = 0u; u < A_PER_THREAD; u++) {
+    let i = lid + u * THREADS;
+    if (i < A_LOADS) {
+      let r = i / (TK / EPV);
+      let c = (i % (TK / EPV)) * EPV;
+      s.a[u] = A4[(row0 + r) * kv + (k0 + c) / EPV];
+    }
+  }
+  for (var u = 0u; u < B_PER_THREAD; u++) {
+    let i = lid + u * THREADS;
+    if (i < B_LOADS) {
+      let r = i / (TN / EPV);
+      let c = (i % (TN / EPV)) * EPV;
+      s.b[u] = B4[(k0 + r) * nv + (col0 + c) / EPV];
+    }
+  }
+  return s;
+}
+
+fn stage(s: Staging, lid: u32, buffer: u32) {
+  for (var u = 0u; u < A_PER_THREAD; u++) {
+    let i = lid + u * THREADS;
+    if (i < A_LOADS) {
+      let r = i / (TK / EPV);
+      let c = (i % (TK / EPV)) * EPV;
+      for (var j = 0u; j < 4u; j++) {
+        As[buffer * A_WORDS + (r * A_STRIDE + c) / EPW + j] = s.a[u][j];
+      }
+    }
+  }
+  for (var u = 0u; u < B_PER_THREAD; u++) {
+    let i = lid + u * THREADS;
+    if (i < B_LOADS) {
+      let r = i / (TN / EPV);
+      let c = (i % (TN / EPV)) * EPV;
+      for (var j = 0u; j < 4u; j++) {
+        Bs[buffer * B_WORDS + (r * B_STRIDE + c) / EPW + j] = s.b[u][j];
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(THREADS)
 fn {{ENTRY}}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let threads = SUBGROUP_SIZE * 8u;
-  let aStride = TK + PAD;
-  let bStride = TN + PAD;
   let sg = lid / SUBGROUP_SIZE;
   let row0 = wid.y * TM;
   let col0 = wid.x * TN;
   let aRow = (sg / SG_COLS) * SM;
   let bCol = (sg % SG_COLS) * SN;
-  var c00 = subgroup_matrix_result<{{ACC}}, 16, 16>();
-  var c01 = subgroup_matrix_result<{{ACC}}, 16, 16>();
-  var c10 = subgroup_matrix_result<{{ACC}}, 16, 16>();
-  var c11 = subgroup_matrix_result<{{ACC}}, 16, 16>();
-  var c20 = subgroup_matrix_result<{{ACC}}, 16, 16>();
-  var c21 = subgroup_matrix_result<{{ACC}}, 16, 16>();
-  var c30 = subgroup_matrix_result<{{ACC}}, 16, 16>();
-  var c31 = subgroup_matrix_result<{{ACC}}, 16, 16>();
-  let kv = dims.K / EPV;
-  let nv = dims.N / EPV;
-  for (var k0 = 0u; k0 < dims.K; k0 += TK) {
-    // A tile: 128 rows × TK/EPV words; B tile: TK rows × 128/EPV words.
-    for (var i = lid; i < TM * TK / EPV; i += threads) {
-      let r = i / (TK / EPV);
-      let c = (i % (TK / EPV)) * EPV;
-      let v = A4[(row0 + r) * kv + (k0 + c) / EPV];
-      for (var j = 0u; j < 4u; j++) {
-        As[(r * aStride + c) / EPW + j] = v[j];
-      }
-    }
-    for (var i = lid; i < TK * TN / EPV; i += threads) {
-      let r = i / (TN / EPV);
-      let c = (i % (TN / EPV)) * EPV;
-      let v = B4[(k0 + r) * nv + (col0 + c) / EPV];
-      for (var j = 0u; j < 4u; j++) {
-        Bs[(r * bStride + c) / EPW + j] = v[j];
-      }
-    }
+  var acc: array<array<subgroup_matrix_result<{{ACC}}, 16, 16>, NT>, MT>;
+  let steps = dims.K / TK;
+  // With a prefetch or a second buffer, step 0's tiles are staged before the loop.
+  if (PREFETCH || STAGES == 2u) {
+    stage(fetch(lid, row0, col0, 0u), lid, 0u);
     workgroupBarrier();
+  }
+  for (var step = 0u; step < steps; step++) {
+    let cur = step % STAGES;
+    let more = step + 1u < steps;
+    var next: Staging;
+    if (!PREFETCH && STAGES == 1u) {
+      // Plain: load the step, then multiply it.
+      stage(fetch(lid, row0, col0, step * TK), lid, 0u);
+      workgroupBarrier();
+    } else if (more) {
+      if (PREFETCH) {
+        next = fetch(lid, row0, col0, (step + 1u) * TK);
+      } else {
+        // Two buffers, no prefetch: the next step goes to the other buffer before this one multiplies.
+        stage(fetch(lid, row0, col0, (step + 1u) * TK), lid, 1u - cur);
+      }
+    }
+    // Element offsets of this step's buffers.
+    let aBase = cur * A_WORDS * EPW;
+    let bBase = cur * B_WORDS * EPW;
     for (var kk = 0u; kk < TK; kk += MK) {
-      let a0 = subgroupMatrixLoad<subgroup_matrix_left<{{CT}}, {{MK}}, 16>>(&As, (aRow + 0u) * aStride + kk, false, aStride);
-      let a1 = subgroupMatrixLoad<subgroup_matrix_left<{{CT}}, {{MK}}, 16>>(&As, (aRow + 16u) * aStride + kk, false, aStride);
-      let a2 = subgroupMatrixLoad<subgroup_matrix_left<{{CT}}, {{MK}}, 16>>(&As, (aRow + 32u) * aStride + kk, false, aStride);
-      let a3 = subgroupMatrixLoad<subgroup_matrix_left<{{CT}}, {{MK}}, 16>>(&As, (aRow + 48u) * aStride + kk, false, aStride);
-      let b0 = subgroupMatrixLoad<subgroup_matrix_right<{{CT}}, 16, {{MK}}>>(&Bs, kk * bStride + bCol + 0u, false, bStride);
-      let b1 = subgroupMatrixLoad<subgroup_matrix_right<{{CT}}, 16, {{MK}}>>(&Bs, kk * bStride + bCol + 16u, false, bStride);
-      c00 = subgroupMatrixMultiplyAccumulate(a0, b0, c00);
-      c01 = subgroupMatrixMultiplyAccumulate(a0, b1, c01);
-      c10 = subgroupMatrixMultiplyAccumulate(a1, b0, c10);
-      c11 = subgroupMatrixMultiplyAccumulate(a1, b1, c11);
-      c20 = subgroupMatrixMultiplyAccumulate(a2, b0, c20);
-      c21 = subgroupMatrixMultiplyAccumulate(a2, b1, c21);
-      c30 = subgroupMatrixMultiplyAccumulate(a3, b0, c30);
-      c31 = subgroupMatrixMultiplyAccumulate(a3, b1, c31);
+      var a: array<subgroup_matrix_left<{{CT}}, {{MK}}, 16>, MT>;
+      for (var i = 0u; i < MT; i++) {
+        a[i] = subgroupMatrixLoad<subgroup_matrix_left<{{CT}}, {{MK}}, 16>>(&As, aBase + (aRow + i * 16u) * A_STRIDE + kk, false, A_STRIDE);
+      }
+      for (var j = 0u; j < NT; j++) {
+        let b = subgroupMatrixLoad<subgroup_matrix_right<{{CT}}, 16, {{MK}}>>(&Bs, bBase + kk * B_STRIDE + bCol + j * 16u, false, B_STRIDE);
+        for (var i = 0u; i < MT; i++) {
+          acc[i][j] = subgroupMatrixMultiplyAccumulate(a[i], b, acc[i][j]);
+        }
+      }
+    }
+    if (PREFETCH && more) {
+      // One buffer: every subgroup must be done reading it before it is overwritten.
+      if (STAGES == 1u) {
+        workgroupBarrier();
+      }
+      stage(next, lid, (step + 1u) % STAGES);
     }
     workgroupBarrier();
   }
   let cRow = row0 + aRow;
   let cCol = col0 + bCol;
-  subgroupMatrixStore(&C, (cRow + 0u) * dims.N + cCol + 0u, c00, false, dims.N);
-  subgroupMatrixStore(&C, (cRow + 0u) * dims.N + cCol + 16u, c01, false, dims.N);
-  subgroupMatrixStore(&C, (cRow + 16u) * dims.N + cCol + 0u, c10, false, dims.N);
-  subgroupMatrixStore(&C, (cRow + 16u) * dims.N + cCol + 16u, c11, false, dims.N);
-  subgroupMatrixStore(&C, (cRow + 32u) * dims.N + cCol + 0u, c20, false, dims.N);
-  subgroupMatrixStore(&C, (cRow + 32u) * dims.N + cCol + 16u, c21, false, dims.N);
-  subgroupMatrixStore(&C, (cRow + 48u) * dims.N + cCol + 0u, c30, false, dims.N);
-  subgroupMatrixStore(&C, (cRow + 48u) * dims.N + cCol + 16u, c31, false, dims.N);
+  for (var i = 0u; i < MT; i++) {
+    for (var j = 0u; j < NT; j++) {
+      subgroupMatrixStore(&C, (cRow + i * 16u) * dims.N + cCol + j * 16u, acc[i][j], false, dims.N);
+    }
+  }
 }

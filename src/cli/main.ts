@@ -58,7 +58,13 @@ interface PeakFlags {
 function tunedLines(run: RunResult, file: string | null): string[] {
   const tuned = run.cases.filter((c) => c.params['source'] === 'tuned');
   if (tuned.length === 0) return [];
-  const shape = (p: RunResult['cases'][number]['params']): string => (p['tile'] !== undefined ? `tile ${String(p['tile'])}` : p['gemvSplits'] !== undefined ? `${String(p['gemvSplits'])}-way split-K (target ${String(p['gemvTargetWorkgroups'])})` : `wg ${String(p['workgroupSize'])} × ${String(p['elementsPerThread'])}/thread`);
+  const shape = (p: RunResult['cases'][number]['params']): string => {
+    if (p['tile'] !== undefined) return `tile ${String(p['tile'])}`;
+    if (p['staged'] !== undefined) return String(p['staged']);
+    if (p['gemvSplits'] !== undefined) return `${String(p['gemvSplits'])}-way split-K (target ${String(p['gemvTargetWorkgroups'])}), ${String(p['gemvColumns'])} columns per workgroup`;
+    if (p['subgroups'] !== undefined) return `${String(p['subgroups'])} subgroups per workgroup`;
+    return `wg ${String(p['workgroupSize'])} × ${String(p['elementsPerThread'])}/thread`;
+  };
   return [`tuned shapes (${file ?? 'wgbench tune'}; --no-tuning for the defaults):`, ...tuned.map((c) => `  ${c.id}: ${shape(c.params)}`)];
 }
 

@@ -1,8 +1,16 @@
 /** Constants of kernels/gemv.wgsl that its launch depends on. */
 export const GEMV_MAX_ROWS = 8;
-const GEMV_COLS = 32;
-const GEMV_K_THREADS = 32;
+const GEMV_WORKGROUP = 256;
 const GEMV_UNROLL = 4;
+/** vec4 columns of W per workgroup (the kernel's COLS4 override) before tuning: 32 columns, 32 threads along K. */
+export const GEMV_DEFAULT_COLUMNS4 = 8;
+/** The COLS4 values the kernel takes: powers of two that leave at least 4 threads along K. */
+export const GEMV_COLUMNS4 = [4, 8, 16, 32, 64] as const;
+
+/** Why kernels/gemv.wgsl cannot take this many vec4 columns per workgroup; null when it can. */
+export function gemvColumnsUnsupported(columns4: number): string | null {
+  return (GEMV_COLUMNS4 as readonly number[]).includes(columns4) ? null : `the GEMV kernel takes ${GEMV_COLUMNS4.join(', ')} vec4 columns per workgroup (got ${columns4})`;
+}
 
 /**
  * Workgroups wanted in flight for a GEMV: enough resident threads that the device keeps many
@@ -30,13 +38,13 @@ export function gemvUnsupported(rows: number, K: number, N: number): string | nu
 /**
  * Splits K across workgroups until about `target` workgroups run, keeping each split at least
  * one unrolled sweep of the workgroup's K threads long. `gated`: the gated MLP kernel (N is its
- * output width; its weights are twice as wide).
+ * output width; its weights are twice as wide). `columns4`: the kernel's COLS4.
  */
-export function planGemv(rows: number, K: number, N: number, target = GEMV_TARGET_WORKGROUPS, gated = false): GemvLaunch {
-  const reason = gemvUnsupported(rows, K, N);
+export function planGemv(rows: number, K: number, N: number, target = GEMV_TARGET_WORKGROUPS, gated = false, columns4 = GEMV_DEFAULT_COLUMNS4): GemvLaunch {
+  const reason = gemvUnsupported(rows, K, N) ?? gemvColumnsUnsupported(columns4);
   if (reason !== null) throw new Error(reason);
-  const columnGroups = Math.ceil(N / GEMV_COLS);
-  const maxSplits = Math.max(1, Math.floor(K / (GEMV_K_THREADS * GEMV_UNROLL)));
+  const columnGroups = Math.ceil(N / (4 * columns4));
+  const maxSplits = Math.max(1, Math.floor(K / ((GEMV_WORKGROUP / columns4) * GEMV_UNROLL)));
   const splits = Math.max(1, Math.min(maxSplits, Math.ceil(target / columnGroups)));
   // The gated kernel keeps two partial sums (gate and up) per output.
   return { groups: [columnGroups, splits], splits, partialBytes: splits > 1 ? splits * rows * N * 4 * (gated ? 2 : 1) : 0 };

@@ -1,6 +1,6 @@
 import type { BufferPool } from '../gpu/buffers.js';
 import { groups1d } from '../gpu/dispatch.js';
-import { gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
+import { GEMV_DEFAULT_COLUMNS4, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import type { ModelConfig } from '../models/presets.js';
 import { isNorm, weightSpecs, type WeightName } from './weights.js';
@@ -55,6 +55,8 @@ export interface ModelOptions {
   linearKernels?: LinearKernels;
   /** Workgroups the GEMV aims for (split-K below that); see gpu/gemvPlan. */
   gemvTargetWorkgroups?: number;
+  /** vec4 columns of W per GEMV workgroup (kernels/gemv.wgsl's COLS4; default GEMV_DEFAULT_COLUMNS4). */
+  gemvColumns4?: number;
   /** Splits of each row's keys in attention (default: attentionSplits()). */
   attentionSplits?: number;
   /**
@@ -148,6 +150,10 @@ export class GpuModel {
     this.maxBlocks = Math.ceil(maxTokens / this.blockTokens);
   }
 
+  get gemvColumns4(): number {
+    return this.options.gemvColumns4 ?? GEMV_DEFAULT_COLUMNS4;
+  }
+
   /** Element type of the matrices (norm weights, activations and the KV cache are f32). */
   weightDtype: 'f32' | 'f16' = 'f32';
 
@@ -163,7 +169,8 @@ export class GpuModel {
     const llm = half(await loadKernel('llm'), 'alias W = f32; // dtype');
     const gemv = half(await loadKernel('gemv'), 'alias W = f32; // dtype');
     for (const e of LLM_ENTRIES) model.pipelines.set(e, await computePipeline(device, 'llm', llm, e));
-    for (const e of GEMV_ENTRIES) model.pipelines.set(e, await computePipeline(device, 'gemv', gemv, e));
+    // The reduce passes do not read COLS4; the kernels that do take the model's.
+    for (const e of GEMV_ENTRIES) model.pipelines.set(e, await computePipeline(device, 'gemv', gemv, e, e.endsWith('_kernel') ? { COLS4: model.gemvColumns4 } : {}));
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const fills: Dispatch[] = [];
     const matrixBytes = weightDtype === 'f32' ? 4 : 2;
@@ -287,7 +294,7 @@ export class GpuModel {
     if (norm !== undefined && kernel !== 'gemv') throw new Error('only the GEMV folds an RMSNorm into its input');
     const flags = (accumulate ? 1 : 0) | (norm !== undefined ? 2 : 0);
     if (kernel === 'gemv') {
-      const launch = planGemv(rows, inDim, outDim, this.options.gemvTargetWorkgroups);
+      const launch = planGemv(rows, inDim, outDim, this.options.gemvTargetWorkgroups, false, this.gemvColumns4);
       const params = { rows, inDim, outDim, seed: flags, count: launch.splits };
       const main: Dispatch = { entry: 'gemv_kernel', params, buffers: { 1: input, 2: weight, 3: out, 4: partials, 5: norm ?? input }, groups: [launch.groups[0], launch.groups[1], 1] };
       if (launch.splits === 1) return [main];
@@ -304,7 +311,7 @@ export class GpuModel {
   private gatedMlp(input: GPUBuffer, weight: GPUBuffer, both: GPUBuffer, out: GPUBuffer, rows: number, partials: GPUBuffer, norm?: GPUBuffer): Dispatch[] {
     const { hiddenSize: h, mlpSize: mlp } = this.config;
     if (linearKernelFor(rows, h, mlp, this.options.linearKernels) === 'gemv') {
-      const launch = planGemv(rows, h, mlp, this.options.gemvTargetWorkgroups, true);
+      const launch = planGemv(rows, h, mlp, this.options.gemvTargetWorkgroups, true, this.gemvColumns4);
       const params = { rows, inDim: h, outDim: mlp, seed: norm !== undefined ? 2 : 0, count: launch.splits };
       const main: Dispatch = { entry: 'gemv_gated_kernel', params, buffers: { 1: input, 2: weight, 3: out, 4: partials, 5: norm ?? input }, groups: [launch.groups[0], launch.groups[1], 1] };
       if (launch.splits === 1) return [main];
@@ -334,7 +341,7 @@ export class GpuModel {
       [outRows, m.hiddenSize, m.vocabSize, false],
     ];
     let bytes = 16;
-    for (const [r, k, nOut, gated] of shapes) if (linearKernelFor(r, k, nOut, this.options.linearKernels) === 'gemv') bytes = Math.max(bytes, planGemv(r, k, nOut, this.options.gemvTargetWorkgroups, gated).partialBytes);
+    for (const [r, k, nOut, gated] of shapes) if (linearKernelFor(r, k, nOut, this.options.linearKernels) === 'gemv') bytes = Math.max(bytes, planGemv(r, k, nOut, this.options.gemvTargetWorkgroups, gated, this.gemvColumns4).partialBytes);
     return bytes;
   }
 

@@ -76,6 +76,19 @@ export function flashTileKey(headDim: number): string {
   return `d${headDim}`;
 }
 
+/** Subgroups per workgroup of the staged subgroup-matrix flash kernel (16 query rows each) before tuning. */
+export const DEFAULT_SGMAT_SUBGROUPS = 4;
+
+/** Workgroup memory of the staged subgroup-matrix flash kernel: scores (f32) and probabilities (f16) per subgroup, one K and one V block. */
+export function sgmatAttentionWorkgroupBytes(subgroups: number, headDim: number): number {
+  return 256 * subgroups * (4 + 2) + 2 * 16 * headDim * 2;
+}
+
+/** kernels/attention_subgroup_f16.wgsl at a head dim and, for the staged kernel, a subgroup count. */
+export function sgmatAttentionSource(code: string, headDim: number, subgroups: number): string {
+  return code.replace('const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${headDim}u; // head dim`).replace('const SGS = 4u; // subgroups per workgroup', `const SGS = ${subgroups}u; // subgroups per workgroup`);
+}
+
 /** Workgroup memory of the flash-tiled kernel (kernels/attention.wgsl: ftStage, ftRed, ftP). */
 export function flashTileWorkgroupBytes(t: FlashTile, headDim: number): number {
   const stage = Math.max(16 * (flashRows(t) + flashKeys(t)), 16 * headDim);
@@ -133,7 +146,7 @@ function referenceRow(q: Float64Array, k: (s: number, i: number) => number, v: (
   return out;
 }
 
-async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: AttentionShape, ctx: SuiteContext, pool: BufferPool, tile: FlashTile): Promise<PreparedCase> {
+async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: AttentionShape, ctx: SuiteContext, pool: BufferPool, tile: FlashTile, subgroups: number): Promise<PreparedCase> {
   const { device } = ctx;
   const d = s.headDim;
   const scale = 1 / Math.sqrt(d);
@@ -205,9 +218,9 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
     await add('flash_tiled_kernel', base, [Math.ceil(s.T / flashRows(tile)), s.H, s.B]);
   } else if (kind === 'flash-subgroup-matrix' || kind === 'flash-subgroup-matrix-staged') {
     const staged = kind === 'flash-subgroup-matrix-staged';
-    const sgCode = (await ctx.loadKernel('attention_subgroup_f16')).replace('const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${d}u; // head dim`);
-    const pipeline = await computePipeline(device, `attention-sgmat-${d}`, sgCode, staged ? 'flash_sgmat_staged_kernel' : 'flash_sgmat_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
-    steps.push({ pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: base }), groups: [s.T / (staged ? 64 : 16), s.H, s.B] });
+    const sgCode = sgmatAttentionSource(await ctx.loadKernel('attention_subgroup_f16'), d, subgroups);
+    const pipeline = await computePipeline(device, `attention-sgmat-${d}-${subgroups}`, sgCode, staged ? 'flash_sgmat_staged_kernel' : 'flash_sgmat_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
+    steps.push({ pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: base }), groups: [s.T / (staged ? 16 * subgroups : 16), s.H, s.B] });
   } else if (kind === 'naive') {
     const scores = pool.create({ size: s.B * s.H * s.T * s.S * 4, usage: GPUBufferUsage.STORAGE, label: 'scores' });
     await add('scores_kernel', [entry(0, qBuf), entry(1, kBuf), entry(4, params), entry(5, scores)], groups1d(s.B * s.H * s.T * s.S));
@@ -290,10 +303,14 @@ export interface AttentionOptions {
   flashTile?: FlashTile;
   /** Blocks found by `wgbench tune`, by flashTileKey (head dim): used there for both dtypes, recorded as tuned. */
   tunedFlashTiles?: Readonly<Record<string, FlashTile>>;
+  /** Subgroups per workgroup of the staged subgroup-matrix kernel (default DEFAULT_SGMAT_SUBGROUPS). */
+  sgmatSubgroups?: number;
+  /** Subgroup counts found by `wgbench tune`, by flashTileKey (head dim). */
+  tunedSgmatSubgroups?: Readonly<Record<string, number>>;
 }
 
 /** Why the subgroup-matrix flash kernel cannot run this case here; null when it can. */
-export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: AttentionShape, ctx: SuiteContext, staged = false): string | null {
+export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: AttentionShape, ctx: SuiteContext, staged = false, subgroups = DEFAULT_SGMAT_SUBGROUPS): string | null {
   if (dtype !== 'f16') return 'the matrix units take f16 inputs here; the f32 flash kernel is the f32 case';
   if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
   if (!hasMatrixConfig(ctx.info, 'f16', 'f32', 16)) return 'the adapter lists no f16→f32 16×16×16 subgroup-matrix config';
@@ -303,8 +320,18 @@ export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: 
   // Lane r of the subgroup owns row r's softmax: 16 rows need 16 lanes.
   const size = ctx.info.subgroupMaxSize ?? 0;
   if (size < 16) return `the kernel gives each of 16 query rows a lane and needs subgroups of at least 16 (the adapter's are ${String(size)})`;
-  if (staged && shape.T % 64 !== 0) return `the staged kernel takes 64 query rows per workgroup: T must be a multiple of 64 (got ${shape.T})`;
-  if (staged && 4 * size > ctx.device.limits.maxComputeInvocationsPerWorkgroup) return `the staged kernel runs 4 subgroups of ${size} per workgroup; the device allows ${ctx.device.limits.maxComputeInvocationsPerWorkgroup} invocations`;
+  return staged ? sgmatSubgroupsUnsupported(subgroups, shape, size, ctx.device.limits) : null;
+}
+
+/** Why the staged kernel cannot run with this many subgroups per workgroup (null when it can). */
+export function sgmatSubgroupsUnsupported(subgroups: number, shape: Pick<AttentionShape, 'T' | 'headDim'>, subgroupSize: number, limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupStorageSize'>): string | null {
+  if (!Number.isInteger(subgroups) || subgroups < 1) return `the staged kernel's subgroups per workgroup must be a positive integer (got ${subgroups})`;
+  const rows = 16 * subgroups;
+  if (shape.T % rows !== 0) return `the staged kernel takes ${rows} query rows per workgroup (${subgroups} subgroups): T must be a multiple of ${rows} (got ${shape.T})`;
+  const threads = subgroups * subgroupSize;
+  if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX) return `the staged kernel runs ${subgroups} subgroups of ${subgroupSize} per workgroup; the device allows ${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)} invocations`;
+  const bytes = sgmatAttentionWorkgroupBytes(subgroups, shape.headDim);
+  if (bytes > limits.maxComputeWorkgroupStorageSize) return `the staged kernel with ${subgroups} subgroups at head dim ${shape.headDim} needs ${bytes} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
   return null;
 }
 
@@ -343,18 +370,22 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
         const tile = tuned ?? options.flashTile ?? DEFAULT_FLASH_TILE;
         const tileFrom = tuned !== undefined ? 'tuned' : options.flashTile !== undefined ? 'explicit' : 'default';
         const tiled = kind === 'flash-tiled';
+        const sgStaged = kind === 'flash-subgroup-matrix-staged';
+        const tunedSubgroups = options.tunedSgmatSubgroups?.[flashTileKey(shape.headDim)];
+        const subgroups = tunedSubgroups ?? options.sgmatSubgroups ?? DEFAULT_SGMAT_SUBGROUPS;
+        const subgroupsFrom = tunedSubgroups !== undefined ? 'tuned' : options.sgmatSubgroups !== undefined ? 'explicit' : 'default';
         const label = isDecode ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}` : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
         const plan: CasePlan = {
           id: `attention/${kind}-${dtype}/b${shape.B}h${shape.H}kv${shape.Hkv}t${shape.T}s${shape.S}d${shape.headDim}${shape.causal ? '-causal' : ''}`,
           name: `${kind} ${dtype} ${label}`,
-          params: { kind, dtype, B: shape.B, H: shape.H, Hkv: shape.Hkv, T: shape.T, S: shape.S, headDim: shape.headDim, causal: shape.causal, ...(isDecode ? { blockTokens: BLOCK_TOKENS } : {}), ...(tiled ? { tile: flashTileLabel(tile), queryBlock: flashRows(tile), keyBlock: flashKeys(tile), threadsX: tile.threadsX, threadsY: tile.threadsY, rowsPerThread: tile.rowsPerThread, keysPerThread: tile.keysPerThread, source: tileFrom } : {}) },
+          params: { kind, dtype, B: shape.B, H: shape.H, Hkv: shape.Hkv, T: shape.T, S: shape.S, headDim: shape.headDim, causal: shape.causal, ...(isDecode ? { blockTokens: BLOCK_TOKENS } : {}), ...(tiled ? { tile: flashTileLabel(tile), queryBlock: flashRows(tile), keyBlock: flashKeys(tile), threadsX: tile.threadsX, threadsY: tile.threadsY, rowsPerThread: tile.rowsPerThread, keysPerThread: tile.keysPerThread, source: tileFrom } : {}), ...(sgStaged ? { subgroups, queryBlock: 16 * subgroups, keyBlock: 16, source: subgroupsFrom } : {}) },
           bytesPerDispatch: attentionBytes(shape, inBytes),
           bytesCounted: 'min-dram',
           work: { flopsPerDispatch: attentionFlops(shape), unit: 'fp32', formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S' },
-          prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool, tile),
+          prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool, tile, sgStaged ? subgroups : DEFAULT_SGMAT_SUBGROUPS),
         };
         const tileReason = tiled ? flashTileUnsupported(tile, shape.headDim, ctx.device.limits) : null;
-        const sgReason = kind.startsWith('flash-subgroup-matrix') ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx, kind === 'flash-subgroup-matrix-staged') : null;
+        const sgReason = kind.startsWith('flash-subgroup-matrix') ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx, sgStaged, subgroups) : null;
         if (dtype === 'f16' && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
         else if (sgReason !== null) plan.skipReason = sgReason;
         else if (kind === 'naive' && shape.B * shape.H * shape.T * shape.S * 4 > Math.min(NAIVE_MAX_SCORE_BYTES, ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)) plan.skipReason = 'the naive kernel’s score matrix would not fit; it is the small-shape reference';

@@ -26,6 +26,8 @@ export interface LlmOptions {
   linearKernels?: LinearKernels;
   /** Workgroups the decode GEMV aims for (tuning; see gpu/gemvPlan). */
   gemvTargetWorkgroups?: number;
+  /** vec4 columns of W per GEMV workgroup (tuning; kernels/gemv.wgsl's COLS4). */
+  gemvColumns4?: number;
   /** Splits of each row's keys in attention (default: enough workgroups to fill a GPU). */
   attentionSplits?: number;
   /** Fold each RMSNorm into the GEMV that reads it (default true; see llm/engine). */
@@ -145,6 +147,7 @@ function modelOptions(options: LlmOptions, ctx: SuiteContext): ModelOptions {
   return {
     linearKernels: options.linearKernels ?? (ctx.info.adapterClass === 'cpu' ? 'naive' : 'gpu'),
     ...(options.gemvTargetWorkgroups !== undefined ? { gemvTargetWorkgroups: options.gemvTargetWorkgroups } : {}),
+    ...(options.gemvColumns4 !== undefined ? { gemvColumns4: options.gemvColumns4 } : {}),
     ...(options.attentionSplits !== undefined ? { attentionSplits: options.attentionSplits } : {}),
     ...(options.foldNorms !== undefined ? { foldNorms: options.foldNorms } : {}),
   };

@@ -1,18 +1,18 @@
 import type { BufferPool } from '../gpu/buffers.js';
-import { GEMV_TARGET_WORKGROUPS, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
+import { GEMV_DEFAULT_COLUMNS4, GEMV_TARGET_WORKGROUPS, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
 import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import type { CaseResult } from '../results/schema.js';
 import { checkMatmul, type QuantizationError } from './matmul/check.js';
 import { MATMUL_LAUNCHES } from './matmul/launches.js';
 import { packOperands } from './matmul/operands.js';
-import { DEFAULT_STAGED, DEFAULT_TILE, shapeKey, stagedKey, stagedUnsupported, SUBGROUP_BLOCK, tileLabel, tileUnsupported, type MatmulTile, type ResolvedShape, type StagedShape } from './matmul/shapes.js';
+import { DEFAULT_STAGED, DEFAULT_TILE, shapeKey, stagedKey, stagedLabel, stagedTile, stagedUnsupported, SUBGROUP_BLOCK, tileLabel, tileUnsupported, type GemvShape, type MatmulTile, type ResolvedShape, type StagedShape } from './matmul/shapes.js';
 import { MATMUL_VARIANT_TRAITS, SPARSE_ZERO_FRACTION, type MatmulShape, type MatmulVariant } from './matmul/variants.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
 // The suite's parts live beside it, one job per module: variants.ts (what each variant is),
 // shapes.ts (its launch shapes), operands.ts (its inputs), launches.ts (its kernel and grid),
 // check.ts (the reference check). This module plans the cases and puts them together.
-export { DEFAULT_STAGED, DEFAULT_TILE, shapeKey, stagedKey, stagedLabel, stagedSubgroupMatrixSource, stagedUnsupported, stagedWorkgroupBytes, tileLabel, tileSource, tileUnsupported, type MatmulTile, type StagedShape } from './matmul/shapes.js';
+export { DEFAULT_STAGED, DEFAULT_TILE, shapeKey, STAGED_MAX_TILES_PER_SUBGROUP, stagedKey, stagedLabel, stagedSubgroupMatrixSource, stagedTile, stagedUnsupported, stagedWorkgroupBytes, tileLabel, tileSource, tileUnsupported, type GemvShape, type MatmulTile, type StagedShape } from './matmul/shapes.js';
 export { MATMUL_TOLERANCE, MATMUL_VARIANT_TRAITS, SPARSE_ZERO_FRACTION, type MatmulShape, type MatmulVariant, type MatmulVariantTraits } from './matmul/variants.js';
 
 const VARIANTS = MATMUL_VARIANT_TRAITS;
@@ -35,21 +35,24 @@ export function planMatmulShapes(cpuAdapter: boolean, quick: boolean): MatmulSha
 }
 
 function stagedSubgroupMatrixSkipReason(input: 'f16' | 'int8', t: StagedShape, s: MatmulShape, ctx: SuiteContext): string | null {
-  if (s.M % 128 !== 0 || s.N % 128 !== 0 || s.K % t.kStep !== 0) return `the staged kernel's 128×128 tile needs M and N multiples of 128 and K of ${t.kStep} (got ${s.M}×${s.N}×${s.K})`;
+  const tile = stagedTile(t);
+  if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % t.kStep !== 0) return `the staged kernel's ${tile.M}×${tile.N} tile needs M a multiple of ${tile.M}, N of ${tile.N} and K of ${t.kStep} (got ${s.M}×${s.N}×${s.K})`;
   const variable = variableSubgroupSize(ctx.info);
   if (variable !== null) return variable;
-  const max = ctx.info.subgroupMaxSize ?? 0;
-  const reason = stagedUnsupported(input, t, ctx.device.limits);
-  if (reason !== null) return reason;
-  if (ctx.device.limits.maxComputeInvocationsPerWorkgroup < 8 * max) return `the staged kernel runs 8 subgroups of ${max} per workgroup; the device allows ${ctx.device.limits.maxComputeInvocationsPerWorkgroup} invocations`;
-  return null;
+  return stagedUnsupported(input, t, ctx.info.subgroupMaxSize ?? 0, ctx.device.limits);
+}
+
+/** What a staged case records of the shape it ran. */
+function stagedParams(t: StagedShape, source: ShapeSource): Record<string, string | number | boolean> {
+  const tile = stagedTile(t);
+  return { staged: stagedLabel(t), tileM: tile.M, tileN: tile.N, kStep: t.kStep, pad: t.pad, subgroups: t.sgRows * t.sgCols, sgRows: t.sgRows, sgCols: t.sgCols, mTiles: t.mTiles, nTiles: t.nTiles, prefetch: t.prefetch, doubleBuffer: t.doubleBuffer, source };
 }
 
 /** Why a variant cannot run on this device or shape; null when it can. */
-export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, tile: MatmulTile = DEFAULT_TILE, staged: StagedShape | null = null): string | null {
+export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, tile: MatmulTile = DEFAULT_TILE, staged: StagedShape | null = null, gemvColumns4: number = GEMV_DEFAULT_COLUMNS4): string | null {
   const traits = VARIANTS[variant];
   if (isGemv(variant)) {
-    const reason = gemvUnsupported(s.M, s.K, s.N);
+    const reason = gemvUnsupported(s.M, s.K, s.N) ?? gemvColumnsUnsupported(gemvColumns4);
     if (reason !== null) return reason;
   }
   if (traits.features.includes('shader-f16') && !ctx.device.features.has('shader-f16')) return 'the device has no shader-f16 feature';
@@ -127,14 +130,16 @@ export interface MatmulOptions {
   variants?: readonly MatmulVariant[];
   /** Workgroups the GEMV aims for (tuning; see gpu/gemvPlan). */
   gemvTargetWorkgroups?: number;
+  /** vec4 columns of W per GEMV workgroup (the kernel's COLS4; default GEMV_DEFAULT_COLUMNS4). */
+  gemvColumns4?: number;
   /** The tiled kernels' tile shape (default DEFAULT_TILE). */
   tile?: MatmulTile;
   /** Tiles found by `wgbench tune`, by shape key (shapeKey): used for that shape, recorded as tuned. */
   tunedTiles?: Readonly<Record<string, MatmulTile>>;
-  /** GEMV workgroup targets found by `wgbench tune`, by shape key. */
-  tunedGemvTargets?: Readonly<Record<string, number>>;
-  /** The staged subgroup-matrix kernel's K step and padding per input (default DEFAULT_STAGED). */
-  staged?: Partial<Readonly<Record<'f16' | 'int8', StagedShape>>>;
+  /** GEMV launches (workgroup target and columns per workgroup) found by `wgbench tune`, by shape key. */
+  tunedGemv?: Readonly<Record<string, GemvShape>>;
+  /** The staged subgroup-matrix kernel's shape per input; what is left out is DEFAULT_STAGED's. */
+  staged?: Partial<Readonly<Record<'f16' | 'int8', Partial<StagedShape>>>>;
   /** Staged shapes found by `wgbench tune`, by stagedKey (input and problem): used there, recorded as tuned. */
   tunedStaged?: Readonly<Record<string, StagedShape>>;
   /** Rewrites a kernel's source (a template once filled) before it is compiled (tests plant a wrong kernel, or emulate matrix units, through it). */
@@ -155,14 +160,15 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
         const tunedTile = options.tunedTiles?.[shapeKey(s)];
         const tile = tunedTile ?? options.tile ?? DEFAULT_TILE;
         const tileFrom: ShapeSource = tunedTile !== undefined ? 'tuned' : options.tile !== undefined ? 'explicit' : 'default';
-        const tunedGemv = options.tunedGemvTargets?.[shapeKey(s)];
-        const gemvTarget = tunedGemv ?? options.gemvTargetWorkgroups;
-        const gemvSource: ShapeSource = tunedGemv !== undefined ? 'tuned' : options.gemvTargetWorkgroups !== undefined ? 'explicit' : 'default';
+        const tunedGemv = options.tunedGemv?.[shapeKey(s)];
+        const gemvTarget = tunedGemv?.targetWorkgroups ?? options.gemvTargetWorkgroups;
+        const gemvColumns4 = tunedGemv?.columns4 ?? options.gemvColumns4 ?? GEMV_DEFAULT_COLUMNS4;
+        const gemvSource: ShapeSource = tunedGemv !== undefined ? 'tuned' : options.gemvTargetWorkgroups !== undefined || options.gemvColumns4 !== undefined ? 'explicit' : 'default';
         const tunedF16 = options.tunedStaged?.[stagedKey('f16', s)];
         const tunedI8 = options.tunedStaged?.[stagedKey('int8', s)];
-        const staged = { ...DEFAULT_STAGED, ...options.staged, ...(tunedF16 === undefined ? {} : { f16: tunedF16 }), ...(tunedI8 === undefined ? {} : { int8: tunedI8 }) };
+        const staged = { f16: tunedF16 ?? { ...DEFAULT_STAGED.f16, ...options.staged?.f16 }, int8: tunedI8 ?? { ...DEFAULT_STAGED.int8, ...options.staged?.int8 } };
         const stagedFrom = (input: 'f16' | 'int8'): ShapeSource => (options.tunedStaged?.[stagedKey(input, s)] !== undefined ? 'tuned' : options.staged?.[input] !== undefined ? 'explicit' : 'default');
-        const resolved: ResolvedShape = { tile, staged, gemvTargetWorkgroups: gemvTarget, transformSource: options.transformSource };
+        const resolved: ResolvedShape = { tile, staged, gemvTargetWorkgroups: gemvTarget, gemvColumns4, transformSource: options.transformSource };
         for (const variant of options.variants ?? MATMUL_VARIANTS) {
           const info = VARIANTS[variant];
           const sparse = variant === 'block-sparse-f32';
@@ -180,8 +186,8 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
               accumulate: info.input === 'int8' ? 'i32' : 'f32',
               ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}),
               ...(usesTile(variant) ? { tile: tileLabel(tile), tileM: tile.M, tileN: tile.N, tileK: tile.K, source: tileFrom } : {}),
-              ...(info.staged ? { kStep: staged[info.input === 'f16' ? 'f16' : 'int8'].kStep, pad: staged[info.input === 'f16' ? 'f16' : 'int8'].pad, source: stagedFrom(info.input === 'f16' ? 'f16' : 'int8') } : {}),
-              ...(isGemv(variant) && gemvUnsupported(s.M, s.K, s.N) === null ? { gemvTargetWorkgroups: gemvTarget ?? GEMV_TARGET_WORKGROUPS, gemvSplits: planGemv(s.M, s.K, s.N, gemvTarget).splits, source: gemvSource } : {}),
+              ...(info.staged ? stagedParams(staged[info.input === 'f16' ? 'f16' : 'int8'], stagedFrom(info.input === 'f16' ? 'f16' : 'int8')) : {}),
+              ...(isGemv(variant) && gemvUnsupported(s.M, s.K, s.N) === null && gemvColumnsUnsupported(gemvColumns4) === null ? { gemvTargetWorkgroups: gemvTarget ?? GEMV_TARGET_WORKGROUPS, gemvSplits: planGemv(s.M, s.K, s.N, gemvTarget, false, gemvColumns4).splits, gemvColumns: 4 * gemvColumns4, source: gemvSource } : {}),
             },
             // A GEMV's activations stay f32 whatever the weights are.
             bytesPerDispatch: s.M * s.K * (isGemv(variant) ? 4 : inputBytes(variant)) + s.K * s.N * inputBytes(variant) + s.M * s.N * 4,
@@ -189,7 +195,7 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
             work: { flopsPerDispatch: flops, unit: info.unit, formula: sparse ? `2·M·N·K·${kept} (zero blocks skipped)` : '2·M·N·K' },
             prepare: (c, pool) => prepareMatmul(variant, s, c, pool, resolved),
           };
-          const skip = matmulSkipReason(variant, s, ctx, tile, info.staged ? staged[info.input === 'f16' ? 'f16' : 'int8'] : null);
+          const skip = matmulSkipReason(variant, s, ctx, tile, info.staged ? staged[info.input === 'f16' ? 'f16' : 'int8'] : null, gemvColumns4);
           if (skip !== null) plan.skipReason = skip;
           cases.push(plan);
         }

@@ -1,15 +1,15 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
-import { GEMV_TARGET_WORKGROUPS, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
-import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, MATMUL_VARIANT_TRAITS, MATMUL_VARIANTS, planMatmulShapes, shapeKey, stagedKey, stagedLabel, stagedUnsupported, tileLabel, tileUnsupported, type MatmulShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
+import { GEMV_COLUMNS4, GEMV_DEFAULT_COLUMNS4, GEMV_TARGET_WORKGROUPS, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
+import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, MATMUL_VARIANT_TRAITS, MATMUL_VARIANTS, planMatmulShapes, shapeKey, STAGED_MAX_TILES_PER_SUBGROUP, stagedKey, stagedLabel, stagedTile, stagedUnsupported, tileLabel, tileUnsupported, type GemvShape, type MatmulShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
 import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
 import { formatBytes } from '../reporters/format.js';
-import { createAttentionSuite, DEFAULT_FLASH_TILE, flashTileKey, flashTileLabel, flashTileUnsupported, planAttentionShapes, type AttentionDtype, type FlashTile } from '../suites/attention.js';
+import { createAttentionSuite, DEFAULT_FLASH_TILE, DEFAULT_SGMAT_SUBGROUPS, flashTileKey, flashTileLabel, flashTileUnsupported, planAttentionShapes, sgmatSubgroupsUnsupported, type AttentionDtype, type AttentionShape, type FlashTile } from '../suites/attention.js';
 
 export type TuneValue = number | boolean;
 export type TuneConfig = Readonly<Record<string, TuneValue>>;
-export type FamilyName = 'memcopy' | 'matmul-tiled' | 'gemv' | 'matmul-subgroup-matrix' | 'attention';
+export type FamilyName = 'memcopy' | 'matmul-tiled' | 'gemv' | 'matmul-subgroup-matrix' | 'attention' | 'attention-subgroup-matrix';
 
 /** A parameter of a family's space: the values the search may take and what limits them. */
 export interface TuneParameter {
@@ -161,68 +161,109 @@ export const matmulTiledFamily: TunableFamily = {
   suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: ['tiled-f32'], tile: tileFromConfig(c) }),
 };
 
-// ---- GEMV: how many workgroups the split-K launch aims for, at the decode-step shape ----
+// ---- GEMV: how many workgroups the split-K launch aims for × columns per workgroup, at the decode-step shape ----
 const GEMV_TARGETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
-const gemvParameters: TuneParameter[] = [{ name: 'targetWorkgroups', values: GEMV_TARGETS, limitedBy: 'K / (threads · unroll) splits at most; partial sums in memory' }];
+const gemvParameters: TuneParameter[] = [
+  { name: 'targetWorkgroups', values: GEMV_TARGETS, limitedBy: 'K / (threads along K · unroll) splits at most; partial sums in memory' },
+  { name: 'columns4', values: GEMV_COLUMNS4, limitedBy: 'a workgroup of 256: vec4 columns × threads along K (256 / columns4, at least 4)' },
+];
+export const gemvFromConfig = (c: TuneConfig): GemvShape => ({ targetWorkgroups: num(c, 'targetWorkgroups'), columns4: c['columns4'] === undefined ? GEMV_DEFAULT_COLUMNS4 : num(c, 'columns4') });
 
 export const gemvFamily: TunableFamily = {
   name: 'gemv',
-  description: `split-K GEMV at the decode-step shape, timed as gemv-f32; the target serves ${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'gemv').join(', ')}: workgroups aimed for`,
+  description: `split-K GEMV at the decode-step shape, timed as gemv-f32; the launch serves ${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'gemv').join(', ')}: workgroups aimed for × vec4 columns of W per workgroup`,
   kernels: ['gemv'],
   parameters: gemvParameters,
   targets: (d) => {
     const s = gemvShape(d);
-    return [{ family: 'gemv', shapeClass: shapeKey(s), description: `gemv-f32 ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { targetWorkgroups: GEMV_TARGET_WORKGROUPS } }];
+    return [{ family: 'gemv', shapeClass: shapeKey(s), description: `gemv-f32 ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { targetWorkgroups: GEMV_TARGET_WORKGROUPS, columns4: GEMV_DEFAULT_COLUMNS4 } }];
   },
-  coarse: (t) => [t.defaultConfig, ...GEMV_TARGETS.filter((_, i) => i % 2 === 0).map((targetWorkgroups) => ({ targetWorkgroups }))],
+  coarse: (t) => [t.defaultConfig, ...GEMV_TARGETS.filter((_, i) => i % 2 === 0).flatMap((targetWorkgroups) => [4, 8, 32].map((columns4) => ({ targetWorkgroups, columns4 })))],
   neighbours: (c) => oneStep(c, gemvParameters),
-  unsupported: (_c, t) => {
+  unsupported: (c, t) => {
     const s = shapeOf(t);
-    return gemvUnsupported(s.M, s.K, s.N);
+    return gemvUnsupported(s.M, s.K, s.N) ?? gemvColumnsUnsupported(num(c, 'columns4'));
   },
   // Targets that give the same split count are the same launch: the label is the launch, so they merge.
-  label: (c, t) => `${gemvSplits(c, t)}-way split-K`,
-  suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: ['gemv-f32'], gemvTargetWorkgroups: num(c, 'targetWorkgroups') }),
+  label: (c, t) => `${gemvSplits(c, t)}-way split-K, ${4 * gemvFromConfig(c).columns4} columns per workgroup`,
+  suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: ['gemv-f32'], gemvTargetWorkgroups: num(c, 'targetWorkgroups'), gemvColumns4: gemvFromConfig(c).columns4 }),
 };
 
-/** The launch a GEMV target gives for the target's shape (two targets with one launch are one candidate). */
+/** The launch a GEMV configuration gives for the target's shape (two configurations with one launch are one candidate). */
 function gemvSplits(c: TuneConfig, t: TuneTarget): number {
   const s = shapeOf(t);
-  return planGemv(s.M, s.K, s.N, num(c, 'targetWorkgroups')).splits;
+  const g = gemvFromConfig(c);
+  return planGemv(s.M, s.K, s.N, g.targetWorkgroups, false, g.columns4).splits;
 }
 
-// ---- staged subgroup-matrix GEMM: K step and row padding, per input, at the run's square shape ----
+// ---- staged subgroup-matrix GEMM: subgroup layout, matrices per subgroup, K step, padding, pipelining; per input, at the run's square shape ----
 const STAGED_K_STEPS = [16, 32, 64, 128];
 const STAGED_PADS = [0, 8, 16, 32];
+const STAGED_GRID = [1, 2, 4, 8];
 const stagedParameters: TuneParameter[] = [
+  { name: 'sgRows', values: STAGED_GRID, limitedBy: 'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size); the tile (16·sgRows·mTiles) divides M' },
+  { name: 'sgCols', values: STAGED_GRID, limitedBy: 'maxComputeInvocationsPerWorkgroup; the tile (16·sgCols·nTiles) divides N' },
+  { name: 'mTiles', values: STAGED_GRID, limitedBy: `registers: at most ${STAGED_MAX_TILES_PER_SUBGROUP} result matrices per subgroup; maxComputeWorkgroupStorageSize` },
+  { name: 'nTiles', values: STAGED_GRID, limitedBy: 'registers; maxComputeWorkgroupStorageSize' },
   { name: 'kStep', values: STAGED_K_STEPS, limitedBy: 'a multiple of the matrix step (16 for f16, 32 for int8), divides K, maxComputeWorkgroupStorageSize' },
   { name: 'pad', values: STAGED_PADS, limitedBy: '16-byte row alignment (8 f16 or 16 int8 elements), maxComputeWorkgroupStorageSize' },
+  { name: 'prefetch', values: [false, true], limitedBy: 'registers: each thread holds its share of the next A and B tiles' },
+  { name: 'doubleBuffer', values: [false, true], limitedBy: 'twice the workgroup memory (maxComputeWorkgroupStorageSize)' },
 ];
 const stagedInput = (t: TuneTarget): 'f16' | 'int8' => (t.shapeClass.startsWith('f16') ? 'f16' : 'int8');
-export const stagedFromConfig = (c: TuneConfig): StagedShape => ({ kStep: num(c, 'kStep'), pad: num(c, 'pad') });
+/** A stored or searched configuration as a staged shape; what it leaves out is the default's. */
+export const stagedFromConfig = (c: TuneConfig, input: 'f16' | 'int8' = 'f16'): StagedShape => {
+  const d = DEFAULT_STAGED[input];
+  const n = (k: keyof StagedShape, fallback: number): number => (c[k] === undefined ? fallback : num(c, k));
+  const b = (k: keyof StagedShape, fallback: boolean): boolean => (c[k] === undefined ? fallback : c[k] === true);
+  return { kStep: n('kStep', d.kStep), pad: n('pad', d.pad), sgRows: n('sgRows', d.sgRows), sgCols: n('sgCols', d.sgCols), mTiles: n('mTiles', d.mTiles), nTiles: n('nTiles', d.nTiles), prefetch: b('prefetch', d.prefetch), doubleBuffer: b('doubleBuffer', d.doubleBuffer) };
+};
+/** Layouts the coarse pass tries: subgroups (rows × columns) × matrices per subgroup, 64 to 256 wide. */
+const STAGED_LAYOUTS: readonly (readonly [number, number, number, number])[] = [
+  [2, 4, 4, 2], // 128×128, 8 subgroups (the default)
+  [4, 2, 2, 4], // 128×128, 8 subgroups, the reference's 4×2
+  [2, 2, 4, 4], // 128×128, 4 subgroups
+  [2, 2, 2, 2], // 64×64, 4 subgroups
+  [4, 2, 4, 4], // 256×128
+  [2, 4, 4, 4], // 128×256
+  [4, 4, 4, 4], // 256×256, 16 subgroups
+];
 
 export const matmulSubgroupMatrixFamily: TunableFamily = {
   name: 'matmul-subgroup-matrix',
-  description: `staged subgroup-matrix GEMM (${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-subgroup-matrix').join(', ')}): K step staged per barrier pair × row padding, per input; only where the adapter lists subgroup matrices`,
+  description: `staged subgroup-matrix GEMM (${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-subgroup-matrix').join(', ')}): subgroups per workgroup and their layout × result matrices per subgroup (tiles to 256) × K step × row padding × register prefetch × double buffering, per input; only where the adapter lists subgroup matrices`,
   kernels: ['matmul_subgroup_tiled'],
   parameters: stagedParameters,
   targets: (d) => {
     if (!d.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') || variableSubgroupSize(d.info) !== null) return [];
     const s = squareShape(d);
-    if (s.M % 128 !== 0 || s.N % 128 !== 0) return [];
+    const tile = stagedTile(DEFAULT_STAGED.f16);
+    if (s.M % tile.M !== 0 || s.N % tile.N !== 0) return [];
     const inputs = (['f16', 'int8'] as const).filter((input) => (input === 'f16' ? d.info.deviceFeatures.includes('shader-f16') && hasMatrixConfig(d.info, 'f16', 'f32', 16) : hasMatrixConfig(d.info, 'i8', 'i32', 32)));
     return inputs.map((input) => ({ family: 'matmul-subgroup-matrix', shapeClass: stagedKey(input, s), description: `subgroup-matrix-${input}-tiled ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { ...DEFAULT_STAGED[input] } }));
   },
-  coarse: (t) => [t.defaultConfig, ...STAGED_K_STEPS.flatMap((kStep) => STAGED_PADS.map((pad) => ({ kStep, pad })))],
+  coarse: (t) => {
+    const d = DEFAULT_STAGED[stagedInput(t)];
+    const out: TuneConfig[] = [t.defaultConfig];
+    for (const [sgRows, sgCols, mTiles, nTiles] of STAGED_LAYOUTS) {
+      for (const kStep of [d.kStep, 2 * d.kStep]) {
+        for (const pipelined of [false, true]) out.push({ ...d, sgRows, sgCols, mTiles, nTiles, kStep, prefetch: pipelined, doubleBuffer: pipelined });
+      }
+    }
+    return out;
+  },
   neighbours: (c) => oneStep(c, stagedParameters),
   unsupported: (c, t, d) => {
-    const shape = stagedFromConfig(c);
-    const reason = stagedUnsupported(stagedInput(t), shape, d.limits);
+    const input = stagedInput(t);
+    const shape = stagedFromConfig(c, input);
+    const reason = stagedUnsupported(input, shape, d.info.subgroupMaxSize ?? 0, d.limits);
     if (reason !== null) return reason;
-    return shapeOf(t).K % shape.kStep === 0 ? null : `K step ${shape.kStep} does not divide K = ${shapeOf(t).K}`;
+    const tile = stagedTile(shape);
+    const s = shapeOf(t);
+    return s.M % tile.M === 0 && s.N % tile.N === 0 && s.K % shape.kStep === 0 ? null : `the ${tile.M}×${tile.N} tile with K step ${shape.kStep} does not divide ${t.shapeClass}`;
   },
-  label: (c) => stagedLabel(stagedFromConfig(c)),
-  suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: [stagedInput(t) === 'f16' ? 'subgroup-matrix-f16-tiled' : 'subgroup-matrix-int8-tiled'], staged: { [stagedInput(t)]: stagedFromConfig(c) } }),
+  label: (c, t) => stagedLabel(stagedFromConfig(c, stagedInput(t))),
+  suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: [stagedInput(t) === 'f16' ? 'subgroup-matrix-f16-tiled' : 'subgroup-matrix-int8-tiled'], staged: { [stagedInput(t)]: stagedFromConfig(c, stagedInput(t)) } }),
 };
 
 // ---- flash attention (register-blocked): threads per side × rows and keys per thread, per dtype and head dim ----
@@ -239,6 +280,23 @@ export const flashTileFromConfig = (c: TuneConfig): FlashTile => ({ threadsX: nu
 const flashConfig = (t: FlashTile): TuneConfig => ({ ...t });
 const flashDtype = (t: TuneTarget): AttentionDtype => (t.problem['f16'] === 1 ? 'f16' : 'f32');
 
+type PrefillShape = ReturnType<typeof planAttentionShapes>['prefill'][number];
+const prefillLabel = (s: PrefillShape): string => `B${s.B} H${s.H}/${s.Hkv} T${s.T} d${s.headDim} causal`;
+const prefillProblem = (s: PrefillShape): Record<string, number> => ({ B: s.B, H: s.H, Hkv: s.Hkv, T: s.T, S: s.S, headDim: s.headDim });
+/** One target per head dim of the run's prefill shapes (the first shape of each). */
+function prefillTargets(d: TuneDevice, target: (s: PrefillShape) => TuneTarget): TuneTarget[] {
+  const out: TuneTarget[] = [];
+  for (const s of planAttentionShapes(d.info.adapterClass === 'cpu', d.quick).prefill) {
+    if (!out.some((t) => t.shapeClass === flashTileKey(s.headDim))) out.push(target(s));
+  }
+  return out;
+}
+/** The prefill shape a target was made from. */
+const prefillShapeOf = (t: TuneTarget): Omit<AttentionShape, 'causal'> => {
+  const p = t.problem;
+  return { B: p['B'] ?? 0, H: p['H'] ?? 0, Hkv: p['Hkv'] ?? 0, T: p['T'] ?? 0, S: p['S'] ?? 0, headDim: (p['headDim'] ?? 64) as 64 | 128 };
+};
+
 export const attentionFamily: TunableFamily = {
   name: 'attention',
   description: 'register-blocked flash attention prefill (flash-tiled, causal; f16 inputs where the adapter has them, the block serves f32 too), per head dim: threads across keys × across query rows, query rows and keys per thread (query block × key block)',
@@ -247,13 +305,7 @@ export const attentionFamily: TunableFamily = {
   targets: (d) => {
     // Tuned on f16 inputs where the adapter has them (what LLM prefill runs), else f32; the block serves both.
     const dtype: AttentionDtype = d.info.deviceFeatures.includes('shader-f16') ? 'f16' : 'f32';
-    const out: TuneTarget[] = [];
-    for (const s of planAttentionShapes(d.info.adapterClass === 'cpu', d.quick).prefill) {
-      const shapeClass = flashTileKey(s.headDim);
-      if (out.some((t) => t.shapeClass === shapeClass)) continue;
-      out.push({ family: 'attention', shapeClass, description: `flash-tiled ${dtype} B${s.B} H${s.H}/${s.Hkv} T${s.T} d${s.headDim} causal`, problem: { B: s.B, H: s.H, Hkv: s.Hkv, T: s.T, S: s.S, headDim: s.headDim, f16: dtype === 'f16' ? 1 : 0 }, defaultConfig: flashConfig(DEFAULT_FLASH_TILE) });
-    }
-    return out;
+    return prefillTargets(d, (s) => ({ family: 'attention', shapeClass: flashTileKey(s.headDim), description: `flash-tiled ${dtype} ${prefillLabel(s)}`, problem: { ...prefillProblem(s), f16: dtype === 'f16' ? 1 : 0 }, defaultConfig: flashConfig(DEFAULT_FLASH_TILE) }));
   },
   coarse: (t) => {
     const out: TuneConfig[] = [t.defaultConfig];
@@ -265,14 +317,31 @@ export const attentionFamily: TunableFamily = {
   neighbours: (c) => oneStep(c, flashParameters),
   unsupported: (c, t, d) => flashTileUnsupported(flashTileFromConfig(c), t.problem['headDim'] ?? 0, d.limits),
   label: (c) => flashTileLabel(flashTileFromConfig(c)),
-  suite: (c, t) => {
-    const p = t.problem;
-    const shape = { B: p['B'] ?? 0, H: p['H'] ?? 0, Hkv: p['Hkv'] ?? 0, T: p['T'] ?? 0, S: p['S'] ?? 0, headDim: (p['headDim'] ?? 64) as 64 | 128 };
-    return createAttentionSuite({ prefill: [shape], kinds: ['flash-tiled'], dtypes: [flashDtype(t)], causal: [true], flashTile: flashTileFromConfig(c) });
-  },
+  suite: (c, t) => createAttentionSuite({ prefill: [prefillShapeOf(t)], kinds: ['flash-tiled'], dtypes: [flashDtype(t)], causal: [true], flashTile: flashTileFromConfig(c) }),
 };
 
-export const TUNABLE_FAMILIES: readonly TunableFamily[] = [memcopyFamily, matmulTiledFamily, gemvFamily, matmulSubgroupMatrixFamily, attentionFamily];
+// ---- flash attention on subgroup matrices (staged): subgroups per workgroup, per head dim ----
+const SGMAT_SUBGROUPS = [1, 2, 4, 8, 16];
+const sgmatAttentionParameters: TuneParameter[] = [{ name: 'subgroups', values: SGMAT_SUBGROUPS, limitedBy: 'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size), maxComputeWorkgroupStorageSize (scores and probabilities per subgroup), divides T in blocks of 16 rows' }];
+
+export const attentionSubgroupMatrixFamily: TunableFamily = {
+  name: 'attention-subgroup-matrix',
+  description: 'flash attention prefill on subgroup matrices, staged (flash-subgroup-matrix-staged, f16, causal), per head dim: subgroups per workgroup, each 16 query rows sharing every K and V block; only where the adapter lists subgroup matrices',
+  kernels: ['attention_subgroup_f16'],
+  parameters: sgmatAttentionParameters,
+  targets: (d) => {
+    if (!d.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') || !d.info.deviceFeatures.includes('shader-f16') || variableSubgroupSize(d.info) !== null || !hasMatrixConfig(d.info, 'f16', 'f32', 16)) return [];
+    return prefillTargets(d, (s) => ({ family: 'attention-subgroup-matrix', shapeClass: flashTileKey(s.headDim), description: `flash-subgroup-matrix-staged f16 ${prefillLabel(s)}`, problem: prefillProblem(s), defaultConfig: { subgroups: DEFAULT_SGMAT_SUBGROUPS } }));
+  },
+  // One parameter of five values: the coarse pass is the whole space.
+  coarse: (t) => [t.defaultConfig, ...SGMAT_SUBGROUPS.map((subgroups) => ({ subgroups }))],
+  neighbours: (c) => oneStep(c, sgmatAttentionParameters),
+  unsupported: (c, t, d) => sgmatSubgroupsUnsupported(num(c, 'subgroups'), prefillShapeOf(t), d.info.subgroupMaxSize ?? 0, d.limits),
+  label: (c) => `${num(c, 'subgroups')} subgroups (${16 * num(c, 'subgroups')} query rows)`,
+  suite: (c, t) => createAttentionSuite({ prefill: [prefillShapeOf(t)], kinds: ['flash-subgroup-matrix-staged'], dtypes: ['f16'], causal: [true], sgmatSubgroups: num(c, 'subgroups') }),
+};
+
+export const TUNABLE_FAMILIES: readonly TunableFamily[] = [memcopyFamily, matmulTiledFamily, gemvFamily, matmulSubgroupMatrixFamily, attentionFamily, attentionSubgroupMatrixFamily];
 
 
 export class UnknownFamilyError extends Error {}

@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { createMatmulSuite, type MatmulTile, type StagedShape } from '../suites/matmul.js';
+import { createMatmulSuite, type GemvShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
 import { createMemcopySuite, type MemcopyKernel, type MemcopyLaunch } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
-import { flashTileFromConfig, stagedFromConfig, tileFromConfig, type FamilyName } from './families.js';
+import { flashTileFromConfig, gemvFromConfig, stagedFromConfig, tileFromConfig, type FamilyName } from './families.js';
 import { createAttentionSuite, type FlashTile } from '../suites/attention.js';
 import type { TuneOutcome } from './search.js';
 
 export const TUNING_SCHEMA_VERSION = 1;
 
 const entrySchema = z.object({
-  family: z.enum(['memcopy', 'matmul-tiled', 'gemv', 'matmul-subgroup-matrix', 'attention']),
+  family: z.enum(['memcopy', 'matmul-tiled', 'gemv', 'matmul-subgroup-matrix', 'attention', 'attention-subgroup-matrix']),
   shapeClass: z.string(),
   description: z.string(),
   kernelHash: z.string(),
@@ -84,22 +84,26 @@ export function currentEntries(stored: StoredTuning, kernelHashes: Readonly<Part
 export interface TunedShapes {
   memcopy: Partial<Record<MemcopyKernel, MemcopyLaunch>>;
   tiles: Record<string, MatmulTile>;
-  gemvTargets: Record<string, number>;
+  /** GEMV launches (workgroup target and vec4 columns per workgroup) by shape key. */
+  gemv: Record<string, GemvShape>;
   /** Staged subgroup-matrix shapes by stagedKey (input and problem). */
   staged: Record<string, StagedShape>;
-  /** Flash-tiled attention blocks by flashTileKey (dtype and head dim). */
+  /** Flash-tiled attention blocks by flashTileKey (head dim). */
   flashTiles: Record<string, FlashTile>;
+  /** Subgroups per workgroup of the staged subgroup-matrix flash kernel, by flashTileKey (head dim). */
+  sgmatSubgroups: Record<string, number>;
 }
 
 export function tunedShapes(entries: readonly StoredTuningEntry[]): TunedShapes {
-  const out: TunedShapes = { memcopy: {}, tiles: {}, gemvTargets: {}, staged: {}, flashTiles: {} };
+  const out: TunedShapes = { memcopy: {}, tiles: {}, gemv: {}, staged: {}, flashTiles: {}, sgmatSubgroups: {} };
   for (const e of entries) {
     if (e.source !== 'tuned') continue;
     if (e.family === 'memcopy') out.memcopy[e.shapeClass as MemcopyKernel] = { workgroupSize: Number(e.config['workgroupSize']), elementsPerThread: Number(e.config['elementsPerThread']) };
     else if (e.family === 'matmul-tiled') out.tiles[e.shapeClass] = tileFromConfig(e.config);
-    else if (e.family === 'matmul-subgroup-matrix') out.staged[e.shapeClass] = stagedFromConfig(e.config);
+    else if (e.family === 'matmul-subgroup-matrix') out.staged[e.shapeClass] = stagedFromConfig(e.config, e.shapeClass.startsWith('int8') ? 'int8' : 'f16');
     else if (e.family === 'attention') out.flashTiles[e.shapeClass] = flashTileFromConfig(e.config);
-    else out.gemvTargets[e.shapeClass] = Number(e.config['targetWorkgroups']);
+    else if (e.family === 'attention-subgroup-matrix') out.sgmatSubgroups[e.shapeClass] = Number(e.config['subgroups']);
+    else out.gemv[e.shapeClass] = gemvFromConfig(e.config);
   }
   return out;
 }
@@ -109,8 +113,8 @@ export function withTunedShapes(suites: readonly Suite[], tuned: TunedShapes | n
   if (tuned === null) return [...suites];
   return suites.map((s) => {
     if (s.name === 'memcopy') return createMemcopySuite({ tuned: tuned.memcopy });
-    if (s.name === 'matmul') return createMatmulSuite({ tunedTiles: tuned.tiles, tunedGemvTargets: tuned.gemvTargets, tunedStaged: tuned.staged });
-    if (s.name === 'attention') return createAttentionSuite({ tunedFlashTiles: tuned.flashTiles });
+    if (s.name === 'matmul') return createMatmulSuite({ tunedTiles: tuned.tiles, tunedGemv: tuned.gemv, tunedStaged: tuned.staged });
+    if (s.name === 'attention') return createAttentionSuite({ tunedFlashTiles: tuned.flashTiles, tunedSgmatSubgroups: tuned.sgmatSubgroups });
     return s;
   });
 }

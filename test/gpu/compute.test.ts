@@ -8,9 +8,10 @@ import { calibrationFromRun, calibrationKey, calibrationSuites } from '../../src
 import { runPeaks } from '../../src/probe/profile.js';
 import { parseRunResult } from '../../src/results/schema.js';
 import { runSuites } from '../../src/runner/run.js';
-import { createMatmulSuite, DEFAULT_TILE, stagedSubgroupMatrixSource, tileLabel } from '../../src/suites/matmul.js';
+import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, stagedLabel, stagedSubgroupMatrixSource, stagedUnsupported, tileLabel, type StagedShape } from '../../src/suites/matmul.js';
 import { peakSuite } from '../../src/suites/peak.js';
 import { expectRanOrNotApplicable, has, realDevice, withTestBackend } from '../helpers/gpu.js';
+import { GEMV_COLUMNS4, planGemv } from '../../src/gpu/gemvPlan.js';
 
 let acquired: AcquiredDevice;
 beforeAll(async () => {
@@ -103,6 +104,23 @@ describe('matmul suite on a real adapter', () => {
     }
   });
 
+  it('takes the GEMV\'s columns per workgroup as a parameter: every value the kernel takes passes the check, with one split or several (f16 weights at one width)', async () => {
+    // N = 264 leaves the last workgroup partly outside N at every width; K = 1040 is not a whole number of sweeps.
+    const shapes = [{ M: 3, N: 264, K: 1040, label: 's' }];
+    for (const gemvColumns4 of GEMV_COLUMNS4) {
+      for (const gemvTargetWorkgroups of [1, 512]) {
+        const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: gemvColumns4 === 32 ? ['gemv-f32', 'gemv-f16'] : ['gemv-f32'], gemvTargetWorkgroups, gemvColumns4 })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+        for (const c of run.cases) {
+          if (!expectRanOrNotApplicable(acquired, c, c.params['variant'] === 'gemv-f16' ? ['shader-f16'] : [])) continue;
+          expect(c.params).toMatchObject({ gemvColumns: 4 * gemvColumns4, gemvSplits: planGemv(3, 1040, 264, gemvTargetWorkgroups, false, gemvColumns4).splits, source: 'explicit' });
+        }
+      }
+    }
+    const odd = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: ['gemv-f32'], gemvColumns4: 12 })], quick: true });
+    expect(odd.cases[0]?.status).toBe('skipped');
+    expect(odd.cases[0]?.message).toMatch(/vec4 columns per workgroup \(got 12\)/);
+  });
+
   it('a tiled kernel with a wrong index fails its check', async () => {
     const from = 'b[vn] = Bs[k * (TILE_N / 4u) + lid.x * VEC_N + vn];';
     const wrong = async (name: string): Promise<string> => {
@@ -173,20 +191,32 @@ describe('kernels that need hardware this machine lacks still compile', () => {
     const staged = readFileSync(join('kernels', 'matmul_subgroup_tiled.wgsl'), 'utf8');
     const sources: [string, string][] = [
       ...['matmul_subgroup_f16', 'matmul_subgroup_i8', 'attention_subgroup_f16'].map((name): [string, string] => [name, readFileSync(join('kernels', `${name}.wgsl`), 'utf8')]),
-      ['matmul_subgroup_tiled (f16)', stagedSubgroupMatrixSource(staged, 'f16')],
-      ['matmul_subgroup_tiled (int8)', stagedSubgroupMatrixSource(staged, 'int8')],
+      ['matmul_subgroup_tiled (f16)', stagedSubgroupMatrixSource(staged, 'f16', 32)],
+      ['matmul_subgroup_tiled (int8)', stagedSubgroupMatrixSource(staged, 'int8', 32)],
     ];
     for (const [name, code] of sources) {
       const module = device.createShaderModule({ code });
       const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
       expect(errors.map((e) => e.message), name).toEqual([]);
     }
-    // Other K steps and paddings build pipelines too (shapes within the default 16 KiB of workgroup memory).
-    for (const [input, entryPoint, shape] of [['f16', 'sgmat_f16_tiled_kernel', { kStep: 16, pad: 16 }], ['int8', 'sgmat_i8_tiled_kernel', { kStep: 32, pad: 0 }]] as const) {
+    // Every pipelining (plain, prefetch, two buffers, both) and other layouts, K steps and
+    // paddings build pipelines too, within this adapter's 16 KiB and 256 invocations.
+    const shapes: [('f16' | 'int8'), Partial<StagedShape>][] = [
+      ['f16', { kStep: 16, pad: 16 }],
+      ['int8', { kStep: 32, pad: 0 }],
+      ['f16', { kStep: 16, prefetch: true }],
+      ['int8', { kStep: 32, pad: 0, doubleBuffer: true }],
+      ['f16', { kStep: 16, pad: 0, prefetch: true, doubleBuffer: true, sgRows: 4, sgCols: 2, mTiles: 2, nTiles: 4 }],
+      ['int8', { prefetch: true, doubleBuffer: true, sgRows: 2, sgCols: 2, mTiles: 1, nTiles: 1, kStep: 32 }],
+      ['f16', { sgRows: 2, sgCols: 2, mTiles: 8, nTiles: 2, kStep: 16, pad: 0, prefetch: true }],
+    ];
+    for (const [input, shape] of shapes) {
+      const full = { ...DEFAULT_STAGED[input], ...shape };
+      expect(stagedUnsupported(input, full, 32, device.limits), stagedLabel(full)).toBeNull();
       device.pushErrorScope('validation');
-      const module = device.createShaderModule({ code: stagedSubgroupMatrixSource(staged, input, shape) });
-      await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint, constants: { SUBGROUP_SIZE: 32 } } });
-      expect((await device.popErrorScope())?.message, input).toBeUndefined();
+      const module = device.createShaderModule({ code: stagedSubgroupMatrixSource(staged, input, 32, full) });
+      await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: input === 'f16' ? 'sgmat_f16_tiled_kernel' : 'sgmat_i8_tiled_kernel' } });
+      expect((await device.popErrorScope())?.message, `${input} ${stagedLabel(full)}`).toBeUndefined();
     }
     device.destroy();
     // Keep the Dawn instance alive until its device is gone (Dawn aborts if it is collected first).

@@ -97,8 +97,9 @@ describe('llm suite on a real adapter', () => {
       expect(c.params['linearKernels']).toBe('gpu');
     }
     // With one split the GEMVs write (or add onto the residual) directly, with no reduce pass;
-    // here the RMSNorms also run as their own dispatches instead of inside the GEMVs.
-    const unsplit = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ ...gpuKernels, serve: true, disaggregated: false, decodeStep: false, gemvTargetWorkgroups: 1, foldNorms: false })], quick: true, passes: 1, targetPassMs: 1 });
+    // here the RMSNorms also run as their own dispatches instead of inside the GEMVs, and the
+    // GEMVs (gated too) take 16 columns per workgroup with 64 threads along K instead of 32 × 32.
+    const unsplit = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ ...gpuKernels, serve: true, disaggregated: false, decodeStep: false, gemvTargetWorkgroups: 1, gemvColumns4: 4, foldNorms: false })], quick: true, passes: 1, targetPassMs: 1 });
     expect(unsplit.cases[0]?.status, unsplit.cases[0]?.message).toBe('ok');
     const step = run.cases.find((c) => c.params['kind'] === 'decode-step');
     expect(step?.check?.method).toMatch(/2 prompts \(7 and 12 tokens\)/);

@@ -95,13 +95,24 @@ describe('subgroup-matrix kernels, matrix operations emulated', () => {
     expect(staged?.params).toMatchObject({ kStep: 64, pad: 16, source: 'default' });
   });
 
-  // Not on GL ES: Mesa's GL compiler takes minutes per emulated GEMM, and this is one more; the
-  // template's arithmetic at this shape is the same on every compiler, checked on lavapipe and SwiftShader.
-  it.skipIf(process.env['WGBENCH_TEST_BACKEND'] === 'opengles')('the staged template at another shape (K step 32, rows unpadded) is the same GEMM', { timeout: 600_000 }, async () => {
-    const other = await runSuites(env, { suites: [matrixSuite({ shapes, variants: ['subgroup-matrix-int8-tiled'], staged: { int8: { kStep: 32, pad: 0 } } })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
-    expect(other.cases[0]?.status, other.cases[0]?.message).toBe('ok');
-    expect(other.cases[0]?.check?.maxRelError).toBe(0);
-    expect(other.cases[0]?.params).toMatchObject({ kStep: 32, pad: 0, source: 'explicit' });
+  // Not on GL ES: Mesa's GL compiler takes minutes per emulated GEMM, and these are three more;
+  // the template's arithmetic at these shapes is the same on every compiler, checked on lavapipe
+  // and SwiftShader. Three K steps, so that a prefetched or double-buffered step lands in the
+  // buffer the next one reads.
+  it.skipIf(process.env['WGBENCH_TEST_BACKEND'] === 'opengles')('the staged template at other layouts, K steps and pipelining is the same GEMM', { timeout: 900_000 }, async () => {
+    const deep = [{ M: 128, N: 128, K: 96, label: '128×128×96' }];
+    const others = [
+      { kStep: 32, pad: 0, prefetch: true, doubleBuffer: true, sgRows: 4, sgCols: 2, mTiles: 2, nTiles: 4 },
+      { kStep: 32, pad: 16, prefetch: true, doubleBuffer: false, sgRows: 2, sgCols: 2, mTiles: 2, nTiles: 2 },
+      { kStep: 32, pad: 0, prefetch: false, doubleBuffer: true, sgRows: 1, sgCols: 2, mTiles: 8, nTiles: 2 },
+    ];
+    for (const shape of others) {
+      const other = await runSuites(env, { suites: [matrixSuite({ shapes: deep, variants: ['subgroup-matrix-int8-tiled'], staged: { int8: shape } })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+      const c = other.cases[0];
+      expect(c?.status, `${JSON.stringify(shape)}: ${c?.message ?? ''}`).toBe('ok');
+      expect(c?.check?.maxRelError).toBe(0);
+      expect(c?.params).toMatchObject({ ...shape, source: 'explicit' });
+    }
   });
 
   it('a staged GEMM whose subgroups all take the same columns fails the check', { timeout: 600_000 }, async () => {
@@ -128,6 +139,17 @@ describe('subgroup-matrix kernels, matrix operations emulated', () => {
     const staged = await runSuites(env, { suites: [createAttentionSuite({ prefill: [{ B: 1, H: 1, Hkv: 1, T: 64, S: 80, headDim: 64 }], kinds: ['flash-subgroup-matrix-staged'], dtypes: ['f16'] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
     expect(staged.cases).toHaveLength(2);
     for (const c of staged.cases) expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
+    // Other subgroup counts (what `wgbench tune` may pick): 2 subgroups over two workgroups, and 8
+    // subgroups (128 rows) of which the causal ones stop at eight different keys.
+    const counts = await runSuites(env, {
+      suites: [
+        createAttentionSuite({ prefill: [{ B: 1, H: 1, Hkv: 1, T: 64, S: 80, headDim: 64 }], kinds: ['flash-subgroup-matrix-staged'], dtypes: ['f16'], sgmatSubgroups: 2 }),
+        createAttentionSuite({ prefill: [{ B: 1, H: 2, Hkv: 1, T: 128, S: 144, headDim: 64 }], kinds: ['flash-subgroup-matrix-staged'], dtypes: ['f16'], sgmatSubgroups: 8 }),
+      ],
+      quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1,
+    });
+    expect(counts.cases.map((c) => c.params['subgroups'])).toEqual([2, 2, 8, 8]);
+    for (const c of counts.cases) expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
     // The second sweep must use the final max and sum: with the first block's, rows differ.
     const broken = await runSuites({ ...env, loadKernel: emulated(['exp(x - ml.x) / ml.y', 'exp(x - ml.x)']) }, { suites: [createAttentionSuite({ prefill, kinds: ['flash-subgroup-matrix'], dtypes: ['f16'] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
     expect(broken.cases.every((c) => c.status === 'failed')).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gemvUnsupported, planGemv } from '../../src/gpu/gemvPlan.js';
+import { gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../../src/gpu/gemvPlan.js';
 import { attentionSplits } from '../../src/llm/engine.js';
 
 describe('GEMV launch plan', () => {
@@ -11,6 +11,15 @@ describe('GEMV launch plan', () => {
     // A narrow layer is split further, but never below one unrolled sweep (128) of K per split.
     expect(planGemv(1, 512, 128).splits).toBe(4);
     expect(planGemv(1, 4096, 1024, 2048).splits).toBe(32);
+  });
+
+  it('follows the columns per workgroup: wider rows of W mean fewer column groups and fewer threads along K', () => {
+    // 32 vec4 columns (128 wide) → 32 column groups; 8 threads along K · unroll 4 = 32 per sweep.
+    expect(planGemv(1, 4096, 4096, 512, false, 32)).toEqual({ groups: [32, 16], splits: 16, partialBytes: 16 * 4096 * 4 });
+    // 4 vec4 columns → 64 threads along K: a 512-long K splits at most twice.
+    expect(planGemv(1, 512, 128, 512, false, 4)).toMatchObject({ groups: [8, 2], splits: 2 });
+    expect(gemvColumnsUnsupported(12)).toMatch(/takes 4, 8, 16, 32, 64 vec4 columns per workgroup \(got 12\)/);
+    expect(() => planGemv(1, 64, 64, 512, false, 128)).toThrow(/vec4 columns per workgroup/);
   });
 
   it('refuses shapes the kernel cannot take, naming the limit', () => {

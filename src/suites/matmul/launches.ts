@@ -3,7 +3,7 @@ import { planGemv } from '../../gpu/gemvPlan.js';
 import { computePipeline } from '../../gpu/pipelines.js';
 import type { SuiteContext } from '../types.js';
 import { blockMask } from './operands.js';
-import { stagedSubgroupMatrixSource, SUBGROUP_BLOCK, tileSource, type ResolvedShape } from './shapes.js';
+import { stagedSubgroupMatrixSource, stagedTile, SUBGROUP_BLOCK, tileSource, type ResolvedShape } from './shapes.js';
 import { MATMUL_VARIANT_TRAITS, type MatmulShape, type MatmulVariant } from './variants.js';
 
 /** What one dispatch of a case needs, and the second dispatch some variants follow it with (the GEMV's split-K reduce). */
@@ -78,13 +78,13 @@ const dot4: LaunchBuilder = async (x) => {
 const gemv: LaunchBuilder = async (x) => {
   const { device } = x.ctx;
   const { M, N, K } = x.s;
-  const launch = planGemv(M, K, N, x.shape.gemvTargetWorkgroups);
+  const launch = planGemv(M, K, N, x.shape.gemvTargetWorkgroups, false, x.shape.gemvColumns4);
   const source = await loadSource(x, 'gemv');
   const code = x.variant === 'gemv-f16' ? source.replace('alias W = f32; // dtype', 'enable f16;\nalias W = f16; // dtype') : source;
   const params = x.pool.create({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'gemv-params' });
   device.queue.writeBuffer(params, 0, new Uint32Array([M, K, N, 0, launch.splits, 0, 0, 0]));
   const partials = x.pool.create({ size: Math.max(16, launch.partialBytes), usage: GPUBufferUsage.STORAGE, label: 'gemv-partials' });
-  const pipeline = await computePipeline(device, 'gemv', code, 'gemv_kernel');
+  const pipeline = await computePipeline(device, 'gemv', code, 'gemv_kernel', { COLS4: x.shape.gemvColumns4 });
   // Binding 5 (RMSNorm weights) is unused with flags 0; any buffer fills it.
   const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: params } }, { binding: 1, resource: { buffer: x.bufA } }, { binding: 2, resource: { buffer: x.bufB } }, { binding: 3, resource: { buffer: x.bufC } }, { binding: 4, resource: { buffer: partials } }, { binding: 5, resource: { buffer: x.bufA } }];
   if (launch.splits <= 1) return { pipeline, entries, groups: launch.groups, followUp: null };
@@ -94,9 +94,11 @@ const gemv: LaunchBuilder = async (x) => {
 };
 
 const staged = (input: 'f16' | 'int8'): LaunchBuilder => async (x) => {
-  const source = await loadSource(x, 'matmul_subgroup_tiled', (template) => stagedSubgroupMatrixSource(template, input, x.shape.staged[input]));
-  const pipeline = await computePipeline(x.ctx.device, `matmul_subgroup_tiled_${input}`, source, input === 'f16' ? 'sgmat_f16_tiled_kernel' : 'sgmat_i8_tiled_kernel', { SUBGROUP_SIZE: x.ctx.info.subgroupMaxSize ?? 32 });
-  return { pipeline, entries: [dimsEntry(x), { binding: 2, resource: { buffer: x.bufC } }, { binding: 4, resource: { buffer: x.bufA } }, { binding: 5, resource: { buffer: x.bufB } }], groups: [x.s.N / 128, x.s.M / 128], followUp: null };
+  const shape = x.shape.staged[input];
+  const source = await loadSource(x, 'matmul_subgroup_tiled', (template) => stagedSubgroupMatrixSource(template, input, x.ctx.info.subgroupMaxSize ?? 32, shape));
+  const pipeline = await computePipeline(x.ctx.device, `matmul_subgroup_tiled_${input}`, source, input === 'f16' ? 'sgmat_f16_tiled_kernel' : 'sgmat_i8_tiled_kernel');
+  const tile = stagedTile(shape);
+  return { pipeline, entries: [dimsEntry(x), { binding: 2, resource: { buffer: x.bufC } }, { binding: 4, resource: { buffer: x.bufA } }, { binding: 5, resource: { buffer: x.bufB } }], groups: [x.s.N / tile.N, x.s.M / tile.M], followUp: null };
 };
 
 const direct = (kernel: 'matmul_subgroup_f16' | 'matmul_subgroup_i8', entry: string): LaunchBuilder => async (x) => {

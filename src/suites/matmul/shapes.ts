@@ -51,20 +51,40 @@ export function shapeKey(s: Pick<MatmulShape, 'M' | 'N' | 'K'>): string {
 
 /**
  * The staged subgroup-matrix kernel's shape (kernels/matmul_subgroup_tiled.wgsl, one template for
- * both inputs): the K step staged per barrier pair and the row padding, in elements.
+ * both inputs): sgRows × sgCols subgroups per workgroup, each owning mTiles × nTiles 16×16 result
+ * matrices (the workgroup's tile of C is (16·sgRows·mTiles) × (16·sgCols·nTiles)); the K step
+ * staged per barrier and the row padding, in elements; whether the next K step is prefetched
+ * into registers while the current one multiplies, and whether each tile has a second workgroup
+ * buffer (double buffering: one barrier per K step).
  */
 export interface StagedShape {
   kStep: number;
   pad: number;
+  sgRows: number;
+  sgCols: number;
+  mTiles: number;
+  nTiles: number;
+  prefetch: boolean;
+  doubleBuffer: boolean;
 }
 
-/** Per input: the matrix step's K, elements per 16-byte load, and the padding that keeps rows 16-byte aligned. */
+/** Per input: the matrix step's K, elements per vec4 load, bytes per element, and the padding that keeps rows 16-byte aligned. */
 const STAGED_INPUT = {
-  f16: { matrixK: 16, perLoad: 8 / 2, elementBytes: 2, padStep: 8 },
+  f16: { matrixK: 16, perLoad: 4, elementBytes: 2, padStep: 8 },
   int8: { matrixK: 32, perLoad: 16, elementBytes: 1, padStep: 16 },
 } as const;
 
-export const DEFAULT_STAGED: Readonly<Record<'f16' | 'int8', StagedShape>> = { f16: { kStep: 32, pad: 8 }, int8: { kStep: 64, pad: 16 } };
+/** Result matrices one subgroup may hold: past this the accumulators alone (16 × 256 elements over 32 lanes = 128 registers) spill. */
+export const STAGED_MAX_TILES_PER_SUBGROUP = 16;
+
+/** 8 subgroups (2×4), 4×2 matrices each: a 128×128 tile, the layout the kernel had before it was tunable. */
+const STAGED_LAYOUT = { sgRows: 2, sgCols: 4, mTiles: 4, nTiles: 2, prefetch: false, doubleBuffer: false } as const;
+export const DEFAULT_STAGED: Readonly<Record<'f16' | 'int8', StagedShape>> = { f16: { kStep: 32, pad: 8, ...STAGED_LAYOUT }, int8: { kStep: 64, pad: 16, ...STAGED_LAYOUT } };
+
+/** The workgroup's tile of C. */
+export function stagedTile(t: StagedShape): { M: number; N: number } {
+  return { M: 16 * t.sgRows * t.mTiles, N: 16 * t.sgCols * t.nTiles };
+}
 
 /** The key a tuned staged shape is stored under: the input and the problem's M×N×K. */
 export function stagedKey(input: 'f16' | 'int8', s: Pick<MatmulShape, 'M' | 'N' | 'K'>): string {
@@ -72,26 +92,35 @@ export function stagedKey(input: 'f16' | 'int8', s: Pick<MatmulShape, 'M' | 'N' 
 }
 
 export function stagedLabel(t: StagedShape): string {
-  return `K step ${t.kStep}, pad ${t.pad}`;
+  const tile = stagedTile(t);
+  const pipeline = [t.prefetch ? 'prefetch' : '', t.doubleBuffer ? '2 buffers' : ''].filter((x) => x !== '').join(', ');
+  return `${tile.M}x${tile.N} (${t.sgRows}x${t.sgCols} subgroups of ${t.mTiles}x${t.nTiles}), K step ${t.kStep}, pad ${t.pad}${pipeline === '' ? '' : `, ${pipeline}`}`;
 }
 
-/** Workgroup memory of the staged kernel's padded 128×kStep A and kStep×128 B tiles. */
+/** Workgroup memory of the staged kernel's padded TM×kStep A and kStep×TN B tiles, times two with double buffering. */
 export function stagedWorkgroupBytes(input: 'f16' | 'int8', t: StagedShape): number {
-  return (128 * (t.kStep + t.pad) + t.kStep * (128 + t.pad)) * STAGED_INPUT[input].elementBytes;
+  const tile = stagedTile(t);
+  return (t.doubleBuffer ? 2 : 1) * (tile.M * (t.kStep + t.pad) + t.kStep * (tile.N + t.pad)) * STAGED_INPUT[input].elementBytes;
 }
 
 /** Why the staged kernel cannot run this shape here (null when it can). */
-export function stagedUnsupported(input: 'f16' | 'int8', t: StagedShape, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize'>): string | null {
+export function stagedUnsupported(input: 'f16' | 'int8', t: StagedShape, subgroupSize: number, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>): string | null {
   const k = STAGED_INPUT[input];
+  if (![t.kStep, t.sgRows, t.sgCols, t.mTiles, t.nTiles].every((v) => Number.isInteger(v) && v > 0) || !Number.isInteger(t.pad)) return `the staged ${input} kernel's shape must be positive integers (got ${stagedLabel(t)})`;
   if (t.kStep < k.matrixK || t.kStep % k.matrixK !== 0 || t.kStep % k.perLoad !== 0) return `the staged ${input} kernel's K step must be a multiple of ${k.matrixK} (got ${t.kStep})`;
   if (t.pad < 0 || t.pad % k.padStep !== 0) return `the staged ${input} kernel's row padding must be a multiple of ${k.padStep} elements (16 bytes; got ${t.pad})`;
+  if (t.mTiles * t.nTiles > STAGED_MAX_TILES_PER_SUBGROUP) return `${t.mTiles}x${t.nTiles} result matrices per subgroup exceed ${STAGED_MAX_TILES_PER_SUBGROUP} (the accumulators would not fit in registers)`;
+  const tile = stagedTile(t);
+  if (tile.N % k.perLoad !== 0) return `the staged ${input} kernel's tile width ${tile.N} is not a whole number of vec4 loads`;
+  const threads = t.sgRows * t.sgCols * subgroupSize;
+  if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX) return `the staged kernel at ${stagedLabel(t)} runs ${t.sgRows * t.sgCols} subgroups of ${subgroupSize} (${threads} invocations); the device allows ${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)}`;
   const need = stagedWorkgroupBytes(input, t);
   if (need > limits.maxComputeWorkgroupStorageSize) return `the staged kernel at ${stagedLabel(t)} needs ${need} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
   return null;
 }
 
-/** The staged kernel's source for one input and shape: the template's types and tile filled in. */
-export function stagedSubgroupMatrixSource(template: string, input: 'f16' | 'int8', t: StagedShape = DEFAULT_STAGED[input]): string {
+/** The staged kernel's source for one input, shape and subgroup size: the template's types and launch shape filled in. */
+export function stagedSubgroupMatrixSource(template: string, input: 'f16' | 'int8', subgroupSize: number, t: StagedShape = DEFAULT_STAGED[input]): string {
   const f16 = input === 'f16';
   const k = STAGED_INPUT[input];
   return fillWgslTemplate('matmul_subgroup_tiled.wgsl', template, {
@@ -103,16 +132,29 @@ export function stagedSubgroupMatrixSource(template: string, input: 'f16' | 'int
     EPV: k.perLoad,
     EPW: f16 ? 1 : 4,
     MK: k.matrixK,
+    SUBGROUP_SIZE: subgroupSize,
     TK: t.kStep,
     PAD: t.pad,
+    SG_ROWS: t.sgRows,
+    SG_COLS: t.sgCols,
+    MT: t.mTiles,
+    NT: t.nTiles,
+    PREFETCH: t.prefetch ? 'true' : 'false',
+    STAGES: t.doubleBuffer ? 2 : 1,
   });
 }
 
+/** The split-K GEMV's launch: the workgroups it aims for and the vec4 columns of W per workgroup (kernels/gemv.wgsl's COLS4). */
+export interface GemvShape {
+  targetWorkgroups: number;
+  columns4: number;
+}
 
 /** The launch shape a case runs: the tiled kernels' tile, the staged kernel's K step and padding, the GEMV's target. */
 export interface ResolvedShape {
   tile: MatmulTile;
   staged: Readonly<Record<'f16' | 'int8', StagedShape>>;
   gemvTargetWorkgroups: number | undefined;
+  gemvColumns4: number;
   transformSource: ((kernel: string, code: string) => string) | undefined;
 }
