@@ -1,13 +1,14 @@
 // GEMM on the matrix units through subgroup matrices, staged through workgroup memory: one
-// source for f16 (16×16×16, f32 accumulation) and int8 (16×16×32, i32 accumulation), the types
+// source for f16 (f32 accumulation) and int8 (i32 accumulation) at any matrix config the adapter
+// lists (MM×MN results over MK steps: 16×16×16 and 16×16×32 by default), the types, the config
 // and the launch shape filled in by src/gpu/wgslTemplate.ts (the names in double braces;
 // docs/kernels.md). They are template values, not overrides, because subgroupMatrixLoad takes
 // workgroup arrays of a fixed size only and the prefetch registers are a function-scope array.
 // A workgroup of SG_ROWS × SG_COLS subgroups computes a TM×TN tile of C; each subgroup owns a
-// block of MT × NT result matrices (16×16 each). Each K step of TK stages the A (TM×TK) and B
+// block of MT × NT result matrices (MM×MN each). Each K step of TK stages the A (TM×TK) and B
 // (TK×TN) tiles once, a vec4 word per load, and the subgroups take their blocks from there: each
-// element of A leaves global memory TN/16 times less often per output than in the direct kernel,
-// B TM/16 times, and the matrix loads hit workgroup memory. Per K step a subgroup loads MT left
+// element of A leaves global memory TN/MN times less often per output than if every matrix loaded
+// its own, B TM/MM times, and the matrix loads hit workgroup memory. Per K step a subgroup loads MT left
 // matrices, then one right matrix at a time and issues MT multiply-accumulates with it.
 // Rows are padded by PAD elements so that the subgroups' loads spread over banks; a PAD of a
 // whole number of 16 bytes keeps every row start 16-byte aligned.
@@ -49,8 +50,10 @@ const NT = {{NT}}u;
 const PREFETCH = {{PREFETCH}};
 const STAGES = {{STAGES}}u;
 
-const SM = MT * 16u;
-const SN = NT * 16u;
+const MM = {{MM}}u;
+const MN = {{MN}}u;
+const SM = MT * MM;
+const SN = NT * MN;
 const TM = SG_ROWS * SM;
 const TN = SG_COLS * SN;
 const THREADS = SUBGROUP_SIZE * SG_ROWS * SG_COLS;
@@ -129,7 +132,7 @@ fn {{ENTRY}}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   let col0 = wid.x * TN;
   let aRow = (sg / SG_COLS) * SM;
   let bCol = (sg % SG_COLS) * SN;
-  var acc: array<array<subgroup_matrix_result<{{ACC}}, 16, 16>, NT>, MT>;
+  var acc: array<array<subgroup_matrix_result<{{ACC}}, {{MN}}, {{MM}}>, NT>, MT>;
   let steps = dims.K / TK;
   // With a prefetch or a second buffer, step 0's tiles are staged before the loop.
   if (PREFETCH || STAGES == 2u) {
@@ -156,12 +159,12 @@ fn {{ENTRY}}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     let aBase = cur * A_WORDS * EPW;
     let bBase = cur * B_WORDS * EPW;
     for (var kk = 0u; kk < TK; kk += MK) {
-      var a: array<subgroup_matrix_left<{{CT}}, {{MK}}, 16>, MT>;
+      var a: array<subgroup_matrix_left<{{CT}}, {{MK}}, {{MM}}>, MT>;
       for (var i = 0u; i < MT; i++) {
-        a[i] = subgroupMatrixLoad<subgroup_matrix_left<{{CT}}, {{MK}}, 16>>(&As, aBase + (aRow + i * 16u) * A_STRIDE + kk, false, A_STRIDE);
+        a[i] = subgroupMatrixLoad<subgroup_matrix_left<{{CT}}, {{MK}}, {{MM}}>>(&As, aBase + (aRow + i * MM) * A_STRIDE + kk, false, A_STRIDE);
       }
       for (var j = 0u; j < NT; j++) {
-        let b = subgroupMatrixLoad<subgroup_matrix_right<{{CT}}, 16, {{MK}}>>(&Bs, bBase + kk * B_STRIDE + bCol + j * 16u, false, B_STRIDE);
+        let b = subgroupMatrixLoad<subgroup_matrix_right<{{CT}}, {{MN}}, {{MK}}>>(&Bs, bBase + kk * B_STRIDE + bCol + j * MN, false, B_STRIDE);
         for (var i = 0u; i < MT; i++) {
           acc[i][j] = subgroupMatrixMultiplyAccumulate(a[i], b, acc[i][j]);
         }
@@ -180,7 +183,7 @@ fn {{ENTRY}}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   let cCol = col0 + bCol;
   for (var i = 0u; i < MT; i++) {
     for (var j = 0u; j < NT; j++) {
-      subgroupMatrixStore(&C, (cRow + i * 16u) * dims.N + cCol + j * 16u, acc[i][j], false, dims.N);
+      subgroupMatrixStore(&C, (cRow + i * MM) * dims.N + cCol + j * MN, acc[i][j], false, dims.N);
     }
   }
 }

@@ -1,18 +1,18 @@
 import type { BufferPool } from '../gpu/buffers.js';
 import { GEMV_DEFAULT_COLUMNS4, GEMV_TARGET_WORKGROUPS, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
-import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
+import { hasMatrixConfig, listsMatrixShape, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import type { CaseResult } from '../results/schema.js';
 import { checkMatmul, type QuantizationError } from './matmul/check.js';
 import { MATMUL_LAUNCHES } from './matmul/launches.js';
 import { packOperands } from './matmul/operands.js';
-import { DEFAULT_STAGED, DEFAULT_TILE, shapeKey, stagedKey, stagedLabel, stagedTile, stagedUnsupported, SUBGROUP_BLOCK, tileLabel, tileUnsupported, type GemvShape, type MatmulTile, type ResolvedShape, type StagedShape } from './matmul/shapes.js';
+import { DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, shapeKey, STAGED_INPUT, stagedKey, stagedLabel, stagedTile, stagedUnsupported, SUBGROUP_BLOCK, tileLabel, tileUnsupported, type GemvShape, type MatmulTile, type ResolvedShape, type StagedShape } from './matmul/shapes.js';
 import { MATMUL_VARIANT_TRAITS, SPARSE_ZERO_FRACTION, type MatmulShape, type MatmulVariant } from './matmul/variants.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
 // The suite's parts live beside it, one job per module: variants.ts (what each variant is),
 // shapes.ts (its launch shapes), operands.ts (its inputs), launches.ts (its kernel and grid),
 // check.ts (the reference check). This module plans the cases and puts them together.
-export { DEFAULT_STAGED, DEFAULT_TILE, shapeKey, STAGED_MAX_TILES_PER_SUBGROUP, stagedKey, stagedLabel, stagedSubgroupMatrixSource, stagedTile, stagedUnsupported, stagedWorkgroupBytes, tileLabel, tileSource, tileUnsupported, type GemvShape, type MatmulTile, type StagedShape } from './matmul/shapes.js';
+export { DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, shapeKey, STAGED_INPUT, STAGED_MAX_TILES_PER_SUBGROUP, stagedKey, stagedLabel, stagedSubgroupMatrixSource, stagedTile, stagedUnsupported, stagedWorkgroupBytes, tileLabel, tileSource, tileUnsupported, type GemvShape, type MatmulTile, type StagedShape } from './matmul/shapes.js';
 export { MATMUL_TOLERANCE, MATMUL_VARIANT_TRAITS, SPARSE_ZERO_FRACTION, type MatmulShape, type MatmulVariant, type MatmulVariantTraits } from './matmul/variants.js';
 
 const VARIANTS = MATMUL_VARIANT_TRAITS;
@@ -35,6 +35,8 @@ export function planMatmulShapes(cpuAdapter: boolean, quick: boolean): MatmulSha
 }
 
 function stagedSubgroupMatrixSkipReason(input: 'f16' | 'int8', t: StagedShape, s: MatmulShape, ctx: SuiteContext): string | null {
+  const types = STAGED_INPUT[input];
+  if (!listsMatrixShape(ctx.info, types.component, types.result, { M: t.matrixM, N: t.matrixN, K: t.matrixK })) return `the adapter lists no ${types.component}→${types.result} ${t.matrixM}×${t.matrixN}×${t.matrixK} subgroup-matrix config`;
   const tile = stagedTile(t);
   if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % t.kStep !== 0) return `the staged kernel's ${tile.M}×${tile.N} tile needs M a multiple of ${tile.M}, N of ${tile.N} and K of ${t.kStep} (got ${s.M}×${s.N}×${s.K})`;
   const variable = variableSubgroupSize(ctx.info);
@@ -45,7 +47,7 @@ function stagedSubgroupMatrixSkipReason(input: 'f16' | 'int8', t: StagedShape, s
 /** What a staged case records of the shape it ran. */
 function stagedParams(t: StagedShape, source: ShapeSource): Record<string, string | number | boolean> {
   const tile = stagedTile(t);
-  return { staged: stagedLabel(t), tileM: tile.M, tileN: tile.N, kStep: t.kStep, pad: t.pad, subgroups: t.sgRows * t.sgCols, sgRows: t.sgRows, sgCols: t.sgCols, mTiles: t.mTiles, nTiles: t.nTiles, prefetch: t.prefetch, doubleBuffer: t.doubleBuffer, source };
+  return { staged: stagedLabel(t), matrixM: t.matrixM, matrixN: t.matrixN, matrixK: t.matrixK, tileM: tile.M, tileN: tile.N, kStep: t.kStep, pad: t.pad, subgroups: t.sgRows * t.sgCols, sgRows: t.sgRows, sgCols: t.sgCols, mTiles: t.mTiles, nTiles: t.nTiles, prefetch: t.prefetch, doubleBuffer: t.doubleBuffer, source };
 }
 
 /** Why a variant cannot run on this device or shape; null when it can. */
@@ -59,12 +61,13 @@ export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: Su
   const config = traits.matrixConfig;
   if (config !== null) {
     if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
-    if (!hasMatrixConfig(ctx.info, config.component, config.result, config.K)) return `the adapter lists no ${config.component}→${config.result} 16×16×${config.K} subgroup-matrix config`;
     if (traits.staged) {
+      // The staged kernel takes whichever config its shape names (checked there).
       const input = config.component === 'f16' ? 'f16' : 'int8';
-      const reason = stagedSubgroupMatrixSkipReason(input, staged ?? DEFAULT_STAGED[input], s, ctx);
+      const reason = stagedSubgroupMatrixSkipReason(input, staged ?? defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input], s, ctx);
       if (reason !== null) return reason;
-    } else if (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0) return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;
+    } else if (!hasMatrixConfig(ctx.info, config.component, config.result, config.K)) return `the adapter lists no ${config.component}→${config.result} 16×16×${config.K} subgroup-matrix config`;
+    else if (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0) return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;
   }
   if (usesTile(variant)) {
     const reason = tileUnsupported(tile, ctx.device.limits);
@@ -166,7 +169,9 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
         const gemvSource: ShapeSource = tunedGemv !== undefined ? 'tuned' : options.gemvTargetWorkgroups !== undefined || options.gemvColumns4 !== undefined ? 'explicit' : 'default';
         const tunedF16 = options.tunedStaged?.[stagedKey('f16', s)];
         const tunedI8 = options.tunedStaged?.[stagedKey('int8', s)];
-        const staged = { f16: tunedF16 ?? { ...DEFAULT_STAGED.f16, ...options.staged?.f16 }, int8: tunedI8 ?? { ...DEFAULT_STAGED.int8, ...options.staged?.int8 } };
+        // The built-in shape is the adapter's (its 16×16 config where listed, else its first).
+        const builtIn = (input: 'f16' | 'int8'): StagedShape => defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input];
+        const staged = { f16: tunedF16 ?? { ...builtIn('f16'), ...options.staged?.f16 }, int8: tunedI8 ?? { ...builtIn('int8'), ...options.staged?.int8 } };
         const stagedFrom = (input: 'f16' | 'int8'): ShapeSource => (options.tunedStaged?.[stagedKey(input, s)] !== undefined ? 'tuned' : options.staged?.[input] !== undefined ? 'explicit' : 'default');
         const resolved: ResolvedShape = { tile, staged, gemvTargetWorkgroups: gemvTarget, gemvColumns4, transformSource: options.transformSource };
         for (const variant of options.variants ?? MATMUL_VARIANTS) {

@@ -1,7 +1,7 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { GEMV_COLUMNS4, GEMV_DEFAULT_COLUMNS4, GEMV_TARGET_WORKGROUPS, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
-import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, MATMUL_VARIANT_TRAITS, MATMUL_VARIANTS, planMatmulShapes, shapeKey, STAGED_MAX_TILES_PER_SUBGROUP, stagedKey, stagedLabel, stagedTile, stagedUnsupported, tileLabel, tileUnsupported, type GemvShape, type MatmulShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
-import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
+import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, STAGED_INPUT, MATMUL_VARIANT_TRAITS, MATMUL_VARIANTS, planMatmulShapes, shapeKey, STAGED_MAX_TILES_PER_SUBGROUP, stagedKey, stagedLabel, stagedTile, stagedUnsupported, tileLabel, tileUnsupported, type GemvShape, type MatmulShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
+import { hasMatrixConfig, listsMatrixShape, matrixShapesFor, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
 import { formatBytes } from '../reporters/format.js';
@@ -196,16 +196,20 @@ function gemvSplits(c: TuneConfig, t: TuneTarget): number {
   return planGemv(s.M, s.K, s.N, g.targetWorkgroups, false, g.columns4).splits;
 }
 
-// ---- staged subgroup-matrix GEMM: subgroup layout, matrices per subgroup, K step, padding, pipelining; per input, at the run's square shape ----
+// ---- staged subgroup-matrix GEMM: matrix config, subgroup layout, matrices per subgroup, K step, padding, pipelining; per input, at the run's square shape ----
 const STAGED_K_STEPS = [16, 32, 64, 128];
 const STAGED_PADS = [0, 8, 16, 32];
 const STAGED_GRID = [1, 2, 4, 8];
+const MATRIX_SIDES = [8, 16, 32];
 const stagedParameters: TuneParameter[] = [
-  { name: 'sgRows', values: STAGED_GRID, limitedBy: 'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size); the tile (16·sgRows·mTiles) divides M' },
-  { name: 'sgCols', values: STAGED_GRID, limitedBy: 'maxComputeInvocationsPerWorkgroup; the tile (16·sgCols·nTiles) divides N' },
+  { name: 'matrixM', values: MATRIX_SIDES, limitedBy: 'the configs the adapter lists (subgroupMatrixConfigs) for the input and accumulator types' },
+  { name: 'matrixN', values: MATRIX_SIDES, limitedBy: 'the configs the adapter lists' },
+  { name: 'matrixK', values: [8, 16, 32, 64], limitedBy: 'the configs the adapter lists' },
+  { name: 'sgRows', values: STAGED_GRID, limitedBy: 'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size); the tile (matrixM·sgRows·mTiles) divides M' },
+  { name: 'sgCols', values: STAGED_GRID, limitedBy: 'maxComputeInvocationsPerWorkgroup; the tile (matrixN·sgCols·nTiles) divides N' },
   { name: 'mTiles', values: STAGED_GRID, limitedBy: `registers: at most ${STAGED_MAX_TILES_PER_SUBGROUP} result matrices per subgroup; maxComputeWorkgroupStorageSize` },
   { name: 'nTiles', values: STAGED_GRID, limitedBy: 'registers; maxComputeWorkgroupStorageSize' },
-  { name: 'kStep', values: STAGED_K_STEPS, limitedBy: 'a multiple of the matrix step (16 for f16, 32 for int8), divides K, maxComputeWorkgroupStorageSize' },
+  { name: 'kStep', values: STAGED_K_STEPS, limitedBy: 'a multiple of the matrix step matrixK, divides K, maxComputeWorkgroupStorageSize' },
   { name: 'pad', values: STAGED_PADS, limitedBy: '16-byte row alignment (8 f16 or 16 int8 elements), maxComputeWorkgroupStorageSize' },
   { name: 'prefetch', values: [false, true], limitedBy: 'registers: each thread holds its share of the next A and B tiles' },
   { name: 'doubleBuffer', values: [false, true], limitedBy: 'twice the workgroup memory (maxComputeWorkgroupStorageSize)' },
@@ -216,7 +220,7 @@ export const stagedFromConfig = (c: TuneConfig, input: 'f16' | 'int8' = 'f16'): 
   const d = DEFAULT_STAGED[input];
   const n = (k: keyof StagedShape, fallback: number): number => (c[k] === undefined ? fallback : num(c, k));
   const b = (k: keyof StagedShape, fallback: boolean): boolean => (c[k] === undefined ? fallback : c[k] === true);
-  return { kStep: n('kStep', d.kStep), pad: n('pad', d.pad), sgRows: n('sgRows', d.sgRows), sgCols: n('sgCols', d.sgCols), mTiles: n('mTiles', d.mTiles), nTiles: n('nTiles', d.nTiles), prefetch: b('prefetch', d.prefetch), doubleBuffer: b('doubleBuffer', d.doubleBuffer) };
+  return { matrixM: n('matrixM', d.matrixM), matrixN: n('matrixN', d.matrixN), matrixK: n('matrixK', d.matrixK), kStep: n('kStep', d.kStep), pad: n('pad', d.pad), sgRows: n('sgRows', d.sgRows), sgCols: n('sgCols', d.sgCols), mTiles: n('mTiles', d.mTiles), nTiles: n('nTiles', d.nTiles), prefetch: b('prefetch', d.prefetch), doubleBuffer: b('doubleBuffer', d.doubleBuffer) };
 };
 /** Layouts the coarse pass tries: subgroups (rows × columns) × matrices per subgroup, 64 to 256 wide. */
 const STAGED_LAYOUTS: readonly (readonly [number, number, number, number])[] = [
@@ -231,24 +235,37 @@ const STAGED_LAYOUTS: readonly (readonly [number, number, number, number])[] = [
 
 export const matmulSubgroupMatrixFamily: TunableFamily = {
   name: 'matmul-subgroup-matrix',
-  description: `staged subgroup-matrix GEMM (${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-subgroup-matrix').join(', ')}): subgroups per workgroup and their layout × result matrices per subgroup (tiles to 256) × K step × row padding × register prefetch × double buffering, per input; only where the adapter lists subgroup matrices`,
+  description: `staged subgroup-matrix GEMM (${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-subgroup-matrix').join(', ')}): the matrix config (of those the adapter lists) × subgroups per workgroup and their layout × result matrices per subgroup (tiles to 256) × K step × row padding × register prefetch × double buffering, per input; only where the adapter lists subgroup matrices`,
   kernels: ['matmul_subgroup_tiled'],
   parameters: stagedParameters,
   targets: (d) => {
     if (!d.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') || variableSubgroupSize(d.info) !== null) return [];
     const s = squareShape(d);
-    const tile = stagedTile(DEFAULT_STAGED.f16);
-    if (s.M % tile.M !== 0 || s.N % tile.N !== 0) return [];
-    const inputs = (['f16', 'int8'] as const).filter((input) => (input === 'f16' ? d.info.deviceFeatures.includes('shader-f16') && hasMatrixConfig(d.info, 'f16', 'f32', 16) : hasMatrixConfig(d.info, 'i8', 'i32', 32)));
-    return inputs.map((input) => ({ family: 'matmul-subgroup-matrix', shapeClass: stagedKey(input, s), description: `subgroup-matrix-${input}-tiled ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { ...DEFAULT_STAGED[input] } }));
+    const out: TuneTarget[] = [];
+    for (const input of ['f16', 'int8'] as const) {
+      // The default is the adapter's built-in shape (its 16×16 config where listed); it must divide the problem.
+      const builtIn = defaultStagedFor(input, d.info);
+      if (builtIn === null || (input === 'f16' && !d.info.deviceFeatures.includes('shader-f16'))) continue;
+      const tile = stagedTile(builtIn);
+      if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % builtIn.kStep !== 0) continue;
+      out.push({ family: 'matmul-subgroup-matrix', shapeClass: stagedKey(input, s), description: `subgroup-matrix-${input}-tiled ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { ...builtIn } });
+    }
+    return out;
   },
-  coarse: (t) => {
-    const d = DEFAULT_STAGED[stagedInput(t)];
+  coarse: (t, d) => {
+    const input = stagedInput(t);
+    const builtIn = stagedFromConfig(t.defaultConfig, input);
     const out: TuneConfig[] = [t.defaultConfig];
     for (const [sgRows, sgCols, mTiles, nTiles] of STAGED_LAYOUTS) {
-      for (const kStep of [d.kStep, 2 * d.kStep]) {
-        for (const pipelined of [false, true]) out.push({ ...d, sgRows, sgCols, mTiles, nTiles, kStep, prefetch: pipelined, doubleBuffer: pipelined });
+      for (const kStep of [builtIn.kStep, 2 * builtIn.kStep]) {
+        for (const pipelined of [false, true]) out.push({ ...builtIn, sgRows, sgCols, mTiles, nTiles, kStep, prefetch: pipelined, doubleBuffer: pipelined });
       }
+    }
+    // Every other config the adapter lists for these types, in the default layout (its K step a multiple of the config's).
+    const types = STAGED_INPUT[input];
+    for (const m of matrixShapesFor(d.info, types.component, types.result)) {
+      if (m.M === builtIn.matrixM && m.N === builtIn.matrixN && m.K === builtIn.matrixK) continue;
+      out.push({ ...builtIn, matrixM: m.M, matrixN: m.N, matrixK: m.K, kStep: Math.max(m.K, Math.ceil(builtIn.kStep / m.K) * m.K) });
     }
     return out;
   },
@@ -256,6 +273,8 @@ export const matmulSubgroupMatrixFamily: TunableFamily = {
   unsupported: (c, t, d) => {
     const input = stagedInput(t);
     const shape = stagedFromConfig(c, input);
+    const types = STAGED_INPUT[input];
+    if (!listsMatrixShape(d.info, types.component, types.result, { M: shape.matrixM, N: shape.matrixN, K: shape.matrixK })) return `the adapter lists no ${types.component}→${types.result} ${shape.matrixM}×${shape.matrixN}×${shape.matrixK} subgroup-matrix config`;
     const reason = stagedUnsupported(input, shape, d.info.subgroupMaxSize ?? 0, d.limits);
     if (reason !== null) return reason;
     const tile = stagedTile(shape);

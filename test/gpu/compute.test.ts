@@ -209,6 +209,7 @@ describe('kernels that need hardware this machine lacks still compile', () => {
       ['f16', { kStep: 16, pad: 0, prefetch: true, doubleBuffer: true, sgRows: 4, sgCols: 2, mTiles: 2, nTiles: 4 }],
       ['int8', { prefetch: true, doubleBuffer: true, sgRows: 2, sgCols: 2, mTiles: 1, nTiles: 1, kStep: 32 }],
       ['f16', { sgRows: 2, sgCols: 2, mTiles: 8, nTiles: 2, kStep: 16, pad: 0, prefetch: true }],
+      ['f16', { matrixM: 8, matrixN: 8, matrixK: 8, kStep: 16, pad: 0, prefetch: true, doubleBuffer: true }],
     ];
     for (const [input, shape] of shapes) {
       const full = { ...DEFAULT_STAGED[input], ...shape };

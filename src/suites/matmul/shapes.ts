@@ -1,3 +1,5 @@
+import type { DeviceInfo } from '../../gpu/adapterInfo.js';
+import { listsMatrixShape, matrixShapesFor } from '../../gpu/subgroupMatrix.js';
 import { fillWgslTemplate } from '../../gpu/wgslTemplate.js';
 import type { MatmulShape } from './variants.js';
 
@@ -51,13 +53,18 @@ export function shapeKey(s: Pick<MatmulShape, 'M' | 'N' | 'K'>): string {
 
 /**
  * The staged subgroup-matrix kernel's shape (kernels/matmul_subgroup_tiled.wgsl, one template for
- * both inputs): sgRows × sgCols subgroups per workgroup, each owning mTiles × nTiles 16×16 result
- * matrices (the workgroup's tile of C is (16·sgRows·mTiles) × (16·sgCols·nTiles)); the K step
+ * both inputs): the matrix config, sgRows × sgCols subgroups per workgroup, each owning mTiles ×
+ * nTiles result matrices (the workgroup's tile of C is (matrixM·sgRows·mTiles) ×
+ * (matrixN·sgCols·nTiles)); the K step
  * staged per barrier and the row padding, in elements; whether the next K step is prefetched
  * into registers while the current one multiplies, and whether each tile has a second workgroup
  * buffer (double buffering: one barrier per K step).
  */
 export interface StagedShape {
+  /** The subgroup-matrix config: MM×MN result matrices over MK steps of K (one the adapter lists). */
+  matrixM: number;
+  matrixN: number;
+  matrixK: number;
   kStep: number;
   pad: number;
   sgRows: number;
@@ -68,22 +75,36 @@ export interface StagedShape {
   doubleBuffer: boolean;
 }
 
-/** Per input: the matrix step's K, elements per vec4 load, bytes per element, and the padding that keeps rows 16-byte aligned. */
-const STAGED_INPUT = {
-  f16: { matrixK: 16, perLoad: 4, elementBytes: 2, padStep: 8 },
-  int8: { matrixK: 32, perLoad: 16, elementBytes: 1, padStep: 16 },
+/** Per input: the matrix types, elements per vec4 load, bytes per element, and the padding that keeps rows 16-byte aligned. */
+export const STAGED_INPUT = {
+  f16: { component: 'f16', result: 'f32', perLoad: 4, elementBytes: 2, padStep: 8 },
+  int8: { component: 'i8', result: 'i32', perLoad: 16, elementBytes: 1, padStep: 16 },
 } as const;
 
-/** Result matrices one subgroup may hold: past this the accumulators alone (16 × 256 elements over 32 lanes = 128 registers) spill. */
+/** Result matrices one subgroup may hold: past this the accumulators alone (16 × 16×16 elements over 32 lanes = 128 registers) spill. */
 export const STAGED_MAX_TILES_PER_SUBGROUP = 16;
 
 /** 8 subgroups (2×4), 4×2 matrices each: a 128×128 tile, the layout the kernel had before it was tunable. */
 const STAGED_LAYOUT = { sgRows: 2, sgCols: 4, mTiles: 4, nTiles: 2, prefetch: false, doubleBuffer: false } as const;
-export const DEFAULT_STAGED: Readonly<Record<'f16' | 'int8', StagedShape>> = { f16: { kStep: 32, pad: 8, ...STAGED_LAYOUT }, int8: { kStep: 64, pad: 16, ...STAGED_LAYOUT } };
+export const DEFAULT_STAGED: Readonly<Record<'f16' | 'int8', StagedShape>> = { f16: { matrixM: 16, matrixN: 16, matrixK: 16, kStep: 32, pad: 8, ...STAGED_LAYOUT }, int8: { matrixM: 16, matrixN: 16, matrixK: 32, kStep: 64, pad: 16, ...STAGED_LAYOUT } };
+
+/**
+ * The built-in staged shape on this adapter: DEFAULT_STAGED where it lists the 16×16 config, else
+ * the same layout on the first config of the input's types it lists (the K step a multiple of its
+ * K), or null when it lists none.
+ */
+export function defaultStagedFor(input: 'f16' | 'int8', info: Pick<DeviceInfo, 'subgroupMatrixConfigs'>): StagedShape | null {
+  const d = DEFAULT_STAGED[input];
+  const k = STAGED_INPUT[input];
+  if (listsMatrixShape(info, k.component, k.result, { M: d.matrixM, N: d.matrixN, K: d.matrixK })) return d;
+  const first = matrixShapesFor(info, k.component, k.result)[0];
+  if (first === undefined) return null;
+  return { ...d, matrixM: first.M, matrixN: first.N, matrixK: first.K, kStep: Math.max(first.K, Math.ceil(d.kStep / first.K) * first.K) };
+}
 
 /** The workgroup's tile of C. */
 export function stagedTile(t: StagedShape): { M: number; N: number } {
-  return { M: 16 * t.sgRows * t.mTiles, N: 16 * t.sgCols * t.nTiles };
+  return { M: t.matrixM * t.sgRows * t.mTiles, N: t.matrixN * t.sgCols * t.nTiles };
 }
 
 /** The key a tuned staged shape is stored under: the input and the problem's M×N×K. */
@@ -94,7 +115,7 @@ export function stagedKey(input: 'f16' | 'int8', s: Pick<MatmulShape, 'M' | 'N' 
 export function stagedLabel(t: StagedShape): string {
   const tile = stagedTile(t);
   const pipeline = [t.prefetch ? 'prefetch' : '', t.doubleBuffer ? '2 buffers' : ''].filter((x) => x !== '').join(', ');
-  return `${tile.M}x${tile.N} (${t.sgRows}x${t.sgCols} subgroups of ${t.mTiles}x${t.nTiles}), K step ${t.kStep}, pad ${t.pad}${pipeline === '' ? '' : `, ${pipeline}`}`;
+  return `${tile.M}x${tile.N} (${t.sgRows}x${t.sgCols} subgroups of ${t.mTiles}x${t.nTiles} ${t.matrixM}x${t.matrixN}x${t.matrixK} matrices), K step ${t.kStep}, pad ${t.pad}${pipeline === '' ? '' : `, ${pipeline}`}`;
 }
 
 /** Workgroup memory of the staged kernel's padded TM×kStep A and kStep×TN B tiles, times two with double buffering. */
@@ -106,8 +127,8 @@ export function stagedWorkgroupBytes(input: 'f16' | 'int8', t: StagedShape): num
 /** Why the staged kernel cannot run this shape here (null when it can). */
 export function stagedUnsupported(input: 'f16' | 'int8', t: StagedShape, subgroupSize: number, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>): string | null {
   const k = STAGED_INPUT[input];
-  if (![t.kStep, t.sgRows, t.sgCols, t.mTiles, t.nTiles].every((v) => Number.isInteger(v) && v > 0) || !Number.isInteger(t.pad)) return `the staged ${input} kernel's shape must be positive integers (got ${stagedLabel(t)})`;
-  if (t.kStep < k.matrixK || t.kStep % k.matrixK !== 0 || t.kStep % k.perLoad !== 0) return `the staged ${input} kernel's K step must be a multiple of ${k.matrixK} (got ${t.kStep})`;
+  if (![t.matrixM, t.matrixN, t.matrixK, t.kStep, t.sgRows, t.sgCols, t.mTiles, t.nTiles].every((v) => Number.isInteger(v) && v > 0) || !Number.isInteger(t.pad)) return `the staged ${input} kernel's shape must be positive integers (got ${stagedLabel(t)})`;
+  if (t.kStep % t.matrixK !== 0 || t.kStep % k.perLoad !== 0) return `the staged ${input} kernel's K step must be a multiple of the matrix step ${t.matrixK}${k.perLoad > t.matrixK ? ` and of ${k.perLoad}` : ''} (got ${t.kStep})`;
   if (t.pad < 0 || t.pad % k.padStep !== 0) return `the staged ${input} kernel's row padding must be a multiple of ${k.padStep} elements (16 bytes; got ${t.pad})`;
   if (t.mTiles * t.nTiles > STAGED_MAX_TILES_PER_SUBGROUP) return `${t.mTiles}x${t.nTiles} result matrices per subgroup exceed ${STAGED_MAX_TILES_PER_SUBGROUP} (the accumulators would not fit in registers)`;
   const tile = stagedTile(t);
@@ -131,7 +152,9 @@ export function stagedSubgroupMatrixSource(template: string, input: 'f16' | 'int
     WORD: f16 ? 'f16' : 'i32',
     EPV: k.perLoad,
     EPW: f16 ? 1 : 4,
-    MK: k.matrixK,
+    MM: t.matrixM,
+    MN: t.matrixN,
+    MK: t.matrixK,
     SUBGROUP_SIZE: subgroupSize,
     TK: t.kStep,
     PAD: t.pad,
