@@ -10,15 +10,15 @@ const out = process.argv[2];
 const acquired = await acquireDevice(createNodeGpuProvider());
 // SMOKE=1 shrinks the shapes, to try the script on a CPU adapter before a lease.
 const smoke = process.env.SMOKE === '1';
-// The flash-tiled block and the staged subgroup-matrix kernel's subgroups per workgroup that
-// `wgbench tune` stored for this device, if any (each case records whether its shape was tuned or
-// the default).
+// The flash-tiled block and the staged subgroup-matrix kernel's shape (subgroups, padding,
+// prefetch) that `wgbench tune` stored for this device, if any (each case records whether its
+// shape was tuned or the default).
 const tuned = await tunedShapesFor(acquired, { tuning: true }, { stdout: process.stdout, stderr: process.stderr, env: process.env });
 const suite = createAttentionSuite({
   prefill: [smoke ? { B: 1, H: 2, Hkv: 2, T: 64, S: 64, headDim: 128 } : { B: 4, H: 32, Hkv: 32, T: 4096, S: 4096, headDim: 128 }],
   decode: [smoke ? { B: 2, H: 4, Hkv: 2, S: 256, headDim: 128 } : { B: 8, H: 32, Hkv: 8, S: 4096, headDim: 128 }],
   kinds: ['flash', 'flash-tiled', 'flash-subgroup-matrix', 'flash-subgroup-matrix-staged', 'decode-paged', 'decode-paged-thread'],
-  ...(tuned === null ? {} : { tunedFlashTiles: tuned.shapes.flashTiles, tunedSgmatSubgroups: tuned.shapes.sgmatSubgroups }),
+  ...(tuned === null ? {} : { tunedFlashTiles: tuned.shapes.flashTiles, tunedSgmatStaged: tuned.shapes.sgmatStaged }),
 });
 // Only the causal prefill is compared with SDPA; drop the non-causal twin to save lease time.
 const causalOnly = { ...suite, plan: (ctx) => suite.plan(ctx).filter((c) => c.params.causal !== false || String(c.params.kind).startsWith('decode')) };

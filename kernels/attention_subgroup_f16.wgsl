@@ -8,7 +8,9 @@
 // flash_sgmat_staged_kernel does the same with SGS subgroups (16·SGS query rows) per workgroup
 // sharing each 16-key block of K and V through workgroup memory: 1/SGS of the K/V traffic, at
 // the cost of subgroups that wait at each block's barriers for the slowest (causal rows stop at
-// different keys). SGS is tuned per device (`wgbench tune --family attention-subgroup-matrix`).
+// different keys). The blocks arrive as 16-byte loads into padded rows, the next one prefetched
+// into registers while the current one multiplies. SGS, the padding and the prefetch are tuned
+// per device (`wgbench tune --family attention-subgroup-matrix`).
 // Layouts as kernels/attention.wgsl: Q [B, H, T, D], K and V [B, Hkv, S, D] f16, O [B, H, T, D]
 // f32; T and S multiples of 16 (T of 16·SGS for the staged kernel). The head-dim line and the
 // SGS line are replaced per launch (subgroupMatrixLoad takes fixed-size workgroup arrays only).
@@ -141,29 +143,71 @@ fn flash_sgmat_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invo
   }
 }
 
-var<workgroup> Ks: array<f16, 16u * HEAD_DIM>;  // the K block, [key][dim]
-var<workgroup> Vs: array<f16, 16u * HEAD_DIM>;  // the V block, [key][dim]
+// K/V row padding of the staged kernel's blocks, in f16 elements (8 = 16 bytes keeps rows 16-byte
+// aligned and moves the column-major Kᵀ loads across banks). PREFETCH: the next block's words are
+// loaded into registers right after the current block is staged, so the loads are in flight
+// while the matrix units work on it. Both lines are replaced per launch, like SGS.
+const KV_PAD = 8u; // K/V row padding
+const PREFETCH = true; // prefetch the next K/V block
+const KV_STRIDE = HEAD_DIM + KV_PAD;
 
-fn stage(kvBase: u32, key0: u32, lid: u32, withV: bool) {
-  for (var i = lid; i < 16u * HEAD_DIM; i += SUBGROUP_SIZE * SGS) {
-    let key = key0 + i / HEAD_DIM;
-    var kv = f16(0.0);
-    var vv = f16(0.0);
-    if (key < p.S) {
-      kv = K[kvBase + key0 * HEAD_DIM + i];
+var<workgroup> Ks: array<f16, 16u * KV_STRIDE>;  // the K block, [key][dim]
+var<workgroup> Vs: array<f16, 16u * KV_STRIDE>;  // the V block, [key][dim]
+
+// K and V again, as 16-byte words (8 f16 each), for the staging loads.
+@group(0) @binding(5) var<storage, read> K4: array<vec4<u32>>;
+@group(0) @binding(6) var<storage, read> V4: array<vec4<u32>>;
+
+// A block of 16 keys is 2·HEAD_DIM words; a thread's share is at most this many (the kernel
+// needs subgroups of at least 16 lanes).
+const BLOCK_WORDS = 2u * HEAD_DIM;
+const WORDS_PER_THREAD = (BLOCK_WORDS + 16u * SGS - 1u) / (16u * SGS);
+
+struct KvWords {
+  k: array<vec4<u32>, WORDS_PER_THREAD>,
+  v: array<vec4<u32>, WORDS_PER_THREAD>,
+}
+
+// This thread's words of the block of 16 keys from key0 (zeros past S).
+fn fetchKv(kvBase: u32, key0: u32, lid: u32, withV: bool) -> KvWords {
+  var w: KvWords;
+  for (var u = 0u; u < WORDS_PER_THREAD; u++) {
+    let i = lid + u * SUBGROUP_SIZE * SGS;
+    if (i < BLOCK_WORDS && key0 + i / (HEAD_DIM / 8u) < p.S) {
+      let word = (kvBase + key0 * HEAD_DIM) / 8u + i;
+      w.k[u] = K4[word];
       if (withV) {
-        vv = V[kvBase + key0 * HEAD_DIM + i];
+        w.v[u] = V4[word];
       }
     }
-    Ks[i] = kv;
-    Vs[i] = vv;
+  }
+  return w;
+}
+
+// Writes the words into the padded K and V blocks.
+fn stageKv(w: KvWords, lid: u32, withV: bool) {
+  for (var u = 0u; u < WORDS_PER_THREAD; u++) {
+    let i = lid + u * SUBGROUP_SIZE * SGS;
+    if (i < BLOCK_WORDS) {
+      let at = (i / (HEAD_DIM / 8u)) * KV_STRIDE + (i % (HEAD_DIM / 8u)) * 8u;
+      for (var c = 0u; c < 4u; c++) {
+        let k2 = bitcast<vec2<f16>>(w.k[u][c]);
+        Ks[at + 2u * c] = k2.x;
+        Ks[at + 2u * c + 1u] = k2.y;
+        if (withV) {
+          let v2 = bitcast<vec2<f16>>(w.v[u][c]);
+          Vs[at + 2u * c] = v2.x;
+          Vs[at + 2u * c + 1u] = v2.y;
+        }
+      }
+    }
   }
 }
 
 fn blockScores(q: ptr<function, array<subgroup_matrix_left<f16, 16, 16>, DB>>, sg: u32) {
   var s = subgroup_matrix_result<f32, 16, 16>();
   for (var i = 0u; i < DB; i++) {
-    let kt = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&Ks, i * 16u, true, HEAD_DIM);
+    let kt = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&Ks, i * 16u, true, KV_STRIDE);
     s = subgroupMatrixMultiplyAccumulate((*q)[i], kt, s);
   }
   subgroupMatrixStore(&scoresS, sg * 256u, s, false, 16u);
@@ -190,9 +234,19 @@ fn flash_sgmat_staged_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(loc
     mine = min(p.S, t0 + 16u + p.qOffset);
   }
   var ml = vec2<f32>(-3.0e38, 0.0);
+  var words: KvWords;
+  if (PREFETCH) {
+    words = fetchKv(kvBase, 0u, lid, false);
+  }
   for (var key0 = 0u; key0 < kEnd; key0 += 16u) {
-    stage(kvBase, key0, lid, false);
+    if (!PREFETCH) {
+      words = fetchKv(kvBase, key0, lid, false);
+    }
+    stageKv(words, lid, false);
     workgroupBarrier();
+    if (PREFETCH && key0 + 16u < kEnd) {
+      words = fetchKv(kvBase, key0 + 16u, lid, false);
+    }
     if (key0 < mine) {
       blockScores(&q, sg);
     }
@@ -203,9 +257,18 @@ fn flash_sgmat_staged_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(loc
     workgroupBarrier();
   }
   var o: array<subgroup_matrix_result<f32, 16, 16>, DB>;
+  if (PREFETCH) {
+    words = fetchKv(kvBase, 0u, lid, true);
+  }
   for (var key0 = 0u; key0 < kEnd; key0 += 16u) {
-    stage(kvBase, key0, lid, true);
+    if (!PREFETCH) {
+      words = fetchKv(kvBase, key0, lid, true);
+    }
+    stageKv(words, lid, true);
     workgroupBarrier();
+    if (PREFETCH && key0 + 16u < kEnd) {
+      words = fetchKv(kvBase, key0 + 16u, lid, true);
+    }
     if (key0 < mine) {
       blockScores(&q, sg);
     }
@@ -217,7 +280,7 @@ fn flash_sgmat_staged_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(loc
     if (key0 < mine) {
       let pm = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>(&probsS, sg * 256u, false, 16u);
       for (var i = 0u; i < DB; i++) {
-        let v = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&Vs, i * 16u, false, HEAD_DIM);
+        let v = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&Vs, i * 16u, false, KV_STRIDE);
         o[i] = subgroupMatrixMultiplyAccumulate(pm, v, o[i]);
       }
     }

@@ -76,17 +76,41 @@ export function flashTileKey(headDim: number): string {
   return `d${headDim}`;
 }
 
-/** Subgroups per workgroup of the staged subgroup-matrix flash kernel (16 query rows each) before tuning. */
-export const DEFAULT_SGMAT_SUBGROUPS = 4;
-
-/** Workgroup memory of the staged subgroup-matrix flash kernel: scores (f32) and probabilities (f16) per subgroup, one K and one V block. */
-export function sgmatAttentionWorkgroupBytes(subgroups: number, headDim: number): number {
-  return 256 * subgroups * (4 + 2) + 2 * 16 * headDim * 2;
+/**
+ * The staged subgroup-matrix flash kernel's launch shape: subgroups per workgroup (16 query rows
+ * each, sharing every K and V block), the K/V blocks' row padding in f16 elements, and whether
+ * the next block is prefetched into registers while the current one multiplies.
+ */
+export interface SgmatStagedShape {
+  subgroups: number;
+  kvPad: number;
+  prefetch: boolean;
 }
 
-/** kernels/attention_subgroup_f16.wgsl at a head dim and, for the staged kernel, a subgroup count. */
-export function sgmatAttentionSource(code: string, headDim: number, subgroups: number): string {
-  return code.replace('const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${headDim}u; // head dim`).replace('const SGS = 4u; // subgroups per workgroup', `const SGS = ${subgroups}u; // subgroups per workgroup`);
+/** Before tuning: 4 subgroups (64 rows), rows padded by 16 bytes, prefetch on (the reference GEMM's design). */
+export const DEFAULT_SGMAT_STAGED: SgmatStagedShape = { subgroups: 4, kvPad: 8, prefetch: true };
+
+export function sgmatStagedLabel(t: SgmatStagedShape): string {
+  return `${t.subgroups} subgroups (${16 * t.subgroups} query rows), pad ${t.kvPad}${t.prefetch ? ', prefetch' : ''}`;
+}
+
+/** Workgroup memory of the staged subgroup-matrix flash kernel: scores (f32) and probabilities (f16) per subgroup, one padded K and one V block. */
+export function sgmatAttentionWorkgroupBytes(t: SgmatStagedShape, headDim: number): number {
+  return 256 * t.subgroups * (4 + 2) + 2 * 16 * (headDim + t.kvPad) * 2;
+}
+
+/** kernels/attention_subgroup_f16.wgsl at a head dim and the staged kernel's shape (its marked lines replaced). */
+export function sgmatAttentionSource(code: string, headDim: number, t: SgmatStagedShape): string {
+  const lines: [string, string][] = [
+    ['const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${headDim}u; // head dim`],
+    ['const SGS = 4u; // subgroups per workgroup', `const SGS = ${t.subgroups}u; // subgroups per workgroup`],
+    ['const KV_PAD = 8u; // K/V row padding', `const KV_PAD = ${t.kvPad}u; // K/V row padding`],
+    ['const PREFETCH = true; // prefetch the next K/V block', `const PREFETCH = ${String(t.prefetch)}; // prefetch the next K/V block`],
+  ];
+  return lines.reduce((c, [from, to]) => {
+    if (!c.includes(from)) throw new Error(`attention_subgroup_f16.wgsl: the line "${from}" is missing`);
+    return c.replace(from, to);
+  }, code);
 }
 
 /** Workgroup memory of the flash-tiled kernel (kernels/attention.wgsl: ftStage, ftRed, ftP). */
@@ -146,7 +170,7 @@ function referenceRow(q: Float64Array, k: (s: number, i: number) => number, v: (
   return out;
 }
 
-async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: AttentionShape, ctx: SuiteContext, pool: BufferPool, tile: FlashTile, subgroups: number): Promise<PreparedCase> {
+async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: AttentionShape, ctx: SuiteContext, pool: BufferPool, tile: FlashTile, sgmat: SgmatStagedShape): Promise<PreparedCase> {
   const { device } = ctx;
   const d = s.headDim;
   const scale = 1 / Math.sqrt(d);
@@ -218,9 +242,11 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
     await add('flash_tiled_kernel', base, [Math.ceil(s.T / flashRows(tile)), s.H, s.B]);
   } else if (kind === 'flash-subgroup-matrix' || kind === 'flash-subgroup-matrix-staged') {
     const staged = kind === 'flash-subgroup-matrix-staged';
-    const sgCode = sgmatAttentionSource(await ctx.loadKernel('attention_subgroup_f16'), d, subgroups);
-    const pipeline = await computePipeline(device, `attention-sgmat-${d}-${subgroups}`, sgCode, staged ? 'flash_sgmat_staged_kernel' : 'flash_sgmat_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
-    steps.push({ pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: base }), groups: [s.T / (staged ? 16 * subgroups : 16), s.H, s.B] });
+    const sgCode = sgmatAttentionSource(await ctx.loadKernel('attention_subgroup_f16'), d, sgmat);
+    const pipeline = await computePipeline(device, `attention-sgmat-${d}`, sgCode, staged ? 'flash_sgmat_staged_kernel' : 'flash_sgmat_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
+    // The staged kernel reads K and V as 16-byte words (bindings 5 and 6), not as f16 (1 and 2).
+    const entries = staged ? [entry(0, qBuf), entry(3, oBuf), entry(4, params), entry(5, kBuf), entry(6, vBuf)] : base;
+    steps.push({ pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), groups: [s.T / (staged ? 16 * sgmat.subgroups : 16), s.H, s.B] });
   } else if (kind === 'naive') {
     const scores = pool.create({ size: s.B * s.H * s.T * s.S * 4, usage: GPUBufferUsage.STORAGE, label: 'scores' });
     await add('scores_kernel', [entry(0, qBuf), entry(1, kBuf), entry(4, params), entry(5, scores)], groups1d(s.B * s.H * s.T * s.S));
@@ -303,14 +329,14 @@ export interface AttentionOptions {
   flashTile?: FlashTile;
   /** Blocks found by `wgbench tune`, by flashTileKey (head dim): used there for both dtypes, recorded as tuned. */
   tunedFlashTiles?: Readonly<Record<string, FlashTile>>;
-  /** Subgroups per workgroup of the staged subgroup-matrix kernel (default DEFAULT_SGMAT_SUBGROUPS). */
-  sgmatSubgroups?: number;
-  /** Subgroup counts found by `wgbench tune`, by flashTileKey (head dim). */
-  tunedSgmatSubgroups?: Readonly<Record<string, number>>;
+  /** The staged subgroup-matrix kernel's shape; what is left out is DEFAULT_SGMAT_STAGED's. */
+  sgmatStaged?: Partial<SgmatStagedShape>;
+  /** Staged subgroup-matrix shapes found by `wgbench tune`, by flashTileKey (head dim). */
+  tunedSgmatStaged?: Readonly<Record<string, SgmatStagedShape>>;
 }
 
 /** Why the subgroup-matrix flash kernel cannot run this case here; null when it can. */
-export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: AttentionShape, ctx: SuiteContext, staged = false, subgroups = DEFAULT_SGMAT_SUBGROUPS): string | null {
+export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: AttentionShape, ctx: SuiteContext, staged = false, sgmat: SgmatStagedShape = DEFAULT_SGMAT_STAGED): string | null {
   if (dtype !== 'f16') return 'the matrix units take f16 inputs here; the f32 flash kernel is the f32 case';
   if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
   if (!hasMatrixConfig(ctx.info, 'f16', 'f32', 16)) return 'the adapter lists no f16→f32 16×16×16 subgroup-matrix config';
@@ -320,18 +346,20 @@ export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: 
   // Lane r of the subgroup owns row r's softmax: 16 rows need 16 lanes.
   const size = ctx.info.subgroupMaxSize ?? 0;
   if (size < 16) return `the kernel gives each of 16 query rows a lane and needs subgroups of at least 16 (the adapter's are ${String(size)})`;
-  return staged ? sgmatSubgroupsUnsupported(subgroups, shape, size, ctx.device.limits) : null;
+  return staged ? sgmatStagedUnsupported(sgmat, shape, size, ctx.device.limits) : null;
 }
 
-/** Why the staged kernel cannot run with this many subgroups per workgroup (null when it can). */
-export function sgmatSubgroupsUnsupported(subgroups: number, shape: Pick<AttentionShape, 'T' | 'headDim'>, subgroupSize: number, limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupStorageSize'>): string | null {
+/** Why the staged kernel cannot run at this shape here (null when it can). */
+export function sgmatStagedUnsupported(t: SgmatStagedShape, shape: Pick<AttentionShape, 'T' | 'headDim'>, subgroupSize: number, limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupStorageSize'>): string | null {
+  const { subgroups } = t;
   if (!Number.isInteger(subgroups) || subgroups < 1) return `the staged kernel's subgroups per workgroup must be a positive integer (got ${subgroups})`;
+  if (!Number.isInteger(t.kvPad) || t.kvPad < 0 || t.kvPad % 8 !== 0) return `the staged kernel's K/V row padding must be a multiple of 8 f16 (16 bytes; got ${t.kvPad})`;
   const rows = 16 * subgroups;
   if (shape.T % rows !== 0) return `the staged kernel takes ${rows} query rows per workgroup (${subgroups} subgroups): T must be a multiple of ${rows} (got ${shape.T})`;
   const threads = subgroups * subgroupSize;
   if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX) return `the staged kernel runs ${subgroups} subgroups of ${subgroupSize} per workgroup; the device allows ${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)} invocations`;
-  const bytes = sgmatAttentionWorkgroupBytes(subgroups, shape.headDim);
-  if (bytes > limits.maxComputeWorkgroupStorageSize) return `the staged kernel with ${subgroups} subgroups at head dim ${shape.headDim} needs ${bytes} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
+  const bytes = sgmatAttentionWorkgroupBytes(t, shape.headDim);
+  if (bytes > limits.maxComputeWorkgroupStorageSize) return `the staged kernel at ${sgmatStagedLabel(t)} and head dim ${shape.headDim} needs ${bytes} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
   return null;
 }
 
@@ -371,21 +399,21 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
         const tileFrom = tuned !== undefined ? 'tuned' : options.flashTile !== undefined ? 'explicit' : 'default';
         const tiled = kind === 'flash-tiled';
         const sgStaged = kind === 'flash-subgroup-matrix-staged';
-        const tunedSubgroups = options.tunedSgmatSubgroups?.[flashTileKey(shape.headDim)];
-        const subgroups = tunedSubgroups ?? options.sgmatSubgroups ?? DEFAULT_SGMAT_SUBGROUPS;
-        const subgroupsFrom = tunedSubgroups !== undefined ? 'tuned' : options.sgmatSubgroups !== undefined ? 'explicit' : 'default';
+        const tunedSgmat = options.tunedSgmatStaged?.[flashTileKey(shape.headDim)];
+        const sgmat = tunedSgmat ?? { ...DEFAULT_SGMAT_STAGED, ...options.sgmatStaged };
+        const sgmatFrom = tunedSgmat !== undefined ? 'tuned' : options.sgmatStaged !== undefined ? 'explicit' : 'default';
         const label = isDecode ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}` : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
         const plan: CasePlan = {
           id: `attention/${kind}-${dtype}/b${shape.B}h${shape.H}kv${shape.Hkv}t${shape.T}s${shape.S}d${shape.headDim}${shape.causal ? '-causal' : ''}`,
           name: `${kind} ${dtype} ${label}`,
-          params: { kind, dtype, B: shape.B, H: shape.H, Hkv: shape.Hkv, T: shape.T, S: shape.S, headDim: shape.headDim, causal: shape.causal, ...(isDecode ? { blockTokens: BLOCK_TOKENS } : {}), ...(tiled ? { tile: flashTileLabel(tile), queryBlock: flashRows(tile), keyBlock: flashKeys(tile), threadsX: tile.threadsX, threadsY: tile.threadsY, rowsPerThread: tile.rowsPerThread, keysPerThread: tile.keysPerThread, source: tileFrom } : {}), ...(sgStaged ? { subgroups, queryBlock: 16 * subgroups, keyBlock: 16, source: subgroupsFrom } : {}) },
+          params: { kind, dtype, B: shape.B, H: shape.H, Hkv: shape.Hkv, T: shape.T, S: shape.S, headDim: shape.headDim, causal: shape.causal, ...(isDecode ? { blockTokens: BLOCK_TOKENS } : {}), ...(tiled ? { tile: flashTileLabel(tile), queryBlock: flashRows(tile), keyBlock: flashKeys(tile), threadsX: tile.threadsX, threadsY: tile.threadsY, rowsPerThread: tile.rowsPerThread, keysPerThread: tile.keysPerThread, source: tileFrom } : {}), ...(sgStaged ? { staged: sgmatStagedLabel(sgmat), subgroups: sgmat.subgroups, queryBlock: 16 * sgmat.subgroups, keyBlock: 16, kvPad: sgmat.kvPad, prefetch: sgmat.prefetch, source: sgmatFrom } : {}) },
           bytesPerDispatch: attentionBytes(shape, inBytes),
           bytesCounted: 'min-dram',
           work: { flopsPerDispatch: attentionFlops(shape), unit: 'fp32', formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S' },
-          prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool, tile, sgStaged ? subgroups : DEFAULT_SGMAT_SUBGROUPS),
+          prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool, tile, sgStaged ? sgmat : DEFAULT_SGMAT_STAGED),
         };
         const tileReason = tiled ? flashTileUnsupported(tile, shape.headDim, ctx.device.limits) : null;
-        const sgReason = kind.startsWith('flash-subgroup-matrix') ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx, sgStaged, subgroups) : null;
+        const sgReason = kind.startsWith('flash-subgroup-matrix') ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx, sgStaged, sgmat) : null;
         if (dtype === 'f16' && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
         else if (sgReason !== null) plan.skipReason = sgReason;
         else if (kind === 'naive' && shape.B * shape.H * shape.T * shape.S * 4 > Math.min(NAIVE_MAX_SCORE_BYTES, ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)) plan.skipReason = 'the naive kernel’s score matrix would not fit; it is the small-shape reference';

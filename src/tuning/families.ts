@@ -5,7 +5,7 @@ import { hasMatrixConfig, listsMatrixShape, matrixShapesFor, variableSubgroupSiz
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
 import { formatBytes } from '../reporters/format.js';
-import { createAttentionSuite, DEFAULT_FLASH_TILE, DEFAULT_SGMAT_SUBGROUPS, flashTileKey, flashTileLabel, flashTileUnsupported, planAttentionShapes, sgmatSubgroupsUnsupported, type AttentionDtype, type AttentionShape, type FlashTile } from '../suites/attention.js';
+import { createAttentionSuite, DEFAULT_FLASH_TILE, DEFAULT_SGMAT_STAGED, flashTileKey, flashTileLabel, flashTileUnsupported, planAttentionShapes, sgmatStagedLabel, sgmatStagedUnsupported, type AttentionDtype, type AttentionShape, type FlashTile, type SgmatStagedShape } from '../suites/attention.js';
 
 export type TuneValue = number | boolean;
 export type TuneConfig = Readonly<Record<string, TuneValue>>;
@@ -339,25 +339,34 @@ export const attentionFamily: TunableFamily = {
   suite: (c, t) => createAttentionSuite({ prefill: [prefillShapeOf(t)], kinds: ['flash-tiled'], dtypes: [flashDtype(t)], causal: [true], flashTile: flashTileFromConfig(c) }),
 };
 
-// ---- flash attention on subgroup matrices (staged): subgroups per workgroup, per head dim ----
+// ---- flash attention on subgroup matrices (staged): subgroups per workgroup, K/V row padding, prefetch; per head dim ----
 const SGMAT_SUBGROUPS = [1, 2, 4, 8, 16];
-const sgmatAttentionParameters: TuneParameter[] = [{ name: 'subgroups', values: SGMAT_SUBGROUPS, limitedBy: 'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size), maxComputeWorkgroupStorageSize (scores and probabilities per subgroup), divides T in blocks of 16 rows' }];
+const sgmatAttentionParameters: TuneParameter[] = [
+  { name: 'subgroups', values: SGMAT_SUBGROUPS, limitedBy: 'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size), maxComputeWorkgroupStorageSize (scores and probabilities per subgroup), divides T in blocks of 16 rows' },
+  { name: 'kvPad', values: [0, 8, 16], limitedBy: '16-byte row alignment (8 f16), maxComputeWorkgroupStorageSize' },
+  { name: 'prefetch', values: [false, true], limitedBy: 'registers: each thread holds its words of the next K and V block' },
+];
+export const sgmatStagedFromConfig = (c: TuneConfig): SgmatStagedShape => ({
+  subgroups: c['subgroups'] === undefined ? DEFAULT_SGMAT_STAGED.subgroups : num(c, 'subgroups'),
+  kvPad: c['kvPad'] === undefined ? DEFAULT_SGMAT_STAGED.kvPad : num(c, 'kvPad'),
+  prefetch: c['prefetch'] === undefined ? DEFAULT_SGMAT_STAGED.prefetch : c['prefetch'] === true,
+});
 
 export const attentionSubgroupMatrixFamily: TunableFamily = {
   name: 'attention-subgroup-matrix',
-  description: 'flash attention prefill on subgroup matrices, staged (flash-subgroup-matrix-staged, f16, causal), per head dim: subgroups per workgroup, each 16 query rows sharing every K and V block; only where the adapter lists subgroup matrices',
+  description: 'flash attention prefill on subgroup matrices, staged (flash-subgroup-matrix-staged, f16, causal), per head dim: subgroups per workgroup (16 query rows each, sharing every K and V block) × K/V row padding × prefetch of the next block; only where the adapter lists subgroup matrices',
   kernels: ['attention_subgroup_f16'],
   parameters: sgmatAttentionParameters,
   targets: (d) => {
     if (!d.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') || !d.info.deviceFeatures.includes('shader-f16') || variableSubgroupSize(d.info) !== null || !hasMatrixConfig(d.info, 'f16', 'f32', 16)) return [];
-    return prefillTargets(d, (s) => ({ family: 'attention-subgroup-matrix', shapeClass: flashTileKey(s.headDim), description: `flash-subgroup-matrix-staged f16 ${prefillLabel(s)}`, problem: prefillProblem(s), defaultConfig: { subgroups: DEFAULT_SGMAT_SUBGROUPS } }));
+    return prefillTargets(d, (s) => ({ family: 'attention-subgroup-matrix', shapeClass: flashTileKey(s.headDim), description: `flash-subgroup-matrix-staged f16 ${prefillLabel(s)}`, problem: prefillProblem(s), defaultConfig: { ...DEFAULT_SGMAT_STAGED } }));
   },
-  // One parameter of five values: the coarse pass is the whole space.
-  coarse: (t) => [t.defaultConfig, ...SGMAT_SUBGROUPS.map((subgroups) => ({ subgroups }))],
+  // A small space (30 points): the coarse pass is most of it.
+  coarse: (t) => [t.defaultConfig, ...SGMAT_SUBGROUPS.flatMap((subgroups) => [0, 8].flatMap((kvPad) => [false, true].map((prefetch) => ({ subgroups, kvPad, prefetch }))))],
   neighbours: (c) => oneStep(c, sgmatAttentionParameters),
-  unsupported: (c, t, d) => sgmatSubgroupsUnsupported(num(c, 'subgroups'), prefillShapeOf(t), d.info.subgroupMaxSize ?? 0, d.limits),
-  label: (c) => `${num(c, 'subgroups')} subgroups (${16 * num(c, 'subgroups')} query rows)`,
-  suite: (c, t) => createAttentionSuite({ prefill: [prefillShapeOf(t)], kinds: ['flash-subgroup-matrix-staged'], dtypes: ['f16'], causal: [true], sgmatSubgroups: num(c, 'subgroups') }),
+  unsupported: (c, t, d) => sgmatStagedUnsupported(sgmatStagedFromConfig(c), prefillShapeOf(t), d.info.subgroupMaxSize ?? 0, d.limits),
+  label: (c) => sgmatStagedLabel(sgmatStagedFromConfig(c)),
+  suite: (c, t) => createAttentionSuite({ prefill: [prefillShapeOf(t)], kinds: ['flash-subgroup-matrix-staged'], dtypes: ['f16'], causal: [true], sgmatStaged: sgmatStagedFromConfig(c) }),
 };
 
 export const TUNABLE_FAMILIES: readonly TunableFamily[] = [memcopyFamily, matmulTiledFamily, gemvFamily, matmulSubgroupMatrixFamily, attentionFamily, attentionSubgroupMatrixFamily];

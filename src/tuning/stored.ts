@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { createMatmulSuite, type GemvShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
 import { createMemcopySuite, type MemcopyKernel, type MemcopyLaunch } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
-import { flashTileFromConfig, gemvFromConfig, stagedFromConfig, tileFromConfig, type FamilyName } from './families.js';
-import { createAttentionSuite, type FlashTile } from '../suites/attention.js';
+import { flashTileFromConfig, gemvFromConfig, sgmatStagedFromConfig, stagedFromConfig, tileFromConfig, type FamilyName } from './families.js';
+import { createAttentionSuite, type FlashTile, type SgmatStagedShape } from '../suites/attention.js';
 import type { TuneOutcome } from './search.js';
 
 export const TUNING_SCHEMA_VERSION = 1;
@@ -90,19 +90,19 @@ export interface TunedShapes {
   staged: Record<string, StagedShape>;
   /** Flash-tiled attention blocks by flashTileKey (head dim). */
   flashTiles: Record<string, FlashTile>;
-  /** Subgroups per workgroup of the staged subgroup-matrix flash kernel, by flashTileKey (head dim). */
-  sgmatSubgroups: Record<string, number>;
+  /** The staged subgroup-matrix flash kernel's shapes, by flashTileKey (head dim). */
+  sgmatStaged: Record<string, SgmatStagedShape>;
 }
 
 export function tunedShapes(entries: readonly StoredTuningEntry[]): TunedShapes {
-  const out: TunedShapes = { memcopy: {}, tiles: {}, gemv: {}, staged: {}, flashTiles: {}, sgmatSubgroups: {} };
+  const out: TunedShapes = { memcopy: {}, tiles: {}, gemv: {}, staged: {}, flashTiles: {}, sgmatStaged: {} };
   for (const e of entries) {
     if (e.source !== 'tuned') continue;
     if (e.family === 'memcopy') out.memcopy[e.shapeClass as MemcopyKernel] = { workgroupSize: Number(e.config['workgroupSize']), elementsPerThread: Number(e.config['elementsPerThread']) };
     else if (e.family === 'matmul-tiled') out.tiles[e.shapeClass] = tileFromConfig(e.config);
     else if (e.family === 'matmul-subgroup-matrix') out.staged[e.shapeClass] = stagedFromConfig(e.config, e.shapeClass.startsWith('int8') ? 'int8' : 'f16');
     else if (e.family === 'attention') out.flashTiles[e.shapeClass] = flashTileFromConfig(e.config);
-    else if (e.family === 'attention-subgroup-matrix') out.sgmatSubgroups[e.shapeClass] = Number(e.config['subgroups']);
+    else if (e.family === 'attention-subgroup-matrix') out.sgmatStaged[e.shapeClass] = sgmatStagedFromConfig(e.config);
     else out.gemv[e.shapeClass] = gemvFromConfig(e.config);
   }
   return out;
@@ -114,7 +114,7 @@ export function withTunedShapes(suites: readonly Suite[], tuned: TunedShapes | n
   return suites.map((s) => {
     if (s.name === 'memcopy') return createMemcopySuite({ tuned: tuned.memcopy });
     if (s.name === 'matmul') return createMatmulSuite({ tunedTiles: tuned.tiles, tunedGemv: tuned.gemv, tunedStaged: tuned.staged });
-    if (s.name === 'attention') return createAttentionSuite({ tunedFlashTiles: tuned.flashTiles, tunedSgmatSubgroups: tuned.sgmatSubgroups });
+    if (s.name === 'attention') return createAttentionSuite({ tunedFlashTiles: tuned.flashTiles, tunedSgmatStaged: tuned.sgmatStaged });
     return s;
   });
 }

@@ -12,6 +12,7 @@ import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, stagedLabel, stagedSub
 import { peakSuite } from '../../src/suites/peak.js';
 import { expectRanOrNotApplicable, has, realDevice, withTestBackend } from '../helpers/gpu.js';
 import { GEMV_COLUMNS4, planGemv } from '../../src/gpu/gemvPlan.js';
+import { sgmatAttentionSource, sgmatStagedLabel } from '../../src/suites/attention.js';
 
 let acquired: AcquiredDevice;
 beforeAll(async () => {
@@ -211,6 +212,14 @@ describe('kernels that need hardware this machine lacks still compile', () => {
       ['f16', { sgRows: 2, sgCols: 2, mTiles: 8, nTiles: 2, kStep: 16, pad: 0, prefetch: true }],
       ['f16', { matrixM: 8, matrixN: 8, matrixK: 8, kStep: 16, pad: 0, prefetch: true, doubleBuffer: true }],
     ];
+    // The staged flash kernel at both head dims, with and without prefetch and padding.
+    const flash = readFileSync(join('kernels', 'attention_subgroup_f16.wgsl'), 'utf8');
+    for (const [headDim, shape] of [[64, { subgroups: 4, kvPad: 0, prefetch: false }], [128, { subgroups: 4, kvPad: 16, prefetch: true }]] as const) {
+      device.pushErrorScope('validation');
+      const module = device.createShaderModule({ code: sgmatAttentionSource(flash, headDim, shape) });
+      await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'flash_sgmat_staged_kernel', constants: { SUBGROUP_SIZE: 32 } } });
+      expect((await device.popErrorScope())?.message, `flash d${headDim} ${sgmatStagedLabel(shape)}`).toBeUndefined();
+    }
     for (const [input, shape] of shapes) {
       const full = { ...DEFAULT_STAGED[input], ...shape };
       expect(stagedUnsupported(input, full, 32, device.limits), stagedLabel(full)).toBeNull();

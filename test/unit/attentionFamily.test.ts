@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createAttentionSuite, DEFAULT_FLASH_TILE, DEFAULT_SGMAT_SUBGROUPS, flashTileLabel, flashTileWorkgroupBytes, sgmatAttentionSource, sgmatAttentionWorkgroupBytes, sgmatSubgroupsUnsupported } from '../../src/suites/attention.js';
+import { createAttentionSuite, DEFAULT_FLASH_TILE, DEFAULT_SGMAT_STAGED, flashTileLabel, flashTileWorkgroupBytes, sgmatAttentionSource, sgmatAttentionWorkgroupBytes, sgmatStagedLabel, sgmatStagedUnsupported } from '../../src/suites/attention.js';
 import { attentionFamily, attentionSubgroupMatrixFamily, familyByName, flashTileFromConfig, type TuneDevice } from '../../src/tuning/families.js';
 import { entryFromOutcome, tunedShapes, withTunedShapes } from '../../src/tuning/stored.js';
 import type { TuneOutcome } from '../../src/tuning/search.js';
@@ -53,42 +53,49 @@ describe('the attention tuner family (flash-tiled blocks)', () => {
   });
 });
 
-describe('the attention-subgroup-matrix tuner family (subgroups per workgroup of the staged kernel)', () => {
+describe('the attention-subgroup-matrix tuner family (the staged flash kernel on subgroup matrices)', () => {
   it('has one target per head dim where the adapter lists f16 subgroup matrices, none elsewhere', () => {
     expect(familyByName('attention-subgroup-matrix')).toEqual([attentionSubgroupMatrixFamily]);
     const targets = attentionSubgroupMatrixFamily.targets(H100_TUNE);
     expect(targets.map((t) => [t.shapeClass, t.description, t.defaultConfig])).toEqual([
-      ['d128', 'flash-subgroup-matrix-staged f16 B4 H32/32 T4096 d128 causal', { subgroups: DEFAULT_SGMAT_SUBGROUPS }],
-      ['d64', 'flash-subgroup-matrix-staged f16 B4 H32/8 T4096 d64 causal', { subgroups: DEFAULT_SGMAT_SUBGROUPS }],
+      ['d128', 'flash-subgroup-matrix-staged f16 B4 H32/32 T4096 d128 causal', { subgroups: 4, kvPad: 8, prefetch: true }],
+      ['d64', 'flash-subgroup-matrix-staged f16 B4 H32/8 T4096 d64 causal', { subgroups: 4, kvPad: 8, prefetch: true }],
     ]);
+    expect(attentionSubgroupMatrixFamily.parameters.map((p) => p.name)).toEqual(['subgroups', 'kvPad', 'prefetch']);
     expect(attentionSubgroupMatrixFamily.targets({ info: LAVAPIPE_INFO, limits: tuneLimits(32768, 256), quick: true })).toEqual([]);
   });
 
-  it('rules out counts the device or the sequence cannot take', () => {
+  it('rules out shapes the device or the sequence cannot take', () => {
     const [d128] = attentionSubgroupMatrixFamily.targets(H100_TUNE);
     if (d128 === undefined) throw new Error('no target');
-    // 16 subgroups of 32 lanes: 512 invocations; 16 · 256 · 6 bytes of scores and probabilities + K and V blocks.
-    expect(sgmatAttentionWorkgroupBytes(16, 128)).toBe(16 * 256 * 6 + 2 * 16 * 128 * 2);
-    expect(attentionSubgroupMatrixFamily.unsupported({ subgroups: 16 }, d128, { ...H100_TUNE, limits: tuneLimits(49152, 256) })).toMatch(/runs 16 subgroups of 32 per workgroup; the device allows 256 invocations/);
-    expect(attentionSubgroupMatrixFamily.unsupported({ subgroups: 16 }, d128, { ...H100_TUNE, limits: tuneLimits(16384, 1024) })).toMatch(/needs 32768 bytes of workgroup memory; the device allows 16384/);
-    expect(sgmatSubgroupsUnsupported(8, { T: 64, headDim: 64 }, 32, tuneLimits(49152))).toMatch(/T must be a multiple of 128/);
+    const u = (c: Record<string, number | boolean>, d = H100_TUNE): string | null => attentionSubgroupMatrixFamily.unsupported({ ...d128.defaultConfig, ...c }, d128, d);
+    // 16 subgroups: 16 · 256 · 6 bytes of scores and probabilities + padded K and V blocks.
+    expect(sgmatAttentionWorkgroupBytes({ ...DEFAULT_SGMAT_STAGED, subgroups: 16 }, 128)).toBe(16 * 256 * 6 + 2 * 16 * 136 * 2);
+    expect(u({ subgroups: 16 }, { ...H100_TUNE, limits: tuneLimits(49152, 256) })).toMatch(/runs 16 subgroups of 32 per workgroup; the device allows 256 invocations/);
+    expect(u({ subgroups: 16 }, { ...H100_TUNE, limits: tuneLimits(16384, 1024) })).toMatch(/needs 33280 bytes of workgroup memory; the device allows 16384/);
+    expect(u({ kvPad: 4 })).toMatch(/padding must be a multiple of 8 f16/);
+    expect(sgmatStagedUnsupported({ ...DEFAULT_SGMAT_STAGED, subgroups: 8 }, { T: 64, headDim: 64 }, 32, tuneLimits(49152))).toMatch(/T must be a multiple of 128/);
     const tried = attentionSubgroupMatrixFamily.coarse(d128, H100_TUNE).filter((c) => attentionSubgroupMatrixFamily.unsupported(c, d128, H100_TUNE) === null);
-    expect(new Set(tried.map((c) => attentionSubgroupMatrixFamily.label(c, d128)))).toEqual(new Set([1, 2, 4, 8, 16].map((n) => `${n} subgroups (${16 * n} query rows)`)));
+    const labels = new Set(tried.map((c) => attentionSubgroupMatrixFamily.label(c, d128)));
+    for (const n of [1, 2, 4, 8, 16]) expect(labels).toContain(`${n} subgroups (${16 * n} query rows), pad 8, prefetch`);
+    expect(labels).toContain('4 subgroups (64 query rows), pad 0');
   });
 
-  it('a stored count reaches the attention suite’s staged subgroup-matrix cases for that head dim, and the kernel source', () => {
-    const outcome = { family: 'attention-subgroup-matrix', shapeClass: 'd64', description: '', kernelHash: 'h', source: 'tuned', bestConfig: { subgroups: 8 }, bestLabel: '8 subgroups', defaultLabel: '4 subgroups', bestMedianNs: 1, defaultMedianNs: 2, speedup: 2 } as unknown as TuneOutcome;
+  it('a stored shape reaches the attention suite’s staged subgroup-matrix cases for that head dim, and the kernel source', () => {
+    const best = { subgroups: 8, kvPad: 0, prefetch: false };
+    const outcome = { family: 'attention-subgroup-matrix', shapeClass: 'd64', description: '', kernelHash: 'h', source: 'tuned', bestConfig: best, bestLabel: sgmatStagedLabel(best), defaultLabel: sgmatStagedLabel(DEFAULT_SGMAT_STAGED), bestMedianNs: 1, defaultMedianNs: 2, speedup: 2 } as unknown as TuneOutcome;
     const shapes = tunedShapes([entryFromOutcome(outcome, '2026-12-06T00:00:00Z', 'test')]);
-    expect(shapes.sgmatSubgroups).toEqual({ d64: 8 });
+    expect(shapes.sgmatStaged).toEqual({ d64: best });
     const [suite] = withTunedShapes([createAttentionSuite()], shapes);
     const info = { ...H100_TUNE.info, adapterClass: 'discrete' };
     const ctx = { info, quick: false, device: { features: new Set(['shader-f16', 'chromium-experimental-subgroup-matrix']), limits: tuneLimits(49152, 1024) } } as unknown as Parameters<NonNullable<typeof suite>['plan']>[0];
     const staged = (suite?.plan(ctx) ?? []).filter((c) => c.params['kind'] === 'flash-subgroup-matrix-staged');
-    expect(staged.map((c) => [c.params['headDim'], c.params['subgroups'], c.params['queryBlock'], c.params['source'], c.skipReason])).toEqual([
-      [128, 4, 64, 'default', undefined], [128, 4, 64, 'default', undefined],
-      [64, 8, 128, 'tuned', undefined], [64, 8, 128, 'tuned', undefined],
+    expect(staged.map((c) => [c.params['headDim'], c.params['subgroups'], c.params['queryBlock'], c.params['kvPad'], c.params['prefetch'], c.params['source'], c.skipReason])).toEqual([
+      [128, 4, 64, 8, true, 'default', undefined], [128, 4, 64, 8, true, 'default', undefined],
+      [64, 8, 128, 0, false, 'tuned', undefined], [64, 8, 128, 0, false, 'tuned', undefined],
     ]);
-    const code = sgmatAttentionSource(readFileSync('kernels/attention_subgroup_f16.wgsl', 'utf8'), 64, 8);
-    expect(code).toMatch(/const HEAD_DIM = 64u; \/\/ head dim[\s\S]*const SGS = 8u; \/\/ subgroups per workgroup/);
+    const code = sgmatAttentionSource(readFileSync('kernels/attention_subgroup_f16.wgsl', 'utf8'), 64, best);
+    expect(code).toMatch(/const HEAD_DIM = 64u; \/\/ head dim[\s\S]*const SGS = 8u; \/\/ subgroups per workgroup[\s\S]*const KV_PAD = 0u;[\s\S]*const PREFETCH = false;/);
+    expect(() => sgmatAttentionSource('const HEAD_DIM = 64u; // head dim', 64, best)).toThrow(/the line "const SGS = 4u; \/\/ subgroups per workgroup" is missing/);
   });
 });
