@@ -17,6 +17,8 @@
 // matrix units work). STAGES = 2 gives each tile a second workgroup buffer, so that writing step
 // k+1 never waits for step k's readers: one barrier per K step instead of two.
 // Offsets and strides count elements ({{CT}}); workgroup memory holds {{EPW}} per word of {{WORD}}.
+// Global loads are 16 bytes (vec4<{{LOADW}}>, {{EPV}} elements), unpacked into workgroup words by
+// `unpack`.
 // Needs M a multiple of TM, N of TN, K of TK, TK a multiple of {{MK}}, and a fixed subgroup size
 // (the subgroup index is local_invocation_index / SUBGROUP_SIZE).
 {{ENABLES}}
@@ -34,12 +36,12 @@ struct Dims {
 
 @group(0) @binding(3) var<uniform> dims: Dims;
 @group(0) @binding(2) var<storage, read_write> C: array<{{ACC}}>;
-// A and B as vec4 words ({{EPV}} elements each), for the staging loads.
-@group(0) @binding(4) var<storage, read> A4: array<vec4<{{WORD}}>>;
-@group(0) @binding(5) var<storage, read> B4: array<vec4<{{WORD}}>>;
+// A and B as 16-byte words ({{EPV}} elements each), for the staging loads.
+@group(0) @binding(4) var<storage, read> A4: array<vec4<{{LOADW}}>>;
+@group(0) @binding(5) var<storage, read> B4: array<vec4<{{LOADW}}>>;
 
 const SUBGROUP_SIZE = {{SUBGROUP_SIZE}}u;
-// The K step staged per barrier, in elements: a multiple of {{MK}} (and of {{EPV}}).
+// The K step staged per barrier, in elements: a multiple of {{MK}} and of {{EPV}}.
 const TK = {{TK}}u;
 // Row padding of both tiles, in elements: a multiple of 16 bytes keeps rows 16-byte aligned.
 const PAD = {{PAD}}u;
@@ -59,6 +61,8 @@ const TN = SG_COLS * SN;
 const THREADS = SUBGROUP_SIZE * SG_ROWS * SG_COLS;
 const EPV = {{EPV}}u;
 const EPW = {{EPW}}u;
+// Workgroup words per 16-byte load.
+const WPL = EPV / EPW;
 const MK = {{MK}}u;
 const A_STRIDE = TK + PAD;
 const B_STRIDE = TN + PAD;
@@ -75,9 +79,12 @@ var<workgroup> Bs: array<{{WORD}}, STAGES * B_WORDS>;
 
 // One thread's share of a K step's A and B tiles, as loaded from global memory.
 struct Staging {
-  a: array<vec4<{{WORD}}>, A_PER_THREAD>,
-  b: array<vec4<{{WORD}}>, B_PER_THREAD>,
+  a: array<vec4<{{LOADW}}>, A_PER_THREAD>,
+  b: array<vec4<{{LOADW}}>, B_PER_THREAD>,
 }
+
+// A 16-byte load as workgroup words.
+{{UNPACK}}
 
 fn fetch(lid: u32, row0: u32, col0: u32, k0: u32) -> Staging {
   var s: Staging;
@@ -108,8 +115,9 @@ fn stage(s: Staging, lid: u32, buffer: u32) {
     if (i < A_LOADS) {
       let r = i / (TK / EPV);
       let c = (i % (TK / EPV)) * EPV;
-      for (var j = 0u; j < 4u; j++) {
-        As[buffer * A_WORDS + (r * A_STRIDE + c) / EPW + j] = s.a[u][j];
+      let words = unpack(s.a[u]);
+      for (var j = 0u; j < WPL; j++) {
+        As[buffer * A_WORDS + (r * A_STRIDE + c) / EPW + j] = words[j];
       }
     }
   }
@@ -118,8 +126,9 @@ fn stage(s: Staging, lid: u32, buffer: u32) {
     if (i < B_LOADS) {
       let r = i / (TN / EPV);
       let c = (i % (TN / EPV)) * EPV;
-      for (var j = 0u; j < 4u; j++) {
-        Bs[buffer * B_WORDS + (r * B_STRIDE + c) / EPW + j] = s.b[u][j];
+      let words = unpack(s.b[u]);
+      for (var j = 0u; j < WPL; j++) {
+        Bs[buffer * B_WORDS + (r * B_STRIDE + c) / EPW + j] = words[j];
       }
     }
   }

@@ -77,8 +77,25 @@ export interface StagedShape {
 
 /** Per input: the matrix types, elements per vec4 load, bytes per element, and the padding that keeps rows 16-byte aligned. */
 export const STAGED_INPUT = {
-  f16: { component: 'f16', result: 'f32', perLoad: 4, elementBytes: 2, padStep: 8 },
+  f16: { component: 'f16', result: 'f32', perLoad: 8, elementBytes: 2, padStep: 8 },
   int8: { component: 'i8', result: 'i32', perLoad: 16, elementBytes: 1, padStep: 16 },
+} as const;
+
+/**
+ * The staged kernel's `unpack`: one 16-byte load as workgroup words. f16 loads eight halves as
+ * four u32 and splits each; int8 keeps its four packed i32 words.
+ */
+const STAGED_UNPACK = {
+  f16: `fn unpack(w: vec4<u32>) -> array<f16, 8> {
+  let a = bitcast<vec2<f16>>(w.x);
+  let b = bitcast<vec2<f16>>(w.y);
+  let c = bitcast<vec2<f16>>(w.z);
+  let d = bitcast<vec2<f16>>(w.w);
+  return array<f16, 8>(a.x, a.y, b.x, b.y, c.x, c.y, d.x, d.y);
+}`,
+  int8: `fn unpack(w: vec4<i32>) -> array<i32, 4> {
+  return array<i32, 4>(w.x, w.y, w.z, w.w);
+}`,
 } as const;
 
 /** Result matrices one subgroup may hold: past this the accumulators alone (16 × 16×16 elements over 32 lanes = 128 registers) spill. */
@@ -150,6 +167,8 @@ export function stagedSubgroupMatrixSource(template: string, input: 'f16' | 'int
     CT: f16 ? 'f16' : 'i8',
     ACC: f16 ? 'f32' : 'i32',
     WORD: f16 ? 'f16' : 'i32',
+    LOADW: f16 ? 'u32' : 'i32',
+    UNPACK: STAGED_UNPACK[input],
     EPV: k.perLoad,
     EPW: f16 ? 1 : 4,
     MM: t.matrixM,
