@@ -139,7 +139,7 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
   if (flags.html !== undefined) await writeFileAtomic(flags.html, renderTuneHtml(report, chartJsSource()));
   io.stdout.write(`${renderTuneTable(outcomes, shouldUseColor(io.stdout, io.env))}\n`);
   const device = { info: acquired.info, limits: acquired.device.limits, quick: flags.quick };
-  for (const f of families.filter((x) => x.targets(device).length === 0)) io.stdout.write(`${f.name}: nothing to tune on this device (${f.description})\n`);
+  for (const f of families.filter((x) => x.targets(device).length === 0)) io.stdout.write(`${f.name}: nothing to tune on this device (${f.needs === undefined ? f.description : `needs ${f.needs}`})\n`);
   io.stdout.write(`${tunedSummary(outcomes)} in ${report.elapsedSeconds.toFixed(1)} s of a ${flags.budget} s budget${file === null ? '; nothing saved' : `; saved to ${file} (wgbench run and calibrate use it; --no-tuning for the defaults)`}\n`);
   // Destroying the device waits for a compile the budget cut; the process's exit does not.
   if (!outcomes.some((o) => o.candidates.some((c) => c.status === 'cut'))) acquired.device.destroy();

@@ -46,6 +46,8 @@ export interface TunableFamily {
   description: string;
   /** Kernel files whose source, if changed, makes a stored tuning stale. */
   kernels: readonly string[];
+  /** What a device must have for the family to have targets, where not every device does (said when it has none). */
+  needs?: string;
   parameters: readonly TuneParameter[];
   targets: (d: TuneDevice) => TuneTarget[];
   coarse: (t: TuneTarget, d: TuneDevice) => TuneConfig[];
@@ -237,6 +239,7 @@ export const matmulSubgroupMatrixFamily: TunableFamily = {
   name: 'matmul-subgroup-matrix',
   description: `staged subgroup-matrix GEMM (${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-subgroup-matrix').join(', ')}): the matrix config (of those the adapter lists) × subgroups per workgroup and their layout × result matrices per subgroup (tiles to 256) × K step × row padding × register prefetch × double buffering, per input; only where the adapter lists subgroup matrices`,
   kernels: ['matmul_subgroup_tiled'],
+  needs: 'an adapter that lists subgroup-matrix configs (f16→f32 with shader-f16, or i8→i32) and one fixed subgroup size',
   parameters: stagedParameters,
   targets: (d) => {
     if (!d.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') || variableSubgroupSize(d.info) !== null) return [];
@@ -356,6 +359,7 @@ export const attentionSubgroupMatrixFamily: TunableFamily = {
   name: 'attention-subgroup-matrix',
   description: 'flash attention prefill on subgroup matrices, staged (flash-subgroup-matrix-staged, f16, causal), per head dim: subgroups per workgroup (16 query rows each, sharing every K and V block) × K/V row padding × prefetch of the next block; only where the adapter lists subgroup matrices',
   kernels: ['attention_subgroup_f16'],
+  needs: 'an adapter that lists the f16→f32 16×16×16 subgroup-matrix config, shader-f16 and one fixed subgroup size',
   parameters: sgmatAttentionParameters,
   targets: (d) => {
     if (!d.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') || !d.info.deviceFeatures.includes('shader-f16') || variableSubgroupSize(d.info) !== null || !hasMatrixConfig(d.info, 'f16', 'f32', 16)) return [];

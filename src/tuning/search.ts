@@ -233,8 +233,12 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
     }
     if (!improved) break;
   }
-  // Confirm: the default and the best in turn until the budget is spent.
-  const best = measured()[0] ?? def;
+  // Confirm: the default and the best in turn until the budget is spent. Where the default leads,
+  // its closest rival takes the best's place: the default is then kept on interleaved samples, not
+  // on a few coarse ones, and the share left after exploring is spent on that, not given up.
+  const ranked = measured();
+  const leader = ranked[0] ?? def;
+  const best = leader !== def ? leader : (ranked[1] ?? def);
   const confirmDefault: number[] = [];
   const confirmBest: number[] = [];
   if (best !== def && def.status === 'measured') {
@@ -255,7 +259,9 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
   } else if (best === def) {
     decision = `the default (${def.label}) was the fastest of ${measured().length} measured candidates`;
   } else if (confirmBest.length === 0) {
-    decision = o.signal?.aborted === true ? `stopped by a signal before ${best.label} could be confirmed against the default; the default stays` : `no time left to confirm ${best.label} against the default in interleaved rounds; the default stays (raise --budget)`;
+    decision = leader === def
+      ? `the default (${def.label}) was the fastest of ${measured().length} measured candidates (no time left to time its closest rival, ${best.label}, against it in interleaved rounds)`
+      : o.signal?.aborted === true ? `stopped by a signal before ${best.label} could be confirmed against the default; the default stays` : `no time left to confirm ${best.label} against the default in interleaved rounds; the default stays (raise --budget)`;
   } else {
     const cmp = compareSamples(`${family.name}/${target.shapeClass}`, confirmDefault, confirmBest, CONFIRM);
     defaultMedianNs = cmp.baseMedianNs;
@@ -263,6 +269,8 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
     if (cmp.verdict === 'faster') {
       source = 'tuned';
       decision = `${best.label} beat the default in ${confirmBest.length} interleaved samples each: ${cmp.reason}`;
+    } else if (leader === def) {
+      decision = `the default (${def.label}) was the fastest of ${measured().length} measured candidates, and its closest rival, ${best.label}, did not beat it in ${confirmBest.length} interleaved samples each (${cmp.verdict}: ${cmp.reason})`;
     } else {
       decision = `${best.label} did not beat the default significantly in ${confirmBest.length} interleaved samples each (${cmp.verdict}: ${cmp.reason}); the default stays`;
     }

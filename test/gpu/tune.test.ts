@@ -41,7 +41,8 @@ describe('wgbench tune', () => {
     expect(seconds).toBeGreaterThan(54);
     expect(seconds).toBeLessThan(66);
     expect(tune.out).toMatch(/tuned 7 problems in [\d.]+ s of a 60 s budget; saved to .*\.tuning\.json/);
-    expect(tune.out).toMatch(/^matmul-subgroup-matrix: nothing to tune on this device \(staged subgroup-matrix GEMM/m);
+    expect(tune.out).toMatch(/^matmul-subgroup-matrix: nothing to tune on this device \(needs an adapter that lists subgroup-matrix configs/m);
+    expect(tune.out).toMatch(/^attention-subgroup-matrix: nothing to tune on this device \(needs an adapter that lists the f16→f32 16×16×16 subgroup-matrix config/m);
     const json = JSON.parse(readFileSync(report, 'utf8')) as { outcomes: TuneOutcome[]; elapsedSeconds: number };
     expect(json.outcomes.map((o) => `${o.family}/${o.shapeClass}`)).toEqual(['memcopy/copy', 'memcopy/read', 'memcopy/write', 'matmul-tiled/256x256x256', 'gemv/1x1024x1024', 'attention/d64', 'attention/d128']);
     for (const o of json.outcomes) {
