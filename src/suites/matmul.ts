@@ -1,18 +1,18 @@
 import type { BufferPool } from '../gpu/buffers.js';
 import { GEMV_DEFAULT_COLUMNS4, GEMV_TARGET_WORKGROUPS, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
-import { hasMatrixConfig, listsMatrixShape, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
+import { hasMatrixConfig } from '../gpu/subgroupMatrix.js';
 import type { CaseResult } from '../results/schema.js';
 import { checkMatmul, type QuantizationError } from './matmul/check.js';
 import { MATMUL_LAUNCHES } from './matmul/launches.js';
 import { packOperands } from './matmul/operands.js';
-import { DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, shapeKey, STAGED_INPUT, stagedKey, stagedLabel, stagedTile, stagedUnsupported, SUBGROUP_BLOCK, tileLabel, tileUnsupported, type GemvShape, type MatmulTile, type ResolvedShape, type StagedShape } from './matmul/shapes.js';
+import { DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, shapeKey, stagedKey, stagedLabel, stagedShapeUnsupported, stagedTile, SUBGROUP_BLOCK, tileLabel, tileUnsupported, type GemvShape, type MatmulTile, type ResolvedShape, type StagedShape } from './matmul/shapes.js';
 import { MATMUL_VARIANT_TRAITS, SPARSE_ZERO_FRACTION, type MatmulShape, type MatmulVariant } from './matmul/variants.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
 // The suite's parts live beside it, one job per module: variants.ts (what each variant is),
 // shapes.ts (its launch shapes), operands.ts (its inputs), launches.ts (its kernel and grid),
 // check.ts (the reference check). This module plans the cases and puts them together.
-export { DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, shapeKey, STAGED_INPUT, STAGED_MAX_TILES_PER_SUBGROUP, stagedKey, stagedLabel, stagedSubgroupMatrixSource, stagedTile, stagedUnsupported, stagedWorkgroupBytes, tileLabel, tileSource, tileUnsupported, type GemvShape, type MatmulTile, type StagedShape } from './matmul/shapes.js';
+export { DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, shapeKey, STAGED_INPUT, STAGED_MAX_TILES_PER_SUBGROUP, stagedOnMatrix, stagedShapeUnsupported, stagedKey, stagedLabel, stagedSubgroupMatrixSource, stagedTile, stagedUnsupported, stagedWorkgroupBytes, tileLabel, tileSource, tileUnsupported, type GemvShape, type MatmulTile, type StagedShape } from './matmul/shapes.js';
 export { MATMUL_TOLERANCE, MATMUL_VARIANT_TRAITS, SPARSE_ZERO_FRACTION, type MatmulShape, type MatmulVariant, type MatmulVariantTraits } from './matmul/variants.js';
 
 const VARIANTS = MATMUL_VARIANT_TRAITS;
@@ -32,16 +32,6 @@ export function planMatmulShapes(cpuAdapter: boolean, quick: boolean): MatmulSha
     { M: square, N: square, K: square, label: `${square}³` },
     { M: 1, N: gemv, K: gemv, label: `GEMV 1×${gemv}×${gemv}` },
   ];
-}
-
-function stagedSubgroupMatrixSkipReason(input: 'f16' | 'int8', t: StagedShape, s: MatmulShape, ctx: SuiteContext): string | null {
-  const types = STAGED_INPUT[input];
-  if (!listsMatrixShape(ctx.info, types.component, types.result, { M: t.matrixM, N: t.matrixN, K: t.matrixK })) return `the adapter lists no ${types.component}→${types.result} ${t.matrixM}×${t.matrixN}×${t.matrixK} subgroup-matrix config`;
-  const tile = stagedTile(t);
-  if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % t.kStep !== 0) return `the staged kernel's ${tile.M}×${tile.N} tile needs M a multiple of ${tile.M}, N of ${tile.N} and K of ${t.kStep} (got ${s.M}×${s.N}×${s.K})`;
-  const variable = variableSubgroupSize(ctx.info);
-  if (variable !== null) return variable;
-  return stagedUnsupported(input, t, ctx.info.subgroupMaxSize ?? 0, ctx.device.limits);
 }
 
 /** What a staged case records of the shape it ran. */
@@ -64,7 +54,7 @@ export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: Su
     if (traits.staged) {
       // The staged kernel takes whichever config its shape names (checked there).
       const input = config.component === 'f16' ? 'f16' : 'int8';
-      const reason = stagedSubgroupMatrixSkipReason(input, staged ?? defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input], s, ctx);
+      const reason = stagedShapeUnsupported(input, staged ?? defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input], s, ctx.info, ctx.device.limits);
       if (reason !== null) return reason;
     } else if (!hasMatrixConfig(ctx.info, config.component, config.result, config.K)) return `the adapter lists no ${config.component}→${config.result} 16×16×${config.K} subgroup-matrix config`;
     else if (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0) return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;

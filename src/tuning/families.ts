@@ -1,7 +1,7 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { GEMV_COLUMNS4, GEMV_DEFAULT_COLUMNS4, GEMV_TARGET_WORKGROUPS, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
-import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, STAGED_INPUT, MATMUL_VARIANT_TRAITS, MATMUL_VARIANTS, planMatmulShapes, shapeKey, STAGED_MAX_TILES_PER_SUBGROUP, stagedKey, stagedLabel, stagedTile, stagedUnsupported, tileLabel, tileUnsupported, type GemvShape, type MatmulShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
-import { hasMatrixConfig, listsMatrixShape, matrixShapesFor, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
+import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, STAGED_INPUT, MATMUL_VARIANT_TRAITS, MATMUL_VARIANTS, planMatmulShapes, shapeKey, STAGED_MAX_TILES_PER_SUBGROUP, stagedKey, stagedLabel, stagedOnMatrix, stagedShapeUnsupported, tileLabel, tileUnsupported, type GemvShape, type MatmulShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
+import { hasMatrixConfig, matrixShapesFor, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
 import { formatBytes } from '../reporters/format.js';
@@ -246,11 +246,9 @@ export const matmulSubgroupMatrixFamily: TunableFamily = {
     const s = squareShape(d);
     const out: TuneTarget[] = [];
     for (const input of ['f16', 'int8'] as const) {
-      // The default is the adapter's built-in shape (its 16×16 config where listed); it must divide the problem.
+      // The default is the adapter's built-in shape (its 16×16 config where listed); it must run here.
       const builtIn = defaultStagedFor(input, d.info);
-      if (builtIn === null || (input === 'f16' && !d.info.deviceFeatures.includes('shader-f16'))) continue;
-      const tile = stagedTile(builtIn);
-      if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % builtIn.kStep !== 0) continue;
+      if (builtIn === null || (input === 'f16' && !d.info.deviceFeatures.includes('shader-f16')) || stagedShapeUnsupported(input, builtIn, s, d.info, d.limits) !== null) continue;
       out.push({ family: 'matmul-subgroup-matrix', shapeClass: stagedKey(input, s), description: `subgroup-matrix-${input}-tiled ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { ...builtIn } });
     }
     return out;
@@ -268,21 +266,14 @@ export const matmulSubgroupMatrixFamily: TunableFamily = {
     const types = STAGED_INPUT[input];
     for (const m of matrixShapesFor(d.info, types.component, types.result)) {
       if (m.M === builtIn.matrixM && m.N === builtIn.matrixN && m.K === builtIn.matrixK) continue;
-      out.push({ ...builtIn, matrixM: m.M, matrixN: m.N, matrixK: m.K, kStep: Math.max(m.K, Math.ceil(builtIn.kStep / m.K) * m.K) });
+      out.push({ ...stagedOnMatrix(builtIn, m) });
     }
     return out;
   },
   neighbours: (c) => oneStep(c, stagedParameters),
   unsupported: (c, t, d) => {
     const input = stagedInput(t);
-    const shape = stagedFromConfig(c, input);
-    const types = STAGED_INPUT[input];
-    if (!listsMatrixShape(d.info, types.component, types.result, { M: shape.matrixM, N: shape.matrixN, K: shape.matrixK })) return `the adapter lists no ${types.component}→${types.result} ${shape.matrixM}×${shape.matrixN}×${shape.matrixK} subgroup-matrix config`;
-    const reason = stagedUnsupported(input, shape, d.info.subgroupMaxSize ?? 0, d.limits);
-    if (reason !== null) return reason;
-    const tile = stagedTile(shape);
-    const s = shapeOf(t);
-    return s.M % tile.M === 0 && s.N % tile.N === 0 && s.K % shape.kStep === 0 ? null : `the ${tile.M}×${tile.N} tile with K step ${shape.kStep} does not divide ${t.shapeClass}`;
+    return stagedShapeUnsupported(input, stagedFromConfig(c, input), shapeOf(t), d.info, d.limits);
   },
   label: (c, t) => stagedLabel(stagedFromConfig(c, stagedInput(t))),
   suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: [stagedInput(t) === 'f16' ? 'subgroup-matrix-f16-tiled' : 'subgroup-matrix-int8-tiled'], staged: { [stagedInput(t)]: stagedFromConfig(c, stagedInput(t)) } }),

@@ -39,7 +39,7 @@ describe('the staged subgroup-matrix tuner family', () => {
     expect(u({ sgRows: 8, sgCols: 8, mTiles: 1, nTiles: 1 }, f16, { ...H100_TUNE, limits: tuneLimits(49152, 1024) })).toMatch(/runs 64 subgroups of 32 \(2048 invocations\); the device allows 1024/);
     // 16 subgroups on a 256×256 tile fit an H100; a tile that does not divide the problem is named.
     expect(u({ sgRows: 4, sgCols: 4, mTiles: 4, nTiles: 4 })).toBeNull();
-    expect(matmulSubgroupMatrixFamily.unsupported({ ...f16.defaultConfig, sgRows: 4, mTiles: 4 }, { ...f16, problem: { M: 384, N: 384, K: 384 } }, H100_TUNE)).toMatch(/the 256×128 tile with K step 32 does not divide/);
+    expect(matmulSubgroupMatrixFamily.unsupported({ ...f16.defaultConfig, sgRows: 4, mTiles: 4 }, { ...f16, problem: { M: 384, N: 384, K: 384 } }, H100_TUNE)).toMatch(/the staged kernel's 256×128 tile needs M a multiple of 256, N of 128 and K of 32 \(got 384×384×384\)/);
     expect(stagedUnsupported('int8', DEFAULT_STAGED.int8, 32, tuneLimits(32768))).toBeNull();
     expect(stagedTile({ ...DEFAULT_STAGED.f16, sgRows: 4, mTiles: 4 })).toEqual({ M: 256, N: 128 });
 

@@ -1,5 +1,5 @@
 import type { DeviceInfo } from '../../gpu/adapterInfo.js';
-import { listsMatrixShape, matrixShapesFor } from '../../gpu/subgroupMatrix.js';
+import { listsMatrixShape, matrixShapesFor, variableSubgroupSize, type MatrixShape } from '../../gpu/subgroupMatrix.js';
 import { fillWgslTemplate } from '../../gpu/wgslTemplate.js';
 import type { MatmulShape } from './variants.js';
 
@@ -115,8 +115,26 @@ export function defaultStagedFor(input: 'f16' | 'int8', info: Pick<DeviceInfo, '
   const k = STAGED_INPUT[input];
   if (listsMatrixShape(info, k.component, k.result, { M: d.matrixM, N: d.matrixN, K: d.matrixK })) return d;
   const first = matrixShapesFor(info, k.component, k.result)[0];
-  if (first === undefined) return null;
-  return { ...d, matrixM: first.M, matrixN: first.N, matrixK: first.K, kStep: Math.max(first.K, Math.ceil(d.kStep / first.K) * first.K) };
+  return first === undefined ? null : stagedOnMatrix(d, first);
+}
+
+/** A staged shape moved onto another matrix config, its K step rounded up to a multiple of the config's K. */
+export function stagedOnMatrix(t: StagedShape, m: MatrixShape): StagedShape {
+  return { ...t, matrixM: m.M, matrixN: m.N, matrixK: m.K, kStep: Math.max(m.K, Math.ceil(t.kStep / m.K) * m.K) };
+}
+
+/**
+ * Why the staged kernel cannot run this shape on this adapter and problem (null when it can): the
+ * matrix config must be one the adapter lists, the tile must divide the problem, the subgroup size
+ * must be fixed, and the launch within the device's limits. The suite's skip reason and the
+ * tuner's ruling-out are this one check.
+ */
+export function stagedShapeUnsupported(input: 'f16' | 'int8', t: StagedShape, s: Pick<MatmulShape, 'M' | 'N' | 'K'>, info: Pick<DeviceInfo, 'subgroupMatrixConfigs' | 'subgroupMinSize' | 'subgroupMaxSize'>, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>): string | null {
+  const types = STAGED_INPUT[input];
+  if (!listsMatrixShape(info, types.component, types.result, { M: t.matrixM, N: t.matrixN, K: t.matrixK })) return `the adapter lists no ${types.component}→${types.result} ${t.matrixM}×${t.matrixN}×${t.matrixK} subgroup-matrix config`;
+  const tile = stagedTile(t);
+  if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % t.kStep !== 0) return `the staged kernel's ${tile.M}×${tile.N} tile needs M a multiple of ${tile.M}, N of ${tile.N} and K of ${t.kStep} (got ${s.M}×${s.N}×${s.K})`;
+  return variableSubgroupSize(info) ?? stagedUnsupported(input, t, info.subgroupMaxSize ?? 0, limits);
 }
 
 /** The workgroup's tile of C. */
