@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InputError } from '../ci/gateConfig.js';
 import { historyKind, historyLocation, openHistory } from '../history/open.js';
 import { reportAssets, toolVersion } from '../platform/node.js';
-import { buildServer } from '../server/app.js';
+import { buildServer, closeWithin, SERVER_LIMITS } from '../server/app.js';
 import { MIN_TOKEN_LENGTH, readToken } from '../server/auth.js';
 import { ExitCode } from './exitCodes.js';
 import { STOP_SIGNALS, type StopSignal } from './interrupt.js';
@@ -20,6 +20,10 @@ interface ServeFlags {
   maxBodyMib: number;
   rateLimit: number;
   page?: string;
+  requestTimeoutS: number;
+  headersTimeoutS: number;
+  maxConnectionsPerClient: number;
+  shutdownGraceS: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -53,6 +57,11 @@ async function commandServe(flags: ServeFlags, io: Io): Promise<number> {
     reportAssets: reportAssets(),
     version: toolVersion(),
     log: (line) => io.stderr.write(`wgbench serve: ${line}\n`),
+    limits: {
+      requestTimeoutMs: flags.requestTimeoutS * 1000,
+      headersTimeoutMs: flags.headersTimeoutS * 1000,
+      connectionsPerClient: flags.maxConnectionsPerClient,
+    },
   });
   try {
     await app.listen({ host: flags.host, port: flags.port });
@@ -74,8 +83,8 @@ async function commandServe(flags: ServeFlags, io: Io): Promise<number> {
   const signal = await new Promise<StopSignal>((resolve) => {
     for (const s of STOP_SIGNALS) process.once(s, () => { resolve(s); });
   });
-  io.stderr.write(`wgbench serve: ${signal}: finishing the requests in flight, then closing\n`);
-  await app.close();
+  io.stderr.write(`wgbench serve: ${signal}: finishing the requests in flight (at most ${flags.shutdownGraceS} s), then closing\n`);
+  await closeWithin(app, flags.shutdownGraceS * 1000);
   await history.close();
   return ExitCode.OK;
 }
@@ -92,6 +101,10 @@ export function addServeCommand(program: Command, io: Io, setExit: (code: number
     .option('--read-token-file <file>', 'make reading need a token too (default: $WGBENCH_SERVE_READ_TOKEN; unset: reading is open)')
     .option('--max-body-mib <n>', 'largest upload taken, 1–1024 MiB', boundedInteger('--max-body-mib', 1, 1024), 32)
     .option('--rate-limit <n>', 'requests a minute per client, 1–1000000', boundedInteger('--rate-limit', 1, 1_000_000), 600)
+    .option('--request-timeout-s <n>', 'a request\'s headers and body must arrive within this, 1–3600 s', boundedInteger('--request-timeout-s', 1, 3600), SERVER_LIMITS.requestTimeoutMs / 1000)
+    .option('--headers-timeout-s <n>', 'a request\'s headers must arrive within this, 1–600 s', boundedInteger('--headers-timeout-s', 1, 600), SERVER_LIMITS.headersTimeoutMs / 1000)
+    .option('--max-connections-per-client <n>', 'open connections one address may hold, 1–10000', boundedInteger('--max-connections-per-client', 1, 10_000), SERVER_LIMITS.connectionsPerClient)
+    .option('--shutdown-grace-s <n>', 'on SIGINT/SIGTERM, requests in flight get this long before their connections are closed, 0–600 s', boundedInteger('--shutdown-grace-s', 0, 600), 10)
     .option('--page <dir>', 'the built page to serve (default: dist-web/ of this wgbench, from `npm run build:web`)')
     .action(async (flags: ServeFlags) => { setExit(await commandServe(flags, io)); });
 }

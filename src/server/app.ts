@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -30,7 +32,38 @@ export interface ServerOptions {
   version: string;
   /** One line per stored upload. */
   log?: (line: string) => void;
+  /** Limits that keep slow or greedy clients from holding the server; defaults in SERVER_LIMITS. */
+  limits?: Partial<ServerLimits>;
 }
+
+/** How long a client may take and how much of the server it may hold. */
+export interface ServerLimits {
+  /** From the first byte to the last of the headers. */
+  headersTimeoutMs: number;
+  /** From the first byte to the end of the body (a 32 MiB upload over a slow LAN fits). */
+  requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections from one address; more are closed at once. */
+  connectionsPerClient: number;
+  /** How often Node checks the header and request timeouts. */
+  checkIntervalMs: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  connectionsPerClient: 32,
+  checkIntervalMs: 1_000,
+};
+
+/**
+ * Who may use a route. The lab authorises by the route that will handle a request (its own config),
+ * never by comparing the URL as sent, which encodings, fragments and absolute forms walk around.
+ */
+export type RouteAccess = 'upload' | 'read' | 'open';
+const access = (a: RouteAccess): { config: { access: RouteAccess } } => ({ config: { access: a } });
 
 /** No script or style but our own files, nothing framed, nothing posted elsewhere. */
 const CSP = {
@@ -72,7 +105,15 @@ const positiveId = (value: string): number | null => (/^[1-9]\d{0,9}$/.test(valu
  * does before they reach the history, and the lab's cross-device views. Listening is the caller's.
  */
 export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: o.bodyLimitBytes, logger: false, trustProxy: false });
+  const limits = { ...SERVER_LIMITS, ...o.limits };
+  const app = Fastify({
+    bodyLimit: o.bodyLimitBytes,
+    logger: false,
+    trustProxy: false,
+    // Idle keep-alive sockets are closed when the server closes; app.close's caller bounds the rest.
+    forceCloseConnections: 'idle',
+    serverFactory: (handler) => limitedServer(handler, limits),
+  });
   // Results files are JSON; a text body is refused (415) rather than read as a string.
   app.removeContentTypeParser('text/plain');
   await app.register(helmet, { contentSecurityPolicy: { directives: CSP }, hsts: false, global: true });
@@ -97,24 +138,28 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const given = presentedToken(req.headers.authorization);
     return given !== null && tokensEqual(given, token);
   };
-  // Checked before the body is read, so an unauthorised client cannot make the server parse anything.
-  app.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
-    if (req.method === 'POST' && path === '/api/runs') {
+  // Authorised by the matched route's declared access, in preParsing: after the rate limiter's
+  // onRequest hook (so failed attempts count against the limit) and before the body is read.
+  app.addHook('preParsing', async (req, reply) => {
+    const routeAccess = (req.routeOptions.config as { access?: RouteAccess }).access ?? 'read';
+    if (routeAccess === 'open') return;
+    if (routeAccess === 'upload') {
       if (o.uploadToken === null) return fail(reply, 403, 'uploads are switched off on this server (started with --no-uploads)');
       if (!authorized(req, o.uploadToken)) return fail(reply.header('www-authenticate', 'Bearer realm="wgbench"'), 401, 'uploading needs this lab\'s token: Authorization: Bearer <token>');
       return;
     }
-    if (o.readToken !== null && path !== '/api/info' && !authorized(req, o.readToken) && !(o.uploadToken !== null && authorized(req, o.uploadToken))) {
-      const challenge = path.startsWith('/api/') ? 'Bearer realm="wgbench"' : 'Basic realm="wgbench lab", charset="UTF-8"';
+    if (o.readToken !== null && !authorized(req, o.readToken) && !(o.uploadToken !== null && authorized(req, o.uploadToken))) {
+      const challenge = req.url.startsWith('/api/') ? 'Bearer realm="wgbench"' : 'Basic realm="wgbench lab", charset="UTF-8"';
       return fail(reply.header('www-authenticate', challenge), 401, 'reading this lab needs its token');
     }
     return;
   });
+  // Unknown paths are rate-limited too, so probing for routes costs a client its budget.
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, (req, reply) => fail(reply, 404, `no such page or endpoint: ${req.method} ${req.url.slice(0, 200)}`));
 
-  app.get('/api/info', () => Promise.resolve({ tool: 'wgbench', version: o.version, uploads: o.uploadToken !== null, readNeedsToken: o.readToken !== null, history: o.history.dialect }));
+  app.get('/api/info', access('open'), () => Promise.resolve({ tool: 'wgbench', version: o.version, uploads: o.uploadToken !== null, readNeedsToken: o.readToken !== null, history: o.history.dialect }));
 
-  app.post('/api/runs', async (req, reply) => {
+  app.post('/api/runs', access('upload'), async (req, reply) => {
     let run;
     try {
       run = validateRunDocument(req.body, 'upload');
@@ -197,4 +242,52 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
 function deviceParam(req: FastifyRequest): string | undefined {
   const d = (req.query as { device?: unknown }).device;
   return typeof d === 'string' && d !== '' ? d : undefined;
+}
+
+/**
+ * Node's HTTP server with every timeout set (Fastify's default request timeout is none, so a client
+ * that sends its body a byte a minute held a socket for ever) and a cap on connections per address.
+ */
+function limitedServer(handler: (req: IncomingMessage, res: ServerResponse) => void, limits: ServerLimits): Server {
+  const server = createServer(
+    {
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+    },
+    handler,
+  );
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const client = socket.remoteAddress ?? '?';
+    const count = (open.get(client) ?? 0) + 1;
+    if (count > limits.connectionsPerClient) {
+      socket.destroy();
+      return;
+    }
+    open.set(client, count);
+    socket.once('close', () => {
+      const left = (open.get(client) ?? 1) - 1;
+      if (left <= 0) open.delete(client);
+      else open.set(client, left);
+    });
+  });
+  return server;
+}
+
+/**
+ * Closes the server within `graceMs`: no new connections, idle ones closed now, requests in flight
+ * given the grace to finish, then every socket that is left is closed.
+ */
+export async function closeWithin(app: FastifyInstance, graceMs: number): Promise<void> {
+  const force = setTimeout(() => {
+    app.server.closeAllConnections();
+  }, graceMs);
+  try {
+    app.server.closeIdleConnections();
+    await app.close();
+  } finally {
+    clearTimeout(force);
+  }
 }

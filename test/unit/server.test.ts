@@ -252,7 +252,7 @@ describe('wgbench serve, whatever the database', () => {
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(err).toMatch(/stored run 1: .* from 127\.0\.0\.1/);
-    expect(err).toMatch(/SIGTERM: finishing the requests in flight, then closing/);
+    expect(err).toMatch(/SIGTERM: finishing the requests in flight \(at most 10 s\), then closing/);
     const list = await runCli(['history', 'list', '--db', db]);
     expect(list.out).toMatch(/mesa_software_llvmpipe/);
   }, 120_000);
