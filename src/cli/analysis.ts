@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from '../platform/atomicFile.js';
 import { compareRuns, DEFAULT_COMPARE, DeviceMismatchError, deviceLabel, type RunComparison } from '../ci/compare.js';
 import { baselineFromRun, evaluateGates, type Baseline } from '../ci/evaluate.js';
 import { gateConfigSchema, InputError, type GateConfig } from '../ci/gateConfig.js';

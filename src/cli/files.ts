@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from '../platform/atomicFile.js';
 import type { PlannedOutput } from './outputs.js';
 import { InputError, parseGateConfig, type GateConfig } from '../ci/gateConfig.js';
 import { reportAssets } from '../platform/node.js';

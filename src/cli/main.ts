@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { boundedInteger, RUN_BOUNDS } from './options.js';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic, writeFileAtomicSync } from '../platform/atomicFile.js';
 import { NoAdapterError } from '../gpu/acquire.js';
 import { createNodeGpuJs, nodeRunEnvironment, toolVersion } from '../platform/node.js';
 import { renderJson } from '../reporters/json.js';
@@ -40,12 +40,17 @@ import { MODEL_PRESETS } from '../models/presets.js';
 const KVTIER_DISK_BYTES = 768 * 1024 * 1024;
 const KVTIER_DISK_QUICK_BYTES = 64 * 1024 * 1024;
 
+/** Beyond these a decode step's KV cache alone would not fit any device's memory. */
+const DECODE_STEP_MAX = { batch: 4096, context: 1 << 20 } as const;
+
 /** `BxC`: sequences × context tokens of the llm suite's timed decode step. */
 function decodeStepShape(value: string): DecodeStepShape {
   const m = /^(\d+)x(\d+)$/.exec(value);
   const batch = Number(m?.[1]);
   const context = Number(m?.[2]);
-  if (m === null || batch < 1 || context < 1) throw new InvalidArgumentError(`--decode-step takes BATCHxCONTEXT, e.g. 1x1024 (one sequence over 1024 tokens), got "${value}"`);
+  if (m === null || !(batch >= 1 && batch <= DECODE_STEP_MAX.batch) || !(context >= 1 && context <= DECODE_STEP_MAX.context)) {
+    throw new InvalidArgumentError(`--decode-step takes BATCHxCONTEXT with 1–${DECODE_STEP_MAX.batch} sequences and 1–${DECODE_STEP_MAX.context} context tokens, e.g. 1x1024 (one sequence over 1024 tokens); got "${value}"`);
+  }
   return { batch, context };
 }
 
@@ -136,7 +141,7 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   const interrupt = onInterrupt(io, () => {
     if (flags.json === undefined || latest === null) return;
     const run: RunResult = { ...latest, status: 'interrupted', message: 'stopped by a second signal; the cases before it are kept', finishedAt: new Date().toISOString() };
-    writeFileAtomic.sync(flags.json, renderJson(run));
+    writeFileAtomicSync(flags.json, renderJson(run));
   });
   const progress = createProgress(io.stderr, flags.progress);
   try {

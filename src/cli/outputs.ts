@@ -40,7 +40,7 @@ function nearestExisting(path: string): string {
   }
 }
 
-/** write-file-atomic's temporary names: the target's name, a dot, and a decimal hash. */
+/** atomicFile's temporary names: the target's name, a dot, and decimal digits. */
 function strayTempsOf(file: string): string[] {
   const dir = dirname(file);
   const prefix = `${basename(file)}.`;

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from '../platform/atomicFile.js';
 import type { AcquiredDevice } from '../gpu/acquire.js';
 import { calibrationDir } from '../platform/calibrationStore.js';
 import { chartJsSource, nodeRunEnvironment, toolVersion } from '../platform/node.js';

@@ -3,6 +3,9 @@ import { InputError } from '../ci/gateConfig.js';
 import { migrate, NewerSchemaError } from './migrations.js';
 import { numberedPlaceholders, type SqlDatabase, type SqlRunner, type SqlValue } from './sql.js';
 
+/** How long a connection may take to be ready before the URL is reported unreachable. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Any lock id will do as long as every wgbench agrees on it: "wgbench" in ASCII, truncated. */
 const MIGRATION_LOCK = 0x7767626e;
 
@@ -26,7 +29,9 @@ function connectionProblem(e: unknown): string | null {
   if (code === '28P01' || code === '28000') return `the server refused the login (${message}); check the user and password in the URL`;
   if (code === '3D000') return `${message}; create it (createdb) or name another in the URL`;
   if (code === '42501') return `permission denied (${message}); the user needs CREATE on the database to set up the schema`;
-  if (message.includes('timeout exceeded when trying to connect')) return `no answer within the connect timeout (${message})`;
+  if (message.includes('timeout exceeded when trying to connect') || message.includes('Connection terminated due to connection timeout')) {
+    return `no answer within the connect timeout (${message}); is PostgreSQL listening there?`;
+  }
   return null;
 }
 
@@ -45,8 +50,8 @@ export class PostgresDatabase implements SqlDatabase {
     readonly location: string,
   ) {}
 
-  static async open(url: string, maxConnections = 10): Promise<PostgresDatabase> {
-    const pool = new pg.Pool({ connectionString: url, max: maxConnections, connectionTimeoutMillis: 10_000 });
+  static async open(url: string, maxConnections = 10, connectTimeoutMs = CONNECT_TIMEOUT_MS): Promise<PostgresDatabase> {
+    const pool = new pg.Pool({ connectionString: url, max: maxConnections, connectionTimeoutMillis: connectTimeoutMs });
     // An idle client that loses its server must not take the process down with an unhandled error.
     pool.on('error', () => undefined);
     const db = new PostgresDatabase(pool, redactUrl(url));
@@ -56,8 +61,11 @@ export class PostgresDatabase implements SqlDatabase {
         return migrate(tx, 'postgres');
       });
     } catch (e) {
-      await db.close();
-      throw e;
+      await db.close().catch(() => undefined);
+      const known = postgresInputError(db.location, e);
+      if (known !== e) throw known;
+      // Not PostgreSQL at the other end (an HTTP server, a closed stream): say where we looked.
+      throw new Error(`could not open the history database ${db.location}: ${e instanceof Error ? e.message : String(e)}; is PostgreSQL listening there?`, { cause: e });
     }
     return db;
   }

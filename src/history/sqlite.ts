@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InputError } from '../ci/gateConfig.js';
@@ -14,7 +14,15 @@ export function sqliteInputError(file: string, e: unknown): unknown {
   if (e instanceof Database.SqliteError && typeof code === 'string' && (DAMAGED.has(code) || code.startsWith('SQLITE_CORRUPT'))) {
     return new InputError(file, '', `not a usable wgbench history database (${e.message}); move it away, or pass --db with another file`);
   }
+  if (typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))) {
+    return new Error(`could not write the history database ${file}: ${(e as Error).message} (${code}); what was being added was rolled back, the database is as it was`);
+  }
   return e;
+}
+
+/** The tables of an existing SQLite file, read before anything is changed in it. */
+function tablesOf(db: Database.Database): string[] {
+  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
 }
 
 /**
@@ -35,7 +43,14 @@ export class SqliteDatabase implements SqlDatabase {
     let sqlite: SqliteDatabase;
     try {
       mkdirSync(dirname(file), { recursive: true });
+      const existed = statSync(file, { throwIfNoEntry: false })?.isFile() === true;
       const db = new Database(file);
+      // Another program's database is refused untouched: no WAL switch, no tables added to it.
+      const tables = existed ? tablesOf(db) : [];
+      if (tables.length > 0 && !tables.includes('wgbench_schema_version')) {
+        db.close();
+        throw new InputError(file, '', `a SQLite database, but not a wgbench history (its tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); it was left unchanged: pass --db with another file`);
+      }
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 15000');
       db.pragma('foreign_keys = ON');

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from './atomicFile.js';
 import { InputError } from '../ci/gateConfig.js';
 import { calibrationKey, parseCalibration, type CalibrationProfile } from '../probe/calibration.js';
 
@@ -11,11 +11,39 @@ import { calibrationKey, parseCalibration, type CalibrationProfile } from '../pr
  * clearing caches must not silently change the peaks results are divided by.
  */
 export function calibrationDir(override?: string, env: Record<string, string | undefined> = process.env): string {
-  if (override !== undefined) return override;
   const fromEnv = env['WGBENCH_CALIBRATION_DIR'];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (override !== undefined) return aFolder(override, '--calibration-dir');
+  if (fromEnv !== undefined && fromEnv !== '') return aFolder(fromEnv, '$WGBENCH_CALIBRATION_DIR');
   const config = env['XDG_CONFIG_HOME'] !== undefined && env['XDG_CONFIG_HOME'] !== '' ? env['XDG_CONFIG_HOME'] : join(homedir(), '.config');
   return join(config, 'wgbench', 'calibration');
+}
+
+/** A calibration folder that exists as a file would make every run quietly use no peaks. */
+function aFolder(dir: string, flag: string): string {
+  if (dir.trim() === '') throw new InputError('(command line)', flag, 'an empty folder name; give a folder, or leave it out for the default');
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) {
+    throw new InputError('(command line)', flag, `${dir} is a file, not a folder of calibration profiles; name a folder`);
+  }
+  return dir;
+}
+
+/**
+ * Peaks no device has: below a megaFLOP/s or a megabyte/s, or beyond ten exaFLOP/s or a petabyte/s.
+ * A profile holding one was edited or broken; dividing by it would print nonsense utilisation.
+ */
+const PLAUSIBLE = { tflops: [1e-6, 1e7], gbps: [1e-3, 1e6] } as const;
+
+function implausiblePeak(profile: CalibrationProfile): string | null {
+  for (const [unit, peak] of Object.entries(profile.peaks.compute)) {
+    if (peak !== undefined && !(peak.tflops >= PLAUSIBLE.tflops[0] && peak.tflops <= PLAUSIBLE.tflops[1])) {
+      return `its ${unit} peak, ${String(peak.tflops)} TFLOP/s, is outside what any device does (${String(PLAUSIBLE.tflops[0])}–${String(PLAUSIBLE.tflops[1])})`;
+    }
+  }
+  const bw = profile.peaks.bandwidth;
+  if (bw !== null && !(bw.gbps >= PLAUSIBLE.gbps[0] && bw.gbps <= PLAUSIBLE.gbps[1])) {
+    return `its bandwidth peak, ${String(bw.gbps)} GB/s, is outside what any device does (${String(PLAUSIBLE.gbps[0])}–${String(PLAUSIBLE.gbps[1])})`;
+  }
+  return null;
 }
 
 export function calibrationPath(dir: string, key: string): string {
@@ -54,6 +82,11 @@ export function loadCalibration(dir: string, key: string, onIgnored: (why: strin
   const recorded = calibrationKey(profile.device);
   if (profile.key !== key || recorded !== key) {
     onIgnored(`calibration ${file} is for another device (key "${profile.key}", device "${recorded}"), not this adapter ("${key}"): ignored; run \`wgbench calibrate\` here`);
+    return null;
+  }
+  const implausible = implausiblePeak(profile);
+  if (implausible !== null) {
+    onIgnored(`calibration ${file}: ${implausible}: ignored; run \`wgbench calibrate\` again`);
     return null;
   }
   return { profile, file };

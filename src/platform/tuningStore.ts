@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from './atomicFile.js';
 import { InputError } from '../ci/gateConfig.js';
 import { calibrationKey } from '../probe/calibration.js';
 import { storedTuningSchema, type StoredTuning } from '../tuning/stored.js';

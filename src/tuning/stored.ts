@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createMatmulSuite, type GemvShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
 import { createMemcopySuite, type MemcopyKernel, type MemcopyLaunch } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
-import { flashTileFromConfig, gemvFromConfig, sgmatStagedFromConfig, stagedFromConfig, tileFromConfig, type FamilyName } from './families.js';
+import { flashTileFromConfig, gemvFromConfig, sgmatStagedFromConfig, stagedFromConfig, tileFromConfig, TUNABLE_FAMILIES, type FamilyName } from './families.js';
 import { createAttentionSuite, type FlashTile, type SgmatStagedShape } from '../suites/attention.js';
 import type { TuneOutcome } from './search.js';
 
@@ -73,11 +73,37 @@ export function mergeTuning(previous: StoredTuning | null, base: Omit<StoredTuni
  */
 export function currentEntries(stored: StoredTuning, kernelHashes: Readonly<Partial<Record<FamilyName, string>>>, file: string, onIgnored: (why: string) => void): StoredTuningEntry[] {
   return stored.entries.filter((e) => {
+    const impossible = impossibleShape(e);
+    if (impossible !== null) {
+      onIgnored(`tuning of ${e.family} ${e.shapeClass} in ${file} ${impossible}: ignored; run \`wgbench tune\` again`);
+      return false;
+    }
     const now = kernelHashes[e.family];
     if (now === undefined || now === e.kernelHash) return true;
     onIgnored(`tuning of ${e.family} ${e.shapeClass} in ${file} was made for another version of its kernel source (${e.kernelHash}, now ${now}): ignored; run \`wgbench tune\` again`);
     return false;
   });
+}
+
+/**
+ * Why a stored shape is none the tuner could have chosen (an unknown parameter, a value outside the
+ * family's list, a missing one), or null. Such a file was edited or damaged, and a kernel built from
+ * it could compile into something other than what was checked.
+ */
+export function impossibleShape(e: StoredTuningEntry): string | null {
+  const family = TUNABLE_FAMILIES.find((f) => f.name === e.family);
+  if (family === undefined) return `names an unknown family`;
+  const names = new Set(family.parameters.map((p) => p.name));
+  for (const key of Object.keys(e.config)) if (!names.has(key)) return `has a parameter ${key} that ${e.family} does not take`;
+  for (const p of family.parameters) {
+    const v = e.config[p.name];
+    if (v === undefined) {
+      if (family.name === 'gemv' && p.name === 'columns4') continue; // older tunings: the fixed default
+      return `lacks ${p.name}`;
+    }
+    if (!p.values.includes(v)) return `has ${p.name} = ${String(v)}, not one of ${p.values.map(String).join(', ')}`;
+  }
+  return null;
 }
 
 /** What the suites take: memcopy launches per kernel, tiles and GEMV targets per matmul shape. */
