@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { CaseResult, RunResult } from '../results/schema.js';
 import { describeAchieved, describeDevice, describeTimer, formatFlops } from './describe.js';
-import { formatBytes, formatNs } from './format.js';
+import { formatBytes, formatNs, terminalSafe } from './format.js';
 import { describeDecodeOverhead, overheadRows } from './overhead.js';
 
 export { describeDevice, describeTimer, formatFlops };
@@ -76,7 +76,9 @@ function renderOverheadTable(run: RunResult, style: ConsoleStyle): string {
 }
 
 /** One table per suite, with the device, timer and peaks on top. */
-export function renderRunTable(run: RunResult, style: ConsoleStyle): string {
+export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
+  // Everything below prints text from a results file: no control character reaches the terminal.
+  const run = terminalSafe(file);
   const p = painter(style);
   const cal = run.peaks?.calibrated ?? null;
   const sheet = run.peaks?.datasheet ?? null;

@@ -31,3 +31,19 @@ export function escapeHtml(s: string): string {
 export function scriptJson(v: unknown): string {
   return JSON.stringify(v).replace(/</g, '\\u003c');
 }
+
+/** C0 and C1 controls but tab and newline: what turns text from a file into terminal commands (ESC [ …). */
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * A deep copy of plain data with every string made safe to print: control characters (escape
+ * sequences that move the cursor, retitle the window or hide text) shown as U+FFFD.
+ */
+export function terminalSafe<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(TERMINAL_CONTROLS, '\uFFFD') as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => terminalSafe(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [terminalSafe(k), terminalSafe(v)])) as T;
+  }
+  return value;
+}

@@ -13,7 +13,7 @@ import { describeDecodeOverhead, overheadRows } from './overhead.js';
  * like `<img onerror=…>` arrives as text, never as a tag.
  */
 export const cell = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  s.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, ' ').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${v > 1 ? ' ⚠' : ''}`);
 
 /** A run as Markdown, for a CI job summary or a pull-request comment. */
@@ -32,12 +32,12 @@ export function renderRunMarkdown(run: RunResult): string {
       for (const r of overheadRows(run)) lines.push(`| ${[r.name, r.status, r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note].map(cell).join(' | ')} |`);
       continue;
     }
-    lines.push('', `### ${suite}`, '', '| case | status | median/dispatch | cv | achieved | MFU | MBU | bound |', '|---|---|---|---|---|---|---|---|');
+    lines.push('', `### ${cell(suite)}`, '', '| case | status | median/dispatch | cv | achieved | MFU | MBU | bound |', '|---|---|---|---|---|---|---|---|');
     for (const c of run.cases.filter((x) => x.suite === suite)) {
       const u = c.utilization?.[0];
-      const achieved = c.compute ? formatFlops(c.compute.achievedTflops, c.compute.unit.includes('nt8')) : c.bandwidth ? `${formatNumber(c.bandwidth.medianGBps)} GB/s (${c.bandwidth.bytesCounted})` : '—';
+      const achieved = c.compute ? formatFlops(c.compute.achievedTflops, c.compute.unit.includes('nt8')) : c.bandwidth ? `${formatNumber(c.bandwidth.medianGBps)} GB/s (${cell(c.bandwidth.bytesCounted)})` : '—';
       const status = c.status === 'ok' ? 'ok' : `**${c.status}**${c.message ? `: ${c.message}` : ''}`;
-      lines.push(`| ${cell(c.name)} | ${cell(status)} | ${c.summary ? formatNs(c.summary.p50) : '—'} | ${c.summary?.cv ? `${(c.summary.cv * 100).toFixed(1)}%` : '—'} | ${achieved} | ${pct(u?.mfu)} | ${pct(u?.mbu)} | ${u?.bound ?? '—'} |`);
+      lines.push(`| ${cell(c.name)} | ${cell(status)} | ${c.summary ? formatNs(c.summary.p50) : '—'} | ${c.summary?.cv ? `${(c.summary.cv * 100).toFixed(1)}%` : '—'} | ${achieved} | ${pct(u?.mfu)} | ${pct(u?.mbu)} | ${cell(u?.bound ?? '—')} |`);
     }
     const serving = run.cases.filter((c) => c.suite === suite && c.extras?.['metrics'] !== undefined);
     if (serving.length > 0) {
@@ -91,7 +91,7 @@ export function renderGateMarkdown(e: GateEvaluation): string {
     '',
     '| check | status | message |',
     '|---|---|---|',
-    ...e.results.map((r) => `| ${cell(r.name)} | ${r.status} | ${cell(r.message)} |`),
+    ...e.results.map((r) => `| ${cell(r.name)} | ${cell(r.status)} | ${cell(r.message)} |`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PEAK_UNITS } from '../probe/peaks.js';
+import { caseExtrasSchema } from './extras.js';
 
 /** Bumped when a field changes meaning or disappears; readers accept this version and below. */
 export const RESULT_SCHEMA_VERSION = 1;
@@ -104,7 +105,8 @@ export const sparsitySchema = z.object({
 
 export const caseResultSchema = z.object({
   id: z.string(),
-  suite: z.string(),
+  /** An identifier: it becomes a heading in Markdown and a label on the console. */
+  suite: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a suite name is letters, digits, ".", "_" or "-" (at most 64)'),
   name: z.string(),
   params: z.record(z.string(), paramValue),
   status: z.enum(['ok', 'failed', 'error', 'skipped']),
@@ -131,7 +133,15 @@ export const caseResultSchema = z.object({
   quantization: quantizationSchema.nullable().optional(),
   sparsity: sparsitySchema.nullable().optional(),
   /** Suite-specific plain data (e.g. the KV-cache simulation's KVCacheMetric fields). */
-  extras: z.record(z.string(), z.unknown()).nullable().optional(),
+  extras: z
+    .record(z.string(), z.unknown())
+    .superRefine((value, ctx) => {
+      // Typed as plain data for the code; checked key by key for the readers (src/results/extras.ts).
+      const known = caseExtrasSchema.safeParse(value);
+      if (!known.success) for (const issue of known.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    })
+    .nullable()
+    .optional(),
   startedAt: z.string(),
   durationMs: z.number().nonnegative(),
 });

@@ -1,5 +1,6 @@
 import { InputError } from '../ci/gateConfig.js';
 import { checkRunConsistency } from './consistency.js';
+import { MAX_DOCUMENT_DEPTH, tooDeep } from './extras.js';
 import { parseRunResult, type RunResult } from './schema.js';
 
 /**
@@ -8,6 +9,8 @@ import { parseRunResult, type RunResult } from './schema.js';
  * CLI's files and the server's uploads both come through here, so both refuse the same things.
  */
 export function validateRunDocument(data: unknown, source: string): RunResult {
+  const deep = tooDeep(data);
+  if (deep !== null) throw new InputError(source, deep, `nested deeper than ${MAX_DOCUMENT_DEPTH} levels (not a wgbench results file)`);
   let run: RunResult;
   try {
     run = parseRunResult(data, source);
