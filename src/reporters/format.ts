@@ -33,6 +33,7 @@ export function scriptJson(v: unknown): string {
 }
 
 /** C0 and C1 controls but tab and newline: what turns text from a file into terminal commands (ESC [ …). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /**

@@ -12,8 +12,10 @@ import { describeDecodeOverhead, overheadRows } from './overhead.js';
  * summaries, pull-request comments), so markup characters are escaped as entities: a case name
  * like `<img onerror=…>` arrives as text, never as a tag.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
 export const cell = (s: string): string =>
-  s.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, ' ').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  s.replace(CONTROLS, ' ').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${v > 1 ? ' ⚠' : ''}`);
 
 /** A run as Markdown, for a CI job summary or a pull-request comment. */
