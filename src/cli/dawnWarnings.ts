@@ -6,7 +6,24 @@
  * folds them into one line that says what they mean. Nothing else on stderr is touched.
  */
 const DAWN_LIMIT_WARNING = /^Warning: (maxDynamic\w+PerPipelineLayout) artificially reduced from (\d+) to (\d+) to fit dynamic offset allocation limit\.\r?$/;
-const PREFIX = 'Warning: maxDynamic';
+/** Lines a held partial line could still become: Dawn's warnings and the Vulkan loader's, and their traces. */
+const PREFIXES = ['Warning: ', 'Error: Loader Message', '    at '];
+
+/**
+ * Dawn and the Vulkan loader also print, with a native stack line, what they found missing while
+ * Dawn looks for adapters: no loader at all on a machine without Vulkan, or a loader with no
+ * driver. wgbench then takes the next adapter (GL ES), so each kind becomes one line saying so.
+ */
+const LOADER_NOTES: readonly { pattern: RegExp; note: string }[] = [
+  {
+    pattern: /^Warning: Couldn't load Vulkan/,
+    note: 'wgbench: no Vulkan loader (libvulkan.so.1) here, so no Vulkan adapter (a GPU driver, lavapipe, SwiftShader); the next adapter is used. For those: apt-get install libvulkan1 and a driver (wgbench probe says which)',
+  },
+  {
+    pattern: /^(Warning: (vkCreateInstance|loader_|vkEnumeratePhysicalDevices)|Error: Loader Message:)/,
+    note: 'wgbench: the Vulkan loader found no usable driver here; the next adapter is used (wgbench probe says which)',
+  },
+];
 
 export interface StderrFilter {
   /** Text from the child's stderr; returns what to write now. */
@@ -27,6 +44,8 @@ export function createStderrFilter(): StderrFilter {
   const limits = new Map<string, string>();
   let noted = false;
   let pendingNote = false;
+  const loaderNoted = new Set<string>();
+  let inTrace = false;
   const flushNote = (): string => {
     if (!pendingNote) return '';
     pendingNote = false;
@@ -34,6 +53,16 @@ export function createStderrFilter(): StderrFilter {
     return note(limits);
   };
   const line = (text: string): string => {
+    // The native stack line and blank line that follow a folded warning go with it.
+    if (inTrace && (/^\s+at /.test(text) || text.trim() === '')) return '';
+    inTrace = false;
+    const loader = LOADER_NOTES.find((n) => n.pattern.test(text));
+    if (loader !== undefined) {
+      inTrace = true;
+      if (loaderNoted.has(loader.note)) return '';
+      loaderNoted.add(loader.note);
+      return `${flushNote()}${loader.note}\n`;
+    }
     const m = DAWN_LIMIT_WARNING.exec(text);
     if (m === null) return `${flushNote()}${text}\n`;
     const change = `${m[2] ?? '?'}→${m[3] ?? '?'}`;
@@ -55,7 +84,7 @@ export function createStderrFilter(): StderrFilter {
       }
       // A partial line is held only while it could still become one of Dawn's; a progress bar
       // redrawn with \r never ends its line and must pass at once.
-      if (held !== '' && !(held.startsWith(PREFIX) || PREFIX.startsWith(held))) {
+      if (held !== '' && !PREFIXES.some((p) => held.startsWith(p) || p.startsWith(held))) {
         out += flushNote() + held;
         held = '';
       }

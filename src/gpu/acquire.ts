@@ -109,6 +109,7 @@ export async function acquireDevice(provider: GpuProvider, options: AcquireOptio
     limits: limitsToRecord(device.limits),
     subgroupMatrixConfigs: subgroupMatrixConfigsOf(adapter.info),
     toggles: provider.toggles,
+    hostCacheBytes: provider.hostCacheBytes ?? null,
   };
   return { adapter, device, info, tried, provider, candidate };
 }

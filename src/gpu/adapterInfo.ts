@@ -20,6 +20,8 @@ export interface DeviceInfo {
   limits: Record<string, number>;
   subgroupMatrixConfigs: Record<string, string | number>[];
   toggles: { enabled: string[]; disabled: string[] };
+  /** The host CPU's last-level cache (bytes), when the platform knows it: what a CPU adapter's data lives in. */
+  hostCacheBytes?: number | null | undefined;
 }
 
 const CPU_MARKERS = /llvmpipe|lavapipe|swiftshader|software|softpipe/i;

@@ -19,4 +19,6 @@ export interface GpuProvider {
   installHint: string;
   /** Dawn toggles (or browser flags) in force, recorded with every result. */
   toggles: { enabled: string[]; disabled: string[] };
+  /** The host CPU's last-level cache in bytes, where the platform can read it (a CPU adapter's cache). */
+  hostCacheBytes?: number | null;
 }

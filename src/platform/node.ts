@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -124,7 +124,7 @@ export function createNodeGpuProvider(options: NodeGpuOptions = {}): GpuProvider
     });
     return list;
   };
-  return { candidates, installHint: NODE_INSTALL_HINT, toggles };
+  return { candidates, installHint: NODE_INSTALL_HINT, toggles, hostCacheBytes: hostLastLevelCacheBytes() };
 }
 
 export function loadKernelFromDisk(name: string): Promise<string> {
@@ -207,4 +207,29 @@ export function createNodeGpuJs(acquired: Pick<AcquiredDevice, 'candidate'>): Gp
       },
     };
   };
+}
+
+const UNIT_BYTES: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** The largest, highest-level cache of CPU 0 from sysfs (Linux); null where it cannot be read. */
+export function hostLastLevelCacheBytes(root = '/sys/devices/system/cpu/cpu0/cache'): number | null {
+  let best: { level: number; bytes: number } | null = null;
+  let entries: string[];
+  try {
+    entries = readdirSync(root).filter((n) => n.startsWith('index'));
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    try {
+      const level = Number(readFileSync(join(root, entry, 'level'), 'utf8').trim());
+      const m = /^(\d+)([KMG]?)$/.exec(readFileSync(join(root, entry, 'size'), 'utf8').trim());
+      if (m === null || !Number.isFinite(level)) continue;
+      const bytes = Number(m[1]) * (UNIT_BYTES[m[2] ?? ''] ?? 1);
+      if (best === null || level > best.level || (level === best.level && bytes > best.bytes)) best = { level, bytes };
+    } catch {
+      // an unreadable entry: the others may still say
+    }
+  }
+  return best?.bytes ?? null;
 }

@@ -162,6 +162,7 @@ export const deviceInfoSchema = z.object({
   limits: z.record(z.string(), z.number()),
   subgroupMatrixConfigs: z.array(z.record(z.string(), z.union([z.string(), z.number()]))),
   toggles: z.object({ enabled: z.array(z.string()), disabled: z.array(z.string()) }),
+  hostCacheBytes: z.number().nonnegative().nullable().optional(),
 });
 
 export const runResultSchema = z.object({

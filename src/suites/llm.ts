@@ -11,6 +11,7 @@ import { decodeStepBytes, decodeStepFlops } from '../metrics/flops.js';
 import { BufferPool } from '../gpu/buffers.js';
 import { createPassTimer } from '../gpu/timer.js';
 import { measureDispatchCost, type DispatchCost } from './overhead.js';
+import { defaultGemvShape } from '../gpu/gemvPlan.js';
 
 export interface LlmOptions {
   model?: string;
@@ -146,8 +147,9 @@ function weightDtypeFor(options: LlmOptions, ctx: SuiteContext): 'f32' | 'f16' {
 function modelOptions(options: LlmOptions, ctx: SuiteContext): ModelOptions {
   return {
     linearKernels: options.linearKernels ?? (ctx.info.adapterClass === 'cpu' ? 'naive' : 'gpu'),
-    ...(options.gemvTargetWorkgroups !== undefined ? { gemvTargetWorkgroups: options.gemvTargetWorkgroups } : {}),
-    ...(options.gemvColumns4 !== undefined ? { gemvColumns4: options.gemvColumns4 } : {}),
+    // The adapter's built-in GEMV launch unless tuned or given (src/gpu/gemvPlan.ts).
+    gemvTargetWorkgroups: options.gemvTargetWorkgroups ?? defaultGemvShape(ctx.info).targetWorkgroups,
+    gemvColumns4: options.gemvColumns4 ?? defaultGemvShape(ctx.info).columns4,
     ...(options.attentionSplits !== undefined ? { attentionSplits: options.attentionSplits } : {}),
     ...(options.foldNorms !== undefined ? { foldNorms: options.foldNorms } : {}),
   };

@@ -1,5 +1,5 @@
 import type { BufferPool } from '../gpu/buffers.js';
-import { GEMV_DEFAULT_COLUMNS4, GEMV_TARGET_WORKGROUPS, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
+import { defaultGemvShape, GEMV_DEFAULT_COLUMNS4, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
 import { hasMatrixConfig } from '../gpu/subgroupMatrix.js';
 import type { CaseResult } from '../results/schema.js';
 import { checkMatmul, type QuantizationError } from './matmul/check.js';
@@ -154,8 +154,9 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
         const tile = tunedTile ?? options.tile ?? DEFAULT_TILE;
         const tileFrom: ShapeSource = tunedTile !== undefined ? 'tuned' : options.tile !== undefined ? 'explicit' : 'default';
         const tunedGemv = options.tunedGemv?.[shapeKey(s)];
-        const gemvTarget = tunedGemv?.targetWorkgroups ?? options.gemvTargetWorkgroups;
-        const gemvColumns4 = tunedGemv?.columns4 ?? options.gemvColumns4 ?? GEMV_DEFAULT_COLUMNS4;
+        const gemvBuiltIn = defaultGemvShape(ctx.info);
+        const gemvTarget = tunedGemv?.targetWorkgroups ?? options.gemvTargetWorkgroups ?? gemvBuiltIn.targetWorkgroups;
+        const gemvColumns4 = tunedGemv?.columns4 ?? options.gemvColumns4 ?? gemvBuiltIn.columns4;
         const gemvSource: ShapeSource = tunedGemv !== undefined ? 'tuned' : options.gemvTargetWorkgroups !== undefined || options.gemvColumns4 !== undefined ? 'explicit' : 'default';
         const tunedF16 = options.tunedStaged?.[stagedKey('f16', s)];
         const tunedI8 = options.tunedStaged?.[stagedKey('int8', s)];
@@ -182,7 +183,7 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
               ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}),
               ...(usesTile(variant) ? { tile: tileLabel(tile), tileM: tile.M, tileN: tile.N, tileK: tile.K, source: tileFrom } : {}),
               ...(info.staged ? stagedParams(staged[info.input === 'f16' ? 'f16' : 'int8'], stagedFrom(info.input === 'f16' ? 'f16' : 'int8')) : {}),
-              ...(isGemv(variant) && gemvUnsupported(s.M, s.K, s.N) === null && gemvColumnsUnsupported(gemvColumns4) === null ? { gemvTargetWorkgroups: gemvTarget ?? GEMV_TARGET_WORKGROUPS, gemvSplits: planGemv(s.M, s.K, s.N, gemvTarget, false, gemvColumns4).splits, gemvColumns: 4 * gemvColumns4, source: gemvSource } : {}),
+              ...(isGemv(variant) && gemvUnsupported(s.M, s.K, s.N) === null && gemvColumnsUnsupported(gemvColumns4) === null ? { gemvTargetWorkgroups: gemvTarget, gemvSplits: planGemv(s.M, s.K, s.N, gemvTarget, false, gemvColumns4).splits, gemvColumns: 4 * gemvColumns4, source: gemvSource } : {}),
             },
             // A GEMV's activations stay f32 whatever the weights are.
             bytesPerDispatch: s.M * s.K * (isGemv(variant) ? 4 : inputBytes(variant)) + s.K * s.N * inputBytes(variant) + s.M * s.N * 4,

@@ -2,6 +2,7 @@ import { fillRandomU32, readChunked, writeChunked, type BufferPool } from '../gp
 import { computePipeline } from '../gpu/pipelines.js';
 import { formatBytes } from '../reporters/format.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+import type { DeviceInfo } from '../gpu/adapterInfo.js';
 
 const MiB = 1024 * 1024;
 const POISON = 0xdeadbeef;
@@ -25,6 +26,18 @@ export function maxBindableBytes(limits: Record<string, number>): number {
   const binding = limits['maxStorageBufferBindingSize'] ?? 128 * MiB;
   const buffer = limits['maxBufferSize'] ?? 256 * MiB;
   return Math.floor(Math.min(binding, buffer) / 16) * 16;
+}
+
+/**
+ * Where a working set stops fitting in cache, and why we think so. A GPU: above the largest
+ * last-level cache known. A CPU adapter: its data lives in the host's caches, so twice the host's
+ * last-level cache where the platform read it, else a stated guess.
+ */
+export function dramThreshold(info: Pick<DeviceInfo, 'adapterClass' | 'hostCacheBytes'>): { bytes: number; basis: string } {
+  if (info.adapterClass === 'gpu') return { bytes: DRAM_WORKING_SET_BYTES, basis: 'above the largest GPU last-level cache known (256 MiB)' };
+  const llc = info.hostCacheBytes ?? null;
+  if (llc !== null && llc > 0) return { bytes: 2 * llc, basis: `twice the host CPU's last-level cache (${formatBytes(llc)})` };
+  return { bytes: 64 * MiB, basis: "a guess (64 MiB): the host CPU's cache size is not known here" };
 }
 
 /** Buffer sizes to run: one large size in quick mode, a sweep up to the largest the limits allow otherwise. */
@@ -169,6 +182,7 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
       const cpuAdapter = ctx.info.adapterClass === 'cpu';
       const maxGroups = limits['maxComputeWorkgroupsPerDimension'] ?? 65535;
       const maxBytes = maxBindableBytes(limits);
+      const dram = dramThreshold(ctx.info);
       const cases: CasePlan[] = [];
       for (const bytes of options.sizesBytes ?? planSizes(limits, ctx.quick, cpuAdapter)) {
         for (const kernel of options.kernels ?? KERNELS) {
@@ -188,7 +202,8 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
               kernel,
               bufferBytes: bytes,
               workingSetBytes,
-              region: workingSetBytes >= DRAM_WORKING_SET_BYTES ? 'dram' : 'cache-sweep',
+              region: workingSetBytes >= dram.bytes ? 'dram' : 'cache-sweep',
+              regionBasis: dram.basis,
               workgroupSize,
               workgroups,
               elementsPerThread: perThread,

@@ -1,5 +1,5 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
-import { GEMV_COLUMNS4, GEMV_DEFAULT_COLUMNS4, GEMV_TARGET_WORKGROUPS, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
+import { defaultGemvShape, GEMV_COLUMNS4, GEMV_DEFAULT_COLUMNS4, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
 import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, STAGED_INPUT, MATMUL_VARIANT_TRAITS, MATMUL_VARIANTS, planMatmulShapes, shapeKey, STAGED_MAX_TILES_PER_SUBGROUP, stagedKey, stagedLabel, stagedOnMatrix, stagedShapeUnsupported, tileLabel, tileUnsupported, type GemvShape, type MatmulShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
 import { hasMatrixConfig, matrixShapesFor, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
@@ -164,7 +164,7 @@ export const matmulTiledFamily: TunableFamily = {
 };
 
 // ---- GEMV: how many workgroups the split-K launch aims for × columns per workgroup, at the decode-step shape ----
-const GEMV_TARGETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
+const GEMV_TARGETS = [1, 4, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
 const gemvParameters: TuneParameter[] = [
   { name: 'targetWorkgroups', values: GEMV_TARGETS, limitedBy: 'K / (threads along K · unroll) splits at most; partial sums in memory' },
   { name: 'columns4', values: GEMV_COLUMNS4, limitedBy: 'a workgroup of 256: vec4 columns × threads along K (256 / columns4, at least 4)' },
@@ -178,7 +178,7 @@ export const gemvFamily: TunableFamily = {
   parameters: gemvParameters,
   targets: (d) => {
     const s = gemvShape(d);
-    return [{ family: 'gemv', shapeClass: shapeKey(s), description: `gemv-f32 ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { targetWorkgroups: GEMV_TARGET_WORKGROUPS, columns4: GEMV_DEFAULT_COLUMNS4 } }];
+    return [{ family: 'gemv', shapeClass: shapeKey(s), description: `gemv-f32 ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { ...defaultGemvShape(d.info) } }];
   },
   coarse: (t) => [t.defaultConfig, ...GEMV_TARGETS.filter((_, i) => i % 2 === 0).flatMap((targetWorkgroups) => [4, 8, 32].map((columns4) => ({ targetWorkgroups, columns4 })))],
   neighbours: (c) => oneStep(c, gemvParameters),

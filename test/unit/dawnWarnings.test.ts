@@ -43,3 +43,27 @@ describe('the note of a quiet stream', () => {
     expect(f.push(U + S + 'x\n')).toBe('x\n');
   });
 });
+
+describe("the Vulkan loader's warnings while Dawn looks for adapters", () => {
+  it('a machine without libvulkan: the warning and its native stack line become one note, once', () => {
+    const missing = "Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory\n    at operator() (/x/dawn/src/dawn/native/vulkan/BackendVk.cpp:368)\n\n";
+    const out = filtered([missing, 'Adapter\n', missing, '  llvmpipe\n']);
+    expect(out).toBe(`wgbench: no Vulkan loader (libvulkan.so.1) here, so no Vulkan adapter (a GPU driver, lavapipe, SwiftShader); the next adapter is used. For those: apt-get install libvulkan1 and a driver (wgbench probe says which)\nAdapter\n  llvmpipe\n`);
+  });
+
+  it('a loader with no driver: every loader line folds into one note; other warnings pass', () => {
+    const noDriver = [
+      'Warning: loader_get_json: Failed to open JSON file /nonexistent.json\n',
+      'Warning: vkCreateInstance: Found no drivers!\n',
+      'Warning: vkCreateInstance failed with VK_ERROR_INCOMPATIBLE_DRIVER\n',
+      '    at CheckVkSuccessImpl (/x/VulkanError.cpp:106)\n',
+      '\n',
+      'Error: Loader Message: setup_loader_term_phys_devs:  Failed to detect any valid GPUs in the current config\n',
+      'Warning: vkEnumeratePhysicalDevices\n',
+      '    at GatherPhysicalDevices (/x/VulkanInfo.cpp:147)\n',
+      '\n',
+    ];
+    const out = filtered([...noDriver, 'Warning: something else\n', 'done\n']);
+    expect(out).toBe('wgbench: the Vulkan loader found no usable driver here; the next adapter is used (wgbench probe says which)\nWarning: something else\ndone\n');
+  });
+});

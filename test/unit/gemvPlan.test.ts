@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../../src/gpu/gemvPlan.js';
+import { defaultGemvShape, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../../src/gpu/gemvPlan.js';
 import { attentionSplits } from '../../src/llm/engine.js';
 
 describe('GEMV launch plan', () => {
@@ -39,5 +39,15 @@ describe('attention splits of the LLM engine', () => {
     // Short contexts are not split below 64 keys per split; at most 32 splits.
     expect(attentionSplits(1, 4, 100)).toBe(1);
     expect(attentionSplits(1, 1, 1 << 20)).toBe(32);
+  });
+});
+
+describe('the built-in GEMV launch comes from the adapter', () => {
+  it('a GPU splits K toward 512 workgroups of 32 columns; a CPU adapter runs one split of 256 columns', () => {
+    expect(defaultGemvShape({ adapterClass: 'gpu' })).toEqual({ targetWorkgroups: 512, columns4: 8 });
+    const cpu = defaultGemvShape({ adapterClass: 'cpu' });
+    expect(cpu).toEqual({ targetWorkgroups: 1, columns4: 64 });
+    // The decode-step GEMV of the quick run on a CPU adapter: one split, no partial sums, no reduce pass.
+    expect(planGemv(1, 4096, 4096, cpu.targetWorkgroups, false, cpu.columns4)).toEqual({ groups: [16, 1], splits: 1, partialBytes: 0 });
   });
 });

@@ -1,6 +1,10 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fillRandomU32 } from '../../src/gpu/buffers.js';
-import { createMemcopySuite, maxBindableBytes, planSizes, writePattern } from '../../src/suites/memcopy.js';
+import { hostLastLevelCacheBytes } from '../../src/platform/node.js';
+import { createMemcopySuite, dramThreshold, maxBindableBytes, planSizes, writePattern } from '../../src/suites/memcopy.js';
 import type { SuiteContext } from '../../src/suites/types.js';
 
 const MiB = 1024 * 1024;
@@ -71,5 +75,26 @@ describe('reference data', () => {
     expect(writePattern(0, 1, 0)).toBe(2654435761);
     expect(writePattern(1, 0, 0)).toBe(Number((4n * 2654435761n) % 2n ** 32n));
     expect(writePattern(3, 2, 5)).toBe(Number(((BigInt((12 ^ 5) + 2)) * 2654435761n) % 2n ** 32n));
+  });
+});
+
+describe('where a working set leaves the cache is decided from the device', () => {
+  it('a GPU: above the largest known LLC; a CPU adapter: twice the host LLC read from sysfs, else a stated guess', () => {
+    expect(dramThreshold({ adapterClass: 'gpu', hostCacheBytes: 32 * 2 ** 20 })).toMatchObject({ bytes: 256 * 2 ** 20 });
+    const cpu = dramThreshold({ adapterClass: 'cpu', hostCacheBytes: 32 * 2 ** 20 });
+    expect(cpu.bytes).toBe(64 * 2 ** 20);
+    expect(cpu.basis).toMatch(/twice the host CPU's last-level cache \(32/);
+    expect(dramThreshold({ adapterClass: 'cpu', hostCacheBytes: null }).basis).toMatch(/a guess/);
+  });
+
+  it('reads the highest-level cache from a sysfs layout', () => {
+    const root = mkdtempSync(join(tmpdir(), 'wgbench-sysfs-'));
+    for (const [i, level, size] of [[0, 1, '48K'], [2, 2, '2048K'], [3, 3, '32768K']] as const) {
+      mkdirSync(join(root, `index${i}`));
+      writeFileSync(join(root, `index${i}`, 'level'), `${level}\n`);
+      writeFileSync(join(root, `index${i}`, 'size'), `${size}\n`);
+    }
+    expect(hostLastLevelCacheBytes(root)).toBe(32 * 2 ** 20);
+    expect(hostLastLevelCacheBytes(join(root, 'missing'))).toBeNull();
   });
 });
