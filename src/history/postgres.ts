@@ -63,7 +63,7 @@ export class PostgresDatabase implements SqlDatabase {
     } catch (e) {
       await db.close().catch(() => undefined);
       const known = postgresInputError(db.location, e);
-      if (known !== e) throw known;
+      if (known !== e || e instanceof InputError) throw known;
       // Not PostgreSQL at the other end (an HTTP server, a closed stream): say where we looked.
       throw new Error(`could not open the history database ${db.location}: ${e instanceof Error ? e.message : String(e)}; is PostgreSQL listening there?`, { cause: e });
     }

@@ -47,7 +47,9 @@ export class SqliteDatabase implements SqlDatabase {
       const db = new Database(file);
       // Another program's database is refused untouched: no WAL switch, no tables added to it.
       const tables = existed ? tablesOf(db) : [];
-      if (tables.length > 0 && !tables.includes('wgbench_schema_version')) {
+      // A wgbench history has a schema version table, or (before versioned migrations) runs and cases.
+      const ours = tables.includes('wgbench_schema_version') || (tables.includes('runs') && tables.includes('cases'));
+      if (tables.length > 0 && !ours) {
         db.close();
         throw new InputError(file, '', `a SQLite database, but not a wgbench history (its tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); it was left unchanged: pass --db with another file`);
       }

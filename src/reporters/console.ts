@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import type { CaseResult, RunResult } from '../results/schema.js';
 import { describeAchieved, describeDevice, describeTimer, formatFlops } from './describe.js';
 import { formatBytes, formatNs, terminalSafe } from './format.js';
+import { headlineOfRun } from '../view/headline.js';
 import { describeDecodeOverhead, overheadRows } from './overhead.js';
 
 export { describeDevice, describeTimer, formatFlops };
@@ -87,6 +88,7 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
     `device: ${describeDevice(run.device)}`,
     `timer:  ${describeTimer(run.timer)}`,
     `peaks:  ${cal ? `calibrated ${cal.measuredAt}` : 'not calibrated (run `wgbench calibrate`)'}; datasheet ${sheet ? sheet.name : 'none for this device'}`,
+    ...headlineLines(run, p),
   ];
   const suites = [...new Set(run.cases.map((c) => c.suite))];
   for (const suite of suites) {
@@ -95,7 +97,9 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
       continue;
     }
     const table = makeTable(['case', 'status', 'check', 'median/dispatch', 'spread', 'achieved', 'MFU', 'MBU', 'AI FLOP/B', 'bound', 'passes'], style.color);
-    for (const c of run.cases.filter((x) => x.suite === suite)) {
+    const shown = run.cases.filter((x) => x.suite === suite && x.status !== 'skipped');
+    if (shown.length === 0) continue;
+    for (const c of shown) {
       const s = c.summary;
       const u = c.utilization?.[0];
       table.push([
@@ -138,10 +142,44 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
         const row = (name: string, x: Record<string, number | null>): string => `${name}: TTFT p50 ${f(x['ttftP50Ms'], ' ms')}, TPOT p50 ${f(x['tpotP50Ms'], ' ms')}, goodput ${f(x['goodputPerSecond'], '/s')}`;
         lines.push(`layouts side by side — ${row('colocated', layouts.colocated)}; ${row('disaggregated', layouts.disaggregated)}`);
       }
-      if (c.message !== undefined) lines.push(`${c.status === 'skipped' ? p.yellow('skipped') : p.red(c.status)} ${c.id}: ${c.message}`);
+      if (c.message !== undefined && c.status !== 'skipped') lines.push(`${p.red(c.status)} ${c.id}: ${c.message}`);
       for (const flag of c.utilization?.flatMap((x) => x.flags) ?? []) lines.push(`${p.yellow('flag')} ${c.id}: ${flag}`);
     }
   }
+  lines.push(...skippedLines(run, p));
   if (run.message !== undefined) lines.push('', p.yellow(run.message));
   return lines.join('\n');
+}
+
+/** The run's best figure per unit, as the page and the HTML report lead with it (src/view/headline.ts). */
+function headlineLines(run: RunResult, p: ReturnType<typeof painter>): string[] {
+  const cards = headlineOfRun(run).cards.filter((c) => c.key !== 'timer');
+  const measured = cards.filter((c) => c.value !== 'not measured' && c.value !== 'not available' && c.value !== 'not reachable');
+  if (measured.length === 0) return [];
+  const width = Math.max(...measured.map((c) => c.title.length));
+  const out = ['', p.bold('headline')];
+  for (const c of measured) {
+    const share = c.share === null || c.share.text === '—' ? '' : ` · ${c.share.text} ${c.share.label}${c.share.over ? '!' : ''}`;
+    out.push(`  ${c.title.padEnd(width)}  ${c.value}${c.from === '' ? '' : `  (${c.from}${share})`}`);
+  }
+  const missing = cards.filter((c) => c.value === 'not available' || c.value === 'not reachable');
+  if (missing.length > 0) out.push(`  not on this adapter: ${missing.map((c) => `${c.title} (${(c.warning ?? c.from).replace(/^not available: /, '')})`).join('; ')}`);
+  return out;
+}
+
+/** Cases this adapter cannot run, one line per reason instead of a table row each. */
+function skippedLines(run: RunResult, p: ReturnType<typeof painter>): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const c of run.cases.filter((x) => x.status === 'skipped')) {
+    const reason = c.message ?? 'no reason given';
+    byReason.set(reason, [...(byReason.get(reason) ?? []), c.name]);
+  }
+  if (byReason.size === 0) return [];
+  const total = [...byReason.values()].reduce((n, list) => n + list.length, 0);
+  const out = ['', p.yellow(`not applicable here: ${total} case${total === 1 ? '' : 's'} (in the JSON with their reasons)`)];
+  for (const [reason, names] of byReason) {
+    const shownNames = names.slice(0, 3).join(', ') + (names.length > 3 ? `, … ${names.length - 3} more` : '');
+    out.push(`  ${names.length} × ${reason}: ${shownNames}`);
+  }
+  return out;
 }

@@ -74,6 +74,15 @@ function computeCard(key: string, title: string, unit: PeakUnit, c: Ok | undefin
   return { key, title, value: missing.unavailable ? 'not available' : 'not measured', from: '', datasheet, share: null, warning: missing.why };
 }
 
+/** The served LLM's output rate: tokens per second over the serving window (docs/metrics.md). */
+function decodeCard(ok: Ok[]): Card | null {
+  const serving = ok.filter((c) => c.suite === 'llm' && typeof (c.extras?.['metrics'] as { tokensPerSecond?: unknown } | undefined)?.tokensPerSecond === 'number');
+  const c = best(serving, (x) => (x.extras?.['metrics'] as { tokensPerSecond: number }).tokensPerSecond);
+  if (c === undefined) return null;
+  const rate = (c.extras?.['metrics'] as { tokensPerSecond: number }).tokensPerSecond;
+  return { key: 'decode', title: 'LLM serving', value: `${rate.toPrecision(3)} tokens/s`, from: c.name, datasheet: '', share: null, warning: null };
+}
+
 function bandwidthCard(input: HeadlineInput): Card {
   const copies = okCases(input.cases).filter((c) => c.suite === 'memcopy' && c.bandwidth);
   const dram = copies.filter((c) => c.params['region'] !== 'cache-sweep');
@@ -108,6 +117,13 @@ export function headline(input: HeadlineInput): Headline {
   for (const unit of [...new Set(gemms.map((c) => c.compute?.unit))].filter((u): u is PeakUnit => u !== undefined)) {
     cards.push(computeCard(`gemm-${unit}`, `Best GEMM · ${SHORT[unit]}`, unit, best(gemms.filter((c) => c.compute?.unit === unit), (c) => c.compute?.achievedTflops ?? 0), input, toRun('run the matmul suite')));
   }
+  // Figures of the suites that ran, when they did: dot4, attention and the LLM's decode rate.
+  const dot4 = peakCase('int8Dot4');
+  if (dot4 !== undefined) cards.push(computeCard('int8Dot4', 'INT8 dot4 peak', 'int8Dot4', dot4, input, hint));
+  const attention = best(ok.filter((c) => c.suite === 'attention' && c.compute), (c) => c.compute?.achievedTflops ?? 0);
+  if (attention?.compute) cards.push(computeCard('attention', `Attention · ${SHORT[attention.compute.unit]}`, attention.compute.unit, attention, input, toRun('run the attention suite')));
+  const decode = decodeCard(ok);
+  if (decode !== null) cards.push(decode);
   const matrixUnits = (['matrixF16', 'matrixInt8'] as const).filter((u) => peakCase(u) !== undefined || input.peaks?.calibrated?.compute[u] !== undefined || input.peaks?.datasheet?.compute[u] !== undefined);
   if (matrixUnits.length === 0 && input.device.subgroupMatrixConfigs.length === 0) {
     cards.push({ key: 'matrix', title: 'Matrix units', value: 'not reachable', from: 'this adapter lists no subgroup-matrix configs', datasheet: '', share: null, warning: null });
