@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { create, globals } from 'webgpu';
 import type { AdapterCandidate, GpuProvider } from '../gpu/provider.js';
@@ -25,6 +26,29 @@ export const DEFAULT_DAWN_TOGGLES = {
 } as const;
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/**
+ * Where SwiftShader's Vulkan driver comes from: Debian's Chromium, else the Chromium that the npm
+ * package @sparticuz/chromium ships (a dev dependency: unpacked into the temp folder on first use,
+ * SwiftShader beside it). Dawn still needs the Vulkan loader (libvulkan1) to open either.
+ */
+function swiftShaderSource(): { from: string; icd: () => Promise<string | null> } | null {
+  if (existsSync(SWIFTSHADER_ICD)) return { from: "Debian's Chromium", icd: () => Promise.resolve(SWIFTSHADER_ICD) };
+  try {
+    createRequire(import.meta.url).resolve('@sparticuz/chromium');
+  } catch {
+    return null;
+  }
+  return {
+    from: 'the npm Chromium',
+    icd: async () => {
+      const mod = (await import('@sparticuz/chromium')) as unknown as { default: { executablePath: () => Promise<string> } };
+      await mod.default.executablePath();
+      const icd = join(tmpdir(), 'vk_swiftshader_icd.json');
+      return existsSync(icd) ? icd : null;
+    },
+  };
+}
 
 export const NODE_INSTALL_HINT = [
   'Install one of these, in order of preference:',
@@ -90,18 +114,21 @@ export function createNodeGpuProvider(options: NodeGpuOptions = {}): GpuProvider
         requestAdapter: () => instance('vulkan').requestAdapter({ powerPreference: 'high-performance' }),
       },
     ];
-    if (existsSync(SWIFTSHADER_ICD)) {
+    const swiftshader = swiftShaderSource();
+    if (swiftshader !== null) {
       list.push({
-        label: 'Dawn Vulkan on SwiftShader',
+        label: `Dawn Vulkan on SwiftShader (${swiftshader.from})`,
         backend: 'vulkan-swiftshader',
         featureLevel: 'core',
         softwareOnly: true,
         requestAdapter: async () => {
+          const icd = await swiftshader.icd();
+          if (icd === null) return null;
           // The Vulkan loader reads the driver list from the environment when Dawn creates its
           // instance; it is put back afterwards so later instances in this process see every driver.
           const saved = { VK_DRIVER_FILES: process.env['VK_DRIVER_FILES'], VK_ICD_FILENAMES: process.env['VK_ICD_FILENAMES'] };
-          process.env['VK_DRIVER_FILES'] = SWIFTSHADER_ICD;
-          process.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
+          process.env['VK_DRIVER_FILES'] = icd;
+          process.env['VK_ICD_FILENAMES'] = icd;
           try {
             return await instance('vulkan').requestAdapter();
           } finally {
