@@ -123,7 +123,7 @@ describe('no command destroys its input or loses its output', () => {
     const file = save('a-file', {});
     const cal = await runCli(['calibrate', '--quick', '--calibration-dir', file]);
     expect(cal.code).toBe(2);
-    expect(cal.err).toMatch(/"--calibration-dir": .*a-file exists and is not a folder/);
+    expect(cal.err).toMatch(/"--calibration-dir": .*a-file is a file, not a folder of calibration profiles/);
     const nested = await runCli(['calibrate', '--quick', '--calibration-dir', join(file, 'below')]);
     expect(nested.code).toBe(2);
     expect(nested.err).toMatch(/is a file, so .* cannot be created as a folder/);
