@@ -21,7 +21,14 @@ export function calibrationDir(override?: string, env: Record<string, string | u
 /** A calibration folder that exists as a file would make every run quietly use no peaks. */
 function aFolder(dir: string, flag: string): string {
   if (dir.trim() === '') throw new InputError('(command line)', flag, 'an empty folder name; give a folder, or leave it out for the default');
-  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) {
+  let isFolder: boolean | undefined;
+  try {
+    isFolder = statSync(dir, { throwIfNoEntry: false })?.isDirectory();
+  } catch {
+    // A path through a file (ENOTDIR): the output guard names which part is a file.
+    return dir;
+  }
+  if (isFolder === false) {
     throw new InputError('(command line)', flag, `${dir} is a file, not a folder of calibration profiles; name a folder`);
   }
   return dir;
