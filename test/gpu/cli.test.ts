@@ -7,6 +7,7 @@ import { runCli } from '../helpers/cli.js';
 import { testBackends } from '../helpers/gpu.js';
 import { ExitCode } from '../../src/cli/exitCodes.js';
 import { parseRunResult } from '../../src/results/schema.js';
+import { scaled } from '../helpers/timeouts.js';
 
 const cli = (args: string[]): ReturnType<typeof runCli> => runCli(args);
 
@@ -41,7 +42,7 @@ describe('wgbench CLI (in process)', () => {
       expect(refused.code, bad.join(' ')).toBe(ExitCode.USAGE);
       expect(refused.err).toMatch(/BATCHxCONTEXT|Allowed choices are gpu, naive/);
     }
-  }, 600_000);
+  }, scaled(600_000));
 
   it('run --suite memcopy --quick --json writes valid results with a bandwidth per case', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'wgbench-')), 'out.json');

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scaled } from '../helpers/timeouts.js';
 
 /**
  * The package as a user gets it: `npm pack`, installed from the tarball into a scratch project
@@ -33,5 +34,5 @@ describe('the published package', () => {
     const report = JSON.parse(probe.stdout) as { device: { backend: string }; timer: { kind: string } };
     expect(report.device.backend).toMatch(/vulkan|opengles/);
     expect(report.timer.kind).toMatch(/timestamp-query|cpu/);
-  }, 600_000);
+  }, scaled(600_000));
 });

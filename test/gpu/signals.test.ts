@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { checkRunConsistency } from '../../src/results/consistency.js';
 import { parseRunResult, type RunResult } from '../../src/results/schema.js';
 import { testBackendFlag } from '../helpers/gpu.js';
+import { scaled } from '../helpers/timeouts.js';
 
 // Real processes and real signals: the wgbench command as CI and `timeout` meet it.
 const BIN = join(process.cwd(), 'bin', 'wgbench.js');
@@ -18,7 +19,7 @@ function start(args: string[]): { child: ChildProcess; exit: Promise<number | nu
   return { child, exit, stderr: () => err };
 }
 
-async function until(what: string, test: () => boolean, timeoutMs = 240_000): Promise<void> {
+async function until(what: string, test: () => boolean, timeoutMs = scaled(240_000)): Promise<void> {
   const t0 = Date.now();
   while (!test()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);

@@ -8,6 +8,7 @@ import { createMatmulSuite } from '../../src/suites/matmul.js';
 import { createPeakSuite } from '../../src/suites/peak.js';
 import { expectRanOrNotApplicable, has, realDevice } from '../helpers/gpu.js';
 import { emulateSubgroupMatrix } from '../helpers/subgroupMatrixEmulation.js';
+import { scaled } from '../helpers/timeouts.js';
 
 // The subgroup-matrix kernels, with the matrix operations emulated in plain WGSL, on the real
 // adapter: their tiling, staging and offsets are checked against f64 by the suites' own checks
@@ -71,7 +72,7 @@ describe('subgroup-matrix kernels, matrix operations emulated', () => {
   // Not on GL ES: Mesa's GL compiler took over 5 minutes on the emulated chains (triple loops
   // inside the chain loop). Their arithmetic is the same on every compiler; lavapipe and
   // SwiftShader check it.
-  it('the register-only matrix peak chains pass their exact check for every listed config, and a chain that slips fails', { timeout: 600_000 }, async (ctx) => {
+  it('the register-only matrix peak chains pass their exact check for every listed config, and a chain that slips fails', { timeout: scaled(600_000) }, async (ctx) => {
     skipOnGles(ctx);
     // The template is emulated after its placeholders are filled, by the suite's transform.
     // Two configs (each emulated chain takes lavapipe ~20 s to compile): an f16 result, whose chain
@@ -99,7 +100,7 @@ describe('subgroup-matrix kernels, matrix operations emulated', () => {
 
   // The f16 kernels need shader-f16 (SwiftShader and GL ES lack it): not applicable there.
   // Up to 15 minutes: with a cold shader cache Mesa 22's GL compiler took 420 s for the two int8 GEMMs.
-  it('the direct and staged GEMMs (f16 and int8) pass the suite check', { timeout: 900_000 }, async () => {
+  it('the direct and staged GEMMs (f16 and int8) pass the suite check', { timeout: scaled(900_000) }, async () => {
     const run = await runSuites(env, { suites: [matrixSuite({ shapes, variants: matrixVariants })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
     for (const c of run.cases) expectRanOrNotApplicable(acquired, c, String(c.params['variant']).includes('f16') ? ['shader-f16'] : []);
     const staged = run.cases.find((c) => c.params['variant'] === 'subgroup-matrix-int8-tiled');
@@ -113,7 +114,7 @@ describe('subgroup-matrix kernels, matrix operations emulated', () => {
   // buffer the next one reads; the last shape runs on an 8×8×32 matrix config. At most 8 result
   // matrices per subgroup here: with 16, SwiftShader's worker dies on the emulation's private
   // arrays (32 KiB per invocation), which a real matrix unit never has.
-  it('the staged template at other matrix configs, layouts, K steps and pipelining is the same GEMM', { timeout: 900_000 }, async (ctx) => {
+  it('the staged template at other matrix configs, layouts, K steps and pipelining is the same GEMM', { timeout: scaled(900_000) }, async (ctx) => {
     skipOnGles(ctx);
     const deep = [{ M: 128, N: 128, K: 96, label: '128×128×96' }];
     const others = [
@@ -131,14 +132,14 @@ describe('subgroup-matrix kernels, matrix operations emulated', () => {
     }
   });
 
-  it('a staged GEMM whose subgroups all take the same columns fails the check', { timeout: 600_000 }, async () => {
+  it('a staged GEMM whose subgroups all take the same columns fails the check', { timeout: scaled(600_000) }, async () => {
     for (const variant of has(acquired, 'shader-f16') ? (['subgroup-matrix-f16-tiled', 'subgroup-matrix-int8-tiled'] as const) : (['subgroup-matrix-int8-tiled'] as const)) {
       const run = await runSuites({ ...env, loadKernel: emulated(['let bCol = (sg % SG_COLS) * SN;', 'let bCol = 0u;']) }, { suites: [matrixSuite({ shapes, variants: [variant] })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
       expect(run.cases[0]?.status, variant).toBe('failed');
     }
   });
 
-  it('flash attention on subgroup matrices passes the check, causal and not, with and without a query offset', { timeout: 900_000 }, async () => {
+  it('flash attention on subgroup matrices passes the check, causal and not, with and without a query offset', { timeout: scaled(900_000) }, async () => {
     const prefill = [
       { B: 1, H: 2, Hkv: 1, T: 32, S: 32, headDim: 64 as const },
       { B: 1, H: 1, Hkv: 1, T: 16, S: 48, headDim: 128 as const },

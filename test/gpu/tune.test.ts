@@ -11,6 +11,7 @@ import type { TuneOutcome } from '../../src/tuning/search.js';
 import type { StoredTuning } from '../../src/tuning/stored.js';
 import { runCli } from '../helpers/cli.js';
 import { realDevice } from '../helpers/gpu.js';
+import { scaled } from '../helpers/timeouts.js';
 
 let acquired: AcquiredDevice;
 beforeAll(async () => {
@@ -88,7 +89,7 @@ describe('wgbench tune', () => {
     const other = await runCli(['run', '--suite', 'memcopy', '--quick', '--calibration-dir', dir, '--json', out, '--no-progress']);
     expect(other.err).toMatch(/tuning .* is for another device .*: ignored; run `wgbench tune` here/);
     expect(parseRunResult(JSON.parse(readFileSync(out, 'utf8'))).cases.every((c) => c.params['source'] === 'default')).toBe(true);
-  }, 300_000);
+  }, scaled(300_000));
 
   it('SIGTERM stops the search, saves what was decided and the report marked interrupted, and exits 143', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wgbench-tune-'));
@@ -110,5 +111,5 @@ describe('wgbench tune', () => {
     expect(json.outcomes.map((o) => o.family)).toEqual(['gemv', 'matmul-tiled']);
     expect(json.elapsedSeconds).toBeLessThan(20);
     expect(existsSync(join(dir, `${calibrationKey(acquired.info)}.tuning.json`))).toBe(true);
-  }, 180_000);
+  }, scaled(180_000));
 });

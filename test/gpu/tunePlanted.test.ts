@@ -8,6 +8,7 @@ import { familyKernelHash, tuneFamilies, tuneTarget, type TuneOutcome } from '..
 import { entriesToStore, tunedSummary } from '../../src/tuning/stored.js';
 import type { Suite } from '../../src/suites/types.js';
 import { realDevice } from '../helpers/gpu.js';
+import { scaled } from '../helpers/timeouts.js';
 
 // Runs in the backend matrix too: the tuner's candidates are the tiled kernel at many tile shapes,
 // each checked on the compiler at hand, and a wrong one must be caught on every compiler.
@@ -44,7 +45,7 @@ describe('wgbench tune on the compiler at hand', () => {
     // Whatever it chose, it beat or equals the default in its own numbers.
     expect(outcome.speedup ?? 0).toBeGreaterThanOrEqual(1);
     expect(outcome.candidates.filter((c) => c.status === 'measured').length).toBeGreaterThanOrEqual(2);
-  }, 120_000);
+  }, scaled(120_000));
 
   it('ends at its budget when a candidate outlasts it (a slow compile): the candidate is cut, not waited for, and nothing is stored for it', async () => {
     const device = { info: acquired.info, limits: acquired.device.limits, quick: true };
@@ -68,5 +69,5 @@ describe('wgbench tune on the compiler at hand', () => {
     expect(tunedSummary(outcomes)).toBe('tuned 0 problems (1 more cut by the budget before their default was measured: matmul-tiled 256x256x256; raise the budget)');
     // Let the abandoned setup finish before the device goes.
     await new Promise((r) => setTimeout(r, 3000));
-  }, 60_000);
+  }, scaled(60_000));
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunResult, type CaseResult, type RunResult } from '../../src/results/schema.js';
 import { testBackendFlag } from '../helpers/gpu.js';
+import { scaled } from '../helpers/timeouts.js';
 
 /**
  * What a user runs first, on whatever backend the matrix pinned: `wgbench run --quick`, every
@@ -47,5 +48,5 @@ describe(`wgbench run --quick --backend ${testBackendFlag()}`, () => {
     // The peers ran on the run's adapter, not another one.
     const gpujs = run.cases.find((c) => c.params['peer'] === 'gpujs-webgpu');
     expect(gpujs?.extras?.['adapter']).toBe(run.cases.find((c) => c.params['peer'] === 'wgbench-tiled')?.extras?.['adapter']);
-  }, 900_000);
+  }, scaled(900_000));
 });
