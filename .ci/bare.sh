@@ -23,6 +23,9 @@ exec unshare -m bash -c '
   # /usr/bin/chromium is left as a dangling launcher; the tests are told to take the npm Chromium,
   # as they would find no system one on a bare machine. PostgreSQL tests skip as there.
   export WGBENCH_CHROMIUM=npm WGBENCH_POSTGRES_BIN=none
+  # A fresh machine has compiled no shader yet: Mesa starts from an empty cache.
+  MESA_SHADER_CACHE_DIR=$(mktemp -d /tmp/wgbench-bare-mesa-cache.XXXXXX)
+  export MESA_SHADER_CACHE_DIR
   unset WGBENCH_REQUIRE_POSTGRES WGBENCH_TEST_BACKEND
   exec "$@"
 ' bare "$@"
