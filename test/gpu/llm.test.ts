@@ -88,7 +88,9 @@ describe('llm suite on a real adapter', () => {
 
   it('the GPU kernels (split-K GEMV, tiled linear, chunked attention) pass the same check, and a broken one fails it', async () => {
     // Three attention splits: every pass, prefills included, goes through the split-K reduce.
-    const gpuKernels = { model: 'tiny', workload, batch: 2, disaggregated: false, linearKernels: 'gpu' as const, decodeStep: { batch: 2, context: 40 }, attentionSplits: 3 };
+    // The GPU's GEMV launch (K split toward 512 workgroups), not a CPU adapter's one split, so the
+    // split-K partials and their reduce pass are what is checked.
+    const gpuKernels = { model: 'tiny', workload, batch: 2, disaggregated: false, linearKernels: 'gpu' as const, decodeStep: { batch: 2, context: 40 }, attentionSplits: 3, gemvTargetWorkgroups: 512, gemvColumns4: 8 };
     // A 4-key attention chunk makes every check cross chunks, so the running-max rescale is tested.
     const smallChunks = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('const ATT_CHUNK = 1024u;', 'const ATT_CHUNK = 4u;');
     const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: smallChunks }, { suites: [createLlmSuite(gpuKernels)], quick: true, passes: 2, targetPassMs: 1 });
