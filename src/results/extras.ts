@@ -44,10 +44,10 @@ export const caseExtrasSchema = z.looseObject({
   overhead: z
     .looseObject({ dispatches: num, perDispatchNs: numOrNull, estimatedNs: numOrNull, shareOfStep: numOrNull, bound: z.string().nullable() })
     .optional(),
-  timerNote: z.string().optional(),
-  item: z.string().optional(),
-  peaksFrom: z.string().optional(),
-  linearKernels: z.string().optional(),
+  timerNote: z.string().nullable().optional(),
+  item: z.string().nullable().optional(),
+  peaksFrom: z.string().nullable().optional(),
+  linearKernels: z.string().nullable().optional(),
   migrationMsPerRequest: numOrNull.optional(),
   servingPrefillMfu: numOrNull.optional(),
   servingDecodeMbu: numOrNull.optional(),
