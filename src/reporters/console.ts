@@ -21,7 +21,8 @@ export function shouldUseColor(stream: { isTTY?: boolean }, env: Record<string, 
 
 /** A table that is coloured only when colour is on (cli-table3 colours its header by default). */
 export function makeTable(head: string[], color: boolean, extra: { colWidths?: (number | null)[]; wordWrap?: boolean } = {}): InstanceType<typeof Table> {
-  return new Table({ head, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] }, ...extra });
+  // Compact: no rule between rows, so a suite's cases read as one block and the first screen holds more.
+  return new Table({ head, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [], compact: true }, ...extra });
 }
 
 function painter(style: ConsoleStyle): ReturnType<typeof pc.createColors> {
