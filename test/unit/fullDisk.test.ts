@@ -6,23 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic, WriteError, type WritableHandle } from '../../src/platform/atomicFile.js';
 import { saveCalibration } from '../../src/platform/calibrationStore.js';
 import { saveTuning } from '../../src/platform/tuningStore.js';
-import { calibrationKey, type CalibrationProfile } from '../../src/probe/calibration.js';
+import type { CalibrationProfile } from '../../src/probe/calibration.js';
 import type { StoredTuning } from '../../src/tuning/stored.js';
 import { runCli } from '../helpers/cli.js';
+import { LLVMPIPE, llvmpipeProfile } from '../helpers/profiles.js';
 
 const RECORDED = join('test', 'fixtures', 'lavapipe-memcopy-peak.json');
-const DEVICE = { vendor: 'mesa', architecture: '', device: 'llvmpipe', description: 'llvmpipe', backend: 'vulkan' };
-const bigProfile = (): CalibrationProfile => ({
-  schemaVersion: 1,
-  key: calibrationKey(DEVICE),
-  device: DEVICE,
-  measuredAt: '2026-12-07T00:00:00.000Z',
-  toolVersion: '0.1.0',
-  quick: true,
-  peaks: { compute: { fp32: { tflops: 0.02, source: 'calibrated' } }, bandwidth: { gbps: 20, source: 'calibrated' } },
-  // Padding so the file is larger than the space left on the small disk.
-  evidence: Array.from({ length: 2000 }, (_, i) => ({ unit: 'fp32', caseId: `peak/fma-f32/${i}`, value: i, valueUnit: 'TFLOP/s' })),
-});
+// Padding in the evidence so the file is larger than the space left on the small disk.
+const bigProfile = (): CalibrationProfile =>
+  llvmpipeProfile(0.02, 20, Array.from({ length: 2000 }, (_, i) => ({ unit: 'fp32', caseId: `peak/fma-f32/${i}`, value: i, valueUnit: 'TFLOP/s' })));
+const DEVICE = LLVMPIPE;
 
 /** A handle that takes `limit` bytes and then no more, as a full disk does. */
 function shortHandle(limit: number): WritableHandle {

@@ -9,9 +9,10 @@ import { loadCalibration, saveCalibration } from '../../src/platform/calibration
 import { calibrationKey, type CalibrationProfile } from '../../src/probe/calibration.js';
 import { currentEntries, impossibleShape, type StoredTuning, type StoredTuningEntry } from '../../src/tuning/stored.js';
 import { runCli } from '../helpers/cli.js';
+import { LLVMPIPE, llvmpipeProfile } from '../helpers/profiles.js';
 
 const RECORDED = join('test', 'fixtures', 'lavapipe-memcopy-peak.json');
-const DEVICE = { vendor: 'mesa', architecture: '', device: 'llvmpipe', description: 'llvmpipe', backend: 'vulkan' };
+const DEVICE = LLVMPIPE;
 const dir = (): string => mkdtempSync(join(tmpdir(), 'wgbench-stores-'));
 
 const listen = (server: Server | ReturnType<typeof createHttpServer>): Promise<number> =>
@@ -81,16 +82,7 @@ describe('history databases say what is wrong', () => {
 });
 
 describe('stored peaks and shapes are checked before use', () => {
-  const profile = (tflops: number, gbps: number): CalibrationProfile => ({
-    schemaVersion: 1,
-    key: calibrationKey(DEVICE),
-    device: DEVICE,
-    measuredAt: '2026-12-07T00:00:00.000Z',
-    toolVersion: '0.1.0',
-    quick: true,
-    peaks: { compute: { fp32: { tflops, source: 'calibrated' } }, bandwidth: { gbps, source: 'calibrated' } },
-    evidence: [],
-  });
+  const profile = (tflops: number, gbps: number): CalibrationProfile => llvmpipeProfile(tflops, gbps);
 
   it('calibration peaks of 1e30 or 1e-30 are ignored with a one-line note; a plausible one is used', async () => {
     for (const [tflops, gbps] of [[1e30, 20], [1e-30, 20], [0.02, 1e30], [0.02, 1e-30]] as const) {
