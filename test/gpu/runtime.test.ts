@@ -72,23 +72,25 @@ describe('timer', () => {
     const buffer = device.createBuffer({ size: 4096 * 4, usage: GPUBufferUsage.STORAGE });
     const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer } }] });
     const timer = createPassTimer(device);
-    const time = async (n: number): Promise<number> => {
-      const samples: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const ns = await timer.timePass((pass) => {
-          pass.setPipeline(pipeline);
-          pass.setBindGroup(0, bindGroup);
-          for (let d = 0; d < n; d++) pass.dispatchWorkgroups(64);
-        });
-        if (ns !== null) samples.push(ns);
-      }
-      return samples.sort((a, b) => a - b)[2] as number;
-    };
+    const time = async (n: number): Promise<number | null> =>
+      timer.timePass((pass) => {
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        for (let d = 0; d < n; d++) pass.dispatchWorkgroups(64);
+      });
     await time(1);
-    const one = await time(4);
-    const two = await time(8);
-    expect(two / one).toBeGreaterThan(1.4);
-    expect(two / one).toBeLessThan(2.8);
+    // Interleaved pairs, the ratio taken within each pair: a neighbour on the shared cores (or a
+    // host-timed adapter's drift) slows both sides of a pair alike, not one series.
+    const ratios: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const a = await time(4);
+      const b = await time(8);
+      if (a !== null && b !== null) ratios.push(b / a);
+    }
+    const ratio = ratios.sort((x, y) => x - y)[Math.floor(ratios.length / 2)] as number;
+    const pairs = `pair ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}`;
+    expect(ratio, pairs).toBeGreaterThan(1.4);
+    expect(ratio, pairs).toBeLessThan(2.8);
     timer.destroy();
     buffer.destroy();
   });
