@@ -92,6 +92,20 @@ describe('on a full disk (a small tmpfs)', () => {
     }
   });
 
+  it('run --json exits 1 at its first save, naming the file, before any case is timed; the previous file is kept', async (ctx) => {
+    needsMount(ctx);
+    clear();
+    const out = join(MOUNT, 'run.json');
+    writeFileSync(out, 'previous');
+    fill(1024);
+    const r = await runCli(['run', '--suite', 'peak', '--quick', '--no-progress', '--json', out]);
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(/could not write .*run\.json: .*ENOSPC/);
+    expect(r.out).not.toMatch(/FMA f32/);
+    expect(readFileSync(out, 'utf8')).toBe('previous');
+    expect(readdirSync(MOUNT).filter((n) => n.startsWith('run.json.'))).toEqual([]);
+  });
+
   it('compare --json exits 1 and keeps the previous file', async (ctx) => {
     needsMount(ctx);
     clear();
