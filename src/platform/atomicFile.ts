@@ -13,7 +13,10 @@ export class WriteError extends Error {
     readonly expected: number,
     detail: string,
   ) {
-    super(`could not write ${file}: ${detail} (${written} of ${expected} bytes reached the disk); the previous file, if any, is kept`);
+    super(
+      `could not write ${file}: ${detail} (${written} of ${expected} bytes reached the disk); ` +
+        'the previous file, if any, is kept',
+    );
     this.name = 'WriteError';
   }
 }
@@ -33,7 +36,15 @@ export interface AtomicWriteOptions {
 
 let counter = 0;
 /** The target's name, a dot and digits: the form outputs.ts sweeps up after a killed write. */
-const tempName = (file: string): string => `${file}.${process.pid}${String(++counter).padStart(4, '0')}${Math.floor(Math.random() * 1e6)}`;
+const tempName = (file: string): string =>
+  `${file}.${process.pid}${String(++counter).padStart(4, '0')}${Math.floor(Math.random() * 1e6)}`;
+
+/** The disk took fewer bytes than it was given: no errno says so, only the count. */
+const shortWrite = (why: string): Error => Object.assign(new Error(why), { code: 'SHORT_WRITE' });
+
+/** The error both writers throw, from whatever stopped them. */
+const writeError = (file: string, e: unknown, written: number, expected: number): WriteError =>
+  new WriteError(file, codeOf(e), written, expected, e instanceof Error ? e.message : String(e));
 
 const codeOf = (e: unknown): string => {
   const code = (e as { code?: unknown }).code;
@@ -54,7 +65,11 @@ const existingMode = (file: string): number => {
  * `file`. write-file-atomic ignored a short write, so a full disk left a truncated results file
  * reported as written; this does not.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const tmp = tempName(file);
   const openFile = options.openFile ?? ((path: string, mode: number) => open(path, 'wx', mode));
@@ -64,12 +79,12 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     handle = await openFile(tmp, existingMode(file));
     while (offset < bytes.length) {
       const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-      if (bytesWritten <= 0) throw Object.assign(new Error('the disk took no more bytes'), { code: 'SHORT_WRITE' });
+      if (bytesWritten <= 0) throw shortWrite('the disk took no more bytes');
       offset += bytesWritten;
     }
     await handle.sync();
     const size = (await handle.stat()).size;
-    if (size !== bytes.length) throw Object.assign(new Error(`the file is ${size} bytes after writing`), { code: 'SHORT_WRITE' });
+    if (size !== bytes.length) throw shortWrite(`the file is ${size} bytes after writing`);
     const h = handle;
     handle = null;
     await h.close();
@@ -77,7 +92,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   } catch (e) {
     if (handle !== null) await handle.close().catch(() => undefined);
     await rm(tmp, { force: true }).catch(() => undefined);
-    throw new WriteError(file, codeOf(e), offset, bytes.length, e instanceof Error ? e.message : String(e));
+    throw writeError(file, e, offset, bytes.length);
   }
 }
 
@@ -91,11 +106,12 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
     fd = openSync(tmp, 'wx', existingMode(file));
     while (offset < bytes.length) {
       const n = writeSync(fd, bytes, offset, bytes.length - offset);
-      if (n <= 0) throw Object.assign(new Error('the disk took no more bytes'), { code: 'SHORT_WRITE' });
+      if (n <= 0) throw shortWrite('the disk took no more bytes');
       offset += n;
     }
     fsyncSync(fd);
-    if (fstatSync(fd).size !== bytes.length) throw Object.assign(new Error('the file is short after writing'), { code: 'SHORT_WRITE' });
+    const size = fstatSync(fd).size;
+    if (size !== bytes.length) throw shortWrite(`the file is ${size} bytes after writing`);
     const f = fd;
     fd = null;
     closeSync(f);
@@ -109,6 +125,6 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
       }
     }
     rmSync(tmp, { force: true });
-    throw new WriteError(file, codeOf(e), offset, bytes.length, e instanceof Error ? e.message : String(e));
+    throw writeError(file, e, offset, bytes.length);
   }
 }

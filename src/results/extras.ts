@@ -42,7 +42,13 @@ export const caseExtrasSchema = z.looseObject({
   fit: z.looseObject({ slopeNs: num, interceptNs: num, r2: num, points: num }).optional(),
   overSizes: z.looseObject({ fixedNs: num, gbps: numOrNull, r2: num }).optional(),
   overhead: z
-    .looseObject({ dispatches: num, perDispatchNs: numOrNull, estimatedNs: numOrNull, shareOfStep: numOrNull, bound: z.string().nullable() })
+    .looseObject({
+      dispatches: num,
+      perDispatchNs: numOrNull,
+      estimatedNs: numOrNull,
+      shareOfStep: numOrNull,
+      bound: z.string().nullable(),
+    })
     .optional(),
   timerNote: z.string().nullable().optional(),
   item: z.string().nullable().optional(),
@@ -68,7 +74,10 @@ export function tooDeep(doc: unknown, max = MAX_DOCUMENT_DEPTH): string | null {
     if (value === null || typeof value !== 'object') continue;
     if (depth >= max) return path;
     const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-    for (const [k, v] of entries) if (v !== null && typeof v === 'object') stack.push({ value: v, depth: depth + 1, path: path === '' ? k : `${path}.${k}` });
+    for (const [k, v] of entries) {
+      if (v === null || typeof v !== 'object') continue;
+      stack.push({ value: v, depth: depth + 1, path: path === '' ? k : `${path}.${k}` });
+    }
   }
   return null;
 }
