@@ -41,29 +41,29 @@ var<workgroup> invRms: array<f32, MAX_ROWS>;
 
 // With flags bit 1, 1/rms of each row of x (every workgroup computes it: a row is K floats, read
 // from cache, against K·N/#workgroups weights); else 1.
+// The row loops that hold barriers run to p.rows, not the constant MAX_ROWS: a constant trip
+// count gets them unrolled 8× with every barrier, which cost lavapipe 5 s of its 9 s cold compile.
 fn prepareRows(lid: u32) {
-  for (var r = 0u; r < MAX_ROWS; r++) {
-    if (r < p.rows) {
-      var ss = 0.0;
-      if ((p.flags & 2u) != 0u) {
-        for (var k = lid; k < p.K; k += 256u) {
-          let v = x[r * p.K + k];
-          ss += v * v;
-        }
+  for (var r = 0u; r < p.rows; r++) {
+    var ss = 0.0;
+    if ((p.flags & 2u) != 0u) {
+      for (var k = lid; k < p.K; k += 256u) {
+        let v = x[r * p.K + k];
+        ss += v * v;
       }
-      redRow[lid] = ss;
-      workgroupBarrier();
-      for (var s = 128u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-          redRow[lid] += redRow[lid + s];
-        }
-        workgroupBarrier();
-      }
-      if (lid == 0u) {
-        invRms[r] = select(1.0, inverseSqrt(redRow[0] / f32(p.K) + 1e-5), (p.flags & 2u) != 0u);
+    }
+    redRow[lid] = ss;
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s >>= 1u) {
+      if (lid < s) {
+        redRow[lid] += redRow[lid + s];
       }
       workgroupBarrier();
     }
+    if (lid == 0u) {
+      invRms[r] = select(1.0, inverseSqrt(redRow[0] / f32(p.K) + 1e-5), (p.flags & 2u) != 0u);
+    }
+    workgroupBarrier();
   }
 }
 
@@ -160,15 +160,13 @@ fn gemv_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id)
       }
     }
   }
-  for (var r = 0u; r < MAX_ROWS; r++) {
-    if (r < p.rows) {
-      let total = sumOverK(lid, kt, acc[r]);
-      if (kt == 0u && c4 < n4) {
-        if (p.splits == 1u) {
-          store(r * n4 + c4, total);
-        } else {
-          partials[(wid.y * p.rows + r) * n4 + c4] = total;
-        }
+  for (var r = 0u; r < p.rows; r++) {
+    let total = sumOverK(lid, kt, acc[r]);
+    if (kt == 0u && c4 < n4) {
+      if (p.splits == 1u) {
+        store(r * n4 + c4, total);
+      } else {
+        partials[(wid.y * p.rows + r) * n4 + c4] = total;
       }
     }
   }
@@ -230,18 +228,16 @@ fn gemv_gated_kernel(@builtin(local_invocation_index) lid: u32, @builtin(workgro
       }
     }
   }
-  for (var r = 0u; r < MAX_ROWS; r++) {
-    if (r < p.rows) {
-      let gate = sumOverK(lid, kt, g[r]);
-      let up = sumOverK(lid, kt, u[r]);
-      if (kt == 0u && c4 < n4) {
-        if (p.splits == 1u) {
-          y[r * n4 + c4] = silu(gate) * up;
-        } else {
-          let base = ((wid.y * p.rows + r) * 2u) * n4 + c4;
-          partials[base] = gate;
-          partials[base + n4] = up;
-        }
+  for (var r = 0u; r < p.rows; r++) {
+    let gate = sumOverK(lid, kt, g[r]);
+    let up = sumOverK(lid, kt, u[r]);
+    if (kt == 0u && c4 < n4) {
+      if (p.splits == 1u) {
+        y[r * n4 + c4] = silu(gate) * up;
+      } else {
+        let base = ((wid.y * p.rows + r) * 2u) * n4 + c4;
+        partials[base] = gate;
+        partials[base + n4] = up;
       }
     }
   }

@@ -2,6 +2,8 @@ import { mannWhitneyU } from '../metrics/significance.js';
 import { percentile } from '../metrics/summary.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
 import { deviceTitle } from '../reporters/describe.js';
+import { formatNs } from '../reporters/format.js';
+import { keyOfCase } from '../results/caseKey.js';
 
 export type Verdict = 'faster' | 'slower' | 'unchanged' | 'noisy' | 'missing' | 'new' | 'skipped';
 
@@ -16,13 +18,31 @@ export interface CompareOptions {
 
 export const DEFAULT_COMPARE: CompareOptions = { thresholdPct: 5, alpha: 0.05, minSamples: 5 };
 
+/**
+ * One matched pair. Same device and same id: the time per dispatch, compared (the code got faster or
+ * slower). Otherwise — another device, engine or framework, or another size of the same key — the
+ * work differs, so the throughput (FLOP/s, OP/s, GB/s) and the share of peak are compared instead.
+ */
 export interface CaseComparison {
+  /** The new run's id (the base's when the new run lacks the case). */
   id: string;
-  metric: 'timeNs';
+  /** What both sides measured (src/results/caseKey.ts). */
+  key: string;
+  baseId: string | null;
+  newId: string | null;
+  metric: 'timeNs' | 'throughput';
   baseMedianNs: number | null;
   newMedianNs: number | null;
-  /** (new − base) / base in %, positive = slower. */
+  /** (new − base) / base time in %, positive = slower; null for throughput comparisons. */
   changePct: number | null;
+  /** Throughput comparisons: the unit, each side's median, new ÷ base (above 1 = new does more per second). */
+  throughputUnit: ThroughputUnit | null;
+  baseThroughput: number | null;
+  newThroughput: number | null;
+  ratio: number | null;
+  /** MFU (or MBU for work without FLOPs) against each run's first peak set, when it had one. */
+  baseShareOfPeak: number | null;
+  newShareOfPeak: number | null;
   pValue: number | null;
   test: string | null;
   nBase: number;
@@ -30,6 +50,8 @@ export interface CaseComparison {
   verdict: Verdict;
   reason: string;
 }
+
+export type ThroughputUnit = 'FLOP/s' | 'OP/s' | 'B/s';
 
 export class DeviceMismatchError extends Error {
   constructor(base: string, next: string) {
@@ -48,9 +70,11 @@ export function perDispatchSamples(c: CaseResult): number[] {
   return c.samplesNs.map((s) => s / d);
 }
 
+const TIME_ONLY = { throughputUnit: null, baseThroughput: null, newThroughput: null, ratio: null, baseShareOfPeak: null, newShareOfPeak: null };
+
 /** Compares one case's timing samples: median change, Mann–Whitney U, and a verdict. */
 export function compareSamples(id: string, base: readonly number[], next: readonly number[], options: CompareOptions = DEFAULT_COMPARE): CaseComparison {
-  const common = { id, metric: 'timeNs' as const, nBase: base.length, nNew: next.length };
+  const common = { ...TIME_ONLY, id, key: id, baseId: id, newId: id, metric: 'timeNs' as const, nBase: base.length, nNew: next.length };
   if (base.length === 0 || next.length === 0) {
     return { ...common, baseMedianNs: null, newMedianNs: null, changePct: null, pValue: null, test: null, verdict: base.length === 0 ? 'new' : 'missing', reason: base.length === 0 ? 'no timed samples in the baseline' : 'no timed samples in the new run' };
   }
@@ -86,23 +110,185 @@ export interface RunComparison {
   cases: CaseComparison[];
 }
 
-/** Every case of either run, matched by id; refuses runs from different devices unless allowed. */
+/** Every case of either run, matched by key (src/results/caseKey.ts); refuses runs from different devices unless allowed. */
 export function compareRuns(base: RunResult, next: RunResult, options: CompareOptions = DEFAULT_COMPARE, allowDeviceMismatch = false): RunComparison {
   const baseDevice = deviceLabel(base);
   const newDevice = deviceLabel(next);
   const sameDevice = baseDevice === newDevice;
   if (!sameDevice && !allowDeviceMismatch) throw new DeviceMismatchError(baseDevice, newDevice);
-  const ids = [...new Set([...base.cases.map((c) => c.id), ...next.cases.map((c) => c.id)])];
-  const cases = ids.map((id): CaseComparison => {
-    const b = base.cases.find((c) => c.id === id && c.status === 'ok');
-    const n = next.cases.find((c) => c.id === id && c.status === 'ok');
-    const bAny = base.cases.find((c) => c.id === id);
-    const nAny = next.cases.find((c) => c.id === id);
-    // Not applicable on either side is neither new nor missing: nothing was there to compare.
-    if (bAny?.status === 'skipped' && nAny?.status === 'skipped') {
-      return { id, metric: 'timeNs', nBase: 0, nNew: 0, baseMedianNs: null, newMedianNs: null, changePct: null, pValue: null, test: null, verdict: 'skipped', reason: `skipped in both runs${nAny.message ? `: ${nAny.message}` : ''}` };
-    }
-    return compareSamples(id, b ? perDispatchSamples(b) : [], n ? perDispatchSamples(n) : [], options);
-  });
+  const cases = matchCases(base.cases, next.cases).map(([b, n]) => compareCases(b, n, sameDevice, options));
   return { baseDevice, newDevice, sameDevice, options, cases };
+}
+
+/**
+ * Pairs the cases of two runs: by key, and within a key by id first; what is left of a key on both
+ * sides is paired largest work with largest work (the steady state a size sweep approaches), and
+ * the rest stands alone. Keeps the new run's order, then the base run's leftovers.
+ */
+export function matchCases(base: readonly CaseResult[], next: readonly CaseResult[]): [CaseResult | null, CaseResult | null][] {
+  const pairs: [CaseResult | null, CaseResult | null][] = [];
+  const used = new Set<CaseResult>();
+  const byKey = (cases: readonly CaseResult[], key: string): CaseResult[] => cases.filter((c) => keyOfCase(c) === key);
+  for (const key of [...new Set([...next, ...base].map(keyOfCase))]) {
+    const b = byKey(base, key);
+    const n = byKey(next, key);
+    for (const nc of n) {
+      const bc = b.find((c) => c.id === nc.id);
+      if (bc !== undefined) {
+        pairs.push([bc, nc]);
+        used.add(bc).add(nc);
+      }
+    }
+    const bLeft = largestFirst(b.filter((c) => !used.has(c)));
+    const nLeft = largestFirst(n.filter((c) => !used.has(c)));
+    const [bTop] = bLeft;
+    const [nTop] = nLeft;
+    if (bTop !== undefined && nTop !== undefined) {
+      pairs.push([bTop, nTop]);
+      used.add(bTop).add(nTop);
+    }
+    for (const c of nLeft) if (!used.has(c)) pairs.push([null, c]);
+    for (const c of bLeft) if (!used.has(c)) pairs.push([c, null]);
+  }
+  return pairs;
+}
+
+function workOf(c: CaseResult): number {
+  return c.compute?.flopsPerDispatch ?? c.bandwidth?.bytesPerDispatch ?? 0;
+}
+
+function largestFirst(cases: CaseResult[]): CaseResult[] {
+  return [...cases].sort((a, b) => workOf(b) - workOf(a));
+}
+
+/** Per-dispatch throughput samples in the case's unit, or null when it measured neither FLOPs nor bytes. */
+export function throughputSamples(c: CaseResult): { unit: ThroughputUnit; samples: number[] } | null {
+  const times = perDispatchSamples(c);
+  if (c.compute) {
+    const integer = c.compute.unit === 'int8Dot4' || c.compute.unit === 'matrixInt8';
+    const flops = c.compute.flopsPerDispatch;
+    return { unit: integer ? 'OP/s' : 'FLOP/s', samples: times.map((t) => flops / (t * 1e-9)) };
+  }
+  if (c.bandwidth) {
+    const bytes = c.bandwidth.bytesPerDispatch;
+    return { unit: 'B/s', samples: times.map((t) => bytes / (t * 1e-9)) };
+  }
+  return null;
+}
+
+function shareOfPeak(c: CaseResult): number | null {
+  const u = c.utilization?.[0];
+  if (u === undefined) return null;
+  return c.compute ? u.mfu : u.mbu;
+}
+
+function compareCases(b: CaseResult | null, n: CaseResult | null, sameDevice: boolean, options: CompareOptions): CaseComparison {
+  const key = keyOfCase((n ?? b) as CaseResult);
+  const id = (n ?? b)?.id ?? key;
+  const ids = { id, key, baseId: b?.id ?? null, newId: n?.id ?? null };
+  // Not applicable on either side is neither new nor missing: nothing was there to compare.
+  if (b?.status === 'skipped' && n?.status === 'skipped') {
+    return { ...TIME_ONLY, ...ids, metric: 'timeNs', nBase: 0, nNew: 0, baseMedianNs: null, newMedianNs: null, changePct: null, pValue: null, test: null, verdict: 'skipped', reason: `skipped in both runs${n.message ? `: ${n.message}` : ''}` };
+  }
+  const bOk = b?.status === 'ok' ? b : null;
+  const nOk = n?.status === 'ok' ? n : null;
+  const sameWork = b !== null && n !== null && b.id === n.id && sameDevice;
+  const bRate = bOk === null ? null : throughputSamples(bOk);
+  const nRate = nOk === null ? null : throughputSamples(nOk);
+  if (!sameWork && bRate !== null && nRate !== null && bRate.unit === nRate.unit) {
+    return compareThroughput(ids, bRate.unit, bRate.samples, nRate.samples, shareOfPeak(bOk as CaseResult), shareOfPeak(nOk as CaseResult), options);
+  }
+  const timed = compareSamples(id, bOk ? perDispatchSamples(bOk) : [], nOk ? perDispatchSamples(nOk) : [], options);
+  if (!sameWork && b !== null && n !== null && b.id !== n.id && timed.changePct !== null) {
+    // Different sizes and no throughput to put them on one scale: their times say nothing together.
+    return { ...timed, ...ids, changePct: null, pValue: null, test: null, verdict: 'noisy', reason: `different work (${b.id} and ${n.id}) and no FLOPs or bytes to compare their rates` };
+  }
+  return { ...timed, ...ids };
+}
+
+/** Throughput of the same key on two sides: ratio of medians, Mann–Whitney U on the rate samples. */
+export function compareThroughput(
+  ids: Pick<CaseComparison, 'id' | 'key' | 'baseId' | 'newId'>,
+  unit: ThroughputUnit,
+  base: readonly number[],
+  next: readonly number[],
+  baseShare: number | null,
+  newShare: number | null,
+  options: CompareOptions = DEFAULT_COMPARE,
+): CaseComparison {
+  const b = percentile(base, 50);
+  const n = percentile(next, 50);
+  const ratio = n / b;
+  const test = mannWhitneyU(base, next);
+  const enough = base.length >= options.minSamples && next.length >= options.minSamples;
+  const changePct = (ratio - 1) * 100;
+  let verdict: Verdict;
+  let reason: string;
+  if (Math.abs(changePct) < options.thresholdPct) {
+    verdict = 'unchanged';
+    reason = `throughput ratio ${formatRatio(ratio)}, within ${options.thresholdPct}%`;
+  } else if (!enough || test.pValue >= options.alpha) {
+    verdict = 'noisy';
+    reason = `throughput ratio ${formatRatio(ratio)} but ${enough ? `p = ${test.pValue.toPrecision(2)} ≥ ${options.alpha}` : 'too few samples to call it'}`;
+  } else {
+    verdict = ratio > 1 ? 'faster' : 'slower';
+    reason = ids.baseId === ids.newId ? `p = ${test.pValue.toPrecision(2)}` : `${ids.baseId ?? ''} → ${ids.newId ?? ''}, p = ${test.pValue.toPrecision(2)}`;
+  }
+  return {
+    ...ids,
+    metric: 'throughput',
+    baseMedianNs: null,
+    newMedianNs: null,
+    changePct: null,
+    throughputUnit: unit,
+    baseThroughput: b,
+    newThroughput: n,
+    ratio,
+    baseShareOfPeak: baseShare,
+    newShareOfPeak: newShare,
+    pValue: test.pValue,
+    test: `Mann–Whitney U (${test.method}) on ${unit}`,
+    nBase: base.length,
+    nNew: next.length,
+    verdict,
+    reason,
+  };
+}
+
+/** new ÷ base, to three significant figures: ×1.08, ×0.512, ×1.81e+4. */
+export function formatRatio(ratio: number): string {
+  return `×${ratio >= 1e4 || ratio < 1e-3 ? ratio.toExponential(2) : ratio.toPrecision(3)}`;
+}
+
+/** A rate in its unit with an SI prefix: 8.00 GFLOP/s, 4.39 GB/s, 61.2 TOP/s. */
+export function formatRate(value: number, unit: ThroughputUnit): string {
+  const base = unit === 'B/s' ? 'B/s' : unit;
+  for (const [scale, prefix] of [[1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
+    if (value >= scale) return `${(value / scale).toPrecision(3)} ${prefix}${base}`;
+  }
+  return `${value.toPrecision(3)} ${base}`;
+}
+
+/** The three cells every comparison view shows — base, new, change — by the same rule. */
+export function comparisonCells(c: CaseComparison): { label: string; base: string; next: string; change: string } {
+  // One id on both sides names the case; two ids (two sizes) meet on their key.
+  const label = c.baseId !== null && c.newId !== null && c.baseId !== c.newId ? c.key : c.id;
+  if (c.metric === 'throughput' && c.throughputUnit !== null) {
+    const unit = c.throughputUnit;
+    const side = (v: number | null, share: number | null): string => (v === null ? '—' : `${formatRate(v, unit)}${share === null ? '' : ` (${(share * 100).toPrecision(3)}% of peak)`}`);
+    return { label, base: side(c.baseThroughput, c.baseShareOfPeak), next: side(c.newThroughput, c.newShareOfPeak), change: c.ratio === null ? '—' : `${formatRatio(c.ratio)} throughput` };
+  }
+  return {
+    label,
+    base: c.baseMedianNs === null ? '—' : formatNs(c.baseMedianNs),
+    next: c.newMedianNs === null ? '—' : formatNs(c.newMedianNs),
+    change: c.changePct === null ? '—' : `${c.changePct > 0 ? '+' : ''}${c.changePct.toFixed(1)}%`,
+  };
+}
+
+/** What the numbers mean, for the line above every comparison table. */
+export function compareRuleLine(cmp: RunComparison): string {
+  return cmp.sameDevice
+    ? 'same device: one id on both sides compares time per dispatch (positive change = slower); two sizes of one key compare throughput'
+    : 'different devices: cases matched by key compare throughput and share of peak (×ratio = new ÷ base); only latencies with one id compare time';
 }

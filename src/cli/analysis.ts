@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { writeFileAtomic } from '../platform/atomicFile.js';
-import { compareRuns, DEFAULT_COMPARE, DeviceMismatchError, deviceLabel, type RunComparison } from '../ci/compare.js';
+import { compareRuleLine, comparisonCells, compareRuns, DEFAULT_COMPARE, DeviceMismatchError, deviceLabel, type RunComparison } from '../ci/compare.js';
 import { baselineFromRun, evaluateGates, type Baseline } from '../ci/evaluate.js';
 import { gateConfigSchema, InputError, type GateConfig } from '../ci/gateConfig.js';
 import { historyKind, historyLocation, withHistory } from '../history/open.js';
@@ -34,11 +34,16 @@ function serverUrl(value: string): URL {
 }
 
 function renderComparison(cmp: RunComparison, color: boolean): string {
-  const table = makeTable(['case', 'base median', 'new median', 'change', 'p', 'verdict', 'why'], color);
-  for (const c of cmp.cases) {
-    table.push([c.id, c.baseMedianNs === null ? '—' : formatNs(c.baseMedianNs), c.newMedianNs === null ? '—' : formatNs(c.newMedianNs), c.changePct === null ? '—' : `${c.changePct > 0 ? '+' : ''}${c.changePct.toFixed(1)}%`, c.pValue === null ? '—' : c.pValue.toPrecision(2), c.verdict, c.reason]);
+  const table = makeTable(['case', 'base', 'new', 'change', 'p', 'verdict', 'why'], color);
+  // Across devices, what only one side ran is listed by count: the rows are what both measured.
+  const oneSided = cmp.sameDevice ? [] : cmp.cases.filter((c) => c.verdict === 'new' || c.verdict === 'missing' || c.verdict === 'skipped');
+  for (const c of cmp.cases.filter((x) => !oneSided.includes(x))) {
+    const cells = comparisonCells(c);
+    table.push([cells.label, cells.base, cells.next, cells.change, c.pValue === null ? '—' : c.pValue.toPrecision(2), c.verdict, c.reason]);
   }
-  return `base: ${cmp.baseDevice}\nnew:  ${cmp.newDevice}\n${table.toString()}`;
+  const count = (v: string): number => oneSided.filter((c) => c.verdict === v).length;
+  const folded = oneSided.length === 0 ? '' : `\nnot compared: ${count('new')} ran only in the new run, ${count('missing')} only in the base, ${count('skipped')} skipped in both (--json lists them)`;
+  return `base: ${cmp.baseDevice}\nnew:  ${cmp.newDevice}\n${compareRuleLine(cmp)}\n${table.toString()}${folded}`;
 }
 
 export function addAnalysisCommands(program: Command, io: Io, setExit: (code: number) => void): void {

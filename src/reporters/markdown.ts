@@ -1,4 +1,4 @@
-import type { RunComparison } from '../ci/compare.js';
+import { compareRuleLine, comparisonCells, type RunComparison } from '../ci/compare.js';
 import type { GateEvaluation } from '../ci/evaluate.js';
 import type { LlmRunMetrics } from '../llm/metrics.js';
 import type { KVCacheResult } from '../metrics/kvCache.js';
@@ -75,11 +75,15 @@ export function renderCompareMarkdown(cmp: RunComparison): string {
     `- **new**: ${cell(cmp.newDevice)}${cmp.sameDevice ? '' : ' ⚠ different device'}`,
     `- threshold ${cmp.options.thresholdPct}%, Mann–Whitney U at α = ${cmp.options.alpha}, at least ${cmp.options.minSamples} samples`,
     '',
-    '| case | base median | new median | change | p | verdict |',
+    `- ${compareRuleLine(cmp)}`,
+    '',
+    '| case | base | new | change | p | verdict |',
     '|---|---|---|---|---|---|',
   ];
   for (const c of cmp.cases) {
-    lines.push(`| ${cell(c.id)} | ${c.baseMedianNs === null ? '—' : formatNs(c.baseMedianNs)} | ${c.newMedianNs === null ? '—' : formatNs(c.newMedianNs)} | ${c.changePct === null ? '—' : `${c.changePct > 0 ? '+' : ''}${c.changePct.toFixed(1)}%`} | ${c.pValue === null ? '—' : c.pValue.toPrecision(2)} | ${VERDICT_MARK[c.verdict]} |`);
+    const cells = comparisonCells(c);
+    const p = c.pValue === null ? '—' : c.pValue.toPrecision(2);
+    lines.push(`| ${cell(cells.label)} | ${cells.base} | ${cells.next} | ${cells.change} | ${p} | ${VERDICT_MARK[c.verdict]} |`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -105,6 +105,8 @@ export const sparsitySchema = z.object({
 
 export const caseResultSchema = z.object({
   id: z.string(),
+  /** The same on every device: suite, kernel, dtype, shape class (src/results/caseKey.ts); absent in older files. */
+  key: z.string().min(1).max(512).optional(),
   /** An identifier: it becomes a heading in Markdown and a label on the console. */
   suite: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a suite name is letters, digits, ".", "_" or "-" (at most 64)'),
   name: z.string(),

@@ -1,3 +1,4 @@
+import { keyOfCase } from '../results/caseKey.js';
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { BufferPool } from '../gpu/buffers.js';
 import { withErrorScopes } from '../gpu/errorScope.js';
@@ -141,9 +142,10 @@ interface Timing {
   targetPassMs: number;
 }
 
-function emptyCase(suite: string, plan: Pick<CasePlan, 'id' | 'name' | 'params'>): CaseResult {
+function emptyCase(suite: string, plan: Pick<CasePlan, 'id' | 'name' | 'params' | 'key'>): CaseResult {
   return {
     id: plan.id,
+    key: keyOfCase({ ...plan, suite }),
     suite,
     name: plan.name,
     params: plan.params,

@@ -1,4 +1,4 @@
-import type { RunComparison } from '../ci/compare.js';
+import { compareRuleLine, comparisonCells, type RunComparison } from '../ci/compare.js';
 import type { HistoryCase, HistoryDevice, HistoryRun } from '../history/store.js';
 import { escapeHtml as e, formatNs } from '../reporters/format.js';
 
@@ -93,11 +93,14 @@ export function compareView(runs: readonly HistoryRun[], base: number | undefine
   if (typeof outcome === 'string') result = `<p role="alert">${e(outcome)}</p>`;
   else if (outcome !== null) {
     const rows = outcome.cases
-      .map((c) => `<tr class="${e(c.verdict)}"><td>${e(c.id)}</td><td class="num">${num(c.baseMedianNs, formatNs)}</td><td class="num">${num(c.newMedianNs, formatNs)}</td><td class="num">${num(c.changePct, (v) => `${v > 0 ? '+' : ''}${v.toFixed(1)}%`)}</td><td class="num">${num(c.pValue, (v) => v.toPrecision(2))}</td><td>${e(c.verdict)}</td><td>${e(c.reason)}</td></tr>`)
+      .map((c) => {
+        const cells = comparisonCells(c);
+        return `<tr class="${e(c.verdict)}"><td>${e(cells.label)}</td><td class="num">${e(cells.base)}</td><td class="num">${e(cells.next)}</td><td class="num">${e(cells.change)}</td><td class="num">${num(c.pValue, (v) => v.toPrecision(2))}</td><td>${e(c.verdict)}</td><td>${e(c.reason)}</td></tr>`;
+      })
       .join('\n');
     result = `<p>base: ${e(outcome.baseDevice)}<br>new: ${e(outcome.newDevice)}</p>
-<table><caption>Run ${base ?? ''} against run ${next ?? ''}: median per dispatch, Mann–Whitney U on the samples (the same comparison as <code>wgbench compare</code>).</caption>
-<thead><tr><th scope="col">case</th><th scope="col">base median</th><th scope="col">new median</th><th scope="col">change</th><th scope="col">p</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead>
+<table><caption>Run ${base ?? ''} against run ${next ?? ''}: ${e(compareRuleLine(outcome))}; Mann–Whitney U on the samples (the same comparison as <code>wgbench compare</code>).</caption>
+<thead><tr><th scope="col">case</th><th scope="col">base</th><th scope="col">new</th><th scope="col">change</th><th scope="col">p</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead>
 <tbody>${rows}</tbody></table>`;
   }
   return labPage('Compare two runs', `${compareForm(runs, base, next)}${result}`);

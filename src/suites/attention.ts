@@ -4,10 +4,28 @@ import { computePipeline } from '../gpu/pipelines.js';
 import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import { fillWgslTemplate } from '../gpu/wgslTemplate.js';
 import { f32ToF16Bits, roundToF16 } from './numeric.js';
+import type { DeviceInfo } from '../gpu/adapterInfo.js';
+import type { PeakUnit } from '../probe/peaks.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+import { attentionKey } from '../results/caseKey.js';
 
 export type AttentionKind = 'flash' | 'flash-tiled' | 'flash-subgroup-matrix' | 'flash-subgroup-matrix-staged' | 'naive' | 'decode-paged' | 'decode-paged-thread';
 export type AttentionDtype = 'f32' | 'f16';
+
+/**
+ * The unit whose peak each kernel's FLOPs are divided by (docs/metrics.md): the subgroup-matrix
+ * kernels run Q·Kᵀ and P·V on the matrix units (f16 in, f32 accumulate); every other kernel, f16
+ * inputs included, multiplies in f32 on the vector ALUs.
+ */
+export const ATTENTION_PEAK_UNIT: Readonly<Record<AttentionKind, PeakUnit>> = {
+  flash: 'fp32',
+  'flash-tiled': 'fp32',
+  'flash-subgroup-matrix': 'matrixF16',
+  'flash-subgroup-matrix-staged': 'matrixF16',
+  naive: 'fp32',
+  'decode-paged': 'fp32',
+  'decode-paged-thread': 'fp32',
+};
 
 export interface AttentionShape {
   B: number;
@@ -59,6 +77,19 @@ export interface FlashTile {
 }
 
 export const DEFAULT_FLASH_TILE: FlashTile = { threadsX: 16, threadsY: 16, rowsPerThread: 4, keysPerThread: 4 };
+
+/**
+ * The block a CPU adapter's Vulkan compilers start from: 64 threads of 2×2. Measured at B1 H4/2 T128
+ * d64 causal f32 on 2 cores (BENCHMARKS.md): lavapipe 9.3 ms vs 11.7 ms with DEFAULT_FLASH_TILE and
+ * 1.4 s vs 4.2 s to compile cold; SwiftShader 80 vs 86 ms, 1.7 vs 4.9 s. On the GL ES backend the
+ * 16×16 block stays faster (5.7 vs 9.6 ms on Mesa 22's llvmpipe), so it keeps the default.
+ */
+export const CPU_VULKAN_FLASH_TILE: FlashTile = { threadsX: 8, threadsY: 8, rowsPerThread: 2, keysPerThread: 2 };
+
+/** The block to use before any tuning, from the adapter in hand. */
+export function defaultFlashTile(info: Pick<DeviceInfo, 'adapterClass' | 'backend'>): FlashTile {
+  return info.adapterClass === 'cpu' && info.backend !== 'opengles' ? CPU_VULKAN_FLASH_TILE : DEFAULT_FLASH_TILE;
+}
 
 export const flashRows = (t: FlashTile): number => t.threadsY * t.rowsPerThread;
 export const flashKeys = (t: FlashTile): number => t.threadsX * t.keysPerThread;
@@ -325,7 +356,7 @@ export interface AttentionOptions {
   dtypes?: readonly AttentionDtype[];
   /** Masks of the prefill cases (default both: causal and not). */
   causal?: readonly boolean[];
-  /** The flash-tiled kernel's block (default DEFAULT_FLASH_TILE). */
+  /** The flash-tiled kernel's block (default: defaultFlashTile of the adapter). */
   flashTile?: FlashTile;
   /** Blocks found by `wgbench tune`, by flashTileKey (head dim): used there for both dtypes, recorded as tuned. */
   tunedFlashTiles?: Readonly<Record<string, FlashTile>>;
@@ -363,13 +394,21 @@ export function sgmatStagedUnsupported(t: SgmatStagedShape, shape: Pick<Attentio
   return null;
 }
 
-/** Shapes per adapter: the SDPA comparison shape (4 × 32 heads × 4096 × 128) on a GPU. */
-export function planAttentionShapes(cpu: boolean, quick: boolean): { prefill: Omit<AttentionShape, 'causal'>[]; decode: Omit<AttentionShape, 'causal' | 'T'>[] } {
+/**
+ * Shapes per adapter: the SDPA comparison shape (4 × 32 heads × 4096 × 128) on a GPU. A quick run on
+ * a CPU adapter takes head dim 64 only: each head dim is its own set of kernels, and compiling the
+ * register-blocked ones at d128 cost 9–13 s each cold on 2 cores (the quick run must fit a minute).
+ */
+export function planAttentionShapes(
+  cpu: boolean,
+  quick: boolean,
+): { prefill: Omit<AttentionShape, 'causal'>[]; decode: Omit<AttentionShape, 'causal' | 'T'>[] } {
   if (cpu) {
     const T = quick ? 128 : 256;
+    const headDims: (64 | 128)[] = quick ? [64] : [64, 128];
     return {
-      prefill: [64, 128].map((headDim) => ({ B: 1, H: 4, Hkv: 2, T, S: T, headDim: headDim as 64 | 128 })),
-      decode: [64, 128].map((headDim) => ({ B: 2, H: 4, Hkv: 2, S: quick ? 384 : 1024, headDim: headDim as 64 | 128 })),
+      prefill: headDims.map((headDim) => ({ B: 1, H: 4, Hkv: 2, T, S: T, headDim })),
+      decode: headDims.map((headDim) => ({ B: 2, H: 4, Hkv: 2, S: quick ? 384 : 1024, headDim })),
     };
   }
   const T = quick ? 1024 : 4096;
@@ -395,7 +434,7 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
         const inBytes = dtype === 'f32' ? 4 : 2;
         const isDecode = kind === 'decode-paged' || kind === 'decode-paged-thread';
         const tuned = options.tunedFlashTiles?.[flashTileKey(shape.headDim)];
-        const tile = tuned ?? options.flashTile ?? DEFAULT_FLASH_TILE;
+        const tile = tuned ?? options.flashTile ?? defaultFlashTile(ctx.info);
         const tileFrom = tuned !== undefined ? 'tuned' : options.flashTile !== undefined ? 'explicit' : 'default';
         const tiled = kind === 'flash-tiled';
         const sgStaged = kind === 'flash-subgroup-matrix-staged';
@@ -405,11 +444,12 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
         const label = isDecode ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}` : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
         const plan: CasePlan = {
           id: `attention/${kind}-${dtype}/b${shape.B}h${shape.H}kv${shape.Hkv}t${shape.T}s${shape.S}d${shape.headDim}${shape.causal ? '-causal' : ''}`,
+          key: attentionKey(kind, dtype, isDecode, shape.headDim, shape.causal),
           name: `${kind} ${dtype} ${label}`,
           params: { kind, dtype, B: shape.B, H: shape.H, Hkv: shape.Hkv, T: shape.T, S: shape.S, headDim: shape.headDim, causal: shape.causal, ...(isDecode ? { blockTokens: BLOCK_TOKENS } : {}), ...(tiled ? { tile: flashTileLabel(tile), queryBlock: flashRows(tile), keyBlock: flashKeys(tile), threadsX: tile.threadsX, threadsY: tile.threadsY, rowsPerThread: tile.rowsPerThread, keysPerThread: tile.keysPerThread, source: tileFrom } : {}), ...(sgStaged ? { staged: sgmatStagedLabel(sgmat), subgroups: sgmat.subgroups, queryBlock: 16 * sgmat.subgroups, keyBlock: 16, kvPad: sgmat.kvPad, prefetch: sgmat.prefetch, source: sgmatFrom } : {}) },
           bytesPerDispatch: attentionBytes(shape, inBytes),
           bytesCounted: 'min-dram',
-          work: { flopsPerDispatch: attentionFlops(shape), unit: 'fp32', formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S' },
+          work: { flopsPerDispatch: attentionFlops(shape), unit: ATTENTION_PEAK_UNIT[kind], formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S' },
           prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool, tile, sgStaged ? sgmat : DEFAULT_SGMAT_STAGED),
         };
         const tileReason = tiled ? flashTileUnsupported(tile, shape.headDim, ctx.device.limits) : null;

@@ -7,6 +7,7 @@ import { kvBlockBytes, modelPreset } from '../models/presets.js';
 import { formatBytes } from '../reporters/format.js';
 import { checksumWords } from './numeric.js';
 import type { CasePlan, CheckResult, PreparedCase, ScratchFile, Suite, SuiteContext } from './types.js';
+import { kvTierKey } from '../results/caseKey.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -442,6 +443,7 @@ export function createKvTierSuite(options: KvTierOptions = {}): Suite {
           const moved = gather ? blocks * blockBytes : bytes;
           const plan: CasePlan = {
             id: gather ? `kvtier/hbm-gather/blocks=${blocks}` : `kvtier/${path}/bytes=${bytes}`,
+            key: kvTierKey(path),
             name: gather ? `gather ${blocks} × ${formatBytes(blockBytes)}` : `${path} ${formatBytes(bytes)}`,
             params: { path, from: info.from, to: info.to, bytes: moved, blockBytes, model: model.name, blockTokens, queueDepth: path === 'ddr-to-hbm-ring' ? ringDepth : 1, ...(gather ? { blocks } : {}) },
             bytesPerDispatch: gather ? 2 * moved : moved,

@@ -12,6 +12,7 @@ import { BufferPool } from '../gpu/buffers.js';
 import { createPassTimer } from '../gpu/timer.js';
 import { measureDispatchCost, type DispatchCost } from './overhead.js';
 import { defaultGemvShape } from '../gpu/gemvPlan.js';
+import { llmKey } from '../results/caseKey.js';
 
 export interface LlmOptions {
   model?: string;
@@ -370,6 +371,7 @@ function decodeStepPlan(name: string, shape: DecodeStepShape, params: Record<str
   const weightBytes = weightDtypeFor(options, ctx) === 'f16' ? 2 : 4;
   const plan: CasePlan = {
     id: `llm/decode-step/model=${name}/batch=${shape.batch}/context=${shape.context}`,
+    key: llmKey('decode-step', name),
     name: `decode step ${name}, batch ${shape.batch}, context ${shape.context}`,
     params: { ...params, kind: 'decode-step', batch: shape.batch, context: shape.context },
     bytesPerDispatch: decodeStepBytes(config, { weightBytesPerParam: weightBytes, kvBytesPerElement: 4, contexts }),
@@ -395,6 +397,7 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
       const params = { model: name, layers: config.layers, hidden: config.hiddenSize, heads: config.heads, kvHeads: config.kvHeads, weightDtype, activations: 'f32', linearKernels: modelOptions(options, ctx).linearKernels ?? 'gpu' };
       const plan: CasePlan = {
         id: `llm/serve/model=${name}`,
+        key: llmKey('serve', name),
         name: `serve ${name}`,
         params: { ...params, layout: 'colocated' },
         // A session moves no fixed number of bytes; its MFU and MBU are per step, in the extras.
@@ -407,6 +410,7 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
       const split: CasePlan = {
         ...plan,
         id: `llm/serve-disaggregated/model=${name}`,
+        key: llmKey('serve-disaggregated', name),
         name: `serve ${name}, prefill/decode split`,
         params: { ...params, layout: 'disaggregated' },
         prepare: (c, pool) => prepareDisaggregated(name, options, c, pool),

@@ -8,6 +8,7 @@ import { packOperands } from './matmul/operands.js';
 import { DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, shapeKey, stagedKey, stagedLabel, stagedShapeUnsupported, stagedTile, SUBGROUP_BLOCK, tileLabel, tileUnsupported, type GemvShape, type MatmulTile, type ResolvedShape, type StagedShape } from './matmul/shapes.js';
 import { MATMUL_VARIANT_TRAITS, SPARSE_ZERO_FRACTION, type MatmulShape, type MatmulVariant } from './matmul/variants.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+import { matmulKey, matmulShapeClass } from '../results/caseKey.js';
 
 // The suite's parts live beside it, one job per module: variants.ts (what each variant is),
 // shapes.ts (its launch shapes), operands.ts (its inputs), launches.ts (its kernel and grid),
@@ -41,6 +42,21 @@ function stagedParams(t: StagedShape, source: ShapeSource): Record<string, strin
 }
 
 /** Why a variant cannot run on this device or shape; null when it can. */
+/**
+ * Why no device could run this variant at this shape (a GEMV kernel on a square matrix, a tile on a
+ * GEMV's single row, a subgroup-matrix block on rows it does not divide); null when some device can.
+ * Such a pair is not planned at all, so a run's skipped rows are only what its adapter lacks.
+ */
+export function matmulShapeRule(variant: MatmulVariant, s: MatmulShape): string | null {
+  const traits = VARIANTS[variant];
+  if (isGemv(variant)) return gemvUnsupported(s.M, s.K, s.N);
+  if (usesTile(variant) && matmulShapeClass(s.M, s.N, s.K) === 'gemv') return `a ${s.M}-row GEMV fills no tile: the split-K GEMV kernels are its case`;
+  if (traits.matrixConfig !== null && !traits.staged && (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0)) {
+    return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;
+  }
+  return null;
+}
+
 export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, tile: MatmulTile = DEFAULT_TILE, staged: StagedShape | null = null, gemvColumns4: number = GEMV_DEFAULT_COLUMNS4): string | null {
   const traits = VARIANTS[variant];
   if (isGemv(variant)) {
@@ -165,13 +181,16 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
         const staged = { f16: tunedF16 ?? { ...builtIn('f16'), ...options.staged?.f16 }, int8: tunedI8 ?? { ...builtIn('int8'), ...options.staged?.int8 } };
         const stagedFrom = (input: 'f16' | 'int8'): ShapeSource => (options.tunedStaged?.[stagedKey(input, s)] !== undefined ? 'tuned' : options.staged?.[input] !== undefined ? 'explicit' : 'default');
         const resolved: ResolvedShape = { tile, staged, gemvTargetWorkgroups: gemvTarget, gemvColumns4, transformSource: options.transformSource };
-        for (const variant of options.variants ?? MATMUL_VARIANTS) {
+        // Variants named explicitly are planned whatever the shape, so asking for one says why it cannot run.
+        const variants = options.variants ?? MATMUL_VARIANTS.filter((v) => matmulShapeRule(v, s) === null);
+        for (const variant of variants) {
           const info = VARIANTS[variant];
           const sparse = variant === 'block-sparse-f32';
           const kept = sparse ? 1 - SPARSE_ZERO_FRACTION : 1;
           const flops = 2 * s.M * s.N * s.K * kept;
           const plan: CasePlan = {
             id: `matmul/${variant}/${s.M}x${s.N}x${s.K}`,
+            key: matmulKey(variant, s.M, s.N, s.K),
             name: `${variant} ${s.label}`,
             params: {
               variant,

@@ -3,6 +3,7 @@ import { computePipeline } from '../gpu/pipelines.js';
 import { formatBytes } from '../reporters/format.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
+import { memcopyKey } from '../results/caseKey.js';
 
 const MiB = 1024 * 1024;
 const POISON = 0xdeadbeef;
@@ -197,6 +198,7 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
           const suffix = source === 'explicit' ? `/wg=${workgroupSize}/ept=${perThread}` : '';
           const plan: CasePlan = {
             id: `memcopy/${kernel}/bytes=${bytes}${suffix}`,
+            key: memcopyKey(kernel, workingSetBytes >= dram.bytes ? 'dram' : 'cache-sweep', suffix),
             name: `${kernel} ${formatBytes(bytes)}`,
             params: {
               kernel,

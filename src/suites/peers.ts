@@ -3,6 +3,7 @@ import { computePipeline } from '../gpu/pipelines.js';
 import type { CaseResult } from '../results/schema.js';
 import { createMatmulSuite } from './matmul.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+import { peerKey } from '../results/caseKey.js';
 
 /** The slice of gpu.js this suite uses (https://github.com/gpujs/gpu.js). */
 export interface GpuJsKernel {
@@ -211,6 +212,7 @@ export function createPeersSuite(options: PeersOptions = {}): Suite {
           cases.push({
             ...kernelOnly,
             id: `peers/wgbench-tiled/${n}`,
+            key: peerKey('wgbench-tiled'),
             name: `wgbench tiled (kernel) ${n}³`,
             params: { ...kernelOnly.params, peer: 'wgbench-tiled', n },
             prepare: async (c, pool) => {
@@ -223,6 +225,7 @@ export function createPeersSuite(options: PeersOptions = {}): Suite {
         for (const kind of PEERS) {
           const plan: CasePlan = {
             id: `peers/${kind}/${n}`,
+            key: peerKey(kind),
             name: `${kind} ${n}³`,
             params: { peer: kind, n },
             bytesPerDispatch: 3 * n * n * 4,

@@ -119,7 +119,13 @@ export interface CaseWork {
 }
 
 export interface CasePlan {
+  /** This device's case: the size it runs at is part of it (saved results, history and gates match it). */
   id: string;
+  /**
+   * What is measured, the same on every device (src/results/caseKey.ts builds it); comparisons across
+   * devices, engines and frameworks match on it. Left out, the suite's builder derives it from params.
+   */
+  key?: string;
   name: string;
   params: Record<string, ParamValue>;
   /** Bytes one dispatch moves, as counted by `bytesCounted`. */

@@ -5,7 +5,7 @@ import { hasMatrixConfig, matrixShapesFor, variableSubgroupSize } from '../gpu/s
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
 import { formatBytes } from '../reporters/format.js';
-import { createAttentionSuite, DEFAULT_FLASH_TILE, DEFAULT_SGMAT_STAGED, flashTileKey, flashTileLabel, flashTileUnsupported, planAttentionShapes, sgmatStagedLabel, sgmatStagedUnsupported, type AttentionDtype, type AttentionShape, type FlashTile, type SgmatStagedShape } from '../suites/attention.js';
+import { createAttentionSuite, defaultFlashTile, DEFAULT_SGMAT_STAGED, flashTileKey, flashTileLabel, flashTileUnsupported, planAttentionShapes, sgmatStagedLabel, sgmatStagedUnsupported, type AttentionDtype, type AttentionShape, type FlashTile, type SgmatStagedShape } from '../suites/attention.js';
 
 export type TuneValue = number | boolean;
 export type TuneConfig = Readonly<Record<string, TuneValue>>;
@@ -318,7 +318,7 @@ export const attentionFamily: TunableFamily = {
   targets: (d) => {
     // Tuned on f16 inputs where the adapter has them (what LLM prefill runs), else f32; the block serves both.
     const dtype: AttentionDtype = d.info.deviceFeatures.includes('shader-f16') ? 'f16' : 'f32';
-    return prefillTargets(d, (s) => ({ family: 'attention', shapeClass: flashTileKey(s.headDim), description: `flash-tiled ${dtype} ${prefillLabel(s)}`, problem: { ...prefillProblem(s), f16: dtype === 'f16' ? 1 : 0 }, defaultConfig: flashConfig(DEFAULT_FLASH_TILE) }));
+    return prefillTargets(d, (s) => ({ family: 'attention', shapeClass: flashTileKey(s.headDim), description: `flash-tiled ${dtype} ${prefillLabel(s)}`, problem: { ...prefillProblem(s), f16: dtype === 'f16' ? 1 : 0 }, defaultConfig: flashConfig(defaultFlashTile(d.info)) }));
   },
   coarse: (t) => {
     const out: TuneConfig[] = [t.defaultConfig];

@@ -242,9 +242,16 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
   const confirmDefault: number[] = [];
   const confirmBest: number[] = [];
   if (best !== def && def.status === 'measured') {
-    while (fitsBy(deadline, 2 * CONFIRM_PASSES)) {
+    // Both are compiled by now, so the pass estimate (inflated by the compiles explored, seconds each
+    // on a CPU compiler) does not size a round: the first is tried while a second is left (the
+    // budget's timer cuts one that overruns, keeping what was measured), then each round's own time decides.
+    let roundMs: number | null = null;
+    const another = (): boolean => !cut && !(o.signal?.aborted ?? false) && o.clock() + (roundMs === null ? 1000 : roundMs * 1.25) <= deadline;
+    while (another()) {
+      const t0 = o.clock();
       confirmDefault.push(...(await measure(def, CONFIRM_PASSES, 'confirm')));
       confirmBest.push(...(await measure(best, CONFIRM_PASSES, 'confirm')));
+      roundMs = o.clock() - t0;
     }
   }
 

@@ -1,6 +1,6 @@
-import type { RunComparison } from '../ci/compare.js';
+import { compareRuleLine, comparisonCells, type RunComparison } from '../ci/compare.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
-import { escapeHtml as e, formatNs } from '../reporters/format.js';
+import { escapeHtml as e } from '../reporters/format.js';
 import { describeDecodeOverhead, overheadRows } from '../reporters/overhead.js';
 import type { ChartSpec, ChartTable } from './charts.js';
 import type { Card, Headline } from './headline.js';
@@ -124,10 +124,13 @@ ${renderResults(run.cases)}
 
 /** Two runs compared case by case (the CLI's `compare`), named as the CLI names them. */
 export function renderComparison(cmp: RunComparison, base: RunResult, next: RunResult, labels: { base: string; next: string }): string {
-  const name = (id: string): string => next.cases.find((c) => c.id === id)?.name ?? base.cases.find((c) => c.id === id)?.name ?? id;
-  const device = cmp.sameDevice ? `both on ${cmp.baseDevice}` : `different devices: ${cmp.baseDevice} and ${cmp.newDevice} — the changes say how the machines differ, not the code`;
-  const head = ['case', 'base median', 'new median', 'change', 'p', 'verdict'];
-  const rows = cmp.cases.map((c) => [name(c.id), c.baseMedianNs === null ? '—' : formatNs(c.baseMedianNs), c.newMedianNs === null ? '—' : formatNs(c.newMedianNs), c.changePct === null ? '—' : `${c.changePct > 0 ? '+' : ''}${c.changePct.toFixed(1)}%`, c.pValue === null ? '—' : c.pValue.toPrecision(2), c.verdict === 'skipped' ? 'skipped in both' : c.verdict]);
+  const name = (c: RunComparison['cases'][number], label: string): string => (label === c.id ? (next.cases.find((x) => x.id === c.id)?.name ?? base.cases.find((x) => x.id === c.id)?.name ?? c.id) : label);
+  const device = cmp.sameDevice ? `both on ${cmp.baseDevice}` : `different devices: ${cmp.baseDevice} and ${cmp.newDevice}`;
+  const head = ['case', 'base', 'new', 'change', 'p', 'verdict'];
+  const rows = cmp.cases.map((c) => {
+    const cells = comparisonCells(c);
+    return [name(c, cells.label), cells.base, cells.next, cells.change, c.pValue === null ? '—' : c.pValue.toPrecision(2), c.verdict === 'skipped' ? 'skipped in both' : c.verdict];
+  });
   return `<p id="comparison-summary">base: ${e(labels.base)}; new: ${e(labels.next)}; ${e(device)}. Mann–Whitney U at α = ${String(cmp.options.alpha)}, threshold ${String(cmp.options.thresholdPct)}%.</p>
-${scrollTable('comparison', `<table id="comparison-table"><caption>Median time per dispatch, base against new (positive change = slower)</caption><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr><th scope="row">${e(r[0] ?? '')}</th>${r.slice(1).map((x) => `<td>${e(x)}</td>`).join('')}</tr>`).join('')}</tbody></table>`)}`;
+${scrollTable('comparison', `<table id="comparison-table"><caption>${e(compareRuleLine(cmp))}</caption><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr><th scope="row">${e(r[0] ?? '')}</th>${r.slice(1).map((x) => `<td>${e(x)}</td>`).join('')}</tr>`).join('')}</tbody></table>`)}`;
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AcquiredDevice } from '../../src/gpu/acquire.js';
 import { loadKernelFromDisk, nodeRunEnvironment } from '../../src/platform/node.js';
 import { runSuites } from '../../src/runner/run.js';
-import { attendedPositions, attentionBytes, attentionFlops, createAttentionSuite, DEFAULT_FLASH_TILE, flashTileKey, flashTileLabel, flashTileUnsupported, type FlashTile } from '../../src/suites/attention.js';
+import { attendedPositions, attentionBytes, attentionFlops, createAttentionSuite, defaultFlashTile, flashTileKey, flashTileLabel, flashTileUnsupported, type FlashTile } from '../../src/suites/attention.js';
 import { realDevice } from '../helpers/gpu.js';
 
 let acquired: AcquiredDevice;
@@ -110,7 +110,7 @@ describe('attention on a real adapter', () => {
     // A tuned block is used for its head dim only, and says so.
     const tuned = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite({ prefill: [shape, { ...shape, headDim: 128 }], kinds: ['flash-tiled'], dtypes: ['f32'], tunedFlashTiles: { [flashTileKey(64)]: tiles[0] as FlashTile } })], quick: true });
     expect(tuned.cases.filter((c) => c.params['headDim'] === 64).map((c) => [c.params['source'], c.status])).toEqual([['tuned', 'ok'], ['tuned', 'ok']]);
-    expect(tuned.cases.filter((c) => c.params['headDim'] === 128).map((c) => [c.params['tile'], c.params['source']])).toEqual([[flashTileLabel(DEFAULT_FLASH_TILE), 'default'], [flashTileLabel(DEFAULT_FLASH_TILE), 'default']]);
+    expect(tuned.cases.filter((c) => c.params['headDim'] === 128).map((c) => [c.params['tile'], c.params['source']])).toEqual([[flashTileLabel(defaultFlashTile(acquired.info)), 'default'], [flashTileLabel(defaultFlashTile(acquired.info)), 'default']]);
     // A block the device cannot hold is a skipped case naming the limit, never a failed compile.
     const huge = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite({ prefill: [shape], kinds: ['flash-tiled'], dtypes: ['f32'], flashTile: { threadsX: 64, threadsY: 64, rowsPerThread: 8, keysPerThread: 8 } })], quick: true });
     expect(huge.cases[0]?.status).toBe('skipped');

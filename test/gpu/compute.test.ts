@@ -43,7 +43,8 @@ describe('peak suite on a real adapter', () => {
     const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [peakSuite], quick: true });
     const dot4 = run.cases.find((c) => c.id === 'peak/dot4-i8');
     expect(dot4?.status).toBe('failed');
-    expect(dot4?.message).toMatch(/threads differ; first: thread 0: got 0x/);
+    // Which thread shows the error first depends on the fresh random inputs (a wrapped sum can hide it).
+    expect(dot4?.message).toMatch(/\d+ of \d+ threads differ; first: thread \d+: got 0x/);
     expect(dot4?.samplesNs).toEqual([]);
   });
 

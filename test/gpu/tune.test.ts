@@ -41,23 +41,23 @@ describe('wgbench tune', () => {
     expect(tune.code, tune.err).toBe(0);
     expect(seconds).toBeGreaterThan(54);
     expect(seconds).toBeLessThan(66);
-    expect(tune.out).toMatch(/tuned 7 problems in [\d.]+ s of a 60 s budget; saved to .*\.tuning\.json/);
+    expect(tune.out).toMatch(/tuned 6 problems in [\d.]+ s of a 60 s budget; saved to .*\.tuning\.json/);
     expect(tune.out).toMatch(/^matmul-subgroup-matrix: nothing to tune on this device \(needs an adapter that lists subgroup-matrix configs/m);
     expect(tune.out).toMatch(/^attention-subgroup-matrix: nothing to tune on this device \(needs an adapter that lists the f16→f32 16×16×16 subgroup-matrix config/m);
     const json = JSON.parse(readFileSync(report, 'utf8')) as { outcomes: TuneOutcome[]; elapsedSeconds: number };
-    expect(json.outcomes.map((o) => `${o.family}/${o.shapeClass}`)).toEqual(['memcopy/copy', 'memcopy/read', 'memcopy/write', 'matmul-tiled/256x256x256', 'gemv/1x1024x1024', 'attention/d64', 'attention/d128']);
+    expect(json.outcomes.map((o) => `${o.family}/${o.shapeClass}`)).toEqual(['memcopy/copy', 'memcopy/read', 'memcopy/write', 'matmul-tiled/256x256x256', 'gemv/1x1024x1024', 'attention/d64']);
     for (const o of json.outcomes) {
       expect(o.speedup, `${o.family} ${o.decision}`).not.toBeNull();
       expect(o.speedup ?? 0).toBeGreaterThanOrEqual(1);
       expect(o.candidates.some((c) => c.label === o.defaultLabel && c.samplesNs.length > 0)).toBe(true);
     }
     const page = readFileSync(html, 'utf8');
-    for (let i = 0; i < 7; i++) expect(page).toContain(`<canvas id="c${i}" role="img"`);
+    for (let i = 0; i < 6; i++) expect(page).toContain(`<canvas id="c${i}" role="img"`);
     expect(page).toMatch(/median per dispatch \(ms\); grey: the default, green: the stored choice/);
     const key = calibrationKey(acquired.info);
     const storedFile = join(dir, `${key}.tuning.json`);
     const stored = JSON.parse(readFileSync(storedFile, 'utf8')) as StoredTuning;
-    expect(stored.entries).toHaveLength(7);
+    expect(stored.entries).toHaveLength(6);
 
     const out = join(dir, 'run.json');
     const run = await runCli(['run', '--suite', 'memcopy,matmul', '--quick', '--calibration-dir', dir, '--json', out, '--no-progress']);

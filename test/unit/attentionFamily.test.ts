@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createAttentionSuite, DEFAULT_FLASH_TILE, DEFAULT_SGMAT_STAGED, flashTileLabel, flashTileWorkgroupBytes, sgmatAttentionSource, sgmatAttentionWorkgroupBytes, sgmatStagedLabel, sgmatStagedUnsupported } from '../../src/suites/attention.js';
+import { createAttentionSuite, defaultFlashTile, DEFAULT_FLASH_TILE, DEFAULT_SGMAT_STAGED, flashTileLabel, flashTileWorkgroupBytes, sgmatAttentionSource, sgmatAttentionWorkgroupBytes, sgmatStagedLabel, sgmatStagedUnsupported } from '../../src/suites/attention.js';
 import { attentionFamily, attentionSubgroupMatrixFamily, familyByName, flashTileFromConfig, type TuneDevice } from '../../src/tuning/families.js';
 import { entryFromOutcome, tunedShapes, withTunedShapes } from '../../src/tuning/stored.js';
 import type { TuneOutcome } from '../../src/tuning/search.js';
@@ -16,8 +16,13 @@ describe('the attention tuner family (flash-tiled blocks)', () => {
       ['d64', 'flash-tiled f16 B4 H32/8 T4096 d64 causal'],
     ]);
     expect(targets[0]?.defaultConfig).toEqual({ ...DEFAULT_FLASH_TILE });
-    const cpu = attentionFamily.targets({ info: LAVAPIPE_INFO, limits: tuneLimits(32768, 256), quick: true });
+    // A quick run on a CPU adapter takes head dim 64 only; the full run both.
+    const quickCpu = attentionFamily.targets({ info: LAVAPIPE_INFO, limits: tuneLimits(32768, 256), quick: true });
+    expect(quickCpu.map((t) => t.shapeClass)).toEqual(['d64']);
+    const cpu = attentionFamily.targets({ info: LAVAPIPE_INFO, limits: tuneLimits(32768, 256), quick: false });
     expect(cpu.map((t) => t.shapeClass)).toEqual(['d64', 'd128']);
+    expect(cpu[0]?.defaultConfig).toEqual({ ...defaultFlashTile(LAVAPIPE_INFO) });
+    expect(defaultFlashTile(LAVAPIPE_INFO)).not.toEqual(DEFAULT_FLASH_TILE);
   });
 
   it('rules out blocks the device or the head dim cannot take, and tries the rest', () => {

@@ -163,7 +163,9 @@ describe.each(BACKENDS)('wgbench serve on $name', (backend) => {
       // The report's inline Chart.js and data are allowed by their hashes only.
       expect(report.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'sha256-[^']+' 'sha256-[^']+'; style-src 'sha256-/);
       const cmp = await (await fetch(`${s.base}/lab/compare?base=1&new=2`)).text();
-      expect(cmp).toMatch(/memcopy\/copy\/bytes=134217728<\/td>/);
+      // The first run's copy case was renamed, so the two meet on their key and compare throughput.
+      expect(cmp).toMatch(/<td>memcopy\/copy\/(dram|cache-sweep)<\/td><td class="num">[\d.]+ [GM]B\/s/);
+      expect(cmp).not.toContain('<script>alert');
       expect(await (await fetch(`${s.base}/api/devices`)).json()).toEqual([expect.objectContaining({ deviceKey: key, runs: 2 })]);
       const api = (await (await fetch(`${s.base}/api/runs/${first?.id ?? 0}`)).json()) as RunResult;
       expect(api.cases[0]?.id).toBe(caseId);
