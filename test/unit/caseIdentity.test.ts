@@ -69,7 +69,7 @@ describe('what a case declares', () => {
     const matrix = plans.filter((p) => String(p.params['kind']).startsWith('flash-subgroup-matrix'));
     expect(matrix.length).toBeGreaterThan(0);
     for (const p of plans) expect(p.work?.unit, p.id).toBe(ATTENTION_PEAK_UNIT[p.params['kind'] as AttentionKind]);
-    const peaks = h100.peaks.datasheet;
+    const peaks = h100.peaks?.datasheet ?? null;
     if (peaks === null || p0(matrix) === undefined) throw new Error('the recorded H100 run has datasheet peaks');
     const plan = p0(matrix);
     const work = { flops: plan.work?.flopsPerDispatch ?? 0, unit: plan.work?.unit ?? null, bytes: plan.bytesPerDispatch, timeS: 1e-3 };
