@@ -4,8 +4,10 @@ import type { CaseResult, RunResult } from '../results/schema.js';
 import { deviceTitle } from '../reporters/describe.js';
 import { formatNs } from '../reporters/format.js';
 import { keyOfCase } from '../results/caseKey.js';
+import { formatScaled } from '../view/units.js';
 
-export type Verdict = 'faster' | 'slower' | 'unchanged' | 'noisy' | 'missing' | 'new' | 'skipped';
+/** `incomparable`: two sizes of one key with neither FLOPs nor bytes to put their times on one scale. */
+export type Verdict = 'faster' | 'slower' | 'unchanged' | 'noisy' | 'missing' | 'new' | 'skipped' | 'incomparable';
 
 export interface CompareOptions {
   /** A change smaller than this (in %) is "unchanged" whatever the test says. */
@@ -55,7 +57,7 @@ export type ThroughputUnit = 'FLOP/s' | 'OP/s' | 'B/s';
 
 export class DeviceMismatchError extends Error {
   constructor(base: string, next: string) {
-    super(`the runs are from different devices ("${base}" and "${next}"); comparing them says nothing about the code. Pass --allow-device-mismatch to compare anyway`);
+    super(`the runs are from different devices ("${base}" and "${next}"); their times say nothing about the code. Pass --allow-device-mismatch to compare their throughput and share of peak, case by case on the key`);
     this.name = 'DeviceMismatchError';
   }
 }
@@ -72,6 +74,19 @@ export function perDispatchSamples(c: CaseResult): number[] {
 
 const TIME_ONLY = { throughputUnit: null, baseThroughput: null, newThroughput: null, ratio: null, baseShareOfPeak: null, newShareOfPeak: null };
 
+/**
+ * Whether a change of `changePct` between two medians is worth calling: within the threshold it is
+ * unchanged; past it, it needs enough samples a side and p < α, else it is noisy. Times and
+ * throughputs are judged alike; the caller names the direction.
+ */
+function judge(changePct: number, pValue: number, fewest: number, o: CompareOptions): { verdict: 'unchanged' | 'noisy'; changed: false; why: string } | { changed: true; why: string } {
+  if (Math.abs(changePct) < o.thresholdPct) return { verdict: 'unchanged', changed: false, why: `|change| ${Math.abs(changePct).toFixed(1)}% < ${o.thresholdPct}%` };
+  if (fewest < o.minSamples) return { verdict: 'noisy', changed: false, why: `${fewest} samples on one side, fewer than the ${o.minSamples} needed to call it` };
+  const p = pValue.toPrecision(2);
+  if (pValue >= o.alpha) return { verdict: 'noisy', changed: false, why: `change ${changePct.toFixed(1)}% but p = ${p} ≥ ${o.alpha}: the samples overlap` };
+  return { changed: true, why: `change ${changePct.toFixed(1)}%, p = ${p} < ${o.alpha}` };
+}
+
 /** Compares one case's timing samples: median change, Mann–Whitney U, and a verdict. */
 export function compareSamples(id: string, base: readonly number[], next: readonly number[], options: CompareOptions = DEFAULT_COMPARE): CaseComparison {
   const common = { ...TIME_ONLY, id, key: id, baseId: id, newId: id, metric: 'timeNs' as const, nBase: base.length, nNew: next.length };
@@ -82,23 +97,9 @@ export function compareSamples(id: string, base: readonly number[], next: readon
   const n = percentile(next, 50);
   const changePct = ((n - b) / b) * 100;
   const test = mannWhitneyU(base, next);
-  const enough = base.length >= options.minSamples && next.length >= options.minSamples;
-  const significant = enough && test.pValue < options.alpha;
-  let verdict: Verdict;
-  let reason: string;
-  if (Math.abs(changePct) < options.thresholdPct) {
-    verdict = 'unchanged';
-    reason = `|change| ${Math.abs(changePct).toFixed(1)}% < ${options.thresholdPct}%`;
-  } else if (!enough) {
-    verdict = 'noisy';
-    reason = `${Math.min(base.length, next.length)} samples on one side, fewer than the ${options.minSamples} needed to call it`;
-  } else if (!significant) {
-    verdict = 'noisy';
-    reason = `change ${changePct.toFixed(1)}% but p = ${test.pValue.toPrecision(2)} ≥ ${options.alpha}: the samples overlap`;
-  } else {
-    verdict = changePct > 0 ? 'slower' : 'faster';
-    reason = `change ${changePct.toFixed(1)}%, p = ${test.pValue.toPrecision(2)} < ${options.alpha}`;
-  }
+  const judged = judge(changePct, test.pValue, Math.min(base.length, next.length), options);
+  const verdict: Verdict = judged.changed ? (changePct > 0 ? 'slower' : 'faster') : judged.verdict;
+  const reason = judged.why;
   return { ...common, baseMedianNs: b, newMedianNs: n, changePct, pValue: test.pValue, test: `Mann–Whitney U (${test.method})`, verdict, reason };
 }
 
@@ -127,28 +128,30 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
  */
 export function matchCases(base: readonly CaseResult[], next: readonly CaseResult[]): [CaseResult | null, CaseResult | null][] {
   const pairs: [CaseResult | null, CaseResult | null][] = [];
-  const used = new Set<CaseResult>();
-  const byKey = (cases: readonly CaseResult[], key: string): CaseResult[] => cases.filter((c) => keyOfCase(c) === key);
-  for (const key of [...new Set([...next, ...base].map(keyOfCase))]) {
-    const b = byKey(base, key);
-    const n = byKey(next, key);
+  const group = (cases: readonly CaseResult[]): Map<string, CaseResult[]> => {
+    const byKey = new Map<string, CaseResult[]>();
+    for (const c of cases) byKey.set(keyOfCase(c), [...(byKey.get(keyOfCase(c)) ?? []), c]);
+    return byKey;
+  };
+  const baseByKey = group(base);
+  const nextByKey = group(next);
+  for (const key of new Set([...nextByKey.keys(), ...baseByKey.keys()])) {
+    const b = baseByKey.get(key) ?? [];
+    const n = nextByKey.get(key) ?? [];
+    const paired = new Set<CaseResult>();
     for (const nc of n) {
       const bc = b.find((c) => c.id === nc.id);
-      if (bc !== undefined) {
-        pairs.push([bc, nc]);
-        used.add(bc).add(nc);
-      }
+      if (bc === undefined) continue;
+      pairs.push([bc, nc]);
+      paired.add(bc).add(nc);
     }
-    const bLeft = largestFirst(b.filter((c) => !used.has(c)));
-    const nLeft = largestFirst(n.filter((c) => !used.has(c)));
-    const [bTop] = bLeft;
-    const [nTop] = nLeft;
-    if (bTop !== undefined && nTop !== undefined) {
-      pairs.push([bTop, nTop]);
-      used.add(bTop).add(nTop);
-    }
-    for (const c of nLeft) if (!used.has(c)) pairs.push([null, c]);
-    for (const c of bLeft) if (!used.has(c)) pairs.push([c, null]);
+    const [bTop, ...bRest] = largestFirst(b.filter((c) => !paired.has(c)));
+    const [nTop, ...nRest] = largestFirst(n.filter((c) => !paired.has(c)));
+    if (bTop !== undefined && nTop !== undefined) pairs.push([bTop, nTop]);
+    else if (nTop !== undefined) pairs.push([null, nTop]);
+    else if (bTop !== undefined) pairs.push([bTop, null]);
+    for (const c of nRest) pairs.push([null, c]);
+    for (const c of bRest) pairs.push([c, null]);
   }
   return pairs;
 }
@@ -183,9 +186,9 @@ function shareOfPeak(c: CaseResult): number | null {
 }
 
 function compareCases(b: CaseResult | null, n: CaseResult | null, sameDevice: boolean, options: CompareOptions): CaseComparison {
-  const key = keyOfCase((n ?? b) as CaseResult);
-  const id = (n ?? b)?.id ?? key;
-  const ids = { id, key, baseId: b?.id ?? null, newId: n?.id ?? null };
+  // matchCases never pairs two nulls.
+  const either = (n ?? b) as CaseResult;
+  const ids = { id: either.id, key: keyOfCase(either), baseId: b?.id ?? null, newId: n?.id ?? null };
   // Not applicable on either side is neither new nor missing: nothing was there to compare.
   if (b?.status === 'skipped' && n?.status === 'skipped') {
     return { ...TIME_ONLY, ...ids, metric: 'timeNs', nBase: 0, nNew: 0, baseMedianNs: null, newMedianNs: null, changePct: null, pValue: null, test: null, verdict: 'skipped', reason: `skipped in both runs${n.message ? `: ${n.message}` : ''}` };
@@ -198,10 +201,10 @@ function compareCases(b: CaseResult | null, n: CaseResult | null, sameDevice: bo
   if (!sameWork && bRate !== null && nRate !== null && bRate.unit === nRate.unit) {
     return compareThroughput(ids, bRate.unit, bRate.samples, nRate.samples, shareOfPeak(bOk as CaseResult), shareOfPeak(nOk as CaseResult), options);
   }
-  const timed = compareSamples(id, bOk ? perDispatchSamples(bOk) : [], nOk ? perDispatchSamples(nOk) : [], options);
+  const timed = compareSamples(ids.id, bOk ? perDispatchSamples(bOk) : [], nOk ? perDispatchSamples(nOk) : [], options);
   if (!sameWork && b !== null && n !== null && b.id !== n.id && timed.changePct !== null) {
     // Different sizes and no throughput to put them on one scale: their times say nothing together.
-    return { ...timed, ...ids, changePct: null, pValue: null, test: null, verdict: 'noisy', reason: `different work (${b.id} and ${n.id}) and no FLOPs or bytes to compare their rates` };
+    return { ...timed, ...ids, changePct: null, pValue: null, test: null, verdict: 'incomparable', reason: `different work (${b.id} and ${n.id}) and no FLOPs or bytes to compare their rates` };
   }
   return { ...timed, ...ids };
 }
@@ -220,20 +223,10 @@ export function compareThroughput(
   const n = percentile(next, 50);
   const ratio = n / b;
   const test = mannWhitneyU(base, next);
-  const enough = base.length >= options.minSamples && next.length >= options.minSamples;
-  const changePct = (ratio - 1) * 100;
-  let verdict: Verdict;
-  let reason: string;
-  if (Math.abs(changePct) < options.thresholdPct) {
-    verdict = 'unchanged';
-    reason = `throughput ratio ${formatRatio(ratio)}, within ${options.thresholdPct}%`;
-  } else if (!enough || test.pValue >= options.alpha) {
-    verdict = 'noisy';
-    reason = `throughput ratio ${formatRatio(ratio)} but ${enough ? `p = ${test.pValue.toPrecision(2)} ≥ ${options.alpha}` : 'too few samples to call it'}`;
-  } else {
-    verdict = ratio > 1 ? 'faster' : 'slower';
-    reason = ids.baseId === ids.newId ? `p = ${test.pValue.toPrecision(2)}` : `${ids.baseId ?? ''} → ${ids.newId ?? ''}, p = ${test.pValue.toPrecision(2)}`;
-  }
+  const judged = judge((ratio - 1) * 100, test.pValue, Math.min(base.length, next.length), options);
+  const verdict: Verdict = judged.changed ? (ratio > 1 ? 'faster' : 'slower') : judged.verdict;
+  const sizes = ids.baseId === ids.newId ? '' : `${ids.baseId ?? ''} → ${ids.newId ?? ''}: `;
+  const reason = `${sizes}throughput ${judged.why}`;
   return {
     ...ids,
     metric: 'throughput',
@@ -260,22 +253,13 @@ export function formatRatio(ratio: number): string {
   return `×${ratio >= 1e4 || ratio < 1e-3 ? ratio.toExponential(2) : ratio.toPrecision(3)}`;
 }
 
-/** A rate in its unit with an SI prefix: 8.00 GFLOP/s, 4.39 GB/s, 61.2 TOP/s. */
-export function formatRate(value: number, unit: ThroughputUnit): string {
-  const base = unit === 'B/s' ? 'B/s' : unit;
-  for (const [scale, prefix] of [[1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
-    if (value >= scale) return `${(value / scale).toPrecision(3)} ${prefix}${base}`;
-  }
-  return `${value.toPrecision(3)} ${base}`;
-}
-
 /** The three cells every comparison view shows — base, new, change — by the same rule. */
 export function comparisonCells(c: CaseComparison): { label: string; base: string; next: string; change: string } {
   // One id on both sides names the case; two ids (two sizes) meet on their key.
   const label = c.baseId !== null && c.newId !== null && c.baseId !== c.newId ? c.key : c.id;
   if (c.metric === 'throughput' && c.throughputUnit !== null) {
     const unit = c.throughputUnit;
-    const side = (v: number | null, share: number | null): string => (v === null ? '—' : `${formatRate(v, unit)}${share === null ? '' : ` (${(share * 100).toPrecision(3)}% of peak)`}`);
+    const side = (v: number | null, share: number | null): string => (v === null ? '—' : `${formatScaled(v, unit)}${share === null ? '' : ` (${(share * 100).toPrecision(3)}% of peak)`}`);
     return { label, base: side(c.baseThroughput, c.baseShareOfPeak), next: side(c.newThroughput, c.newShareOfPeak), change: c.ratio === null ? '—' : `${formatRatio(c.ratio)} throughput` };
   }
   return {

@@ -65,7 +65,7 @@ export function renderRunMarkdown(run: RunResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-const VERDICT_MARK = { faster: '🟢 faster', slower: '🔴 slower', unchanged: 'unchanged', noisy: '🟡 noisy', missing: 'missing', new: 'new', skipped: 'skipped in both' } as const;
+const VERDICT_MARK = { faster: '🟢 faster', slower: '🔴 slower', unchanged: 'unchanged', noisy: '🟡 noisy', missing: 'missing', new: 'new', skipped: 'skipped in both', incomparable: 'not comparable' } as const;
 
 export function renderCompareMarkdown(cmp: RunComparison): string {
   const lines = [

@@ -59,10 +59,9 @@ export function matmulShapeRule(variant: MatmulVariant, s: MatmulShape): string 
 
 export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, tile: MatmulTile = DEFAULT_TILE, staged: StagedShape | null = null, gemvColumns4: number = GEMV_DEFAULT_COLUMNS4): string | null {
   const traits = VARIANTS[variant];
-  if (isGemv(variant)) {
-    const reason = gemvUnsupported(s.M, s.K, s.N) ?? gemvColumnsUnsupported(gemvColumns4);
-    if (reason !== null) return reason;
-  }
+  // Planned only when named explicitly: then the shape rule is the reason it cannot run.
+  const rule = matmulShapeRule(variant, s) ?? (isGemv(variant) ? gemvColumnsUnsupported(gemvColumns4) : null);
+  if (rule !== null) return rule;
   if (traits.features.includes('shader-f16') && !ctx.device.features.has('shader-f16')) return 'the device has no shader-f16 feature';
   const config = traits.matrixConfig;
   if (config !== null) {
@@ -73,7 +72,6 @@ export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: Su
       const reason = stagedShapeUnsupported(input, staged ?? defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input], s, ctx.info, ctx.device.limits);
       if (reason !== null) return reason;
     } else if (!hasMatrixConfig(ctx.info, config.component, config.result, config.K)) return `the adapter lists no ${config.component}→${config.result} 16×16×${config.K} subgroup-matrix config`;
-    else if (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0) return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;
   }
   if (usesTile(variant)) {
     const reason = tileUnsupported(tile, ctx.device.limits);

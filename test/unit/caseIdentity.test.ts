@@ -59,6 +59,10 @@ describe('case identity: ids as saved, keys the same on every device', () => {
     const tiled = compareRuns(h100, resized).cases.find((c) => c.key === 'matmul/tiled-f32/square');
     expect(tiled?.metric).toBe('throughput');
     expect([tiled?.baseId, tiled?.newId]).toEqual(['matmul/tiled-f32/4096x4096x4096', 'matmul/tiled-f32/2048x2048x2048']);
+    // Without FLOPs or bytes two sizes have no common scale: not compared, said so.
+    const bare = (r: RunResult): RunResult => ({ ...r, cases: r.cases.map((c) => ({ ...c, compute: null, bandwidth: null })) });
+    const noRate = compareRuns(bare(h100), bare(resized)).cases.find((c) => c.key === 'matmul/tiled-f32/square');
+    expect([noRate?.metric, noRate?.verdict, noRate?.changePct]).toEqual(['timeNs', 'incomparable', null]);
   });
 });
 
@@ -70,8 +74,8 @@ describe('what a case declares', () => {
     expect(matrix.length).toBeGreaterThan(0);
     for (const p of plans) expect(p.work?.unit, p.id).toBe(ATTENTION_PEAK_UNIT[p.params['kind'] as AttentionKind]);
     const peaks = h100.peaks?.datasheet ?? null;
-    if (peaks === null || p0(matrix) === undefined) throw new Error('the recorded H100 run has datasheet peaks');
-    const plan = p0(matrix);
+    const [plan] = matrix;
+    if (peaks === null || plan === undefined) throw new Error('the recorded H100 run has datasheet peaks');
     const work = { flops: plan.work?.flopsPerDispatch ?? 0, unit: plan.work?.unit ?? null, bytes: plan.bytesPerDispatch, timeS: 1e-3 };
     const u = utilizationAgainst('datasheet', peaks, work);
     const matrixPeak = peaks.compute.matrixF16?.tflops ?? Number.NaN;
@@ -100,7 +104,3 @@ describe('what a case declares', () => {
     expect(asked[0]?.skipReason).toMatch(/GEMV kernel takes 1 to 8 rows/);
   });
 });
-
-function p0<T>(list: readonly T[]): T {
-  return list[0] as T;
-}
