@@ -155,7 +155,7 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
 /** The run's best figure per unit, as the page and the HTML report lead with it (src/view/headline.ts). */
 function headlineLines(run: RunResult, p: ReturnType<typeof painter>): string[] {
   const cards = headlineOfRun(run).cards.filter((c) => c.key !== 'timer');
-  const measured = cards.filter((c) => c.value !== 'not measured' && c.value !== 'not available' && c.value !== 'not reachable');
+  const measured = cards.filter((c) => c.state === 'measured');
   if (measured.length === 0) return [];
   const width = Math.max(...measured.map((c) => c.title.length));
   const out = ['', p.bold('headline')];
@@ -163,7 +163,7 @@ function headlineLines(run: RunResult, p: ReturnType<typeof painter>): string[] 
     const share = c.share === null || c.share.text === '—' ? '' : ` · ${c.share.text} ${c.share.label}${c.share.over ? '!' : ''}`;
     out.push(`  ${c.title.padEnd(width)}  ${c.value}${c.from === '' ? '' : `  (${c.from}${share})`}`);
   }
-  const missing = cards.filter((c) => c.value === 'not available' || c.value === 'not reachable');
+  const missing = cards.filter((c) => c.state === 'unavailable');
   if (missing.length > 0) out.push(`  not on this adapter: ${missing.map((c) => `${c.title} (${(c.warning ?? c.from).replace(/^not available: /, '')})`).join('; ')}`);
   return out;
 }

@@ -11,6 +11,8 @@ import { formatScaled } from './units.js';
 export interface Card {
   key: string;
   title: string;
+  /** Whether `value` is a figure: readers pick cards by this, never by the words of `value`. */
+  state: 'measured' | 'not-measured' | 'unavailable';
   value: string;
   /** Where the value comes from (a case's name, or the calibration). */
   from: string;
@@ -67,11 +69,11 @@ const unavailable = (why: string): Missing => ({ unavailable: true, why: `not av
 function computeCard(key: string, title: string, unit: PeakUnit, c: Ok | undefined, input: HeadlineInput, missing: Missing): Card {
   const sheet = input.peaks?.datasheet?.compute[unit];
   const datasheet = sheet === undefined ? 'no datasheet figure for this device' : `datasheet ${formatScaled(sheet.tflops * 1e12, opUnit(unit))}`;
-  if (c?.compute) return { key, title, value: formatScaled(c.compute.achievedTflops * 1e12, opUnit(unit)), from: c.name, datasheet, share: share(c, 'mfu'), warning: null };
+  if (c?.compute) return { key, title, state: 'measured', value: formatScaled(c.compute.achievedTflops * 1e12, opUnit(unit)), from: c.name, datasheet, share: share(c, 'mfu'), warning: null };
   const cal = input.peaks?.calibrated;
   const calibrated = cal?.compute[unit];
-  if (cal && calibrated !== undefined) return { key, title, value: formatScaled(calibrated.tflops * 1e12, opUnit(unit)), from: `calibrated ${cal.measuredAt.slice(0, 10)}`, datasheet, share: sheet === undefined ? null : { ...percentCell(calibrated.tflops / sheet.tflops), label: 'of datasheet' }, warning: null };
-  return { key, title, value: missing.unavailable ? 'not available' : 'not measured', from: '', datasheet, share: null, warning: missing.why };
+  if (cal && calibrated !== undefined) return { key, title, state: 'measured', value: formatScaled(calibrated.tflops * 1e12, opUnit(unit)), from: `calibrated ${cal.measuredAt.slice(0, 10)}`, datasheet, share: sheet === undefined ? null : { ...percentCell(calibrated.tflops / sheet.tflops), label: 'of datasheet' }, warning: null };
+  return { key, title, state: missing.unavailable ? 'unavailable' : 'not-measured', value: missing.unavailable ? 'not available' : 'not measured', from: '', datasheet, share: null, warning: missing.why };
 }
 
 /** The served LLM's output rate: tokens per second over the serving window (docs/metrics.md). */
@@ -80,7 +82,7 @@ function decodeCard(ok: Ok[]): Card | null {
   const c = best(serving, (x) => (x.extras?.['metrics'] as { tokensPerSecond: number }).tokensPerSecond);
   if (c === undefined) return null;
   const rate = (c.extras?.['metrics'] as { tokensPerSecond: number }).tokensPerSecond;
-  return { key: 'decode', title: 'LLM serving', value: `${rate.toPrecision(3)} tokens/s`, from: c.name, datasheet: '', share: null, warning: null };
+  return { key: 'decode', title: 'LLM serving', state: 'measured', value: `${rate.toPrecision(3)} tokens/s`, from: c.name, datasheet: '', share: null, warning: null };
 }
 
 function bandwidthCard(input: HeadlineInput): Card {
@@ -92,18 +94,18 @@ function bandwidthCard(input: HeadlineInput): Card {
   const title = 'Memory bandwidth';
   if (c?.bandwidth) {
     const cacheOnly = dram.length === 0 ? 'every buffer fits in cache: this is cache bandwidth' : null;
-    return { key: 'bandwidth', title, value: formatScaled(c.bandwidth.medianGBps * 1e9, 'B/s'), from: c.name, datasheet, share: share(c, 'mbu'), warning: cacheOnly };
+    return { key: 'bandwidth', title, state: 'measured', value: formatScaled(c.bandwidth.medianGBps * 1e9, 'B/s'), from: c.name, datasheet, share: share(c, 'mbu'), warning: cacheOnly };
   }
   const cal = input.peaks?.calibrated;
-  if (cal?.bandwidth) return { key: 'bandwidth', title, value: formatScaled(cal.bandwidth.gbps * 1e9, 'B/s'), from: `calibrated ${cal.measuredAt.slice(0, 10)}`, datasheet, share: sheet ? { ...percentCell(cal.bandwidth.gbps / sheet.gbps), label: 'of datasheet' } : null, warning: null };
-  return { key: 'bandwidth', title, value: 'not measured', from: '', datasheet, share: null, warning: 'run the memcopy suite' };
+  if (cal?.bandwidth) return { key: 'bandwidth', title, state: 'measured', value: formatScaled(cal.bandwidth.gbps * 1e9, 'B/s'), from: `calibrated ${cal.measuredAt.slice(0, 10)}`, datasheet, share: sheet ? { ...percentCell(cal.bandwidth.gbps / sheet.gbps), label: 'of datasheet' } : null, warning: null };
+  return { key: 'bandwidth', title, state: 'not-measured', value: 'not measured', from: '', datasheet, share: null, warning: 'run the memcopy suite' };
 }
 
 function timerCard(timer: TimerInfo | null): Card {
-  if (timer === null) return { key: 'timer', title: 'Timer', value: 'unknown', from: '', datasheet: '', share: null, warning: 'the device was not probed' };
+  if (timer === null) return { key: 'timer', title: 'Timer', state: 'not-measured', value: 'unknown', from: '', datasheet: '', share: null, warning: 'the device was not probed' };
   const value = timer.kind === 'timestamp-query' ? 'GPU timestamps' : timer.kind === 'host-wall' ? 'host clock' : 'CPU around submit';
   const warning = timer.quantized ? `timestamps are quantized to ${formatNs(timer.resolutionNs)}: a kernel shorter than ~100× that carries a visible error` : timer.kind === 'timestamp-query' ? null : 'no GPU timestamps on this device: times include submit and wait overhead';
-  return { key: 'timer', title: 'Timer', value, from: `resolution ${formatNs(timer.resolutionNs)}`, datasheet: timer.method, share: null, warning };
+  return { key: 'timer', title: 'Timer', state: 'measured', value, from: `resolution ${formatNs(timer.resolutionNs)}`, datasheet: timer.method, share: null, warning };
 }
 
 /** The headline and its cards, for a finished run or for the device alone before any run. */
@@ -126,7 +128,7 @@ export function headline(input: HeadlineInput): Headline {
   if (decode !== null) cards.push(decode);
   const matrixUnits = (['matrixF16', 'matrixInt8'] as const).filter((u) => peakCase(u) !== undefined || input.peaks?.calibrated?.compute[u] !== undefined || input.peaks?.datasheet?.compute[u] !== undefined);
   if (matrixUnits.length === 0 && input.device.subgroupMatrixConfigs.length === 0) {
-    cards.push({ key: 'matrix', title: 'Matrix units', value: 'not reachable', from: 'this adapter lists no subgroup-matrix configs', datasheet: '', share: null, warning: null });
+    cards.push({ key: 'matrix', title: 'Matrix units', state: 'unavailable', value: 'not reachable', from: 'this adapter lists no subgroup-matrix configs', datasheet: '', share: null, warning: null });
   }
   for (const unit of matrixUnits) cards.push(computeCard(unit, `${PEAK_UNIT_LABEL[unit].replace(' (dense)', '').replace(' (dense, TOP/s)', '')} peak`, unit, peakCase(unit), input, input.device.subgroupMatrixConfigs.length === 0 ? unavailable('this adapter lists no subgroup-matrix configs') : hint));
   cards.push(timerCard(input.timer));
