@@ -57,6 +57,14 @@ function fill(free: number): void {
   const avail = Number(execFileSync('df', ['--output=avail', '-B1', MOUNT]).toString().split('\n')[1]?.trim());
   writeFileSync(join(MOUNT, 'filler'), Buffer.alloc(Math.max(0, avail - free)));
 }
+/** An output file holding "previous" on an emptied disk that then has only `free` bytes left. */
+function previousFileOnFullDisk(name: string, free: number): string {
+  clear();
+  const out = join(MOUNT, name);
+  writeFileSync(out, 'previous');
+  fill(free);
+  return out;
+}
 
 describe('on a full disk (a small tmpfs)', () => {
   beforeAll(() => {
@@ -79,10 +87,7 @@ describe('on a full disk (a small tmpfs)', () => {
   it('report --html/--md/--junit exit 1 naming the file and ENOSPC, keeping each previous file', async (ctx) => {
     needsMount(ctx);
     for (const flag of ['--html', '--md', '--junit']) {
-      clear();
-      const out = join(MOUNT, `out-${flag.slice(2)}`);
-      writeFileSync(out, 'previous');
-      fill(512);
+      const out = previousFileOnFullDisk(`out-${flag.slice(2)}`, 512);
       const r = await runCli(['report', RECORDED, flag, out]);
       expect(r.code, `${flag}: ${r.err}`).toBe(1);
       expect(r.err).toMatch(new RegExp(`could not write ${out}: .*ENOSPC|could not write ${out}: .*disk took no more`));
@@ -94,10 +99,7 @@ describe('on a full disk (a small tmpfs)', () => {
 
   it('run --json exits 1 at its first save, naming the file, before any case is timed; the previous file is kept', async (ctx) => {
     needsMount(ctx);
-    clear();
-    const out = join(MOUNT, 'run.json');
-    writeFileSync(out, 'previous');
-    fill(1024);
+    const out = previousFileOnFullDisk('run.json', 1024);
     const r = await runCli(['run', '--suite', 'peak', '--quick', '--no-progress', '--json', out]);
     expect(r.code, r.err).toBe(1);
     expect(r.err).toMatch(/could not write .*run\.json: .*ENOSPC/);
@@ -108,10 +110,7 @@ describe('on a full disk (a small tmpfs)', () => {
 
   it('compare --json exits 1 and keeps the previous file', async (ctx) => {
     needsMount(ctx);
-    clear();
-    const out = join(MOUNT, 'cmp.json');
-    writeFileSync(out, 'previous');
-    fill(256);
+    const out = previousFileOnFullDisk('cmp.json', 256);
     const r = await runCli(['compare', RECORDED, RECORDED, '--json', out]);
     expect(r.code, r.err).toBe(1);
     expect(r.err).toMatch(/could not write .*cmp\.json/);
