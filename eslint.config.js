@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-web/', 'coverage/', 'node_modules/', '.devkit/', 'scratch/', '.scratch/', 'bench/results/'] },
+  {
+    ignores: [
+      'dist/',
+      'dist-web/',
+      'coverage/',
+      'node_modules/',
+      '.devkit/',
+      'scratch/',
+      '.scratch/',
+      'bench/results/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -17,7 +28,14 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', fetch: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        fetch: 'readonly',
+      },
     },
   },
   {
@@ -26,8 +44,23 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/platform/**', 'src/cli/**', 'src/history/**', 'src/server/**', 'src/cli.ts', 'src/index.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['webgpu', 'node:*', 'fs', 'path', 'os', 'child_process'], message: 'Only src/platform/, src/cli/, src/history/ and src/server/ may use Node or Dawn; take what you need as a parameter.' }] }],
-      'no-restricted-globals': ['error', { name: 'process', message: 'Shared code receives what it needs; process is for src/platform/ and src/cli/.' }, { name: 'navigator', message: 'navigator belongs to src/platform/browser.' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['webgpu', 'node:*', 'fs', 'path', 'os', 'child_process'],
+              message:
+                'Only src/platform/, src/cli/, src/history/ and src/server/ may use Node or Dawn; take what you need as a parameter.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'Shared code receives what it needs; process is for src/platform/ and src/cli/.' },
+        { name: 'navigator', message: 'navigator belongs to src/platform/browser.' },
+      ],
     },
   },
 );

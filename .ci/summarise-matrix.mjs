@@ -6,7 +6,12 @@ import { join } from 'node:path';
 
 const [dir, ...legs] = process.argv.slice(2);
 let failed = false;
-const firstLine = (messages) => String(messages?.[0] ?? '').split('\n').find((l) => l.trim() !== '')?.trim().slice(0, 300) ?? '';
+const firstLine = (messages) =>
+  String(messages?.[0] ?? '')
+    .split('\n')
+    .find((l) => l.trim() !== '')
+    ?.trim()
+    .slice(0, 300) ?? '';
 for (const leg of legs) {
   const file = join(dir, `${leg}.json`);
   if (!existsSync(file)) {
@@ -18,11 +23,16 @@ for (const leg of legs) {
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   const tests = (r.testResults ?? []).flatMap((f) => (f.assertionResults ?? []).map((t) => ({ ...t, file: f.name })));
   const flaky = tests.filter((t) => t.status === 'passed' && (t.failureMessages?.length ?? 0) > 0);
-  console.log(`backend ${leg}: ${r.numPassedTests} passed${flaky.length > 0 ? ` (${flaky.length} only on retry)` : ''}, ${r.numFailedTests} failed, ${skipped} not applicable (of ${r.numTotalTests} tests)`);
-  for (const t of tests.filter((x) => x.status === 'failed')) console.log(`  FAILED ${t.fullName}: ${firstLine(t.failureMessages)}`);
+  console.log(
+    `backend ${leg}: ${r.numPassedTests} passed${flaky.length > 0 ? ` (${flaky.length} only on retry)` : ''}, ${r.numFailedTests} failed, ${skipped} not applicable (of ${r.numTotalTests} tests)`,
+  );
+  for (const t of tests.filter((x) => x.status === 'failed'))
+    console.log(`  FAILED ${t.fullName}: ${firstLine(t.failureMessages)}`);
   for (const t of flaky) console.log(`  passed on retry ${t.fullName}: first attempt ${firstLine(t.failureMessages)}`);
   // A file that failed outside any test (an import error) has no assertion results to name.
-  for (const f of r.testResults ?? []) if (f.status === 'failed' && (f.assertionResults ?? []).every((t) => t.status !== 'failed')) console.log(`  FAILED ${f.name}: ${String(f.message ?? '').split('\n')[0]}`);
+  for (const f of r.testResults ?? [])
+    if (f.status === 'failed' && (f.assertionResults ?? []).every((t) => t.status !== 'failed'))
+      console.log(`  FAILED ${f.name}: ${String(f.message ?? '').split('\n')[0]}`);
   if (r.numFailedTests > 0 || r.numTotalTests === 0 || (r.numFailedTestSuites ?? 0) > 0) failed = true;
 }
 process.exit(failed ? 1 : 0);

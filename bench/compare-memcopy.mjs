@@ -12,7 +12,9 @@ const native = JSON.parse(readFileSync(nativePath, 'utf8'));
 const MiB = 1024 * 1024;
 const fmt = (v) => v.toLocaleString('en-US', { maximumFractionDigits: 0 });
 
-console.log('| kernel | size | wgbench median GB/s (min–max, cv) | native median GB/s (min–max) | wgbench ÷ native | region |');
+console.log(
+  '| kernel | size | wgbench median GB/s (min–max, cv) | native median GB/s (min–max) | wgbench ÷ native | region |',
+);
 console.log('|---|---|---|---|---|---|');
 for (const c of wg.cases) {
   if (c.status !== 'ok') {
@@ -24,5 +26,7 @@ for (const c of wg.cases) {
   const cv = c.summary.cv === null ? '—' : `${(c.summary.cv * 100).toFixed(1)}%`;
   const nativeCell = n ? `${fmt(n.medianGBps)} (${fmt(n.minGBps)}–${fmt(n.maxGBps)}), ${n.method}` : '—';
   const ratio = n ? `${((b.medianGBps / n.medianGBps) * 100).toFixed(1)}%` : '—';
-  console.log(`| ${c.params.kernel} | ${c.params.bufferBytes / MiB} MiB | ${fmt(b.medianGBps)} (${fmt(b.minGBps)}–${fmt(b.maxGBps)}, ${cv}) | ${nativeCell} | ${ratio} | ${c.params.region} |`);
+  console.log(
+    `| ${c.params.kernel} | ${c.params.bufferBytes / MiB} MiB | ${fmt(b.medianGBps)} (${fmt(b.minGBps)}–${fmt(b.maxGBps)}, ${cv}) | ${nativeCell} | ${ratio} | ${c.params.region} |`,
+  );
 }

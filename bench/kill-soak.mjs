@@ -22,7 +22,20 @@ mkdirSync(scratch);
 mkdirSync(kept);
 const file = join(dir, 'run.json');
 const signals = ['SIGKILL', 'SIGTERM', 'SIGINT'];
-const counts = { runs: 0, bySignal: { SIGKILL: 0, SIGTERM: 0, SIGINT: 0 }, exitCodes: {}, noFile: 0, valid: 0, invalid: 0, statuses: {}, tempsLeftByAKill: 0, tempsSurvivingTheNextRun: 0, scratchSurvivingTheNextRun: 0, historyAdded: 0, historyFailed: 0 };
+const counts = {
+  runs: 0,
+  bySignal: { SIGKILL: 0, SIGTERM: 0, SIGINT: 0 },
+  exitCodes: {},
+  noFile: 0,
+  valid: 0,
+  invalid: 0,
+  statuses: {},
+  tempsLeftByAKill: 0,
+  tempsSurvivingTheNextRun: 0,
+  scratchSurvivingTheNextRun: 0,
+  historyAdded: 0,
+  historyFailed: 0,
+};
 const defects = [];
 let seed = 12345;
 const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -30,10 +43,16 @@ const temps = () => readdirSync(dir).filter((n) => /^run\.json\.\d+$/.test(n));
 const scratchFiles = () => readdirSync(scratch);
 
 function runOnce(signal, delay) {
-  const child = spawn(process.execPath, [bin, 'run', '--suite', 'memcopy', '--quick', '--json', file, '--no-progress', '--scratch-dir', scratch], { stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    [bin, 'run', '--suite', 'memcopy', '--quick', '--json', file, '--no-progress', '--scratch-dir', scratch],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? `signal ${sig}`)));
   const timer = signal === null ? null : setTimeout(() => child.kill(signal), delay);
-  return exited.finally(() => { if (timer !== null) clearTimeout(timer); });
+  return exited.finally(() => {
+    if (timer !== null) clearTimeout(timer);
+  });
 }
 
 let before = { temps: [], scratch: [] };
@@ -49,7 +68,8 @@ for (let i = 0; i < runs; i++) {
   const survivingScratch = before.scratch.filter((n) => existsSync(join(scratch, n)));
   counts.tempsSurvivingTheNextRun += survivingTemps.length;
   counts.scratchSurvivingTheNextRun += survivingScratch.length;
-  if (survivingTemps.length + survivingScratch.length > 0) defects.push(`run ${i} left ${[...survivingTemps, ...survivingScratch].join(', ')} of the run before in place`);
+  if (survivingTemps.length + survivingScratch.length > 0)
+    defects.push(`run ${i} left ${[...survivingTemps, ...survivingScratch].join(', ')} of the run before in place`);
   before = { temps: temps(), scratch: scratchFiles() };
   counts.tempsLeftByAKill += before.temps.length;
   if (!existsSync(file)) {
@@ -70,7 +90,10 @@ for (let i = 0; i < runs; i++) {
 // A last, complete run: what the last killed one left must go too.
 const last = await runOnce(null, 0);
 if (last !== 0) defects.push(`the final complete run exited ${last}`);
-const leftover = [...before.temps.filter((n) => existsSync(join(dir, n))), ...before.scratch.filter((n) => existsSync(join(scratch, n)))];
+const leftover = [
+  ...before.temps.filter((n) => existsSync(join(dir, n))),
+  ...before.scratch.filter((n) => existsSync(join(scratch, n))),
+];
 counts.tempsSurvivingTheNextRun += leftover.length;
 if (leftover.length > 0) defects.push(`the final run left ${leftover.join(', ')}`);
 const db = join(dir, 'history.sqlite');

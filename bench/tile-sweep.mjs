@@ -2,7 +2,14 @@
 // then timed. Usage:
 //   node bench/tile-sweep.mjs OUT.json [size, default 4096]
 import { writeFileSync } from 'node:fs';
-import { acquireDevice, createNodeGpuProvider, nodeRunEnvironment, renderJson, renderRunTable, runSuites } from '../dist/index.js';
+import {
+  acquireDevice,
+  createNodeGpuProvider,
+  nodeRunEnvironment,
+  renderJson,
+  renderRunTable,
+  runSuites,
+} from '../dist/index.js';
 import { createMatmulSuite, tileLabel } from '../dist/suites/matmul.js';
 
 const out = process.argv[2];
@@ -21,7 +28,13 @@ const tiles = [
 const acquired = await acquireDevice(createNodeGpuProvider());
 const suites = tiles.map((tile) => {
   const suite = createMatmulSuite({ shapes: [{ M: n, N: n, K: n, label: `${n}³` }], variants: ['tiled-f32'], tile });
-  return { ...suite, plan: (ctx) => suite.plan(ctx).map((c) => ({ ...c, id: `${c.id}/tile=${tileLabel(tile)}`, name: `${c.name} tile ${tileLabel(tile)}` })) };
+  return {
+    ...suite,
+    plan: (ctx) =>
+      suite
+        .plan(ctx)
+        .map((c) => ({ ...c, id: `${c.id}/tile=${tileLabel(tile)}`, name: `${c.name} tile ${tileLabel(tile)}` })),
+  };
 });
 const run = await runSuites(nodeRunEnvironment(acquired), { suites, quick: false, passes: 10, targetPassMs: 100 });
 writeFileSync(out, renderJson(run));

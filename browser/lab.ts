@@ -30,13 +30,23 @@ async function describeAnswer(r: Response): Promise<{ text: string; ok: boolean 
   } catch {
     // not JSON: the status line says enough
   }
-  if (r.ok) return { text: body.added === true ? `uploaded to the lab as run ${body.id ?? '?'}; see /lab/runs/${body.id ?? ''}` : `already in the lab as run ${body.id ?? '?'}`, ok: true };
+  if (r.ok)
+    return {
+      text:
+        body.added === true
+          ? `uploaded to the lab as run ${body.id ?? '?'}; see /lab/runs/${body.id ?? ''}`
+          : `already in the lab as run ${body.id ?? '?'}`,
+      ok: true,
+    };
   const field = body.field !== undefined && body.field !== '' ? ` (field "${body.field}")` : '';
   return { text: `the lab refused the upload (HTTP ${r.status})${field}: ${body.error ?? r.statusText}`, ok: false };
 }
 
 /** Shows the lab controls if a wgbench server is behind this page; `current` gives the run to send. */
-export async function setupLabUpload(current: () => RunResult | null, setStatus: (text: string, error: boolean) => void): Promise<void> {
+export async function setupLabUpload(
+  current: () => RunResult | null,
+  setStatus: (text: string, error: boolean) => void,
+): Promise<void> {
   const info = await labInfo();
   const controls = document.getElementById('lab-upload');
   const button = document.getElementById('upload') as HTMLButtonElement | null;
@@ -44,7 +54,9 @@ export async function setupLabUpload(current: () => RunResult | null, setStatus:
   if (info === null || !info.uploads || controls === null || button === null || token === null) return;
   controls.hidden = false;
   token.value = sessionStorage.getItem(TOKEN_KEY) ?? '';
-  const refresh = (): void => { button.disabled = current() === null || token.value.trim() === ''; };
+  const refresh = (): void => {
+    button.disabled = current() === null || token.value.trim() === '';
+  };
   token.addEventListener('input', refresh);
   setInterval(refresh, 500);
   button.addEventListener('click', () => {
@@ -52,8 +64,18 @@ export async function setupLabUpload(current: () => RunResult | null, setStatus:
     if (run === null) return;
     sessionStorage.setItem(TOKEN_KEY, token.value.trim());
     button.disabled = true;
-    void fetch('./api/runs', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token.value.trim()}` }, body: renderJson(run) })
-      .then(describeAnswer, (e: unknown) => ({ text: `cannot reach the lab: ${e instanceof Error ? e.message : String(e)}`, ok: false }))
-      .then(({ text, ok }) => { setStatus(text, !ok); refresh(); });
+    void fetch('./api/runs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token.value.trim()}` },
+      body: renderJson(run),
+    })
+      .then(describeAnswer, (e: unknown) => ({
+        text: `cannot reach the lab: ${e instanceof Error ? e.message : String(e)}`,
+        ok: false,
+      }))
+      .then(({ text, ok }) => {
+        setStatus(text, !ok);
+        refresh();
+      });
   });
 }

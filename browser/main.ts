@@ -8,8 +8,22 @@ import { compareRuns } from '../src/ci/compare.js';
 import { acquireDevice, NoAdapterError, type AcquiredDevice } from '../src/gpu/acquire.js';
 import { probeTimer } from '../src/gpu/probeTimer.js';
 import type { TimerInfo } from '../src/gpu/timer.js';
-import { browserCalibrationStore, browserPlatform, browserTuningStore, createBrowserGpuJs, createBrowserGpuProvider, createOpfsScratchStorage, loadKernelBundled } from '../src/platform/browser.js';
-import { calibrationFromRun, calibrationKey, calibrationSuites, parseCalibration, type CalibrationProfile } from '../src/probe/calibration.js';
+import {
+  browserCalibrationStore,
+  browserPlatform,
+  browserTuningStore,
+  createBrowserGpuJs,
+  createBrowserGpuProvider,
+  createOpfsScratchStorage,
+  loadKernelBundled,
+} from '../src/platform/browser.js';
+import {
+  calibrationFromRun,
+  calibrationKey,
+  calibrationSuites,
+  parseCalibration,
+  type CalibrationProfile,
+} from '../src/probe/calibration.js';
 import { runPeaks } from '../src/probe/profile.js';
 import { describeTimer, deviceFacts, deviceTitle } from '../src/reporters/describe.js';
 import { escapeHtml, formatBytes, formatNs } from '../src/reporters/format.js';
@@ -28,7 +42,19 @@ import { createPeersSuite } from '../src/suites/peers.js';
 import type { Suite } from '../src/suites/types.js';
 import { TUNABLE_FAMILIES } from '../src/tuning/families.js';
 import { familyKernelHash, tuneFamilies, type TuneOutcome } from '../src/tuning/search.js';
-import { currentEntries, describeTuning, entriesToStore, mergeTuning, tunedSummary, storedTuningSchema, tunedShapes, tuningHeader, withTunedShapes, type StoredTuning, type TunedShapes } from '../src/tuning/stored.js';
+import {
+  currentEntries,
+  describeTuning,
+  entriesToStore,
+  mergeTuning,
+  tunedSummary,
+  storedTuningSchema,
+  tunedShapes,
+  tuningHeader,
+  withTunedShapes,
+  type StoredTuning,
+  type TunedShapes,
+} from '../src/tuning/stored.js';
 import { drawCharts, type DrawnChart, type DrawnCharts } from '../src/view/chartRuntime.js';
 import { runCharts } from '../src/view/charts.js';
 import { headline, headlineOfRun } from '../src/view/headline.js';
@@ -65,7 +91,15 @@ interface PageState {
   charts: DrawnChart[];
   error: string | null;
 }
-const state: PageState = { phase: 'probing', device: null, timer: null, run: null, viewing: 'tab', charts: [], error: null };
+const state: PageState = {
+  phase: 'probing',
+  device: null,
+  timer: null,
+  run: null,
+  viewing: 'tab',
+  charts: [],
+  error: null,
+};
 (globalThis as unknown as { wgbench: PageState }).wgbench = state;
 
 let acquired: AcquiredDevice | null = null;
@@ -104,16 +138,21 @@ async function currentTunedShapes(): Promise<TunedShapes | null> {
   if (stored === null) return null;
   const hashes: Record<string, string> = {};
   for (const f of TUNABLE_FAMILIES) hashes[f.name] = await familyKernelHash(f, loadKernelBundled);
-  return tunedShapes(currentEntries(stored, hashes, 'browser storage', (why) => {
-    setStatus('run-status', why);
-  }));
+  return tunedShapes(
+    currentEntries(stored, hashes, 'browser storage', (why) => {
+      setStatus('run-status', why);
+    }),
+  );
 }
 
 /** The headline: an opened file's, else this tab's device with its current peaks and last run. */
 function showHeadline(): void {
   const body = $('headline-body');
   if (opened !== null) {
-    setStatus('probe-status', `from the results file ${opened.name}${acquired === null ? '' : ` (this tab's adapter: ${deviceTitle(acquired.info)})`}`);
+    setStatus(
+      'probe-status',
+      `from the results file ${opened.name}${acquired === null ? '' : ` (this tab's adapter: ${deviceTitle(acquired.info)})`}`,
+    );
     body.innerHTML = renderHeadline(headlineOfRun(opened.run), 1);
     return;
   }
@@ -121,7 +160,17 @@ function showHeadline(): void {
   if (acquired === null) return;
   const run = state.run;
   const stored = storedTuning();
-  body.innerHTML = renderHeadline(headline({ device: acquired.info, timer: state.timer, peaks: runPeaks(acquired.info, calibration()), cases: run?.cases ?? [], run, tuning: stored === null ? null : `tuning: ${describeTuning(stored)}` }), 1);
+  body.innerHTML = renderHeadline(
+    headline({
+      device: acquired.info,
+      timer: state.timer,
+      peaks: runPeaks(acquired.info, calibration()),
+      cases: run?.cases ?? [],
+      run,
+      tuning: stored === null ? null : `tuning: ${describeTuning(stored)}`,
+    }),
+    1,
+  );
 }
 
 /** The adapter's details; its peaks line is redrawn after Calibrate. */
@@ -132,33 +181,67 @@ function showProbePanel(): void {
   const peaks = runPeaks(info, calibration());
   const tuning = storedTuning();
   const rows: [string, string][] = [
-    ['adapter', `${deviceTitle(info)} — ${deviceFacts(info).join(', ')}${info.description === '' ? '' : `; driver ${info.description}`}`],
-    ['class', `${info.adapterClass === 'cpu' ? 'CPU (software) adapter' : 'GPU'}${info.isFallbackAdapter ? ', fallback adapter' : ''}`],
-    ['timer', timer === null ? 'not probed' : `${timer.kind}, resolution ${formatNs(timer.resolutionNs)}${timer.quantized ? ' (quantized by the browser)' : ''}; ${timer.method}`],
+    [
+      'adapter',
+      `${deviceTitle(info)} — ${deviceFacts(info).join(', ')}${info.description === '' ? '' : `; driver ${info.description}`}`,
+    ],
+    [
+      'class',
+      `${info.adapterClass === 'cpu' ? 'CPU (software) adapter' : 'GPU'}${info.isFallbackAdapter ? ', fallback adapter' : ''}`,
+    ],
+    [
+      'timer',
+      timer === null
+        ? 'not probed'
+        : `${timer.kind}, resolution ${formatNs(timer.resolutionNs)}${timer.quantized ? ' (quantized by the browser)' : ''}; ${timer.method}`,
+    ],
     ['features', info.deviceFeatures.join(', ') || 'none'],
-    ['subgroups', info.subgroupMinSize === null ? 'not reported' : `${String(info.subgroupMinSize)}–${String(info.subgroupMaxSize ?? info.subgroupMinSize)}`],
+    [
+      'subgroups',
+      info.subgroupMinSize === null
+        ? 'not reported'
+        : `${String(info.subgroupMinSize)}–${String(info.subgroupMaxSize ?? info.subgroupMinSize)}`,
+    ],
     ['subgroup matrices', info.subgroupMatrixConfigs.map((c) => JSON.stringify(c)).join('; ') || 'none'],
     ['max storage binding', formatBytes(info.limits['maxStorageBufferBindingSize'] ?? 0)],
     ['max workgroup storage', formatBytes(info.limits['maxComputeWorkgroupStorageSize'] ?? 0)],
     ['max invocations/workgroup', String(info.limits['maxComputeInvocationsPerWorkgroup'] ?? 'not reported')],
-    ['peaks', `${peaks.calibrated ? `calibrated ${peaks.calibrated.measuredAt} (in this browser's storage)` : 'not calibrated: press Calibrate'}; datasheet ${peaks.datasheet?.name ?? 'none for this device'}`],
-    ['tuning', tuning === null ? 'not tuned: press Tune (Run and Calibrate then use the tuned launch shapes)' : `${describeTuning(tuning)} (in this browser's storage)`],
+    [
+      'peaks',
+      `${peaks.calibrated ? `calibrated ${peaks.calibrated.measuredAt} (in this browser's storage)` : 'not calibrated: press Calibrate'}; datasheet ${peaks.datasheet?.name ?? 'none for this device'}`,
+    ],
+    [
+      'tuning',
+      tuning === null
+        ? 'not tuned: press Tune (Run and Calibrate then use the tuned launch shapes)'
+        : `${describeTuning(tuning)} (in this browser's storage)`,
+    ],
   ];
   const body = $<HTMLTableElement>('probe-table').tBodies[0] as HTMLTableSectionElement;
-  body.innerHTML = rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
+  body.innerHTML = rows
+    .map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
+    .join('');
 }
 
 async function probe(): Promise<void> {
   if (globalThis.navigator.gpu === undefined) {
     state.phase = 'no-webgpu';
-    setStatus('probe-status', `This browser has no WebGPU (navigator.gpu is missing), so nothing can run here — but results files still open below.\n${createBrowserGpuProvider().installHint}`, true);
+    setStatus(
+      'probe-status',
+      `This browser has no WebGPU (navigator.gpu is missing), so nothing can run here — but results files still open below.\n${createBrowserGpuProvider().installHint}`,
+      true,
+    );
     return;
   }
   try {
     acquired = await acquireDevice(createBrowserGpuProvider());
   } catch (e) {
     state.phase = e instanceof NoAdapterError ? 'no-webgpu' : 'error';
-    setStatus('probe-status', `${e instanceof Error ? e.message : String(e)}\nNothing can run in this tab, but results files still open below.`, true);
+    setStatus(
+      'probe-status',
+      `${e instanceof Error ? e.message : String(e)}\nNothing can run in this tab, but results files still open below.`,
+      true,
+    );
     return;
   }
   const info = acquired.info;
@@ -185,7 +268,11 @@ function showRun(run: RunResult): void {
 function showComparison(): void {
   const section = $('comparison');
   const base = opened?.base ?? (opened !== null && state.run !== null ? { run: opened.run, name: opened.name } : null);
-  const next = opened?.base ? { run: opened.run, name: opened.name } : state.run === null ? null : { run: state.run, name: "this tab's run" };
+  const next = opened?.base
+    ? { run: opened.run, name: opened.name }
+    : state.run === null
+      ? null
+      : { run: state.run, name: "this tab's run" };
   if (base === null || next === null) {
     section.hidden = true;
     return;
@@ -251,7 +338,8 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
       signal,
       onProgress: (e) => {
         if (e.type === 'planned') progress.max = Math.max(1, e.total);
-        else if (e.type === 'case-start') setStatus('run-status', `${String(e.index + 1)}/${String(e.total)}: ${e.name}…`);
+        else if (e.type === 'case-start')
+          setStatus('run-status', `${String(e.index + 1)}/${String(e.total)}: ${e.name}…`);
         else {
           progress.value = e.index + 1;
           live.push(e.result);
@@ -265,7 +353,11 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
     showHeadline();
     showProbePanel();
     const failed = run.cases.filter((c) => c.status === 'failed' || c.status === 'error').length;
-    setStatus('run-status', `${run.status}: ${String(run.cases.length)} cases, ${String(failed)} failed or errored${run.message === undefined ? '' : ` — ${run.message}`}`, failed > 0);
+    setStatus(
+      'run-status',
+      `${run.status}: ${String(run.cases.length)} cases, ${String(failed)} failed or errored${run.message === undefined ? '' : ` — ${run.message}`}`,
+      failed > 0,
+    );
     showComparison();
   });
 }
@@ -282,21 +374,33 @@ async function tune(budgetS: number): Promise<void> {
     const outcomes: TuneOutcome[] = [];
     const start = performance.now();
     const tunedAt = new Date().toISOString();
-    await tuneFamilies(environment(), TUNABLE_FAMILIES, { info, limits: device.limits, quick: $<HTMLInputElement>('quick').checked }, {
-      budgetMs: budgetS * 1000,
-      clock: () => performance.now(),
-      signal,
-      onEvent: (e) => {
-        progress.value = (performance.now() - start) / 1000;
-        if (e.type === 'target-start') setStatus('run-status', `tuning ${e.target.family} ${e.target.description} (${String(e.index + 1)}/${String(e.total)})…`);
-        if (e.type === 'target-done') outcomes.push(e.outcome);
+    await tuneFamilies(
+      environment(),
+      TUNABLE_FAMILIES,
+      { info, limits: device.limits, quick: $<HTMLInputElement>('quick').checked },
+      {
+        budgetMs: budgetS * 1000,
+        clock: () => performance.now(),
+        signal,
+        onEvent: (e) => {
+          progress.value = (performance.now() - start) / 1000;
+          if (e.type === 'target-start')
+            setStatus(
+              'run-status',
+              `tuning ${e.target.family} ${e.target.description} (${String(e.index + 1)}/${String(e.total)})…`,
+            );
+          if (e.type === 'target-done') outcomes.push(e.outcome);
+        },
       },
-    });
+    );
     const key = calibrationKey(info);
     const entries = entriesToStore(outcomes, tunedAt, __WGBENCH_VERSION__);
     if (entries.length > 0) browserTuningStore.save(key, mergeTuning(storedTuning(), tuningHeader(key, info), entries));
     const faster = outcomes.filter((o) => o.source === 'tuned');
-    setStatus('run-status', `${tunedSummary(outcomes)} in ${((performance.now() - start) / 1000).toFixed(1)} s of ${String(budgetS)} s: ${faster.length === 0 ? 'the defaults stay' : faster.map((o) => `${o.family} ${o.shapeClass} ${o.bestLabel} ${o.speedup === null ? '' : `${o.speedup.toFixed(2)}×`}`).join('; ')}`);
+    setStatus(
+      'run-status',
+      `${tunedSummary(outcomes)} in ${((performance.now() - start) / 1000).toFixed(1)} s of ${String(budgetS)} s: ${faster.length === 0 ? 'the defaults stay' : faster.map((o) => `${o.family} ${o.shapeClass} ${o.bestLabel} ${o.speedup === null ? '' : `${o.speedup.toFixed(2)}×`}`).join('; ')}`,
+    );
     showProbePanel();
     showHeadline();
   });
@@ -317,7 +421,10 @@ async function readResults(file: File): Promise<RunResult> {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file.name}: not JSON (${e instanceof Error ? e.message : String(e)}); a results file is what \`wgbench run --json\` or Export JSON writes`, { cause: e });
+    throw new Error(
+      `${file.name}: not JSON (${e instanceof Error ? e.message : String(e)}); a results file is what \`wgbench run --json\` or Export JSON writes`,
+      { cause: e },
+    );
   }
   return validateRunDocument(data, file.name);
 }
@@ -326,7 +433,11 @@ async function readResults(file: File): Promise<RunResult> {
 async function openFiles(files: File[]): Promise<void> {
   if (files.length === 0) return;
   if (files.length > 2) {
-    setStatus('viewer-status', `${String(files.length)} files given: open one to read it, or two to compare them`, true);
+    setStatus(
+      'viewer-status',
+      `${String(files.length)} files given: open one to read it, or two to compare them`,
+      true,
+    );
     return;
   }
   let runs: { run: RunResult; name: string }[];
@@ -345,7 +456,12 @@ async function openFiles(files: File[]): Promise<void> {
   showRun(newest.run);
   showComparison();
   $('back-to-run').hidden = state.run === null;
-  setStatus('viewer-status', runs.length === 2 ? `comparing ${runs[0]?.name ?? ''} (base) with ${newest.name}, and showing ${newest.name}` : `showing ${newest.name}: ${String(newest.run.cases.length)} cases from ${deviceTitle(newest.run.device)}${state.run === null ? '' : "; compared below with this tab's run"}`);
+  setStatus(
+    'viewer-status',
+    runs.length === 2
+      ? `comparing ${runs[0]?.name ?? ''} (base) with ${newest.name}, and showing ${newest.name}`
+      : `showing ${newest.name}: ${String(newest.run.cases.length)} cases from ${deviceTitle(newest.run.device)}${state.run === null ? '' : "; compared below with this tab's run"}`,
+  );
 }
 
 function setup(): void {
@@ -374,11 +490,15 @@ function setup(): void {
   $('calibrate').addEventListener('click', () => {
     if (acquired === null) return;
     const info = acquired.info;
-    void execute(calibrationSuites(info, $<HTMLInputElement>('quick').checked), $<HTMLInputElement>('quick').checked, (run) => {
-      if (run.status !== 'complete') return;
-      browserCalibrationStore.save(calibrationKey(info), calibrationFromRun(run, calibrationKey(info)));
-      $<HTMLButtonElement>('download-calibration').disabled = false;
-    });
+    void execute(
+      calibrationSuites(info, $<HTMLInputElement>('quick').checked),
+      $<HTMLInputElement>('quick').checked,
+      (run) => {
+        if (run.status !== 'complete') return;
+        browserCalibrationStore.save(calibrationKey(info), calibrationFromRun(run, calibrationKey(info)));
+        $<HTMLButtonElement>('download-calibration').disabled = false;
+      },
+    );
   });
   $('tune').addEventListener('click', () => {
     const budget = $<HTMLInputElement>('tune-budget').valueAsNumber;
@@ -389,11 +509,13 @@ function setup(): void {
     void tune(budget);
   });
   $('export').addEventListener('click', () => {
-    if (state.run !== null) download(`wgbench-${state.run.startedAt.replace(/[:.]/g, '-')}.json`, renderJson(state.run));
+    if (state.run !== null)
+      download(`wgbench-${state.run.startedAt.replace(/[:.]/g, '-')}.json`, renderJson(state.run));
   });
   $('download-calibration').addEventListener('click', () => {
     const cal = calibration();
-    if (cal !== null) download(`wgbench-calibration-${cal.profile.key}.json`, `${JSON.stringify(cal.profile, null, 2)}\n`);
+    if (cal !== null)
+      download(`wgbench-calibration-${cal.profile.key}.json`, `${JSON.stringify(cal.profile, null, 2)}\n`);
   });
   $('back-to-run').addEventListener('click', () => {
     opened = null;
@@ -427,6 +549,9 @@ function setup(): void {
 
 setup();
 void probe();
-void setupLabUpload(() => state.run, (text, error) => {
-  setStatus('upload-status', text, error);
-});
+void setupLabUpload(
+  () => state.run,
+  (text, error) => {
+    setStatus('upload-status', text, error);
+  },
+);

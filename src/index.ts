@@ -22,7 +22,17 @@ export * from './gpu/pipelines.js';
 export * from './results/schema.js';
 export * from './suites/types.js';
 export * from './suites/index.js';
-export { memcopySuite, createMemcopySuite, elementsPerThread, type MemcopyKernel, type MemcopyOptions, planSizes, maxBindableBytes, writePattern, DRAM_WORKING_SET_BYTES } from './suites/memcopy.js';
+export {
+  memcopySuite,
+  createMemcopySuite,
+  elementsPerThread,
+  type MemcopyKernel,
+  type MemcopyOptions,
+  planSizes,
+  maxBindableBytes,
+  writePattern,
+  DRAM_WORKING_SET_BYTES,
+} from './suites/memcopy.js';
 export * from './runner/run.js';
 export * from './reporters/console.js';
 export * from './reporters/json.js';
@@ -33,11 +43,24 @@ export * from './platform/calibrationStore.js';
 export * from './history/open.js';
 export * from './history/store.js';
 export { MIGRATIONS, SCHEMA_VERSION } from './history/migrations.js';
-export { createKvTierSuite, kvTierSuite, KV_PATHS, planKvSizes, type KvPath, type KvTierOptions } from './suites/kvtier.js';
+export {
+  createKvTierSuite,
+  kvTierSuite,
+  KV_PATHS,
+  planKvSizes,
+  type KvPath,
+  type KvTierOptions,
+} from './suites/kvtier.js';
 export * from './kv/tieredCache.js';
 export * from './kv/trace.js';
 export * from './models/presets.js';
-export { createMatmulSuite, matmulSuite, MATMUL_VARIANTS, type MatmulVariant, type MatmulShape } from './suites/matmul.js';
+export {
+  createMatmulSuite,
+  matmulSuite,
+  MATMUL_VARIANTS,
+  type MatmulVariant,
+  type MatmulShape,
+} from './suites/matmul.js';
 export { peakSuite } from './suites/peak.js';
 export * from './probe/peaks.js';
 export * from './probe/datasheet.js';

@@ -57,7 +57,9 @@ export type ThroughputUnit = 'FLOP/s' | 'OP/s' | 'B/s';
 
 export class DeviceMismatchError extends Error {
   constructor(base: string, next: string) {
-    super(`the runs are from different devices ("${base}" and "${next}"); their times say nothing about the code. Pass --allow-device-mismatch to compare their throughput and share of peak, case by case on the key`);
+    super(
+      `the runs are from different devices ("${base}" and "${next}"); their times say nothing about the code. Pass --allow-device-mismatch to compare their throughput and share of peak, case by case on the key`,
+    );
     this.name = 'DeviceMismatchError';
   }
 }
@@ -72,26 +74,76 @@ export function perDispatchSamples(c: CaseResult): number[] {
   return c.samplesNs.map((s) => s / d);
 }
 
-const TIME_ONLY = { throughputUnit: null, baseThroughput: null, newThroughput: null, ratio: null, baseShareOfPeak: null, newShareOfPeak: null };
+const TIME_ONLY = {
+  throughputUnit: null,
+  baseThroughput: null,
+  newThroughput: null,
+  ratio: null,
+  baseShareOfPeak: null,
+  newShareOfPeak: null,
+};
 
 /**
  * Whether a change of `changePct` between two medians is worth calling: within the threshold it is
  * unchanged; past it, it needs enough samples a side and p < α, else it is noisy. Times and
  * throughputs are judged alike; the caller names the direction.
  */
-function judge(changePct: number, pValue: number, fewest: number, o: CompareOptions): { verdict: 'unchanged' | 'noisy'; changed: false; why: string } | { changed: true; why: string } {
-  if (Math.abs(changePct) < o.thresholdPct) return { verdict: 'unchanged', changed: false, why: `|change| ${Math.abs(changePct).toFixed(1)}% < ${o.thresholdPct}%` };
-  if (fewest < o.minSamples) return { verdict: 'noisy', changed: false, why: `${fewest} samples on one side, fewer than the ${o.minSamples} needed to call it` };
+function judge(
+  changePct: number,
+  pValue: number,
+  fewest: number,
+  o: CompareOptions,
+): { verdict: 'unchanged' | 'noisy'; changed: false; why: string } | { changed: true; why: string } {
+  if (Math.abs(changePct) < o.thresholdPct)
+    return {
+      verdict: 'unchanged',
+      changed: false,
+      why: `|change| ${Math.abs(changePct).toFixed(1)}% < ${o.thresholdPct}%`,
+    };
+  if (fewest < o.minSamples)
+    return {
+      verdict: 'noisy',
+      changed: false,
+      why: `${fewest} samples on one side, fewer than the ${o.minSamples} needed to call it`,
+    };
   const p = pValue.toPrecision(2);
-  if (pValue >= o.alpha) return { verdict: 'noisy', changed: false, why: `change ${changePct.toFixed(1)}% but p = ${p} ≥ ${o.alpha}: the samples overlap` };
+  if (pValue >= o.alpha)
+    return {
+      verdict: 'noisy',
+      changed: false,
+      why: `change ${changePct.toFixed(1)}% but p = ${p} ≥ ${o.alpha}: the samples overlap`,
+    };
   return { changed: true, why: `change ${changePct.toFixed(1)}%, p = ${p} < ${o.alpha}` };
 }
 
 /** Compares one case's timing samples: median change, Mann–Whitney U, and a verdict. */
-export function compareSamples(id: string, base: readonly number[], next: readonly number[], options: CompareOptions = DEFAULT_COMPARE): CaseComparison {
-  const common = { ...TIME_ONLY, id, key: id, baseId: id, newId: id, metric: 'timeNs' as const, nBase: base.length, nNew: next.length };
+export function compareSamples(
+  id: string,
+  base: readonly number[],
+  next: readonly number[],
+  options: CompareOptions = DEFAULT_COMPARE,
+): CaseComparison {
+  const common = {
+    ...TIME_ONLY,
+    id,
+    key: id,
+    baseId: id,
+    newId: id,
+    metric: 'timeNs' as const,
+    nBase: base.length,
+    nNew: next.length,
+  };
   if (base.length === 0 || next.length === 0) {
-    return { ...common, baseMedianNs: null, newMedianNs: null, changePct: null, pValue: null, test: null, verdict: base.length === 0 ? 'new' : 'missing', reason: base.length === 0 ? 'no timed samples in the baseline' : 'no timed samples in the new run' };
+    return {
+      ...common,
+      baseMedianNs: null,
+      newMedianNs: null,
+      changePct: null,
+      pValue: null,
+      test: null,
+      verdict: base.length === 0 ? 'new' : 'missing',
+      reason: base.length === 0 ? 'no timed samples in the baseline' : 'no timed samples in the new run',
+    };
   }
   const b = percentile(base, 50);
   const n = percentile(next, 50);
@@ -100,7 +152,16 @@ export function compareSamples(id: string, base: readonly number[], next: readon
   const judged = judge(changePct, test.pValue, Math.min(base.length, next.length), options);
   const verdict: Verdict = judged.changed ? (changePct > 0 ? 'slower' : 'faster') : judged.verdict;
   const reason = judged.why;
-  return { ...common, baseMedianNs: b, newMedianNs: n, changePct, pValue: test.pValue, test: `Mann–Whitney U (${test.method})`, verdict, reason };
+  return {
+    ...common,
+    baseMedianNs: b,
+    newMedianNs: n,
+    changePct,
+    pValue: test.pValue,
+    test: `Mann–Whitney U (${test.method})`,
+    verdict,
+    reason,
+  };
 }
 
 export interface RunComparison {
@@ -112,7 +173,12 @@ export interface RunComparison {
 }
 
 /** Every case of either run, matched by key (src/results/caseKey.ts); refuses runs from different devices unless allowed. */
-export function compareRuns(base: RunResult, next: RunResult, options: CompareOptions = DEFAULT_COMPARE, allowDeviceMismatch = false): RunComparison {
+export function compareRuns(
+  base: RunResult,
+  next: RunResult,
+  options: CompareOptions = DEFAULT_COMPARE,
+  allowDeviceMismatch = false,
+): RunComparison {
   const baseDevice = deviceLabel(base);
   const newDevice = deviceLabel(next);
   const sameDevice = baseDevice === newDevice;
@@ -126,7 +192,10 @@ export function compareRuns(base: RunResult, next: RunResult, options: CompareOp
  * sides is paired largest work with largest work (the steady state a size sweep approaches), and
  * the rest stands alone. Keeps the new run's order, then the base run's leftovers.
  */
-export function matchCases(base: readonly CaseResult[], next: readonly CaseResult[]): [CaseResult | null, CaseResult | null][] {
+export function matchCases(
+  base: readonly CaseResult[],
+  next: readonly CaseResult[],
+): [CaseResult | null, CaseResult | null][] {
   const pairs: [CaseResult | null, CaseResult | null][] = [];
   const group = (cases: readonly CaseResult[]): Map<string, CaseResult[]> => {
     const byKey = new Map<string, CaseResult[]>();
@@ -185,13 +254,31 @@ function shareOfPeak(c: CaseResult): number | null {
   return c.compute ? u.mfu : u.mbu;
 }
 
-function compareCases(b: CaseResult | null, n: CaseResult | null, sameDevice: boolean, options: CompareOptions): CaseComparison {
+function compareCases(
+  b: CaseResult | null,
+  n: CaseResult | null,
+  sameDevice: boolean,
+  options: CompareOptions,
+): CaseComparison {
   // matchCases never pairs two nulls.
   const either = (n ?? b) as CaseResult;
   const ids = { id: either.id, key: keyOfCase(either), baseId: b?.id ?? null, newId: n?.id ?? null };
   // Not applicable on either side is neither new nor missing: nothing was there to compare.
   if (b?.status === 'skipped' && n?.status === 'skipped') {
-    return { ...TIME_ONLY, ...ids, metric: 'timeNs', nBase: 0, nNew: 0, baseMedianNs: null, newMedianNs: null, changePct: null, pValue: null, test: null, verdict: 'skipped', reason: `skipped in both runs${n.message ? `: ${n.message}` : ''}` };
+    return {
+      ...TIME_ONLY,
+      ...ids,
+      metric: 'timeNs',
+      nBase: 0,
+      nNew: 0,
+      baseMedianNs: null,
+      newMedianNs: null,
+      changePct: null,
+      pValue: null,
+      test: null,
+      verdict: 'skipped',
+      reason: `skipped in both runs${n.message ? `: ${n.message}` : ''}`,
+    };
   }
   const bOk = b?.status === 'ok' ? b : null;
   const nOk = n?.status === 'ok' ? n : null;
@@ -199,12 +286,28 @@ function compareCases(b: CaseResult | null, n: CaseResult | null, sameDevice: bo
   const bRate = bOk === null ? null : throughputSamples(bOk);
   const nRate = nOk === null ? null : throughputSamples(nOk);
   if (!sameWork && bRate !== null && nRate !== null && bRate.unit === nRate.unit) {
-    return compareThroughput(ids, bRate.unit, bRate.samples, nRate.samples, shareOfPeak(bOk as CaseResult), shareOfPeak(nOk as CaseResult), options);
+    return compareThroughput(
+      ids,
+      bRate.unit,
+      bRate.samples,
+      nRate.samples,
+      shareOfPeak(bOk as CaseResult),
+      shareOfPeak(nOk as CaseResult),
+      options,
+    );
   }
   const timed = compareSamples(ids.id, bOk ? perDispatchSamples(bOk) : [], nOk ? perDispatchSamples(nOk) : [], options);
   if (!sameWork && b !== null && n !== null && b.id !== n.id && timed.changePct !== null) {
     // Different sizes and no throughput to put them on one scale: their times say nothing together.
-    return { ...timed, ...ids, changePct: null, pValue: null, test: null, verdict: 'incomparable', reason: `different work (${b.id} and ${n.id}) and no FLOPs or bytes to compare their rates` };
+    return {
+      ...timed,
+      ...ids,
+      changePct: null,
+      pValue: null,
+      test: null,
+      verdict: 'incomparable',
+      reason: `different work (${b.id} and ${n.id}) and no FLOPs or bytes to compare their rates`,
+    };
   }
   return { ...timed, ...ids };
 }
@@ -259,8 +362,16 @@ export function comparisonCells(c: CaseComparison): { label: string; base: strin
   const label = c.baseId !== null && c.newId !== null && c.baseId !== c.newId ? c.key : c.id;
   if (c.metric === 'throughput' && c.throughputUnit !== null) {
     const unit = c.throughputUnit;
-    const side = (v: number | null, share: number | null): string => (v === null ? '—' : `${formatScaled(v, unit)}${share === null ? '' : ` (${(share * 100).toPrecision(3)}% of peak)`}`);
-    return { label, base: side(c.baseThroughput, c.baseShareOfPeak), next: side(c.newThroughput, c.newShareOfPeak), change: c.ratio === null ? '—' : `${formatRatio(c.ratio)} throughput` };
+    const side = (v: number | null, share: number | null): string =>
+      v === null
+        ? '—'
+        : `${formatScaled(v, unit)}${share === null ? '' : ` (${(share * 100).toPrecision(3)}% of peak)`}`;
+    return {
+      label,
+      base: side(c.baseThroughput, c.baseShareOfPeak),
+      next: side(c.newThroughput, c.newShareOfPeak),
+      change: c.ratio === null ? '—' : `${formatRatio(c.ratio)} throughput`,
+    };
   }
   return {
     label,

@@ -56,8 +56,16 @@ export interface GateEvaluation {
  * and significance-aware regression checks against a baseline. A regression fails only when it
  * exceeds the threshold and the Mann–Whitney test says it is real; otherwise it is NOISY.
  */
-export function evaluateGates(run: RunResult, config: GateConfig, baseline: Baseline | null, allow: GateAllowances = {}): GateEvaluation {
-  const gate = new PerformanceGate({ maxRegressionPct: config.maxRegressionPct, ...(config.maxMemoryGb === undefined ? {} : { maxMemoryGb: config.maxMemoryGb }) });
+export function evaluateGates(
+  run: RunResult,
+  config: GateConfig,
+  baseline: Baseline | null,
+  allow: GateAllowances = {},
+): GateEvaluation {
+  const gate = new PerformanceGate({
+    maxRegressionPct: config.maxRegressionPct,
+    ...(config.maxMemoryGb === undefined ? {} : { maxMemoryGb: config.maxMemoryGb }),
+  });
   // A crashed, killed or lost run must not pass because the cases it did finish were fine.
   if (run.status !== 'complete') {
     gate.record({
@@ -72,31 +80,68 @@ export function evaluateGates(run: RunResult, config: GateConfig, baseline: Base
   // Run-level LLM metrics arrive with the llm suite; until a run has them, such gates say so.
   for (const g of RUN_LEVEL_GATES) {
     if (config[g.key] === undefined) continue;
-    gate.record({ name: g.name, status: GateStatus.SKIPPED, expected: config[g.key] as number, actual: null, threshold: config[g.key] as number, message: `${g.label}: this run reports no such metric (the llm suite does)` });
+    gate.record({
+      name: g.name,
+      status: GateStatus.SKIPPED,
+      expected: config[g.key] as number,
+      actual: null,
+      threshold: config[g.key] as number,
+      message: `${g.label}: this run reports no such metric (the llm suite does)`,
+    });
   }
   if (config.maxMemoryGb !== undefined) gate.checkMemory(run.memory.peakGpuBytes / 1e9);
 
   const ok = run.cases.filter((c) => c.status === 'ok');
   for (const c of run.cases.filter((x) => x.status === 'failed' || x.status === 'error')) {
-    gate.record({ name: `case_${c.id}`, status: GateStatus.FAILED, expected: null, actual: null, threshold: null, message: `${c.id} ${c.status}: ${c.message ?? ''}` });
+    gate.record({
+      name: `case_${c.id}`,
+      status: GateStatus.FAILED,
+      expected: null,
+      actual: null,
+      threshold: null,
+      message: `${c.id} ${c.status}: ${c.message ?? ''}`,
+    });
   }
   for (const t of config.thresholds) {
     const matched = ok.filter((c) => matchesCase(t.case, c.id));
     if (matched.length === 0) {
-      gate.record({ name: `threshold_${t.metric}_${t.case}`, status: GateStatus.FAILED, expected: t.min ?? t.max ?? null, actual: null, threshold: t.min ?? t.max ?? null, message: `threshold on "${t.case}" matches no successful case in this run` });
+      gate.record({
+        name: `threshold_${t.metric}_${t.case}`,
+        status: GateStatus.FAILED,
+        expected: t.min ?? t.max ?? null,
+        actual: null,
+        threshold: t.min ?? t.max ?? null,
+        message: `threshold on "${t.case}" matches no successful case in this run`,
+      });
       continue;
     }
     for (const c of matched) {
       const v = caseMetricValue(c, t.metric);
       const name = `threshold_${t.metric}_${c.id}`;
       if (v === null) {
-        gate.record({ name, status: GateStatus.FAILED, expected: t.min ?? t.max ?? null, actual: null, threshold: t.min ?? t.max ?? null, message: `${c.id}: ${t.metric} was not measured (no peaks for MFU/MBU? run wgbench calibrate)` });
+        gate.record({
+          name,
+          status: GateStatus.FAILED,
+          expected: t.min ?? t.max ?? null,
+          actual: null,
+          threshold: t.min ?? t.max ?? null,
+          message: `${c.id}: ${t.metric} was not measured (no peaks for MFU/MBU? run wgbench calibrate)`,
+        });
         continue;
       }
       const low = t.min !== undefined && v < t.min;
       const high = t.max !== undefined && v > t.max;
-      const bound = [t.min !== undefined ? `≥ ${t.min}` : '', t.max !== undefined ? `≤ ${t.max}` : ''].filter((x) => x !== '').join(' and ');
-      gate.record({ name, status: low || high ? GateStatus.FAILED : GateStatus.PASSED, expected: t.min ?? t.max ?? null, actual: v, threshold: t.min ?? t.max ?? null, message: `${c.id}: ${t.metric} ${v.toPrecision(4)} ${low || high ? 'not ' : ''}${bound}` });
+      const bound = [t.min !== undefined ? `≥ ${t.min}` : '', t.max !== undefined ? `≤ ${t.max}` : '']
+        .filter((x) => x !== '')
+        .join(' and ');
+      gate.record({
+        name,
+        status: low || high ? GateStatus.FAILED : GateStatus.PASSED,
+        expected: t.min ?? t.max ?? null,
+        actual: v,
+        threshold: t.min ?? t.max ?? null,
+        message: `${c.id}: ${t.metric} ${v.toPrecision(4)} ${low || high ? 'not ' : ''}${bound}`,
+      });
     }
   }
 
@@ -106,12 +151,26 @@ export function evaluateGates(run: RunResult, config: GateConfig, baseline: Base
     for (const id of baseline.ids) {
       if (measured.has(id) || failed.has(id)) continue;
       const why = run.cases.some((c) => c.id === id) ? 'not measured in this run (skipped)' : 'missing from this run';
-      gate.record({ name: `missing_${id}`, status: allow.allowMissing === true ? GateStatus.SKIPPED : GateStatus.FAILED, expected: null, actual: null, threshold: null, message: `${id}: in the baseline (${baseline.label}) but ${why}${allow.allowMissing === true ? ' (--allow-missing)' : '; --allow-missing lets it pass'}` });
+      gate.record({
+        name: `missing_${id}`,
+        status: allow.allowMissing === true ? GateStatus.SKIPPED : GateStatus.FAILED,
+        expected: null,
+        actual: null,
+        threshold: null,
+        message: `${id}: in the baseline (${baseline.label}) but ${why}${allow.allowMissing === true ? ' (--allow-missing)' : '; --allow-missing lets it pass'}`,
+      });
     }
     for (const c of ok) {
       const base = baseline.samplesNs.get(c.id);
       if (base === undefined || base.length === 0) {
-        gate.record({ name: `regression_${c.id}`, status: GateStatus.SKIPPED, expected: null, actual: null, threshold: config.maxRegressionPct, message: `${c.id}: not in the baseline (${baseline.label})` });
+        gate.record({
+          name: `regression_${c.id}`,
+          status: GateStatus.SKIPPED,
+          expected: null,
+          actual: null,
+          threshold: config.maxRegressionPct,
+          message: `${c.id}: not in the baseline (${baseline.label})`,
+        });
         continue;
       }
       const samples = perDispatchSamples(c);
@@ -122,7 +181,8 @@ export function evaluateGates(run: RunResult, config: GateConfig, baseline: Base
       const significant = enough && test.pValue < config.alpha;
       for (const metric of config.regressionMetrics) {
         // Every metric here is time or inversely proportional to it, so one test serves them all.
-        const regressionPct = CASE_METRICS[metric] === 'lower' ? ((tNew - tBase) / tBase) * 100 : (1 - tBase / tNew) * 100;
+        const regressionPct =
+          CASE_METRICS[metric] === 'lower' ? ((tNew - tBase) / tBase) * 100 : (1 - tBase / tNew) * 100;
         const over = regressionPct > config.maxRegressionPct;
         const status = !over ? GateStatus.PASSED : significant ? GateStatus.FAILED : GateStatus.NOISY;
         const why = !over
@@ -132,14 +192,31 @@ export function evaluateGates(run: RunResult, config: GateConfig, baseline: Base
             : enough
               ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but p = ${test.pValue.toPrecision(2)} ≥ ${config.alpha}: samples overlap, not called a regression`
               : `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but only ${Math.min(base.length, samples.length)} samples on one side (need ${config.minSamples})`;
-        const scale = (t: number): number | null => (metric === 'timeNs' ? t : (caseMetricValue(c, metric) ?? 0) * (tNew / t));
-        gate.record({ name: `regression_${metric}_${c.id}`, status, expected: scale(tBase), actual: scale(tNew), threshold: config.maxRegressionPct, message: `${c.id} ${metric} regression ${why} against ${baseline.label}` });
+        const scale = (t: number): number | null =>
+          metric === 'timeNs' ? t : (caseMetricValue(c, metric) ?? 0) * (tNew / t);
+        gate.record({
+          name: `regression_${metric}_${c.id}`,
+          status,
+          expected: scale(tBase),
+          actual: scale(tNew),
+          threshold: config.maxRegressionPct,
+          message: `${c.id} ${metric} regression ${why} against ${baseline.label}`,
+        });
       }
     }
   }
-  const checked = gate.getResults().some((r) => r.status === GateStatus.PASSED || r.status === GateStatus.FAILED || r.status === GateStatus.NOISY);
+  const checked = gate
+    .getResults()
+    .some((r) => r.status === GateStatus.PASSED || r.status === GateStatus.FAILED || r.status === GateStatus.NOISY);
   if (!checked) {
-    gate.record({ name: 'checked_something', status: GateStatus.FAILED, expected: null, actual: null, threshold: null, message: `the gate checked nothing${baseline === null ? '' : ` (no case of this run is in ${baseline.label})`}: a gate that compares nothing cannot pass` });
+    gate.record({
+      name: 'checked_something',
+      status: GateStatus.FAILED,
+      expected: null,
+      actual: null,
+      threshold: null,
+      message: `the gate checked nothing${baseline === null ? '' : ` (no case of this run is in ${baseline.label})`}: a gate that compares nothing cannot pass`,
+    });
   }
   return { results: gate.getResults(), summary: gate.getSummary() };
 }

@@ -41,7 +41,9 @@ export const gateConfigSchema = z
           })
           .strict()
           .refine((t) => t.min !== undefined || t.max !== undefined, { error: 'a threshold needs min or max' })
-          .refine((t) => t.min === undefined || t.max === undefined || t.min <= t.max, { error: 'a threshold with min above max can never pass' }),
+          .refine((t) => t.min === undefined || t.max === undefined || t.min <= t.max, {
+            error: 'a threshold with min above max can never pass',
+          }),
       )
       .default([]),
     /** How many earlier runs the --history baseline takes the median of. */
@@ -69,13 +71,18 @@ export function parseGateConfig(data: unknown, file: string): GateConfig {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path.map(String).join('.') ?? '';
-    const keys = issue !== undefined && 'keys' in issue ? ` (${(issue.keys).join(', ')})` : '';
+    const keys = issue !== undefined && 'keys' in issue ? ` (${issue.keys.join(', ')})` : '';
     throw new InputError(file, path, `${issue?.message ?? 'invalid'}${keys}; see README "Gates" for the fields`);
   }
   return parsed.data;
 }
 
 export function matchesCase(pattern: string, id: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(id);
 }

@@ -68,9 +68,12 @@ export class PerformanceGate {
 
   checkLatency(values: { ttftMs?: number; tpotMs?: number; p99Ms?: number }): GateResult[] {
     const out: GateResult[] = [];
-    if (values.ttftMs !== undefined) out.push(this.bound('ttft', values.ttftMs, this.config.maxTtftMs, 'max', 'TTFT', 'ms'));
-    if (values.tpotMs !== undefined) out.push(this.bound('tpot', values.tpotMs, this.config.maxTpotMs, 'max', 'TPOT', 'ms'));
-    if (values.p99Ms !== undefined) out.push(this.bound('p99_latency', values.p99Ms, this.config.maxP99LatencyMs, 'max', 'P99', 'ms'));
+    if (values.ttftMs !== undefined)
+      out.push(this.bound('ttft', values.ttftMs, this.config.maxTtftMs, 'max', 'TTFT', 'ms'));
+    if (values.tpotMs !== undefined)
+      out.push(this.bound('tpot', values.tpotMs, this.config.maxTpotMs, 'max', 'TPOT', 'ms'));
+    if (values.p99Ms !== undefined)
+      out.push(this.bound('p99_latency', values.p99Ms, this.config.maxP99LatencyMs, 'max', 'P99', 'ms'));
     return out;
   }
 
@@ -91,10 +94,24 @@ export class PerformanceGate {
     const name = `regression_${metricName}`;
     const threshold = this.config.maxRegressionPct ?? DEFAULT_MAX_REGRESSION_PCT;
     if (!Number.isFinite(current) || !Number.isFinite(baseline)) {
-      return this.push({ name, status: GateStatus.FAILED, expected: finiteOrNull(baseline), actual: finiteOrNull(current), threshold, message: `${metricName}: baseline ${baseline} or current ${current} is not a finite number` });
+      return this.push({
+        name,
+        status: GateStatus.FAILED,
+        expected: finiteOrNull(baseline),
+        actual: finiteOrNull(current),
+        threshold,
+        message: `${metricName}: baseline ${baseline} or current ${current} is not a finite number`,
+      });
     }
     if (baseline === 0) {
-      return this.push({ name, status: GateStatus.SKIPPED, expected: baseline, actual: current, threshold, message: `${metricName}: no baseline available (baseline is 0)` });
+      return this.push({
+        name,
+        status: GateStatus.SKIPPED,
+        expected: baseline,
+        actual: current,
+        threshold,
+        message: `${metricName}: no baseline available (baseline is 0)`,
+      });
     }
     const change = ((current - baseline) / Math.abs(baseline)) * 100;
     const regressionPct = higherIsBetter ? -change : change;
@@ -137,13 +154,35 @@ export class PerformanceGate {
     if (failures.length > 0) throw new GateFailedError(failures);
   }
 
-  private bound(name: string, actual: number, limit: number | undefined, kind: 'min' | 'max', label: string, unit: string, digits = 1): GateResult {
+  private bound(
+    name: string,
+    actual: number,
+    limit: number | undefined,
+    kind: 'min' | 'max',
+    label: string,
+    unit: string,
+    digits = 1,
+  ): GateResult {
     const u = unit === '' ? '' : ` ${unit}`;
     if (limit === undefined) {
-      return this.push({ name, status: GateStatus.SKIPPED, expected: null, actual: finiteOrNull(actual), threshold: null, message: `No ${label} gate configured` });
+      return this.push({
+        name,
+        status: GateStatus.SKIPPED,
+        expected: null,
+        actual: finiteOrNull(actual),
+        threshold: null,
+        message: `No ${label} gate configured`,
+      });
     }
     if (!Number.isFinite(actual)) {
-      return this.push({ name, status: GateStatus.FAILED, expected: limit, actual: null, threshold: limit, message: `${label} is ${String(actual)}, not a measured number` });
+      return this.push({
+        name,
+        status: GateStatus.FAILED,
+        expected: limit,
+        actual: null,
+        threshold: limit,
+        message: `${label} is ${String(actual)}, not a measured number`,
+      });
     }
     const passed = kind === 'min' ? actual >= limit : actual <= limit;
     const op = kind === 'min' ? (passed ? '>=' : '<') : passed ? '<=' : '>';

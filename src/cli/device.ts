@@ -15,10 +15,20 @@ const BACKENDS = ['auto', 'vulkan', 'swiftshader', 'opengles'] as const;
 /** The flags every device-using command shares. */
 export function addDeviceOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--backend <name>', 'adapter source; auto walks GPU → CPU Vulkan → GL ES').choices(BACKENDS).default('auto'))
+    .addOption(
+      new Option('--backend <name>', 'adapter source; auto walks GPU → CPU Vulkan → GL ES')
+        .choices(BACKENDS)
+        .default('auto'),
+    )
     .option('--enable-toggle <toggle...>', 'extra Dawn toggles to enable')
-    .option('--disable-toggle <toggle...>', 'Dawn toggles to disable (e.g. timestamp_quantization is disabled by default)')
-    .option('--no-default-toggles', 'do not set the benchmarking Dawn toggles (exact timestamps, f16 on NVIDIA, unsafe APIs)')
+    .option(
+      '--disable-toggle <toggle...>',
+      'Dawn toggles to disable (e.g. timestamp_quantization is disabled by default)',
+    )
+    .option(
+      '--no-default-toggles',
+      'do not set the benchmarking Dawn toggles (exact timestamps, f16 on NVIDIA, unsafe APIs)',
+    )
     .option('--no-timestamps', 'do not request timestamp-query; time on the CPU around onSubmittedWorkDone');
 }
 

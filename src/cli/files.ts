@@ -71,7 +71,11 @@ export async function writeReports(run: RunResult, flags: ReportFlags): Promise<
     [flags.junit, 'JUnit XML', () => renderRunJUnit(run)],
     [flags.trace, 'trace (open in Perfetto)', () => renderTrace(run)],
     [flags.ghBench, 'github-action-benchmark JSON (customBiggerIsBetter)', () => renderGithubBenchmark(run, 'bigger')],
-    [flags.ghBenchTime, 'github-action-benchmark JSON (customSmallerIsBetter)', () => renderGithubBenchmark(run, 'smaller')],
+    [
+      flags.ghBenchTime,
+      'github-action-benchmark JSON (customSmallerIsBetter)',
+      () => renderGithubBenchmark(run, 'smaller'),
+    ],
   ];
   const written: string[] = [];
   for (const [file, what, render] of outputs) {

@@ -32,7 +32,9 @@ export function onInterrupt(io: Pick<Io, 'stderr'>, emergency: (signal: StopSign
   const handler = (signal: StopSignal): void => {
     if (first === null) {
       first = signal;
-      io.stderr.write(`\n${signal}: stopping after the timed pass in flight, then saving the results so far as interrupted (send it again to stop now)\n`);
+      io.stderr.write(
+        `\n${signal}: stopping after the timed pass in flight, then saving the results so far as interrupted (send it again to stop now)\n`,
+      );
       controller.abort();
       return;
     }
@@ -42,7 +44,15 @@ export function onInterrupt(io: Pick<Io, 'stderr'>, emergency: (signal: StopSign
       process.exit(signalExitCode(first));
     }
   };
-  const handlers = STOP_SIGNALS.map((s) => [s, () => { handler(s); }] as const);
+  const handlers = STOP_SIGNALS.map(
+    (s) =>
+      [
+        s,
+        () => {
+          handler(s);
+        },
+      ] as const,
+  );
   for (const [s, h] of handlers) process.on(s, h);
   return {
     signal: controller.signal,

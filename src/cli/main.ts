@@ -48,8 +48,14 @@ function decodeStepShape(value: string): DecodeStepShape {
   const m = /^(\d+)x(\d+)$/.exec(value);
   const batch = Number(m?.[1]);
   const context = Number(m?.[2]);
-  if (m === null || !(batch >= 1 && batch <= DECODE_STEP_MAX.batch) || !(context >= 1 && context <= DECODE_STEP_MAX.context)) {
-    throw new InvalidArgumentError(`--decode-step takes BATCHxCONTEXT with 1–${DECODE_STEP_MAX.batch} sequences and 1–${DECODE_STEP_MAX.context} context tokens, e.g. 1x1024 (one sequence over 1024 tokens); got "${value}"`);
+  if (
+    m === null ||
+    !(batch >= 1 && batch <= DECODE_STEP_MAX.batch) ||
+    !(context >= 1 && context <= DECODE_STEP_MAX.context)
+  ) {
+    throw new InvalidArgumentError(
+      `--decode-step takes BATCHxCONTEXT with 1–${DECODE_STEP_MAX.batch} sequences and 1–${DECODE_STEP_MAX.context} context tokens, e.g. 1x1024 (one sequence over 1024 tokens); got "${value}"`,
+    );
   }
   return { batch, context };
 }
@@ -66,17 +72,23 @@ function tunedLines(run: RunResult, file: string | null): string[] {
   const shape = (p: RunResult['cases'][number]['params']): string => {
     if (p['tile'] !== undefined) return `tile ${String(p['tile'])}`;
     if (p['staged'] !== undefined) return String(p['staged']);
-    if (p['gemvSplits'] !== undefined) return `${String(p['gemvSplits'])}-way split-K (target ${String(p['gemvTargetWorkgroups'])}), ${String(p['gemvColumns'])} columns per workgroup`;
+    if (p['gemvSplits'] !== undefined)
+      return `${String(p['gemvSplits'])}-way split-K (target ${String(p['gemvTargetWorkgroups'])}), ${String(p['gemvColumns'])} columns per workgroup`;
     if (p['subgroups'] !== undefined) return `${String(p['subgroups'])} subgroups per workgroup`;
     return `wg ${String(p['workgroupSize'])} × ${String(p['elementsPerThread'])}/thread`;
   };
-  return [`tuned shapes (${file ?? 'wgbench tune'}; --no-tuning for the defaults):`, ...tuned.map((c) => `  ${c.id}: ${shape(c.params)}`)];
+  return [
+    `tuned shapes (${file ?? 'wgbench tune'}; --no-tuning for the defaults):`,
+    ...tuned.map((c) => `  ${c.id}: ${shape(c.params)}`),
+  ];
 }
 
 /** The calibrated (unless --no-calibration) and datasheet peaks for this device. */
 function peaksFor(acquired: AcquiredDevice, flags: PeakFlags, io: Io): ReturnType<typeof runPeaks> {
   const dir = calibrationDir(flags.calibrationDir, io.env);
-  const stored = flags.calibration ? loadCalibration(dir, calibrationKey(acquired.info), (why) => io.stderr.write(`wgbench: ${why}\n`)) : null;
+  const stored = flags.calibration
+    ? loadCalibration(dir, calibrationKey(acquired.info), (why) => io.stderr.write(`wgbench: ${why}\n`))
+    : null;
   return runPeaks(acquired.info, stored);
 }
 
@@ -106,7 +118,10 @@ function exitCodeFor(run: RunResult, interrupt?: Interrupt): number {
 async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   const suites = resolveSuites(flags.suite).map((s) => {
     if (s.name === 'kvtier' && flags.model !== undefined) return createKvTierSuite({ model: flags.model });
-    if (s.name === 'llm' && (flags.model !== undefined || flags.decodeStep !== undefined || flags.llmKernels !== undefined)) {
+    if (
+      s.name === 'llm' &&
+      (flags.model !== undefined || flags.decodeStep !== undefined || flags.llmKernels !== undefined)
+    ) {
       return createLlmSuite({
         ...(flags.model !== undefined ? { model: flags.model } : {}),
         ...(flags.decodeStep !== undefined ? { decodeStep: flags.decodeStep } : {}),
@@ -116,12 +131,17 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
     return s;
   });
   if (flags.model !== undefined && !(flags.model in MODEL_PRESETS)) {
-    throw new InputError('--model', flags.model, `unknown model "${flags.model}"; presets: ${Object.keys(MODEL_PRESETS).join(', ')}`);
+    throw new InputError(
+      '--model',
+      flags.model,
+      `unknown model "${flags.model}"; presets: ${Object.keys(MODEL_PRESETS).join(', ')}`,
+    );
   }
   // Every output is checked before the device is touched: nothing measured can be lost to a bad path.
   guardOutputs(reportOutputs(flags), []);
   const storage = createNodeScratchStorage(flags.scratchDir, { dropCaches: flags.dropCaches });
-  for (const stale of sweepStaleScratch(flags.scratchDir)) io.stderr.write(`wgbench: removed ${stale}, left by a run that was killed\n`);
+  for (const stale of sweepStaleScratch(flags.scratchDir))
+    io.stderr.write(`wgbench: removed ${stale}, left by a run that was killed\n`);
   if (suites.some((s) => s.name === 'kvtier')) {
     // Refused up front, before any device work: a run must not fail halfway for lack of disk.
     const refusal = await storage.refuse(flags.quick ? KVTIER_DISK_QUICK_BYTES : KVTIER_DISK_BYTES);
@@ -130,7 +150,9 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   const acquired = await openDevice(flags);
   const tuned = await tunedShapesFor(acquired, flags, io);
   // gpu.js gets the adapter source this run chose, so its row is measured on the same adapter.
-  const planned = withTunedShapes(suites, tuned?.shapes ?? null).map((s) => (s.name === 'peers' ? createPeersSuite({ gpuJs: createNodeGpuJs(acquired), gpuJsModes: ['webgpu'] }) : s));
+  const planned = withTunedShapes(suites, tuned?.shapes ?? null).map((s) =>
+    s.name === 'peers' ? createPeersSuite({ gpuJs: createNodeGpuJs(acquired), gpuJsModes: ['webgpu'] }) : s,
+  );
   const color = shouldUseColor(io.stdout, io.env);
   let latest: RunResult | null = null;
   const save = async (run: RunResult): Promise<void> => {
@@ -140,7 +162,12 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   // A second signal cannot wait for the run: the last saved state, marked interrupted, is written now.
   const interrupt = onInterrupt(io, () => {
     if (flags.json === undefined || latest === null) return;
-    const run: RunResult = { ...latest, status: 'interrupted', message: 'stopped by a second signal; the cases before it are kept', finishedAt: new Date().toISOString() };
+    const run: RunResult = {
+      ...latest,
+      status: 'interrupted',
+      message: 'stopped by a second signal; the cases before it are kept',
+      finishedAt: new Date().toISOString(),
+    };
     writeFileAtomicSync(flags.json, renderJson(run));
   });
   const progress = createProgress(io.stderr, flags.progress);
@@ -182,14 +209,23 @@ interface CalibrateFlags extends DeviceFlags {
 
 async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> {
   const dir = calibrationDir(flags.calibrationDir, io.env);
-  if (!flags.show) guardOutputs([{ flag: '--calibration-dir', path: dir, directory: true }, { flag: '--json', path: flags.json }], []);
+  if (!flags.show)
+    guardOutputs(
+      [
+        { flag: '--calibration-dir', path: dir, directory: true },
+        { flag: '--json', path: flags.json },
+      ],
+      [],
+    );
   const acquired = await openDevice(flags);
   const color = shouldUseColor(io.stdout, io.env);
   const key = calibrationKey(acquired.info);
   try {
     if (flags.show) {
       const stored = loadCalibration(dir, key, (why) => io.stderr.write(`wgbench: ${why}\n`));
-      io.stdout.write(`device: ${acquired.info.description || acquired.info.device} (calibration key ${key})\n${renderPeaks(runPeaks(acquired.info, stored), color, stored?.profile.bestKernels)}\n`);
+      io.stdout.write(
+        `device: ${acquired.info.description || acquired.info.device} (calibration key ${key})\n${renderPeaks(runPeaks(acquired.info, stored), color, stored?.profile.bestKernels)}\n`,
+      );
       return ExitCode.OK;
     }
     const progress = createProgress(io.stderr, flags.progress);
@@ -198,7 +234,12 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
     let run: RunResult;
     try {
       const tuned = await tunedShapesFor(acquired, flags, io);
-      run = await runSuites(nodeRunEnvironment(acquired), { suites: calibrationSuites(acquired.info, flags.quick, tuned?.shapes ?? null), quick: flags.quick, onProgress: progress.onEvent, signal: interrupt.signal });
+      run = await runSuites(nodeRunEnvironment(acquired), {
+        suites: calibrationSuites(acquired.info, flags.quick, tuned?.shapes ?? null),
+        quick: flags.quick,
+        onProgress: progress.onEvent,
+        signal: interrupt.signal,
+      });
     } finally {
       progress.stop();
       interrupt.dispose();
@@ -210,7 +251,9 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
     }
     const profile = calibrationFromRun(run, key);
     const file = await saveCalibration(dir, profile);
-    io.stdout.write(`${renderRunTable(run, { color })}\n\ncalibration saved to ${file}\n${renderPeaks(runPeaks(acquired.info, { profile, file }), color, profile.bestKernels)}\n`);
+    io.stdout.write(
+      `${renderRunTable(run, { color })}\n\ncalibration saved to ${file}\n${renderPeaks(runPeaks(acquired.info, { profile, file }), color, profile.bestKernels)}\n`,
+    );
     return run.cases.some((c) => c.status === 'failed' || c.status === 'error') ? ExitCode.CASE_FAILED : ExitCode.OK;
   } finally {
     acquired.device.destroy();
@@ -221,8 +264,18 @@ async function commandProbe(flags: DeviceFlags & PeakFlags & { json: boolean }, 
   const acquired = await openDevice(flags);
   try {
     const timer = await probeTimer(acquired.device);
-    const report = { device: acquired.info, timer, tried: acquired.tried, calibrationKey: calibrationKey(acquired.info), peaks: peaksFor(acquired, flags, io) };
-    io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderProbe(report, shouldUseColor(io.stdout, io.env))}\n`);
+    const report = {
+      device: acquired.info,
+      timer,
+      tried: acquired.tried,
+      calibrationKey: calibrationKey(acquired.info),
+      peaks: peaksFor(acquired, flags, io),
+    };
+    io.stdout.write(
+      flags.json
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : `${renderProbe(report, shouldUseColor(io.stdout, io.env))}\n`,
+    );
     return ExitCode.OK;
   } finally {
     acquired.device.destroy();
@@ -242,9 +295,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .command('probe')
       .description('show the adapter, backend, features, limits, and the timer kind and resolution')
       .option('--json', 'print the probe as JSON', false)
-      .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
+      .option(
+        '--calibration-dir <dir>',
+        'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)',
+      )
       .option('--no-calibration', 'ignore the stored calibration'),
-  ).action(async (flags: DeviceFlags & PeakFlags & { json: boolean }) => { setExit(await commandProbe(flags, io)); });
+  ).action(async (flags: DeviceFlags & PeakFlags & { json: boolean }) => {
+    setExit(await commandProbe(flags, io));
+  });
 
   addDeviceOptions(
     program
@@ -253,16 +311,25 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--show', 'print the stored calibration beside the datasheet, without measuring', false)
       .option('--quick', 'smaller work: keeps a CPU-adapter calibration short', false)
       .option('--json <file>', 'also write the calibration run as results JSON')
-      .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
+      .option(
+        '--calibration-dir <dir>',
+        'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)',
+      )
       .option('--no-tuning', 'measure with the built-in launch shapes, not those `wgbench tune` stored for this device')
       .option('--no-progress', 'no progress display on stderr'),
-  ).action(async (flags: CalibrateFlags) => { setExit(await commandCalibrate(flags, io)); });
+  ).action(async (flags: CalibrateFlags) => {
+    setExit(await commandCalibrate(flags, io));
+  });
 
   addDeviceOptions(
     program
       .command('run')
       .description('run benchmark suites on the best adapter and print a table per suite')
-      .option('--suite <list>', `comma-separated suites (${ALL_SUITES.map((s) => s.name).join(', ')})`, ALL_SUITES.map((s) => s.name).join(','))
+      .option(
+        '--suite <list>',
+        `comma-separated suites (${ALL_SUITES.map((s) => s.name).join(', ')})`,
+        ALL_SUITES.map((s) => s.name).join(','),
+      )
       .option('--quick', 'small sizes and 5 passes: keeps a CPU-adapter run short', false)
       .option('--json <file>', 'write results as JSON (atomically, after every case)')
       .option('--html <file>', 'write a self-contained HTML report: roofline, bandwidth plot, table')
@@ -271,20 +338,66 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--trace <file>', 'write a Chrome trace (open in Perfetto): a span per case and per timed pass')
       .option('--gh-bench <file>', 'write github-action-benchmark JSON (customBiggerIsBetter: GB/s, TFLOP/s)')
       .option('--gh-bench-time <file>', 'write github-action-benchmark JSON (customSmallerIsBetter: ns per dispatch)')
-      .option('--passes <n>', `timed passes per case, ${RUN_BOUNDS.passes[0]}–${RUN_BOUNDS.passes[1]} (default 10, 5 with --quick)`, boundedInteger('--passes', ...RUN_BOUNDS.passes))
-      .option('--warmup <n>', `warm-up passes per case, ${RUN_BOUNDS.warmup[0]}–${RUN_BOUNDS.warmup[1]} (default 2, 1 with --quick)`, boundedInteger('--warmup', ...RUN_BOUNDS.warmup))
-      .option('--target-pass-ms <n>', `dispatches per pass are chosen to fill about this long, ${RUN_BOUNDS.targetPassMs[0]}–${RUN_BOUNDS.targetPassMs[1]} ms (default 100, 20 with --quick)`, boundedInteger('--target-pass-ms', ...RUN_BOUNDS.targetPassMs))
-      .option('--seed <n>', 'seed of the random inputs, 0 to 2^32 − 1 (default: fresh each run)', boundedInteger('--seed', RUN_BOUNDS.seed[0], RUN_BOUNDS.seed[1], 'the generators take 32 bits; larger seeds would alias'))
+      .option(
+        '--passes <n>',
+        `timed passes per case, ${RUN_BOUNDS.passes[0]}–${RUN_BOUNDS.passes[1]} (default 10, 5 with --quick)`,
+        boundedInteger('--passes', ...RUN_BOUNDS.passes),
+      )
+      .option(
+        '--warmup <n>',
+        `warm-up passes per case, ${RUN_BOUNDS.warmup[0]}–${RUN_BOUNDS.warmup[1]} (default 2, 1 with --quick)`,
+        boundedInteger('--warmup', ...RUN_BOUNDS.warmup),
+      )
+      .option(
+        '--target-pass-ms <n>',
+        `dispatches per pass are chosen to fill about this long, ${RUN_BOUNDS.targetPassMs[0]}–${RUN_BOUNDS.targetPassMs[1]} ms (default 100, 20 with --quick)`,
+        boundedInteger('--target-pass-ms', ...RUN_BOUNDS.targetPassMs),
+      )
+      .option(
+        '--seed <n>',
+        'seed of the random inputs, 0 to 2^32 − 1 (default: fresh each run)',
+        boundedInteger(
+          '--seed',
+          RUN_BOUNDS.seed[0],
+          RUN_BOUNDS.seed[1],
+          'the generators take 32 bits; larger seeds would alias',
+        ),
+      )
       .option('--no-progress', 'no progress display on stderr')
-      .option('--calibration-dir <dir>', 'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
+      .option(
+        '--calibration-dir <dir>',
+        'where calibration profiles are kept (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)',
+      )
       .option('--no-calibration', 'divide by the datasheet peaks only, ignoring the stored calibration')
       .option('--no-tuning', 'run the built-in launch shapes, not those `wgbench tune` stored for this device')
-      .option('--scratch-dir <dir>', 'folder for the kvtier suite\'s disk-tier scratch files (removed afterwards)', tmpdir())
-      .option('--drop-caches', 'kvtier: drop the OS page cache before timed disk reads (root only), for cold reads', false)
-      .option('--model <name>', `llm: model to serve and step; kvtier: model whose KV block size to use (${Object.keys(MODEL_PRESETS).join(', ')})`)
-      .addOption(new Option('--llm-kernels <family>', 'llm: linear-layer kernels (default: naive on a CPU adapter, gpu elsewhere)').choices(['gpu', 'naive']))
-      .option('--decode-step <BxC>', 'llm: the timed decode step\'s sequences × context tokens (default 1x1024, 1x64 with --quick or on a CPU adapter)', decodeStepShape),
-  ).action(async (flags: RunFlags) => { setExit(await commandRun(flags, io)); });
+      .option(
+        '--scratch-dir <dir>',
+        "folder for the kvtier suite's disk-tier scratch files (removed afterwards)",
+        tmpdir(),
+      )
+      .option(
+        '--drop-caches',
+        'kvtier: drop the OS page cache before timed disk reads (root only), for cold reads',
+        false,
+      )
+      .option(
+        '--model <name>',
+        `llm: model to serve and step; kvtier: model whose KV block size to use (${Object.keys(MODEL_PRESETS).join(', ')})`,
+      )
+      .addOption(
+        new Option(
+          '--llm-kernels <family>',
+          'llm: linear-layer kernels (default: naive on a CPU adapter, gpu elsewhere)',
+        ).choices(['gpu', 'naive']),
+      )
+      .option(
+        '--decode-step <BxC>',
+        "llm: the timed decode step's sequences × context tokens (default 1x1024, 1x64 with --quick or on a CPU adapter)",
+        decodeStepShape,
+      ),
+  ).action(async (flags: RunFlags) => {
+    setExit(await commandRun(flags, io));
+  });
 
   addAnalysisCommands(program, io, setExit);
   addServeCommand(program, io, setExit);
@@ -301,7 +414,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 }
 
 /** Runs the CLI and returns its exit code; never calls process.exit itself. */
-export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
   let code: number = ExitCode.OK;
   const program = buildProgram(io, (c) => (code = c));
   try {
@@ -309,7 +425,8 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.OK;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+        return ExitCode.OK;
       return ExitCode.USAGE;
     }
     if (e instanceof UnknownSuiteError || e instanceof InputError) {

@@ -11,20 +11,29 @@ export function boundedInteger(name: string, min: number, max: number, why = '')
   return (value: string): number => {
     const n = DECIMAL_INTEGER.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} takes a whole number from ${min} to ${max}${why === '' ? '' : ` (${why})`}, written in decimal digits; got "${value}"`);
+      throw new InvalidArgumentError(
+        `${name} takes a whole number from ${min} to ${max}${why === '' ? '' : ` (${why})`}, written in decimal digits; got "${value}"`,
+      );
     }
     return n;
   };
 }
 
 /** A decimal number in [min, max], or in (min, max) with `exclusive`. */
-export function boundedNumber(name: string, min: number, max: number, options: { exclusive?: boolean; why?: string } = {}) {
+export function boundedNumber(
+  name: string,
+  min: number,
+  max: number,
+  options: { exclusive?: boolean; why?: string } = {},
+) {
   return (value: string): number => {
     const n = DECIMAL_NUMBER.test(value) ? Number(value) : Number.NaN;
     const inside = options.exclusive === true ? n > min && n < max : n >= min && n <= max;
     if (!Number.isFinite(n) || !inside) {
       const range = options.exclusive === true ? `between ${min} and ${max} (exclusive)` : `from ${min} to ${max}`;
-      throw new InvalidArgumentError(`${name} takes a number ${range}${options.why === undefined ? '' : ` (${options.why})`}; got "${value}"`);
+      throw new InvalidArgumentError(
+        `${name} takes a number ${range}${options.why === undefined ? '' : ` (${options.why})`}; got "${value}"`,
+      );
     }
     return n;
   };

@@ -60,7 +60,10 @@ function strayTempsOf(file: string): string[] {
  * files an earlier atomic write left behind (a SIGKILL mid-write) are removed here, since this
  * command is about to write the same file. Throws an InputError (exit 2) naming the flag.
  */
-export function guardOutputs(outputs: readonly PlannedOutput[], inputs: readonly { flag: string; path: string }[]): void {
+export function guardOutputs(
+  outputs: readonly PlannedOutput[],
+  inputs: readonly { flag: string; path: string }[],
+): void {
   const taken = new Map<string, string>();
   for (const input of inputs) taken.set(canonical(input.path), `input ${input.flag} (${input.path})`);
   for (const out of outputs) {
@@ -68,7 +71,12 @@ export function guardOutputs(outputs: readonly PlannedOutput[], inputs: readonly
     if (out.path === '') throw new InputError('(command line)', out.flag, 'an empty path; give a file name');
     const key = canonical(out.path);
     const clash = taken.get(key);
-    if (clash !== undefined) throw new InputError('(command line)', out.flag, `${out.path} is also ${clash}; writing it would destroy that file: choose another path`);
+    if (clash !== undefined)
+      throw new InputError(
+        '(command line)',
+        out.flag,
+        `${out.path} is also ${clash}; writing it would destroy that file: choose another path`,
+      );
     taken.set(key, `output ${out.flag} (${out.path})`);
     let stat: ReturnType<typeof statSync> | null;
     try {
@@ -77,30 +85,50 @@ export function guardOutputs(outputs: readonly PlannedOutput[], inputs: readonly
       stat = null;
     }
     if (out.directory === true) {
-      if (stat !== null && !stat.isDirectory()) throw new InputError('(command line)', out.flag, `${out.path} exists and is not a folder`);
+      if (stat !== null && !stat.isDirectory())
+        throw new InputError('(command line)', out.flag, `${out.path} exists and is not a folder`);
       const existing = nearestExisting(out.path);
-      if (!statSync(existing).isDirectory()) throw new InputError('(command line)', out.flag, `${existing} is a file, so ${out.path} cannot be created as a folder`);
+      if (!statSync(existing).isDirectory())
+        throw new InputError(
+          '(command line)',
+          out.flag,
+          `${existing} is a file, so ${out.path} cannot be created as a folder`,
+        );
       try {
         accessSync(existing, constants.W_OK);
       } catch {
-        throw new InputError('(command line)', out.flag, `${existing} is not writable, so ${out.path} cannot be written`);
+        throw new InputError(
+          '(command line)',
+          out.flag,
+          `${existing} is not writable, so ${out.path} cannot be written`,
+        );
       }
       continue;
     }
-    if (stat?.isDirectory() === true) throw new InputError('(command line)', out.flag, `${out.path} is a folder; give a file name inside it`);
-    const folder = out.createsFolder === true ? nearestExisting(dirname(resolve(out.path))) : dirname(resolve(out.path));
+    if (stat?.isDirectory() === true)
+      throw new InputError('(command line)', out.flag, `${out.path} is a folder; give a file name inside it`);
+    const folder =
+      out.createsFolder === true ? nearestExisting(dirname(resolve(out.path))) : dirname(resolve(out.path));
     let folderStat: ReturnType<typeof statSync>;
     try {
       folderStat = statSync(folder);
     } catch {
-      throw new InputError('(command line)', out.flag, `the folder ${folder} does not exist; create it first (nothing was measured)`);
+      throw new InputError(
+        '(command line)',
+        out.flag,
+        `the folder ${folder} does not exist; create it first (nothing was measured)`,
+      );
     }
     if (!folderStat.isDirectory()) throw new InputError('(command line)', out.flag, `${folder} is not a folder`);
     try {
       accessSync(folder, constants.W_OK);
       if (stat !== null) accessSync(out.path, constants.W_OK);
     } catch {
-      throw new InputError('(command line)', out.flag, `${stat === null ? `the folder ${folder}` : out.path} is not writable`);
+      throw new InputError(
+        '(command line)',
+        out.flag,
+        `${stat === null ? `the folder ${folder}` : out.path} is not writable`,
+      );
     }
     for (const stray of strayTempsOf(out.path)) rmSync(stray, { force: true });
   }

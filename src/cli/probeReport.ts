@@ -36,7 +36,9 @@ export function renderProbe(report: ProbeReport, color: boolean): string {
     p.bold('Timer'),
     `  ${describeTimer(report.timer)}`,
     `  ${report.timer.method}`,
-    ...(report.timer.kind === 'cpu-submit-to-done' ? [p.yellow('  fallback: no timestamp-query, samples include submission latency')] : []),
+    ...(report.timer.kind === 'cpu-submit-to-done'
+      ? [p.yellow('  fallback: no timestamp-query, samples include submission latency')]
+      : []),
     p.bold('Features (device)'),
     `  ${d.deviceFeatures.join(', ') || 'none'}`,
     p.bold('Features (adapter)'),
@@ -47,11 +49,15 @@ export function renderProbe(report: ProbeReport, color: boolean): string {
       return `  ${k}: ${v === undefined ? '?' : k.endsWith('Size') && v >= 1024 ? `${v} (${formatBytes(v)})` : v}`;
     }),
     p.bold('Subgroup matrix configs'),
-    ...(d.subgroupMatrixConfigs.length === 0 ? ['  none'] : d.subgroupMatrixConfigs.map((c) => `  ${JSON.stringify(c)}`)),
+    ...(d.subgroupMatrixConfigs.length === 0
+      ? ['  none']
+      : d.subgroupMatrixConfigs.map((c) => `  ${JSON.stringify(c)}`)),
     p.bold('Adapters tried'),
     ...report.tried.map((t) => `  ${t}`),
     p.bold(`Peaks (calibration key ${report.calibrationKey})`),
-    ...(report.peaks.datasheet === null && report.peaks.calibrated === null ? [p.yellow('  unknown device and not calibrated: run `wgbench calibrate` to measure its peaks')] : []),
+    ...(report.peaks.datasheet === null && report.peaks.calibrated === null
+      ? [p.yellow('  unknown device and not calibrated: run `wgbench calibrate` to measure its peaks')]
+      : []),
     renderPeaks(report.peaks, color),
   ];
   return lines.join('\n');

@@ -11,7 +11,15 @@ import { makeTable, shouldUseColor } from '../reporters/console.js';
 import { formatNs } from '../reporters/format.js';
 import { familyByName, TUNABLE_FAMILIES, UnknownFamilyError, type TunableFamily } from '../tuning/families.js';
 import { familyKernelHash, TuneDeviceLost, tuneFamilies, type TuneEvent, type TuneOutcome } from '../tuning/search.js';
-import { currentEntries, entriesToStore, mergeTuning, tunedSummary, tunedShapes, tuningHeader, type TunedShapes } from '../tuning/stored.js';
+import {
+  currentEntries,
+  entriesToStore,
+  mergeTuning,
+  tunedSummary,
+  tunedShapes,
+  tuningHeader,
+  type TunedShapes,
+} from '../tuning/stored.js';
 import { InputError } from '../ci/gateConfig.js';
 import { addDeviceOptions, openDevice, type DeviceFlags } from './device.js';
 import { launchedAt } from './launcher.js';
@@ -33,9 +41,15 @@ interface TuneFlags extends DeviceFlags {
 }
 
 /** The tuned shapes a run or calibration uses on this device, or none (--no-tuning, nothing stored, all stale). */
-export async function tunedShapesFor(acquired: AcquiredDevice, flags: { calibrationDir?: string; tuning: boolean }, io: Io): Promise<{ shapes: TunedShapes; file: string } | null> {
+export async function tunedShapesFor(
+  acquired: AcquiredDevice,
+  flags: { calibrationDir?: string; tuning: boolean },
+  io: Io,
+): Promise<{ shapes: TunedShapes; file: string } | null> {
   if (!flags.tuning) return null;
-  const note = (why: string): void => { io.stderr.write(`wgbench: ${why}\n`); };
+  const note = (why: string): void => {
+    io.stderr.write(`wgbench: ${why}\n`);
+  };
   const stored = loadTuning(calibrationDir(flags.calibrationDir, io.env), calibrationKey(acquired.info), note);
   if (stored === null) return null;
   const env = nodeRunEnvironment(acquired);
@@ -51,13 +65,25 @@ function pct(o: TuneOutcome): string {
 }
 
 export function renderTuneTable(outcomes: readonly TuneOutcome[], color: boolean): string {
-  const table = makeTable(['family', 'problem', 'default', 'median', 'best', 'median', 'vs default', 'candidates'], color);
+  const table = makeTable(
+    ['family', 'problem', 'default', 'median', 'best', 'median', 'vs default', 'candidates'],
+    color,
+  );
   for (const o of outcomes) {
     const measured = o.candidates.filter((c) => c.status === 'measured' && c.medianNs !== null).length;
     const rejected = o.candidates.filter((c) => c.status === 'rejected').length;
     const na = o.candidates.filter((c) => c.status === 'not-applicable').length;
     const cut = o.candidates.filter((c) => c.status === 'cut').length;
-    table.push([o.family, o.description, o.defaultLabel, o.defaultMedianNs === null ? '—' : formatNs(o.defaultMedianNs), o.bestLabel, o.bestMedianNs === null ? '—' : formatNs(o.bestMedianNs), pct(o), `${measured} timed, ${rejected} rejected, ${na} n/a${cut > 0 ? `, ${cut} cut` : ''}`]);
+    table.push([
+      o.family,
+      o.description,
+      o.defaultLabel,
+      o.defaultMedianNs === null ? '—' : formatNs(o.defaultMedianNs),
+      o.bestLabel,
+      o.bestMedianNs === null ? '—' : formatNs(o.bestMedianNs),
+      pct(o),
+      `${measured} timed, ${rejected} rejected, ${na} n/a${cut > 0 ? `, ${cut} cut` : ''}`,
+    ]);
   }
   const notes = outcomes.flatMap((o) => [
     `${o.family} ${o.shapeClass}: ${o.decision}`,
@@ -66,24 +92,51 @@ export function renderTuneTable(outcomes: readonly TuneOutcome[], color: boolean
   return `${table.toString()}\n${notes.join('\n')}`;
 }
 
-function progressReporter(io: Io, enabled: boolean, budgetMs: number, clock: () => number, start: number): { onEvent: (e: TuneEvent) => void; stop: () => void } {
+function progressReporter(
+  io: Io,
+  enabled: boolean,
+  budgetMs: number,
+  clock: () => number,
+  start: number,
+): { onEvent: (e: TuneEvent) => void; stop: () => void } {
   if (!enabled) return { onEvent: () => undefined, stop: () => undefined };
   if (io.stderr.isTTY === true) {
     // The bar is the budget: it fills with time spent, and names the candidate being timed.
-    const bar = new cliProgress.SingleBar({ stream: io.stderr, format: 'wgbench tune [{bar}] {value}/{total} s {what}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      {
+        stream: io.stderr,
+        format: 'wgbench tune [{bar}] {value}/{total} s {what}',
+        hideCursor: true,
+        clearOnComplete: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(Math.round(budgetMs / 1000), 0, { what: '' });
     return {
       onEvent: (e) => {
-        const what = e.type === 'evaluated' ? `${e.target.family} ${e.target.shapeClass}: ${e.candidate.label} ${e.candidate.status === 'measured' ? formatNs(e.candidate.medianNs ?? 0) : e.candidate.status}` : e.type === 'target-start' ? `${e.target.family} ${e.target.shapeClass}` : '';
+        const what =
+          e.type === 'evaluated'
+            ? `${e.target.family} ${e.target.shapeClass}: ${e.candidate.label} ${e.candidate.status === 'measured' ? formatNs(e.candidate.medianNs ?? 0) : e.candidate.status}`
+            : e.type === 'target-start'
+              ? `${e.target.family} ${e.target.shapeClass}`
+              : '';
         bar.update(Math.min(Math.round(budgetMs / 1000), Math.round((clock() - start) / 1000)), { what });
       },
-      stop: () => { bar.stop(); },
+      stop: () => {
+        bar.stop();
+      },
     };
   }
   return {
     onEvent: (e) => {
-      if (e.type === 'target-start') io.stderr.write(`[tune ${e.index + 1}/${e.total}] ${e.target.family} ${e.target.description}: ${(e.budgetMs / 1000).toFixed(1)} s\n`);
-      else if (e.type === 'target-done') io.stderr.write(`[tune] ${e.outcome.family} ${e.outcome.shapeClass}: ${e.outcome.bestLabel} (${e.outcome.source}) after ${e.outcome.evaluations} evaluations in ${e.outcome.seconds.toFixed(1)} s\n`);
+      if (e.type === 'target-start')
+        io.stderr.write(
+          `[tune ${e.index + 1}/${e.total}] ${e.target.family} ${e.target.description}: ${(e.budgetMs / 1000).toFixed(1)} s\n`,
+        );
+      else if (e.type === 'target-done')
+        io.stderr.write(
+          `[tune] ${e.outcome.family} ${e.outcome.shapeClass}: ${e.outcome.bestLabel} (${e.outcome.source}) after ${e.outcome.evaluations} evaluations in ${e.outcome.seconds.toFixed(1)} s\n`,
+        );
     },
     stop: () => undefined,
   };
@@ -98,7 +151,14 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
     throw e;
   }
   const dir = calibrationDir(flags.calibrationDir, io.env);
-  guardOutputs([{ flag: '--calibration-dir', path: dir, directory: true }, { flag: '--json', path: flags.json }, { flag: '--html', path: flags.html }], []);
+  guardOutputs(
+    [
+      { flag: '--calibration-dir', path: dir, directory: true },
+      { flag: '--json', path: flags.json },
+      { flag: '--html', path: flags.html },
+    ],
+    [],
+  );
   const acquired = await openDevice(flags);
   const key = calibrationKey(acquired.info);
   const budgetMs = flags.budget * 1000;
@@ -113,16 +173,21 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
     const reserveMs = 300;
     const left = Math.max(0, budgetMs - (clock() - startedAt) - reserveMs);
     try {
-      await tuneFamilies(env, families, { info: acquired.info, limits: acquired.device.limits, quick: flags.quick }, {
-        budgetMs: left,
-        clock,
-        signal: interrupt.signal,
-        onEvent: (e) => {
-          if (e.type === 'target-done') outcomes.push(e.outcome);
-          progress.onEvent(e);
+      await tuneFamilies(
+        env,
+        families,
+        { info: acquired.info, limits: acquired.device.limits, quick: flags.quick },
+        {
+          budgetMs: left,
+          clock,
+          signal: interrupt.signal,
+          onEvent: (e) => {
+            if (e.type === 'target-done') outcomes.push(e.outcome);
+            progress.onEvent(e);
+          },
+          ...(flags.seed === undefined ? {} : { seed: flags.seed }),
         },
-        ...(flags.seed === undefined ? {} : { seed: flags.seed }),
-      });
+      );
     } catch (e) {
       if (!(e instanceof TuneDeviceLost)) throw e;
       lost = e.message;
@@ -131,16 +196,36 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
     progress.stop();
     interrupt.dispose();
   }
-  const report: TuneReport = { kind: 'wgbench-tune-report', schemaVersion: 1, tool: { name: 'wgbench', version: toolVersion() }, device: acquired.info, calibrationKey: key, quick: flags.quick, startedAt: new Date(Date.now() - (clock() - startedAt)).toISOString(), budgetSeconds: flags.budget, elapsedSeconds: (clock() - startedAt) / 1000, status: lost !== null ? 'device-lost' : interrupt.received() !== null ? 'interrupted' : 'complete', outcomes };
+  const report: TuneReport = {
+    kind: 'wgbench-tune-report',
+    schemaVersion: 1,
+    tool: { name: 'wgbench', version: toolVersion() },
+    device: acquired.info,
+    calibrationKey: key,
+    quick: flags.quick,
+    startedAt: new Date(Date.now() - (clock() - startedAt)).toISOString(),
+    budgetSeconds: flags.budget,
+    elapsedSeconds: (clock() - startedAt) / 1000,
+    status: lost !== null ? 'device-lost' : interrupt.received() !== null ? 'interrupted' : 'complete',
+    outcomes,
+  };
   const previous = loadTuning(dir, key);
   const entries = entriesToStore(outcomes, tunedAt, toolVersion());
-  const file = entries.length > 0 ? await saveTuning(dir, mergeTuning(previous?.tuning ?? null, tuningHeader(key, acquired.info), entries)) : null;
+  const file =
+    entries.length > 0
+      ? await saveTuning(dir, mergeTuning(previous?.tuning ?? null, tuningHeader(key, acquired.info), entries))
+      : null;
   if (flags.json !== undefined) await writeFileAtomic(flags.json, `${JSON.stringify(report, null, 2)}\n`);
   if (flags.html !== undefined) await writeFileAtomic(flags.html, renderTuneHtml(report, chartJsSource()));
   io.stdout.write(`${renderTuneTable(outcomes, shouldUseColor(io.stdout, io.env))}\n`);
   const device = { info: acquired.info, limits: acquired.device.limits, quick: flags.quick };
-  for (const f of families.filter((x) => x.targets(device).length === 0)) io.stdout.write(`${f.name}: nothing to tune on this device (${f.needs === undefined ? f.description : `needs ${f.needs}`})\n`);
-  io.stdout.write(`${tunedSummary(outcomes)} in ${report.elapsedSeconds.toFixed(1)} s of a ${flags.budget} s budget${file === null ? '; nothing saved' : `; saved to ${file} (wgbench run and calibrate use it; --no-tuning for the defaults)`}\n`);
+  for (const f of families.filter((x) => x.targets(device).length === 0))
+    io.stdout.write(
+      `${f.name}: nothing to tune on this device (${f.needs === undefined ? f.description : `needs ${f.needs}`})\n`,
+    );
+  io.stdout.write(
+    `${tunedSummary(outcomes)} in ${report.elapsedSeconds.toFixed(1)} s of a ${flags.budget} s budget${file === null ? '; nothing saved' : `; saved to ${file} (wgbench run and calibrate use it; --no-tuning for the defaults)`}\n`,
+  );
   // Destroying the device waits for a compile the budget cut; the process's exit does not.
   if (!outcomes.some((o) => o.candidates.some((c) => c.status === 'cut'))) acquired.device.destroy();
   if (lost !== null) {
@@ -156,13 +241,31 @@ export function addTuneCommand(program: Command, io: Io, setExit: (code: number)
   addDeviceOptions(
     program
       .command('tune')
-      .description('search the tunable kernels\' shapes on this device within a time budget; run and calibrate then use the best')
-      .addOption(new Option('--family <list>', `comma-separated families (${TUNABLE_FAMILIES.map((f) => f.name).join(', ')})`).default(TUNABLE_FAMILIES.map((f) => f.name).join(',')))
-      .option('--budget <seconds>', 'time the whole command may take, 0 < s ≤ 86400 (default 120)', boundedNumber('--budget', 0, 86_401, { exclusive: true, why: 'a search needs time to measure anything' }), 120)
+      .description(
+        "search the tunable kernels' shapes on this device within a time budget; run and calibrate then use the best",
+      )
+      .addOption(
+        new Option(
+          '--family <list>',
+          `comma-separated families (${TUNABLE_FAMILIES.map((f) => f.name).join(', ')})`,
+        ).default(TUNABLE_FAMILIES.map((f) => f.name).join(',')),
+      )
+      .option(
+        '--budget <seconds>',
+        'time the whole command may take, 0 < s ≤ 86400 (default 120)',
+        boundedNumber('--budget', 0, 86_401, { exclusive: true, why: 'a search needs time to measure anything' }),
+        120,
+      )
       .option('--quick', 'tune the problem sizes a quick run uses', false)
       .option('--json <file>', 'write every candidate, its samples and the decisions as JSON')
-      .option('--html <file>', 'write a self-contained HTML report: each candidate\'s median per problem, the rejected ones and why')
-      .option('--calibration-dir <dir>', 'where tunings are kept, beside the calibration profiles (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)')
+      .option(
+        '--html <file>',
+        "write a self-contained HTML report: each candidate's median per problem, the rejected ones and why",
+      )
+      .option(
+        '--calibration-dir <dir>',
+        'where tunings are kept, beside the calibration profiles (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)',
+      )
       .option('--seed <n>', 'seed of the random inputs, 0 to 2^32 − 1', boundedInteger('--seed', 0, 2 ** 32 - 1))
       .option('--no-progress', 'no progress display on stderr'),
   ).action(async (flags: TuneFlags) => {

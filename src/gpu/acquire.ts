@@ -58,7 +58,9 @@ export async function acquireDevice(provider: GpuProvider, options: AcquireOptio
   const tried: string[] = [];
   let cpu: { candidate: AdapterCandidate; adapter: GPUAdapter } | null = null;
   let chosen: { candidate: AdapterCandidate; adapter: GPUAdapter } | null = null;
-  const candidates = provider.candidates().filter((c) => options.backends === undefined || options.backends.includes(c.backend));
+  const candidates = provider
+    .candidates()
+    .filter((c) => options.backends === undefined || options.backends.includes(c.backend));
   for (const candidate of candidates) {
     if (cpu !== null && candidate.softwareOnly === true) continue;
     let adapter: GPUAdapter | null;
@@ -73,7 +75,9 @@ export async function acquireDevice(provider: GpuProvider, options: AcquireOptio
       continue;
     }
     const cls = classifyAdapter(adapter.info);
-    tried.push(`${candidate.label}: ${adapter.info.description || adapter.info.device || adapter.info.vendor} (${cls})`);
+    tried.push(
+      `${candidate.label}: ${adapter.info.description || adapter.info.device || adapter.info.vendor} (${cls})`,
+    );
     if (cls === 'gpu') {
       chosen = { candidate, adapter };
       break;
@@ -81,7 +85,11 @@ export async function acquireDevice(provider: GpuProvider, options: AcquireOptio
     cpu ??= { candidate, adapter };
   }
   chosen ??= cpu;
-  if (chosen === null) throw new NoAdapterError(tried.length > 0 ? tried : ['no candidate matched the requested backend'], provider.installHint);
+  if (chosen === null)
+    throw new NoAdapterError(
+      tried.length > 0 ? tried : ['no candidate matched the requested backend'],
+      provider.installHint,
+    );
 
   const { adapter, candidate } = chosen;
   const skip = new Set(options.withoutFeatures ?? []);

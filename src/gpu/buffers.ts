@@ -40,7 +40,12 @@ export class BufferPool {
 }
 
 /** Uploads `bytes` bytes produced chunk by chunk, so the whole buffer never sits in host memory at once. */
-export function writeChunked(device: GPUDevice, buffer: GPUBuffer, bytes: number, fill: (offset: number, chunk: Uint32Array) => void): void {
+export function writeChunked(
+  device: GPUDevice,
+  buffer: GPUBuffer,
+  bytes: number,
+  fill: (offset: number, chunk: Uint32Array) => void,
+): void {
   for (let offset = 0; offset < bytes; offset += TRANSFER_CHUNK_BYTES) {
     const size = Math.min(TRANSFER_CHUNK_BYTES, bytes - offset);
     const chunk = new Uint32Array(size / 4);
@@ -50,9 +55,18 @@ export function writeChunked(device: GPUDevice, buffer: GPUBuffer, bytes: number
 }
 
 /** Reads `bytes` bytes back through one reusable staging buffer, handing each chunk to `visit`. */
-export async function readChunked(device: GPUDevice, buffer: GPUBuffer, bytes: number, visit: (offset: number, chunk: Uint32Array) => void): Promise<void> {
+export async function readChunked(
+  device: GPUDevice,
+  buffer: GPUBuffer,
+  bytes: number,
+  visit: (offset: number, chunk: Uint32Array) => void,
+): Promise<void> {
   const stagingSize = Math.min(TRANSFER_CHUNK_BYTES, bytes);
-  const staging = device.createBuffer({ size: stagingSize, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+  const staging = device.createBuffer({
+    size: stagingSize,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    label: 'readback',
+  });
   try {
     for (let offset = 0; offset < bytes; offset += stagingSize) {
       const size = Math.min(stagingSize, bytes - offset);

@@ -12,7 +12,13 @@ export function groups1d(n: number): [number, number, number] {
 }
 
 /** Fills `output` with a poison word, then submits one pass of `encode`: the start of every check. */
-export function submitPoisoned(device: GPUDevice, output: GPUBuffer, bytes: number, poison: number, encode: (pass: GPUComputePassEncoder, repeats: number) => void): void {
+export function submitPoisoned(
+  device: GPUDevice,
+  output: GPUBuffer,
+  bytes: number,
+  poison: number,
+  encode: (pass: GPUComputePassEncoder, repeats: number) => void,
+): void {
   const words = new Uint32Array(bytes / 4).fill(poison);
   device.queue.writeBuffer(output, 0, words);
   const encoder = device.createCommandEncoder();

@@ -9,7 +9,9 @@ export const GEMV_COLUMNS4 = [4, 8, 16, 32, 64] as const;
 
 /** Why kernels/gemv.wgsl cannot take this many vec4 columns per workgroup; null when it can. */
 export function gemvColumnsUnsupported(columns4: number): string | null {
-  return (GEMV_COLUMNS4 as readonly number[]).includes(columns4) ? null : `the GEMV kernel takes ${GEMV_COLUMNS4.join(', ')} vec4 columns per workgroup (got ${columns4})`;
+  return (GEMV_COLUMNS4 as readonly number[]).includes(columns4)
+    ? null
+    : `the GEMV kernel takes ${GEMV_COLUMNS4.join(', ')} vec4 columns per workgroup (got ${columns4})`;
 }
 
 /**
@@ -33,7 +35,9 @@ export interface GemvDefaults {
  * the GPU default on lavapipe, 8.4× on GL ES, 12× on SwiftShader (issue #25).
  */
 export function defaultGemvShape(info: { adapterClass: 'gpu' | 'cpu' }): GemvDefaults {
-  return info.adapterClass === 'cpu' ? { targetWorkgroups: 1, columns4: 64 } : { targetWorkgroups: GEMV_TARGET_WORKGROUPS, columns4: GEMV_DEFAULT_COLUMNS4 };
+  return info.adapterClass === 'cpu'
+    ? { targetWorkgroups: 1, columns4: 64 }
+    : { targetWorkgroups: GEMV_TARGET_WORKGROUPS, columns4: GEMV_DEFAULT_COLUMNS4 };
 }
 
 export interface GemvLaunch {
@@ -57,12 +61,23 @@ export function gemvUnsupported(rows: number, K: number, N: number): string | nu
  * one unrolled sweep of the workgroup's K threads long. `gated`: the gated MLP kernel (N is its
  * output width; its weights are twice as wide). `columns4`: the kernel's COLS4.
  */
-export function planGemv(rows: number, K: number, N: number, target = GEMV_TARGET_WORKGROUPS, gated = false, columns4 = GEMV_DEFAULT_COLUMNS4): GemvLaunch {
+export function planGemv(
+  rows: number,
+  K: number,
+  N: number,
+  target = GEMV_TARGET_WORKGROUPS,
+  gated = false,
+  columns4 = GEMV_DEFAULT_COLUMNS4,
+): GemvLaunch {
   const reason = gemvUnsupported(rows, K, N) ?? gemvColumnsUnsupported(columns4);
   if (reason !== null) throw new Error(reason);
   const columnGroups = Math.ceil(N / (4 * columns4));
   const maxSplits = Math.max(1, Math.floor(K / ((GEMV_WORKGROUP / columns4) * GEMV_UNROLL)));
   const splits = Math.max(1, Math.min(maxSplits, Math.ceil(target / columnGroups)));
   // The gated kernel keeps two partial sums (gate and up) per output.
-  return { groups: [columnGroups, splits], splits, partialBytes: splits > 1 ? splits * rows * N * 4 * (gated ? 2 : 1) : 0 };
+  return {
+    groups: [columnGroups, splits],
+    splits,
+    partialBytes: splits > 1 ? splits * rows * N * 4 * (gated ? 2 : 1) : 0,
+  };
 }

@@ -18,7 +18,11 @@ export function computePipeline(
   let pipeline = cache.get(fullKey);
   if (pipeline === undefined) {
     const module = device.createShaderModule({ code, label: key });
-    pipeline = device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint, constants }, label: `${key}:${entryPoint}` });
+    pipeline = device.createComputePipelineAsync({
+      layout: 'auto',
+      compute: { module, entryPoint, constants },
+      label: `${key}:${entryPoint}`,
+    });
     // A failed compile must not poison later attempts with the same key.
     pipeline.catch(() => cache.delete(fullKey));
     cache.set(fullKey, pipeline);

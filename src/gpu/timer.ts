@@ -164,7 +164,8 @@ class CpuTimer implements PassTimer {
   info(): TimerInfo {
     return {
       kind: this.kind,
-      method: 'CPU performance.now() from queue.submit to onSubmittedWorkDone (includes submission and completion-callback latency)',
+      method:
+        'CPU performance.now() from queue.submit to onSubmittedWorkDone (includes submission and completion-callback latency)',
       resolutionNs: this.resolutionNs,
       quantized: this.resolutionNs >= QUANTIZED_STEP_NS,
       rawTimestampsSeen: 0,
@@ -195,5 +196,11 @@ let hostStepNs: number | null = null;
 /** The record of a host-clock measurement: performance.now() around `method`, its step measured once. */
 export function hostWallTimer(method: string): TimerInfo {
   hostStepNs ??= measureClockStepNs();
-  return { kind: 'host-wall', method, resolutionNs: hostStepNs, quantized: hostStepNs >= QUANTIZED_STEP_NS, rawTimestampsSeen: 0 };
+  return {
+    kind: 'host-wall',
+    method,
+    resolutionNs: hostStepNs,
+    quantized: hostStepNs >= QUANTIZED_STEP_NS,
+    rawTimestampsSeen: 0,
+  };
 }

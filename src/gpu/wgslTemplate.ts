@@ -4,7 +4,11 @@
  * placeholder without a value and a value the source never uses are errors, so a renamed
  * placeholder cannot silently leave a kernel half-filled (docs/kernels.md, "Generating variants").
  */
-export function fillWgslTemplate(name: string, source: string, values: Readonly<Record<string, string | number>>): string {
+export function fillWgslTemplate(
+  name: string,
+  source: string,
+  values: Readonly<Record<string, string | number>>,
+): string {
   const used = new Set<string>();
   const filled = source.replace(/\{\{(\w+)\}\}/g, (_all, key: string) => {
     const value = values[key];

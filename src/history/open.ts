@@ -12,12 +12,20 @@ import { HistoryStore } from './store.js';
  */
 export function historyLocation(override?: string, env: Record<string, string | undefined> = process.env): string {
   if (override !== undefined) {
-    if (override.trim() === '') throw new InputError('(command line)', '--db', 'an empty database location; give a SQLite file path or a postgres:// URL');
+    if (override.trim() === '')
+      throw new InputError(
+        '(command line)',
+        '--db',
+        'an empty database location; give a SQLite file path or a postgres:// URL',
+      );
     return override;
   }
   const fromEnv = env['WGBENCH_HISTORY_DB'];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  const data = env['XDG_DATA_HOME'] !== undefined && env['XDG_DATA_HOME'] !== '' ? env['XDG_DATA_HOME'] : join(homedir(), '.local', 'share');
+  const data =
+    env['XDG_DATA_HOME'] !== undefined && env['XDG_DATA_HOME'] !== ''
+      ? env['XDG_DATA_HOME']
+      : join(homedir(), '.local', 'share');
   return join(data, 'wgbench', 'history.sqlite');
 }
 
@@ -33,21 +41,35 @@ export function historyKind(location: string, flag = '--db'): HistoryKind {
     try {
       url = new URL(location);
     } catch {
-      throw new InputError('(command line)', flag, `"${redactUrl(location)}" is not a valid URL; write postgres://user:password@host:5432/database`);
+      throw new InputError(
+        '(command line)',
+        flag,
+        `"${redactUrl(location)}" is not a valid URL; write postgres://user:password@host:5432/database`,
+      );
     }
-    if (url.hostname === '' && !url.searchParams.has('host')) throw new InputError('(command line)', flag, `"${redactUrl(location)}" names no host; write postgres://user:password@host:5432/database`);
+    if (url.hostname === '' && !url.searchParams.has('host'))
+      throw new InputError(
+        '(command line)',
+        flag,
+        `"${redactUrl(location)}" names no host; write postgres://user:password@host:5432/database`,
+      );
     return 'postgres';
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location);
   if (scheme !== null) {
-    throw new InputError('(command line)', flag, `"${scheme[1] ?? ''}://" is not a history database wgbench can use; give a SQLite file path, or postgres://user:password@host:5432/database`);
+    throw new InputError(
+      '(command line)',
+      flag,
+      `"${scheme[1] ?? ''}://" is not a history database wgbench can use; give a SQLite file path, or postgres://user:password@host:5432/database`,
+    );
   }
   return 'sqlite';
 }
 
 /** Opens (creating and migrating as needed) the history a location names. */
 export async function openHistory(location: string): Promise<HistoryStore> {
-  const db = historyKind(location) === 'postgres' ? await PostgresDatabase.open(location) : await SqliteDatabase.open(location);
+  const db =
+    historyKind(location) === 'postgres' ? await PostgresDatabase.open(location) : await SqliteDatabase.open(location);
   return new HistoryStore(db);
 }
 

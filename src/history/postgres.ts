@@ -25,11 +25,17 @@ function connectionProblem(e: unknown): string | null {
   const err = e as { code?: unknown; message?: unknown };
   const code = typeof err.code === 'string' ? err.code : '';
   const message = typeof err.message === 'string' ? err.message : String(e);
-  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(code)) return `cannot reach the server (${message}); is PostgreSQL running there?`;
-  if (code === '28P01' || code === '28000') return `the server refused the login (${message}); check the user and password in the URL`;
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(code))
+    return `cannot reach the server (${message}); is PostgreSQL running there?`;
+  if (code === '28P01' || code === '28000')
+    return `the server refused the login (${message}); check the user and password in the URL`;
   if (code === '3D000') return `${message}; create it (createdb) or name another in the URL`;
-  if (code === '42501') return `permission denied (${message}); the user needs CREATE on the database to set up the schema`;
-  if (message.includes('timeout exceeded when trying to connect') || message.includes('Connection terminated due to connection timeout')) {
+  if (code === '42501')
+    return `permission denied (${message}); the user needs CREATE on the database to set up the schema`;
+  if (
+    message.includes('timeout exceeded when trying to connect') ||
+    message.includes('Connection terminated due to connection timeout')
+  ) {
     return `no answer within the connect timeout (${message}); is PostgreSQL listening there?`;
   }
   return null;
@@ -50,7 +56,11 @@ export class PostgresDatabase implements SqlDatabase {
     readonly location: string,
   ) {}
 
-  static async open(url: string, maxConnections = 10, connectTimeoutMs = CONNECT_TIMEOUT_MS): Promise<PostgresDatabase> {
+  static async open(
+    url: string,
+    maxConnections = 10,
+    connectTimeoutMs = CONNECT_TIMEOUT_MS,
+  ): Promise<PostgresDatabase> {
     const pool = new pg.Pool({ connectionString: url, max: maxConnections, connectionTimeoutMillis: connectTimeoutMs });
     // An idle client that loses its server must not take the process down with an unhandled error.
     pool.on('error', () => undefined);
@@ -65,7 +75,10 @@ export class PostgresDatabase implements SqlDatabase {
       const known = postgresInputError(db.location, e);
       if (known !== e || e instanceof InputError) throw known;
       // Not PostgreSQL at the other end (an HTTP server, a closed stream): say where we looked.
-      throw new Error(`could not open the history database ${db.location}: ${e instanceof Error ? e.message : String(e)}; is PostgreSQL listening there?`, { cause: e });
+      throw new Error(
+        `could not open the history database ${db.location}: ${e instanceof Error ? e.message : String(e)}; is PostgreSQL listening there?`,
+        { cause: e },
+      );
     }
     return db;
   }
@@ -86,7 +99,8 @@ export class PostgresDatabase implements SqlDatabase {
       throw postgresInputError(this.location, e);
     }
     const tx: SqlRunner = {
-      query: async <R extends object>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> => (await client.query(numberedPlaceholders(sql), [...params])).rows as R[],
+      query: async <R extends object>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> =>
+        (await client.query(numberedPlaceholders(sql), [...params])).rows as R[],
     };
     try {
       await client.query('BEGIN');

@@ -11,18 +11,32 @@ const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN', '
 export function sqliteInputError(file: string, e: unknown): unknown {
   if (e instanceof NewerSchemaError) return new InputError(file, '', e.message);
   const code = (e as { code?: unknown }).code;
-  if (e instanceof Database.SqliteError && typeof code === 'string' && (DAMAGED.has(code) || code.startsWith('SQLITE_CORRUPT'))) {
-    return new InputError(file, '', `not a usable wgbench history database (${e.message}); move it away, or pass --db with another file`);
+  if (
+    e instanceof Database.SqliteError &&
+    typeof code === 'string' &&
+    (DAMAGED.has(code) || code.startsWith('SQLITE_CORRUPT'))
+  ) {
+    return new InputError(
+      file,
+      '',
+      `not a usable wgbench history database (${e.message}); move it away, or pass --db with another file`,
+    );
   }
   if (typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))) {
-    return new Error(`could not write the history database ${file}: ${(e as Error).message} (${code}); what was being added was rolled back, the database is as it was`);
+    return new Error(
+      `could not write the history database ${file}: ${(e as Error).message} (${code}); what was being added was rolled back, the database is as it was`,
+    );
   }
   return e;
 }
 
 /** The tables of an existing SQLite file, read before anything is changed in it. */
 function tablesOf(db: Database.Database): string[] {
-  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
+  return (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as {
+      name: string;
+    }[]
+  ).map((r) => r.name);
 }
 
 /**
@@ -51,7 +65,11 @@ export class SqliteDatabase implements SqlDatabase {
       const ours = tables.includes('wgbench_schema_version') || (tables.includes('runs') && tables.includes('cases'));
       if (tables.length > 0 && !ours) {
         db.close();
-        throw new InputError(file, '', `a SQLite database, but not a wgbench history (its tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); it was left unchanged: pass --db with another file`);
+        throw new InputError(
+          file,
+          '',
+          `a SQLite database, but not a wgbench history (its tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); it was left unchanged: pass --db with another file`,
+        );
       }
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 15000');

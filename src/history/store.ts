@@ -39,10 +39,35 @@ export interface AddOutcome {
   id: number;
 }
 
-interface RunRow { id: number; started_at: string; device_key: string; device: string; tool_version: string; cases: number }
-interface CaseRow { run_id: number; started_at: string; device_key: string; status: string; median_ns: number | null; bandwidth_gbps: number | null; tflops: number | null; mfu: number | null }
+interface RunRow {
+  id: number;
+  started_at: string;
+  device_key: string;
+  device: string;
+  tool_version: string;
+  cases: number;
+}
+interface CaseRow {
+  run_id: number;
+  started_at: string;
+  device_key: string;
+  status: string;
+  median_ns: number | null;
+  bandwidth_gbps: number | null;
+  tflops: number | null;
+  mfu: number | null;
+}
 
-const toCase = (r: CaseRow): HistoryCase => ({ runId: r.run_id, startedAt: r.started_at, deviceKey: r.device_key, status: r.status, medianNs: r.median_ns, bandwidthGBps: r.bandwidth_gbps, tflops: r.tflops, mfu: r.mfu });
+const toCase = (r: CaseRow): HistoryCase => ({
+  runId: r.run_id,
+  startedAt: r.started_at,
+  deviceKey: r.device_key,
+  status: r.status,
+  medianNs: r.median_ns,
+  bandwidthGBps: r.bandwidth_gbps,
+  tflops: r.tflops,
+  mfu: r.mfu,
+});
 
 /**
  * The results history, one row per case per run, keyed by device (its calibration key) and case
@@ -66,17 +91,40 @@ export class HistoryStore {
     return this.db.transaction(async (tx) => {
       const inserted = await tx.query<{ id: number }>(
         'INSERT INTO runs (started_at, device_key, device, tool_version, added_at, source, document) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (started_at, device_key) DO NOTHING RETURNING id',
-        [run.startedAt, deviceKey, deviceWithDriver(run.device), run.tool.version, new Date().toISOString(), source, JSON.stringify(run)],
+        [
+          run.startedAt,
+          deviceKey,
+          deviceWithDriver(run.device),
+          run.tool.version,
+          new Date().toISOString(),
+          source,
+          JSON.stringify(run),
+        ],
       );
       const runId = inserted[0]?.id;
       if (runId === undefined) {
-        const existing = await tx.query<{ id: number }>('SELECT id FROM runs WHERE started_at = ? AND device_key = ?', [run.startedAt, deviceKey]);
+        const existing = await tx.query<{ id: number }>('SELECT id FROM runs WHERE started_at = ? AND device_key = ?', [
+          run.startedAt,
+          deviceKey,
+        ]);
         return { added: false, id: existing[0]?.id ?? -1 };
       }
       for (const c of run.cases) {
-        await tx.query('INSERT INTO cases (run_id, device_key, case_id, started_at, status, median_ns, samples_ns, bandwidth_gbps, tflops, mfu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-          runId, deviceKey, c.id, run.startedAt, c.status, c.summary?.p50 ?? null, JSON.stringify(perDispatchSamples(c)), c.bandwidth?.medianGBps ?? null, c.compute?.achievedTflops ?? null, c.utilization?.[0]?.mfu ?? null,
-        ]);
+        await tx.query(
+          'INSERT INTO cases (run_id, device_key, case_id, started_at, status, median_ns, samples_ns, bandwidth_gbps, tflops, mfu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          [
+            runId,
+            deviceKey,
+            c.id,
+            run.startedAt,
+            c.status,
+            c.summary?.p50 ?? null,
+            JSON.stringify(perDispatchSamples(c)),
+            c.bandwidth?.medianGBps ?? null,
+            c.compute?.achievedTflops ?? null,
+            c.utilization?.[0]?.mfu ?? null,
+          ],
+        );
       }
       return { added: true, id: runId };
     });
@@ -87,7 +135,14 @@ export class HistoryStore {
       `SELECT r.id, r.started_at, r.device_key, r.device, r.tool_version, CAST(COUNT(c.case_id) AS INTEGER) AS cases FROM runs r LEFT JOIN cases c ON c.run_id = r.id ${deviceKey === undefined ? '' : 'WHERE r.device_key = ?'} GROUP BY r.id, r.started_at, r.device_key, r.device, r.tool_version ORDER BY r.started_at, r.id`,
       deviceKey === undefined ? [] : [deviceKey],
     );
-    return rows.map((r) => ({ id: r.id, startedAt: r.started_at, deviceKey: r.device_key, device: r.device, toolVersion: r.tool_version, cases: r.cases }));
+    return rows.map((r) => ({
+      id: r.id,
+      startedAt: r.started_at,
+      deviceKey: r.device_key,
+      device: r.device,
+      toolVersion: r.tool_version,
+      cases: r.cases,
+    }));
   }
 
   async showCase(caseId: string, deviceKey?: string): Promise<HistoryCase[]> {
@@ -100,18 +155,33 @@ export class HistoryStore {
 
   /** Every device with runs, the newest first: how many, and which run is its latest. */
   async devices(): Promise<HistoryDevice[]> {
-    const rows = await this.db.query<{ device_key: string; device: string; runs: number; latest_id: number; latest_at: string }>(
+    const rows = await this.db.query<{
+      device_key: string;
+      device: string;
+      runs: number;
+      latest_id: number;
+      latest_at: string;
+    }>(
       `SELECT r.device_key, r.device, counts.runs, r.id AS latest_id, r.started_at AS latest_at
        FROM runs r JOIN (SELECT device_key, CAST(COUNT(*) AS INTEGER) AS runs, MAX(started_at) AS latest FROM runs GROUP BY device_key) counts
          ON counts.device_key = r.device_key AND counts.latest = r.started_at
        ORDER BY r.started_at DESC, r.device_key`,
     );
-    return rows.map((r) => ({ deviceKey: r.device_key, device: r.device, runs: r.runs, latestRunId: r.latest_id, latestAt: r.latest_at }));
+    return rows.map((r) => ({
+      deviceKey: r.device_key,
+      device: r.device,
+      runs: r.runs,
+      latestRunId: r.latest_id,
+      latestAt: r.latest_at,
+    }));
   }
 
   /** The cases of one stored run, as stored. */
   async runCases(runId: number): Promise<(HistoryCase & { caseId: string })[]> {
-    const rows = await this.db.query<CaseRow & { case_id: string }>('SELECT run_id, case_id, started_at, device_key, status, median_ns, bandwidth_gbps, tflops, mfu FROM cases WHERE run_id = ? ORDER BY case_id', [runId]);
+    const rows = await this.db.query<CaseRow & { case_id: string }>(
+      'SELECT run_id, case_id, started_at, device_key, status, median_ns, bandwidth_gbps, tflops, mfu FROM cases WHERE run_id = ? ORDER BY case_id',
+      [runId],
+    );
     return rows.map((r) => ({ ...toCase(r), caseId: r.case_id }));
   }
 
@@ -122,7 +192,9 @@ export class HistoryStore {
   }
 
   async counts(): Promise<{ runs: number; cases: number }> {
-    const rows = await this.db.query<{ runs: number; cases: number }>('SELECT CAST((SELECT COUNT(*) FROM runs) AS INTEGER) AS runs, CAST((SELECT COUNT(*) FROM cases) AS INTEGER) AS cases');
+    const rows = await this.db.query<{ runs: number; cases: number }>(
+      'SELECT CAST((SELECT COUNT(*) FROM runs) AS INTEGER) AS runs, CAST((SELECT COUNT(*) FROM cases) AS INTEGER) AS cases',
+    );
     return rows[0] ?? { runs: 0, cases: 0 };
   }
 
@@ -134,15 +206,26 @@ export class HistoryStore {
     const deviceKey = calibrationKey(run.device);
     const samples = new Map<string, number[]>();
     for (const c of run.cases) {
-      const rows = await this.db.query<{ median_ns: number }>("SELECT median_ns FROM cases WHERE device_key = ? AND case_id = ? AND status = 'ok' AND started_at < ? AND median_ns IS NOT NULL ORDER BY started_at DESC LIMIT ?", [deviceKey, c.id, run.startedAt, k]);
-      if (rows.length > 0) samples.set(c.id, rows.map((r) => r.median_ns));
+      const rows = await this.db.query<{ median_ns: number }>(
+        "SELECT median_ns FROM cases WHERE device_key = ? AND case_id = ? AND status = 'ok' AND started_at < ? AND median_ns IS NOT NULL ORDER BY started_at DESC LIMIT ?",
+        [deviceKey, c.id, run.startedAt, k],
+      );
+      if (rows.length > 0)
+        samples.set(
+          c.id,
+          rows.map((r) => r.median_ns),
+        );
     }
     // The cases the latest earlier run on this device measured: the ones a new run should have.
     const latest = await this.db.query<{ case_id: string }>(
       "SELECT case_id FROM cases WHERE run_id = (SELECT id FROM runs WHERE device_key = ? AND started_at < ? ORDER BY started_at DESC LIMIT 1) AND status = 'ok' ORDER BY case_id",
       [deviceKey, run.startedAt],
     );
-    return { label: `the last ${k} runs on this device in ${this.location}`, samplesNs: samples, ids: latest.map((r) => r.case_id) };
+    return {
+      label: `the last ${k} runs on this device in ${this.location}`,
+      samplesNs: samples,
+      ids: latest.map((r) => r.case_id),
+    };
   }
 
   close(): Promise<void> {

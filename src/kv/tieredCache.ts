@@ -59,10 +59,15 @@ export class TieredKVCache {
     private readonly mover: BlockMover = countingMover,
   ) {
     for (const t of KV_TIERS) {
-      if (!Number.isInteger(capacities[t]) || capacities[t] < 0) throw new Error(`capacity of ${t} must be a whole number of blocks, got ${capacities[t]}`);
+      if (!Number.isInteger(capacities[t]) || capacities[t] < 0)
+        throw new Error(`capacity of ${t} must be a whole number of blocks, got ${capacities[t]}`);
     }
     if (capacities.HBM < 1) throw new Error('HBM needs at least one block');
-    this.free = { HBM: [...Array(capacities.HBM).keys()].reverse(), DDR: [...Array(capacities.DDR).keys()].reverse(), NVMe: [...Array(capacities.NVMe).keys()].reverse() };
+    this.free = {
+      HBM: [...Array(capacities.HBM).keys()].reverse(),
+      DDR: [...Array(capacities.DDR).keys()].reverse(),
+      NVMe: [...Array(capacities.NVMe).keys()].reverse(),
+    };
     this.metric = new KVCacheMetric({ blockTokens });
     this.updateUsage();
   }
@@ -74,7 +79,9 @@ export class TieredKVCache {
 
   async process(req: KvRequest): Promise<RequestOutcome> {
     if (req.blocks.length + req.generated.length > this.capacities.HBM) {
-      throw new Error(`request ${req.id} needs ${req.blocks.length + req.generated.length} blocks in HBM at once, more than its ${this.capacities.HBM}`);
+      throw new Error(
+        `request ${req.id} needs ${req.blocks.length + req.generated.length} blocks in HBM at once, more than its ${this.capacities.HBM}`,
+      );
     }
     const outcome: RequestOutcome = { id: req.id, hitBlocks: 0, missBlocks: 0, migrations: 0, migrationNs: 0 };
     let prefixHit = true;
@@ -103,7 +110,10 @@ export class TieredKVCache {
       this.place(key, 'HBM', slot);
       this.pinned.add(key);
     }
-    this.metric.recordReuse(outcome.hitBlocks * this.blockTokens, (req.blocks.length + req.generated.length) * this.blockTokens);
+    this.metric.recordReuse(
+      outcome.hitBlocks * this.blockTokens,
+      (req.blocks.length + req.generated.length) * this.blockTokens,
+    );
     this.pinned.clear();
     this.updateUsage();
     return outcome;
@@ -164,6 +174,7 @@ export class TieredKVCache {
   }
 
   private updateUsage(): void {
-    for (const t of KV_TIERS) this.metric.updateTierUsage(t, this.lru[t].size * this.blockBytes, this.capacities[t] * this.blockBytes);
+    for (const t of KV_TIERS)
+      this.metric.updateTierUsage(t, this.lru[t].size * this.blockBytes, this.capacities[t] * this.blockBytes);
   }
 }

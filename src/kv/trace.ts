@@ -29,7 +29,12 @@ export function conversationTrace(o: ConversationTraceOptions): KvRequest[] {
         const user = Array.from({ length: o.userBlocksPerTurn }, (_, i) => `c${c}:t${turn}:u${i}`);
         const prior = history[c] as string[];
         const generated = Array.from({ length: o.generatedBlocksPerTurn }, (_, i) => `c${c}:t${turn}:g${i}`);
-        out.push({ id: `c${c}:t${turn}`, blocks: [...system, ...prior, ...user], sharedPrefixBlocks: system.length, generated });
+        out.push({
+          id: `c${c}:t${turn}`,
+          blocks: [...system, ...prior, ...user],
+          sharedPrefixBlocks: system.length,
+          generated,
+        });
         prior.push(...user, ...generated);
       }
     }

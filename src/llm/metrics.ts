@@ -70,8 +70,20 @@ function meetsSlo(l: LatencyResult, tokens: number, slo: Slo): boolean {
 }
 
 /** Every serving metric of docs/metrics.md, recomputed from the recorded timestamps alone. */
-export function llmMetrics(records: readonly RequestRecord[], steps: readonly StepRecord[], slo: Slo = {}): LlmRunMetrics {
-  const perRequest = records.map((r) => ({ id: r.id, ...computeRequestLatency({ submitMs: r.arrivalMs, scheduledMs: r.scheduledMs, prefillDoneMs: r.prefillDoneMs, tokenTimesMs: r.tokenTimesMs }) }));
+export function llmMetrics(
+  records: readonly RequestRecord[],
+  steps: readonly StepRecord[],
+  slo: Slo = {},
+): LlmRunMetrics {
+  const perRequest = records.map((r) => ({
+    id: r.id,
+    ...computeRequestLatency({
+      submitMs: r.arrivalMs,
+      scheduledMs: r.scheduledMs,
+      prefillDoneMs: r.prefillDoneMs,
+      tokenTimesMs: r.tokenTimesMs,
+    }),
+  }));
   const done = records.filter((r) => r.tokenTimesMs.length > 0);
   const start = Math.min(...records.map((r) => r.arrivalMs));
   const end = Math.max(...done.map((r) => r.tokenTimesMs[r.tokenTimesMs.length - 1] as number));
@@ -80,8 +92,11 @@ export function llmMetrics(records: readonly RequestRecord[], steps: readonly St
   const firstTokens = done.map((r) => r.tokenTimesMs[0] as number);
   const decodeWindowS = (end - Math.min(...firstTokens)) / 1000;
   const decodeTokens = done.reduce((s, r) => s + r.tokenTimesMs.length - 1, 0);
-  const sloMet = hasSlo(slo) ? perRequest.filter((l, i) => meetsSlo(l, (records[i] as RequestRecord).tokenTimesMs.length, slo)).length : null;
-  const values = (pick: (l: LatencyResult) => number | null): number[] => perRequest.map(pick).filter((v): v is number => v !== null);
+  const sloMet = hasSlo(slo)
+    ? perRequest.filter((l, i) => meetsSlo(l, (records[i] as RequestRecord).tokenTimesMs.length, slo)).length
+    : null;
+  const values = (pick: (l: LatencyResult) => number | null): number[] =>
+    perRequest.map(pick).filter((v): v is number => v !== null);
   const prefill = steps.filter((s) => s.kind === 'prefill');
   const decode = steps.filter((s) => s.kind === 'decode');
   const time = (list: readonly StepRecord[]): number => list.reduce((s, x) => s + (x.endMs - x.startMs), 0) / 1000;
@@ -95,12 +110,30 @@ export function llmMetrics(records: readonly RequestRecord[], steps: readonly St
     goodputRequestsPerSecond: sloMet === null ? null : sloMet / windowS,
     sloMet,
     slo,
-    ttftMs: MetricSummary.fromValuesOrNull('ttft', values((l) => l.ttftMs), 'ms'),
-    tpotMs: MetricSummary.fromValuesOrNull('tpot', values((l) => l.tpotMs), 'ms'),
-    e2eMs: MetricSummary.fromValuesOrNull('e2e', values((l) => l.e2eMs), 'ms'),
-    itlMs: MetricSummary.fromValuesOrNull('itl', perRequest.flatMap((l) => l.itlMs), 'ms'),
-    prefillTflops: prefill.length > 0 && time(prefill) > 0 ? prefill.reduce((s, x) => s + x.flops, 0) / time(prefill) / 1e12 : null,
-    decodeGBps: decode.length > 0 && time(decode) > 0 ? decode.reduce((s, x) => s + x.bytes, 0) / time(decode) / 1e9 : null,
+    ttftMs: MetricSummary.fromValuesOrNull(
+      'ttft',
+      values((l) => l.ttftMs),
+      'ms',
+    ),
+    tpotMs: MetricSummary.fromValuesOrNull(
+      'tpot',
+      values((l) => l.tpotMs),
+      'ms',
+    ),
+    e2eMs: MetricSummary.fromValuesOrNull(
+      'e2e',
+      values((l) => l.e2eMs),
+      'ms',
+    ),
+    itlMs: MetricSummary.fromValuesOrNull(
+      'itl',
+      perRequest.flatMap((l) => l.itlMs),
+      'ms',
+    ),
+    prefillTflops:
+      prefill.length > 0 && time(prefill) > 0 ? prefill.reduce((s, x) => s + x.flops, 0) / time(prefill) / 1e12 : null,
+    decodeGBps:
+      decode.length > 0 && time(decode) > 0 ? decode.reduce((s, x) => s + x.bytes, 0) / time(decode) / 1e9 : null,
     perRequest,
   };
 }

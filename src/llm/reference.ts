@@ -13,7 +13,11 @@ export class ReferenceModel {
   private readonly embedSpec: WeightSpec;
   private readonly round: (v: number) => number;
 
-  constructor(readonly m: ModelConfig, seed: number, weightDtype: 'f32' | 'f16' = 'f32') {
+  constructor(
+    readonly m: ModelConfig,
+    seed: number,
+    weightDtype: 'f32' | 'f16' = 'f32',
+  ) {
     // Matrices in f16 are the f32 value rounded to f16, as the kernel's W(...) conversion does.
     this.round = weightDtype === 'f16' ? roundToF16 : (v: number): number => v;
     const specs = weightSpecs(m, seed);
@@ -79,7 +83,11 @@ export class ReferenceModel {
     const m = this.m;
     let state = this.sequences.get(seq);
     if (state === undefined) {
-      state = { position: 0, k: Array.from({ length: m.layers }, () => []), v: Array.from({ length: m.layers }, () => []) };
+      state = {
+        position: 0,
+        k: Array.from({ length: m.layers }, () => []),
+        v: Array.from({ length: m.layers }, () => []),
+      };
       this.sequences.set(seq, state);
     }
     const pos = state.position++;
@@ -107,7 +115,9 @@ export class ReferenceModel {
         const mx = Math.max(...scores);
         const e = scores.map((s) => Math.exp(s - mx));
         const sum = e.reduce((a, b) => a + b, 0);
-        for (const [j, v] of values.entries()) for (let i = 0; i < d; i++) att[head * d + i] = (att[head * d + i] as number) + ((e[j] as number) / sum) * (v[hk * d + i] as number);
+        for (const [j, v] of values.entries())
+          for (let i = 0; i < d; i++)
+            att[head * d + i] = (att[head * d + i] as number) + ((e[j] as number) / sum) * (v[hk * d + i] as number);
       }
       const o = ReferenceModel.matvec(att, this.weight('wo', l), m.heads * d, h);
       x = x.map((v, i) => v + (o[i] as number));
@@ -118,7 +128,12 @@ export class ReferenceModel {
       const down = ReferenceModel.matvec(gu, this.weight('wd', l), m.mlpSize, h);
       x = x.map((v, i) => v + (down[i] as number));
     }
-    return ReferenceModel.matvec(ReferenceModel.rmsnorm(x, this.weight('normFinal')), this.weight('lmHead'), h, m.vocabSize);
+    return ReferenceModel.matvec(
+      ReferenceModel.rmsnorm(x, this.weight('normFinal')),
+      this.weight('lmHead'),
+      h,
+      m.vocabSize,
+    );
   }
 }
 

@@ -23,24 +23,47 @@ export function planRequests(w: Workload, vocab: number): { prompt: number[]; ou
   return Array.from({ length: w.requests }, () => {
     if (w.arrival !== 'all-at-once') t += (-Math.log(1 - uniform()) / w.arrival.poissonPerSecond) * 1000;
     const n = between(w.promptTokens);
-    return { prompt: Array.from({ length: n }, () => Math.floor(uniform() * vocab)), output: between(w.outputTokens), arrivalMs: t };
+    return {
+      prompt: Array.from({ length: n }, () => Math.floor(uniform() * vocab)),
+      output: between(w.outputTokens),
+      arrivalMs: t,
+    };
   });
 }
 
 /** The seeded requests and their empty records, refused up front if one cannot fit a sequence's KV. */
-function startSession(w: Workload, models: readonly GpuModel[]): { planned: ReturnType<typeof planRequests>; records: RequestRecord[] } {
+function startSession(
+  w: Workload,
+  models: readonly GpuModel[],
+): { planned: ReturnType<typeof planRequests>; records: RequestRecord[] } {
   const m = (models[0] as GpuModel).config;
   const planned = planRequests(w, m.vocabSize);
   const maxTokens = Math.max(...planned.map((p) => p.prompt.length + p.output));
   const room = Math.min(...models.map((x) => x.maxTokens));
-  if (maxTokens > room) throw new Error(`a request needs ${maxTokens} tokens of KV cache, more than the ${room} per sequence planned`);
-  const records: RequestRecord[] = planned.map((p, id) => ({ id, promptTokens: p.prompt.length, outputTokens: p.output, arrivalMs: p.arrivalMs, scheduledMs: Number.NaN, prefillDoneMs: Number.NaN, tokenTimesMs: [] }));
+  if (maxTokens > room)
+    throw new Error(`a request needs ${maxTokens} tokens of KV cache, more than the ${room} per sequence planned`);
+  const records: RequestRecord[] = planned.map((p, id) => ({
+    id,
+    promptTokens: p.prompt.length,
+    outputTokens: p.output,
+    arrivalMs: p.arrivalMs,
+    scheduledMs: Number.NaN,
+    prefillDoneMs: Number.NaN,
+    tokenTimesMs: [],
+  }));
   return { planned, records };
 }
 
 /** A prompt's prefill takes the logits of its last row only: the LM head runs once (docs/metrics.md). */
 function prefillStep(model: GpuModel, tokens: number, startMs: number, endMs: number): StepRecord {
-  return { kind: 'prefill', startMs, endMs, rows: tokens, flops: prefillFlops(model.config, tokens, { rowsWithLogits: 1 }), bytes: 0 };
+  return {
+    kind: 'prefill',
+    startMs,
+    endMs,
+    rows: tokens,
+    flops: prefillFlops(model.config, tokens, { rowsWithLogits: 1 }),
+    bytes: 0,
+  };
 }
 
 /** A decode step's FLOPs and the bytes it must read (weights once, each sequence's KV). */
@@ -52,7 +75,11 @@ function decodeStep(model: GpuModel, contexts: readonly number[], startMs: numbe
     endMs,
     rows: contexts.length,
     flops: contexts.reduce((s, c) => s + decodeStepFlops(m, c), 0),
-    bytes: decodeStepBytes(m, { weightBytesPerParam: model.weightDtype === 'f16' ? 2 : 4, kvBytesPerElement: 4, contexts }),
+    bytes: decodeStepBytes(m, {
+      weightBytesPerParam: model.weightDtype === 'f16' ? 2 : 4,
+      kvBytesPerElement: 4,
+      contexts,
+    }),
   };
 }
 
@@ -63,7 +90,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * sequences), prefills each new one, then runs decode steps over every active sequence, one token
  * each, recording the host time every token is known (after its forward pass completed).
  */
-export async function serve(model: GpuModel, w: Workload): Promise<{ records: RequestRecord[]; steps: StepRecord[]; peakKvTokens: number }> {
+export async function serve(
+  model: GpuModel,
+  w: Workload,
+): Promise<{ records: RequestRecord[]; steps: StepRecord[]; peakKvTokens: number }> {
   const { planned, records } = startSession(w, [model]);
   const t0 = performance.now();
   const now = (): number => performance.now() - t0;
@@ -99,11 +129,21 @@ export async function serve(model: GpuModel, w: Workload): Promise<{ records: Re
       if (wait > 0) await sleep(wait);
       continue;
     }
-    const rows: Row[] = active.map(({ id, seq }) => ({ seq, pos: (last.get(id) as { pos: number }).pos, token: (last.get(id) as { token: number }).token }));
+    const rows: Row[] = active.map(({ id, seq }) => ({
+      seq,
+      pos: (last.get(id) as { pos: number }).pos,
+      token: (last.get(id) as { token: number }).token,
+    }));
     const contexts = rows.map((r) => r.pos + 1);
-    peakKvTokens = Math.max(peakKvTokens, contexts.reduce((s, c) => s + c, 0));
+    peakKvTokens = Math.max(
+      peakKvTokens,
+      contexts.reduce((s, c) => s + c, 0),
+    );
     const start = now();
-    const tokens = await model.forward(rows, rows.map((_, i) => i));
+    const tokens = await model.forward(
+      rows,
+      rows.map((_, i) => i),
+    );
     model.releaseTransient();
     const end = now();
     steps.push(decodeStep(model, contexts, start, end));
@@ -129,13 +169,19 @@ export interface Handover {
  * or two devices sharing one), concurrently. After its prefill, a request's KV blocks travel
  * prefill device → host → decode device, timed; only then can its decode steps run.
  */
-export async function serveDisaggregated(prefillModel: GpuModel, decodeModel: GpuModel, w: Workload): Promise<{ records: RequestRecord[]; steps: StepRecord[]; peakKvTokens: number; handovers: Handover[] }> {
+export async function serveDisaggregated(
+  prefillModel: GpuModel,
+  decodeModel: GpuModel,
+  w: Workload,
+): Promise<{ records: RequestRecord[]; steps: StepRecord[]; peakKvTokens: number; handovers: Handover[] }> {
   const { planned, records } = startSession(w, [prefillModel, decodeModel]);
   const t0 = performance.now();
   const now = (): number => performance.now() - t0;
   const steps: StepRecord[] = [];
   const handovers: Handover[] = [];
-  const slots: (number | null)[] = new Array<number | null>(Math.min(prefillModel.maxSeqs, decodeModel.maxSeqs)).fill(null);
+  const slots: (number | null)[] = new Array<number | null>(Math.min(prefillModel.maxSeqs, decodeModel.maxSeqs)).fill(
+    null,
+  );
   // Sequences whose KV is on the decode device, with their next input token and position.
   const running = new Map<number, { seq: number; token: number; pos: number }>();
   let peakKvTokens = 0;
@@ -181,9 +227,15 @@ export async function serveDisaggregated(prefillModel: GpuModel, decodeModel: Gp
       }
       const rows: Row[] = active.map(([, s]) => ({ seq: s.seq, pos: s.pos, token: s.token }));
       const contexts = rows.map((r) => r.pos + 1);
-      peakKvTokens = Math.max(peakKvTokens, contexts.reduce((s, c) => s + c, 0));
+      peakKvTokens = Math.max(
+        peakKvTokens,
+        contexts.reduce((s, c) => s + c, 0),
+      );
       const start = now();
-      const tokens = await decodeModel.forward(rows, rows.map((_, i) => i));
+      const tokens = await decodeModel.forward(
+        rows,
+        rows.map((_, i) => i),
+      );
       decodeModel.releaseTransient();
       const end = now();
       steps.push(decodeStep(decodeModel, contexts, start, end));

@@ -12,7 +12,8 @@ export function randomWeight(seed: number, index: number, scale: number): number
   return Math.fround((Math.fround((h >>> 8) / 16777216) * 2 - 1) * scale);
 }
 
-export type WeightName = 'embed' | 'norm1' | 'wq' | 'wk' | 'wv' | 'wo' | 'norm2' | 'wg' | 'wu' | 'wd' | 'normFinal' | 'lmHead';
+export type WeightName =
+  'embed' | 'norm1' | 'wq' | 'wk' | 'wv' | 'wo' | 'norm2' | 'wg' | 'wu' | 'wd' | 'normFinal' | 'lmHead';
 
 export interface WeightSpec {
   name: WeightName;

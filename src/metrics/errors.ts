@@ -1,10 +1,6 @@
 /** Why a metric could not be computed; callers can switch on `code` instead of parsing messages. */
 export type MetricErrorCode =
-  | 'EMPTY_SAMPLES'
-  | 'NON_FINITE'
-  | 'NON_POSITIVE_DURATION'
-  | 'NOT_STARTED'
-  | 'INVALID_ARGUMENT';
+  'EMPTY_SAMPLES' | 'NON_FINITE' | 'NON_POSITIVE_DURATION' | 'NOT_STARTED' | 'INVALID_ARGUMENT';
 
 export class MetricError extends Error {
   readonly code: MetricErrorCode;

@@ -30,12 +30,18 @@ function checkShape(s: TransformerShape): void {
     requireNonNegativeInteger(k, s[k]);
   }
   if (s.kvHeads === 0 || s.heads % s.kvHeads !== 0) {
-    throw new MetricError('INVALID_ARGUMENT', `heads (${s.heads}) must be a positive multiple of kvHeads (${s.kvHeads})`);
+    throw new MetricError(
+      'INVALID_ARGUMENT',
+      `heads (${s.heads}) must be a positive multiple of kvHeads (${s.kvHeads})`,
+    );
   }
 }
 
 /** Attention FLOPs (QKᵀ and AV) for `attendedPositions` summed over all query tokens. */
-export function attentionFlops(s: Pick<TransformerShape, 'layers' | 'heads' | 'headDim'>, attendedPositions: number): number {
+export function attentionFlops(
+  s: Pick<TransformerShape, 'layers' | 'heads' | 'headDim'>,
+  attendedPositions: number,
+): number {
   return 4 * s.layers * s.heads * s.headDim * attendedPositions;
 }
 
@@ -45,14 +51,26 @@ export function attentionFlops(s: Pick<TransformerShape, 'layers' | 'heads' | 'h
  * `rowsWithLogits` (default: every row) counts the LM head only for the rows whose logits the
  * pass takes, as a serving engine does (the last row of a prompt): docs/metrics.md.
  */
-export function prefillFlops(s: TransformerShape, tokens: number, options: { causal?: boolean; cachedTokens?: number; rowsWithLogits?: number } = {}): number {
+export function prefillFlops(
+  s: TransformerShape,
+  tokens: number,
+  options: { causal?: boolean; cachedTokens?: number; rowsWithLogits?: number } = {},
+): number {
   checkShape(s);
   requireNonNegativeInteger('tokens', tokens);
   const c0 = requireNonNegativeInteger('cachedTokens', options.cachedTokens ?? 0);
   const rows = requireNonNegativeInteger('rowsWithLogits', options.rowsWithLogits ?? tokens);
-  if (rows > tokens) throw new MetricError('INVALID_ARGUMENT', `rowsWithLogits (${rows}) cannot exceed the tokens of the pass (${tokens})`);
+  if (rows > tokens)
+    throw new MetricError(
+      'INVALID_ARGUMENT',
+      `rowsWithLogits (${rows}) cannot exceed the tokens of the pass (${tokens})`,
+    );
   const head = requireNonNegativeInteger('lmHeadParams', s.lmHeadParams ?? 0);
-  if (head > s.nonEmbeddingParams) throw new MetricError('INVALID_ARGUMENT', `lmHeadParams (${head}) cannot exceed nonEmbeddingParams (${s.nonEmbeddingParams})`);
+  if (head > s.nonEmbeddingParams)
+    throw new MetricError(
+      'INVALID_ARGUMENT',
+      `lmHeadParams (${head}) cannot exceed nonEmbeddingParams (${s.nonEmbeddingParams})`,
+    );
   const causal = options.causal ?? true;
   const attended = causal ? tokens * c0 + (tokens * (tokens + 1)) / 2 : tokens * (c0 + tokens);
   return 2 * (s.nonEmbeddingParams - head) * tokens + 2 * head * rows + attentionFlops(s, attended);
@@ -66,7 +84,10 @@ export function decodeStepFlops(s: TransformerShape, context: number): number {
 }
 
 /** KV bytes per token: 2 (K and V) · L · H_kv · d · bytes per element. */
-export function kvBytesPerToken(s: Pick<TransformerShape, 'layers' | 'kvHeads' | 'headDim'>, bytesPerElement: number): number {
+export function kvBytesPerToken(
+  s: Pick<TransformerShape, 'layers' | 'kvHeads' | 'headDim'>,
+  bytesPerElement: number,
+): number {
   return 2 * s.layers * s.kvHeads * s.headDim * bytesPerElement;
 }
 

@@ -25,9 +25,11 @@ export interface FitPoint {
 /** Least-squares line through the points; needs at least two distinct x values. */
 export function fitLine(points: readonly FitPoint[]): LinearFit {
   const xs = new Set(points.map((p) => p.x));
-  if (xs.size < 2) throw new MetricError('EMPTY_SAMPLES', `a linear fit needs points at two or more counts; got ${xs.size}`);
+  if (xs.size < 2)
+    throw new MetricError('EMPTY_SAMPLES', `a linear fit needs points at two or more counts; got ${xs.size}`);
   for (const p of points) {
-    if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new MetricError('NON_FINITE', `a linear fit point (${p.x}, ${p.y}) is not finite`);
+    if (!Number.isFinite(p.x) || !Number.isFinite(p.y))
+      throw new MetricError('NON_FINITE', `a linear fit point (${p.x}, ${p.y}) is not finite`);
   }
   const pairs = points.map((p) => [p.x, p.y]);
   const { m, b } = linearRegression(pairs);

@@ -1,4 +1,10 @@
-import { MetricError, requireFinite, requireNonNegative, requireNonNegativeInteger, requirePositiveDuration } from './errors.js';
+import {
+  MetricError,
+  requireFinite,
+  requireNonNegative,
+  requireNonNegativeInteger,
+  requirePositiveDuration,
+} from './errors.js';
 import { FLOPS_FORMULA, attentionFlops } from './flops.js';
 import { BaseMetric, MetricType } from './types.js';
 
@@ -47,10 +53,19 @@ export class MFUMetric extends BaseMetric<MFUResult> {
     let modelFlops = 2 * input.modelParams * input.tokensProcessed;
     let formula: string = FLOPS_FORMULA.linear;
     const { layers, heads, headDim, seqLen } = input;
-    if ((input.includeAttention ?? true) && layers !== undefined && heads !== undefined && headDim !== undefined && seqLen !== undefined) {
+    if (
+      (input.includeAttention ?? true) &&
+      layers !== undefined &&
+      heads !== undefined &&
+      headDim !== undefined &&
+      seqLen !== undefined
+    ) {
       requireNonNegativeInteger('seqLen', seqLen);
       if (seqLen === 0 || input.tokensProcessed % seqLen !== 0) {
-        throw new MetricError('INVALID_ARGUMENT', `tokensProcessed (${input.tokensProcessed}) must be a whole number of sequences of seqLen (${seqLen})`);
+        throw new MetricError(
+          'INVALID_ARGUMENT',
+          `tokensProcessed (${input.tokensProcessed}) must be a whole number of sequences of seqLen (${seqLen})`,
+        );
       }
       const sequences = input.tokensProcessed / seqLen;
       const attendedPerSequence = causal ? (seqLen * (seqLen + 1)) / 2 : seqLen * seqLen;
@@ -59,7 +74,16 @@ export class MFUMetric extends BaseMetric<MFUResult> {
     }
     const achievedTflops = modelFlops / durationS / 1e12;
     const mfu = achievedTflops / peakTflops;
-    return { mfu, achievedTflops, peakTflops, modelFlops, durationS, exceedsPeak: mfu > 1, flopsFormula: formula, causal };
+    return {
+      mfu,
+      achievedTflops,
+      peakTflops,
+      modelFlops,
+      durationS,
+      exceedsPeak: mfu > 1,
+      flopsFormula: formula,
+      causal,
+    };
   }
 }
 

@@ -14,7 +14,13 @@ export interface RooflinePoint {
   exceedsRoof: boolean;
 }
 
-export function rooflinePoint(input: { flops: number; bytes: number; timeS: number; peakTflops: number; peakGBps: number }): RooflinePoint {
+export function rooflinePoint(input: {
+  flops: number;
+  bytes: number;
+  timeS: number;
+  peakTflops: number;
+  peakGBps: number;
+}): RooflinePoint {
   requireNonNegative('flops', input.flops);
   requirePositiveDuration('bytes', input.bytes);
   requirePositiveDuration('timeS', input.timeS);

@@ -19,7 +19,7 @@ function ranks(values: readonly number[]): { ranks: number[]; tieTerm: number } 
   const order = values.map((v, i) => ({ v, i })).sort((x, y) => x.v - y.v);
   const out = new Array<number>(values.length);
   let tieTerm = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && (order[j + 1] as { v: number }).v === (order[i] as { v: number }).v) j++;
     const rank = (i + j) / 2 + 1;
@@ -63,8 +63,10 @@ function exactCdf(m: number, n: number, u: number): number {
  * small samples without ties, else the normal approximation with tie and continuity corrections.
  */
 export function mannWhitneyU(a: readonly number[], b: readonly number[]): MannWhitneyResult {
-  if (a.length === 0 || b.length === 0) throw new MetricError('EMPTY_SAMPLES', 'Mann–Whitney U needs at least one sample on each side');
-  for (const v of [...a, ...b]) if (!Number.isFinite(v)) throw new MetricError('NON_FINITE', `Mann–Whitney U: sample ${String(v)} is not finite`);
+  if (a.length === 0 || b.length === 0)
+    throw new MetricError('EMPTY_SAMPLES', 'Mann–Whitney U needs at least one sample on each side');
+  for (const v of [...a, ...b])
+    if (!Number.isFinite(v)) throw new MetricError('NON_FINITE', `Mann–Whitney U: sample ${String(v)} is not finite`);
   const nA = a.length;
   const nB = b.length;
   const { ranks: r, tieTerm } = ranks([...a, ...b]);

@@ -78,5 +78,8 @@ export const MetricSummary = { fromValues, fromValuesOrNull };
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) throw new MetricError('EMPTY_SAMPLES', 'percentile of an empty sample set');
   if (!(p >= 0 && p <= 100)) throw new MetricError('INVALID_ARGUMENT', `percentile must be in [0, 100], got ${p}`);
-  return quantileSorted([...values].sort((a, b) => a - b), p / 100);
+  return quantileSorted(
+    [...values].sort((a, b) => a - b),
+    p / 100,
+  );
 }

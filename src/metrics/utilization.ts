@@ -42,8 +42,12 @@ export function utilizationAgainst(against: PeakOrigin, peaks: PeakSet, work: Ac
   // A case that reports no bytes (a serving prefill) has no MBU, but keeps its MFU.
   const mbu = peakGBps === null || work.bytes === 0 ? null : achievedGBps / peakGBps;
   const flags: string[] = [];
-  if (mfu !== null && mfu > 1) flags.push(`MFU ${(mfu * 100).toFixed(1)}% exceeds 100%: FLOPs over-counted or the ${against} peak is too low`);
-  if (mbu !== null && mbu > 1) flags.push(`MBU ${(mbu * 100).toFixed(1)}% exceeds 100%: the data sat in a cache, or the ${against} bandwidth is too low`);
+  if (mfu !== null && mfu > 1)
+    flags.push(`MFU ${(mfu * 100).toFixed(1)}% exceeds 100%: FLOPs over-counted or the ${against} peak is too low`);
+  if (mbu !== null && mbu > 1)
+    flags.push(
+      `MBU ${(mbu * 100).toFixed(1)}% exceeds 100%: the data sat in a cache, or the ${against} bandwidth is too low`,
+    );
   let ridgePoint: number | null = null;
   let attainableTflops: number | null = null;
   let bound: Utilization['bound'] = work.flops === 0 ? 'memory' : null;
@@ -54,7 +58,8 @@ export function utilizationAgainst(against: PeakOrigin, peaks: PeakSet, work: Ac
     attainableTflops = p.attainableTflops;
     bound = p.bound;
     rooflineEfficiency = p.efficiency;
-    if (p.exceedsRoof) flags.push(`roofline efficiency ${(p.efficiency * 100).toFixed(1)}% exceeds 100% of the ${against} roof`);
+    if (p.exceedsRoof)
+      flags.push(`roofline efficiency ${(p.efficiency * 100).toFixed(1)}% exceeds 100% of the ${against} roof`);
   }
   return {
     against,

@@ -11,13 +11,29 @@ export interface ModelConfig extends TransformerShape {
 }
 
 /** Non-embedding parameters with a gated MLP (three matrices) and an untied LM head. */
-function nonEmbeddingParams(layers: number, hidden: number, heads: number, kvHeads: number, headDim: number, mlp: number, vocab: number): number {
+function nonEmbeddingParams(
+  layers: number,
+  hidden: number,
+  heads: number,
+  kvHeads: number,
+  headDim: number,
+  mlp: number,
+  vocab: number,
+): number {
   const attention = hidden * heads * headDim + 2 * hidden * kvHeads * headDim + heads * headDim * hidden;
   const perLayer = attention + 3 * hidden * mlp + 2 * hidden;
   return layers * perLayer + hidden + hidden * vocab;
 }
 
-function model(name: string, layers: number, hidden: number, heads: number, kvHeads: number, mlp: number, vocab: number): ModelConfig {
+function model(
+  name: string,
+  layers: number,
+  hidden: number,
+  heads: number,
+  kvHeads: number,
+  mlp: number,
+  vocab: number,
+): ModelConfig {
   const headDim = hidden / heads;
   return {
     name,

@@ -8,7 +8,9 @@ const KERNELS = import.meta.glob<string>('../../kernels/*.wgsl', { query: '?raw'
 
 export function loadKernelBundled(name: string): Promise<string> {
   const code = KERNELS[`../../kernels/${name}.wgsl`];
-  return code === undefined ? Promise.reject(new Error(`kernel "${name}" is not in the bundle`)) : Promise.resolve(code);
+  return code === undefined
+    ? Promise.reject(new Error(`kernel "${name}" is not in the bundle`))
+    : Promise.resolve(code);
 }
 
 export const BROWSER_INSTALL_HINT = [
@@ -25,8 +27,19 @@ export function createBrowserGpuProvider(gpu: GPU | undefined = globalThis.navig
     gpu === undefined
       ? []
       : [
-          { label: 'navigator.gpu (high-performance)', backend: 'browser', featureLevel: 'core', requestAdapter: () => gpu.requestAdapter({ powerPreference: 'high-performance' }) },
-          { label: 'navigator.gpu (fallback adapter)', backend: 'browser', featureLevel: 'core', softwareOnly: true, requestAdapter: () => gpu.requestAdapter({ forceFallbackAdapter: true }) },
+          {
+            label: 'navigator.gpu (high-performance)',
+            backend: 'browser',
+            featureLevel: 'core',
+            requestAdapter: () => gpu.requestAdapter({ powerPreference: 'high-performance' }),
+          },
+          {
+            label: 'navigator.gpu (fallback adapter)',
+            backend: 'browser',
+            featureLevel: 'core',
+            softwareOnly: true,
+            requestAdapter: () => gpu.requestAdapter({ forceFallbackAdapter: true }),
+          },
         ];
   return { candidates, installHint: BROWSER_INSTALL_HINT, toggles: { enabled: [], disabled: [] } };
 }
@@ -46,14 +59,20 @@ export function createBrowserGpuJs(): GpuJsFactory {
         if (adapter !== null) seen = adapterLabel(adapter.info, 'browser');
         return adapter;
       };
-      release = () => { gpu.requestAdapter = original; };
+      release = () => {
+        gpu.requestAdapter = original;
+      };
     }
     return { gpu: new mod.GPU({ mode }), adapter: () => seen, ...(release === undefined ? {} : { release }) };
   };
 }
 
 /** A JSON document per device key in the page's localStorage. */
-function localStore(prefix: string): { key: (deviceKey: string) => string; load: (deviceKey: string) => unknown; save: (deviceKey: string, doc: unknown) => void } {
+function localStore(prefix: string): {
+  key: (deviceKey: string) => string;
+  load: (deviceKey: string) => unknown;
+  save: (deviceKey: string, doc: unknown) => void;
+} {
   const key = (deviceKey: string): string => `${prefix}.${deviceKey}`;
   return {
     key,
@@ -95,7 +114,9 @@ export async function createOpfsScratchStorage(): Promise<ScratchStorage | null>
     async refuse(bytes) {
       const estimate = await storage.estimate();
       const free = (estimate.quota ?? 0) - (estimate.usage ?? 0);
-      return free < bytes + 64 * 1024 * 1024 ? `the browser grants this origin ${(free / 2 ** 20).toFixed(0)} MiB of storage; the run needs ${(bytes / 2 ** 20).toFixed(0)} MiB more (use quick, or free site data)` : null;
+      return free < bytes + 64 * 1024 * 1024
+        ? `the browser grants this origin ${(free / 2 ** 20).toFixed(0)} MiB of storage; the run needs ${(bytes / 2 ** 20).toFixed(0)} MiB more (use quick, or free site data)`
+        : null;
     },
     async create(bytes) {
       const name = `wgbench-scratch-${Date.now()}-${counter++}.bin`;

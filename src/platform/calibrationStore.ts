@@ -14,13 +14,21 @@ export function calibrationDir(override?: string, env: Record<string, string | u
   const fromEnv = env['WGBENCH_CALIBRATION_DIR'];
   if (override !== undefined) return aFolder(override, '--calibration-dir');
   if (fromEnv !== undefined && fromEnv !== '') return aFolder(fromEnv, '$WGBENCH_CALIBRATION_DIR');
-  const config = env['XDG_CONFIG_HOME'] !== undefined && env['XDG_CONFIG_HOME'] !== '' ? env['XDG_CONFIG_HOME'] : join(homedir(), '.config');
+  const config =
+    env['XDG_CONFIG_HOME'] !== undefined && env['XDG_CONFIG_HOME'] !== ''
+      ? env['XDG_CONFIG_HOME']
+      : join(homedir(), '.config');
   return join(config, 'wgbench', 'calibration');
 }
 
 /** A calibration folder that exists as a file would make every run quietly use no peaks. */
 function aFolder(dir: string, flag: string): string {
-  if (dir.trim() === '') throw new InputError('(command line)', flag, 'an empty folder name; give a folder, or leave it out for the default');
+  if (dir.trim() === '')
+    throw new InputError(
+      '(command line)',
+      flag,
+      'an empty folder name; give a folder, or leave it out for the default',
+    );
   let isFolder: boolean | undefined;
   try {
     isFolder = statSync(dir, { throwIfNoEntry: false })?.isDirectory();
@@ -29,7 +37,11 @@ function aFolder(dir: string, flag: string): string {
     return dir;
   }
   if (isFolder === false) {
-    throw new InputError('(command line)', flag, `${dir} is a file, not a folder of calibration profiles; name a folder`);
+    throw new InputError(
+      '(command line)',
+      flag,
+      `${dir} is a file, not a folder of calibration profiles; name a folder`,
+    );
   }
   return dir;
 }
@@ -71,24 +83,38 @@ export async function saveCalibration(dir: string, profile: CalibrationProfile):
  * mismatch is reported through `onIgnored` and the profile is not used. A corrupt file is an
  * InputError that names it.
  */
-export function loadCalibration(dir: string, key: string, onIgnored: (why: string) => void = () => undefined): { profile: CalibrationProfile; file: string } | null {
+export function loadCalibration(
+  dir: string,
+  key: string,
+  onIgnored: (why: string) => void = () => undefined,
+): { profile: CalibrationProfile; file: string } | null {
   const file = calibrationPath(dir, key);
   if (!existsSync(file)) return null;
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new InputError(file, '', `not valid JSON (${e instanceof Error ? e.message : String(e)}); delete it or run \`wgbench calibrate\` again`);
+    throw new InputError(
+      file,
+      '',
+      `not valid JSON (${e instanceof Error ? e.message : String(e)}); delete it or run \`wgbench calibrate\` again`,
+    );
   }
   let profile: CalibrationProfile;
   try {
     profile = parseCalibration(data, file);
   } catch (e) {
-    throw new InputError(file, '', `${e instanceof Error ? e.message.replace(`${file}: `, '') : String(e)}; delete it or run \`wgbench calibrate\` again`);
+    throw new InputError(
+      file,
+      '',
+      `${e instanceof Error ? e.message.replace(`${file}: `, '') : String(e)}; delete it or run \`wgbench calibrate\` again`,
+    );
   }
   const recorded = calibrationKey(profile.device);
   if (profile.key !== key || recorded !== key) {
-    onIgnored(`calibration ${file} is for another device (key "${profile.key}", device "${recorded}"), not this adapter ("${key}"): ignored; run \`wgbench calibrate\` here`);
+    onIgnored(
+      `calibration ${file} is for another device (key "${profile.key}", device "${recorded}"), not this adapter ("${key}"): ignored; run \`wgbench calibrate\` here`,
+    );
     return null;
   }
   const implausible = implausiblePeak(profile);

@@ -42,7 +42,9 @@ function swiftShaderSource(): { from: string; icd: () => Promise<string | null> 
   return {
     from: 'the npm Chromium',
     icd: async () => {
-      const mod = (await import('@sparticuz/chromium')) as unknown as { default: { executablePath: () => Promise<string> } };
+      const mod = (await import('@sparticuz/chromium')) as unknown as {
+        default: { executablePath: () => Promise<string> };
+      };
       await mod.default.executablePath();
       const icd = join(tmpdir(), 'vk_swiftshader_icd.json');
       return existsSync(icd) ? icd : null;
@@ -57,7 +59,7 @@ export const NODE_INSTALL_HINT = [
   '       echo "deb http://deb.debian.org/debian bookworm-backports main" > /etc/apt/sources.list.d/backports.list',
   '       apt-get update && apt-get install -y -t bookworm-backports mesa-vulkan-drivers libvulkan1',
   '     or SwiftShader from Chromium: apt-get install -y chromium libvulkan1',
-  '  3. Mesa\'s EGL for the OpenGL ES fallback: apt-get install -y libegl1 libegl-mesa0 libgles2',
+  "  3. Mesa's EGL for the OpenGL ES fallback: apt-get install -y libegl1 libegl-mesa0 libgles2",
 ].join('\n');
 
 export interface NodeGpuOptions {
@@ -79,8 +81,12 @@ export function installWebGpuGlobals(): void {
 
 export function dawnToggles(options: NodeGpuOptions = {}): { enabled: string[]; disabled: string[] } {
   const base = options.noDefaultToggles === true ? { enabled: [], disabled: [] } : DEFAULT_DAWN_TOGGLES;
-  const enabled = [...new Set([...base.enabled, ...(options.enable ?? [])])].filter((t) => !(options.disable ?? []).includes(t));
-  const disabled = [...new Set([...base.disabled, ...(options.disable ?? [])])].filter((t) => !(options.enable ?? []).includes(t));
+  const enabled = [...new Set([...base.enabled, ...(options.enable ?? [])])].filter(
+    (t) => !(options.disable ?? []).includes(t),
+  );
+  const disabled = [...new Set([...base.disabled, ...(options.disable ?? [])])].filter(
+    (t) => !(options.enable ?? []).includes(t),
+  );
   return { enabled, disabled };
 }
 
@@ -126,7 +132,10 @@ export function createNodeGpuProvider(options: NodeGpuOptions = {}): GpuProvider
           if (icd === null) return null;
           // The Vulkan loader reads the driver list from the environment when Dawn creates its
           // instance; it is put back afterwards so later instances in this process see every driver.
-          const saved = { VK_DRIVER_FILES: process.env['VK_DRIVER_FILES'], VK_ICD_FILENAMES: process.env['VK_ICD_FILENAMES'] };
+          const saved = {
+            VK_DRIVER_FILES: process.env['VK_DRIVER_FILES'],
+            VK_ICD_FILENAMES: process.env['VK_ICD_FILENAMES'],
+          };
           process.env['VK_DRIVER_FILES'] = icd;
           process.env['VK_ICD_FILENAMES'] = icd;
           try {
@@ -222,7 +231,11 @@ export function createNodeGpuJs(acquired: Pick<AcquiredDevice, 'candidate'>): Gp
     };
     const g = globalThis as { navigator?: unknown };
     const previous = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
-    Object.defineProperty(globalThis, 'navigator', { value: { ...((g.navigator as object | undefined) ?? {}), gpu }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { ...((g.navigator as object | undefined) ?? {}), gpu },
+      configurable: true,
+      writable: true,
+    });
     const mod = (await import('gpu.js')) as unknown as { GPU: new (o: { mode: string }) => GpuJsInstance };
     return {
       gpu: new mod.GPU({ mode: 'webgpu' }),

@@ -22,24 +22,38 @@ export async function saveTuning(dir: string, tuning: StoredTuning): Promise<str
  * recorded device gives, is not `key`) is reported through `onIgnored` and not used; a corrupt
  * file is an InputError naming it.
  */
-export function loadTuning(dir: string, key: string, onIgnored: (why: string) => void = () => undefined): { tuning: StoredTuning; file: string } | null {
+export function loadTuning(
+  dir: string,
+  key: string,
+  onIgnored: (why: string) => void = () => undefined,
+): { tuning: StoredTuning; file: string } | null {
   const file = tuningPath(dir, key);
   if (!existsSync(file)) return null;
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new InputError(file, '', `not valid JSON (${e instanceof Error ? e.message : String(e)}); delete it or run \`wgbench tune\` again`);
+    throw new InputError(
+      file,
+      '',
+      `not valid JSON (${e instanceof Error ? e.message : String(e)}); delete it or run \`wgbench tune\` again`,
+    );
   }
   const parsed = storedTuningSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new InputError(file, issue?.path.map(String).join('.') ?? '', `not a wgbench tuning file: ${issue?.message ?? ''}; delete it or run \`wgbench tune\` again`);
+    throw new InputError(
+      file,
+      issue?.path.map(String).join('.') ?? '',
+      `not a wgbench tuning file: ${issue?.message ?? ''}; delete it or run \`wgbench tune\` again`,
+    );
   }
   const tuning = parsed.data;
   const recorded = calibrationKey({ ...tuning.device });
   if (tuning.key !== key || recorded !== key) {
-    onIgnored(`tuning ${file} is for another device (key "${tuning.key}", device "${recorded}"), not this adapter ("${key}"): ignored; run \`wgbench tune\` here`);
+    onIgnored(
+      `tuning ${file} is for another device (key "${tuning.key}", device "${recorded}"), not this adapter ("${key}"): ignored; run \`wgbench tune\` here`,
+    );
     return null;
   }
   return { tuning, file };

@@ -13,7 +13,13 @@ export const CALIBRATION_SCHEMA_VERSION = 1;
 export const calibrationSchema = z.object({
   schemaVersion: z.literal(CALIBRATION_SCHEMA_VERSION),
   key: z.string(),
-  device: z.object({ vendor: z.string(), architecture: z.string(), device: z.string(), description: z.string(), backend: z.string() }),
+  device: z.object({
+    vendor: z.string(),
+    architecture: z.string(),
+    device: z.string(),
+    description: z.string(),
+    backend: z.string(),
+  }),
   measuredAt: z.string(),
   toolVersion: z.string(),
   quick: z.boolean(),
@@ -24,7 +30,9 @@ export const calibrationSchema = z.object({
    * Per unit, the best of wgbench's own kernels (a GEMM, not a register-only peak chain): what a
    * real workload reached here, beside what the unit can issue. Absent in profiles before it.
    */
-  bestKernels: z.array(z.object({ unit: z.string(), caseId: z.string(), value: z.number(), valueUnit: z.string() })).optional(),
+  bestKernels: z
+    .array(z.object({ unit: z.string(), caseId: z.string(), value: z.number(), valueUnit: z.string() }))
+    .optional(),
 });
 export type CalibrationProfile = z.infer<typeof calibrationSchema>;
 
@@ -32,10 +40,25 @@ export type CalibrationProfile = z.infer<typeof calibrationSchema>;
  * The key a calibration is stored under: the adapter's identity without the driver version, so
  * a driver update finds (and re-measures over) the same profile instead of orphaning it.
  */
-export function calibrationKey(info: { vendor: string; architecture: string; device: string; description: string; backend: string }): string {
+export function calibrationKey(info: {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  backend: string;
+}): string {
   const name = info.device !== '' ? info.device : info.description.replace(/\d+(\.\d+)+/g, '').trim();
-  const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return [info.vendor, info.architecture, name, info.backend].map(slug).filter((s) => s !== '').join('_') || 'unknown-device';
+  const slug = (s: string): string =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+  return (
+    [info.vendor, info.architecture, name, info.backend]
+      .map(slug)
+      .filter((s) => s !== '')
+      .join('_') || 'unknown-device'
+  );
 }
 
 /** The suites a calibration runs: ALU peaks, the best matmul per unit, bandwidth at the largest size. */
@@ -45,8 +68,15 @@ export function calibrationSuites(info: DeviceInfo, quick: boolean, tuned: Tuned
   const largest = planSizes(info.limits, quick, cpu).at(-1);
   return [
     peakSuite,
-    createMatmulSuite({ ...(square ? { shapes: [square] } : {}), variants: CALIBRATION_MATMUL_VARIANTS, ...(tuned === null ? {} : { tunedTiles: tuned.tiles, tunedStaged: tuned.staged }) }),
-    createMemcopySuite({ ...(largest === undefined ? {} : { sizesBytes: [largest] }), ...(tuned === null ? {} : { tuned: tuned.memcopy }) }),
+    createMatmulSuite({
+      ...(square ? { shapes: [square] } : {}),
+      variants: CALIBRATION_MATMUL_VARIANTS,
+      ...(tuned === null ? {} : { tunedTiles: tuned.tiles, tunedStaged: tuned.staged }),
+    }),
+    createMemcopySuite({
+      ...(largest === undefined ? {} : { sizesBytes: [largest] }),
+      ...(tuned === null ? {} : { tuned: tuned.memcopy }),
+    }),
   ];
 }
 
@@ -59,7 +89,8 @@ export function calibrationFromRun(run: RunResult, key: string): CalibrationProf
   for (const c of ok) {
     if (!c.compute) continue;
     const prev = best.get(c.compute.unit);
-    if (prev?.compute === undefined || prev.compute === null || c.compute.achievedTflops > prev.compute.achievedTflops) best.set(c.compute.unit, c);
+    if (prev?.compute === undefined || prev.compute === null || c.compute.achievedTflops > prev.compute.achievedTflops)
+      best.set(c.compute.unit, c);
   }
   for (const [unit, c] of best) {
     const tflops = c.compute?.achievedTflops ?? 0;
@@ -70,20 +101,35 @@ export function calibrationFromRun(run: RunResult, key: string): CalibrationProf
   for (const c of ok) {
     if (!c.compute || c.suite === 'peak') continue;
     const prev = kernels.get(c.compute.unit);
-    if (prev?.compute === undefined || prev.compute === null || c.compute.achievedTflops > prev.compute.achievedTflops) kernels.set(c.compute.unit, c);
+    if (prev?.compute === undefined || prev.compute === null || c.compute.achievedTflops > prev.compute.achievedTflops)
+      kernels.set(c.compute.unit, c);
   }
-  const bestKernels = [...kernels].map(([unit, c]) => ({ unit, caseId: c.id, value: c.compute?.achievedTflops ?? 0, valueUnit: unit.includes('nt8') ? 'TOP/s' : 'TFLOP/s' }));
+  const bestKernels = [...kernels].map(([unit, c]) => ({
+    unit,
+    caseId: c.id,
+    value: c.compute?.achievedTflops ?? 0,
+    valueUnit: unit.includes('nt8') ? 'TOP/s' : 'TFLOP/s',
+  }));
   let bandwidth: PeakSet['bandwidth'] = null;
   const copies = ok.filter((c) => c.suite === 'memcopy' && c.bandwidth);
   const top = copies.sort((x, y) => (y.bandwidth?.medianGBps ?? 0) - (x.bandwidth?.medianGBps ?? 0))[0];
   if (top?.bandwidth) {
-    bandwidth = { gbps: top.bandwidth.medianGBps, source: `calibrated ${run.startedAt.slice(0, 10)}: ${top.id} (${top.bandwidth.bytesCounted})` };
+    bandwidth = {
+      gbps: top.bandwidth.medianGBps,
+      source: `calibrated ${run.startedAt.slice(0, 10)}: ${top.id} (${top.bandwidth.bytesCounted})`,
+    };
     evidence.push({ unit: 'bandwidth', caseId: top.id, value: top.bandwidth.medianGBps, valueUnit: 'GB/s' });
   }
   return {
     schemaVersion: CALIBRATION_SCHEMA_VERSION,
     key,
-    device: { vendor: run.device.vendor, architecture: run.device.architecture, device: run.device.device, description: run.device.description, backend: run.device.backend },
+    device: {
+      vendor: run.device.vendor,
+      architecture: run.device.architecture,
+      device: run.device.device,
+      description: run.device.description,
+      backend: run.device.backend,
+    },
     measuredAt: run.startedAt,
     toolVersion: run.tool.version,
     quick: run.options.quick,
@@ -97,7 +143,9 @@ export function parseCalibration(data: unknown, source: string): CalibrationProf
   const parsed = calibrationSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${source}: not a wgbench calibration profile: "${issue?.path.map(String).join('.') ?? ''}": ${issue?.message ?? ''}`);
+    throw new Error(
+      `${source}: not a wgbench calibration profile: "${issue?.path.map(String).join('.') ?? ''}": ${issue?.message ?? ''}`,
+    );
   }
   return parsed.data;
 }

@@ -20,9 +20,17 @@ export function shouldUseColor(stream: { isTTY?: boolean }, env: Record<string, 
 }
 
 /** A table that is coloured only when colour is on (cli-table3 colours its header by default). */
-export function makeTable(head: string[], color: boolean, extra: { colWidths?: (number | null)[]; wordWrap?: boolean } = {}): InstanceType<typeof Table> {
+export function makeTable(
+  head: string[],
+  color: boolean,
+  extra: { colWidths?: (number | null)[]; wordWrap?: boolean } = {},
+): InstanceType<typeof Table> {
   // Compact: no rule between rows, so a suite's cases read as one block and the first screen holds more.
-  return new Table({ head, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [], compact: true }, ...extra });
+  return new Table({
+    head,
+    style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [], compact: true },
+    ...extra,
+  });
 }
 
 function painter(style: ConsoleStyle): ReturnType<typeof pc.createColors> {
@@ -46,11 +54,11 @@ function percent(v: number | null | undefined): string {
   return v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${v > 1 ? '!' : ''}`;
 }
 
-
 function describeKvSimulation(id: string, kv: KVCacheResult, extras: Record<string, unknown>): string {
   const rate = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
   const moves = kv.migrations.map((m) => `${m.from}→${m.to} ${m.count} (${formatBytes(m.bytes)})`).join(', ') || 'none';
-  const perRequest = typeof extras['migrationMsPerRequest'] === 'number' ? `${extras['migrationMsPerRequest'].toFixed(3)} ms` : '—';
+  const perRequest =
+    typeof extras['migrationMsPerRequest'] === 'number' ? `${extras['migrationMsPerRequest'].toFixed(3)} ms` : '—';
   return `${id}: hit rate ${rate(kv.hitRate)}, prefix hit rate ${rate(kv.prefixHitRate)}, reuse ${rate(kv.reuseRatio)} (block ${kv.blockTokens ?? '?'} tokens); migrations ${moves}; migration time per request ${perRequest}`;
 }
 
@@ -70,8 +78,21 @@ function renderOverheadTable(run: RunResult, style: ConsoleStyle): string {
   const p = painter(style);
   const table = makeTable(['case', 'status', 'cost', 'median', 'p99', 'n', 'fit', 'timer', 'note'], style.color);
   const rows = overheadRows(run);
-  for (const r of rows) table.push([r.name, r.status === 'ok' ? p.green('ok') : r.status === 'skipped' ? p.yellow('skipped') : p.red(r.status.toUpperCase()), r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note]);
-  const notes = ['Fitted costs are the slope of time against count (median of per-round slopes; the intercept is the fixed cost around them); * marks a p99 from fewer than 662 samples.'];
+  for (const r of rows)
+    table.push([
+      r.name,
+      r.status === 'ok' ? p.green('ok') : r.status === 'skipped' ? p.yellow('skipped') : p.red(r.status.toUpperCase()),
+      r.what,
+      r.median,
+      r.p99,
+      r.n,
+      r.fit,
+      r.timer,
+      r.note,
+    ]);
+  const notes = [
+    'Fitted costs are the slope of time against count (median of per-round slopes; the intercept is the fixed cost around them); * marks a p99 from fewer than 662 samples.',
+  ];
   const hostTimed = run.cases.find((c) => c.suite === 'overhead' && typeof c.extras?.['timerNote'] === 'string');
   if (hostTimed !== undefined) notes.push(`${p.yellow('note')} ${String(hostTimed.extras?.['timerNote'])}.`);
   return [table.toString(), ...notes].join('\n');
@@ -97,7 +118,22 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
       lines.push('', p.bold(suite), renderOverheadTable(run, style));
       continue;
     }
-    const table = makeTable(['case', 'status', 'check', 'median/dispatch', 'spread', 'achieved', 'MFU', 'MBU', 'AI FLOP/B', 'bound', 'passes'], style.color);
+    const table = makeTable(
+      [
+        'case',
+        'status',
+        'check',
+        'median/dispatch',
+        'spread',
+        'achieved',
+        'MFU',
+        'MBU',
+        'AI FLOP/B',
+        'bound',
+        'passes',
+      ],
+      style.color,
+    );
     const shown = run.cases.filter((x) => x.suite === suite && x.status !== 'skipped');
     if (shown.length === 0) continue;
     for (const c of shown) {
@@ -108,7 +144,13 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
         statusCell(c, p),
         c.check === null ? '—' : c.check.passed ? 'pass' : 'FAIL',
         s === null ? '—' : formatNs(s.p50),
-        s === null ? '—' : c.timer?.kind === 'host-wall' ? `p99 ${formatNs(s.p99)}${s.lowConfidence.p99 ? '*' : ''}` : s.cv === null ? '—' : `cv ${(s.cv * 100).toFixed(1)}%`,
+        s === null
+          ? '—'
+          : c.timer?.kind === 'host-wall'
+            ? `p99 ${formatNs(s.p99)}${s.lowConfidence.p99 ? '*' : ''}`
+            : s.cv === null
+              ? '—'
+              : `cv ${(s.cv * 100).toFixed(1)}%`,
         describeAchieved(c) ?? '—',
         percent(u?.mfu),
         percent(u?.mbu),
@@ -119,32 +161,51 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
     }
     lines.push('', p.bold(suite), table.toString());
     const against = run.cases.find((c) => c.suite === suite && c.utilization?.[0])?.utilization?.[0]?.against;
-    if (against !== undefined) lines.push(`MFU, MBU and bound against the ${against} peaks; "!" marks a value above 100% (flagged, not clipped).`);
+    if (against !== undefined)
+      lines.push(
+        `MFU, MBU and bound against the ${against} peaks; "!" marks a value above 100% (flagged, not clipped).`,
+      );
     const counted = new Map<string, Set<string>>();
     for (const c of run.cases.filter((x) => x.suite === suite && x.bandwidth && !x.compute)) {
       const how = c.bandwidth?.bytesCounted ?? '';
       counted.set(how, (counted.get(how) ?? new Set()).add(String(c.params['kernel'] ?? c.params['path'] ?? c.name)));
     }
-    if (counted.size > 0) lines.push(`GB/s counts bytes as ${[...counted].map(([how, what]) => `${how} for ${[...what].join(', ')}`).join('; ')} (docs/metrics.md).`);
-    if (run.cases.some((c) => c.suite === suite && c.timer?.kind === 'host-wall')) lines.push('Host-timed cases show the p99 of one operation; * marks a p99 from fewer than 662 samples (low confidence).');
+    if (counted.size > 0)
+      lines.push(
+        `GB/s counts bytes as ${[...counted].map(([how, what]) => `${how} for ${[...what].join(', ')}`).join('; ')} (docs/metrics.md).`,
+      );
+    if (run.cases.some((c) => c.suite === suite && c.timer?.kind === 'host-wall'))
+      lines.push(
+        'Host-timed cases show the p99 of one operation; * marks a p99 from fewer than 662 samples (low confidence).',
+      );
     for (const c of run.cases.filter((x) => x.suite === suite)) {
       const kv = c.extras?.['kvCache'] as KVCacheResult | undefined;
       if (kv !== undefined) lines.push(describeKvSimulation(c.id, kv, c.extras ?? {}));
       const llm = c.extras?.['metrics'] as LlmRunMetrics | undefined;
       if (llm !== undefined) lines.push(describeServing(c.id, llm, c.extras ?? {}));
-      const pass = c.extras?.['pass'] as { dispatches: number; attentionSplits: number; normsFolded: boolean } | undefined;
+      const pass = c.extras?.['pass'] as
+        { dispatches: number; attentionSplits: number; normsFolded: boolean } | undefined;
       const kernels = c.extras?.['linearKernels'];
       const overhead = describeDecodeOverhead(c);
       if (overhead !== null) lines.push(overhead);
-      if (pass !== undefined) lines.push(`${c.id}: ${pass.dispatches} dispatches per step (${typeof kernels === 'string' ? kernels : '?'} linear kernels, attention in ${pass.attentionSplits} split${pass.attentionSplits === 1 ? '' : 's'}, RMSNorms ${pass.normsFolded ? 'folded into the GEMVs' : 'separate'})`);
-      const layouts = c.extras?.['layouts'] as Record<'colocated' | 'disaggregated', Record<string, number | null>> | undefined;
+      if (pass !== undefined)
+        lines.push(
+          `${c.id}: ${pass.dispatches} dispatches per step (${typeof kernels === 'string' ? kernels : '?'} linear kernels, attention in ${pass.attentionSplits} split${pass.attentionSplits === 1 ? '' : 's'}, RMSNorms ${pass.normsFolded ? 'folded into the GEMVs' : 'separate'})`,
+        );
+      const layouts = c.extras?.['layouts'] as
+        Record<'colocated' | 'disaggregated', Record<string, number | null>> | undefined;
       if (layouts !== undefined) {
-        const f = (v: number | null | undefined, unit: string): string => (v === null || v === undefined ? '—' : `${v.toFixed(1)}${unit}`);
-        const row = (name: string, x: Record<string, number | null>): string => `${name}: TTFT p50 ${f(x['ttftP50Ms'], ' ms')}, TPOT p50 ${f(x['tpotP50Ms'], ' ms')}, goodput ${f(x['goodputPerSecond'], '/s')}`;
-        lines.push(`layouts side by side — ${row('colocated', layouts.colocated)}; ${row('disaggregated', layouts.disaggregated)}`);
+        const f = (v: number | null | undefined, unit: string): string =>
+          v === null || v === undefined ? '—' : `${v.toFixed(1)}${unit}`;
+        const row = (name: string, x: Record<string, number | null>): string =>
+          `${name}: TTFT p50 ${f(x['ttftP50Ms'], ' ms')}, TPOT p50 ${f(x['tpotP50Ms'], ' ms')}, goodput ${f(x['goodputPerSecond'], '/s')}`;
+        lines.push(
+          `layouts side by side — ${row('colocated', layouts.colocated)}; ${row('disaggregated', layouts.disaggregated)}`,
+        );
       }
       if (c.message !== undefined && c.status !== 'skipped') lines.push(`${p.red(c.status)} ${c.id}: ${c.message}`);
-      for (const flag of c.utilization?.flatMap((x) => x.flags) ?? []) lines.push(`${p.yellow('flag')} ${c.id}: ${flag}`);
+      for (const flag of c.utilization?.flatMap((x) => x.flags) ?? [])
+        lines.push(`${p.yellow('flag')} ${c.id}: ${flag}`);
     }
   }
   lines.push(...skippedLines(run, p));
@@ -160,11 +221,15 @@ function headlineLines(run: RunResult, p: ReturnType<typeof painter>): string[] 
   const width = Math.max(...measured.map((c) => c.title.length));
   const out = ['', p.bold('headline')];
   for (const c of measured) {
-    const share = c.share === null || c.share.text === '—' ? '' : ` · ${c.share.text} ${c.share.label}${c.share.over ? '!' : ''}`;
+    const share =
+      c.share === null || c.share.text === '—' ? '' : ` · ${c.share.text} ${c.share.label}${c.share.over ? '!' : ''}`;
     out.push(`  ${c.title.padEnd(width)}  ${c.value}${c.from === '' ? '' : `  (${c.from}${share})`}`);
   }
   const missing = cards.filter((c) => c.state === 'unavailable');
-  if (missing.length > 0) out.push(`  not on this adapter: ${missing.map((c) => `${c.title} (${(c.warning ?? c.from).replace(/^not available: /, '')})`).join('; ')}`);
+  if (missing.length > 0)
+    out.push(
+      `  not on this adapter: ${missing.map((c) => `${c.title} (${(c.warning ?? c.from).replace(/^not available: /, '')})`).join('; ')}`,
+    );
   return out;
 }
 
@@ -177,7 +242,10 @@ function skippedLines(run: RunResult, p: ReturnType<typeof painter>): string[] {
   }
   if (byReason.size === 0) return [];
   const total = [...byReason.values()].reduce((n, list) => n + list.length, 0);
-  const out = ['', p.yellow(`not applicable here: ${total} case${total === 1 ? '' : 's'} (in the JSON with their reasons)`)];
+  const out = [
+    '',
+    p.yellow(`not applicable here: ${total} case${total === 1 ? '' : 's'} (in the JSON with their reasons)`),
+  ];
   for (const [reason, names] of byReason) {
     const shownNames = names.slice(0, 3).join(', ') + (names.length > 3 ? `, … ${names.length - 3} more` : '');
     out.push(`  ${names.length} × ${reason}: ${shownNames}`);

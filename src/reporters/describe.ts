@@ -3,15 +3,49 @@ import type { TimerInfo } from '../gpu/timer.js';
 import type { CaseResult } from '../results/schema.js';
 import { formatNs, formatNumber } from './format.js';
 
-type DeviceNaming = Pick<DeviceInfo, 'description' | 'device' | 'vendor' | 'architecture' | 'backend' | 'adapterClass' | 'featureLevel'>;
+type DeviceNaming = Pick<
+  DeviceInfo,
+  'description' | 'device' | 'vendor' | 'architecture' | 'backend' | 'adapterClass' | 'featureLevel'
+>;
 
 /** How vendors write the words that Dawn's lower-case, dash-joined device names flatten. */
 const PROPER: Record<string, string> = {
-  nvidia: 'NVIDIA', amd: 'AMD', ati: 'ATI', intel: 'Intel', apple: 'Apple', google: 'Google', arm: 'Arm', qualcomm: 'Qualcomm',
-  mesa: 'Mesa', microsoft: 'Microsoft', imagination: 'Imagination', samsung: 'Samsung', geforce: 'GeForce', quadro: 'Quadro',
-  radeon: 'Radeon', instinct: 'Instinct', arc: 'Arc', iris: 'Iris', adreno: 'Adreno', mali: 'Mali', swiftshader: 'SwiftShader',
-  llvmpipe: 'llvmpipe', lavapipe: 'lavapipe', software: 'software', hopper: 'Hopper', ampere: 'Ampere', ada: 'Ada', turing: 'Turing',
-  blackwell: 'Blackwell', rdna: 'RDNA', cdna: 'CDNA', xe: 'Xe', bits: 'bits', graphics: 'Graphics', tesla: 'Tesla', llvm: 'LLVM',
+  nvidia: 'NVIDIA',
+  amd: 'AMD',
+  ati: 'ATI',
+  intel: 'Intel',
+  apple: 'Apple',
+  google: 'Google',
+  arm: 'Arm',
+  qualcomm: 'Qualcomm',
+  mesa: 'Mesa',
+  microsoft: 'Microsoft',
+  imagination: 'Imagination',
+  samsung: 'Samsung',
+  geforce: 'GeForce',
+  quadro: 'Quadro',
+  radeon: 'Radeon',
+  instinct: 'Instinct',
+  arc: 'Arc',
+  iris: 'Iris',
+  adreno: 'Adreno',
+  mali: 'Mali',
+  swiftshader: 'SwiftShader',
+  llvmpipe: 'llvmpipe',
+  lavapipe: 'lavapipe',
+  software: 'software',
+  hopper: 'Hopper',
+  ampere: 'Ampere',
+  ada: 'Ada',
+  turing: 'Turing',
+  blackwell: 'Blackwell',
+  rdna: 'RDNA',
+  cdna: 'CDNA',
+  xe: 'Xe',
+  bits: 'bits',
+  graphics: 'Graphics',
+  tesla: 'Tesla',
+  llvm: 'LLVM',
 };
 
 /** A name as a person writes it: Dawn's slugs ("nvidia-h100-80gb-hbm3") spelled out, others kept. */
@@ -29,7 +63,9 @@ export function properName(s: string): string {
       continue;
     }
     const t = tokens[i] ?? '';
-    words.push(PROPER[t] ?? (/\d/.test(t) || t.length <= 3 ? t.toUpperCase() : `${t.charAt(0).toUpperCase()}${t.slice(1)}`));
+    words.push(
+      PROPER[t] ?? (/\d/.test(t) || t.length <= 3 ? t.toUpperCase() : `${t.charAt(0).toUpperCase()}${t.slice(1)}`),
+    );
   }
   return words.join(' ');
 }
@@ -38,11 +74,14 @@ export function properName(s: string): string {
  * The device's name for a headline: the device, else vendor and architecture, else what kind of
  * adapter it is. Never empty and never "?": browsers leave device and description blank.
  */
-export function deviceTitle(info: Pick<DeviceInfo, 'device' | 'vendor' | 'architecture'> & { adapterClass?: DeviceInfo['adapterClass'] }): string {
+export function deviceTitle(
+  info: Pick<DeviceInfo, 'device' | 'vendor' | 'architecture'> & { adapterClass?: DeviceInfo['adapterClass'] },
+): string {
   if (info.device.trim() !== '') return properName(info.device);
   const maker = [info.vendor, info.architecture].map((s) => s.trim()).filter((s) => s !== '');
   if (info.architecture.trim() !== '') return maker.map(properName).join(' ');
-  if (info.vendor.trim() !== '') return `${properName(info.vendor)} ${info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU'}`;
+  if (info.vendor.trim() !== '')
+    return `${properName(info.vendor)} ${info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU'}`;
   return info.adapterClass === 'cpu' ? 'CPU adapter (unnamed)' : 'GPU (unnamed by the browser)';
 }
 
@@ -51,7 +90,11 @@ export function deviceFacts(info: DeviceNaming): string[] {
   const facts: string[] = [];
   if (info.vendor.trim() !== '') facts.push(`vendor ${info.vendor}`);
   if (info.architecture.trim() !== '') facts.push(`architecture ${info.architecture}`);
-  facts.push(`via ${info.backend}`, info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU', `${info.featureLevel} features`);
+  facts.push(
+    `via ${info.backend}`,
+    info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU',
+    `${info.featureLevel} features`,
+  );
   return facts;
 }
 
@@ -61,7 +104,9 @@ export function deviceDriver(info: Pick<DeviceInfo, 'description'>): string | nu
 }
 
 /** The device's name with its driver beside it, for lists of runs from many machines. */
-export function deviceWithDriver(info: Pick<DeviceInfo, 'device' | 'vendor' | 'architecture' | 'description' | 'adapterClass'>): string {
+export function deviceWithDriver(
+  info: Pick<DeviceInfo, 'device' | 'vendor' | 'architecture' | 'description' | 'adapterClass'>,
+): string {
   const driver = deviceDriver(info);
   return driver === null ? deviceTitle(info) : `${deviceTitle(info)} (${driver})`;
 }
@@ -83,13 +128,13 @@ export function formatFlops(tflops: number, integer = false): string {
   return tflops >= 1 ? `${tflops.toFixed(1)} T${unit}` : `${(tflops * 1000).toPrecision(3)} G${unit}`;
 }
 
-
 /**
  * What a case achieved, in the unit of its work: FLOP/s, OP/s for integer work, GB/s for
  * bandwidth-only cases; null when it measured neither. The table and the progress line share it.
  */
 export function describeAchieved(c: Pick<CaseResult, 'compute' | 'bandwidth'>): string | null {
-  if (c.compute) return formatFlops(c.compute.achievedTflops, c.compute.unit === 'matrixInt8' || c.compute.unit === 'int8Dot4');
+  if (c.compute)
+    return formatFlops(c.compute.achievedTflops, c.compute.unit === 'matrixInt8' || c.compute.unit === 'int8Dot4');
   if (c.bandwidth) return `${formatNumber(c.bandwidth.medianGBps)} GB/s`;
   return null;
 }

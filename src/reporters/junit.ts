@@ -4,7 +4,10 @@ import type { RunResult } from '../results/schema.js';
 // XML 1.0 forbids these control characters even escaped; messages from drivers can carry them.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point here
 const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
-const xml = (s: string): string => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c).replace(CONTROL_CHARS, '');
+const xml = (s: string): string =>
+  s
+    .replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c)
+    .replace(CONTROL_CHARS, '');
 
 interface TestCase {
   name: string;
@@ -17,7 +20,12 @@ function render(suite: string, cases: TestCase[]): string {
   const failures = cases.filter((c) => c.outcome === 'fail').length;
   const skipped = cases.filter((c) => c.outcome === 'skip').length;
   const body = cases.map((c) => {
-    const inner = c.outcome === 'fail' ? `<failure message="${xml(c.message)}"/>` : c.outcome === 'skip' ? `<skipped message="${xml(c.message)}"/>` : `<system-out>${xml(c.message)}</system-out>`;
+    const inner =
+      c.outcome === 'fail'
+        ? `<failure message="${xml(c.message)}"/>`
+        : c.outcome === 'skip'
+          ? `<skipped message="${xml(c.message)}"/>`
+          : `<system-out>${xml(c.message)}</system-out>`;
     return `    <testcase classname="${xml(c.classname)}" name="${xml(c.name)}">${inner}</testcase>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="wgbench" tests="${cases.length}" failures="${failures}" skipped="${skipped}">\n  <testsuite name="${xml(suite)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" errors="0">\n${body.join('\n')}\n  </testsuite>\n</testsuites>\n`;
@@ -27,7 +35,12 @@ function render(suite: string, cases: TestCase[]): string {
 export function renderGateJUnit(results: readonly GateResult[]): string {
   return render(
     'wgbench gate',
-    results.map((r) => ({ name: r.name, classname: 'wgbench.gate', outcome: r.status === 'FAILED' ? 'fail' : r.status === 'SKIPPED' ? 'skip' : 'pass', message: `${r.status}: ${r.message}` })),
+    results.map((r) => ({
+      name: r.name,
+      classname: 'wgbench.gate',
+      outcome: r.status === 'FAILED' ? 'fail' : r.status === 'SKIPPED' ? 'skip' : 'pass',
+      message: `${r.status}: ${r.message}`,
+    })),
   );
 }
 

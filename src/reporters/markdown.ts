@@ -15,8 +15,16 @@ import { describeDecodeOverhead, overheadRows } from './overhead.js';
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
 export const cell = (s: string): string =>
-  s.replace(CONTROLS, ' ').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${v > 1 ? ' ⚠' : ''}`);
+  s
+    .replace(CONTROLS, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ');
+const pct = (v: number | null | undefined): string =>
+  v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${v > 1 ? ' ⚠' : ''}`;
 
 /** A run as Markdown, for a CI job summary or a pull-request comment. */
 export function renderRunMarkdown(run: RunResult): string {
@@ -30,26 +38,56 @@ export function renderRunMarkdown(run: RunResult): string {
   ];
   for (const suite of [...new Set(run.cases.map((c) => c.suite))]) {
     if (suite === 'overhead') {
-      lines.push('', '### overhead', '', 'Fitted costs are the slope of time against count (the intercept is the fixed cost around them).', '', '| case | status | cost | median | p99 | n | fit | timer | note |', '|---|---|---|---|---|---|---|---|---|');
-      for (const r of overheadRows(run)) lines.push(`| ${[r.name, r.status, r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note].map(cell).join(' | ')} |`);
+      lines.push(
+        '',
+        '### overhead',
+        '',
+        'Fitted costs are the slope of time against count (the intercept is the fixed cost around them).',
+        '',
+        '| case | status | cost | median | p99 | n | fit | timer | note |',
+        '|---|---|---|---|---|---|---|---|---|',
+      );
+      for (const r of overheadRows(run))
+        lines.push(
+          `| ${[r.name, r.status, r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note].map(cell).join(' | ')} |`,
+        );
       continue;
     }
-    lines.push('', `### ${cell(suite)}`, '', '| case | status | median/dispatch | cv | achieved | MFU | MBU | bound |', '|---|---|---|---|---|---|---|---|');
+    lines.push(
+      '',
+      `### ${cell(suite)}`,
+      '',
+      '| case | status | median/dispatch | cv | achieved | MFU | MBU | bound |',
+      '|---|---|---|---|---|---|---|---|',
+    );
     for (const c of run.cases.filter((x) => x.suite === suite)) {
       const u = c.utilization?.[0];
-      const achieved = c.compute ? formatFlops(c.compute.achievedTflops, c.compute.unit.includes('nt8')) : c.bandwidth ? `${formatNumber(c.bandwidth.medianGBps)} GB/s (${cell(c.bandwidth.bytesCounted)})` : '—';
+      const achieved = c.compute
+        ? formatFlops(c.compute.achievedTflops, c.compute.unit.includes('nt8'))
+        : c.bandwidth
+          ? `${formatNumber(c.bandwidth.medianGBps)} GB/s (${cell(c.bandwidth.bytesCounted)})`
+          : '—';
       const status = c.status === 'ok' ? 'ok' : `**${c.status}**${c.message ? `: ${c.message}` : ''}`;
-      lines.push(`| ${cell(c.name)} | ${cell(status)} | ${c.summary ? formatNs(c.summary.p50) : '—'} | ${c.summary?.cv ? `${(c.summary.cv * 100).toFixed(1)}%` : '—'} | ${achieved} | ${pct(u?.mfu)} | ${pct(u?.mbu)} | ${cell(u?.bound ?? '—')} |`);
+      lines.push(
+        `| ${cell(c.name)} | ${cell(status)} | ${c.summary ? formatNs(c.summary.p50) : '—'} | ${c.summary?.cv ? `${(c.summary.cv * 100).toFixed(1)}%` : '—'} | ${achieved} | ${pct(u?.mfu)} | ${pct(u?.mbu)} | ${cell(u?.bound ?? '—')} |`,
+      );
     }
     const serving = run.cases.filter((c) => c.suite === suite && c.extras?.['metrics'] !== undefined);
     if (serving.length > 0) {
-      const ms = (v: { p50: number; p99: number; count: number } | null | undefined, q: 'p50' | 'p99'): string => (v ? `${v[q].toFixed(1)} ms` : '—');
-      lines.push('', '| serving | TTFT p50 | TTFT p99 | TPOT p50 | ITL p99 (n) | tokens/s | goodput/s | prefill MFU (host-timed) | decode MBU (host-timed) |', '|---|---|---|---|---|---|---|---|---|');
+      const ms = (v: { p50: number; p99: number; count: number } | null | undefined, q: 'p50' | 'p99'): string =>
+        v ? `${v[q].toFixed(1)} ms` : '—';
+      lines.push(
+        '',
+        '| serving | TTFT p50 | TTFT p99 | TPOT p50 | ITL p99 (n) | tokens/s | goodput/s | prefill MFU (host-timed) | decode MBU (host-timed) |',
+        '|---|---|---|---|---|---|---|---|---|',
+      );
       for (const c of serving) {
         const m = c.extras?.['metrics'] as LlmRunMetrics;
         const e = c.extras ?? {};
         const frac = (v: unknown): string => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '—');
-        lines.push(`| ${cell(c.name)} | ${ms(m.ttftMs, 'p50')} | ${ms(m.ttftMs, 'p99')} | ${ms(m.tpotMs, 'p50')} | ${ms(m.itlMs, 'p99')} (${m.itlMs?.count ?? 0}) | ${m.tokensPerSecond.toFixed(1)} | ${m.goodputRequestsPerSecond?.toFixed(2) ?? '— (no SLO)'} | ${frac(e['servingPrefillMfu'])} | ${frac(e['servingDecodeMbu'])} |`);
+        lines.push(
+          `| ${cell(c.name)} | ${ms(m.ttftMs, 'p50')} | ${ms(m.ttftMs, 'p99')} | ${ms(m.tpotMs, 'p50')} | ${ms(m.itlMs, 'p99')} (${m.itlMs?.count ?? 0}) | ${m.tokensPerSecond.toFixed(1)} | ${m.goodputRequestsPerSecond?.toFixed(2) ?? '— (no SLO)'} | ${frac(e['servingPrefillMfu'])} | ${frac(e['servingDecodeMbu'])} |`,
+        );
       }
     }
     for (const c of run.cases.filter((x) => x.suite === suite)) {
@@ -59,13 +97,25 @@ export function renderRunMarkdown(run: RunResult): string {
     for (const c of run.cases.filter((x) => x.suite === suite && x.extras?.['kvCache'] !== undefined)) {
       const kv = c.extras?.['kvCache'] as KVCacheResult;
       const r = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
-      lines.push('', `**${cell(c.name)}**: hit rate ${r(kv.hitRate)}, prefix hit rate ${r(kv.prefixHitRate)}, reuse ${r(kv.reuseRatio)}, ${kv.migrationCount} migrations (${cell(kv.migrations.map((x) => `${x.from}→${x.to} ${x.count}`).join(', ') || 'none')}).`);
+      lines.push(
+        '',
+        `**${cell(c.name)}**: hit rate ${r(kv.hitRate)}, prefix hit rate ${r(kv.prefixHitRate)}, reuse ${r(kv.reuseRatio)}, ${kv.migrationCount} migrations (${cell(kv.migrations.map((x) => `${x.from}→${x.to} ${x.count}`).join(', ') || 'none')}).`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;
 }
 
-const VERDICT_MARK = { faster: '🟢 faster', slower: '🔴 slower', unchanged: 'unchanged', noisy: '🟡 noisy', missing: 'missing', new: 'new', skipped: 'skipped in both', incomparable: 'not comparable' } as const;
+const VERDICT_MARK = {
+  faster: '🟢 faster',
+  slower: '🔴 slower',
+  unchanged: 'unchanged',
+  noisy: '🟡 noisy',
+  missing: 'missing',
+  new: 'new',
+  skipped: 'skipped in both',
+  incomparable: 'not comparable',
+} as const;
 
 export function renderCompareMarkdown(cmp: RunComparison): string {
   const lines = [
@@ -83,7 +133,9 @@ export function renderCompareMarkdown(cmp: RunComparison): string {
   for (const c of cmp.cases) {
     const cells = comparisonCells(c);
     const p = c.pValue === null ? '—' : c.pValue.toPrecision(2);
-    lines.push(`| ${cell(cells.label)} | ${cells.base} | ${cells.next} | ${cells.change} | ${p} | ${VERDICT_MARK[c.verdict]} |`);
+    lines.push(
+      `| ${cell(cells.label)} | ${cells.base} | ${cells.next} | ${cells.change} | ${p} | ${VERDICT_MARK[c.verdict]} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -17,8 +17,17 @@ export interface OverheadRow {
   note: string;
 }
 
-interface Fit { slopeNs: number; interceptNs: number; r2: number; points: number }
-interface OverSizes { fixedNs: number; gbps: number | null; r2: number }
+interface Fit {
+  slopeNs: number;
+  interceptNs: number;
+  r2: number;
+  points: number;
+}
+interface OverSizes {
+  fixedNs: number;
+  gbps: number | null;
+  r2: number;
+}
 
 /** The overhead suite's cases as rows: fitted costs show their line, per-call ones their p99. */
 export function overheadRows(run: Pick<RunResult, 'cases'>): OverheadRow[] {
@@ -40,7 +49,9 @@ export function overheadRows(run: Pick<RunResult, 'cases'>): OverheadRow[] {
         typeof c.extras?.['timerNote'] === 'string' ? 'host-timed: no timestamp-query' : '',
         c.timingCheck?.verdict === 'noisy' ? 'noisy fit' : '',
         // Browsers coarsen performance.now() (100 µs in Chromium without cross-origin isolation).
-        c.timer?.quantized === true ? `clock steps of ${formatNs(c.timer.resolutionNs)}: figures below that are not resolved` : '',
+        c.timer?.quantized === true
+          ? `clock steps of ${formatNs(c.timer.resolutionNs)}: figures below that are not resolved`
+          : '',
         c.status === 'ok' ? '' : (c.message ?? c.status),
       ].filter((x) => x !== '');
       return {
@@ -60,9 +71,21 @@ export function overheadRows(run: Pick<RunResult, 'cases'>): OverheadRow[] {
 
 /** The llm decode step's share of time in per-dispatch cost, as one sentence, or null. */
 export function describeDecodeOverhead(c: CaseResult): string | null {
-  const o = c.extras?.['overhead'] as { dispatches: number; perDispatchNs: number | null; estimatedNs: number | null; shareOfStep: number | null; bound: string | null } | undefined;
+  const o = c.extras?.['overhead'] as
+    | {
+        dispatches: number;
+        perDispatchNs: number | null;
+        estimatedNs: number | null;
+        shareOfStep: number | null;
+        bound: string | null;
+      }
+    | undefined;
   if (o === undefined) return null;
-  if (o.shareOfStep === null || o.perDispatchNs === null || o.estimatedNs === null) return `${c.id}: ${o.dispatches} dispatches; no per-dispatch cost could be measured, so no overhead share is claimed`;
-  const verdict = o.bound === 'dispatch-overhead' ? 'bound by per-dispatch overhead, not by bandwidth' : 'bound by its work more than by dispatch overhead';
+  if (o.shareOfStep === null || o.perDispatchNs === null || o.estimatedNs === null)
+    return `${c.id}: ${o.dispatches} dispatches; no per-dispatch cost could be measured, so no overhead share is claimed`;
+  const verdict =
+    o.bound === 'dispatch-overhead'
+      ? 'bound by per-dispatch overhead, not by bandwidth'
+      : 'bound by its work more than by dispatch overhead';
   return `${c.id}: ${o.dispatches} dispatches × ${formatNs(o.perDispatchNs)} = ${formatNs(o.estimatedNs)}, ${(o.shareOfStep * 100).toFixed(1)}% of the step — ${verdict}`;
 }

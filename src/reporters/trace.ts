@@ -27,14 +27,32 @@ export function renderTrace(run: RunResult): string {
     { name: 'thread_name', ph: 'M', pid: 2, tid: 1, args: { name: `timed passes (${run.timer.kind})` } },
   ];
   for (const c of run.cases) {
-    events.push({ name: c.id, cat: c.suite, ph: 'X', ts: us(c.startedAt), dur: c.durationMs * 1000, pid: 1, tid: 1, args: { status: c.status, medianNsPerDispatch: c.summary?.p50 ?? null, message: c.message ?? null } });
+    events.push({
+      name: c.id,
+      cat: c.suite,
+      ph: 'X',
+      ts: us(c.startedAt),
+      dur: c.durationMs * 1000,
+      pid: 1,
+      tid: 1,
+      args: { status: c.status, medianNsPerDispatch: c.summary?.p50 ?? null, message: c.message ?? null },
+    });
     if (c.samplesNs.length === 0) continue;
     const start = us(c.timingStartedAt ?? c.startedAt);
     let backToBack = 0;
     c.samplesNs.forEach((ns, i) => {
       const offsetNs = c.passStartsNs?.[i] ?? backToBack;
       backToBack = offsetNs + ns;
-      events.push({ name: `${c.name} pass ${i + 1}`, cat: 'gpu', ph: 'X', ts: start + offsetNs / 1000, dur: ns / 1000, pid: 2, tid: 1, args: { case: c.id, dispatches: c.dispatchesPerPass, ns } });
+      events.push({
+        name: `${c.name} pass ${i + 1}`,
+        cat: 'gpu',
+        ph: 'X',
+        ts: start + offsetNs / 1000,
+        dur: ns / 1000,
+        pid: 2,
+        tid: 1,
+        args: { case: c.id, dispatches: c.dispatchesPerPass, ns },
+      });
     });
   }
   return `${JSON.stringify({ traceEvents: events, displayTimeUnit: 'ns', otherData: { tool: `wgbench ${run.tool.version}`, startedAt: run.startedAt } })}\n`;

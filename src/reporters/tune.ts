@@ -16,14 +16,21 @@ export interface TuneReport {
   outcomes: TuneOutcome[];
 }
 
-
 /** Per target: every timed candidate's median (ms), fastest first, the default and the choice marked. */
-export function tuneChartData(o: TuneOutcome): { labels: string[]; ms: number[]; role: ('default' | 'chosen' | 'other')[] } {
-  const timed = o.candidates.filter((c) => c.status === 'measured' && c.medianNs !== null).sort((a, b) => (a.medianNs as number) - (b.medianNs as number));
+export function tuneChartData(o: TuneOutcome): {
+  labels: string[];
+  ms: number[];
+  role: ('default' | 'chosen' | 'other')[];
+} {
+  const timed = o.candidates
+    .filter((c) => c.status === 'measured' && c.medianNs !== null)
+    .sort((a, b) => (a.medianNs as number) - (b.medianNs as number));
   return {
     labels: timed.map((c) => c.label),
     ms: timed.map((c) => (c.medianNs as number) / 1e6),
-    role: timed.map((c) => (c.label === o.bestLabel && o.source === 'tuned' ? 'chosen' : c.label === o.defaultLabel ? 'default' : 'other')),
+    role: timed.map((c) =>
+      c.label === o.bestLabel && o.source === 'tuned' ? 'chosen' : c.label === o.defaultLabel ? 'default' : 'other',
+    ),
   };
 }
 
@@ -37,7 +44,12 @@ export function renderTuneHtml(report: TuneReport, chartJsSource: string): strin
   const sections = report.outcomes
     .map((o, i) => {
       const rejected = o.candidates.filter((c) => c.status === 'rejected');
-      const rows = rejected.map((c) => `<tr><td>${escapeHtml(c.label)}</td><td>${escapeHtml(c.rejection ?? '')}</td><td>${escapeHtml(c.reason ?? '')}</td></tr>`).join('');
+      const rows = rejected
+        .map(
+          (c) =>
+            `<tr><td>${escapeHtml(c.label)}</td><td>${escapeHtml(c.rejection ?? '')}</td><td>${escapeHtml(c.reason ?? '')}</td></tr>`,
+        )
+        .join('');
       const data = tuneChartData(o);
       const height = Math.max(160, 18 * data.labels.length + 60);
       return `<h2 id="t${i}">${escapeHtml(`${o.family}: ${o.description}`)}</h2>

@@ -69,7 +69,13 @@ export function keyOfCase(c: KeyedCase): string {
       break;
     case 'attention':
       if (typeof p['kind'] === 'string' && typeof p['dtype'] === 'string') {
-        return attentionKey(p['kind'], p['dtype'], p['kind'].startsWith('decode'), num(p['headDim']), p['causal'] === true);
+        return attentionKey(
+          p['kind'],
+          p['dtype'],
+          p['kind'].startsWith('decode'),
+          num(p['headDim']),
+          p['causal'] === true,
+        );
       }
       break;
     case 'kvtier':

@@ -20,20 +20,40 @@ export function checkRunConsistency(run: RunResult, file: string): void {
   const seen = new Map<string, number>();
   run.cases.forEach((c, i) => {
     const first = seen.get(c.id);
-    if (first !== undefined) throw new InputError(file, `cases[${i}].id`, `case id "${c.id}" appears twice (cases[${first}] and cases[${i}]); a results file holds each case once`);
+    if (first !== undefined)
+      throw new InputError(
+        file,
+        `cases[${i}].id`,
+        `case id "${c.id}" appears twice (cases[${first}] and cases[${i}]); a results file holds each case once`,
+      );
     seen.set(c.id, i);
     if (c.status !== 'ok') return;
-    if (c.samplesNs.length === 0) throw new InputError(file, `cases[${i}].samplesNs`, `case "${c.id}" is ok but carries no timed samples; an ok case keeps every sample it was timed with`);
-    if (c.summary === null) throw new InputError(file, `cases[${i}].summary`, `case "${c.id}" is ok but has no summary of its samples`);
+    if (c.samplesNs.length === 0)
+      throw new InputError(
+        file,
+        `cases[${i}].samplesNs`,
+        `case "${c.id}" is ok but carries no timed samples; an ok case keeps every sample it was timed with`,
+      );
+    if (c.summary === null)
+      throw new InputError(file, `cases[${i}].summary`, `case "${c.id}" is ok but has no summary of its samples`);
     const perDispatch = c.samplesNs.map((s) => s / (c.dispatchesPerPass ?? 1));
     const want = MetricSummary.fromValues('timePerDispatch', perDispatch, 'ns');
     for (const field of SUMMARY_FIELDS) {
       const got = c.summary[field];
       if (!close(got, want[field])) {
-        throw new InputError(file, `cases[${i}].summary.${field}`, `case "${c.id}": ${field} ${got} does not follow from its ${c.samplesNs.length} samples (${want[field]}); the file was edited or damaged`);
+        throw new InputError(
+          file,
+          `cases[${i}].summary.${field}`,
+          `case "${c.id}": ${field} ${got} does not follow from its ${c.samplesNs.length} samples (${want[field]}); the file was edited or damaged`,
+        );
       }
     }
-    if (c.summary.count !== perDispatch.length) throw new InputError(file, `cases[${i}].summary.count`, `case "${c.id}": count ${c.summary.count} but ${perDispatch.length} samples`);
+    if (c.summary.count !== perDispatch.length)
+      throw new InputError(
+        file,
+        `cases[${i}].summary.count`,
+        `case "${c.id}": count ${c.summary.count} but ${perDispatch.length} samples`,
+      );
   });
 }
 

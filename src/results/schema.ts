@@ -108,7 +108,9 @@ export const caseResultSchema = z.object({
   /** The same on every device: suite, kernel, dtype, shape class (src/results/caseKey.ts); absent in older files. */
   key: z.string().min(1).max(512).optional(),
   /** An identifier: it becomes a heading in Markdown and a label on the console. */
-  suite: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a suite name is letters, digits, ".", "_" or "-" (at most 64)'),
+  suite: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a suite name is letters, digits, ".", "_" or "-" (at most 64)'),
   name: z.string(),
   params: z.record(z.string(), paramValue),
   status: z.enum(['ok', 'failed', 'error', 'skipped']),
@@ -140,7 +142,9 @@ export const caseResultSchema = z.object({
     .superRefine((value, ctx) => {
       // Typed as plain data for the code; checked key by key for the readers (src/results/extras.ts).
       const known = caseExtrasSchema.safeParse(value);
-      if (!known.success) for (const issue of known.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      if (!known.success)
+        for (const issue of known.error.issues)
+          ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
     })
     .nullable()
     .optional(),
@@ -177,7 +181,14 @@ export const runResultSchema = z.object({
   platform: z.object({ runtime: z.string(), os: z.string() }),
   device: deviceInfoSchema,
   timer: timerInfoSchema,
-  options: z.object({ suites: z.array(z.string()), quick: z.boolean(), passes: z.number().int().positive(), warmupPasses: z.number().int().nonnegative(), targetPassMs: z.number().positive(), seed: z.number().int() }),
+  options: z.object({
+    suites: z.array(z.string()),
+    quick: z.boolean(),
+    passes: z.number().int().positive(),
+    warmupPasses: z.number().int().nonnegative(),
+    targetPassMs: z.number().positive(),
+    seed: z.number().int(),
+  }),
   memory: z.object({ peakGpuBytes: z.number().nonnegative(), hostRssBytes: z.number().nullable() }),
   peaks: z
     .object({
@@ -200,10 +211,14 @@ export function parseRunResult(data: unknown, source = 'results'): RunResult {
     throw new Error(`${source}: invalid at "schemaVersion": missing; this is not a wgbench results file`);
   }
   if (typeof version === 'number' && version < 1) {
-    throw new Error(`${source}: invalid at "schemaVersion": ${version} predates the first released format (1); re-run the benchmark`);
+    throw new Error(
+      `${source}: invalid at "schemaVersion": ${version} predates the first released format (1); re-run the benchmark`,
+    );
   }
   if (typeof version === 'number' && version > RESULT_SCHEMA_VERSION) {
-    throw new Error(`${source}: schemaVersion ${version} is newer than this wgbench reads (${RESULT_SCHEMA_VERSION}); upgrade wgbench`);
+    throw new Error(
+      `${source}: schemaVersion ${version} is newer than this wgbench reads (${RESULT_SCHEMA_VERSION}); upgrade wgbench`,
+    );
   }
   const parsed = runResultSchema.safeParse(data);
   if (!parsed.success) {

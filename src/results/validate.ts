@@ -10,14 +10,19 @@ import { parseRunResult, type RunResult } from './schema.js';
  */
 export function validateRunDocument(data: unknown, source: string): RunResult {
   const deep = tooDeep(data);
-  if (deep !== null) throw new InputError(source, deep, `nested deeper than ${MAX_DOCUMENT_DEPTH} levels (not a wgbench results file)`);
+  if (deep !== null)
+    throw new InputError(source, deep, `nested deeper than ${MAX_DOCUMENT_DEPTH} levels (not a wgbench results file)`);
   let run: RunResult;
   try {
     run = parseRunResult(data, source);
   } catch (e) {
     const m = /invalid at "([^"]*)": (.*)$/s.exec(e instanceof Error ? e.message : '');
     if (m) throw new InputError(source, m[1] ?? '', `${m[2] ?? ''} (not a valid wgbench results file)`);
-    throw new InputError(source, 'schemaVersion', e instanceof Error ? e.message.replace(`${source}: `, '') : String(e));
+    throw new InputError(
+      source,
+      'schemaVersion',
+      e instanceof Error ? e.message.replace(`${source}: `, '') : String(e),
+    );
   }
   checkRunConsistency(run, source);
   return run;

@@ -52,7 +52,14 @@ export async function fitCost(plan: CostFitPlan): Promise<CostFit> {
         if (ns === null) invalid++;
         else taken.push(ns);
       }
-      if (taken.length > 0) points.push({ x: count, y: quantileSorted(taken.sort((a, b) => a - b), 0.5) });
+      if (taken.length > 0)
+        points.push({
+          x: count,
+          y: quantileSorted(
+            taken.sort((a, b) => a - b),
+            0.5,
+          ),
+        });
     }
     if (round < plan.warmupRounds) continue;
     all.push(...points);
@@ -62,14 +69,24 @@ export async function fitCost(plan: CostFitPlan): Promise<CostFit> {
     else nonPositiveRounds++;
   }
   const perCount = counts.flatMap((count) => {
-    const ys = all.filter((p) => p.x === count).map((p) => p.y).sort((a, b) => a - b);
-    return ys.length === 0 ? [] : [{ count, medianNs: quantileSorted(ys, 0.5), p99Ns: quantileSorted(ys, 0.99), samples: ys.length }];
+    const ys = all
+      .filter((p) => p.x === count)
+      .map((p) => p.y)
+      .sort((a, b) => a - b);
+    return ys.length === 0
+      ? []
+      : [{ count, medianNs: quantileSorted(ys, 0.5), p99Ns: quantileSorted(ys, 0.99), samples: ys.length }];
   });
   return { roundSlopesNs, nonPositiveRounds, invalid, fit: fitLine(all), perCount };
 }
 
 /** What a fitted cost reports: the rounds' slopes as samples, the line and its R² as its check. */
-export function costMeasurement(cost: CostFit, timer: TimerInfo, item: string, extras: Record<string, unknown> = {}): Measurement {
+export function costMeasurement(
+  cost: CostFit,
+  timer: TimerInfo,
+  item: string,
+  extras: Record<string, unknown> = {},
+): Measurement {
   const { fit } = cost;
   const linear = fit.r2 >= LINEAR_FIT_MIN_R2;
   const positive = fit.slope > 0;
@@ -93,7 +110,13 @@ export function costMeasurement(cost: CostFit, timer: TimerInfo, item: string, e
     extras: {
       ...extras,
       item,
-      fit: { slopeNs: fit.slope, interceptNs: fit.intercept, r2: fit.r2, points: fit.points, method: 'ordinary least squares of time against count' },
+      fit: {
+        slopeNs: fit.slope,
+        interceptNs: fit.intercept,
+        r2: fit.r2,
+        points: fit.points,
+        method: 'ordinary least squares of time against count',
+      },
       perCount: cost.perCount,
       nonPositiveRounds: cost.nonPositiveRounds,
     },

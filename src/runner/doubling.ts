@@ -55,11 +55,27 @@ export async function judgeDoubling(iterations: number, measure: DoublingRound):
     if (classifyRatio(ratio) === 'linear') break;
   }
   const method = `twice the iterations must take ${FOLDED_BELOW}–${NOISY_ABOVE}× the time (alternated passes, median of pair ratios, up to ${MAX_ROUNDS} rounds); a ratio below ${FOLDED_BELOW} in every round means a folded loop and fails, one above ${NOISY_ABOVE} is noise and passes`;
-  if (rounds.length === 0) return { passed: false, method, compared, mismatches: 0, maxRelError: null, detail: 'no valid samples for the doubling check', ratio: null, verdict: 'noisy', rounds };
+  if (rounds.length === 0)
+    return {
+      passed: false,
+      method,
+      compared,
+      mismatches: 0,
+      maxRelError: null,
+      detail: 'no valid samples for the doubling check',
+      ratio: null,
+      verdict: 'noisy',
+      rounds,
+    };
   const verdicts = rounds.map(classifyRatio);
   // The round that decides: a linear one if any; else a fold only when every round saw one.
-  const verdict: DoublingVerdict = verdicts.includes('linear') ? 'linear' : verdicts.every((v) => v === 'folded') ? 'folded' : 'noisy';
-  const ratio = verdict === 'linear' ? (rounds[verdicts.indexOf('linear')] as number) : (rounds[rounds.length - 1] as number);
+  const verdict: DoublingVerdict = verdicts.includes('linear')
+    ? 'linear'
+    : verdicts.every((v) => v === 'folded')
+      ? 'folded'
+      : 'noisy';
+  const ratio =
+    verdict === 'linear' ? (rounds[verdicts.indexOf('linear')] as number) : (rounds[rounds.length - 1] as number);
   const shown = rounds.map((r) => `${r.toFixed(2)}×`).join(', ');
   const detail =
     verdict === 'folded'
@@ -67,7 +83,17 @@ export async function judgeDoubling(iterations: number, measure: DoublingRound):
       : verdict === 'noisy'
         ? `${iterations * 2} iterations took ${shown} the time of ${iterations}: above ${NOISY_ABOVE}× is timing noise (busy machine), not folding`
         : `${iterations * 2} iterations took ${ratio.toFixed(2)}× the time of ${iterations}${rounds.length > 1 ? ` (rounds: ${shown})` : ''}`;
-  return { passed: verdict !== 'folded', method, compared, mismatches: verdict === 'folded' ? 1 : 0, maxRelError: Math.abs(ratio - 2) / 2, detail, ratio, verdict, rounds };
+  return {
+    passed: verdict !== 'folded',
+    method,
+    compared,
+    mismatches: verdict === 'folded' ? 1 : 0,
+    maxRelError: Math.abs(ratio - 2) / 2,
+    detail,
+    ratio,
+    verdict,
+    rounds,
+  };
 }
 
 type Encode = (pass: GPUComputePassEncoder, repeats: number) => void;
@@ -77,16 +103,30 @@ type Encode = (pass: GPUComputePassEncoder, repeats: number) => void;
  * compiler that folded or hoisted the loop would not): base and doubled passes alternate, so a
  * slow spell on a shared machine hits both alike.
  */
-export function doublingCheck(iterations: number, encode: Encode, encodeDoubled: Encode): NonNullable<PreparedCase['validateTiming']> {
+export function doublingCheck(
+  iterations: number,
+  encode: Encode,
+  encodeDoubled: Encode,
+): NonNullable<PreparedCase['validateTiming']> {
   return async (perDispatchNs, timePass) => {
     const repeats = Math.max(1, Math.round(20e6 / perDispatchNs));
-    await timePass((pass) => { encodeDoubled(pass, repeats); });
+    await timePass((pass) => {
+      encodeDoubled(pass, repeats);
+    });
     return judgeDoubling(iterations, async () => {
       const base: (number | null)[] = [];
       const twice: (number | null)[] = [];
       for (let i = 0; i < 7; i++) {
-        base.push(await timePass((pass) => { encode(pass, repeats); }));
-        twice.push(await timePass((pass) => { encodeDoubled(pass, repeats); }));
+        base.push(
+          await timePass((pass) => {
+            encode(pass, repeats);
+          }),
+        );
+        twice.push(
+          await timePass((pass) => {
+            encodeDoubled(pass, repeats);
+          }),
+        );
       }
       return { base, doubled: twice };
     });

@@ -78,12 +78,28 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
     platform: env.platform,
     device: env.info,
     timer: timer.info(),
-    options: { suites: options.suites.map((s) => s.name), quick: options.quick, passes, warmupPasses, targetPassMs, seed },
+    options: {
+      suites: options.suites.map((s) => s.name),
+      quick: options.quick,
+      passes,
+      warmupPasses,
+      targetPassMs,
+      seed,
+    },
     memory: { peakGpuBytes: 0, hostRssBytes: null },
     peaks: env.peaks ?? { calibrated: null, datasheet: null },
     cases: [],
   };
-  const ctx: SuiteContext = { device, info: env.info, quick: options.quick, loadKernel: env.loadKernel, seed, ...(env.storage === undefined ? {} : { storage: env.storage }), ...(env.peaks === undefined ? {} : { peaks: env.peaks }), ...(env.openDevice === undefined ? {} : { openDevice: env.openDevice }) };
+  const ctx: SuiteContext = {
+    device,
+    info: env.info,
+    quick: options.quick,
+    loadKernel: env.loadKernel,
+    seed,
+    ...(env.storage === undefined ? {} : { storage: env.storage }),
+    ...(env.peaks === undefined ? {} : { peaks: env.peaks }),
+    ...(env.openDevice === undefined ? {} : { openDevice: env.openDevice }),
+  };
 
   const planned: Planned[] = [];
   for (const suite of options.suites) {
@@ -108,7 +124,16 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
         break;
       }
       options.onProgress?.({ type: 'case-start', index, total: planned.length, id: plan.id, name: plan.name });
-      const caseResult = await runCase(suite, plan, ctx, timer, memory, { passes, warmupPasses, targetPassMs }, stop, result.peaks);
+      const caseResult = await runCase(
+        suite,
+        plan,
+        ctx,
+        timer,
+        memory,
+        { passes, warmupPasses, targetPassMs },
+        stop,
+        result.peaks,
+      );
       if (aborted() && loss.message === null) {
         // Cut short: its samples are not what was asked for, so it is not recorded.
         result.status = 'interrupted';
@@ -189,27 +214,45 @@ async function runCase(
     if (!prepared.ok) return finish({ status: 'error', message: `setup failed: ${prepared.errors.join('; ')}` });
     dispose = prepared.value.dispose;
     const checked = await withErrorScopes(ctx.device, () => prepared.value.check());
-    if (!checked.ok) return finish({ status: 'error', message: `reference check could not run: ${checked.errors.join('; ')}` });
+    if (!checked.ok)
+      return finish({ status: 'error', message: `reference check could not run: ${checked.errors.join('; ')}` });
     out.check = checked.value;
-    if (!checked.value.passed) return finish({ status: 'failed', message: `output does not match the reference: ${checked.value.detail}` });
+    if (!checked.value.passed)
+      return finish({ status: 'failed', message: `output does not match the reference: ${checked.value.detail}` });
 
     const measure = prepared.value.measure;
     if (measure !== undefined) {
       const startedAtMs = Date.now();
-      const measured = await withErrorScopes(ctx.device, () => measure({ timer, rounds: timing.passes, warmupRounds: timing.warmupPasses, stopped: () => stop() !== null }));
+      const measured = await withErrorScopes(ctx.device, () =>
+        measure({ timer, rounds: timing.passes, warmupRounds: timing.warmupPasses, stopped: () => stop() !== null }),
+      );
       if (!measured.ok) return finish({ status: 'error', message: `timing failed: ${measured.errors.join('; ')}` });
       return finish(measuredCase(measured.value, startedAtMs));
     }
     const operation = prepared.value.timeOperation;
-    const timed = await withErrorScopes(ctx.device, () => (operation === undefined ? timeCase(prepared.value.encode, timer, timing, stop) : timeOperations(operation, timing, stop)));
+    const timed = await withErrorScopes(ctx.device, () =>
+      operation === undefined
+        ? timeCase(prepared.value.encode, timer, timing, stop)
+        : timeOperations(operation, timing, stop),
+    );
     const caseTimer: TimerInfo =
-      operation === undefined ? timer.info() : hostWallTimer(prepared.value.operationTimerMethod ?? 'host clock around one operation');
+      operation === undefined
+        ? timer.info()
+        : hostWallTimer(prepared.value.operationTimerMethod ?? 'host clock around one operation');
     if (!timed.ok) return finish({ status: 'error', message: `timing failed: ${timed.errors.join('; ')}` });
     const { samplesNs, invalid, dispatchesPerPass, warmupPasses, passStartsNs, timingStartedAtMs } = timed.value;
     if (samplesNs.length === 0) {
-      return finish({ status: 'error', message: `no valid timing samples (${invalid} invalid); the timer returned nothing usable`, invalidSamples: invalid });
+      return finish({
+        status: 'error',
+        message: `no valid timing samples (${invalid} invalid); the timer returned nothing usable`,
+        invalidSamples: invalid,
+      });
     }
-    const summary = MetricSummary.fromValues('timePerDispatch', samplesNs.map((s) => s / dispatchesPerPass), 'ns');
+    const summary = MetricSummary.fromValues(
+      'timePerDispatch',
+      samplesNs.map((s) => s / dispatchesPerPass),
+      'ns',
+    );
     // bytes per ns is GB/s.
     // A case whose work is not a fixed number of bytes (a serving session) reports no bandwidth.
     const bandwidth =
@@ -233,7 +276,12 @@ async function runCase(
             achievedTflops: plan.work.flopsPerDispatch / timeS / 1e12,
             arithmeticIntensity: plan.work.flopsPerDispatch / plan.bytesPerDispatch,
           };
-    const work = { flops: plan.work?.flopsPerDispatch ?? 0, unit: plan.work?.unit ?? null, bytes: plan.bytesPerDispatch, timeS };
+    const work = {
+      flops: plan.work?.flopsPerDispatch ?? 0,
+      unit: plan.work?.unit ?? null,
+      bytes: plan.bytesPerDispatch,
+      timeS,
+    };
     const utilization: Utilization[] = [];
     // Every case that did measurable work, FLOPs or bytes: a compute case without bytes keeps its MFU.
     if (bandwidth !== null || compute !== null) {
@@ -243,17 +291,28 @@ async function runCase(
     let timingCheck = null;
     if (prepared.value.validateTiming !== undefined && stop() === null) {
       const validate = prepared.value.validateTiming;
-      const validated = await withErrorScopes(ctx.device, () => validate(summary.p50, (record) => timer.timePass(record)));
+      const validated = await withErrorScopes(ctx.device, () =>
+        validate(summary.p50, (record) => timer.timePass(record)),
+      );
       timingCheck = validated.ok
         ? validated.value
-        : { passed: false, method: 'timing', compared: 0, mismatches: 0, maxRelError: null, detail: `timing check could not run: ${validated.errors.join('; ')}` };
+        : {
+            passed: false,
+            method: 'timing',
+            compared: 0,
+            mismatches: 0,
+            maxRelError: null,
+            detail: `timing check could not run: ${validated.errors.join('; ')}`,
+          };
     }
     const quantError = prepared.value.quantizationError?.() ?? null;
     const extras = prepared.value.extras?.() ?? null;
     const quantization = quantError === null ? null : { ...quantError, speedupVsF32: null, f32CaseId: null };
     const timingFailed = timingCheck !== null && !timingCheck.passed;
     return finish({
-      ...(timingFailed ? { status: 'failed' as const, message: `timing check failed: ${timingCheck?.detail ?? ''}` } : {}),
+      ...(timingFailed
+        ? { status: 'failed' as const, message: `timing check failed: ${timingCheck?.detail ?? ''}` }
+        : {}),
       compute,
       utilization,
       timingCheck,
@@ -279,8 +338,22 @@ async function runCase(
 
 /** A self-timed case's result: its rounds summarised, its fit and timer recorded as it gave them. */
 function measuredCase(m: Measurement, startedAtMs: number): Partial<CaseResult> {
-  const common = { samplesNs: m.samplesNs, invalidSamples: m.invalid, timer: m.timer, extras: m.extras, timingCheck: m.timingCheck, dispatchesPerPass: 1, passStartsNs: null };
-  if (m.samplesNs.length === 0) return { ...common, samplesNs: [], status: 'error', message: `no valid rounds (${m.invalid} invalid); the timer returned nothing usable` };
+  const common = {
+    samplesNs: m.samplesNs,
+    invalidSamples: m.invalid,
+    timer: m.timer,
+    extras: m.extras,
+    timingCheck: m.timingCheck,
+    dispatchesPerPass: 1,
+    passStartsNs: null,
+  };
+  if (m.samplesNs.length === 0)
+    return {
+      ...common,
+      samplesNs: [],
+      status: 'error',
+      message: `no valid rounds (${m.invalid} invalid); the timer returned nothing usable`,
+    };
   const failed = m.timingCheck !== null && !m.timingCheck.passed;
   return {
     ...common,
@@ -289,7 +362,6 @@ function measuredCase(m: Measurement, startedAtMs: number): Partial<CaseResult> 
     timingStartedAt: new Date(startedAtMs).toISOString(),
   };
 }
-
 
 /** Upper bound on samples of a host-timed operation: enough for a p99 on small transfers. */
 const MAX_OPERATION_SAMPLES = 1000;
@@ -303,7 +375,14 @@ async function timeOperations(
   operation: () => Promise<number | null>,
   timing: Timing,
   stop: () => string | null,
-): Promise<{ samplesNs: number[]; invalid: number; dispatchesPerPass: number; warmupPasses: number; passStartsNs: number[] | null; timingStartedAtMs: number }> {
+): Promise<{
+  samplesNs: number[];
+  invalid: number;
+  dispatchesPerPass: number;
+  warmupPasses: number;
+  passStartsNs: number[] | null;
+  timingStartedAtMs: number;
+}> {
   let invalid = 0;
   const warmupPasses = Math.max(1, timing.warmupPasses);
   for (let i = 0; i < warmupPasses; i++) if ((await operation()) === null) invalid++;
@@ -331,20 +410,33 @@ async function timeCase(
   timer: PassTimer,
   timing: Timing,
   stop: () => string | null,
-): Promise<{ samplesNs: number[]; invalid: number; dispatchesPerPass: number; warmupPasses: number; passStartsNs: number[] | null; timingStartedAtMs: number }> {
+): Promise<{
+  samplesNs: number[];
+  invalid: number;
+  dispatchesPerPass: number;
+  warmupPasses: number;
+  passStartsNs: number[] | null;
+  timingStartedAtMs: number;
+}> {
   let invalid = 0;
   // One single-dispatch pass sizes the work; warm-up then runs at full pass length, since on a
   // GPU the first ~100 ms at a new load still ran at half bandwidth (clocks ramping) on an H100.
-  const estimateNs = await timer.timePass((pass) => { encode(pass, 1); });
+  const estimateNs = await timer.timePass((pass) => {
+    encode(pass, 1);
+  });
   if (estimateNs === null) invalid++;
   const dispatchesPerPass =
-    estimateNs === null ? 1 : Math.max(1, Math.min(MAX_DISPATCHES_PER_PASS, Math.round((timing.targetPassMs * 1e6) / estimateNs)));
+    estimateNs === null
+      ? 1
+      : Math.max(1, Math.min(MAX_DISPATCHES_PER_PASS, Math.round((timing.targetPassMs * 1e6) / estimateNs)));
   // After the minimum, warm-up goes on until two passes in a row agree, within a bound: on the
   // H100 the first two full passes after seconds of host-side checking ran at 40% speed.
   let warmupPasses = 0;
   let previous: number | null = null;
   while (warmupPasses < timing.warmupPasses + MAX_EXTRA_WARMUP_PASSES && stop() === null) {
-    const ns = await timer.timePass((pass) => { encode(pass, dispatchesPerPass); });
+    const ns = await timer.timePass((pass) => {
+      encode(pass, dispatchesPerPass);
+    });
     warmupPasses++;
     if (ns === null) invalid++;
     const settled = ns !== null && previous !== null && Math.abs(ns - previous) <= WARMUP_SETTLED_FRACTION * previous;
@@ -358,7 +450,9 @@ async function timeCase(
   // Invalid samples are retried, within a bound, so a flaky clock cannot stall the run.
   for (let attempt = 0; samplesNs.length < timing.passes && attempt < timing.passes * 2; attempt++) {
     if (stop() !== null) break;
-    const ns = await timer.timePass((pass) => { encode(pass, dispatchesPerPass); });
+    const ns = await timer.timePass((pass) => {
+      encode(pass, dispatchesPerPass);
+    });
     if (ns === null) invalid++;
     else {
       samplesNs.push(ns);

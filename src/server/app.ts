@@ -83,7 +83,13 @@ const CSP = {
 
 /** The CSP of a report with inline Chart.js: each inline block allowed by its hash, nothing else. */
 function reportCsp(html: string): string {
-  const hashes = (tag: string): string[] => [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => `'sha256-${createHash('sha256').update(m[1] ?? '').digest('base64')}'`);
+  const hashes = (tag: string): string[] =>
+    [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map(
+      (m) =>
+        `'sha256-${createHash('sha256')
+          .update(m[1] ?? '')
+          .digest('base64')}'`,
+    );
   return `default-src 'none'; script-src ${hashes('script').join(' ')}; style-src ${hashes('style').join(' ')}; img-src data:; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`;
 }
 
@@ -98,7 +104,8 @@ function fail(reply: FastifyReply, status: number, error: string, field?: string
 }
 
 /** A run id as the databases store it (a 32-bit integer); anything else names no run. */
-const positiveId = (value: string): number | null => (/^[1-9]\d{0,9}$/.test(value) && Number(value) <= 2 ** 31 - 1 ? Number(value) : null);
+const positiveId = (value: string): number | null =>
+  /^[1-9]\d{0,9}$/.test(value) && Number(value) <= 2 ** 31 - 1 ? Number(value) : null;
 
 /**
  * `wgbench serve`: the page, an upload endpoint that validates results files exactly as the CLI
@@ -121,15 +128,32 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     global: true,
     max: o.rateLimitPerMinute,
     timeWindow: 60_000,
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: `rate limit: at most ${ctx.max} requests a minute per client; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      error: `rate limit: at most ${ctx.max} requests a minute per client; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+    }),
   });
 
   app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, _req, reply) => {
     const status = err.statusCode ?? 500;
-    if (status === 413) return fail(reply, 413, `the body is larger than this server takes (${o.bodyLimitBytes} bytes; --max-body-mib raises it)`);
+    if (status === 413)
+      return fail(
+        reply,
+        413,
+        `the body is larger than this server takes (${o.bodyLimitBytes} bytes; --max-body-mib raises it)`,
+      );
     if (status === 429) return fail(reply, 429, err.message);
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'send the results file as JSON (Content-Type: application/json)');
-    if (status >= 400 && status < 500) return fail(reply, status, err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'the body is empty; send a results file' : `not valid JSON: ${err.message}`, '');
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return fail(reply, 415, 'send the results file as JSON (Content-Type: application/json)');
+    if (status >= 400 && status < 500)
+      return fail(
+        reply,
+        status,
+        err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+          ? 'the body is empty; send a results file'
+          : `not valid JSON: ${err.message}`,
+        '',
+      );
     o.log?.(`error: ${err.message}`);
     return fail(reply, 500, 'the server could not store or read this; its log says why');
   });
@@ -144,20 +168,42 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const routeAccess = (req.routeOptions.config as { access?: RouteAccess }).access ?? 'read';
     if (routeAccess === 'open') return;
     if (routeAccess === 'upload') {
-      if (o.uploadToken === null) return fail(reply, 403, 'uploads are switched off on this server (started with --no-uploads)');
-      if (!authorized(req, o.uploadToken)) return fail(reply.header('www-authenticate', 'Bearer realm="wgbench"'), 401, 'uploading needs this lab\'s token: Authorization: Bearer <token>');
+      if (o.uploadToken === null)
+        return fail(reply, 403, 'uploads are switched off on this server (started with --no-uploads)');
+      if (!authorized(req, o.uploadToken))
+        return fail(
+          reply.header('www-authenticate', 'Bearer realm="wgbench"'),
+          401,
+          "uploading needs this lab's token: Authorization: Bearer <token>",
+        );
       return;
     }
-    if (o.readToken !== null && !authorized(req, o.readToken) && !(o.uploadToken !== null && authorized(req, o.uploadToken))) {
-      const challenge = req.url.startsWith('/api/') ? 'Bearer realm="wgbench"' : 'Basic realm="wgbench lab", charset="UTF-8"';
+    if (
+      o.readToken !== null &&
+      !authorized(req, o.readToken) &&
+      !(o.uploadToken !== null && authorized(req, o.uploadToken))
+    ) {
+      const challenge = req.url.startsWith('/api/')
+        ? 'Bearer realm="wgbench"'
+        : 'Basic realm="wgbench lab", charset="UTF-8"';
       return fail(reply.header('www-authenticate', challenge), 401, 'reading this lab needs its token');
     }
     return;
   });
   // Unknown paths are rate-limited too, so probing for routes costs a client its budget.
-  app.setNotFoundHandler({ preHandler: app.rateLimit() }, (req, reply) => fail(reply, 404, `no such page or endpoint: ${req.method} ${req.url.slice(0, 200)}`));
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, (req, reply) =>
+    fail(reply, 404, `no such page or endpoint: ${req.method} ${req.url.slice(0, 200)}`),
+  );
 
-  app.get('/api/info', access('open'), () => Promise.resolve({ tool: 'wgbench', version: o.version, uploads: o.uploadToken !== null, readNeedsToken: o.readToken !== null, history: o.history.dialect }));
+  app.get('/api/info', access('open'), () =>
+    Promise.resolve({
+      tool: 'wgbench',
+      version: o.version,
+      uploads: o.uploadToken !== null,
+      readNeedsToken: o.readToken !== null,
+      history: o.history.dialect,
+    }),
+  );
 
   app.post('/api/runs', access('upload'), async (req, reply) => {
     let run;
@@ -175,7 +221,10 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       throw e;
     }
     const { added, id } = outcome;
-    if (added) o.log?.(`stored run ${id}: ${run.startedAt}, ${run.cases.length} cases, device ${calibrationKey(run.device)}, from ${req.ip}`);
+    if (added)
+      o.log?.(
+        `stored run ${id}: ${run.startedAt}, ${run.cases.length} cases, device ${calibrationKey(run.device)}, from ${req.ip}`,
+      );
     return reply.code(added ? 201 : 200).send({ added, id });
   });
 
@@ -188,7 +237,8 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   });
   app.get('/api/devices', async () => o.history.devices());
   app.get<{ Querystring: { id?: string; device?: string } }>('/api/cases', async (req, reply) => {
-    if (req.query.id === undefined || req.query.id === '') return fail(reply, 400, 'name the case: /api/cases?id=<case id>[&device=<key>]', 'id');
+    if (req.query.id === undefined || req.query.id === '')
+      return fail(reply, 400, 'name the case: /api/cases?id=<case id>[&device=<key>]', 'id');
     return o.history.showCase(req.query.id, deviceParam(req));
   });
 
@@ -198,19 +248,37 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   app.get('/lab/runs', async (_req, reply) => html(reply, runsView(await o.history.listRuns())));
   app.get<{ Params: { key: string } }>('/lab/devices/:key', async (req, reply) => {
     const device = (await o.history.devices()).find((d) => d.deviceKey === req.params.key);
-    if (device === undefined) return html(reply.code(404), labPage('No such device', '<p>No runs from this device here; <a href="/lab">the devices</a> lists what is.</p>'));
+    if (device === undefined)
+      return html(
+        reply.code(404),
+        labPage(
+          'No such device',
+          '<p>No runs from this device here; <a href="/lab">the devices</a> lists what is.</p>',
+        ),
+      );
     return html(reply, deviceView(device, await o.history.runCases(device.latestRunId)));
   });
   app.get<{ Querystring: { id?: string; device?: string } }>('/lab/cases', async (req, reply) => {
     const caseId = req.query.id ?? '';
     const rows = caseId === '' ? [] : await o.history.showCase(caseId, deviceParam(req));
-    if (rows.length === 0) return html(reply.code(404), labPage('No such case', '<p>No such case in the history; a device page links to its cases.</p>'));
+    if (rows.length === 0)
+      return html(
+        reply.code(404),
+        labPage('No such case', '<p>No such case in the history; a device page links to its cases.</p>'),
+      );
     return html(reply, caseView(caseId, deviceParam(req), rows));
   });
   app.get<{ Params: { id: string } }>('/lab/runs/:id', async (req, reply) => {
     const id = positiveId(req.params.id);
     const doc = id === null ? null : await o.history.runDocument(id);
-    if (doc === null) return html(reply.code(404), labPage('No such run', '<p>No run with a stored results file by that id; <a href="/lab/runs">the runs</a> lists them.</p>'));
+    if (doc === null)
+      return html(
+        reply.code(404),
+        labPage(
+          'No such run',
+          '<p>No run with a stored results file by that id; <a href="/lab/runs">the runs</a> lists them.</p>',
+        ),
+      );
     const page = renderHtml(parseRunResult(JSON.parse(doc), `run ${id}`), o.reportAssets);
     return html(reply.header('content-security-policy', reportCsp(page)), page);
   });
@@ -220,10 +288,19 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const next = positiveId(req.query.new ?? '');
     if (base === null || next === null) return html(reply, compareView(runs, runs.at(-2)?.id, runs.at(-1)?.id, null));
     const [a, b] = await Promise.all([o.history.runDocument(base), o.history.runDocument(next)]);
-    if (a === null || b === null) return html(reply.code(404), compareView(runs, base, next, `run ${a === null ? base : next} has no stored results file here`));
+    if (a === null || b === null)
+      return html(
+        reply.code(404),
+        compareView(runs, base, next, `run ${a === null ? base : next} has no stored results file here`),
+      );
     let outcome: Parameters<typeof compareView>[3];
     try {
-      outcome = compareRuns(parseRunResult(JSON.parse(a)), parseRunResult(JSON.parse(b)), undefined, req.query.anyDevice === '1');
+      outcome = compareRuns(
+        parseRunResult(JSON.parse(a)),
+        parseRunResult(JSON.parse(b)),
+        undefined,
+        req.query.anyDevice === '1',
+      );
     } catch (e) {
       if (!(e instanceof DeviceMismatchError)) throw e;
       outcome = e.message.replace('Pass --allow-device-mismatch', 'Tick "across devices"');
@@ -234,7 +311,15 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   if (o.pageDir !== null && existsSync(join(o.pageDir, 'index.html'))) {
     await app.register(fastifyStatic, { root: o.pageDir, prefix: '/', index: ['index.html'], wildcard: true });
   } else {
-    app.get('/', async (_req, reply) => html(reply, labPage('wgbench lab', '<p>The page is not built here: run <code>npm run build:web</code> in the wgbench checkout, then restart <code>wgbench serve</code>. The <a href="/lab">lab views</a> work without it.</p>')));
+    app.get('/', async (_req, reply) =>
+      html(
+        reply,
+        labPage(
+          'wgbench lab',
+          '<p>The page is not built here: run <code>npm run build:web</code> in the wgbench checkout, then restart <code>wgbench serve</code>. The <a href="/lab">lab views</a> work without it.</p>',
+        ),
+      ),
+    );
   }
   return app;
 }

@@ -9,16 +9,26 @@ export const MIN_TOKEN_LENGTH = 16;
  * A lab's token: from `file` when given (its first line), else $WGBENCH_SERVE_TOKEN; null when
  * neither is set. A file that cannot be read, or holds nothing, is an InputError naming it.
  */
-export function readToken(file: string | undefined, env: Record<string, string | undefined>, flag: string, variable = 'WGBENCH_SERVE_TOKEN'): string | null {
+export function readToken(
+  file: string | undefined,
+  env: Record<string, string | undefined>,
+  flag: string,
+  variable = 'WGBENCH_SERVE_TOKEN',
+): string | null {
   if (file !== undefined) {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new InputError(file, '', `cannot read the token file given to ${flag}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new InputError(
+        file,
+        '',
+        `cannot read the token file given to ${flag}: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     const token = (text.split(/\r?\n/)[0] ?? '').trim();
-    if (token === '') throw new InputError(file, '', `the token file given to ${flag} is empty; write the token on its first line`);
+    if (token === '')
+      throw new InputError(file, '', `the token file given to ${flag} is empty; write the token on its first line`);
     return token;
   }
   const fromEnv = env[variable]?.trim();

@@ -11,10 +11,18 @@ export async function uploadRun(server: URL, token: string, run: RunResult): Pro
   const endpoint = new URL('api/runs', server.href.endsWith('/') ? server.href : `${server.href}/`);
   let response: Response;
   try {
-    response = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(run) });
+    response = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(run),
+    });
   } catch (e) {
     const cause = (e as { cause?: { message?: string } }).cause?.message;
-    throw new InputError(endpoint.origin, '--to', `cannot reach the server (${cause ?? (e instanceof Error ? e.message : String(e))}); is \`wgbench serve\` running there?`);
+    throw new InputError(
+      endpoint.origin,
+      '--to',
+      `cannot reach the server (${cause ?? (e instanceof Error ? e.message : String(e))}); is \`wgbench serve\` running there?`,
+    );
   }
   const text = await response.text();
   let body: { added?: unknown; id?: unknown; error?: unknown; field?: unknown } = {};
@@ -25,8 +33,17 @@ export async function uploadRun(server: URL, token: string, run: RunResult): Pro
   }
   if (!response.ok) {
     const why = typeof body.error === 'string' ? body.error : `${response.status} ${response.statusText}`;
-    throw new InputError(endpoint.href, typeof body.field === 'string' ? body.field : '', `the server refused the upload (HTTP ${response.status}): ${why}`);
+    throw new InputError(
+      endpoint.href,
+      typeof body.field === 'string' ? body.field : '',
+      `the server refused the upload (HTTP ${response.status}): ${why}`,
+    );
   }
-  if (typeof body.added !== 'boolean' || typeof body.id !== 'number') throw new InputError(endpoint.href, '', `the server's answer is not a wgbench server's (HTTP ${response.status}); check the --to URL`);
+  if (typeof body.added !== 'boolean' || typeof body.id !== 'number')
+    throw new InputError(
+      endpoint.href,
+      '',
+      `the server's answer is not a wgbench server's (HTTP ${response.status}); check the --to URL`,
+    );
   return { added: body.added, id: body.id };
 }

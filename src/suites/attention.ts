@@ -9,7 +9,14 @@ import type { PeakUnit } from '../probe/peaks.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 import { attentionKey } from '../results/caseKey.js';
 
-export type AttentionKind = 'flash' | 'flash-tiled' | 'flash-subgroup-matrix' | 'flash-subgroup-matrix-staged' | 'naive' | 'decode-paged' | 'decode-paged-thread';
+export type AttentionKind =
+  | 'flash'
+  | 'flash-tiled'
+  | 'flash-subgroup-matrix'
+  | 'flash-subgroup-matrix-staged'
+  | 'naive'
+  | 'decode-paged'
+  | 'decode-paged-thread';
 export type AttentionDtype = 'f32' | 'f16';
 
 /**
@@ -136,7 +143,10 @@ export function sgmatAttentionSource(code: string, headDim: number, t: SgmatStag
     ['const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${headDim}u; // head dim`],
     ['const SGS = 4u; // subgroups per workgroup', `const SGS = ${t.subgroups}u; // subgroups per workgroup`],
     ['const KV_PAD = 8u; // K/V row padding', `const KV_PAD = ${t.kvPad}u; // K/V row padding`],
-    ['const PREFETCH = true; // prefetch the next K/V block', `const PREFETCH = ${String(t.prefetch)}; // prefetch the next K/V block`],
+    [
+      'const PREFETCH = true; // prefetch the next K/V block',
+      `const PREFETCH = ${String(t.prefetch)}; // prefetch the next K/V block`,
+    ],
   ];
   return lines.reduce((c, [from, to]) => {
     if (!c.includes(from)) throw new Error(`attention_subgroup_f16.wgsl: the line "${from}" is missing`);
@@ -151,24 +161,46 @@ export function flashTileWorkgroupBytes(t: FlashTile, headDim: number): number {
 }
 
 /** Why the device or the head dim rules this block out; null when it can run. */
-export function flashTileUnsupported(t: FlashTile, headDim: number, limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupSizeY' | 'maxComputeWorkgroupStorageSize'>): string | null {
+export function flashTileUnsupported(
+  t: FlashTile,
+  headDim: number,
+  limits: Pick<
+    GPUSupportedLimits,
+    | 'maxComputeInvocationsPerWorkgroup'
+    | 'maxComputeWorkgroupSizeX'
+    | 'maxComputeWorkgroupSizeY'
+    | 'maxComputeWorkgroupStorageSize'
+  >,
+): string | null {
   const threads = t.threadsX * t.threadsY;
-  if (threads > limits.maxComputeInvocationsPerWorkgroup) return `${t.threadsX}×${t.threadsY} threads exceed the device's ${limits.maxComputeInvocationsPerWorkgroup} per workgroup`;
-  if (t.threadsX > limits.maxComputeWorkgroupSizeX || t.threadsY > limits.maxComputeWorkgroupSizeY) return `a ${t.threadsX}×${t.threadsY} workgroup exceeds the device's ${limits.maxComputeWorkgroupSizeX}×${limits.maxComputeWorkgroupSizeY}`;
+  if (threads > limits.maxComputeInvocationsPerWorkgroup)
+    return `${t.threadsX}×${t.threadsY} threads exceed the device's ${limits.maxComputeInvocationsPerWorkgroup} per workgroup`;
+  if (t.threadsX > limits.maxComputeWorkgroupSizeX || t.threadsY > limits.maxComputeWorkgroupSizeY)
+    return `a ${t.threadsX}×${t.threadsY} workgroup exceeds the device's ${limits.maxComputeWorkgroupSizeX}×${limits.maxComputeWorkgroupSizeY}`;
   if (headDim % t.threadsX !== 0) return `${t.threadsX} threads across the head dim do not divide ${headDim}`;
   if (flashKeys(t) % 16 !== 0) return `the key block (${flashKeys(t)}) must be a multiple of the 16-key V slice`;
   const bytes = flashTileWorkgroupBytes(t, headDim);
-  if (bytes > limits.maxComputeWorkgroupStorageSize) return `the block needs ${bytes} bytes of workgroup memory; the device has ${limits.maxComputeWorkgroupStorageSize}`;
+  if (bytes > limits.maxComputeWorkgroupStorageSize)
+    return `the block needs ${bytes} bytes of workgroup memory; the device has ${limits.maxComputeWorkgroupStorageSize}`;
   return null;
 }
 
 function source(template: string, dtype: AttentionDtype, headDim: number, tile: FlashTile): string {
   let code = template.replace('const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${headDim}u; // head dim`);
   if (dtype === 'f16') code = code.replace('alias IN = f32; // dtype', 'enable f16;\nalias IN = f16; // dtype');
-  return fillWgslTemplate('attention.wgsl', code, { FT_TX: tile.threadsX, FT_TY: tile.threadsY, FT_RPT: tile.rowsPerThread, FT_KPT: tile.keysPerThread });
+  return fillWgslTemplate('attention.wgsl', code, {
+    FT_TX: tile.threadsX,
+    FT_TY: tile.threadsY,
+    FT_RPT: tile.rowsPerThread,
+    FT_KPT: tile.keysPerThread,
+  });
 }
 
-function randomValues(seed: number, n: number, dtype: AttentionDtype): { values: Float64Array; upload: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> } {
+function randomValues(
+  seed: number,
+  n: number,
+  dtype: AttentionDtype,
+): { values: Float64Array; upload: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> } {
   const values = Float64Array.from(randomUniform(seed, n));
   if (dtype === 'f16') {
     const half = new Uint16Array(n + (n % 2));
@@ -182,7 +214,14 @@ function randomValues(seed: number, n: number, dtype: AttentionDtype): { values:
 }
 
 /** One output row in f64: softmax(q·Kᵀ·scale, masked) · V. */
-function referenceRow(q: Float64Array, k: (s: number, i: number) => number, v: (s: number, i: number) => number, keys: number, d: number, scale: number): Float64Array {
+function referenceRow(
+  q: Float64Array,
+  k: (s: number, i: number) => number,
+  v: (s: number, i: number) => number,
+  keys: number,
+  d: number,
+  scale: number,
+): Float64Array {
   const scores = new Float64Array(keys);
   let m = -Infinity;
   for (let s = 0; s < keys; s++) {
@@ -197,11 +236,20 @@ function referenceRow(q: Float64Array, k: (s: number, i: number) => number, v: (
     sum += scores[s] as number;
   }
   const out = new Float64Array(d);
-  for (let s = 0; s < keys; s++) for (let i = 0; i < d; i++) out[i] = (out[i] as number) + ((scores[s] as number) / sum) * v(s, i);
+  for (let s = 0; s < keys; s++)
+    for (let i = 0; i < d; i++) out[i] = (out[i] as number) + ((scores[s] as number) / sum) * v(s, i);
   return out;
 }
 
-async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: AttentionShape, ctx: SuiteContext, pool: BufferPool, tile: FlashTile, sgmat: SgmatStagedShape): Promise<PreparedCase> {
+async function prepareAttention(
+  kind: AttentionKind,
+  dtype: AttentionDtype,
+  s: AttentionShape,
+  ctx: SuiteContext,
+  pool: BufferPool,
+  tile: FlashTile,
+  sgmat: SgmatStagedShape,
+): Promise<PreparedCase> {
   const { device } = ctx;
   const d = s.headDim;
   const scale = 1 / Math.sqrt(d);
@@ -229,8 +277,13 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
     fillRandomU32(ctx.seed + 5, 0, order);
     const slots = [...Array(poolBlocks).keys()].sort((x, y) => (order[x] as number) - (order[y] as number));
     table = Uint32Array.from(slots);
-    const paged = (src: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>): Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> => {
-      const out = src instanceof Uint16Array ? new Uint16Array(poolBlocks * s.Hkv * BLOCK_TOKENS * d + 2) : new Uint32Array(poolBlocks * s.Hkv * BLOCK_TOKENS * d);
+    const paged = (
+      src: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>,
+    ): Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> => {
+      const out =
+        src instanceof Uint16Array
+          ? new Uint16Array(poolBlocks * s.Hkv * BLOCK_TOKENS * d + 2)
+          : new Uint32Array(poolBlocks * s.Hkv * BLOCK_TOKENS * d);
       for (let b = 0; b < s.B; b++) {
         for (let hk = 0; hk < s.Hkv; hk++) {
           for (let key = 0; key < s.S; key++) {
@@ -254,9 +307,13 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
   const splits = decode ? Math.max(1, Math.min(32, Math.floor(s.S / 64))) : 1;
   const params = pool.create({ size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' });
   const pv = new DataView(new ArrayBuffer(48));
-  [s.B, s.H, s.Hkv, s.T, s.S, s.causal ? 1 : 0, s.S - s.T].forEach((x, i) => { pv.setUint32(i * 4, x, true); });
+  [s.B, s.H, s.Hkv, s.T, s.S, s.causal ? 1 : 0, s.S - s.T].forEach((x, i) => {
+    pv.setUint32(i * 4, x, true);
+  });
   pv.setFloat32(28, scale, true);
-  [BLOCK_TOKENS, blocksPerSeq, splits, 0].forEach((x, i) => { pv.setUint32(32 + i * 4, x, true); });
+  [BLOCK_TOKENS, blocksPerSeq, splits, 0].forEach((x, i) => {
+    pv.setUint32(32 + i * 4, x, true);
+  });
   device.queue.writeBuffer(params, 0, pv.buffer);
   const code = source(await ctx.loadKernel('attention'), dtype, d, tile);
   const key = `attention-${dtype}-${d}`;
@@ -265,7 +322,11 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
   const steps: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; groups: [number, number, number] }[] = [];
   const add = async (name: string, entries: GPUBindGroupEntry[], groups: [number, number, number]): Promise<void> => {
     const pipeline = await computePipeline(device, key, code, name);
-    steps.push({ pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), groups });
+    steps.push({
+      pipeline,
+      bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }),
+      groups,
+    });
   };
   if (kind === 'flash') {
     await add('flash_kernel', base, [Math.ceil(s.T / 64), s.H, s.B]);
@@ -274,23 +335,53 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
   } else if (kind === 'flash-subgroup-matrix' || kind === 'flash-subgroup-matrix-staged') {
     const staged = kind === 'flash-subgroup-matrix-staged';
     const sgCode = sgmatAttentionSource(await ctx.loadKernel('attention_subgroup_f16'), d, sgmat);
-    const pipeline = await computePipeline(device, `attention-sgmat-${d}`, sgCode, staged ? 'flash_sgmat_staged_kernel' : 'flash_sgmat_kernel', { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 });
+    const pipeline = await computePipeline(
+      device,
+      `attention-sgmat-${d}`,
+      sgCode,
+      staged ? 'flash_sgmat_staged_kernel' : 'flash_sgmat_kernel',
+      { SUBGROUP_SIZE: ctx.info.subgroupMaxSize ?? 32 },
+    );
     // The staged kernel reads K and V as 16-byte words (bindings 5 and 6), not as f16 (1 and 2).
     const entries = staged ? [entry(0, qBuf), entry(3, oBuf), entry(4, params), entry(5, kBuf), entry(6, vBuf)] : base;
-    steps.push({ pipeline, bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), groups: [s.T / (staged ? 16 * sgmat.subgroups : 16), s.H, s.B] });
+    steps.push({
+      pipeline,
+      bindGroup: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }),
+      groups: [s.T / (staged ? 16 * sgmat.subgroups : 16), s.H, s.B],
+    });
   } else if (kind === 'naive') {
     const scores = pool.create({ size: s.B * s.H * s.T * s.S * 4, usage: GPUBufferUsage.STORAGE, label: 'scores' });
-    await add('scores_kernel', [entry(0, qBuf), entry(1, kBuf), entry(4, params), entry(5, scores)], groups1d(s.B * s.H * s.T * s.S));
+    await add(
+      'scores_kernel',
+      [entry(0, qBuf), entry(1, kBuf), entry(4, params), entry(5, scores)],
+      groups1d(s.B * s.H * s.T * s.S),
+    );
     await add('softmax_kernel', [entry(4, params), entry(5, scores)], groups1d(s.B * s.H * s.T));
     await add('pv_kernel', [entry(2, vBuf), entry(3, oBuf), entry(4, params), entry(5, scores)], groups1d(outCount));
   } else {
     const tableBuf = upload(table ?? new Uint32Array(1), 'block-table');
     const ctxBuf = upload(new Uint32Array(s.B).fill(s.S), 'context');
-    const partials = pool.create({ size: s.B * s.H * splits * (d + 2) * 4, usage: GPUBufferUsage.STORAGE, label: 'partials' });
-    const splitEntries = [entry(0, qBuf), entry(1, kBuf), entry(2, vBuf), entry(4, params), entry(6, tableBuf), entry(7, ctxBuf), entry(8, partials)];
+    const partials = pool.create({
+      size: s.B * s.H * splits * (d + 2) * 4,
+      usage: GPUBufferUsage.STORAGE,
+      label: 'partials',
+    });
+    const splitEntries = [
+      entry(0, qBuf),
+      entry(1, kBuf),
+      entry(2, vBuf),
+      entry(4, params),
+      entry(6, tableBuf),
+      entry(7, ctxBuf),
+      entry(8, partials),
+    ];
     if (kind === 'decode-paged') await add('decode_split_kernel', splitEntries, groups1d(s.B * s.H * splits * 256));
     else await add('decode_split_thread_kernel', splitEntries, [Math.ceil((s.B * s.H * splits) / 64), 1, 1]);
-    await add('decode_reduce_kernel', [entry(3, oBuf), entry(4, params), entry(8, partials)], [Math.ceil((s.B * s.H) / 64), 1, 1]);
+    await add(
+      'decode_reduce_kernel',
+      [entry(3, oBuf), entry(4, params), entry(8, partials)],
+      [Math.ceil((s.B * s.H) / 64), 1, 1],
+    );
   }
   const encode = (pass: GPUComputePassEncoder, repeats: number): void => {
     for (let r = 0; r < repeats; r++) {
@@ -302,20 +393,25 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
     }
   };
   const check = async (): Promise<CheckResult> => {
-    writeChunked(device, oBuf, outCount * 4, (_o, c) => new Float32Array(c.buffer, c.byteOffset, c.length).fill(POISON_F32));
+    writeChunked(device, oBuf, outCount * 4, (_o, c) =>
+      new Float32Array(c.buffer, c.byteOffset, c.length).fill(POISON_F32),
+    );
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     encode(pass, 1);
     pass.end();
     device.queue.submit([encoder.finish()]);
     const got = new Float32Array(outCount);
-    await readChunked(device, oBuf, outCount * 4, (offset, c) => { got.set(new Float32Array(c.buffer, c.byteOffset, c.length), offset / 4); });
+    await readChunked(device, oBuf, outCount * 4, (offset, c) => {
+      got.set(new Float32Array(c.buffer, c.byteOffset, c.length), offset / 4);
+    });
     let unwritten = 0;
     for (const x of got) if (!Number.isFinite(x)) unwritten++;
     const rows = s.B * s.H * s.T;
     const picks = new Uint32Array(Math.min(SAMPLE_ROWS, rows));
     fillRandomU32(ctx.seed + 9, 0, picks);
-    const sample = rows <= SAMPLE_ROWS ? [...Array(rows).keys()] : [...new Set([0, rows - 1, ...[...picks].map((x) => x % rows)])];
+    const sample =
+      rows <= SAMPLE_ROWS ? [...Array(rows).keys()] : [...new Set([0, rows - 1, ...[...picks].map((x) => x % rows)])];
     const tolerance = ATTENTION_TOLERANCE[dtype];
     let bad = unwritten > 0 ? 1 : 0;
     let first = unwritten > 0 ? `${unwritten} outputs never written` : '';
@@ -326,7 +422,14 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
       const b = Math.floor(row / (s.T * s.H));
       const hk = Math.floor(h / group);
       const keys = s.causal ? t + (s.S - s.T) + 1 : s.S;
-      const want = referenceRow(q.values.subarray(row * d, (row + 1) * d), (key, i) => k.values[kvIndex(b, hk, key, i)] as number, (key, i) => v.values[kvIndex(b, hk, key, i)] as number, keys, d, scale);
+      const want = referenceRow(
+        q.values.subarray(row * d, (row + 1) * d),
+        (key, i) => k.values[kvIndex(b, hk, key, i)] as number,
+        (key, i) => v.values[kvIndex(b, hk, key, i)] as number,
+        keys,
+        d,
+        scale,
+      );
       let err = 0;
       let mag = 0;
       for (let i = 0; i < d; i++) {
@@ -334,7 +437,8 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
         mag = Math.max(mag, Math.abs(want[i] as number));
       }
       const rel = err / Math.max(mag, 1e-12);
-      if (!(rel <= tolerance) && bad++ === 0) first = `row (b ${b}, h ${h}, t ${t}): max error ${err.toExponential(2)} against max |o| ${mag.toExponential(2)}`;
+      if (!(rel <= tolerance) && bad++ === 0)
+        first = `row (b ${b}, h ${h}, t ${t}): max error ${err.toExponential(2)} against max |o| ${mag.toExponential(2)}`;
       if (Number.isFinite(rel)) maxRel = Math.max(maxRel, rel);
     }
     return {
@@ -343,10 +447,17 @@ async function prepareAttention(kind: AttentionKind, dtype: AttentionDtype, s: A
       compared: sample.length,
       mismatches: bad,
       maxRelError: maxRel,
-      detail: bad === 0 ? `${sample.length} rows match (max relative error ${maxRel.toExponential(2)})` : `${bad} rows differ; first: ${first}`,
+      detail:
+        bad === 0
+          ? `${sample.length} rows match (max relative error ${maxRel.toExponential(2)})`
+          : `${bad} rows differ; first: ${first}`,
     };
   };
-  return { encode, check, extras: () => ({ splits: decode ? splits : null, blockTokens: decode ? BLOCK_TOKENS : null }) };
+  return {
+    encode,
+    check,
+    extras: () => ({ splits: decode ? splits : null, blockTokens: decode ? BLOCK_TOKENS : null }),
+  };
 }
 
 export interface AttentionOptions {
@@ -367,30 +478,53 @@ export interface AttentionOptions {
 }
 
 /** Why the subgroup-matrix flash kernel cannot run this case here; null when it can. */
-export function subgroupMatrixAttentionSkipReason(dtype: AttentionDtype, shape: AttentionShape, ctx: SuiteContext, staged = false, sgmat: SgmatStagedShape = DEFAULT_SGMAT_STAGED): string | null {
+export function subgroupMatrixAttentionSkipReason(
+  dtype: AttentionDtype,
+  shape: AttentionShape,
+  ctx: SuiteContext,
+  staged = false,
+  sgmat: SgmatStagedShape = DEFAULT_SGMAT_STAGED,
+): string | null {
   if (dtype !== 'f16') return 'the matrix units take f16 inputs here; the f32 flash kernel is the f32 case';
-  if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
-  if (!hasMatrixConfig(ctx.info, 'f16', 'f32', 16)) return 'the adapter lists no f16→f32 16×16×16 subgroup-matrix config';
-  if (shape.T % 16 !== 0 || shape.S % 16 !== 0) return `the kernel takes 16-row query and key blocks: T and S must be multiples of 16 (got ${shape.T}, ${shape.S})`;
+  if (!ctx.device.features.has('chromium-experimental-subgroup-matrix'))
+    return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
+  if (!hasMatrixConfig(ctx.info, 'f16', 'f32', 16))
+    return 'the adapter lists no f16→f32 16×16×16 subgroup-matrix config';
+  if (shape.T % 16 !== 0 || shape.S % 16 !== 0)
+    return `the kernel takes 16-row query and key blocks: T and S must be multiples of 16 (got ${shape.T}, ${shape.S})`;
   const variable = variableSubgroupSize(ctx.info);
   if (variable !== null) return variable;
   // Lane r of the subgroup owns row r's softmax: 16 rows need 16 lanes.
   const size = ctx.info.subgroupMaxSize ?? 0;
-  if (size < 16) return `the kernel gives each of 16 query rows a lane and needs subgroups of at least 16 (the adapter's are ${String(size)})`;
+  if (size < 16)
+    return `the kernel gives each of 16 query rows a lane and needs subgroups of at least 16 (the adapter's are ${String(size)})`;
   return staged ? sgmatStagedUnsupported(sgmat, shape, size, ctx.device.limits) : null;
 }
 
 /** Why the staged kernel cannot run at this shape here (null when it can). */
-export function sgmatStagedUnsupported(t: SgmatStagedShape, shape: Pick<AttentionShape, 'T' | 'headDim'>, subgroupSize: number, limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupStorageSize'>): string | null {
+export function sgmatStagedUnsupported(
+  t: SgmatStagedShape,
+  shape: Pick<AttentionShape, 'T' | 'headDim'>,
+  subgroupSize: number,
+  limits: Pick<
+    GPUSupportedLimits,
+    'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupStorageSize'
+  >,
+): string | null {
   const { subgroups } = t;
-  if (!Number.isInteger(subgroups) || subgroups < 1) return `the staged kernel's subgroups per workgroup must be a positive integer (got ${subgroups})`;
-  if (!Number.isInteger(t.kvPad) || t.kvPad < 0 || t.kvPad % 8 !== 0) return `the staged kernel's K/V row padding must be a multiple of 8 f16 (16 bytes; got ${t.kvPad})`;
+  if (!Number.isInteger(subgroups) || subgroups < 1)
+    return `the staged kernel's subgroups per workgroup must be a positive integer (got ${subgroups})`;
+  if (!Number.isInteger(t.kvPad) || t.kvPad < 0 || t.kvPad % 8 !== 0)
+    return `the staged kernel's K/V row padding must be a multiple of 8 f16 (16 bytes; got ${t.kvPad})`;
   const rows = 16 * subgroups;
-  if (shape.T % rows !== 0) return `the staged kernel takes ${rows} query rows per workgroup (${subgroups} subgroups): T must be a multiple of ${rows} (got ${shape.T})`;
+  if (shape.T % rows !== 0)
+    return `the staged kernel takes ${rows} query rows per workgroup (${subgroups} subgroups): T must be a multiple of ${rows} (got ${shape.T})`;
   const threads = subgroups * subgroupSize;
-  if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX) return `the staged kernel runs ${subgroups} subgroups of ${subgroupSize} per workgroup; the device allows ${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)} invocations`;
+  if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX)
+    return `the staged kernel runs ${subgroups} subgroups of ${subgroupSize} per workgroup; the device allows ${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)} invocations`;
   const bytes = sgmatAttentionWorkgroupBytes(t, shape.headDim);
-  if (bytes > limits.maxComputeWorkgroupStorageSize) return `the staged kernel at ${sgmatStagedLabel(t)} and head dim ${shape.headDim} needs ${bytes} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
+  if (bytes > limits.maxComputeWorkgroupStorageSize)
+    return `the staged kernel at ${sgmatStagedLabel(t)} and head dim ${shape.headDim} needs ${bytes} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
   return null;
 }
 
@@ -424,11 +558,22 @@ export function planAttentionShapes(
 export function createAttentionSuite(options: AttentionOptions = {}): Suite {
   return {
     name: 'attention',
-    description: 'flash-style prefill (causal and not, GQA, head dim 64/128, f32/f16, f16 on subgroup matrices) with a naive reference, and paged decode with split-K (a workgroup or a thread per split)',
+    description:
+      'flash-style prefill (causal and not, GQA, head dim 64/128, f32/f16, f16 on subgroup matrices) with a naive reference, and paged decode with split-K (a workgroup or a thread per split)',
     plan(ctx) {
       const planned = planAttentionShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
       const dtypes = options.dtypes ?? (['f32', 'f16'] as const);
-      const kinds = options.kinds ?? (['flash', 'flash-tiled', 'flash-subgroup-matrix', 'flash-subgroup-matrix-staged', 'naive', 'decode-paged', 'decode-paged-thread'] as const);
+      const kinds =
+        options.kinds ??
+        ([
+          'flash',
+          'flash-tiled',
+          'flash-subgroup-matrix',
+          'flash-subgroup-matrix-staged',
+          'naive',
+          'decode-paged',
+          'decode-paged-thread',
+        ] as const);
       const cases: CasePlan[] = [];
       const push = (kind: AttentionKind, dtype: AttentionDtype, shape: AttentionShape): void => {
         const inBytes = dtype === 'f32' ? 4 : 2;
@@ -440,23 +585,73 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
         const sgStaged = kind === 'flash-subgroup-matrix-staged';
         const tunedSgmat = options.tunedSgmatStaged?.[flashTileKey(shape.headDim)];
         const sgmat = tunedSgmat ?? { ...DEFAULT_SGMAT_STAGED, ...options.sgmatStaged };
-        const sgmatFrom = tunedSgmat !== undefined ? 'tuned' : options.sgmatStaged !== undefined ? 'explicit' : 'default';
-        const label = isDecode ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}` : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
+        const sgmatFrom =
+          tunedSgmat !== undefined ? 'tuned' : options.sgmatStaged !== undefined ? 'explicit' : 'default';
+        const label = isDecode
+          ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}`
+          : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
         const plan: CasePlan = {
           id: `attention/${kind}-${dtype}/b${shape.B}h${shape.H}kv${shape.Hkv}t${shape.T}s${shape.S}d${shape.headDim}${shape.causal ? '-causal' : ''}`,
           key: attentionKey(kind, dtype, isDecode, shape.headDim, shape.causal),
           name: `${kind} ${dtype} ${label}`,
-          params: { kind, dtype, B: shape.B, H: shape.H, Hkv: shape.Hkv, T: shape.T, S: shape.S, headDim: shape.headDim, causal: shape.causal, ...(isDecode ? { blockTokens: BLOCK_TOKENS } : {}), ...(tiled ? { tile: flashTileLabel(tile), queryBlock: flashRows(tile), keyBlock: flashKeys(tile), threadsX: tile.threadsX, threadsY: tile.threadsY, rowsPerThread: tile.rowsPerThread, keysPerThread: tile.keysPerThread, source: tileFrom } : {}), ...(sgStaged ? { staged: sgmatStagedLabel(sgmat), subgroups: sgmat.subgroups, queryBlock: 16 * sgmat.subgroups, keyBlock: 16, kvPad: sgmat.kvPad, prefetch: sgmat.prefetch, source: sgmatFrom } : {}) },
+          params: {
+            kind,
+            dtype,
+            B: shape.B,
+            H: shape.H,
+            Hkv: shape.Hkv,
+            T: shape.T,
+            S: shape.S,
+            headDim: shape.headDim,
+            causal: shape.causal,
+            ...(isDecode ? { blockTokens: BLOCK_TOKENS } : {}),
+            ...(tiled
+              ? {
+                  tile: flashTileLabel(tile),
+                  queryBlock: flashRows(tile),
+                  keyBlock: flashKeys(tile),
+                  threadsX: tile.threadsX,
+                  threadsY: tile.threadsY,
+                  rowsPerThread: tile.rowsPerThread,
+                  keysPerThread: tile.keysPerThread,
+                  source: tileFrom,
+                }
+              : {}),
+            ...(sgStaged
+              ? {
+                  staged: sgmatStagedLabel(sgmat),
+                  subgroups: sgmat.subgroups,
+                  queryBlock: 16 * sgmat.subgroups,
+                  keyBlock: 16,
+                  kvPad: sgmat.kvPad,
+                  prefetch: sgmat.prefetch,
+                  source: sgmatFrom,
+                }
+              : {}),
+          },
           bytesPerDispatch: attentionBytes(shape, inBytes),
           bytesCounted: 'min-dram',
-          work: { flopsPerDispatch: attentionFlops(shape), unit: ATTENTION_PEAK_UNIT[kind], formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S' },
-          prepare: (c, pool) => prepareAttention(kind, dtype, shape, c, pool, tile, sgStaged ? sgmat : DEFAULT_SGMAT_STAGED),
+          work: {
+            flopsPerDispatch: attentionFlops(shape),
+            unit: ATTENTION_PEAK_UNIT[kind],
+            formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S',
+          },
+          prepare: (c, pool) =>
+            prepareAttention(kind, dtype, shape, c, pool, tile, sgStaged ? sgmat : DEFAULT_SGMAT_STAGED),
         };
         const tileReason = tiled ? flashTileUnsupported(tile, shape.headDim, ctx.device.limits) : null;
-        const sgReason = kind.startsWith('flash-subgroup-matrix') ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx, sgStaged, sgmat) : null;
-        if (dtype === 'f16' && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
+        const sgReason = kind.startsWith('flash-subgroup-matrix')
+          ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx, sgStaged, sgmat)
+          : null;
+        if (dtype === 'f16' && !ctx.device.features.has('shader-f16'))
+          plan.skipReason = 'the device has no shader-f16 feature';
         else if (sgReason !== null) plan.skipReason = sgReason;
-        else if (kind === 'naive' && shape.B * shape.H * shape.T * shape.S * 4 > Math.min(NAIVE_MAX_SCORE_BYTES, ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)) plan.skipReason = 'the naive kernel’s score matrix would not fit; it is the small-shape reference';
+        else if (
+          kind === 'naive' &&
+          shape.B * shape.H * shape.T * shape.S * 4 >
+            Math.min(NAIVE_MAX_SCORE_BYTES, ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)
+        )
+          plan.skipReason = 'the naive kernel’s score matrix would not fit; it is the small-shape reference';
         else if (shape.H % shape.Hkv !== 0) plan.skipReason = 'H must be a multiple of Hkv';
         else if (tileReason !== null) plan.skipReason = `flash block ${flashTileLabel(tile)}: ${tileReason}`;
         cases.push(plan);
@@ -464,11 +659,16 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
       for (const shape of options.prefill ?? planned.prefill) {
         for (const causal of options.causal ?? [true, false]) {
           // The matrix units take f16 here: no f32 case of the subgroup-matrix kernel to plan.
-          for (const dtype of dtypes) for (const kind of kinds.filter((k) => !k.startsWith('decode') && !(k.startsWith('flash-subgroup-matrix') && dtype === 'f32'))) push(kind, dtype, { ...shape, causal });
+          for (const dtype of dtypes)
+            for (const kind of kinds.filter(
+              (k) => !k.startsWith('decode') && !(k.startsWith('flash-subgroup-matrix') && dtype === 'f32'),
+            ))
+              push(kind, dtype, { ...shape, causal });
         }
       }
       for (const kind of kinds.filter((k) => k.startsWith('decode'))) {
-        for (const shape of options.decode ?? planned.decode) for (const dtype of dtypes) push(kind, dtype, { ...shape, T: 1, causal: false });
+        for (const shape of options.decode ?? planned.decode)
+          for (const dtype of dtypes) push(kind, dtype, { ...shape, T: 1, causal: false });
       }
       return cases;
     },

@@ -9,7 +9,16 @@ import { createPeersSuite } from './peers.js';
 import type { Suite } from './types.js';
 
 /** Every suite this build knows, in the order a run takes them. */
-export const ALL_SUITES: readonly Suite[] = [memcopySuite, peakSuite, matmulSuite, attentionSuite, overheadSuite, llmSuite, kvTierSuite, createPeersSuite()];
+export const ALL_SUITES: readonly Suite[] = [
+  memcopySuite,
+  peakSuite,
+  matmulSuite,
+  attentionSuite,
+  overheadSuite,
+  llmSuite,
+  kvTierSuite,
+  createPeersSuite(),
+];
 
 export class UnknownSuiteError extends Error {
   constructor(name: string) {
@@ -20,7 +29,14 @@ export class UnknownSuiteError extends Error {
 
 /** Parses "a,b" into suites, keeping the order given and dropping repeats. */
 export function resolveSuites(list: string): Suite[] {
-  const names = [...new Set(list.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+  const names = [
+    ...new Set(
+      list
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ];
   if (names.length === 0) throw new UnknownSuiteError(list);
   return names.map((n) => {
     const suite = ALL_SUITES.find((s) => s.name === n);

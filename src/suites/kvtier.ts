@@ -13,7 +13,18 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const POISON = 0xdeadbeef;
 
-export const KV_PATHS = ['hbm-copy', 'hbm-gather', 'ddr-to-hbm-write', 'ddr-to-hbm-staging', 'ddr-to-hbm-ring', 'hbm-to-ddr', 'ddr-to-nvme', 'nvme-to-ddr', 'nvme-to-hbm', 'hbm-to-nvme'] as const;
+export const KV_PATHS = [
+  'hbm-copy',
+  'hbm-gather',
+  'ddr-to-hbm-write',
+  'ddr-to-hbm-staging',
+  'ddr-to-hbm-ring',
+  'hbm-to-ddr',
+  'ddr-to-nvme',
+  'nvme-to-ddr',
+  'nvme-to-hbm',
+  'hbm-to-nvme',
+] as const;
 export type KvPath = (typeof KV_PATHS)[number];
 
 const PATH_INFO: Record<KvPath, { from: KVTier; to: KVTier; how: string; disk: boolean }> = {
@@ -61,7 +72,8 @@ class Verification {
 
   compare(got: number, want: number, what: string): void {
     this.checked++;
-    if (got !== want && this.failed++ === 0) this.first = `${what}: checksum 0x${got.toString(16)} ≠ 0x${want.toString(16)}`;
+    if (got !== want && this.failed++ === 0)
+      this.first = `${what}: checksum 0x${got.toString(16)} ≠ 0x${want.toString(16)}`;
   }
 
   result(method: string): CheckResult {
@@ -71,18 +83,30 @@ class Verification {
       compared: this.checked,
       mismatches: this.failed,
       maxRelError: null,
-      detail: this.failed === 0 ? `checksums of all ${this.checked} timed round trips matched what was sent` : `${this.failed} of ${this.checked} round trips arrived different; first: ${this.first}`,
+      detail:
+        this.failed === 0
+          ? `checksums of all ${this.checked} timed round trips matched what was sent`
+          : `${this.failed} of ${this.checked} round trips arrived different; first: ${this.first}`,
     };
   }
 }
 
 async function readBack(device: GPUDevice, buffer: GPUBuffer, bytes: number): Promise<Uint32Array> {
   const out = new Uint32Array(bytes / 4);
-  await readChunked(device, buffer, bytes, (offset, chunk) => { out.set(chunk, offset / 4); });
+  await readChunked(device, buffer, bytes, (offset, chunk) => {
+    out.set(chunk, offset / 4);
+  });
   return out;
 }
 
-async function prepareTransfer(path: KvPath, bytes: number, blockBytes: number, ringDepth: number, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepareTransfer(
+  path: KvPath,
+  bytes: number,
+  blockBytes: number,
+  ringDepth: number,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const { device } = ctx;
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const sent = [randomWords(ctx.seed, bytes), randomWords(ctx.seed + 7, bytes)];
@@ -108,9 +132,15 @@ async function prepareTransfer(path: KvPath, bytes: number, blockBytes: number, 
   const bytesOf = (w: Uint32Array): Uint8Array => new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
   const gpuSide = path !== 'ddr-to-nvme' && path !== 'nvme-to-ddr';
   const dst = gpuSide ? pool.create({ size: bytes, usage: storage, label: 'dst' }) : null;
-  const src = path === 'hbm-copy' || path === 'hbm-to-ddr' || path === 'hbm-to-nvme' ? pool.create({ size: bytes, usage: storage, label: 'src' }) : null;
+  const src =
+    path === 'hbm-copy' || path === 'hbm-to-ddr' || path === 'hbm-to-nvme'
+      ? pool.create({ size: bytes, usage: storage, label: 'src' })
+      : null;
   if (src !== null) device.queue.writeBuffer(src, 0, data(0));
-  const readback = path === 'hbm-to-ddr' || path === 'hbm-to-nvme' ? pool.create({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' }) : null;
+  const readback =
+    path === 'hbm-to-ddr' || path === 'hbm-to-nvme'
+      ? pool.create({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' })
+      : null;
   const host = new Uint32Array(bytes / 4);
   if (path === 'nvme-to-ddr' || path === 'nvme-to-hbm') {
     await disk().write(bytesOf(data(0)), 0);
@@ -118,10 +148,16 @@ async function prepareTransfer(path: KvPath, bytes: number, blockBytes: number, 
   }
 
   // DDR→HBM through staging buffers: one for `staging`, `ringDepth` chunks in flight for `ring`.
-  const chunk = path === 'ddr-to-hbm-ring' ? Math.max(64 * KiB, Math.min(8 * MiB, Math.ceil(bytes / ringDepth / 4) * 4)) : bytes;
+  const chunk =
+    path === 'ddr-to-hbm-ring' ? Math.max(64 * KiB, Math.min(8 * MiB, Math.ceil(bytes / ringDepth / 4) * 4)) : bytes;
   const slots = path === 'ddr-to-hbm-staging' ? 1 : path === 'ddr-to-hbm-ring' ? ringDepth : 0;
   const ring: { buffer: GPUBuffer; ready: Promise<unknown> }[] = Array.from({ length: slots }, () => ({
-    buffer: pool.create({ size: Math.min(chunk, bytes), usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, label: 'staging', mappedAtCreation: true }),
+    buffer: pool.create({
+      size: Math.min(chunk, bytes),
+      usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC,
+      label: 'staging',
+      mappedAtCreation: true,
+    }),
     ready: Promise.resolve(),
   }));
 
@@ -188,7 +224,9 @@ async function prepareTransfer(path: KvPath, bytes: number, blockBytes: number, 
         return elapsedNs(t0);
       }
       case 'nvme-to-ddr': {
-        pageCache = (await disk().evictCache()) ?? 'warm: reads may come from the OS page cache (run as root with --drop-caches for cold reads)';
+        pageCache =
+          (await disk().evictCache()) ??
+          'warm: reads may come from the OS page cache (run as root with --drop-caches for cold reads)';
         const t0 = now();
         await disk().read(bytesOf(host), 0);
         const ns = elapsedNs(t0);
@@ -196,7 +234,9 @@ async function prepareTransfer(path: KvPath, bytes: number, blockBytes: number, 
         return ns;
       }
       case 'nvme-to-hbm': {
-        pageCache = (await disk().evictCache()) ?? 'warm: reads may come from the OS page cache (run as root with --drop-caches for cold reads)';
+        pageCache =
+          (await disk().evictCache()) ??
+          'warm: reads may come from the OS page cache (run as root with --drop-caches for cold reads)';
         const t0 = now();
         await disk().read(bytesOf(host), 0);
         device.queue.writeBuffer(dst as GPUBuffer, 0, host);
@@ -222,13 +262,18 @@ async function prepareTransfer(path: KvPath, bytes: number, blockBytes: number, 
       await disk().read(bytesOf(back), 0);
       verification.compare(checksumWords(back), path === 'hbm-to-nvme' ? sum(0) : sum(last), what);
     } else if (dst !== null && path !== 'hbm-to-ddr') {
-      verification.compare(checksumWords(await readBack(device, dst, bytes)), path === 'hbm-copy' || path === 'nvme-to-hbm' ? sum(0) : sum(last), what);
+      verification.compare(
+        checksumWords(await readBack(device, dst, bytes)),
+        path === 'hbm-copy' || path === 'nvme-to-hbm' ? sum(0) : sum(last),
+        what,
+      );
     }
   };
 
   const check = async (): Promise<CheckResult> => {
     if (dst !== null) writeChunked(device, dst, bytes, (_o, c) => c.fill(POISON));
-    if (path === 'ddr-to-nvme' || path === 'hbm-to-nvme') await disk().write(bytesOf(new Uint32Array(bytes / 4).fill(POISON)), 0);
+    if (path === 'ddr-to-nvme' || path === 'hbm-to-nvme')
+      await disk().write(bytesOf(new Uint32Array(bytes / 4).fill(POISON)), 0);
     const before = iteration;
     await operation();
     await verifyDestination(before, 'first round trip');
@@ -242,16 +287,30 @@ async function prepareTransfer(path: KvPath, bytes: number, blockBytes: number, 
     operationTimerMethod: `host performance.now() around one ${info.how} of ${formatBytes(bytes)}, until the data is in place${info.to === 'NVMe' ? ` and ${ctx.storage?.durability ?? 'synced'}` : ''}`,
     validateTiming: async () => {
       await verifyDestination(iteration - 1, 'last timed round trip');
-      return verification.result('every timed transfer that lands in host memory, and the last one that lands on the GPU or disk, checksummed');
+      return verification.result(
+        'every timed transfer that lands in host memory, and the last one that lands on the GPU or disk, checksummed',
+      );
     },
-    extras: () => ({ path, from: info.from, to: info.to, method: info.how, blockBytes, ...(info.disk ? { pageCache, scratchFile: file?.path ?? null } : {}) }),
+    extras: () => ({
+      path,
+      from: info.from,
+      to: info.to,
+      method: info.how,
+      blockBytes,
+      ...(info.disk ? { pageCache, scratchFile: file?.path ?? null } : {}),
+    }),
     dispose: async () => {
       await file?.close();
     },
   };
 }
 
-async function prepareGather(blocks: number, blockBytes: number, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepareGather(
+  blocks: number,
+  blockBytes: number,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const { device } = ctx;
   const poolSlots = blocks * 2;
   const words = blockBytes / 4;
@@ -262,14 +321,19 @@ async function prepareGather(blocks: number, blockBytes: number, ctx: SuiteConte
   for (let b = 0; b < blocks; b++) table[b] = slots[b] as number;
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const poolBuf = pool.create({ size: poolSlots * blockBytes, usage: storage, label: 'kv-pool' });
-  writeChunked(device, poolBuf, poolSlots * blockBytes, (offset, chunk) => { chunk.set(poolData.subarray(offset / 4, offset / 4 + chunk.length)); });
+  writeChunked(device, poolBuf, poolSlots * blockBytes, (offset, chunk) => {
+    chunk.set(poolData.subarray(offset / 4, offset / 4 + chunk.length));
+  });
   const tableBuf = pool.create({ size: Math.max(16, blocks * 4), usage: storage, label: 'block-table' });
   device.queue.writeBuffer(tableBuf, 0, table);
   const packed = pool.create({ size: blocks * blockBytes, usage: storage, label: 'packed' });
   const params = pool.create({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' });
   device.queue.writeBuffer(params, 0, new Uint32Array([words / 4, blocks, 0, 0]));
   const pipeline = await computePipeline(device, 'kv_gather', await ctx.loadKernel('kv_gather'), 'gather_kernel');
-  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [poolBuf, tableBuf, packed, params].map((buffer, binding) => ({ binding, resource: { buffer } })) });
+  const bindGroup = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [poolBuf, tableBuf, packed, params].map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
   const encode = (pass: GPUComputePassEncoder, repeats: number): void => {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -286,11 +350,26 @@ async function prepareGather(blocks: number, blockBytes: number, ctx: SuiteConte
     let bad = 0;
     for (let b = 0; b < blocks; b++) {
       const from = (table[b] as number) * words;
-      if (checksumWords(got.subarray(b * words, (b + 1) * words)) !== checksumWords(poolData.subarray(from, from + words))) bad++;
+      if (
+        checksumWords(got.subarray(b * words, (b + 1) * words)) !== checksumWords(poolData.subarray(from, from + words))
+      )
+        bad++;
     }
-    return { passed: bad === 0, method: 'per-block FNV-1a checksum against the block the table names', compared: blocks, mismatches: bad, maxRelError: null, detail: bad === 0 ? `all ${blocks} gathered blocks match their source slots` : `${bad} of ${blocks} blocks differ` };
+    return {
+      passed: bad === 0,
+      method: 'per-block FNV-1a checksum against the block the table names',
+      compared: blocks,
+      mismatches: bad,
+      maxRelError: null,
+      detail:
+        bad === 0 ? `all ${blocks} gathered blocks match their source slots` : `${bad} of ${blocks} blocks differ`,
+    };
   };
-  return { encode, check, extras: () => ({ path: 'hbm-gather', from: 'HBM', to: 'HBM', blocks, blockBytes, poolSlots }) };
+  return {
+    encode,
+    check,
+    extras: () => ({ path: 'hbm-gather', from: 'HBM', to: 'HBM', blocks, blockBytes, poolSlots }),
+  };
 }
 
 /** Moves real bytes: HBM is a GPU buffer, DDR a host array, NVMe a scratch file, one slot per block. */
@@ -310,7 +389,11 @@ class DeviceBlockMover implements BlockMover {
   ) {
     this.words = blockBytes / 4;
     this.ddr = new Uint32Array(ddrSlots * this.words);
-    this.staging = pool.create({ size: blockBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'kv-staging' });
+    this.staging = pool.create({
+      size: blockBytes,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'kv-staging',
+    });
   }
 
   /** The bytes a block holds, derived from its key so any tier can be checked. */
@@ -362,17 +445,41 @@ class DeviceBlockMover implements BlockMover {
   }
 }
 
-async function prepareSimulation(modelName: string, blockTokens: number, quick: boolean, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepareSimulation(
+  modelName: string,
+  blockTokens: number,
+  quick: boolean,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const model = modelPreset(modelName);
   const blockBytes = kvBlockBytes(model, blockTokens);
   const traceOptions = quick
-    ? { conversations: 6, turns: 3, systemPromptBlocks: 4, userBlocksPerTurn: 1, generatedBlocksPerTurn: 1, interleave: 3 }
-    : { conversations: 16, turns: 4, systemPromptBlocks: 8, userBlocksPerTurn: 2, generatedBlocksPerTurn: 2, interleave: 8 };
+    ? {
+        conversations: 6,
+        turns: 3,
+        systemPromptBlocks: 4,
+        userBlocksPerTurn: 1,
+        generatedBlocksPerTurn: 1,
+        interleave: 3,
+      }
+    : {
+        conversations: 16,
+        turns: 4,
+        systemPromptBlocks: 8,
+        userBlocksPerTurn: 2,
+        generatedBlocksPerTurn: 2,
+        interleave: 8,
+      };
   const trace = conversationTrace(traceOptions);
   const largest = Math.max(...trace.map((r) => r.blocks.length + r.generated.length));
   // Tiers sized so the working set spills: HBM holds a little more than one request.
   const capacities = { HBM: largest + 4, DDR: largest * 2, NVMe: largest * 8 };
-  const hbm = pool.create({ size: capacities.HBM * blockBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'kv-hbm' });
+  const hbm = pool.create({
+    size: capacities.HBM * blockBytes,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    label: 'kv-hbm',
+  });
   if (ctx.storage !== undefined) {
     const refusal = await ctx.storage.refuse(capacities.NVMe * blockBytes);
     if (refusal !== null) throw new Error(refusal);
@@ -399,7 +506,17 @@ async function prepareSimulation(modelName: string, blockTokens: number, quick: 
       compared++;
       if (checksumWords(await mover.read(loc.tier, loc.slot)) !== checksumWords(mover.expected(key))) bad++;
     }
-    return { passed: bad === 0 && compared > 0, method: 'every cached block read back from its tier and checksummed against its contents', compared, mismatches: bad, maxRelError: null, detail: bad === 0 ? `all ${compared} cached blocks hold their bytes after the replay` : `${bad} of ${compared} blocks hold the wrong bytes` };
+    return {
+      passed: bad === 0 && compared > 0,
+      method: 'every cached block read back from its tier and checksummed against its contents',
+      compared,
+      mismatches: bad,
+      maxRelError: null,
+      detail:
+        bad === 0
+          ? `all ${compared} cached blocks hold their bytes after the replay`
+          : `${bad} of ${compared} blocks hold the wrong bytes`,
+    };
   };
   return {
     encode: () => undefined,
@@ -415,7 +532,18 @@ async function prepareSimulation(modelName: string, blockTokens: number, quick: 
       const r = last.cache.result();
       const ms = last.perRequestMigrationMs;
       const total = ms.reduce((s, v) => s + v, 0);
-      return { model: model.name, blockTokens, blockBytes, capacitiesBlocks: tiers, requests: trace.length, trace: traceOptions, kvCache: r, migrationMsTotal: total, migrationMsPerRequest: total / ms.length, migrationMsMaxRequest: Math.max(...ms) };
+      return {
+        model: model.name,
+        blockTokens,
+        blockBytes,
+        capacitiesBlocks: tiers,
+        requests: trace.length,
+        trace: traceOptions,
+        kvCache: r,
+        migrationMsTotal: total,
+        migrationMsPerRequest: total / ms.length,
+        migrationMsMaxRequest: Math.max(...ms),
+      };
     },
     dispose: async () => {
       await nvme?.close();
@@ -426,12 +554,18 @@ async function prepareSimulation(modelName: string, blockTokens: number, quick: 
 export function createKvTierSuite(options: KvTierOptions = {}): Suite {
   return {
     name: 'kvtier',
-    description: 'KV-cache tiers: transfer costs between device memory, host memory and disk, and a tiered KV cache simulation',
+    description:
+      'KV-cache tiers: transfer costs between device memory, host memory and disk, and a tiered KV cache simulation',
     plan(ctx) {
-      const model = modelPreset(options.model ?? (ctx.info.adapterClass === 'cpu' || ctx.quick ? 'tiny' : 'llama-3-8b'));
+      const model = modelPreset(
+        options.model ?? (ctx.info.adapterClass === 'cpu' || ctx.quick ? 'tiny' : 'llama-3-8b'),
+      );
       const blockTokens = options.blockTokens ?? 16;
       const blockBytes = kvBlockBytes(model, blockTokens);
-      const maxBytes = Math.min(ctx.info.limits['maxStorageBufferBindingSize'] ?? 128 * MiB, ctx.info.limits['maxBufferSize'] ?? 256 * MiB);
+      const maxBytes = Math.min(
+        ctx.info.limits['maxStorageBufferBindingSize'] ?? 128 * MiB,
+        ctx.info.limits['maxBufferSize'] ?? 256 * MiB,
+      );
       const sizes = options.sizesBytes ?? planKvSizes(blockBytes, ctx.quick, maxBytes);
       const ringDepth = options.ringDepth ?? 4;
       const cases: CasePlan[] = [];
@@ -445,14 +579,29 @@ export function createKvTierSuite(options: KvTierOptions = {}): Suite {
             id: gather ? `kvtier/hbm-gather/blocks=${blocks}` : `kvtier/${path}/bytes=${bytes}`,
             key: kvTierKey(path),
             name: gather ? `gather ${blocks} × ${formatBytes(blockBytes)}` : `${path} ${formatBytes(bytes)}`,
-            params: { path, from: info.from, to: info.to, bytes: moved, blockBytes, model: model.name, blockTokens, queueDepth: path === 'ddr-to-hbm-ring' ? ringDepth : 1, ...(gather ? { blocks } : {}) },
+            params: {
+              path,
+              from: info.from,
+              to: info.to,
+              bytes: moved,
+              blockBytes,
+              model: model.name,
+              blockTokens,
+              queueDepth: path === 'ddr-to-hbm-ring' ? ringDepth : 1,
+              ...(gather ? { blocks } : {}),
+            },
             bytesPerDispatch: gather ? 2 * moved : moved,
             bytesCounted: gather ? 'read+write' : 'transferred',
-            prepare: (c, pool) => (gather ? prepareGather(blocks, blockBytes, c, pool) : prepareTransfer(path, bytes, blockBytes, ringDepth, c, pool)),
+            prepare: (c, pool) =>
+              gather
+                ? prepareGather(blocks, blockBytes, c, pool)
+                : prepareTransfer(path, bytes, blockBytes, ringDepth, c, pool),
           };
           if (bytes % 16 !== 0) plan.skipReason = `size ${bytes} is not a multiple of 16 bytes`;
-          else if (info.disk && ctx.storage === undefined) plan.skipReason = 'no file storage on this platform for the disk tier';
-          else if (gather && (blockBytes % 16 !== 0 || 2 * blocks * blockBytes > maxBytes)) plan.skipReason = `the block pool (${formatBytes(2 * blocks * blockBytes)}) exceeds the largest binding`;
+          else if (info.disk && ctx.storage === undefined)
+            plan.skipReason = 'no file storage on this platform for the disk tier';
+          else if (gather && (blockBytes % 16 !== 0 || 2 * blocks * blockBytes > maxBytes))
+            plan.skipReason = `the block pool (${formatBytes(2 * blocks * blockBytes)}) exceeds the largest binding`;
           // Identical gather cases from sizes with the same block count are run once.
           if (!cases.some((c) => c.id === plan.id)) cases.push(plan);
         }

@@ -110,13 +110,17 @@ async function checkModel(model: GpuModel, device: GPUDevice, seed: number): Pro
     }
     const rel = err / mag;
     worst = Math.max(worst, rel);
-    if ((!(rel <= LOGIT_TOLERANCE) || token !== argmax(want)) && mismatches++ === 0) first = `${where}: logits off by ${rel.toExponential(2)} of their range, token ${String(token)} against ${argmax(want)}`;
+    if ((!(rel <= LOGIT_TOLERANCE) || token !== argmax(want)) && mismatches++ === 0)
+      first = `${where}: logits off by ${rel.toExponential(2)} of their range, token ${String(token)} against ${argmax(want)}`;
   };
   const next: number[] = [];
   for (const [seq, prompt] of prompts.entries()) {
     let want: Float64Array = new Float64Array(0);
     for (const t of prompt) want = reference.step(t, seq);
-    const [token] = await model.forward(prompt.map((t, pos) => ({ seq, pos, token: t })), [prompt.length - 1]);
+    const [token] = await model.forward(
+      prompt.map((t, pos) => ({ seq, pos, token: t })),
+      [prompt.length - 1],
+    );
     passes++;
     compare(await readLogits(1), 0, want, token as number, `prefill of sequence ${seq}`);
     model.releaseTransient();
@@ -124,10 +128,14 @@ async function checkModel(model: GpuModel, device: GPUDevice, seed: number): Pro
   }
   for (let step = 0; step < CHECK_STEPS; step++) {
     const wants = prompts.map((_, seq) => reference.step(next[seq] as number, seq));
-    const tokens = await model.forward(prompts.map((p, seq) => ({ seq, pos: p.length + step, token: next[seq] as number })), prompts.map((_, i) => i));
+    const tokens = await model.forward(
+      prompts.map((p, seq) => ({ seq, pos: p.length + step, token: next[seq] as number })),
+      prompts.map((_, i) => i),
+    );
     passes++;
     const got = await readLogits(prompts.length);
-    for (const [seq, want] of wants.entries()) compare(got, seq * config.vocabSize, want, tokens[seq] as number, `decode step ${step}, sequence ${seq}`);
+    for (const [seq, want] of wants.entries())
+      compare(got, seq * config.vocabSize, want, tokens[seq] as number, `decode step ${step}, sequence ${seq}`);
     model.releaseTransient();
     next.splice(0, next.length, ...tokens);
   }
@@ -163,7 +171,10 @@ function modelOptions(options: LlmOptions, ctx: SuiteContext): ModelOptions {
  * host-timed, submission and readback included, so they read lower than the decode-step case's
  * GPU-timed MBU; the names say so.
  */
-export function servingUtilization(peaks: SuiteContext['peaks'], steps: readonly StepRecord[]): {
+export function servingUtilization(
+  peaks: SuiteContext['peaks'],
+  steps: readonly StepRecord[],
+): {
   servingPrefillMfu: number | null;
   servingDecodeMbu: number | null;
   peaksFrom: PeakOrigin | null;
@@ -173,31 +184,66 @@ export function servingUtilization(peaks: SuiteContext['peaks'], steps: readonly
     const list = steps.filter((x) => x.kind === kind);
     const timeS = list.reduce((sum, x) => sum + (x.endMs - x.startMs), 0) / 1000;
     if (list.length === 0 || !(timeS > 0)) return null;
-    return { flops: list.reduce((sum, x) => sum + x.flops, 0), unit: 'fp32', bytes: list.reduce((sum, x) => sum + x.bytes, 0), timeS };
+    return {
+      flops: list.reduce((sum, x) => sum + x.flops, 0),
+      unit: 'fp32',
+      bytes: list.reduce((sum, x) => sum + x.bytes, 0),
+      timeS,
+    };
   };
   const sets = (['calibrated', 'datasheet'] as const).flatMap((origin) => {
     const set = peaks?.[origin];
     return set ? [{ origin, set }] : [];
   });
-  const against = (work: AchievedWork | null): Utilization[] => (work === null ? [] : sets.map(({ origin, set }) => utilizationAgainst(origin, set, work)));
+  const against = (work: AchievedWork | null): Utilization[] =>
+    work === null ? [] : sets.map(({ origin, set }) => utilizationAgainst(origin, set, work));
   const prefill = against(total('prefill'));
   const decode = against(total('decode'));
   return {
     servingPrefillMfu: prefill[0]?.mfu ?? null,
     servingDecodeMbu: decode[0]?.mbu ?? null,
     peaksFrom: sets[0]?.origin ?? null,
-    servingUtilization: { method: 'host clock around each forward pass of the serving loop (submission and readback included)', prefill, decode },
+    servingUtilization: {
+      method: 'host clock around each forward pass of the serving loop (submission and readback included)',
+      prefill,
+      decode,
+    },
   };
 }
 
-async function prepareLlm(modelName: string, options: LlmOptions, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepareLlm(
+  modelName: string,
+  options: LlmOptions,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const config = modelPreset(modelName);
   const workload: Workload = { ...defaultWorkload(ctx.quick, ctx.seed), ...options.workload };
   const maxTokens = Math.max(CHECK_TOKENS, workload.promptTokens[1] + workload.outputTokens[1]);
-  const model = await GpuModel.create(ctx.device, config, ctx.seed, options.batch ?? 4, maxTokens, ctx.loadKernel, pool, weightDtypeFor(options, ctx), modelOptions(options, ctx));
+  const model = await GpuModel.create(
+    ctx.device,
+    config,
+    ctx.seed,
+    options.batch ?? 4,
+    maxTokens,
+    ctx.loadKernel,
+    pool,
+    weightDtypeFor(options, ctx),
+    modelOptions(options, ctx),
+  );
   let last: Awaited<ReturnType<typeof serve>> | null = null;
 
-  const check = (): Promise<CheckResult> => checkShapes(ctx.device, config, ctx.seed, model.weightDtype, modelOptions(options, ctx), ctx.loadKernel, model, model.maxSeqs);
+  const check = (): Promise<CheckResult> =>
+    checkShapes(
+      ctx.device,
+      config,
+      ctx.seed,
+      model.weightDtype,
+      modelOptions(options, ctx),
+      ctx.loadKernel,
+      model,
+      model.maxSeqs,
+    );
 
   return {
     encode: () => undefined,
@@ -218,7 +264,12 @@ async function prepareLlm(modelName: string, options: LlmOptions, ctx: SuiteCont
         workload,
         batch: model.maxSeqs,
         weightBytes: model.weightBytes(),
-        kv: { blockTokens: model.blockTokens, bytesPerToken: model.kvBytesPerToken(), peakTokens: last.peakKvTokens, capacityTokens: model.maxSeqs * model.maxBlocks * model.blockTokens },
+        kv: {
+          blockTokens: model.blockTokens,
+          bytesPerToken: model.kvBytesPerToken(),
+          peakTokens: last.peakKvTokens,
+          capacityTokens: model.maxSeqs * model.maxBlocks * model.blockTokens,
+        },
         metrics,
         ...servingUtilization(ctx.peaks, last.steps),
         records: last.records,
@@ -228,7 +279,12 @@ async function prepareLlm(modelName: string, options: LlmOptions, ctx: SuiteCont
   };
 }
 
-async function prepareDisaggregated(modelName: string, options: LlmOptions, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepareDisaggregated(
+  modelName: string,
+  options: LlmOptions,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   if (ctx.openDevice === undefined) throw new Error('this platform cannot open a second device for the decode pool');
   const config = modelPreset(modelName);
   const workload: Workload = { ...defaultWorkload(ctx.quick, ctx.seed), ...options.workload };
@@ -237,16 +293,61 @@ async function prepareDisaggregated(modelName: string, options: LlmOptions, ctx:
   const second = await ctx.openDevice();
   const decodePool = new BufferPool(second.device, new MemoryMetric());
   const dtype = weightDtypeFor(options, ctx);
-  const prefillModel = await GpuModel.create(ctx.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, pool, dtype, modelOptions(options, ctx));
-  const decodeModel = await GpuModel.create(second.device, config, ctx.seed, batch, maxTokens, ctx.loadKernel, decodePool, second.device.features.has('shader-f16') ? dtype : 'f32', modelOptions(options, ctx));
+  const prefillModel = await GpuModel.create(
+    ctx.device,
+    config,
+    ctx.seed,
+    batch,
+    maxTokens,
+    ctx.loadKernel,
+    pool,
+    dtype,
+    modelOptions(options, ctx),
+  );
+  const decodeModel = await GpuModel.create(
+    second.device,
+    config,
+    ctx.seed,
+    batch,
+    maxTokens,
+    ctx.loadKernel,
+    decodePool,
+    second.device.features.has('shader-f16') ? dtype : 'f32',
+    modelOptions(options, ctx),
+  );
   let last: Awaited<ReturnType<typeof serveDisaggregated>> | null = null;
   return {
     encode: () => undefined,
     // Both pools must compute the same model: each is checked against the reference.
     check: async () => {
-      const a = await checkShapes(ctx.device, config, ctx.seed, prefillModel.weightDtype, modelOptions(options, ctx), ctx.loadKernel, prefillModel, batch);
-      const b = await checkShapes(second.device, config, ctx.seed, decodeModel.weightDtype, modelOptions(options, ctx), ctx.loadKernel, decodeModel, batch);
-      return { ...a, passed: a.passed && b.passed, compared: a.compared + b.compared, mismatches: a.mismatches + b.mismatches, maxRelError: Math.max(a.maxRelError ?? 0, b.maxRelError ?? 0), detail: `prefill device: ${a.detail}; decode device: ${b.detail}` };
+      const a = await checkShapes(
+        ctx.device,
+        config,
+        ctx.seed,
+        prefillModel.weightDtype,
+        modelOptions(options, ctx),
+        ctx.loadKernel,
+        prefillModel,
+        batch,
+      );
+      const b = await checkShapes(
+        second.device,
+        config,
+        ctx.seed,
+        decodeModel.weightDtype,
+        modelOptions(options, ctx),
+        ctx.loadKernel,
+        decodeModel,
+        batch,
+      );
+      return {
+        ...a,
+        passed: a.passed && b.passed,
+        compared: a.compared + b.compared,
+        mismatches: a.mismatches + b.mismatches,
+        maxRelError: Math.max(a.maxRelError ?? 0, b.maxRelError ?? 0),
+        detail: `prefill device: ${a.detail}; decode device: ${b.detail}`,
+      };
     },
     timeOperation: async () => {
       const t0 = performance.now();
@@ -262,12 +363,18 @@ async function prepareDisaggregated(modelName: string, options: LlmOptions, ctx:
         model: config.name,
         weightDtype: prefillModel.weightDtype,
         layout: 'disaggregated',
-        devices: { prefill: 'the run\'s device', decode: second.description },
+        devices: { prefill: "the run's device", decode: second.description },
         workload,
         batch,
         metrics,
         ...servingUtilization(ctx.peaks, last.steps),
-        handover: { count: last.handovers.length, bytes: last.handovers.reduce((s, h) => s + h.bytes, 0), msTotal: handoverMs.reduce((s, v) => s + v, 0), msMax: Math.max(0, ...handoverMs), path: 'prefill device → host (map-read) → decode device (writeBuffer)' },
+        handover: {
+          count: last.handovers.length,
+          bytes: last.handovers.reduce((s, h) => s + h.bytes, 0),
+          msTotal: handoverMs.reduce((s, v) => s + v, 0),
+          msMax: Math.max(0, ...handoverMs),
+          path: 'prefill device → host (map-read) → decode device (writeBuffer)',
+        },
         records: last.records,
         steps: last.steps,
       };
@@ -287,21 +394,49 @@ const FULL_CHECK_MAX_PARAMS = 5e7;
  * Checks a model against the f64 reference: `served` itself when the reference of the whole model
  * is cheap, else a one-layer twin with the same tensor shapes and kernels, made and freed here.
  */
-async function checkShapes(device: GPUDevice, config: ModelConfig, seed: number, dtype: 'f32' | 'f16', kernels: ModelOptions, loadKernel: (n: string) => Promise<string>, served: GpuModel | null, batch: number): Promise<CheckResult> {
+async function checkShapes(
+  device: GPUDevice,
+  config: ModelConfig,
+  seed: number,
+  dtype: 'f32' | 'f16',
+  kernels: ModelOptions,
+  loadKernel: (n: string) => Promise<string>,
+  served: GpuModel | null,
+  batch: number,
+): Promise<CheckResult> {
   if (config.nonEmbeddingParams <= FULL_CHECK_MAX_PARAMS && served !== null) return checkModel(served, device, seed);
   const layers = config.nonEmbeddingParams <= FULL_CHECK_MAX_PARAMS ? config.layers : 1;
   const checkPool = new BufferPool(device, new MemoryMetric());
   try {
-    const twin = await GpuModel.create(device, { ...config, layers }, seed, Math.min(batch, CHECK_PROMPTS.length), CHECK_TOKENS, loadKernel, checkPool, dtype, kernels);
+    const twin = await GpuModel.create(
+      device,
+      { ...config, layers },
+      seed,
+      Math.min(batch, CHECK_PROMPTS.length),
+      CHECK_TOKENS,
+      loadKernel,
+      checkPool,
+      dtype,
+      kernels,
+    );
     const result = await checkModel(twin, device, seed);
-    return layers === config.layers ? result : { ...result, method: `${result.method}; the model checked has ${layers} of the ${config.layers} layers (same tensor shapes and kernels)` };
+    return layers === config.layers
+      ? result
+      : {
+          ...result,
+          method: `${result.method}; the model checked has ${layers} of the ${config.layers} layers (same tensor shapes and kernels)`,
+        };
   } finally {
     checkPool.destroyAll();
   }
 }
 
 function decodeRows(shape: DecodeStepShape, vocab: number): Row[] {
-  return Array.from({ length: shape.batch }, (_, seq) => ({ seq, pos: shape.context, token: (seq * 7919 + 13) % vocab }));
+  return Array.from({ length: shape.batch }, (_, seq) => ({
+    seq,
+    pos: shape.context,
+    token: (seq * 7919 + 13) % vocab,
+  }));
 }
 
 /**
@@ -309,24 +444,52 @@ function decodeRows(shape: DecodeStepShape, vocab: number): Row[] {
  * and timed with GPU timestamps like any kernel: what the weights and KV reads cost on the device,
  * without the host's part of serving. The KV cache holds seeded random values, not zeros.
  */
-async function prepareDecodeStep(name: string, shape: DecodeStepShape, options: LlmOptions, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepareDecodeStep(
+  name: string,
+  shape: DecodeStepShape,
+  options: LlmOptions,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const config = modelPreset(name);
   const dtype = weightDtypeFor(options, ctx);
   const kernels = modelOptions(options, ctx);
-  const model = await GpuModel.create(ctx.device, config, ctx.seed, shape.batch, shape.context + 1, ctx.loadKernel, pool, dtype, kernels);
+  const model = await GpuModel.create(
+    ctx.device,
+    config,
+    ctx.seed,
+    shape.batch,
+    shape.context + 1,
+    ctx.loadKernel,
+    pool,
+    dtype,
+    kernels,
+  );
   await model.fillKvRandom((ctx.seed ^ 0x9e3779b9) >>> 0);
   const rows = decodeRows(shape, config.vocabSize);
   const plan = model.planFor(rows.length, rows.length);
-  plan.write(rows, rows.map((_, i) => i));
+  plan.write(
+    rows,
+    rows.map((_, i) => i),
+  );
   const costTimer = createPassTimer(ctx.device);
-  const dispatchCost = await measureDispatchCost(ctx, pool, costTimer).finally(() => { costTimer.destroy(); });
+  const dispatchCost = await measureDispatchCost(ctx, pool, costTimer).finally(() => {
+    costTimer.destroy();
+  });
   return {
     encode: (pass, repeats) => {
       for (let r = 0; r < repeats; r++) plan.encode(pass);
     },
     // The timed model's KV cache holds random context, so the check runs on a twin.
     check: () => checkShapes(ctx.device, config, ctx.seed, dtype, kernels, ctx.loadKernel, null, shape.batch),
-    extras: () => ({ model: config.name, weightDtype: dtype, weightBytes: model.weightBytes(), linearKernels: kernels.linearKernels ?? 'gpu', pass: plan.layout, dispatchCost }),
+    extras: () => ({
+      model: config.name,
+      weightDtype: dtype,
+      weightBytes: model.weightBytes(),
+      linearKernels: kernels.linearKernels ?? 'gpu',
+      pass: plan.layout,
+      dispatchCost,
+    }),
   };
 }
 
@@ -344,12 +507,32 @@ export function attachOverheadShare(cases: CaseResult[]): void {
     const pass = c.extras?.['pass'] as { dispatches: number } | undefined;
     if (c.status !== 'ok' || c.summary === null || cost === undefined || pass === undefined) continue;
     if (cost === null) {
-      c.extras = { ...(c.extras ?? {}), overhead: { dispatches: pass.dispatches, perDispatchNs: null, estimatedNs: null, shareOfStep: null, bound: null, note: 'no positive per-dispatch cost was measured; no share is claimed' } };
+      c.extras = {
+        ...(c.extras ?? {}),
+        overhead: {
+          dispatches: pass.dispatches,
+          perDispatchNs: null,
+          estimatedNs: null,
+          shareOfStep: null,
+          bound: null,
+          note: 'no positive per-dispatch cost was measured; no share is claimed',
+        },
+      };
       continue;
     }
     const estimatedNs = pass.dispatches * cost.perDispatchNs;
     const shareOfStep = estimatedNs / c.summary.p50;
-    c.extras = { ...(c.extras ?? {}), overhead: { dispatches: pass.dispatches, perDispatchNs: cost.perDispatchNs, estimatedNs, shareOfStep, bound: shareOfStep >= OVERHEAD_BOUND_SHARE ? 'dispatch-overhead' : 'work', method: `${pass.dispatches} dispatches × ${cost.perDispatchNs.toFixed(0)} ns (${cost.method}, ${cost.timer}) ÷ the step's median` } };
+    c.extras = {
+      ...(c.extras ?? {}),
+      overhead: {
+        dispatches: pass.dispatches,
+        perDispatchNs: cost.perDispatchNs,
+        estimatedNs,
+        shareOfStep,
+        bound: shareOfStep >= OVERHEAD_BOUND_SHARE ? 'dispatch-overhead' : 'work',
+        method: `${pass.dispatches} dispatches × ${cost.perDispatchNs.toFixed(0)} ns (${cost.method}, ${cost.timer}) ÷ the step's median`,
+      },
+    };
   }
 }
 
@@ -357,15 +540,29 @@ export function attachOverheadShare(cases: CaseResult[]): void {
 export function compareLayouts(cases: CaseResult[]): void {
   const colocated = cases.find((c) => c.params['layout'] === 'colocated' && c.status === 'ok');
   const split = cases.find((c) => c.params['layout'] === 'disaggregated' && c.status === 'ok');
-  const m = (c: CaseResult | undefined): LlmRunMetrics | undefined => c?.extras?.['metrics'] as LlmRunMetrics | undefined;
+  const m = (c: CaseResult | undefined): LlmRunMetrics | undefined =>
+    c?.extras?.['metrics'] as LlmRunMetrics | undefined;
   const a = m(colocated);
   const b = m(split);
   if (split === undefined || a === undefined || b === undefined) return;
-  const side = (x: LlmRunMetrics): Record<string, number | null> => ({ ttftP50Ms: x.ttftMs?.p50 ?? null, ttftP99Ms: x.ttftMs?.p99 ?? null, tpotP50Ms: x.tpotMs?.p50 ?? null, goodputPerSecond: x.goodputRequestsPerSecond, tokensPerSecond: x.tokensPerSecond });
+  const side = (x: LlmRunMetrics): Record<string, number | null> => ({
+    ttftP50Ms: x.ttftMs?.p50 ?? null,
+    ttftP99Ms: x.ttftMs?.p99 ?? null,
+    tpotP50Ms: x.tpotMs?.p50 ?? null,
+    goodputPerSecond: x.goodputRequestsPerSecond,
+    tokensPerSecond: x.tokensPerSecond,
+  });
   split.extras = { ...(split.extras ?? {}), layouts: { colocated: side(a), disaggregated: side(b) } };
 }
 
-function decodeStepPlan(name: string, shape: DecodeStepShape, params: Record<string, ParamValue>, options: LlmOptions, ctx: SuiteContext, skipReason: string | undefined): CasePlan {
+function decodeStepPlan(
+  name: string,
+  shape: DecodeStepShape,
+  params: Record<string, ParamValue>,
+  options: LlmOptions,
+  ctx: SuiteContext,
+  skipReason: string | undefined,
+): CasePlan {
   const config = modelPreset(name);
   const contexts = new Array<number>(shape.batch).fill(shape.context + 1);
   const weightBytes = weightDtypeFor(options, ctx) === 'f16' ? 2 : 4;
@@ -376,25 +573,41 @@ function decodeStepPlan(name: string, shape: DecodeStepShape, params: Record<str
     params: { ...params, kind: 'decode-step', batch: shape.batch, context: shape.context },
     bytesPerDispatch: decodeStepBytes(config, { weightBytesPerParam: weightBytes, kvBytesPerElement: 4, contexts }),
     bytesCounted: 'min-dram',
-    work: { flopsPerDispatch: contexts.reduce((s, c) => s + decodeStepFlops(config, c), 0), unit: 'fp32', formula: 'per sequence 2·non-embedding params + attention over its context (metrics.md)' },
+    work: {
+      flopsPerDispatch: contexts.reduce((s, c) => s + decodeStepFlops(config, c), 0),
+      unit: 'fp32',
+      formula: 'per sequence 2·non-embedding params + attention over its context (metrics.md)',
+    },
     prepare: (c, pool) => prepareDecodeStep(name, shape, options, c, pool),
   };
-  const poolBytes = config.layers * shape.batch * Math.ceil((shape.context + 1) / 16) * 16 * config.kvHeads * config.headDim * 4;
+  const poolBytes =
+    config.layers * shape.batch * Math.ceil((shape.context + 1) / 16) * 16 * config.kvHeads * config.headDim * 4;
   const binding = ctx.info.limits['maxStorageBufferBindingSize'] ?? 0;
   if (skipReason !== undefined) plan.skipReason = skipReason;
-  else if (poolBytes > binding) plan.skipReason = `the f32 KV cache of ${shape.batch} × ${shape.context} tokens (${poolBytes} bytes per pool) exceeds the device's largest binding (${binding}); use a smaller batch or context`;
+  else if (poolBytes > binding)
+    plan.skipReason = `the f32 KV cache of ${shape.batch} × ${shape.context} tokens (${poolBytes} bytes per pool) exceeds the device's largest binding (${binding}); use a smaller batch or context`;
   return plan;
 }
 
 export function createLlmSuite(options: LlmOptions = {}): Suite {
   return {
     name: 'llm',
-    description: 'a decoder-only model served on the GPU: prefill and decode over a paged KV cache, TTFT/TPOT/ITL, tokens/s, goodput, MFU and MBU',
+    description:
+      'a decoder-only model served on the GPU: prefill and decode over a paged KV cache, TTFT/TPOT/ITL, tokens/s, goodput, MFU and MBU',
     plan(ctx) {
       const name = options.model ?? (ctx.quick || ctx.info.adapterClass === 'cpu' ? 'tiny' : 'llama-3-8b');
       const config = modelPreset(name);
       const weightDtype = options.weightDtype ?? (ctx.device.features.has('shader-f16') ? 'f16' : 'f32');
-      const params = { model: name, layers: config.layers, hidden: config.hiddenSize, heads: config.heads, kvHeads: config.kvHeads, weightDtype, activations: 'f32', linearKernels: modelOptions(options, ctx).linearKernels ?? 'gpu' };
+      const params = {
+        model: name,
+        layers: config.layers,
+        hidden: config.hiddenSize,
+        heads: config.heads,
+        kvHeads: config.kvHeads,
+        weightDtype,
+        activations: 'f32',
+        linearKernels: modelOptions(options, ctx).linearKernels ?? 'gpu',
+      };
       const plan: CasePlan = {
         id: `llm/serve/model=${name}`,
         key: llmKey('serve', name),
@@ -405,8 +618,11 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
         bytesCounted: 'transferred',
         prepare: (c, pool) => prepareLlm(name, options, c, pool),
       };
-      const largest = Math.max(config.vocabSize * config.hiddenSize, config.hiddenSize * config.mlpSize) * (weightDtype === 'f16' ? 2 : 4);
-      if (largest > (ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)) plan.skipReason = `${name}'s largest ${weightDtype} tensor (${largest} bytes) exceeds the device's largest binding`;
+      const largest =
+        Math.max(config.vocabSize * config.hiddenSize, config.hiddenSize * config.mlpSize) *
+        (weightDtype === 'f16' ? 2 : 4);
+      if (largest > (ctx.info.limits['maxStorageBufferBindingSize'] ?? 0))
+        plan.skipReason = `${name}'s largest ${weightDtype} tensor (${largest} bytes) exceeds the device's largest binding`;
       const split: CasePlan = {
         ...plan,
         id: `llm/serve-disaggregated/model=${name}`,
@@ -415,9 +631,12 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
         params: { ...params, layout: 'disaggregated' },
         prepare: (c, pool) => prepareDisaggregated(name, options, c, pool),
       };
-      if (ctx.openDevice === undefined) split.skipReason = 'this platform cannot open a second device for the decode pool';
+      if (ctx.openDevice === undefined)
+        split.skipReason = 'this platform cannot open a second device for the decode pool';
       const cases = options.serve === false ? [] : options.disaggregated === false ? [plan] : [plan, split];
-      const shape = options.decodeStep ?? (ctx.quick || ctx.info.adapterClass === 'cpu' ? { batch: 1, context: 64 } : { batch: 1, context: 1024 });
+      const shape =
+        options.decodeStep ??
+        (ctx.quick || ctx.info.adapterClass === 'cpu' ? { batch: 1, context: 64 } : { batch: 1, context: 1024 });
       if (shape !== false) cases.push(decodeStepPlan(name, shape, params, options, ctx, plan.skipReason));
       return cases;
     },

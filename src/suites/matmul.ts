@@ -1,20 +1,75 @@
 import type { BufferPool } from '../gpu/buffers.js';
-import { defaultGemvShape, GEMV_DEFAULT_COLUMNS4, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
+import {
+  defaultGemvShape,
+  GEMV_DEFAULT_COLUMNS4,
+  gemvColumnsUnsupported,
+  gemvUnsupported,
+  planGemv,
+} from '../gpu/gemvPlan.js';
 import { hasMatrixConfig } from '../gpu/subgroupMatrix.js';
 import type { CaseResult } from '../results/schema.js';
 import { checkMatmul, type QuantizationError } from './matmul/check.js';
 import { MATMUL_LAUNCHES } from './matmul/launches.js';
 import { packOperands } from './matmul/operands.js';
-import { DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, shapeKey, stagedKey, stagedLabel, stagedShapeUnsupported, stagedTile, SUBGROUP_BLOCK, tileLabel, tileUnsupported, type GemvShape, type MatmulTile, type ResolvedShape, type StagedShape } from './matmul/shapes.js';
-import { MATMUL_VARIANT_TRAITS, SPARSE_ZERO_FRACTION, type MatmulShape, type MatmulVariant } from './matmul/variants.js';
+import {
+  DEFAULT_STAGED,
+  DEFAULT_TILE,
+  defaultStagedFor,
+  shapeKey,
+  stagedKey,
+  stagedLabel,
+  stagedShapeUnsupported,
+  stagedTile,
+  SUBGROUP_BLOCK,
+  tileLabel,
+  tileUnsupported,
+  type GemvShape,
+  type MatmulTile,
+  type ResolvedShape,
+  type StagedShape,
+} from './matmul/shapes.js';
+import {
+  MATMUL_VARIANT_TRAITS,
+  SPARSE_ZERO_FRACTION,
+  type MatmulShape,
+  type MatmulVariant,
+} from './matmul/variants.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 import { matmulKey, matmulShapeClass } from '../results/caseKey.js';
 
 // The suite's parts live beside it, one job per module: variants.ts (what each variant is),
 // shapes.ts (its launch shapes), operands.ts (its inputs), launches.ts (its kernel and grid),
 // check.ts (the reference check). This module plans the cases and puts them together.
-export { DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, shapeKey, STAGED_INPUT, STAGED_MAX_TILES_PER_SUBGROUP, stagedOnMatrix, stagedShapeUnsupported, stagedKey, stagedLabel, stagedSubgroupMatrixSource, stagedTile, stagedUnsupported, stagedWorkgroupBytes, tileLabel, tileSource, tileUnsupported, type GemvShape, type MatmulTile, type StagedShape } from './matmul/shapes.js';
-export { MATMUL_TOLERANCE, MATMUL_VARIANT_TRAITS, SPARSE_ZERO_FRACTION, type MatmulShape, type MatmulVariant, type MatmulVariantTraits } from './matmul/variants.js';
+export {
+  DEFAULT_STAGED,
+  DEFAULT_TILE,
+  defaultStagedFor,
+  shapeKey,
+  STAGED_INPUT,
+  STAGED_MAX_TILES_PER_SUBGROUP,
+  stagedOnMatrix,
+  stagedShapeUnsupported,
+  stagedKey,
+  stagedLabel,
+  stagedSubgroupMatrixSource,
+  stagedTile,
+  stagedUnsupported,
+  stagedWorkgroupBytes,
+  tileLabel,
+  tileSource,
+  tileUnsupported,
+  type GemvShape,
+  type MatmulTile,
+  type StagedShape,
+} from './matmul/shapes.js';
+export {
+  MATMUL_TOLERANCE,
+  MATMUL_VARIANT_TRAITS,
+  SPARSE_ZERO_FRACTION,
+  type MatmulShape,
+  type MatmulVariant,
+  type MatmulVariantTraits,
+} from './matmul/variants.js';
 
 const VARIANTS = MATMUL_VARIANT_TRAITS;
 
@@ -38,7 +93,24 @@ export function planMatmulShapes(cpuAdapter: boolean, quick: boolean): MatmulSha
 /** What a staged case records of the shape it ran. */
 function stagedParams(t: StagedShape, source: ShapeSource): Record<string, string | number | boolean> {
   const tile = stagedTile(t);
-  return { staged: stagedLabel(t), matrixM: t.matrixM, matrixN: t.matrixN, matrixK: t.matrixK, tileM: tile.M, tileN: tile.N, kStep: t.kStep, pad: t.pad, subgroups: t.sgRows * t.sgCols, sgRows: t.sgRows, sgCols: t.sgCols, mTiles: t.mTiles, nTiles: t.nTiles, prefetch: t.prefetch, doubleBuffer: t.doubleBuffer, source };
+  return {
+    staged: stagedLabel(t),
+    matrixM: t.matrixM,
+    matrixN: t.matrixN,
+    matrixK: t.matrixK,
+    tileM: tile.M,
+    tileN: tile.N,
+    kStep: t.kStep,
+    pad: t.pad,
+    subgroups: t.sgRows * t.sgCols,
+    sgRows: t.sgRows,
+    sgCols: t.sgCols,
+    mTiles: t.mTiles,
+    nTiles: t.nTiles,
+    prefetch: t.prefetch,
+    doubleBuffer: t.doubleBuffer,
+    source,
+  };
 }
 
 /** Why a variant cannot run on this device or shape; null when it can. */
@@ -50,33 +122,55 @@ function stagedParams(t: StagedShape, source: ShapeSource): Record<string, strin
 export function matmulShapeRule(variant: MatmulVariant, s: MatmulShape): string | null {
   const traits = VARIANTS[variant];
   if (isGemv(variant)) return gemvUnsupported(s.M, s.K, s.N);
-  if (usesTile(variant) && matmulShapeClass(s.M, s.N, s.K) === 'gemv') return `a ${s.M}-row GEMV fills no tile: the split-K GEMV kernels are its case`;
-  if (traits.matrixConfig !== null && !traits.staged && (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0)) {
+  if (usesTile(variant) && matmulShapeClass(s.M, s.N, s.K) === 'gemv')
+    return `a ${s.M}-row GEMV fills no tile: the split-K GEMV kernels are its case`;
+  if (
+    traits.matrixConfig !== null &&
+    !traits.staged &&
+    (s.M % SUBGROUP_BLOCK !== 0 || s.N % SUBGROUP_BLOCK !== 0 || s.K % 32 !== 0)
+  ) {
     return `needs M and N multiples of ${SUBGROUP_BLOCK} and K of 32 (got ${s.M}×${s.N}×${s.K})`;
   }
   return null;
 }
 
-export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, tile: MatmulTile = DEFAULT_TILE, staged: StagedShape | null = null, gemvColumns4: number = GEMV_DEFAULT_COLUMNS4): string | null {
+export function matmulSkipReason(
+  variant: MatmulVariant,
+  s: MatmulShape,
+  ctx: SuiteContext,
+  tile: MatmulTile = DEFAULT_TILE,
+  staged: StagedShape | null = null,
+  gemvColumns4: number = GEMV_DEFAULT_COLUMNS4,
+): string | null {
   const traits = VARIANTS[variant];
   // Planned only when named explicitly: then the shape rule is the reason it cannot run.
   const rule = matmulShapeRule(variant, s) ?? (isGemv(variant) ? gemvColumnsUnsupported(gemvColumns4) : null);
   if (rule !== null) return rule;
-  if (traits.features.includes('shader-f16') && !ctx.device.features.has('shader-f16')) return 'the device has no shader-f16 feature';
+  if (traits.features.includes('shader-f16') && !ctx.device.features.has('shader-f16'))
+    return 'the device has no shader-f16 feature';
   const config = traits.matrixConfig;
   if (config !== null) {
-    if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
+    if (!ctx.device.features.has('chromium-experimental-subgroup-matrix'))
+      return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
     if (traits.staged) {
       // The staged kernel takes whichever config its shape names (checked there).
       const input = config.component === 'f16' ? 'f16' : 'int8';
-      const reason = stagedShapeUnsupported(input, staged ?? defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input], s, ctx.info, ctx.device.limits);
+      const reason = stagedShapeUnsupported(
+        input,
+        staged ?? defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input],
+        s,
+        ctx.info,
+        ctx.device.limits,
+      );
       if (reason !== null) return reason;
-    } else if (!hasMatrixConfig(ctx.info, config.component, config.result, config.K)) return `the adapter lists no ${config.component}→${config.result} 16×16×${config.K} subgroup-matrix config`;
+    } else if (!hasMatrixConfig(ctx.info, config.component, config.result, config.K))
+      return `the adapter lists no ${config.component}→${config.result} 16×16×${config.K} subgroup-matrix config`;
   }
   if (usesTile(variant)) {
     const reason = tileUnsupported(tile, ctx.device.limits);
     if (reason !== null) return reason;
-    if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % tile.K !== 0) return `the ${tile.M}×${tile.N} tile needs M, N multiples of ${tile.M}, ${tile.N} and K of ${tile.K} (got ${s.M}×${s.N}×${s.K})`;
+    if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % tile.K !== 0)
+      return `the ${tile.M}×${tile.N} tile needs M, N multiples of ${tile.M}, ${tile.N} and K of ${tile.K} (got ${s.M}×${s.N}×${s.K})`;
   }
   if (variant === 'dot4-int8' && s.K % 4 !== 0) return 'K must be a multiple of 4 for packed int8';
   const inBytes = VARIANTS[variant].input === 'f32' ? 4 : VARIANTS[variant].input === 'f16' ? 2 : 1;
@@ -86,21 +180,46 @@ export function matmulSkipReason(variant: MatmulVariant, s: MatmulShape, ctx: Su
   return null;
 }
 
-async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteContext, pool: BufferPool, shape: ResolvedShape): Promise<PreparedCase> {
+async function prepareMatmul(
+  variant: MatmulVariant,
+  s: MatmulShape,
+  ctx: SuiteContext,
+  pool: BufferPool,
+  shape: ResolvedShape,
+): Promise<PreparedCase> {
   const { device } = ctx;
   const { M, N, K } = s;
   const upload = (data: ArrayBufferView, label: string): GPUBuffer => {
-    const buffer = pool.create({ size: Math.ceil(data.byteLength / 4) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label });
+    const buffer = pool.create({
+      size: Math.ceil(data.byteLength / 4) * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      label,
+    });
     device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
   };
   const packed = packOperands(variant, s, ctx.seed, shape.tile);
   const bufA = upload(packed.a.data, packed.a.label);
   const bufB = upload(packed.b.data, packed.b.label);
-  const bufC = pool.create({ size: M * N * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'C' });
+  const bufC = pool.create({
+    size: M * N * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    label: 'C',
+  });
   const dims = pool.create({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'dims' });
   device.queue.writeBuffer(dims, 0, new Uint32Array([M, N, K, usesTile(variant) ? K / shape.tile.K : 0]));
-  const { pipeline, entries, groups, followUp } = await MATMUL_LAUNCHES[variant]({ variant, s, ctx, pool, shape, bufA, bufB, bufC, dims, upload });
+  const { pipeline, entries, groups, followUp } = await MATMUL_LAUNCHES[variant]({
+    variant,
+    s,
+    ctx,
+    pool,
+    shape,
+    bufA,
+    bufB,
+    bufC,
+    dims,
+    upload,
+  });
   const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   const encode = (pass: GPUComputePassEncoder, repeats: number): void => {
     pass.setPipeline(pipeline);
@@ -120,7 +239,9 @@ async function prepareMatmul(variant: MatmulVariant, s: MatmulShape, ctx: SuiteC
   };
   let quantError: QuantizationError | null = null;
   const check = async (): Promise<CheckResult> => {
-    const { result, quantizationError } = await checkMatmul(device, bufC, variant, s, packed.ops, ctx.seed, (pass) => { encode(pass, 1); });
+    const { result, quantizationError } = await checkMatmul(device, bufC, variant, s, packed.ops, ctx.seed, (pass) => {
+      encode(pass, 1);
+    });
     quantError = quantizationError;
     return result;
   };
@@ -159,26 +280,48 @@ export type ShapeSource = 'tuned' | 'default' | 'explicit';
 export function createMatmulSuite(options: MatmulOptions = {}): Suite {
   return {
     name: 'matmul',
-    description: 'C = A·B: naive, tiled (128×128, 8×8 per thread), f16 and int8 inputs, subgroup matrices, block-sparse, split-K GEMV',
+    description:
+      'C = A·B: naive, tiled (128×128, 8×8 per thread), f16 and int8 inputs, subgroup matrices, block-sparse, split-K GEMV',
     plan(ctx) {
       const shapes = options.shapes ?? planMatmulShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
       const cases: CasePlan[] = [];
       for (const s of shapes) {
         const tunedTile = options.tunedTiles?.[shapeKey(s)];
         const tile = tunedTile ?? options.tile ?? DEFAULT_TILE;
-        const tileFrom: ShapeSource = tunedTile !== undefined ? 'tuned' : options.tile !== undefined ? 'explicit' : 'default';
+        const tileFrom: ShapeSource =
+          tunedTile !== undefined ? 'tuned' : options.tile !== undefined ? 'explicit' : 'default';
         const tunedGemv = options.tunedGemv?.[shapeKey(s)];
         const gemvBuiltIn = defaultGemvShape(ctx.info);
         const gemvTarget = tunedGemv?.targetWorkgroups ?? options.gemvTargetWorkgroups ?? gemvBuiltIn.targetWorkgroups;
         const gemvColumns4 = tunedGemv?.columns4 ?? options.gemvColumns4 ?? gemvBuiltIn.columns4;
-        const gemvSource: ShapeSource = tunedGemv !== undefined ? 'tuned' : options.gemvTargetWorkgroups !== undefined || options.gemvColumns4 !== undefined ? 'explicit' : 'default';
+        const gemvSource: ShapeSource =
+          tunedGemv !== undefined
+            ? 'tuned'
+            : options.gemvTargetWorkgroups !== undefined || options.gemvColumns4 !== undefined
+              ? 'explicit'
+              : 'default';
         const tunedF16 = options.tunedStaged?.[stagedKey('f16', s)];
         const tunedI8 = options.tunedStaged?.[stagedKey('int8', s)];
         // The built-in shape is the adapter's (its 16×16 config where listed, else its first).
-        const builtIn = (input: 'f16' | 'int8'): StagedShape => defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input];
-        const staged = { f16: tunedF16 ?? { ...builtIn('f16'), ...options.staged?.f16 }, int8: tunedI8 ?? { ...builtIn('int8'), ...options.staged?.int8 } };
-        const stagedFrom = (input: 'f16' | 'int8'): ShapeSource => (options.tunedStaged?.[stagedKey(input, s)] !== undefined ? 'tuned' : options.staged?.[input] !== undefined ? 'explicit' : 'default');
-        const resolved: ResolvedShape = { tile, staged, gemvTargetWorkgroups: gemvTarget, gemvColumns4, transformSource: options.transformSource };
+        const builtIn = (input: 'f16' | 'int8'): StagedShape =>
+          defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input];
+        const staged = {
+          f16: tunedF16 ?? { ...builtIn('f16'), ...options.staged?.f16 },
+          int8: tunedI8 ?? { ...builtIn('int8'), ...options.staged?.int8 },
+        };
+        const stagedFrom = (input: 'f16' | 'int8'): ShapeSource =>
+          options.tunedStaged?.[stagedKey(input, s)] !== undefined
+            ? 'tuned'
+            : options.staged?.[input] !== undefined
+              ? 'explicit'
+              : 'default';
+        const resolved: ResolvedShape = {
+          tile,
+          staged,
+          gemvTargetWorkgroups: gemvTarget,
+          gemvColumns4,
+          transformSource: options.transformSource,
+        };
         // Variants named explicitly are planned whatever the shape, so asking for one says why it cannot run.
         const variants = options.variants ?? MATMUL_VARIANTS.filter((v) => matmulShapeRule(v, s) === null);
         for (const variant of variants) {
@@ -198,17 +341,45 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
               input: info.input,
               accumulate: info.input === 'int8' ? 'i32' : 'f32',
               ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}),
-              ...(usesTile(variant) ? { tile: tileLabel(tile), tileM: tile.M, tileN: tile.N, tileK: tile.K, source: tileFrom } : {}),
-              ...(info.staged ? stagedParams(staged[info.input === 'f16' ? 'f16' : 'int8'], stagedFrom(info.input === 'f16' ? 'f16' : 'int8')) : {}),
-              ...(isGemv(variant) && gemvUnsupported(s.M, s.K, s.N) === null && gemvColumnsUnsupported(gemvColumns4) === null ? { gemvTargetWorkgroups: gemvTarget, gemvSplits: planGemv(s.M, s.K, s.N, gemvTarget, false, gemvColumns4).splits, gemvColumns: 4 * gemvColumns4, source: gemvSource } : {}),
+              ...(usesTile(variant)
+                ? { tile: tileLabel(tile), tileM: tile.M, tileN: tile.N, tileK: tile.K, source: tileFrom }
+                : {}),
+              ...(info.staged
+                ? stagedParams(
+                    staged[info.input === 'f16' ? 'f16' : 'int8'],
+                    stagedFrom(info.input === 'f16' ? 'f16' : 'int8'),
+                  )
+                : {}),
+              ...(isGemv(variant) &&
+              gemvUnsupported(s.M, s.K, s.N) === null &&
+              gemvColumnsUnsupported(gemvColumns4) === null
+                ? {
+                    gemvTargetWorkgroups: gemvTarget,
+                    gemvSplits: planGemv(s.M, s.K, s.N, gemvTarget, false, gemvColumns4).splits,
+                    gemvColumns: 4 * gemvColumns4,
+                    source: gemvSource,
+                  }
+                : {}),
             },
             // A GEMV's activations stay f32 whatever the weights are.
-            bytesPerDispatch: s.M * s.K * (isGemv(variant) ? 4 : inputBytes(variant)) + s.K * s.N * inputBytes(variant) + s.M * s.N * 4,
+            bytesPerDispatch:
+              s.M * s.K * (isGemv(variant) ? 4 : inputBytes(variant)) + s.K * s.N * inputBytes(variant) + s.M * s.N * 4,
             bytesCounted: 'min-dram',
-            work: { flopsPerDispatch: flops, unit: info.unit, formula: sparse ? `2·M·N·K·${kept} (zero blocks skipped)` : '2·M·N·K' },
+            work: {
+              flopsPerDispatch: flops,
+              unit: info.unit,
+              formula: sparse ? `2·M·N·K·${kept} (zero blocks skipped)` : '2·M·N·K',
+            },
             prepare: (c, pool) => prepareMatmul(variant, s, c, pool, resolved),
           };
-          const skip = matmulSkipReason(variant, s, ctx, tile, info.staged ? staged[info.input === 'f16' ? 'f16' : 'int8'] : null, gemvColumns4);
+          const skip = matmulSkipReason(
+            variant,
+            s,
+            ctx,
+            tile,
+            info.staged ? staged[info.input === 'f16' ? 'f16' : 'int8'] : null,
+            gemvColumns4,
+          );
           if (skip !== null) plan.skipReason = skip;
           cases.push(plan);
         }
@@ -222,7 +393,14 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
 /** Fills speed-ups over the f32 baseline (quantized variants) and over the dense kernel (sparse). */
 export function relateMatmulCases(cases: CaseResult[]): void {
   const find = (variant: MatmulVariant, c: CaseResult): CaseResult | undefined =>
-    cases.find((x) => x.params['variant'] === variant && x.params['M'] === c.params['M'] && x.params['N'] === c.params['N'] && x.params['K'] === c.params['K'] && x.status === 'ok');
+    cases.find(
+      (x) =>
+        x.params['variant'] === variant &&
+        x.params['M'] === c.params['M'] &&
+        x.params['N'] === c.params['N'] &&
+        x.params['K'] === c.params['K'] &&
+        x.status === 'ok',
+    );
   for (const c of cases) {
     const variant = c.params['variant'] as MatmulVariant;
     const baselineVariant = VARIANTS[variant].baseline;
@@ -230,7 +408,12 @@ export function relateMatmulCases(cases: CaseResult[]): void {
     const base = find(baselineVariant, c);
     const speedup = base?.summary ? base.summary.p50 / c.summary.p50 : null;
     if (variant === 'block-sparse-f32') {
-      c.sparsity = { zeroBlockFraction: SPARSE_ZERO_FRACTION, blockSize: Number(c.params['tileM']) * Number(c.params['tileK']), speedupVsDense: speedup, denseCaseId: base?.id ?? null };
+      c.sparsity = {
+        zeroBlockFraction: SPARSE_ZERO_FRACTION,
+        blockSize: Number(c.params['tileM']) * Number(c.params['tileK']),
+        speedupVsDense: speedup,
+        denseCaseId: base?.id ?? null,
+      };
     } else if (c.quantization) {
       c.quantization = { ...c.quantization, speedupVsF32: speedup, f32CaseId: base?.id ?? null };
     }

@@ -34,10 +34,15 @@ export function maxBindableBytes(limits: Record<string, number>): number {
  * last-level cache known. A CPU adapter: its data lives in the host's caches, so twice the host's
  * last-level cache where the platform read it, else a stated guess.
  */
-export function dramThreshold(info: Pick<DeviceInfo, 'adapterClass' | 'hostCacheBytes'>): { bytes: number; basis: string } {
-  if (info.adapterClass === 'gpu') return { bytes: DRAM_WORKING_SET_BYTES, basis: 'above the largest GPU last-level cache known (256 MiB)' };
+export function dramThreshold(info: Pick<DeviceInfo, 'adapterClass' | 'hostCacheBytes'>): {
+  bytes: number;
+  basis: string;
+} {
+  if (info.adapterClass === 'gpu')
+    return { bytes: DRAM_WORKING_SET_BYTES, basis: 'above the largest GPU last-level cache known (256 MiB)' };
   const llc = info.hostCacheBytes ?? null;
-  if (llc !== null && llc > 0) return { bytes: 2 * llc, basis: `twice the host CPU's last-level cache (${formatBytes(llc)})` };
+  if (llc !== null && llc > 0)
+    return { bytes: 2 * llc, basis: `twice the host CPU's last-level cache (${formatBytes(llc)})` };
   return { bytes: 64 * MiB, basis: "a guess (64 MiB): the host CPU's cache size is not known here" };
 }
 
@@ -64,15 +69,27 @@ function exactCheck(compared: number, mismatches: number, first: string): CheckR
     compared,
     mismatches,
     maxRelError: null,
-    detail: mismatches === 0 ? `all ${compared} u32 words match` : `${mismatches} of ${compared} u32 words differ; first: ${first}`,
+    detail:
+      mismatches === 0
+        ? `all ${compared} u32 words match`
+        : `${mismatches} of ${compared} u32 words differ; first: ${first}`,
   };
 }
 
-async function prepare(kernel: MemcopyKernel, bytes: number, workgroupSize: number, workgroups: number, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepare(
+  kernel: MemcopyKernel,
+  bytes: number,
+  workgroupSize: number,
+  workgroups: number,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const { device, seed } = ctx;
   const count = bytes / 16;
   const code = await ctx.loadKernel('memcopy');
-  const pipeline = await computePipeline(device, 'memcopy', code, `${kernel}_kernel`, { WORKGROUP_SIZE: workgroupSize });
+  const pipeline = await computePipeline(device, 'memcopy', code, `${kernel}_kernel`, {
+    WORKGROUP_SIZE: workgroupSize,
+  });
   const params = pool.create({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' });
   device.queue.writeBuffer(params, 0, new Uint32Array([count, seed >>> 0, 0, 0]));
   const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -85,7 +102,9 @@ async function prepare(kernel: MemcopyKernel, bytes: number, workgroupSize: numb
     const src = pool.create({ size: bytes, usage: storage, label: 'src' });
     writeChunked(device, src, bytes, (offset, chunk) => {
       fillRandomU32(seed, offset, chunk);
-      if (kernel === 'read') for (let i = 0; i < chunk.length; i++) laneSums[i & 3] = ((laneSums[i & 3] as number) + (chunk[i] as number)) >>> 0;
+      if (kernel === 'read')
+        for (let i = 0; i < chunk.length; i++)
+          laneSums[i & 3] = ((laneSums[i & 3] as number) + (chunk[i] as number)) >>> 0;
     });
     entries.push({ binding: 0, resource: { buffer: src } });
   }
@@ -111,7 +130,9 @@ async function prepare(kernel: MemcopyKernel, bytes: number, workgroupSize: numb
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();
   };
-  const poison = (buffer: GPUBuffer, size: number): void => { writeChunked(device, buffer, size, (_o, chunk) => chunk.fill(POISON)); };
+  const poison = (buffer: GPUBuffer, size: number): void => {
+    writeChunked(device, buffer, size, (_o, chunk) => chunk.fill(POISON));
+  };
 
   const check = async (): Promise<CheckResult> => {
     let mismatches = 0;
@@ -132,7 +153,11 @@ async function prepare(kernel: MemcopyKernel, bytes: number, workgroupSize: numb
         if (got[lane] !== laneSums[lane]) note(lane, got[lane] as number, laneSums[lane] as number);
       }
       const result = exactCheck(compared, mismatches, first);
-      return { ...result, method: 'exact-u32-wrapping-sum', detail: mismatches === 0 ? `per-lane wrapping sums of all ${count * 4} words match the CPU's` : result.detail };
+      return {
+        ...result,
+        method: 'exact-u32-wrapping-sum',
+        detail: mismatches === 0 ? `per-lane wrapping sums of all ${count * 4} words match the CPU's` : result.detail,
+      };
     }
     if (dst === null) throw new Error('memcopy: no output buffer');
     poison(dst, bytes);
@@ -141,7 +166,9 @@ async function prepare(kernel: MemcopyKernel, bytes: number, workgroupSize: numb
     await readChunked(device, dst, bytes, (offset, chunk) => {
       const want = expected.subarray(0, chunk.length);
       if (kernel === 'copy') fillRandomU32(seed, offset, want);
-      else for (let i = 0; i < want.length; i++) want[i] = writePattern(Math.floor((offset / 4 + i) / 4), (offset / 4 + i) & 3, seed >>> 0);
+      else
+        for (let i = 0; i < want.length; i++)
+          want[i] = writePattern(Math.floor((offset / 4 + i) / 4), (offset / 4 + i) & 3, seed >>> 0);
       for (let i = 0; i < chunk.length; i++) {
         if (chunk[i] !== want[i]) note(offset / 4 + i, chunk[i] as number, want[i] as number);
       }
@@ -170,8 +197,19 @@ export interface MemcopyLaunch {
 }
 
 /** The built-in launch shape of a kernel on this device (what `tune` starts from). */
-export function defaultMemcopyLaunch(kernel: MemcopyKernel, limits: Record<string, number>, cpuAdapter: boolean): MemcopyLaunch {
-  return { workgroupSize: Math.min(256, limits['maxComputeInvocationsPerWorkgroup'] ?? 256, limits['maxComputeWorkgroupSizeX'] ?? 256), elementsPerThread: elementsPerThread(kernel, cpuAdapter) };
+export function defaultMemcopyLaunch(
+  kernel: MemcopyKernel,
+  limits: Record<string, number>,
+  cpuAdapter: boolean,
+): MemcopyLaunch {
+  return {
+    workgroupSize: Math.min(
+      256,
+      limits['maxComputeInvocationsPerWorkgroup'] ?? 256,
+      limits['maxComputeWorkgroupSizeX'] ?? 256,
+    ),
+    elementsPerThread: elementsPerThread(kernel, cpuAdapter),
+  };
 }
 
 export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
@@ -191,7 +229,12 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
           const builtIn = defaultMemcopyLaunch(kernel, limits, cpuAdapter);
           const workgroupSize = tuned?.workgroupSize ?? options.workgroupSize ?? builtIn.workgroupSize;
           const perThread = tuned?.elementsPerThread ?? options.elementsPerThread ?? builtIn.elementsPerThread;
-          const source = tuned !== undefined ? 'tuned' : options.elementsPerThread !== undefined || options.workgroupSize !== undefined ? 'explicit' : 'default';
+          const source =
+            tuned !== undefined
+              ? 'tuned'
+              : options.elementsPerThread !== undefined || options.workgroupSize !== undefined
+                ? 'explicit'
+                : 'default';
           const workgroups = Math.max(1, Math.min(maxGroups, Math.ceil(bytes / 16 / (workgroupSize * perThread))));
           const workingSetBytes = kernel === 'copy' ? 2 * bytes : bytes;
           // Explicit overrides (sweeps) get their own ids; a tuned launch keeps the case's id, so gates and history still match it.
@@ -216,10 +259,15 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
             bytesCounted: kernel === 'copy' ? 'read+write' : kernel,
             prepare: (c, pool) => prepare(kernel, bytes, workgroupSize, workgroups, c, pool),
           };
-          if (bytes % 16 !== 0 || bytes <= 0) plan.skipReason = `buffer size ${bytes} is not a positive multiple of 16 bytes (one vec4<u32>)`;
-          else if (!Number.isInteger(Math.log2(workgroupSize)) || workgroupSize > (limits['maxComputeInvocationsPerWorkgroup'] ?? 256)) {
+          if (bytes % 16 !== 0 || bytes <= 0)
+            plan.skipReason = `buffer size ${bytes} is not a positive multiple of 16 bytes (one vec4<u32>)`;
+          else if (
+            !Number.isInteger(Math.log2(workgroupSize)) ||
+            workgroupSize > (limits['maxComputeInvocationsPerWorkgroup'] ?? 256)
+          ) {
             plan.skipReason = `workgroup size ${workgroupSize} must be a power of two within maxComputeInvocationsPerWorkgroup`;
-          } else if (bytes > maxBytes) plan.skipReason = `${formatBytes(bytes)} exceeds this device's largest storage binding (${formatBytes(maxBytes)})`;
+          } else if (bytes > maxBytes)
+            plan.skipReason = `${formatBytes(bytes)} exceeds this device's largest storage binding (${formatBytes(maxBytes)})`;
           cases.push(plan);
         }
       }

@@ -56,7 +56,8 @@ export function quantizeInt8(values: Float32Array): { q: Int8Array; scale: numbe
   for (const v of values) max = Math.max(max, Math.abs(v));
   const scale = max === 0 ? 1 : max / 127;
   const q = new Int8Array(values.length);
-  for (let i = 0; i < values.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round((values[i] as number) / scale)));
+  for (let i = 0; i < values.length; i++)
+    q[i] = Math.max(-127, Math.min(127, Math.round((values[i] as number) / scale)));
   return { q, scale };
 }
 

@@ -31,7 +31,17 @@ export interface OverheadOptions {
   dispatchCounts?: readonly number[];
 }
 
-export const OVERHEAD_KINDS = ['dispatch', 'pass', 'submit', 'roundtrip', 'readback', 'upload', 'compile', 'indirect', 'buffer'] as const;
+export const OVERHEAD_KINDS = [
+  'dispatch',
+  'pass',
+  'submit',
+  'roundtrip',
+  'readback',
+  'upload',
+  'compile',
+  'indirect',
+  'buffer',
+] as const;
 export type OverheadKind = (typeof OVERHEAD_KINDS)[number];
 
 const DISPATCH_COUNTS = [1, 16, 64, 256, 1024, 4096];
@@ -60,20 +70,34 @@ interface Bumper {
 
 async function makeBumper(ctx: SuiteContext, pool: BufferPool): Promise<Bumper> {
   const { device } = ctx;
-  const layout = device.createBindGroupLayout({ entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } }] });
+  const layout = device.createBindGroupLayout({
+    entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } }],
+  });
   const module = device.createShaderModule({ code: await ctx.loadKernel('overhead'), label: 'overhead' });
   const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
-  const make = (step: number): Promise<GPUComputePipeline> => device.createComputePipelineAsync({ layout: pipelineLayout, compute: { module, entryPoint: 'bump', constants: { STEP: step } } });
+  const make = (step: number): Promise<GPUComputePipeline> =>
+    device.createComputePipelineAsync({
+      layout: pipelineLayout,
+      compute: { module, entryPoint: 'bump', constants: { STEP: step } },
+    });
   const pipelines: [GPUComputePipeline, GPUComputePipeline] = [await make(1), await make(2)];
-  const counter = (i: number): GPUBuffer => pool.create({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: `counter${i}` });
+  const counter = (i: number): GPUBuffer =>
+    pool.create({
+      size: 16,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      label: `counter${i}`,
+    });
   const counters: [GPUBuffer, GPUBuffer] = [counter(0), counter(1)];
-  const group = (b: GPUBuffer): GPUBindGroup => device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: b } }] });
+  const group = (b: GPUBuffer): GPUBindGroup =>
+    device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: b } }] });
   return { layout, pipelines, counters, groups: [group(counters[0]), group(counters[1])] };
 }
 
 async function readCounter(device: GPUDevice, buffer: GPUBuffer): Promise<number> {
   let value = 0;
-  await readChunked(device, buffer, 4, (_o, chunk) => { value = chunk[0] as number; });
+  await readChunked(device, buffer, 4, (_o, chunk) => {
+    value = chunk[0] as number;
+  });
   return value;
 }
 
@@ -85,7 +109,10 @@ function counterCheck(want: readonly number[], got: readonly number[], what: str
     compared: want.length,
     mismatches,
     maxRelError: null,
-    detail: mismatches === 0 ? `${what}: every counter reads what that many dispatches add (${want.join(', ')})` : `${what}: counters read ${got.join(', ')}, want ${want.join(', ')} — dispatches were dropped or repeated`,
+    detail:
+      mismatches === 0
+        ? `${what}: every counter reads what that many dispatches add (${want.join(', ')})`
+        : `${what}: counters read ${got.join(', ')}, want ${want.join(', ')} — dispatches were dropped or repeated`,
   };
 }
 
@@ -93,7 +120,14 @@ function counterCheck(want: readonly number[], got: readonly number[], what: str
 type Layout = 'dispatch' | 'pipeline-switch' | 'bindgroup-switch' | 'full-switch' | 'indirect' | 'pass';
 
 /** Records `count` items of a layout; returns what each counter gains. */
-function record(layout: Layout, b: Bumper, indirect: GPUBuffer | null, encoder: GPUCommandEncoder, stamp: PassStamp, count: number): [number, number] {
+function record(
+  layout: Layout,
+  b: Bumper,
+  indirect: GPUBuffer | null,
+  encoder: GPUCommandEncoder,
+  stamp: PassStamp,
+  count: number,
+): [number, number] {
   const gains: [number, number] = [0, 0];
   if (layout === 'pass') {
     for (let i = 0; i < count; i++) {
@@ -127,7 +161,12 @@ function record(layout: Layout, b: Bumper, indirect: GPUBuffer | null, encoder: 
   return gains;
 }
 
-async function checkLayout(ctx: SuiteContext, b: Bumper, run: (count: number) => Promise<[number, number]>, what: string): Promise<CheckResult> {
+async function checkLayout(
+  ctx: SuiteContext,
+  b: Bumper,
+  run: (count: number) => Promise<[number, number]>,
+  what: string,
+): Promise<CheckResult> {
   const start = [ctx.seed >>> 8, (ctx.seed >>> 8) + 1000];
   ctx.device.queue.writeBuffer(b.counters[0], 0, new Uint32Array([start[0] as number]));
   ctx.device.queue.writeBuffer(b.counters[1], 0, new Uint32Array([start[1] as number]));
@@ -140,45 +179,70 @@ async function checkLayout(ctx: SuiteContext, b: Bumper, run: (count: number) =>
 function timerNote(timer: TimerInfo): Record<string, unknown> {
   return timer.kind === 'timestamp-query'
     ? {}
-    : { timerNote: 'no timestamp-query on this device: timed on the host from submit to onSubmittedWorkDone, so each point includes the submit and completion latency (the intercept holds it; the slope is still per item)' };
+    : {
+        timerNote:
+          'no timestamp-query on this device: timed on the host from submit to onSubmittedWorkDone, so each point includes the submit and completion latency (the intercept holds it; the slope is still per item)',
+      };
 }
 
 const LAYOUT_WORDS: Record<Layout, string> = {
   dispatch: 'dispatches of a one-invocation kernel in one compute pass, pipeline and bind group set once',
   'pipeline-switch': 'dispatches in one compute pass, setPipeline between every two (two pipelines, one layout)',
   'bindgroup-switch': 'dispatches in one compute pass, setBindGroup between every two (two bind groups)',
-  'full-switch': 'dispatches in one compute pass, setPipeline and setBindGroup before every one (as a recorded forward pass does)',
+  'full-switch':
+    'dispatches in one compute pass, setPipeline and setBindGroup before every one (as a recorded forward pass does)',
   indirect: 'dispatchWorkgroupsIndirect calls in one compute pass (arguments in a buffer)',
   pass: 'compute passes (begin, one dispatch, end) in one command encoder',
 };
 
-async function prepareFitted(layout: Layout, counts: readonly number[], ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepareFitted(
+  layout: Layout,
+  counts: readonly number[],
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const b = await makeBumper(ctx, pool);
   let indirect: GPUBuffer | null = null;
   if (layout === 'indirect') {
-    indirect = pool.create({ size: 12, usage: GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_DST, label: 'indirect-args' });
+    indirect = pool.create({
+      size: 12,
+      usage: GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_DST,
+      label: 'indirect-args',
+    });
     ctx.device.queue.writeBuffer(indirect, 0, new Uint32Array([1, 1, 1]));
   }
   const item = layout === 'pass' ? 'pass' : 'dispatch';
   return {
     encode: () => undefined,
     check: () =>
-      checkLayout(ctx, b, (count) => {
-        const encoder = ctx.device.createCommandEncoder();
-        const gains = record(layout, b, indirect, encoder, () => undefined, count);
-        ctx.device.queue.submit([encoder.finish()]);
-        return Promise.resolve(gains);
-      }, `${CHECK_COUNT} ${LAYOUT_WORDS[layout]}`),
+      checkLayout(
+        ctx,
+        b,
+        (count) => {
+          const encoder = ctx.device.createCommandEncoder();
+          const gains = record(layout, b, indirect, encoder, () => undefined, count);
+          ctx.device.queue.submit([encoder.finish()]);
+          return Promise.resolve(gains);
+        },
+        `${CHECK_COUNT} ${LAYOUT_WORDS[layout]}`,
+      ),
     measure: async (tools: MeasureTools): Promise<Measurement> => {
       const cost = await fitCost({
         counts,
         rounds: tools.rounds,
         warmupRounds: Math.max(1, tools.warmupRounds),
         stopped: tools.stopped,
-        sample: (count) => tools.timer.timeEncoder((encoder, stamp) => { record(layout, b, indirect, encoder, stamp, count); }),
+        sample: (count) =>
+          tools.timer.timeEncoder((encoder, stamp) => {
+            record(layout, b, indirect, encoder, stamp, count);
+          }),
       });
       const timer = tools.timer.info();
-      return costMeasurement(cost, timer, item, { ...timerNote(timer), layout: LAYOUT_WORDS[layout], counts: [...counts] });
+      return costMeasurement(cost, timer, item, {
+        ...timerNote(timer),
+        layout: LAYOUT_WORDS[layout],
+        counts: [...counts],
+      });
     },
   };
 }
@@ -198,11 +262,30 @@ export interface DispatchCost {
  * dispatch of a recorded forward pass does), on the run's kind of timer; null if no positive
  * cost showed.
  */
-export async function measureDispatchCost(ctx: SuiteContext, pool: BufferPool, timer: PassTimer): Promise<DispatchCost | null> {
+export async function measureDispatchCost(
+  ctx: SuiteContext,
+  pool: BufferPool,
+  timer: PassTimer,
+): Promise<DispatchCost | null> {
   const b = await makeBumper(ctx, pool);
-  const cost = await fitCost({ counts: [16, 64, 256], rounds: 3, warmupRounds: 1, stopped: () => false, sample: (count) => timer.timeEncoder((encoder, stamp) => { record('full-switch', b, null, encoder, stamp, count); }) });
+  const cost = await fitCost({
+    counts: [16, 64, 256],
+    rounds: 3,
+    warmupRounds: 1,
+    stopped: () => false,
+    sample: (count) =>
+      timer.timeEncoder((encoder, stamp) => {
+        record('full-switch', b, null, encoder, stamp, count);
+      }),
+  });
   if (!(cost.fit.slope > 0)) return null;
-  return { perDispatchNs: cost.fit.slope, interceptNs: cost.fit.intercept, r2: cost.fit.r2, timer: timer.kind, method: `slope of time against 16/64/256 ${LAYOUT_WORDS['full-switch']} (the overhead suite's kernel)` };
+  return {
+    perDispatchNs: cost.fit.slope,
+    interceptNs: cost.fit.intercept,
+    r2: cost.fit.r2,
+    timer: timer.kind,
+    method: `slope of time against 16/64/256 ${LAYOUT_WORDS['full-switch']} (the overhead suite's kernel)`,
+  };
 }
 
 function spin(ns: number): number {
@@ -215,7 +298,12 @@ function spin(ns: number): number {
 }
 
 /** `count` submits of one one-dispatch command buffer each, then one wait; host clock around it all. */
-async function prepareSubmit(counts: readonly number[], plant: PlantedCost, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepareSubmit(
+  counts: readonly number[],
+  plant: PlantedCost,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const b = await makeBumper(ctx, pool);
   const { device } = ctx;
   // What the planted spins really took: a preempted spin runs long, and the fit should find that.
@@ -238,22 +326,60 @@ async function prepareSubmit(counts: readonly number[], plant: PlantedCost, ctx:
     spun.perSample.push(spin(plant.perSampleNs ?? 0));
     return (performance.now() - t0) * 1e6;
   };
-  const clock = hostWallTimer('host performance.now() from the first queue.submit to onSubmittedWorkDone after the last (command buffers encoded beforehand)');
+  const clock = hostWallTimer(
+    'host performance.now() from the first queue.submit to onSubmittedWorkDone after the last (command buffers encoded beforehand)',
+  );
   return {
     encode: () => undefined,
-    check: () => checkLayout(ctx, b, async (count) => { await submitAll(buffers(count)); return [count, 0]; }, `${CHECK_COUNT} submits of one dispatch each`),
+    check: () =>
+      checkLayout(
+        ctx,
+        b,
+        async (count) => {
+          await submitAll(buffers(count));
+          return [count, 0];
+        },
+        `${CHECK_COUNT} submits of one dispatch each`,
+      ),
     measure: async (tools) => {
-      const cost = await fitCost({ counts, rounds: tools.rounds, warmupRounds: Math.max(1, tools.warmupRounds), stopped: tools.stopped, sample: (count) => submitAll(buffers(count)) });
-      const mean = (xs: number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, x) => a + x, 0) / xs.length);
-      const planted = plant.perSampleNs !== undefined || plant.perSubmitNs !== undefined ? { planted: { ...plant, spunPerSampleNs: mean(spun.perSample), spunPerSubmitNs: mean(spun.perSubmit) } } : {};
-      return costMeasurement(cost, clock, 'submit', { ...planted, layout: 'queue.submit calls of one command buffer (one dispatch) each, then one onSubmittedWorkDone', counts: [...counts] });
+      const cost = await fitCost({
+        counts,
+        rounds: tools.rounds,
+        warmupRounds: Math.max(1, tools.warmupRounds),
+        stopped: tools.stopped,
+        sample: (count) => submitAll(buffers(count)),
+      });
+      const mean = (xs: number[]): number | null =>
+        xs.length === 0 ? null : xs.reduce((a, x) => a + x, 0) / xs.length;
+      const planted =
+        plant.perSampleNs !== undefined || plant.perSubmitNs !== undefined
+          ? { planted: { ...plant, spunPerSampleNs: mean(spun.perSample), spunPerSubmitNs: mean(spun.perSubmit) } }
+          : {};
+      return costMeasurement(cost, clock, 'submit', {
+        ...planted,
+        layout: 'queue.submit calls of one command buffer (one dispatch) each, then one onSubmittedWorkDone',
+        counts: [...counts],
+      });
     },
   };
 }
 
-
-const ok = (method: string, detail: string, compared = 1): CheckResult => ({ passed: true, method, compared, mismatches: 0, maxRelError: null, detail });
-const bad = (method: string, detail: string, compared = 1): CheckResult => ({ passed: false, method, compared, mismatches: 1, maxRelError: null, detail });
+const ok = (method: string, detail: string, compared = 1): CheckResult => ({
+  passed: true,
+  method,
+  compared,
+  mismatches: 0,
+  maxRelError: null,
+  detail,
+});
+const bad = (method: string, detail: string, compared = 1): CheckResult => ({
+  passed: false,
+  method,
+  compared,
+  mismatches: 1,
+  maxRelError: null,
+  detail,
+});
 
 function timedCall(run: () => Promise<void> | void): () => Promise<number | null> {
   return async () => {
@@ -277,8 +403,24 @@ async function prepareRoundtrip(withDispatch: boolean, ctx: SuiteContext, pool: 
   return {
     encode: () => undefined,
     check: withDispatch
-      ? () => checkLayout(ctx, b, async (count) => { for (let i = 0; i < count; i++) { device.queue.submit(commands()); await device.queue.onSubmittedWorkDone(); } return [count, 0]; }, `${CHECK_COUNT} round trips of one dispatch`)
-      : async () => { device.queue.submit([]); await device.queue.onSubmittedWorkDone(); return ok('resolves', 'onSubmittedWorkDone resolved after an empty submit'); },
+      ? () =>
+          checkLayout(
+            ctx,
+            b,
+            async (count) => {
+              for (let i = 0; i < count; i++) {
+                device.queue.submit(commands());
+                await device.queue.onSubmittedWorkDone();
+              }
+              return [count, 0];
+            },
+            `${CHECK_COUNT} round trips of one dispatch`,
+          )
+      : async () => {
+          device.queue.submit([]);
+          await device.queue.onSubmittedWorkDone();
+          return ok('resolves', 'onSubmittedWorkDone resolved after an empty submit');
+        },
     timeOperation: async () => {
       const cmds = next;
       const t0 = performance.now();
@@ -301,16 +443,32 @@ function pattern(bytes: number, seed: number): Uint32Array<ArrayBuffer> {
 function compareWords(got: Uint32Array, want: Uint32Array, method: string): CheckResult {
   let mismatches = 0;
   for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) mismatches++;
-  return { passed: mismatches === 0 && got.length === want.length, method, compared: want.length, mismatches, maxRelError: null, detail: mismatches === 0 ? `all ${want.length} u32 words match` : `${mismatches} of ${want.length} u32 words differ` };
+  return {
+    passed: mismatches === 0 && got.length === want.length,
+    method,
+    compared: want.length,
+    mismatches,
+    maxRelError: null,
+    detail:
+      mismatches === 0 ? `all ${want.length} u32 words match` : `${mismatches} of ${want.length} u32 words differ`,
+  };
 }
 
 /** copyBufferToBuffer into a MAP_READ buffer, submit, mapAsync, copy out, unmap: what reading a result costs. */
 function prepareReadback(bytes: number, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
   const { device } = ctx;
   const want = pattern(bytes, ctx.seed);
-  const src = pool.create({ size: Math.max(16, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'readback-src' });
+  const src = pool.create({
+    size: Math.max(16, bytes),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    label: 'readback-src',
+  });
   device.queue.writeBuffer(src, 0, want);
-  const staging = pool.create({ size: Math.max(16, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback-staging' });
+  const staging = pool.create({
+    size: Math.max(16, bytes),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    label: 'readback-staging',
+  });
   let last: Uint32Array = new Uint32Array(0);
   const readOnce = async (): Promise<void> => {
     const encoder = device.createCommandEncoder();
@@ -322,7 +480,10 @@ function prepareReadback(bytes: number, ctx: SuiteContext, pool: BufferPool): Pr
   };
   return Promise.resolve({
     encode: () => undefined,
-    check: async () => { await readOnce(); return compareWords(last, want, 'exact-u32'); },
+    check: async () => {
+      await readOnce();
+      return compareWords(last, want, 'exact-u32');
+    },
     timeOperation: timedCall(readOnce),
     operationTimerMethod: `host performance.now() around copyBufferToBuffer of ${formatBytes(bytes)} into a MAP_READ buffer, submit, mapAsync, getMappedRange copied out, unmap`,
   });
@@ -332,7 +493,11 @@ function prepareReadback(bytes: number, ctx: SuiteContext, pool: BufferPool): Pr
 function prepareUpload(bytes: number, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
   const { device } = ctx;
   const data = pattern(bytes, ctx.seed ^ 0x5bd1e995);
-  const dst = pool.create({ size: Math.max(16, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'upload-dst' });
+  const dst = pool.create({
+    size: Math.max(16, bytes),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    label: 'upload-dst',
+  });
   const writeOnce = async (): Promise<void> => {
     device.queue.writeBuffer(dst, 0, data);
     await device.queue.onSubmittedWorkDone();
@@ -343,7 +508,9 @@ function prepareUpload(bytes: number, ctx: SuiteContext, pool: BufferPool): Prom
       device.queue.writeBuffer(dst, 0, new Uint32Array(bytes / 4).fill(0xdeadbeef));
       await writeOnce();
       const got = new Uint32Array(bytes / 4);
-      await readChunked(device, dst, bytes, (offset, chunk) => { got.set(chunk, offset / 4); });
+      await readChunked(device, dst, bytes, (offset, chunk) => {
+        got.set(chunk, offset / 4);
+      });
       return compareWords(got, data, 'exact-u32');
     },
     timeOperation: timedCall(writeOnce),
@@ -358,12 +525,20 @@ export type CompileStep = 'shader-module' | 'pipeline' | 'pipeline-async';
  * seen before (a unique comment), so Dawn's caches miss; a driver's own cache, keyed on the
  * compiled code, may still hit. Cached: the same module and descriptor again.
  */
-async function prepareCompile(kernel: { name: string; entry: string }, step: CompileStep, cached: boolean, ctx: SuiteContext): Promise<PreparedCase> {
+async function prepareCompile(
+  kernel: { name: string; entry: string },
+  step: CompileStep,
+  cached: boolean,
+  ctx: SuiteContext,
+): Promise<PreparedCase> {
   const { device } = ctx;
   const source = await ctx.loadKernel(kernel.name);
   let nonce = 0;
   const fresh = (): string => `${source}\n// wgbench overhead: cold compile ${ctx.seed}-${nonce++}\n`;
-  const descriptor = (module: GPUShaderModule): GPUComputePipelineDescriptor => ({ layout: 'auto', compute: { module, entryPoint: kernel.entry } });
+  const descriptor = (module: GPUShaderModule): GPUComputePipelineDescriptor => ({
+    layout: 'auto',
+    compute: { module, entryPoint: kernel.entry },
+  });
   const cachedModule = device.createShaderModule({ code: source, label: kernel.name });
   const compile = async (module: GPUShaderModule): Promise<void> => {
     if (step === 'pipeline-async') await device.createComputePipelineAsync(descriptor(module));
@@ -390,7 +565,12 @@ async function prepareCompile(kernel: { name: string; entry: string }, step: Com
     await compile(module);
     return (performance.now() - t0) * 1e6 || null;
   };
-  const api = step === 'shader-module' ? 'createShaderModule' : step === 'pipeline' ? 'createComputePipeline' : 'createComputePipelineAsync (until it resolves)';
+  const api =
+    step === 'shader-module'
+      ? 'createShaderModule'
+      : step === 'pipeline'
+        ? 'createComputePipeline'
+        : 'createComputePipelineAsync (until it resolves)';
   return {
     encode: () => undefined,
     check,
@@ -409,7 +589,11 @@ function prepareBuffer(bytes: number, ctx: SuiteContext): Promise<PreparedCase> 
       const buffer = device.createBuffer({ size: bytes, usage });
       const size = buffer.size;
       buffer.destroy();
-      return Promise.resolve(size === bytes ? ok('buffer-size', `a ${formatBytes(bytes)} buffer was created with that size`) : bad('buffer-size', `asked for ${bytes} bytes, got ${size}`));
+      return Promise.resolve(
+        size === bytes
+          ? ok('buffer-size', `a ${formatBytes(bytes)} buffer was created with that size`)
+          : bad('buffer-size', `asked for ${bytes} bytes, got ${size}`),
+      );
     },
     timeOperation: async () => {
       const t0 = performance.now();
@@ -432,14 +616,23 @@ export function createOverheadSuite(options: OverheadOptions = {}): Suite {
   const want = new Set<OverheadKind>(options.kinds ?? OVERHEAD_KINDS);
   return {
     name: 'overhead',
-    description: 'what WebGPU costs around a kernel: per dispatch, pass and submit (fitted), queue round trip, readback, upload, shader and pipeline creation, indirect dispatch, buffer creation',
+    description:
+      'what WebGPU costs around a kernel: per dispatch, pass and submit (fitted), queue round trip, readback, upload, shader and pipeline creation, indirect dispatch, buffer creation',
     plan(ctx) {
       const limits = ctx.info.limits;
-      const maxBinding = Math.min(limits['maxStorageBufferBindingSize'] ?? 128 * MiB, limits['maxBufferSize'] ?? 256 * MiB);
+      const maxBinding = Math.min(
+        limits['maxStorageBufferBindingSize'] ?? 128 * MiB,
+        limits['maxBufferSize'] ?? 256 * MiB,
+      );
       const dispatchCounts = options.dispatchCounts ?? (ctx.quick ? DISPATCH_COUNTS.slice(0, -1) : DISPATCH_COUNTS);
       const cases: CasePlan[] = [];
       const fitted = (layout: Layout, name: string, counts: readonly number[]): CasePlan =>
-        latencyCase(layout === 'dispatch' ? 'dispatch' : layout === 'pass' ? 'pass' : `dispatch-${layout}`, name, { kind: layout, counts: counts.join(','), fit: 'time against count' }, (c, pool) => prepareFitted(layout, counts, c, pool));
+        latencyCase(
+          layout === 'dispatch' ? 'dispatch' : layout === 'pass' ? 'pass' : `dispatch-${layout}`,
+          name,
+          { kind: layout, counts: counts.join(','), fit: 'time against count' },
+          (c, pool) => prepareFitted(layout, counts, c, pool),
+        );
       if (want.has('dispatch')) {
         cases.push(fitted('dispatch', 'per dispatch', dispatchCounts));
         cases.push(fitted('pipeline-switch', 'per dispatch, pipeline switch', dispatchCounts));
@@ -450,30 +643,80 @@ export function createOverheadSuite(options: OverheadOptions = {}): Suite {
       if (want.has('pass')) cases.push(fitted('pass', 'per compute pass', PASS_COUNTS));
       if (want.has('submit')) {
         const plant = options.plant ?? {};
-        cases.push(latencyCase('submit', 'per submit', { kind: 'submit', counts: SUBMIT_COUNTS.join(','), fit: 'time against count' }, (c, pool) => prepareSubmit(SUBMIT_COUNTS, plant, c, pool)));
+        cases.push(
+          latencyCase(
+            'submit',
+            'per submit',
+            { kind: 'submit', counts: SUBMIT_COUNTS.join(','), fit: 'time against count' },
+            (c, pool) => prepareSubmit(SUBMIT_COUNTS, plant, c, pool),
+          ),
+        );
       }
       if (want.has('roundtrip')) {
-        cases.push(latencyCase('roundtrip/empty', 'submit → done, empty', { kind: 'roundtrip', dispatch: false }, (c, pool) => prepareRoundtrip(false, c, pool)));
-        cases.push(latencyCase('roundtrip/dispatch', 'submit → done, one dispatch', { kind: 'roundtrip', dispatch: true }, (c, pool) => prepareRoundtrip(true, c, pool)));
+        cases.push(
+          latencyCase('roundtrip/empty', 'submit → done, empty', { kind: 'roundtrip', dispatch: false }, (c, pool) =>
+            prepareRoundtrip(false, c, pool),
+          ),
+        );
+        cases.push(
+          latencyCase(
+            'roundtrip/dispatch',
+            'submit → done, one dispatch',
+            { kind: 'roundtrip', dispatch: true },
+            (c, pool) => prepareRoundtrip(true, c, pool),
+          ),
+        );
       }
       const sizes = ctx.quick ? TRANSFER_SIZES_QUICK : TRANSFER_SIZES;
-      for (const bytes of want.has('readback') ? sizes : []) cases.push(latencyCase(`readback/bytes=${bytes}`, `readback ${formatBytes(bytes)}`, { kind: 'readback', bytes }, (c, pool) => prepareReadback(bytes, c, pool)));
-      for (const bytes of want.has('upload') ? sizes : []) cases.push(latencyCase(`upload/bytes=${bytes}`, `upload ${formatBytes(bytes)}`, { kind: 'upload', bytes }, (c, pool) => prepareUpload(bytes, c, pool)));
+      for (const bytes of want.has('readback') ? sizes : [])
+        cases.push(
+          latencyCase(
+            `readback/bytes=${bytes}`,
+            `readback ${formatBytes(bytes)}`,
+            { kind: 'readback', bytes },
+            (c, pool) => prepareReadback(bytes, c, pool),
+          ),
+        );
+      for (const bytes of want.has('upload') ? sizes : [])
+        cases.push(
+          latencyCase(`upload/bytes=${bytes}`, `upload ${formatBytes(bytes)}`, { kind: 'upload', bytes }, (c, pool) =>
+            prepareUpload(bytes, c, pool),
+          ),
+        );
       if (want.has('compile')) {
         // Quick: the copy kernel only. A sync createComputePipeline in Chromium on SwiftShader took
         // ~3 s for it and far longer for the tiled matmul, six calls a case.
         for (const kernel of ctx.quick ? COMPILED_KERNELS.slice(0, 1) : COMPILED_KERNELS) {
-          const steps: [CompileStep, boolean][] = [['shader-module', false], ['pipeline', false], ['pipeline', true], ['pipeline-async', false], ['pipeline-async', true]];
+          const steps: [CompileStep, boolean][] = [
+            ['shader-module', false],
+            ['pipeline', false],
+            ['pipeline', true],
+            ['pipeline-async', false],
+            ['pipeline-async', true],
+          ];
           for (const [step, cached] of steps) {
             const how = cached ? 'cached' : 'cold';
-            cases.push(latencyCase(`compile/${kernel.name}/${step}/${how}`, `${step} ${kernel.name}, ${how}`, { kind: 'compile', kernel: kernel.name, entryPoint: kernel.entry, step, cache: how }, (c) => prepareCompile(kernel, step, cached, c)));
+            cases.push(
+              latencyCase(
+                `compile/${kernel.name}/${step}/${how}`,
+                `${step} ${kernel.name}, ${how}`,
+                { kind: 'compile', kernel: kernel.name, entryPoint: kernel.entry, step, cache: how },
+                (c) => prepareCompile(kernel, step, cached, c),
+              ),
+            );
           }
         }
       }
       if (want.has('buffer')) {
         for (const bytes of [256, ctx.quick ? 16 * MiB : 64 * MiB]) {
-          const plan = latencyCase(`buffer/bytes=${bytes}`, `create+destroy ${formatBytes(bytes)}`, { kind: 'buffer', bytes }, (c) => prepareBuffer(bytes, c));
-          if (bytes > maxBinding) plan.skipReason = `${formatBytes(bytes)} exceeds this device's largest buffer (${formatBytes(maxBinding)})`;
+          const plan = latencyCase(
+            `buffer/bytes=${bytes}`,
+            `create+destroy ${formatBytes(bytes)}`,
+            { kind: 'buffer', bytes },
+            (c) => prepareBuffer(bytes, c),
+          );
+          if (bytes > maxBinding)
+            plan.skipReason = `${formatBytes(bytes)} exceeds this device's largest buffer (${formatBytes(maxBinding)})`;
           cases.push(plan);
         }
       }
@@ -486,7 +729,8 @@ export function createOverheadSuite(options: OverheadOptions = {}): Suite {
 /** Indirect and switching dispatches against the plain one, and readback/upload latency fitted over size. */
 export function relateOverheads(cases: Parameters<NonNullable<Suite['finalize']>>[0]): void {
   const plain = cases.find((c) => c.id === 'overhead/dispatch' && c.status === 'ok');
-  const slopeOf = (c: (typeof cases)[number]): number | null => ((c.extras?.['fit'] as { slopeNs?: number } | undefined)?.slopeNs ?? null);
+  const slopeOf = (c: (typeof cases)[number]): number | null =>
+    (c.extras?.['fit'] as { slopeNs?: number } | undefined)?.slopeNs ?? null;
   const base = plain === undefined ? null : slopeOf(plain);
   for (const c of cases) {
     if (c === plain || c.status !== 'ok' || !c.id.startsWith('overhead/dispatch-')) continue;
@@ -497,7 +741,14 @@ export function relateOverheads(cases: Parameters<NonNullable<Suite['finalize']>
     const sized = cases.filter((c) => c.params['kind'] === kind && c.status === 'ok' && c.summary !== null);
     if (sized.length < 2) continue;
     const fit = fitLine(sized.map((c) => ({ x: Number(c.params['bytes']), y: c.summary?.p50 ?? 0 })));
-    const overSizes = { fixedNs: fit.intercept, nsPerByte: fit.slope, gbps: fit.slope > 0 ? 1 / fit.slope : null, r2: fit.r2, sizes: sized.map((c) => Number(c.params['bytes'])), method: "least squares of median latency against bytes over this run's sizes" };
+    const overSizes = {
+      fixedNs: fit.intercept,
+      nsPerByte: fit.slope,
+      gbps: fit.slope > 0 ? 1 / fit.slope : null,
+      r2: fit.r2,
+      sizes: sized.map((c) => Number(c.params['bytes'])),
+      method: "least squares of median latency against bytes over this run's sizes",
+    };
     for (const c of sized) c.extras = { ...(c.extras ?? {}), overSizes };
   }
 }

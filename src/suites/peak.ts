@@ -38,28 +38,52 @@ function fixedPoint(a: number, b: number): number {
   return b / (1 - a);
 }
 
-async function preparePeak(dtype: PeakDtype, shape: PeakShape, workgroupSize: number, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function preparePeak(
+  dtype: PeakDtype,
+  shape: PeakShape,
+  workgroupSize: number,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const { device } = ctx;
   const source = peakSource(await ctx.loadKernel('peak'), dtype);
   const threads = shape.workgroups * workgroupSize;
-  const pipeline = await computePipeline(device, `peak-${dtype}`, source, 'peak_kernel', { WORKGROUP_SIZE: workgroupSize, ITERATIONS: shape.iterations });
-  const doubled = await computePipeline(device, `peak-${dtype}`, source, 'peak_kernel', { WORKGROUP_SIZE: workgroupSize, ITERATIONS: shape.iterations * 2 });
+  const pipeline = await computePipeline(device, `peak-${dtype}`, source, 'peak_kernel', {
+    WORKGROUP_SIZE: workgroupSize,
+    ITERATIONS: shape.iterations,
+  });
+  const doubled = await computePipeline(device, `peak-${dtype}`, source, 'peak_kernel', {
+    WORKGROUP_SIZE: workgroupSize,
+    ITERATIONS: shape.iterations * 2,
+  });
   // Fresh coefficients each run: a in [0.5, 0.75), b in [0.05, 0.1); exact in f16 after rounding below.
   const rng = mulberry32(ctx.seed);
   const a = Math.round((0.5 + rng() * 0.25) * 256) / 256;
   const b = Math.round((0.05 + rng() * 0.05) * 1024) / 1024;
   const coeffs = pool.create({ size: 32, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'coeffs' });
   device.queue.writeBuffer(coeffs, 0, new Float32Array([a, a, a, a, b, b, b, b]));
-  const out = pool.create({ size: threads * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'out' });
+  const out = pool.create({
+    size: threads * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    label: 'out',
+  });
   const bindGroupFor = (p: GPUComputePipeline): GPUBindGroup =>
-    device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: coeffs } }, { binding: 1, resource: { buffer: out } }] });
+    device.createBindGroup({
+      layout: p.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: coeffs } },
+        { binding: 1, resource: { buffer: out } },
+      ],
+    });
   const bindGroup = bindGroupFor(pipeline);
   const doubledBindGroup = bindGroupFor(doubled);
-  const encodeWith = (p: GPUComputePipeline, g: GPUBindGroup) => (pass: GPUComputePassEncoder, repeats: number): void => {
-    pass.setPipeline(p);
-    pass.setBindGroup(0, g);
-    for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(shape.workgroups);
-  };
+  const encodeWith =
+    (p: GPUComputePipeline, g: GPUBindGroup) =>
+    (pass: GPUComputePassEncoder, repeats: number): void => {
+      pass.setPipeline(p);
+      pass.setBindGroup(0, g);
+      for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(shape.workgroups);
+    };
   const encode = encodeWith(pipeline, bindGroup);
 
   const check = async (): Promise<CheckResult> => {
@@ -85,11 +109,18 @@ async function preparePeak(dtype: PeakDtype, shape: PeakShape, workgroupSize: nu
       compared: threads,
       mismatches,
       maxRelError: maxRel,
-      detail: mismatches === 0 ? `all ${threads} threads within ${PEAK_TOLERANCE[dtype]} (max ${maxRel.toExponential(2)})` : `${mismatches} of ${threads} threads off; first: ${first}`,
+      detail:
+        mismatches === 0
+          ? `all ${threads} threads within ${PEAK_TOLERANCE[dtype]} (max ${maxRel.toExponential(2)})`
+          : `${mismatches} of ${threads} threads off; first: ${first}`,
     };
   };
 
-  return { encode, check, validateTiming: doublingCheck(shape.iterations, encode, encodeWith(doubled, doubledBindGroup)) };
+  return {
+    encode,
+    check,
+    validateTiming: doublingCheck(shape.iterations, encode, encodeWith(doubled, doubledBindGroup)),
+  };
 }
 
 /** Small seeded PRNG for the coefficients. */
@@ -110,32 +141,44 @@ export interface PeakOptions {
 
 export function createPeakSuite(options: PeakOptions = {}): Suite {
   return {
-  name: 'peak',
-  description: 'ALU peak: register-only chains of FMA in f32 and f16 (when shader-f16 is there) of dot4I8Packed, and of subgroupMatrixMultiplyAccumulate for every matrix config the adapter lists',
-  plan(ctx) {
-    const cpu = ctx.info.adapterClass === 'cpu';
-    const shape = planPeakShape(cpu, ctx.quick);
-    const workgroupSize = Math.min(256, ctx.info.limits['maxComputeInvocationsPerWorkgroup'] ?? 256);
-    const threads = shape.workgroups * workgroupSize;
-    const dtypes: PeakDtype[] = ['f32', 'f16'];
-    const fma = dtypes.map((dtype): CasePlan => {
-      const unit: PeakUnit = dtype === 'f32' ? 'fp32' : 'fp16';
-      const flops = 2 * LANES_PER_THREAD * shape.iterations * threads;
-      const plan: CasePlan = {
-        id: `peak/fma-${dtype}`,
-        name: `FMA ${dtype}`,
-        params: { dtype, workgroups: shape.workgroups, workgroupSize, iterations: shape.iterations, chainsPerThread: LANES_PER_THREAD },
-        // Only the per-thread result leaves the chip: the kernel is compute-bound by construction.
-        bytesPerDispatch: threads * 4 + 32,
-        bytesCounted: 'min-dram',
-        work: { flopsPerDispatch: flops, unit, formula: '2 · 32 lanes · iterations · threads' },
-        prepare: (c, pool) => preparePeak(dtype, shape, workgroupSize, c, pool),
-      };
-      if (dtype === 'f16' && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
-      return plan;
-    });
-    return [...fma, dot4PeakPlan(cpu, ctx.quick, workgroupSize), ...matrixPeakPlans(ctx, options.transformMatrixSource)];
-  },
+    name: 'peak',
+    description:
+      'ALU peak: register-only chains of FMA in f32 and f16 (when shader-f16 is there) of dot4I8Packed, and of subgroupMatrixMultiplyAccumulate for every matrix config the adapter lists',
+    plan(ctx) {
+      const cpu = ctx.info.adapterClass === 'cpu';
+      const shape = planPeakShape(cpu, ctx.quick);
+      const workgroupSize = Math.min(256, ctx.info.limits['maxComputeInvocationsPerWorkgroup'] ?? 256);
+      const threads = shape.workgroups * workgroupSize;
+      const dtypes: PeakDtype[] = ['f32', 'f16'];
+      const fma = dtypes.map((dtype): CasePlan => {
+        const unit: PeakUnit = dtype === 'f32' ? 'fp32' : 'fp16';
+        const flops = 2 * LANES_PER_THREAD * shape.iterations * threads;
+        const plan: CasePlan = {
+          id: `peak/fma-${dtype}`,
+          name: `FMA ${dtype}`,
+          params: {
+            dtype,
+            workgroups: shape.workgroups,
+            workgroupSize,
+            iterations: shape.iterations,
+            chainsPerThread: LANES_PER_THREAD,
+          },
+          // Only the per-thread result leaves the chip: the kernel is compute-bound by construction.
+          bytesPerDispatch: threads * 4 + 32,
+          bytesCounted: 'min-dram',
+          work: { flopsPerDispatch: flops, unit, formula: '2 · 32 lanes · iterations · threads' },
+          prepare: (c, pool) => preparePeak(dtype, shape, workgroupSize, c, pool),
+        };
+        if (dtype === 'f16' && !ctx.device.features.has('shader-f16'))
+          plan.skipReason = 'the device has no shader-f16 feature';
+        return plan;
+      });
+      return [
+        ...fma,
+        dot4PeakPlan(cpu, ctx.quick, workgroupSize),
+        ...matrixPeakPlans(ctx, options.transformMatrixSource),
+      ];
+    },
   };
 }
 

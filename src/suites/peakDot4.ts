@@ -19,7 +19,10 @@ export function dot4I8(a: number, b: number): number {
 
 /** What one thread of peak_dot4_kernel writes, replayed exactly in integers. */
 export function dot4ChainResult(thread: number, b: number, seed: number, iterations: number): number {
-  const x = Array.from({ length: DOT4_CHAINS }, (_, chain) => (Math.imul(thread, 2654435761) ^ Math.imul(chain, 2246822519) ^ seed) >>> 0);
+  const x = Array.from(
+    { length: DOT4_CHAINS },
+    (_, chain) => (Math.imul(thread, 2654435761) ^ Math.imul(chain, 2246822519) ^ seed) >>> 0,
+  );
   for (let i = 0; i < iterations; i++) {
     for (let c = 0; c < DOT4_CHAINS; c++) x[c] = ((x[c] as number) + dot4I8(x[c] as number, b)) >>> 0;
   }
@@ -32,20 +35,43 @@ interface Shape {
   iterations: number;
 }
 
-async function prepare(shape: Shape, workgroupSize: number, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepare(
+  shape: Shape,
+  workgroupSize: number,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const { device } = ctx;
   const source = await ctx.loadKernel('peak_dot4');
   const threads = shape.workgroups * workgroupSize;
-  const make = (iterations: number): Promise<GPUComputePipeline> => computePipeline(device, 'peak_dot4', source, 'peak_dot4_kernel', { WORKGROUP_SIZE: workgroupSize, ITERATIONS: iterations });
+  const make = (iterations: number): Promise<GPUComputePipeline> =>
+    computePipeline(device, 'peak_dot4', source, 'peak_dot4_kernel', {
+      WORKGROUP_SIZE: workgroupSize,
+      ITERATIONS: iterations,
+    });
   const [pipeline, doubled] = [await make(shape.iterations), await make(shape.iterations * 2)];
   // A fresh packed operand each run, no byte zero, so every lane of the dot product counts.
   const b = (Math.imul(ctx.seed | 1, 0x9e3779b1) | 0x01010101) >>> 0;
   const seed = ctx.seed >>> 0;
-  const params = pool.create({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'dot4-params' });
+  const params = pool.create({
+    size: 16,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    label: 'dot4-params',
+  });
   device.queue.writeBuffer(params, 0, new Uint32Array([b, seed, 0, 0]));
-  const out = pool.create({ size: threads * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'dot4-out' });
+  const out = pool.create({
+    size: threads * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    label: 'dot4-out',
+  });
   const encodeWith = (p: GPUComputePipeline) => {
-    const group = device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: params } }, { binding: 1, resource: { buffer: out } }] });
+    const group = device.createBindGroup({
+      layout: p.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: params } },
+        { binding: 1, resource: { buffer: out } },
+      ],
+    });
     return (pass: GPUComputePassEncoder, repeats: number): void => {
       pass.setPipeline(p);
       pass.setBindGroup(0, group);
@@ -56,7 +82,9 @@ async function prepare(shape: Shape, workgroupSize: number, ctx: SuiteContext, p
   const check = async (): Promise<CheckResult> => {
     submitPoisoned(device, out, threads * 4, POISON, encode);
     const got = new Uint32Array(threads);
-    await readChunked(device, out, threads * 4, (offset, chunk) => { got.set(chunk, offset / 4); });
+    await readChunked(device, out, threads * 4, (offset, chunk) => {
+      got.set(chunk, offset / 4);
+    });
     const step = Math.max(1, Math.floor(threads / CHECKED_THREADS));
     let compared = 0;
     let mismatches = 0;
@@ -64,7 +92,8 @@ async function prepare(shape: Shape, workgroupSize: number, ctx: SuiteContext, p
     for (let t = 0; t < threads; t += step) {
       compared++;
       const want = dot4ChainResult(t, b, seed, shape.iterations);
-      if (got[t] !== want && mismatches++ === 0) first = `thread ${t}: got 0x${(got[t] ?? 0).toString(16)}, want 0x${want.toString(16)}`;
+      if (got[t] !== want && mismatches++ === 0)
+        first = `thread ${t}: got 0x${(got[t] ?? 0).toString(16)}, want 0x${want.toString(16)}`;
     }
     return {
       passed: mismatches === 0,
@@ -72,7 +101,10 @@ async function prepare(shape: Shape, workgroupSize: number, ctx: SuiteContext, p
       compared,
       mismatches,
       maxRelError: null,
-      detail: mismatches === 0 ? `${compared} of ${threads} threads (every ${step === 1 ? '' : `${step}th `}thread) match the CPU's replay of ${DOT4_CHAINS} chains × ${shape.iterations} steps` : `${mismatches} of ${compared} threads differ; first: ${first}`,
+      detail:
+        mismatches === 0
+          ? `${compared} of ${threads} threads (every ${step === 1 ? '' : `${step}th `}thread) match the CPU's replay of ${DOT4_CHAINS} chains × ${shape.iterations} steps`
+          : `${mismatches} of ${compared} threads differ; first: ${first}`,
     };
   };
   return { encode, check, validateTiming: doublingCheck(shape.iterations, encode, encodeWith(doubled)) };
@@ -80,15 +112,27 @@ async function prepare(shape: Shape, workgroupSize: number, ctx: SuiteContext, p
 
 /** The int8 packed-dot peak as a peak-suite case: 8 ops (4 multiplies, 4 adds) per dot4I8Packed. */
 export function dot4PeakPlan(cpuAdapter: boolean, quick: boolean, workgroupSize: number): CasePlan {
-  const shape: Shape = cpuAdapter ? { workgroups: quick ? 8 : 32, iterations: 256 } : { workgroups: quick ? 2048 : 8192, iterations: 1024 };
+  const shape: Shape = cpuAdapter
+    ? { workgroups: quick ? 8 : 32, iterations: 256 }
+    : { workgroups: quick ? 2048 : 8192, iterations: 1024 };
   const threads = shape.workgroups * workgroupSize;
   return {
     id: 'peak/dot4-i8',
     name: 'dot4I8Packed chains',
-    params: { dtype: 'i8x4', workgroups: shape.workgroups, workgroupSize, iterations: shape.iterations, chainsPerThread: DOT4_CHAINS },
+    params: {
+      dtype: 'i8x4',
+      workgroups: shape.workgroups,
+      workgroupSize,
+      iterations: shape.iterations,
+      chainsPerThread: DOT4_CHAINS,
+    },
     bytesPerDispatch: threads * 4 + 16,
     bytesCounted: 'min-dram',
-    work: { flopsPerDispatch: 8 * DOT4_CHAINS * shape.iterations * threads, unit: 'int8Dot4', formula: '8 ops per dot4I8Packed · 8 chains · iterations · threads' },
+    work: {
+      flopsPerDispatch: 8 * DOT4_CHAINS * shape.iterations * threads,
+      unit: 'int8Dot4',
+      formula: '8 ops per dot4I8Packed · 8 chains · iterations · threads',
+    },
     prepare: (c, pool) => prepare(shape, workgroupSize, c, pool),
   };
 }

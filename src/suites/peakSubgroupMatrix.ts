@@ -30,7 +30,15 @@ export function matrixConfigs(list: readonly Record<string, string | number>[]):
     const [ct, rt, M, N, K] = [c['componentType'], c['resultComponentType'], c['M'], c['N'], c['K']];
     if (typeof ct !== 'string' || typeof rt !== 'string' || !COMPONENTS.has(ct) || !RESULTS.has(rt)) return [];
     if (typeof M !== 'number' || typeof N !== 'number' || typeof K !== 'number') return [];
-    return [{ componentType: ct as MatrixConfig['componentType'], resultComponentType: rt as MatrixConfig['resultComponentType'], M, N, K }];
+    return [
+      {
+        componentType: ct as MatrixConfig['componentType'],
+        resultComponentType: rt as MatrixConfig['resultComponentType'],
+        M,
+        N,
+        K,
+      },
+    ];
   });
 }
 
@@ -39,7 +47,17 @@ const storage = (t: string): string => (t === 'i8' ? 'i32' : t === 'u8' ? 'u32' 
 /** The kernel for one config: the template's placeholders filled in. */
 export function matrixPeakSource(template: string, c: MatrixConfig): string {
   const f16 = c.componentType === 'f16' || c.resultComponentType === 'f16';
-  return fillWgslTemplate('peak_subgroup_matrix.wgsl', template, { ENABLES: f16 ? 'enable f16;' : '', CT: c.componentType, RT: c.resultComponentType, AS: storage(c.componentType), RS: storage(c.resultComponentType), M: c.M, N: c.N, K: c.K, MN: c.M * c.N });
+  return fillWgslTemplate('peak_subgroup_matrix.wgsl', template, {
+    ENABLES: f16 ? 'enable f16;' : '',
+    CT: c.componentType,
+    RT: c.resultComponentType,
+    AS: storage(c.componentType),
+    RS: storage(c.resultComponentType),
+    M: c.M,
+    N: c.N,
+    K: c.K,
+    MN: c.M * c.N,
+  });
 }
 
 /**
@@ -61,32 +79,44 @@ function operand(count: number, c: MatrixConfig, seed: number): number[] {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s >>> 24;
   };
-  return Array.from({ length: count }, () => (c.componentType === 'i8' ? (next() % 7) - 3 : c.componentType === 'u8' ? next() % 4 : next() % 2));
+  return Array.from({ length: count }, () =>
+    c.componentType === 'i8' ? (next() % 7) - 3 : c.componentType === 'u8' ? next() % 4 : next() % 2,
+  );
 }
 
 function packComponents(values: number[], c: MatrixConfig): ArrayBuffer {
   if (c.componentType === 'f16') return new Uint16Array(values.map(f32ToF16Bits)).buffer;
   if (c.componentType === 'f32') return new Float32Array(values).buffer;
   const words = new Uint32Array(Math.ceil(values.length / 4));
-  values.forEach((v, i) => { words[i >> 2] = ((words[i >> 2] as number) | ((v & 0xff) << (8 * (i & 3)))) >>> 0; });
+  values.forEach((v, i) => {
+    words[i >> 2] = ((words[i >> 2] as number) | ((v & 0xff) << (8 * (i & 3)))) >>> 0;
+  });
   return words.buffer;
 }
 
 function resultArray(values: number[], c: MatrixConfig): ArrayBuffer {
   switch (c.resultComponentType) {
-    case 'f16': return new Uint16Array(values.map(f32ToF16Bits)).buffer;
-    case 'f32': return new Float32Array(values).buffer;
-    case 'i32': return new Int32Array(values).buffer;
-    case 'u32': return new Uint32Array(values).buffer;
+    case 'f16':
+      return new Uint16Array(values.map(f32ToF16Bits)).buffer;
+    case 'f32':
+      return new Float32Array(values).buffer;
+    case 'i32':
+      return new Int32Array(values).buffer;
+    case 'u32':
+      return new Uint32Array(values).buffer;
   }
 }
 
 function readResults(bytes: ArrayBuffer, c: MatrixConfig): ArrayLike<number> {
   switch (c.resultComponentType) {
-    case 'f16': return Array.from(new Uint16Array(bytes), f16BitsToNumber);
-    case 'f32': return new Float32Array(bytes);
-    case 'i32': return new Int32Array(bytes);
-    case 'u32': return new Uint32Array(bytes);
+    case 'f16':
+      return Array.from(new Uint16Array(bytes), f16BitsToNumber);
+    case 'f32':
+      return new Float32Array(bytes);
+    case 'i32':
+      return new Int32Array(bytes);
+    case 'u32':
+      return new Uint32Array(bytes);
   }
 }
 
@@ -96,11 +126,25 @@ const padded = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 1
 /** Rewrites a filled-in kernel before it is compiled (tests: the subgroup-matrix emulation). */
 export type MatrixSourceTransform = (source: string) => string;
 
-async function prepare(c: MatrixConfig, workgroups: number, iterations: number, transform: MatrixSourceTransform, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function prepare(
+  c: MatrixConfig,
+  workgroups: number,
+  iterations: number,
+  transform: MatrixSourceTransform,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const { device } = ctx;
   const source = transform(matrixPeakSource(await ctx.loadKernel('peak_subgroup_matrix'), c));
   const subgroup = ctx.info.subgroupMaxSize ?? 32;
-  const make = (n: number): Promise<GPUComputePipeline> => computePipeline(device, `peak_subgroup_matrix_${c.componentType}_${c.resultComponentType}`, source, 'sgmat_peak_kernel', { SUBGROUP_SIZE: subgroup, ITERATIONS: n });
+  const make = (n: number): Promise<GPUComputePipeline> =>
+    computePipeline(
+      device,
+      `peak_subgroup_matrix_${c.componentType}_${c.resultComponentType}`,
+      source,
+      'sgmat_peak_kernel',
+      { SUBGROUP_SIZE: subgroup, ITERATIONS: n },
+    );
   const [pipeline, doubled] = [await make(iterations), await make(iterations * 2)];
   const a = operand(c.M * c.K, c, ctx.seed);
   const b = operand(c.K * c.N, c, ctx.seed ^ 0x5bd1e995);
@@ -118,7 +162,10 @@ async function prepare(c: MatrixConfig, workgroups: number, iterations: number, 
   const outBytes = workgroups * MATRIX_CHAINS * mn * resultBytes(c);
   const out = pool.create({ size: padded(outBytes), usage: usage | GPUBufferUsage.COPY_SRC, label: 'matrix-peak-C' });
   const encodeWith = (p: GPUComputePipeline) => {
-    const group = device.createBindGroup({ layout: p.getBindGroupLayout(0), entries: [bufA, bufB, bufCin, out].map((buffer, binding) => ({ binding, resource: { buffer } })) });
+    const group = device.createBindGroup({
+      layout: p.getBindGroupLayout(0),
+      entries: [bufA, bufB, bufCin, out].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
     return (pass: GPUComputePassEncoder, repeats: number): void => {
       pass.setPipeline(p);
       pass.setBindGroup(0, group);
@@ -147,7 +194,8 @@ async function prepare(c: MatrixConfig, workgroups: number, iterations: number, 
     for (let i = 0; i < got.length; i++) {
       const chain = Math.floor(i / mn) % MATRIX_CHAINS;
       const want = chain + iterations * (product[i % mn] as number);
-      if (got[i] !== want && mismatches++ === 0) first = `workgroup ${Math.floor(i / (MATRIX_CHAINS * mn))}, chain ${chain}, element ${i % mn}: got ${String(got[i])}, want ${want}`;
+      if (got[i] !== want && mismatches++ === 0)
+        first = `workgroup ${Math.floor(i / (MATRIX_CHAINS * mn))}, chain ${chain}, element ${i % mn}: got ${String(got[i])}, want ${want}`;
     }
     return {
       passed: mismatches === 0 && got.length > 0,
@@ -155,7 +203,10 @@ async function prepare(c: MatrixConfig, workgroups: number, iterations: number, 
       compared: got.length,
       mismatches,
       maxRelError: null,
-      detail: mismatches === 0 ? `all ${got.length} result elements of ${workgroups} subgroups × ${MATRIX_CHAINS} chains equal Cin + ${iterations}·(A·B)` : `${mismatches} of ${got.length} elements differ; first: ${first}`,
+      detail:
+        mismatches === 0
+          ? `all ${got.length} result elements of ${workgroups} subgroups × ${MATRIX_CHAINS} chains equal Cin + ${iterations}·(A·B)`
+          : `${mismatches} of ${got.length} elements differ; first: ${first}`,
     };
   };
   return { encode, check, validateTiming: doublingCheck(iterations, encode, encodeWith(doubled)) };
@@ -165,7 +216,18 @@ async function prepare(c: MatrixConfig, workgroups: number, iterations: number, 
 export function matrixPeakPlans(ctx: SuiteContext, transform: MatrixSourceTransform = (s) => s): CasePlan[] {
   const cpu = ctx.info.adapterClass === 'cpu';
   if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) {
-    return [{ id: 'peak/matrix', name: 'subgroup-matrix chains', params: { dtype: 'matrix' }, bytesPerDispatch: 0, bytesCounted: 'min-dram', skipReason: 'the adapter lists no subgroup-matrix feature (chromium-experimental-subgroup-matrix): matrix units not reachable from WGSL here', prepare: () => Promise.reject(new Error('not applicable')) }];
+    return [
+      {
+        id: 'peak/matrix',
+        name: 'subgroup-matrix chains',
+        params: { dtype: 'matrix' },
+        bytesPerDispatch: 0,
+        bytesCounted: 'min-dram',
+        skipReason:
+          'the adapter lists no subgroup-matrix feature (chromium-experimental-subgroup-matrix): matrix units not reachable from WGSL here',
+        prepare: () => Promise.reject(new Error('not applicable')),
+      },
+    ];
   }
   const workgroups = cpu ? 2 : ctx.quick ? 2048 : 8192;
   return matrixConfigs(ctx.info.subgroupMatrixConfigs).map((c): CasePlan => {
@@ -175,14 +237,29 @@ export function matrixPeakPlans(ctx: SuiteContext, transform: MatrixSourceTransf
     const plan: CasePlan = {
       id: `peak/matrix-${c.componentType}-${c.resultComponentType}-${c.M}x${c.N}x${c.K}`,
       name: `matrix chains ${label}`,
-      params: { dtype: `matrix-${c.componentType}`, componentType: c.componentType, resultComponentType: c.resultComponentType, M: c.M, N: c.N, K: c.K, workgroups, iterations, chainsPerSubgroup: MATRIX_CHAINS },
+      params: {
+        dtype: `matrix-${c.componentType}`,
+        componentType: c.componentType,
+        resultComponentType: c.resultComponentType,
+        M: c.M,
+        N: c.N,
+        K: c.K,
+        workgroups,
+        iterations,
+        chainsPerSubgroup: MATRIX_CHAINS,
+      },
       bytesPerDispatch: workgroups * MATRIX_CHAINS * c.M * c.N * resultBytes(c),
       bytesCounted: 'min-dram',
-      work: { flopsPerDispatch: 2 * c.M * c.N * c.K * MATRIX_CHAINS * iterations * workgroups, unit, formula: '2·M·N·K per multiply-accumulate · 4 chains · iterations · subgroups' },
+      work: {
+        flopsPerDispatch: 2 * c.M * c.N * c.K * MATRIX_CHAINS * iterations * workgroups,
+        unit,
+        formula: '2·M·N·K per multiply-accumulate · 4 chains · iterations · subgroups',
+      },
       prepare: (cx, pool) => prepare(c, workgroups, iterations, transform, cx, pool),
     };
     const variable = variableSubgroupSize(ctx.info);
-    if ((c.componentType === 'f16' || c.resultComponentType === 'f16') && !ctx.device.features.has('shader-f16')) plan.skipReason = 'the device has no shader-f16 feature';
+    if ((c.componentType === 'f16' || c.resultComponentType === 'f16') && !ctx.device.features.has('shader-f16'))
+      plan.skipReason = 'the device has no shader-f16 feature';
     else if (variable !== null) plan.skipReason = variable;
     return plan;
   });

@@ -12,7 +12,9 @@ export interface GpuJsKernel {
   setConstants: (c: Record<string, number>) => GpuJsKernel;
 }
 export interface GpuJsInstance {
-  createKernel: (fn: (this: { thread: { x: number; y: number }; constants: { n: number } }, a: number[][], b: number[][]) => number) => GpuJsKernel;
+  createKernel: (
+    fn: (this: { thread: { x: number; y: number }; constants: { n: number } }, a: number[][], b: number[][]) => number,
+  ) => GpuJsKernel;
   destroy?: () => void;
 }
 /** gpu.js as the platform made it, and the adapter gpu.js was handed (null until it asked for one). */
@@ -26,9 +28,12 @@ export interface GpuJsHandle {
 export type GpuJsFactory = (mode: 'webgpu' | 'webgl2') => Promise<GpuJsHandle>;
 
 /** How a peer case names the adapter it ran on: vendor / architecture / device, and the backend. */
-export function adapterLabel(info: { vendor: string; architecture: string; device: string; description?: string }, backend?: string): string {
+export function adapterLabel(
+  info: { vendor: string; architecture: string; device: string; description?: string },
+  backend?: string,
+): string {
   const parts = [info.vendor, info.architecture, info.device].filter((x) => x !== '');
-  const name = parts.length > 0 ? parts.join(' / ') : info.description ?? 'unknown adapter';
+  const name = parts.length > 0 ? parts.join(' / ') : (info.description ?? 'unknown adapter');
   return backend === undefined ? name : `${name} via ${backend}`;
 }
 
@@ -51,7 +56,13 @@ function matrices(seed: number, n: number): { a: Float32Array<ArrayBuffer>; b: F
 }
 
 /** Sampled elements of C against f64, relative to Σ|a·b| (the same rule as the matmul suite). */
-function checkProduct(n: number, a: Float32Array, b: Float32Array, get: (row: number, col: number) => number, seed: number): CheckResult {
+function checkProduct(
+  n: number,
+  a: Float32Array,
+  b: Float32Array,
+  get: (row: number, col: number) => number,
+  seed: number,
+): CheckResult {
   const bits = new Uint32Array(SAMPLES);
   fillRandomU32(seed ^ 0x2a2a, 0, bits);
   let bad = 0;
@@ -72,14 +83,30 @@ function checkProduct(n: number, a: Float32Array, b: Float32Array, get: (row: nu
     if (!(rel <= TOLERANCE) && bad++ === 0) first = `C[${row}][${col}] = ${got}, want ${want}`;
     if (Number.isFinite(rel)) maxRel = Math.max(maxRel, rel);
   }
-  return { passed: bad === 0, method: `${SAMPLES} sampled elements, |got − want| / Σ|a·b| ≤ ${TOLERANCE} against f64`, compared: SAMPLES, mismatches: bad, maxRelError: maxRel, detail: bad === 0 ? `${SAMPLES} sampled elements match (max relative error ${maxRel.toExponential(2)})` : `${bad} of ${SAMPLES} differ; first ${first}` };
+  return {
+    passed: bad === 0,
+    method: `${SAMPLES} sampled elements, |got − want| / Σ|a·b| ≤ ${TOLERANCE} against f64`,
+    compared: SAMPLES,
+    mismatches: bad,
+    maxRelError: maxRel,
+    detail:
+      bad === 0
+        ? `${SAMPLES} sampled elements match (max relative error ${maxRel.toExponential(2)})`
+        : `${bad} of ${SAMPLES} differ; first ${first}`,
+  };
 }
 
 function rows(m: Float32Array, n: number): Float32Array[] {
   return Array.from({ length: n }, (_, i) => m.subarray(i * n, (i + 1) * n));
 }
 
-async function preparePeer(kind: PeerKind, n: number, options: PeersOptions, ctx: SuiteContext, pool: BufferPool): Promise<PreparedCase> {
+async function preparePeer(
+  kind: PeerKind,
+  n: number,
+  options: PeersOptions,
+  ctx: SuiteContext,
+  pool: BufferPool,
+): Promise<PreparedCase> {
   const { a, b } = matrices(ctx.seed, n);
   const encode = (): void => undefined;
   const onDevice = adapterLabel(ctx.info, ctx.info.backend);
@@ -120,9 +147,22 @@ async function preparePeer(kind: PeerKind, n: number, options: PeersOptions, ctx
     device.queue.writeBuffer(mask, 0, new Uint32Array((n / 128) * (n / 8)).fill(1));
     const dims = pool.create({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'dims' });
     device.queue.writeBuffer(dims, 0, new Uint32Array([n, n, n, n / 8]));
-    const readback = pool.create({ size: n * n * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    const readback = pool.create({
+      size: n * n * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'readback',
+    });
     const pipeline = await computePipeline(device, 'matmul', await ctx.loadKernel('matmul'), 'tiled_kernel');
-    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [[3, dims], [4, bufA], [5, bufB], [6, bufC], [7, mask]].map(([binding, buffer]) => ({ binding: binding as number, resource: { buffer: buffer as GPUBuffer } })) });
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        [3, dims],
+        [4, bufA],
+        [5, bufB],
+        [6, bufC],
+        [7, mask],
+      ].map(([binding, buffer]) => ({ binding: binding as number, resource: { buffer: buffer as GPUBuffer } })),
+    });
     const c = new Float32Array(n * n);
     const run = async (): Promise<void> => {
       device.queue.writeBuffer(bufA, 0, a);
@@ -152,7 +192,8 @@ async function preparePeer(kind: PeerKind, n: number, options: PeersOptions, ctx
         await run();
         return (performance.now() - t0) * 1e6;
       },
-      operationTimerMethod: 'host clock around upload of A and B, the tiled kernel, and readback of C (what a gpu.js call does)',
+      operationTimerMethod:
+        'host clock around upload of A and B, the tiled kernel, and readback of C (what a gpu.js call does)',
       extras: () => ({ adapter: onDevice }),
     };
   }
@@ -161,9 +202,14 @@ async function preparePeer(kind: PeerKind, n: number, options: PeersOptions, ctx
   const handle = await options.gpuJs(mode);
   const { gpu } = handle;
   const kernel = gpu
-    .createKernel(function (this: { thread: { x: number; y: number }; constants: { n: number } }, x: number[][], y: number[][]): number {
+    .createKernel(function (
+      this: { thread: { x: number; y: number }; constants: { n: number } },
+      x: number[][],
+      y: number[][],
+    ): number {
       let s = 0;
-      for (let k = 0; k < this.constants.n; k++) s += (x[this.thread.y] as number[])[k] as number * ((y[k] as number[])[this.thread.x] as number);
+      for (let k = 0; k < this.constants.n; k++)
+        s += ((x[this.thread.y] as number[])[k] as number) * ((y[k] as number[])[this.thread.x] as number);
       return s;
     })
     .setOutput([n, n])
@@ -177,7 +223,8 @@ async function preparePeer(kind: PeerKind, n: number, options: PeersOptions, ctx
       out = await kernel(ra, rb);
       const ranOn = handle.adapter();
       // A peer timed on another adapter than the run's would compare two devices: refused.
-      if (mode === 'webgpu' && ranOn !== null && ranOn !== onDevice) throw new Error(`gpu.js ran on ${ranOn}, not on the run's adapter ${onDevice}`);
+      if (mode === 'webgpu' && ranOn !== null && ranOn !== onDevice)
+        throw new Error(`gpu.js ran on ${ranOn}, not on the run's adapter ${onDevice}`);
       return checkProduct(n, a, b, (r, col) => (out[r] as ArrayLike<number>)[col] as number, ctx.seed);
     },
     timeOperation: async () => {
@@ -202,11 +249,15 @@ export function planPeerSizes(cpuAdapter: boolean, quick: boolean): number[] {
 export function createPeersSuite(options: PeersOptions = {}): Suite {
   return {
     name: 'peers',
-    description: 'the same matmul through gpu.js (WebGPU; WebGL2 in a page) and a plain JavaScript loop, beside wgbench',
+    description:
+      'the same matmul through gpu.js (WebGPU; WebGL2 in a page) and a plain JavaScript loop, beside wgbench',
     plan(ctx) {
       const cases: CasePlan[] = [];
       for (const n of options.sizes ?? planPeerSizes(ctx.info.adapterClass === 'cpu', ctx.quick)) {
-        const kernelOnly = createMatmulSuite({ shapes: [{ M: n, N: n, K: n, label: `${n}³` }], variants: ['tiled-f32'] }).plan(ctx)[0];
+        const kernelOnly = createMatmulSuite({
+          shapes: [{ M: n, N: n, K: n, label: `${n}³` }],
+          variants: ['tiled-f32'],
+        }).plan(ctx)[0];
         if (kernelOnly) {
           const prepareKernel = kernelOnly.prepare.bind(kernelOnly);
           cases.push({
@@ -218,7 +269,10 @@ export function createPeersSuite(options: PeersOptions = {}): Suite {
             prepare: async (c, pool) => {
               const prepared = await prepareKernel(c, pool);
               const own = prepared.extras;
-              return { ...prepared, extras: () => ({ ...(own?.() ?? {}), adapter: adapterLabel(c.info, c.info.backend) }) };
+              return {
+                ...prepared,
+                extras: () => ({ ...(own?.() ?? {}), adapter: adapterLabel(c.info, c.info.backend) }),
+              };
             },
           });
         }
@@ -234,8 +288,13 @@ export function createPeersSuite(options: PeersOptions = {}): Suite {
             prepare: (c, pool) => preparePeer(kind, n, options, c, pool),
           };
           const modes = options.gpuJsModes ?? [];
-          if (kind.startsWith('gpujs') && (options.gpuJs === undefined || !modes.includes(kind === 'gpujs-webgpu' ? 'webgpu' : 'webgl2'))) plan.skipReason = `gpu.js ${kind.slice(6)} is not available here${kind === 'gpujs-webgl2' ? ' (WebGL2 needs a browser page)' : ''}`;
-          if (kind === 'js-loop' && n > JS_LOOP_MAX) plan.skipReason = `a plain JavaScript loop takes seconds per call above ${JS_LOOP_MAX}³`;
+          if (
+            kind.startsWith('gpujs') &&
+            (options.gpuJs === undefined || !modes.includes(kind === 'gpujs-webgpu' ? 'webgpu' : 'webgl2'))
+          )
+            plan.skipReason = `gpu.js ${kind.slice(6)} is not available here${kind === 'gpujs-webgl2' ? ' (WebGL2 needs a browser page)' : ''}`;
+          if (kind === 'js-loop' && n > JS_LOOP_MAX)
+            plan.skipReason = `a plain JavaScript loop takes seconds per call above ${JS_LOOP_MAX}³`;
           if (n % 128 !== 0) plan.skipReason = 'sizes must be multiples of 128 (the tiled kernel)';
           cases.push(plan);
         }
@@ -250,11 +309,16 @@ export function createPeersSuite(options: PeersOptions = {}): Suite {
 export function relatePeers(cases: CaseResult[]): void {
   for (const c of cases) {
     const n = c.params['n'];
-    const time = (peer: string): number | null => cases.find((x) => x.params['peer'] === peer && x.params['n'] === n && x.status === 'ok')?.summary?.p50 ?? null;
+    const time = (peer: string): number | null =>
+      cases.find((x) => x.params['peer'] === peer && x.params['n'] === n && x.status === 'ok')?.summary?.p50 ?? null;
     const ours = time('wgbench-tiled');
     const oursE2e = time('wgbench-tiled-e2e');
     const theirs = c.summary?.p50 ?? null;
     if (theirs === null || c.params['peer'] === 'wgbench-tiled') continue;
-    c.extras = { ...(c.extras ?? {}), wgbenchKernelSpeedup: ours === null ? null : theirs / ours, wgbenchEndToEndSpeedup: oursE2e === null ? null : theirs / oursE2e };
+    c.extras = {
+      ...(c.extras ?? {}),
+      wgbenchKernelSpeedup: ours === null ? null : theirs / ours,
+      wgbenchEndToEndSpeedup: oursE2e === null ? null : theirs / oursE2e,
+    };
   }
 }

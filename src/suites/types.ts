@@ -67,7 +67,10 @@ export interface PreparedCase {
    * After timing: a check that the timing measured the work, e.g. that twice the iterations take
    * twice the time (a compiler that folded the loop would fail it). Gets the median per dispatch.
    */
-  validateTiming?: (timePerDispatchNs: number, timePass: (record: (pass: GPUComputePassEncoder) => void) => Promise<number | null>) => Promise<CheckResult>;
+  validateTiming?: (
+    timePerDispatchNs: number,
+    timePass: (record: (pass: GPUComputePassEncoder) => void) => Promise<number | null>,
+  ) => Promise<CheckResult>;
   /**
    * For work that is not a compute pass (a transfer between memory tiers): one operation, timed
    * by the case itself on the host clock, in ns (null if invalid). The runner then skips GPU

@@ -1,15 +1,58 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
-import { defaultGemvShape, GEMV_COLUMNS4, GEMV_DEFAULT_COLUMNS4, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
-import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, defaultStagedFor, STAGED_INPUT, MATMUL_VARIANT_TRAITS, MATMUL_VARIANTS, planMatmulShapes, shapeKey, STAGED_MAX_TILES_PER_SUBGROUP, stagedKey, stagedLabel, stagedOnMatrix, stagedShapeUnsupported, tileLabel, tileUnsupported, type GemvShape, type MatmulShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
+import {
+  defaultGemvShape,
+  GEMV_COLUMNS4,
+  GEMV_DEFAULT_COLUMNS4,
+  gemvColumnsUnsupported,
+  gemvUnsupported,
+  planGemv,
+} from '../gpu/gemvPlan.js';
+import {
+  createMatmulSuite,
+  DEFAULT_STAGED,
+  DEFAULT_TILE,
+  defaultStagedFor,
+  STAGED_INPUT,
+  MATMUL_VARIANT_TRAITS,
+  MATMUL_VARIANTS,
+  planMatmulShapes,
+  shapeKey,
+  STAGED_MAX_TILES_PER_SUBGROUP,
+  stagedKey,
+  stagedLabel,
+  stagedOnMatrix,
+  stagedShapeUnsupported,
+  tileLabel,
+  tileUnsupported,
+  type GemvShape,
+  type MatmulShape,
+  type MatmulTile,
+  type StagedShape,
+} from '../suites/matmul.js';
 import { hasMatrixConfig, matrixShapesFor, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
 import { formatBytes } from '../reporters/format.js';
-import { createAttentionSuite, defaultFlashTile, DEFAULT_SGMAT_STAGED, flashTileKey, flashTileLabel, flashTileUnsupported, planAttentionShapes, sgmatStagedLabel, sgmatStagedUnsupported, type AttentionDtype, type AttentionShape, type FlashTile, type SgmatStagedShape } from '../suites/attention.js';
+import {
+  createAttentionSuite,
+  defaultFlashTile,
+  DEFAULT_SGMAT_STAGED,
+  flashTileKey,
+  flashTileLabel,
+  flashTileUnsupported,
+  planAttentionShapes,
+  sgmatStagedLabel,
+  sgmatStagedUnsupported,
+  type AttentionDtype,
+  type AttentionShape,
+  type FlashTile,
+  type SgmatStagedShape,
+} from '../suites/attention.js';
 
 export type TuneValue = number | boolean;
 export type TuneConfig = Readonly<Record<string, TuneValue>>;
-export type FamilyName = 'memcopy' | 'matmul-tiled' | 'gemv' | 'matmul-subgroup-matrix' | 'attention' | 'attention-subgroup-matrix';
+export type FamilyName =
+  'memcopy' | 'matmul-tiled' | 'gemv' | 'matmul-subgroup-matrix' | 'attention' | 'attention-subgroup-matrix';
 
 /** A parameter of a family's space: the values the search may take and what limits them. */
 export interface TuneParameter {
@@ -85,8 +128,16 @@ export function memcopyTuneBytes(info: DeviceInfo): number {
 }
 
 const memcopyParameters: TuneParameter[] = [
-  { name: 'workgroupSize', values: WORKGROUP_SIZES, limitedBy: 'maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX' },
-  { name: 'elementsPerThread', values: ELEMENTS_PER_THREAD, limitedBy: 'maxComputeWorkgroupsPerDimension (grid-stride beyond it)' },
+  {
+    name: 'workgroupSize',
+    values: WORKGROUP_SIZES,
+    limitedBy: 'maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX',
+  },
+  {
+    name: 'elementsPerThread',
+    values: ELEMENTS_PER_THREAD,
+    limitedBy: 'maxComputeWorkgroupsPerDimension (grid-stride beyond it)',
+  },
 ];
 
 export const memcopyFamily: TunableFamily = {
@@ -98,17 +149,35 @@ export const memcopyFamily: TunableFamily = {
     MEMCOPY_KERNELS.map((kernel) => {
       const launch = defaultMemcopyLaunch(kernel, d.info.limits, d.info.adapterClass === 'cpu');
       const bytes = memcopyTuneBytes(d.info);
-      return { family: 'memcopy', shapeClass: kernel, description: `${kernel} ${formatBytes(bytes)}`, problem: { bytes }, defaultConfig: { workgroupSize: launch.workgroupSize, elementsPerThread: launch.elementsPerThread } };
+      return {
+        family: 'memcopy',
+        shapeClass: kernel,
+        description: `${kernel} ${formatBytes(bytes)}`,
+        problem: { bytes },
+        defaultConfig: { workgroupSize: launch.workgroupSize, elementsPerThread: launch.elementsPerThread },
+      };
     }),
-  coarse: (t) => [t.defaultConfig, ...[64, 256, 1024].flatMap((workgroupSize) => [1, 4, 16, 64].map((elementsPerThread) => ({ workgroupSize, elementsPerThread })))],
+  coarse: (t) => [
+    t.defaultConfig,
+    ...[64, 256, 1024].flatMap((workgroupSize) =>
+      [1, 4, 16, 64].map((elementsPerThread) => ({ workgroupSize, elementsPerThread })),
+    ),
+  ],
   neighbours: (c) => oneStep(c, memcopyParameters),
   unsupported: (c, _t, d) => {
     const wg = num(c, 'workgroupSize');
-    if (wg > d.limits.maxComputeInvocationsPerWorkgroup || wg > d.limits.maxComputeWorkgroupSizeX) return `workgroup size ${wg} exceeds the device's ${Math.min(d.limits.maxComputeInvocationsPerWorkgroup, d.limits.maxComputeWorkgroupSizeX)}`;
+    if (wg > d.limits.maxComputeInvocationsPerWorkgroup || wg > d.limits.maxComputeWorkgroupSizeX)
+      return `workgroup size ${wg} exceeds the device's ${Math.min(d.limits.maxComputeInvocationsPerWorkgroup, d.limits.maxComputeWorkgroupSizeX)}`;
     return null;
   },
   label: (c) => `wg ${num(c, 'workgroupSize')} × ${num(c, 'elementsPerThread')}/thread`,
-  suite: (c, t) => createMemcopySuite({ sizesBytes: [t.problem['bytes'] ?? 0], kernels: [t.shapeClass as MemcopyKernel], workgroupSize: num(c, 'workgroupSize'), elementsPerThread: num(c, 'elementsPerThread') }),
+  suite: (c, t) =>
+    createMemcopySuite({
+      sizesBytes: [t.problem['bytes'] ?? 0],
+      kernels: [t.shapeClass as MemcopyKernel],
+      workgroupSize: num(c, 'workgroupSize'),
+      elementsPerThread: num(c, 'elementsPerThread'),
+    }),
 };
 
 // ---- tiled matmul: tile M/N/K, per-thread block, prefetch, at the run's square shape ----
@@ -123,8 +192,22 @@ const tileParameters: TuneParameter[] = [
   { name: 'vecN', values: VEC, limitedBy: 'registers' },
   { name: 'prefetch', values: [false, true], limitedBy: 'tile vec4 counts must divide among the threads' },
 ];
-export const tileFromConfig = (c: TuneConfig): MatmulTile => ({ M: num(c, 'M'), N: num(c, 'N'), K: num(c, 'K'), vecM: num(c, 'vecM'), vecN: num(c, 'vecN'), ...(c['prefetch'] === true ? { prefetch: true } : {}) });
-export const configFromTile = (t: MatmulTile): TuneConfig => ({ M: t.M, N: t.N, K: t.K, vecM: t.vecM, vecN: t.vecN, prefetch: t.prefetch === true });
+export const tileFromConfig = (c: TuneConfig): MatmulTile => ({
+  M: num(c, 'M'),
+  N: num(c, 'N'),
+  K: num(c, 'K'),
+  vecM: num(c, 'vecM'),
+  vecN: num(c, 'vecN'),
+  ...(c['prefetch'] === true ? { prefetch: true } : {}),
+});
+export const configFromTile = (t: MatmulTile): TuneConfig => ({
+  M: t.M,
+  N: t.N,
+  K: t.K,
+  vecM: t.vecM,
+  vecN: t.vecN,
+  prefetch: t.prefetch === true,
+});
 
 function squareShape(d: TuneDevice): MatmulShape {
   return planMatmulShapes(d.info.adapterClass === 'cpu', d.quick)[0] as MatmulShape;
@@ -132,7 +215,12 @@ function squareShape(d: TuneDevice): MatmulShape {
 function gemvShape(d: TuneDevice): MatmulShape {
   return planMatmulShapes(d.info.adapterClass === 'cpu', d.quick)[1] as MatmulShape;
 }
-const shapeOf = (t: TuneTarget): MatmulShape => ({ M: t.problem['M'] ?? 0, N: t.problem['N'] ?? 0, K: t.problem['K'] ?? 0, label: t.description });
+const shapeOf = (t: TuneTarget): MatmulShape => ({
+  M: t.problem['M'] ?? 0,
+  N: t.problem['N'] ?? 0,
+  K: t.problem['K'] ?? 0,
+  label: t.description,
+});
 
 export const matmulTiledFamily: TunableFamily = {
   name: 'matmul-tiled',
@@ -141,12 +229,27 @@ export const matmulTiledFamily: TunableFamily = {
   parameters: tileParameters,
   targets: (d) => {
     const s = squareShape(d);
-    return [{ family: 'matmul-tiled', shapeClass: shapeKey(s), description: `tiled-f32 ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: configFromTile(DEFAULT_TILE) }];
+    return [
+      {
+        family: 'matmul-tiled',
+        shapeClass: shapeKey(s),
+        description: `tiled-f32 ${s.label}`,
+        problem: { M: s.M, N: s.N, K: s.K },
+        defaultConfig: configFromTile(DEFAULT_TILE),
+      },
+    ];
   },
   coarse: (t) => {
     const out: TuneConfig[] = [t.defaultConfig];
-    for (const [M, N] of [[32, 32], [64, 64], [128, 128], [64, 128], [128, 64]] as const) {
-      for (const K of [8, 16, 32]) for (const v of VEC) for (const prefetch of [false, true]) out.push({ M, N, K, vecM: v, vecN: v, prefetch });
+    for (const [M, N] of [
+      [32, 32],
+      [64, 64],
+      [128, 128],
+      [64, 128],
+      [128, 64],
+    ] as const) {
+      for (const K of [8, 16, 32])
+        for (const v of VEC) for (const prefetch of [false, true]) out.push({ M, N, K, vecM: v, vecN: v, prefetch });
     }
     return out;
   },
@@ -156,7 +259,8 @@ export const matmulTiledFamily: TunableFamily = {
     const s = shapeOf(t);
     const reason = tileUnsupported(tile, d.limits);
     if (reason !== null) return reason;
-    if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % tile.K !== 0) return `tile ${tileLabel(tile)} does not divide ${t.shapeClass}`;
+    if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % tile.K !== 0)
+      return `tile ${tileLabel(tile)} does not divide ${t.shapeClass}`;
     return null;
   },
   label: (c) => tileLabel(tileFromConfig(c)),
@@ -166,10 +270,21 @@ export const matmulTiledFamily: TunableFamily = {
 // ---- GEMV: how many workgroups the split-K launch aims for × columns per workgroup, at the decode-step shape ----
 const GEMV_TARGETS = [1, 4, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
 const gemvParameters: TuneParameter[] = [
-  { name: 'targetWorkgroups', values: GEMV_TARGETS, limitedBy: 'K / (threads along K · unroll) splits at most; partial sums in memory' },
-  { name: 'columns4', values: GEMV_COLUMNS4, limitedBy: 'a workgroup of 256: vec4 columns × threads along K (256 / columns4, at least 4)' },
+  {
+    name: 'targetWorkgroups',
+    values: GEMV_TARGETS,
+    limitedBy: 'K / (threads along K · unroll) splits at most; partial sums in memory',
+  },
+  {
+    name: 'columns4',
+    values: GEMV_COLUMNS4,
+    limitedBy: 'a workgroup of 256: vec4 columns × threads along K (256 / columns4, at least 4)',
+  },
 ];
-export const gemvFromConfig = (c: TuneConfig): GemvShape => ({ targetWorkgroups: num(c, 'targetWorkgroups'), columns4: c['columns4'] === undefined ? GEMV_DEFAULT_COLUMNS4 : num(c, 'columns4') });
+export const gemvFromConfig = (c: TuneConfig): GemvShape => ({
+  targetWorkgroups: num(c, 'targetWorkgroups'),
+  columns4: c['columns4'] === undefined ? GEMV_DEFAULT_COLUMNS4 : num(c, 'columns4'),
+});
 
 export const gemvFamily: TunableFamily = {
   name: 'gemv',
@@ -178,9 +293,22 @@ export const gemvFamily: TunableFamily = {
   parameters: gemvParameters,
   targets: (d) => {
     const s = gemvShape(d);
-    return [{ family: 'gemv', shapeClass: shapeKey(s), description: `gemv-f32 ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { ...defaultGemvShape(d.info) } }];
+    return [
+      {
+        family: 'gemv',
+        shapeClass: shapeKey(s),
+        description: `gemv-f32 ${s.label}`,
+        problem: { M: s.M, N: s.N, K: s.K },
+        defaultConfig: { ...defaultGemvShape(d.info) },
+      },
+    ];
   },
-  coarse: (t) => [t.defaultConfig, ...GEMV_TARGETS.filter((_, i) => i % 2 === 0).flatMap((targetWorkgroups) => [4, 8, 32].map((columns4) => ({ targetWorkgroups, columns4 })))],
+  coarse: (t) => [
+    t.defaultConfig,
+    ...GEMV_TARGETS.filter((_, i) => i % 2 === 0).flatMap((targetWorkgroups) =>
+      [4, 8, 32].map((columns4) => ({ targetWorkgroups, columns4 })),
+    ),
+  ],
   neighbours: (c) => oneStep(c, gemvParameters),
   unsupported: (c, t) => {
     const s = shapeOf(t);
@@ -188,7 +316,13 @@ export const gemvFamily: TunableFamily = {
   },
   // Targets that give the same split count are the same launch: the label is the launch, so they merge.
   label: (c, t) => `${gemvSplits(c, t)}-way split-K, ${4 * gemvFromConfig(c).columns4} columns per workgroup`,
-  suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: ['gemv-f32'], gemvTargetWorkgroups: num(c, 'targetWorkgroups'), gemvColumns4: gemvFromConfig(c).columns4 }),
+  suite: (c, t) =>
+    createMatmulSuite({
+      shapes: [shapeOf(t)],
+      variants: ['gemv-f32'],
+      gemvTargetWorkgroups: num(c, 'targetWorkgroups'),
+      gemvColumns4: gemvFromConfig(c).columns4,
+    }),
 };
 
 /** The launch a GEMV configuration gives for the target's shape (two configurations with one launch are one candidate). */
@@ -204,17 +338,50 @@ const STAGED_PADS = [0, 8, 16, 32];
 const STAGED_GRID = [1, 2, 4, 8];
 const MATRIX_SIDES = [8, 16, 32];
 const stagedParameters: TuneParameter[] = [
-  { name: 'matrixM', values: MATRIX_SIDES, limitedBy: 'the configs the adapter lists (subgroupMatrixConfigs) for the input and accumulator types' },
+  {
+    name: 'matrixM',
+    values: MATRIX_SIDES,
+    limitedBy: 'the configs the adapter lists (subgroupMatrixConfigs) for the input and accumulator types',
+  },
   { name: 'matrixN', values: MATRIX_SIDES, limitedBy: 'the configs the adapter lists' },
   { name: 'matrixK', values: [8, 16, 32, 64], limitedBy: 'the configs the adapter lists' },
-  { name: 'sgRows', values: STAGED_GRID, limitedBy: 'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size); the tile (matrixM·sgRows·mTiles) divides M' },
-  { name: 'sgCols', values: STAGED_GRID, limitedBy: 'maxComputeInvocationsPerWorkgroup; the tile (matrixN·sgCols·nTiles) divides N' },
-  { name: 'mTiles', values: STAGED_GRID, limitedBy: `registers: at most ${STAGED_MAX_TILES_PER_SUBGROUP} result matrices per subgroup; maxComputeWorkgroupStorageSize` },
+  {
+    name: 'sgRows',
+    values: STAGED_GRID,
+    limitedBy:
+      'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size); the tile (matrixM·sgRows·mTiles) divides M',
+  },
+  {
+    name: 'sgCols',
+    values: STAGED_GRID,
+    limitedBy: 'maxComputeInvocationsPerWorkgroup; the tile (matrixN·sgCols·nTiles) divides N',
+  },
+  {
+    name: 'mTiles',
+    values: STAGED_GRID,
+    limitedBy: `registers: at most ${STAGED_MAX_TILES_PER_SUBGROUP} result matrices per subgroup; maxComputeWorkgroupStorageSize`,
+  },
   { name: 'nTiles', values: STAGED_GRID, limitedBy: 'registers; maxComputeWorkgroupStorageSize' },
-  { name: 'kStep', values: STAGED_K_STEPS, limitedBy: 'a multiple of the matrix step matrixK, divides K, maxComputeWorkgroupStorageSize' },
-  { name: 'pad', values: STAGED_PADS, limitedBy: '16-byte row alignment (8 f16 or 16 int8 elements), maxComputeWorkgroupStorageSize' },
-  { name: 'prefetch', values: [false, true], limitedBy: 'registers: each thread holds its share of the next A and B tiles' },
-  { name: 'doubleBuffer', values: [false, true], limitedBy: 'twice the workgroup memory (maxComputeWorkgroupStorageSize)' },
+  {
+    name: 'kStep',
+    values: STAGED_K_STEPS,
+    limitedBy: 'a multiple of the matrix step matrixK, divides K, maxComputeWorkgroupStorageSize',
+  },
+  {
+    name: 'pad',
+    values: STAGED_PADS,
+    limitedBy: '16-byte row alignment (8 f16 or 16 int8 elements), maxComputeWorkgroupStorageSize',
+  },
+  {
+    name: 'prefetch',
+    values: [false, true],
+    limitedBy: 'registers: each thread holds its share of the next A and B tiles',
+  },
+  {
+    name: 'doubleBuffer',
+    values: [false, true],
+    limitedBy: 'twice the workgroup memory (maxComputeWorkgroupStorageSize)',
+  },
 ];
 const stagedInput = (t: TuneTarget): 'f16' | 'int8' => (t.shapeClass.startsWith('f16') ? 'f16' : 'int8');
 /** A stored or searched configuration as a staged shape; what it leaves out is the default's. */
@@ -222,7 +389,19 @@ export const stagedFromConfig = (c: TuneConfig, input: 'f16' | 'int8' = 'f16'): 
   const d = DEFAULT_STAGED[input];
   const n = (k: keyof StagedShape, fallback: number): number => (c[k] === undefined ? fallback : num(c, k));
   const b = (k: keyof StagedShape, fallback: boolean): boolean => (c[k] === undefined ? fallback : c[k] === true);
-  return { matrixM: n('matrixM', d.matrixM), matrixN: n('matrixN', d.matrixN), matrixK: n('matrixK', d.matrixK), kStep: n('kStep', d.kStep), pad: n('pad', d.pad), sgRows: n('sgRows', d.sgRows), sgCols: n('sgCols', d.sgCols), mTiles: n('mTiles', d.mTiles), nTiles: n('nTiles', d.nTiles), prefetch: b('prefetch', d.prefetch), doubleBuffer: b('doubleBuffer', d.doubleBuffer) };
+  return {
+    matrixM: n('matrixM', d.matrixM),
+    matrixN: n('matrixN', d.matrixN),
+    matrixK: n('matrixK', d.matrixK),
+    kStep: n('kStep', d.kStep),
+    pad: n('pad', d.pad),
+    sgRows: n('sgRows', d.sgRows),
+    sgCols: n('sgCols', d.sgCols),
+    mTiles: n('mTiles', d.mTiles),
+    nTiles: n('nTiles', d.nTiles),
+    prefetch: b('prefetch', d.prefetch),
+    doubleBuffer: b('doubleBuffer', d.doubleBuffer),
+  };
 };
 /** Layouts the coarse pass tries: subgroups (rows × columns) × matrices per subgroup, 64 to 256 wide. */
 const STAGED_LAYOUTS: readonly (readonly [number, number, number, number])[] = [
@@ -239,17 +418,33 @@ export const matmulSubgroupMatrixFamily: TunableFamily = {
   name: 'matmul-subgroup-matrix',
   description: `staged subgroup-matrix GEMM (${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-subgroup-matrix').join(', ')}): the matrix config (of those the adapter lists) × subgroups per workgroup and their layout × result matrices per subgroup (tiles to 256) × K step × row padding × register prefetch × double buffering, per input; only where the adapter lists subgroup matrices`,
   kernels: ['matmul_subgroup_tiled'],
-  needs: 'an adapter that lists subgroup-matrix configs (f16→f32 with shader-f16, or i8→i32) and one fixed subgroup size',
+  needs:
+    'an adapter that lists subgroup-matrix configs (f16→f32 with shader-f16, or i8→i32) and one fixed subgroup size',
   parameters: stagedParameters,
   targets: (d) => {
-    if (!d.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') || variableSubgroupSize(d.info) !== null) return [];
+    if (
+      !d.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') ||
+      variableSubgroupSize(d.info) !== null
+    )
+      return [];
     const s = squareShape(d);
     const out: TuneTarget[] = [];
     for (const input of ['f16', 'int8'] as const) {
       // The default is the adapter's built-in shape (its 16×16 config where listed); it must run here.
       const builtIn = defaultStagedFor(input, d.info);
-      if (builtIn === null || (input === 'f16' && !d.info.deviceFeatures.includes('shader-f16')) || stagedShapeUnsupported(input, builtIn, s, d.info, d.limits) !== null) continue;
-      out.push({ family: 'matmul-subgroup-matrix', shapeClass: stagedKey(input, s), description: `subgroup-matrix-${input}-tiled ${s.label}`, problem: { M: s.M, N: s.N, K: s.K }, defaultConfig: { ...builtIn } });
+      if (
+        builtIn === null ||
+        (input === 'f16' && !d.info.deviceFeatures.includes('shader-f16')) ||
+        stagedShapeUnsupported(input, builtIn, s, d.info, d.limits) !== null
+      )
+        continue;
+      out.push({
+        family: 'matmul-subgroup-matrix',
+        shapeClass: stagedKey(input, s),
+        description: `subgroup-matrix-${input}-tiled ${s.label}`,
+        problem: { M: s.M, N: s.N, K: s.K },
+        defaultConfig: { ...builtIn },
+      });
     }
     return out;
   },
@@ -259,7 +454,8 @@ export const matmulSubgroupMatrixFamily: TunableFamily = {
     const out: TuneConfig[] = [t.defaultConfig];
     for (const [sgRows, sgCols, mTiles, nTiles] of STAGED_LAYOUTS) {
       for (const kStep of [builtIn.kStep, 2 * builtIn.kStep]) {
-        for (const pipelined of [false, true]) out.push({ ...builtIn, sgRows, sgCols, mTiles, nTiles, kStep, prefetch: pipelined, doubleBuffer: pipelined });
+        for (const pipelined of [false, true])
+          out.push({ ...builtIn, sgRows, sgCols, mTiles, nTiles, kStep, prefetch: pipelined, doubleBuffer: pipelined });
       }
     }
     // Every other config the adapter lists for these types, in the default layout (its K step a multiple of the config's).
@@ -276,7 +472,12 @@ export const matmulSubgroupMatrixFamily: TunableFamily = {
     return stagedShapeUnsupported(input, stagedFromConfig(c, input), shapeOf(t), d.info, d.limits);
   },
   label: (c, t) => stagedLabel(stagedFromConfig(c, stagedInput(t))),
-  suite: (c, t) => createMatmulSuite({ shapes: [shapeOf(t)], variants: [stagedInput(t) === 'f16' ? 'subgroup-matrix-f16-tiled' : 'subgroup-matrix-int8-tiled'], staged: { [stagedInput(t)]: stagedFromConfig(c, stagedInput(t)) } }),
+  suite: (c, t) =>
+    createMatmulSuite({
+      shapes: [shapeOf(t)],
+      variants: [stagedInput(t) === 'f16' ? 'subgroup-matrix-f16-tiled' : 'subgroup-matrix-int8-tiled'],
+      staged: { [stagedInput(t)]: stagedFromConfig(c, stagedInput(t)) },
+    }),
 };
 
 // ---- flash attention (register-blocked): threads per side × rows and keys per thread, per dtype and head dim ----
@@ -284,18 +485,49 @@ const FLASH_THREADS_X = [8, 16, 32];
 const FLASH_THREADS_Y = [4, 8, 16, 32];
 const FLASH_PER_THREAD = [1, 2, 4, 8];
 const flashParameters: TuneParameter[] = [
-  { name: 'threadsX', values: FLASH_THREADS_X, limitedBy: 'maxComputeWorkgroupSizeX, maxComputeInvocationsPerWorkgroup, divides the head dim (each thread owns head dim ÷ threadsX output dims)' },
-  { name: 'threadsY', values: FLASH_THREADS_Y, limitedBy: 'maxComputeWorkgroupSizeY, maxComputeInvocationsPerWorkgroup' },
-  { name: 'rowsPerThread', values: FLASH_PER_THREAD, limitedBy: 'registers (scores rows × keys and output rows × dims per thread); the query block is threadsY·rowsPerThread' },
-  { name: 'keysPerThread', values: FLASH_PER_THREAD, limitedBy: 'registers; the key block threadsX·keysPerThread is a multiple of 16 and sets the P block in maxComputeWorkgroupStorageSize' },
+  {
+    name: 'threadsX',
+    values: FLASH_THREADS_X,
+    limitedBy:
+      'maxComputeWorkgroupSizeX, maxComputeInvocationsPerWorkgroup, divides the head dim (each thread owns head dim ÷ threadsX output dims)',
+  },
+  {
+    name: 'threadsY',
+    values: FLASH_THREADS_Y,
+    limitedBy: 'maxComputeWorkgroupSizeY, maxComputeInvocationsPerWorkgroup',
+  },
+  {
+    name: 'rowsPerThread',
+    values: FLASH_PER_THREAD,
+    limitedBy:
+      'registers (scores rows × keys and output rows × dims per thread); the query block is threadsY·rowsPerThread',
+  },
+  {
+    name: 'keysPerThread',
+    values: FLASH_PER_THREAD,
+    limitedBy:
+      'registers; the key block threadsX·keysPerThread is a multiple of 16 and sets the P block in maxComputeWorkgroupStorageSize',
+  },
 ];
-export const flashTileFromConfig = (c: TuneConfig): FlashTile => ({ threadsX: num(c, 'threadsX'), threadsY: num(c, 'threadsY'), rowsPerThread: num(c, 'rowsPerThread'), keysPerThread: num(c, 'keysPerThread') });
+export const flashTileFromConfig = (c: TuneConfig): FlashTile => ({
+  threadsX: num(c, 'threadsX'),
+  threadsY: num(c, 'threadsY'),
+  rowsPerThread: num(c, 'rowsPerThread'),
+  keysPerThread: num(c, 'keysPerThread'),
+});
 const flashConfig = (t: FlashTile): TuneConfig => ({ ...t });
 const flashDtype = (t: TuneTarget): AttentionDtype => (t.problem['f16'] === 1 ? 'f16' : 'f32');
 
 type PrefillShape = ReturnType<typeof planAttentionShapes>['prefill'][number];
 const prefillLabel = (s: PrefillShape): string => `B${s.B} H${s.H}/${s.Hkv} T${s.T} d${s.headDim} causal`;
-const prefillProblem = (s: PrefillShape): Record<string, number> => ({ B: s.B, H: s.H, Hkv: s.Hkv, T: s.T, S: s.S, headDim: s.headDim });
+const prefillProblem = (s: PrefillShape): Record<string, number> => ({
+  B: s.B,
+  H: s.H,
+  Hkv: s.Hkv,
+  T: s.T,
+  S: s.S,
+  headDim: s.headDim,
+});
 /** One target per head dim of the run's prefill shapes (the first shape of each). */
 function prefillTargets(d: TuneDevice, target: (s: PrefillShape) => TuneTarget): TuneTarget[] {
   const out: TuneTarget[] = [];
@@ -307,38 +539,74 @@ function prefillTargets(d: TuneDevice, target: (s: PrefillShape) => TuneTarget):
 /** The prefill shape a target was made from. */
 const prefillShapeOf = (t: TuneTarget): Omit<AttentionShape, 'causal'> => {
   const p = t.problem;
-  return { B: p['B'] ?? 0, H: p['H'] ?? 0, Hkv: p['Hkv'] ?? 0, T: p['T'] ?? 0, S: p['S'] ?? 0, headDim: (p['headDim'] ?? 64) as 64 | 128 };
+  return {
+    B: p['B'] ?? 0,
+    H: p['H'] ?? 0,
+    Hkv: p['Hkv'] ?? 0,
+    T: p['T'] ?? 0,
+    S: p['S'] ?? 0,
+    headDim: (p['headDim'] ?? 64) as 64 | 128,
+  };
 };
 
 export const attentionFamily: TunableFamily = {
   name: 'attention',
-  description: 'register-blocked flash attention prefill (flash-tiled, causal; f16 inputs where the adapter has them, the block serves f32 too), per head dim: threads across keys × across query rows, query rows and keys per thread (query block × key block)',
+  description:
+    'register-blocked flash attention prefill (flash-tiled, causal; f16 inputs where the adapter has them, the block serves f32 too), per head dim: threads across keys × across query rows, query rows and keys per thread (query block × key block)',
   kernels: ['attention'],
   parameters: flashParameters,
   targets: (d) => {
     // Tuned on f16 inputs where the adapter has them (what LLM prefill runs), else f32; the block serves both.
     const dtype: AttentionDtype = d.info.deviceFeatures.includes('shader-f16') ? 'f16' : 'f32';
-    return prefillTargets(d, (s) => ({ family: 'attention', shapeClass: flashTileKey(s.headDim), description: `flash-tiled ${dtype} ${prefillLabel(s)}`, problem: { ...prefillProblem(s), f16: dtype === 'f16' ? 1 : 0 }, defaultConfig: flashConfig(defaultFlashTile(d.info)) }));
+    return prefillTargets(d, (s) => ({
+      family: 'attention',
+      shapeClass: flashTileKey(s.headDim),
+      description: `flash-tiled ${dtype} ${prefillLabel(s)}`,
+      problem: { ...prefillProblem(s), f16: dtype === 'f16' ? 1 : 0 },
+      defaultConfig: flashConfig(defaultFlashTile(d.info)),
+    }));
   },
   coarse: (t) => {
     const out: TuneConfig[] = [t.defaultConfig];
-    for (const [threadsX, threadsY] of [[16, 16], [16, 8], [8, 16], [32, 8]] as const) {
-      for (const rowsPerThread of [2, 4, 8]) for (const keysPerThread of [2, 4]) out.push({ threadsX, threadsY, rowsPerThread, keysPerThread });
+    for (const [threadsX, threadsY] of [
+      [16, 16],
+      [16, 8],
+      [8, 16],
+      [32, 8],
+    ] as const) {
+      for (const rowsPerThread of [2, 4, 8])
+        for (const keysPerThread of [2, 4]) out.push({ threadsX, threadsY, rowsPerThread, keysPerThread });
     }
     return out;
   },
   neighbours: (c) => oneStep(c, flashParameters),
   unsupported: (c, t, d) => flashTileUnsupported(flashTileFromConfig(c), t.problem['headDim'] ?? 0, d.limits),
   label: (c) => flashTileLabel(flashTileFromConfig(c)),
-  suite: (c, t) => createAttentionSuite({ prefill: [prefillShapeOf(t)], kinds: ['flash-tiled'], dtypes: [flashDtype(t)], causal: [true], flashTile: flashTileFromConfig(c) }),
+  suite: (c, t) =>
+    createAttentionSuite({
+      prefill: [prefillShapeOf(t)],
+      kinds: ['flash-tiled'],
+      dtypes: [flashDtype(t)],
+      causal: [true],
+      flashTile: flashTileFromConfig(c),
+    }),
 };
 
 // ---- flash attention on subgroup matrices (staged): subgroups per workgroup, K/V row padding, prefetch; per head dim ----
 const SGMAT_SUBGROUPS = [1, 2, 4, 8, 16];
 const sgmatAttentionParameters: TuneParameter[] = [
-  { name: 'subgroups', values: SGMAT_SUBGROUPS, limitedBy: 'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size), maxComputeWorkgroupStorageSize (scores and probabilities per subgroup), divides T in blocks of 16 rows' },
+  {
+    name: 'subgroups',
+    values: SGMAT_SUBGROUPS,
+    limitedBy:
+      'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size), maxComputeWorkgroupStorageSize (scores and probabilities per subgroup), divides T in blocks of 16 rows',
+  },
   { name: 'kvPad', values: [0, 8, 16], limitedBy: '16-byte row alignment (8 f16), maxComputeWorkgroupStorageSize' },
-  { name: 'prefetch', values: [false, true], limitedBy: 'registers: each thread holds its words of the next K and V block' },
+  {
+    name: 'prefetch',
+    values: [false, true],
+    limitedBy: 'registers: each thread holds its words of the next K and V block',
+  },
 ];
 export const sgmatStagedFromConfig = (c: TuneConfig): SgmatStagedShape => ({
   subgroups: c['subgroups'] === undefined ? DEFAULT_SGMAT_STAGED.subgroups : num(c, 'subgroups'),
@@ -348,34 +616,75 @@ export const sgmatStagedFromConfig = (c: TuneConfig): SgmatStagedShape => ({
 
 export const attentionSubgroupMatrixFamily: TunableFamily = {
   name: 'attention-subgroup-matrix',
-  description: 'flash attention prefill on subgroup matrices, staged (flash-subgroup-matrix-staged, f16, causal), per head dim: subgroups per workgroup (16 query rows each, sharing every K and V block) × K/V row padding × prefetch of the next block; only where the adapter lists subgroup matrices',
+  description:
+    'flash attention prefill on subgroup matrices, staged (flash-subgroup-matrix-staged, f16, causal), per head dim: subgroups per workgroup (16 query rows each, sharing every K and V block) × K/V row padding × prefetch of the next block; only where the adapter lists subgroup matrices',
   kernels: ['attention_subgroup_f16'],
   needs: 'an adapter that lists the f16→f32 16×16×16 subgroup-matrix config, shader-f16 and one fixed subgroup size',
   parameters: sgmatAttentionParameters,
   targets: (d) => {
-    if (!d.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') || !d.info.deviceFeatures.includes('shader-f16') || variableSubgroupSize(d.info) !== null || !hasMatrixConfig(d.info, 'f16', 'f32', 16)) return [];
-    return prefillTargets(d, (s) => ({ family: 'attention-subgroup-matrix', shapeClass: flashTileKey(s.headDim), description: `flash-subgroup-matrix-staged f16 ${prefillLabel(s)}`, problem: prefillProblem(s), defaultConfig: { ...DEFAULT_SGMAT_STAGED } }));
+    if (
+      !d.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') ||
+      !d.info.deviceFeatures.includes('shader-f16') ||
+      variableSubgroupSize(d.info) !== null ||
+      !hasMatrixConfig(d.info, 'f16', 'f32', 16)
+    )
+      return [];
+    return prefillTargets(d, (s) => ({
+      family: 'attention-subgroup-matrix',
+      shapeClass: flashTileKey(s.headDim),
+      description: `flash-subgroup-matrix-staged f16 ${prefillLabel(s)}`,
+      problem: prefillProblem(s),
+      defaultConfig: { ...DEFAULT_SGMAT_STAGED },
+    }));
   },
   // A small space (30 points): the coarse pass is most of it.
-  coarse: (t) => [t.defaultConfig, ...SGMAT_SUBGROUPS.flatMap((subgroups) => [0, 8].flatMap((kvPad) => [false, true].map((prefetch) => ({ subgroups, kvPad, prefetch }))))],
+  coarse: (t) => [
+    t.defaultConfig,
+    ...SGMAT_SUBGROUPS.flatMap((subgroups) =>
+      [0, 8].flatMap((kvPad) => [false, true].map((prefetch) => ({ subgroups, kvPad, prefetch }))),
+    ),
+  ],
   neighbours: (c) => oneStep(c, sgmatAttentionParameters),
-  unsupported: (c, t, d) => sgmatStagedUnsupported(sgmatStagedFromConfig(c), prefillShapeOf(t), d.info.subgroupMaxSize ?? 0, d.limits),
+  unsupported: (c, t, d) =>
+    sgmatStagedUnsupported(sgmatStagedFromConfig(c), prefillShapeOf(t), d.info.subgroupMaxSize ?? 0, d.limits),
   label: (c) => sgmatStagedLabel(sgmatStagedFromConfig(c)),
-  suite: (c, t) => createAttentionSuite({ prefill: [prefillShapeOf(t)], kinds: ['flash-subgroup-matrix-staged'], dtypes: ['f16'], causal: [true], sgmatStaged: sgmatStagedFromConfig(c) }),
+  suite: (c, t) =>
+    createAttentionSuite({
+      prefill: [prefillShapeOf(t)],
+      kinds: ['flash-subgroup-matrix-staged'],
+      dtypes: ['f16'],
+      causal: [true],
+      sgmatStaged: sgmatStagedFromConfig(c),
+    }),
 };
 
-export const TUNABLE_FAMILIES: readonly TunableFamily[] = [memcopyFamily, matmulTiledFamily, gemvFamily, matmulSubgroupMatrixFamily, attentionFamily, attentionSubgroupMatrixFamily];
-
+export const TUNABLE_FAMILIES: readonly TunableFamily[] = [
+  memcopyFamily,
+  matmulTiledFamily,
+  gemvFamily,
+  matmulSubgroupMatrixFamily,
+  attentionFamily,
+  attentionSubgroupMatrixFamily,
+];
 
 export class UnknownFamilyError extends Error {}
 
 /** Parses "a,b" into families; an unknown name is an error listing the known ones. */
 export function familyByName(list: string): TunableFamily[] {
-  const names = [...new Set(list.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
-  if (names.length === 0) throw new UnknownFamilyError(`no family named; tunable: ${TUNABLE_FAMILIES.map((f) => f.name).join(', ')}`);
+  const names = [
+    ...new Set(
+      list
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ];
+  if (names.length === 0)
+    throw new UnknownFamilyError(`no family named; tunable: ${TUNABLE_FAMILIES.map((f) => f.name).join(', ')}`);
   return names.map((n) => {
     const f = TUNABLE_FAMILIES.find((x) => x.name === n);
-    if (f === undefined) throw new UnknownFamilyError(`unknown family "${n}"; tunable: ${TUNABLE_FAMILIES.map((x) => x.name).join(', ')}`);
+    if (f === undefined)
+      throw new UnknownFamilyError(`unknown family "${n}"; tunable: ${TUNABLE_FAMILIES.map((x) => x.name).join(', ')}`);
     return f;
   });
 }

@@ -45,7 +45,14 @@ export interface TuneOutcome {
 
 export type TuneEvent =
   | { type: 'target-start'; target: TuneTarget; index: number; total: number; budgetMs: number }
-  | { type: 'evaluated'; target: TuneTarget; candidate: CandidateRecord; stage: string; elapsedMs: number; budgetMs: number }
+  | {
+      type: 'evaluated';
+      target: TuneTarget;
+      candidate: CandidateRecord;
+      stage: string;
+      elapsedMs: number;
+      budgetMs: number;
+    }
   | { type: 'target-done'; outcome: TuneOutcome };
 
 export interface TuneOptions {
@@ -58,7 +65,11 @@ export interface TuneOptions {
   targetPassMs?: number;
   seed?: number;
   /** Replaces a family's suite for one label (tests plant a wrong candidate through it). */
-  plant?: { family: FamilyName; label: string; suite: (c: TuneConfig, t: TuneTarget) => ReturnType<TunableFamily['suite']> };
+  plant?: {
+    family: FamilyName;
+    label: string;
+    suite: (c: TuneConfig, t: TuneTarget) => ReturnType<TunableFamily['suite']>;
+  };
 }
 
 /** FNV-1a (64-bit as two 32-bit halves) of the kernels' sources: a tuning made for other source is stale. */
@@ -76,7 +87,10 @@ export function sourceHash(sources: readonly string[]): string {
   return `fnv1a:${h1.toString(16).padStart(8, '0')}${h2.toString(16).padStart(8, '0')}`;
 }
 
-export async function familyKernelHash(family: TunableFamily, loadKernel: (name: string) => Promise<string>): Promise<string> {
+export async function familyKernelHash(
+  family: TunableFamily,
+  loadKernel: (name: string) => Promise<string>,
+): Promise<string> {
   return sourceHash(await Promise.all(family.kernels.map(loadKernel)));
 }
 
@@ -86,7 +100,14 @@ export class TuneDeviceLost extends Error {}
 async function beforeDeadline<T>(running: Promise<T>, ms: number): Promise<T | null> {
   if (!Number.isFinite(ms)) return running;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => { timer = setTimeout(() => { resolve(null); }, Math.max(0, ms)); });
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(
+      () => {
+        resolve(null);
+      },
+      Math.max(0, ms),
+    );
+  });
   running.catch(() => undefined);
   try {
     return await Promise.race([running, late]);
@@ -96,10 +117,13 @@ async function beforeDeadline<T>(running: Promise<T>, ms: number): Promise<T | n
 }
 
 function classify(c: CaseResult): { kind: RejectionKind; reason: string } {
-  if (c.status === 'failed') return { kind: 'wrong-result', reason: `wrong result: ${c.check?.detail ?? c.message ?? 'the check failed'}` };
+  if (c.status === 'failed')
+    return { kind: 'wrong-result', reason: `wrong result: ${c.check?.detail ?? c.message ?? 'the check failed'}` };
   const m = c.message ?? 'error';
-  if (/out of memory|OutOfMemory|allocation failed/i.test(m)) return { kind: 'out-of-memory', reason: `out of memory: ${m}` };
-  if (/shader|WGSL|compil|createShaderModule|createComputePipeline|parse/i.test(m)) return { kind: 'compile-failure', reason: `compile failure: ${m}` };
+  if (/out of memory|OutOfMemory|allocation failed/i.test(m))
+    return { kind: 'out-of-memory', reason: `out of memory: ${m}` };
+  if (/shader|WGSL|compil|createShaderModule|createComputePipeline|parse/i.test(m))
+    return { kind: 'compile-failure', reason: `compile failure: ${m}` };
   if (/validation/i.test(m)) return { kind: 'validation-error', reason: `validation error: ${m}` };
   return { kind: 'error', reason: m };
 }
@@ -123,7 +147,16 @@ const CONFIRM = { thresholdPct: 1, alpha: 0.05, minSamples: 5 };
  * the reference before it is timed; a wrong result, compile failure, validation error or
  * out-of-memory is recorded as rejected and the search goes on.
  */
-export async function tuneTarget(env: RunEnvironment, family: TunableFamily, target: TuneTarget, device: TuneDevice, kernelHash: string, budgetMs: number, o: TuneOptions, hardDeadline = Number.POSITIVE_INFINITY): Promise<TuneOutcome> {
+export async function tuneTarget(
+  env: RunEnvironment,
+  family: TunableFamily,
+  target: TuneTarget,
+  device: TuneDevice,
+  kernelHash: string,
+  budgetMs: number,
+  o: TuneOptions,
+  hardDeadline = Number.POSITIVE_INFINITY,
+): Promise<TuneOutcome> {
   const start = o.clock();
   let cut = false;
   const deadline = start + budgetMs;
@@ -131,13 +164,15 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
   // default and that one in turn, so the verdict always rests on interleaved samples. While the
   // default leads there is nothing to confirm, so exploring goes on to 90%.
   const defaultLabel = family.label(target.defaultConfig, target);
-  const exploreUntil = (): number => start + (measured()[0]?.label === defaultLabel ? EXPLORE_SHARE_DEFAULT_LEADS : EXPLORE_SHARE) * budgetMs;
+  const exploreUntil = (): number =>
+    start + (measured()[0]?.label === defaultLabel ? EXPLORE_SHARE_DEFAULT_LEADS : EXPLORE_SHARE) * budgetMs;
   const records = new Map<string, CandidateRecord>();
   let evaluations = 0;
   // Milliseconds per (pass + 2): warm-up and the check cost about a pass each.
   let perPassMs = 0;
   const estimate = (passes: number): number => perPassMs * (passes + 2) * 1.25;
-  const fitsBy = (until: number, passes: number): boolean => !cut && !(o.signal?.aborted ?? false) && o.clock() + estimate(passes) <= until;
+  const fitsBy = (until: number, passes: number): boolean =>
+    !cut && !(o.signal?.aborted ?? false) && o.clock() + estimate(passes) <= until;
   const fits = (passes: number): boolean => fitsBy(exploreUntil(), passes);
 
   const record = (config: TuneConfig): CandidateRecord => {
@@ -145,7 +180,16 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
     let r = records.get(label);
     if (r === undefined) {
       const why = family.unsupported(config, target, device);
-      r = { label, config, status: why === null ? 'measured' : 'not-applicable', rejection: null, reason: why, samplesNs: [], medianNs: null, stages: [] };
+      r = {
+        label,
+        config,
+        status: why === null ? 'measured' : 'not-applicable',
+        rejection: null,
+        reason: why,
+        samplesNs: [],
+        medianNs: null,
+        stages: [],
+      };
       records.set(label, r);
     }
     return r;
@@ -154,9 +198,21 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
   const measure = async (r: CandidateRecord, passes: number, stage: string): Promise<number[]> => {
     if (r.status !== 'measured') return [];
     const t0 = o.clock();
-    const suite = o.plant !== undefined && o.plant.family === family.name && o.plant.label === r.label ? o.plant.suite(r.config, target) : family.suite(r.config, target);
+    const suite =
+      o.plant !== undefined && o.plant.family === family.name && o.plant.label === r.label
+        ? o.plant.suite(r.config, target)
+        : family.suite(r.config, target);
     if (o.clock() >= hardDeadline) cut = true;
-    const running = cut ? null : runSuites(env, { suites: [suite], quick: false, passes, warmupPasses: 1, targetPassMs: o.targetPassMs ?? 20, ...(o.seed === undefined ? {} : { seed: o.seed + evaluations }) });
+    const running = cut
+      ? null
+      : runSuites(env, {
+          suites: [suite],
+          quick: false,
+          passes,
+          warmupPasses: 1,
+          targetPassMs: o.targetPassMs ?? 20,
+          ...(o.seed === undefined ? {} : { seed: o.seed + evaluations }),
+        });
     // The command's budget is a promise: a compile that outlasts it is left behind, not waited for
     // (a CPU compiler can take seconds per candidate, and nothing is measured after this point).
     const run = running === null ? null : await beforeDeadline(running, hardDeadline - o.clock());
@@ -173,7 +229,8 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
     }
     evaluations++;
     perPassMs = Math.max(perPassMs * 0.5, (o.clock() - t0) / (passes + 2));
-    if (run.status === 'device-lost') throw new TuneDeviceLost(`the device was lost while timing ${family.name} ${r.label}: ${run.message ?? ''}`);
+    if (run.status === 'device-lost')
+      throw new TuneDeviceLost(`the device was lost while timing ${family.name} ${r.label}: ${run.message ?? ''}`);
     const c = run.cases[0];
     r.stages.push(stage);
     let samples: number[] = [];
@@ -194,7 +251,10 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
     return samples;
   };
 
-  const measured = (): CandidateRecord[] => [...records.values()].filter((r) => r.status === 'measured' && r.medianNs !== null).sort((a, b) => (a.medianNs as number) - (b.medianNs as number));
+  const measured = (): CandidateRecord[] =>
+    [...records.values()]
+      .filter((r) => r.status === 'measured' && r.medianNs !== null)
+      .sort((a, b) => (a.medianNs as number) - (b.medianNs as number));
 
   // Coarse: the default first, so it is measured whatever the budget.
   const def = record(target.defaultConfig);
@@ -213,7 +273,10 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
     passes *= 2;
     let finished = true;
     for (const r of pool) {
-      if (!fits(passes)) { finished = false; break; }
+      if (!fits(passes)) {
+        finished = false;
+        break;
+      }
       await measure(r, passes, `halving-${round}`);
     }
     if (!finished) break;
@@ -246,7 +309,8 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
     // on a CPU compiler) does not size a round: the first is tried while a second is left (the
     // budget's timer cuts one that overruns, keeping what was measured), then each round's own time decides.
     let roundMs: number | null = null;
-    const another = (): boolean => !cut && !(o.signal?.aborted ?? false) && o.clock() + (roundMs === null ? 1000 : roundMs * 1.25) <= deadline;
+    const another = (): boolean =>
+      !cut && !(o.signal?.aborted ?? false) && o.clock() + (roundMs === null ? 1000 : roundMs * 1.25) <= deadline;
     while (another()) {
       const t0 = o.clock();
       confirmDefault.push(...(await measure(def, CONFIRM_PASSES, 'confirm')));
@@ -266,9 +330,12 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
   } else if (best === def) {
     decision = `the default (${def.label}) was the fastest of ${measured().length} measured candidates`;
   } else if (confirmBest.length === 0) {
-    decision = leader === def
-      ? `the default (${def.label}) was the fastest of ${measured().length} measured candidates (no time left to time its closest rival, ${best.label}, against it in interleaved rounds)`
-      : o.signal?.aborted === true ? `stopped by a signal before ${best.label} could be confirmed against the default; the default stays` : `no time left to confirm ${best.label} against the default in interleaved rounds; the default stays (raise --budget)`;
+    decision =
+      leader === def
+        ? `the default (${def.label}) was the fastest of ${measured().length} measured candidates (no time left to time its closest rival, ${best.label}, against it in interleaved rounds)`
+        : o.signal?.aborted === true
+          ? `stopped by a signal before ${best.label} could be confirmed against the default; the default stays`
+          : `no time left to confirm ${best.label} against the default in interleaved rounds; the default stays (raise --budget)`;
   } else {
     const cmp = compareSamples(`${family.name}/${target.shapeClass}`, confirmDefault, confirmBest, CONFIRM);
     defaultMedianNs = cmp.baseMedianNs;
@@ -295,7 +362,12 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
     source,
     defaultMedianNs,
     bestMedianNs: source === 'tuned' ? bestMedianNs : defaultMedianNs,
-    speedup: source === 'tuned' && defaultMedianNs !== null && bestMedianNs !== null ? defaultMedianNs / bestMedianNs : defaultMedianNs === null ? null : 1,
+    speedup:
+      source === 'tuned' && defaultMedianNs !== null && bestMedianNs !== null
+        ? defaultMedianNs / bestMedianNs
+        : defaultMedianNs === null
+          ? null
+          : 1,
     decision,
     // Only what ran: a candidate the budget never reached has no verdict to report.
     candidates: [...records.values()].filter((r) => r.stages.length > 0 || r.status !== 'measured'),
@@ -313,7 +385,12 @@ export async function tuneTarget(env: RunEnvironment, family: TunableFamily, tar
  * `o.clock` must count real milliseconds: the budget's end is also a timer that cuts a candidate
  * still compiling. Once it has passed, the remaining targets are reported as cut, not measured.
  */
-export async function tuneFamilies(env: RunEnvironment, families: readonly TunableFamily[], device: TuneDevice, o: TuneOptions): Promise<TuneOutcome[]> {
+export async function tuneFamilies(
+  env: RunEnvironment,
+  families: readonly TunableFamily[],
+  device: TuneDevice,
+  o: TuneOptions,
+): Promise<TuneOutcome[]> {
   const deadline = o.clock() + o.budgetMs;
   const work = families.flatMap((family) => {
     const targets = family.targets(device);
@@ -338,12 +415,25 @@ export async function tuneFamilies(env: RunEnvironment, families: readonly Tunab
   for (const [index, w] of work.entries()) {
     if (o.signal?.aborted === true) break;
     const reserveMs = (work.length - index - 1) * defaultCostMs * 1.25;
-    const share = Math.max(0, Math.min(((deadline - o.clock()) * w.weight) / weightLeft, deadline - o.clock() - reserveMs));
+    const share = Math.max(
+      0,
+      Math.min(((deadline - o.clock()) * w.weight) / weightLeft, deadline - o.clock() - reserveMs),
+    );
     weightLeft -= w.weight;
     firstOfTarget = true;
     o.onEvent?.({ type: 'target-start', target: w.target, index, total: work.length, budgetMs: share });
-    outcomes.push(await tuneTarget(env, w.family, w.target, device, await familyKernelHash(w.family, env.loadKernel), share, watch, deadline));
+    outcomes.push(
+      await tuneTarget(
+        env,
+        w.family,
+        w.target,
+        device,
+        await familyKernelHash(w.family, env.loadKernel),
+        share,
+        watch,
+        deadline,
+      ),
+    );
   }
   return outcomes;
 }
-

@@ -47,7 +47,12 @@ export function drawCharts(ChartCtor: typeof ChartJs, specs: ChartSpec[], doc: D
       afterBuildTicks: (scale: { ticks: { value: number }[] }) => {
         scale.ticks = a.ticks.map((t) => ({ value: t.value }));
       },
-      ticks: { color: fg, autoSkip: false, maxRotation: isX ? 40 : 0, callback: (_v: unknown, i: number) => a.ticks[i]?.label ?? '' },
+      ticks: {
+        color: fg,
+        autoSkip: false,
+        maxRotation: isX ? 40 : 0,
+        callback: (_v: unknown, i: number) => a.ticks[i]?.label ?? '',
+      },
     };
   };
   for (const spec of specs) {
@@ -60,16 +65,65 @@ export function drawCharts(ChartCtor: typeof ChartJs, specs: ChartSpec[], doc: D
     const category = spec.x.type === 'category';
     const datasets = spec.series.map((s) =>
       s.kind === 'bar'
-        ? { type: 'bar', label: s.label, data: s.points.map((p) => p.y), backgroundColor: s.color, borderColor: s.color }
-        : { type: s.kind === 'line' ? 'line' : 'scatter', label: s.label, data: s.points.map((p) => ({ x: p.x, y: p.y })), borderColor: s.color, backgroundColor: s.color, borderDash: s.dashed ? [6, 3] : [], pointRadius: s.dashed ? 0 : s.kind === 'line' ? 3 : 4, showLine: s.kind === 'line', fill: false },
+        ? {
+            type: 'bar',
+            label: s.label,
+            data: s.points.map((p) => p.y),
+            backgroundColor: s.color,
+            borderColor: s.color,
+          }
+        : {
+            type: s.kind === 'line' ? 'line' : 'scatter',
+            label: s.label,
+            data: s.points.map((p) => ({ x: p.x, y: p.y })),
+            borderColor: s.color,
+            backgroundColor: s.color,
+            borderDash: s.dashed ? [6, 3] : [],
+            pointRadius: s.dashed ? 0 : s.kind === 'line' ? 3 : 4,
+            showLine: s.kind === 'line',
+            fill: false,
+          },
     );
     const annotations: Record<string, unknown> = {};
     spec.annotations.forEach((a, i) => {
       if (a.kind === 'hline') {
-        annotations[`a${String(i)}`] = { type: 'line', yMin: a.y, yMax: a.y, borderColor: a.color, borderWidth: 1.5, borderDash: [5, 4], label: { display: true, content: a.text, position: 'start', color: a.color, backgroundColor: 'rgba(0,0,0,0)', yAdjust: -9, font: { size: 11 } } };
+        annotations[`a${String(i)}`] = {
+          type: 'line',
+          yMin: a.y,
+          yMax: a.y,
+          borderColor: a.color,
+          borderWidth: 1.5,
+          borderDash: [5, 4],
+          label: {
+            display: true,
+            content: a.text,
+            position: 'start',
+            color: a.color,
+            backgroundColor: 'rgba(0,0,0,0)',
+            yAdjust: -9,
+            font: { size: 11 },
+          },
+        };
       } else {
-        annotations[`a${String(i)}`] = { type: 'point', xValue: a.x, yValue: a.y, radius: 3, backgroundColor: a.color, borderColor: a.color };
-        annotations[`l${String(i)}`] = { type: 'label', xValue: a.x, yValue: a.y, content: a.text, color: a.color, font: { size: 11 }, position: { x: 'start', y: 'end' }, xAdjust: 4, yAdjust: -4 };
+        annotations[`a${String(i)}`] = {
+          type: 'point',
+          xValue: a.x,
+          yValue: a.y,
+          radius: 3,
+          backgroundColor: a.color,
+          borderColor: a.color,
+        };
+        annotations[`l${String(i)}`] = {
+          type: 'label',
+          xValue: a.x,
+          yValue: a.y,
+          content: a.text,
+          color: a.color,
+          font: { size: 11 },
+          position: { x: 'start', y: 'end' },
+          xAdjust: 4,
+          yAdjust: -4,
+        };
       }
     });
     const config = {
@@ -80,18 +134,24 @@ export function drawCharts(ChartCtor: typeof ChartJs, specs: ChartSpec[], doc: D
         animation: false,
         scales: { x: axis(spec.x, true), y: axis(spec.y, false) },
         plugins: {
-          legend: { display: spec.series.length > 1, labels: { color: fg, boxWidth: narrow ? 10 : 30, font: { size: narrow ? 10 : 12 } } },
+          legend: {
+            display: spec.series.length > 1,
+            labels: { color: fg, boxWidth: narrow ? 10 : 30, font: { size: narrow ? 10 : 12 } },
+          },
           tooltip: {
             callbacks: {
               title: () => '',
-              label: (ctx: { datasetIndex: number; dataIndex: number }) => spec.series[ctx.datasetIndex]?.points[ctx.dataIndex]?.label ?? '',
+              label: (ctx: { datasetIndex: number; dataIndex: number }) =>
+                spec.series[ctx.datasetIndex]?.points[ctx.dataIndex]?.label ?? '',
             },
           },
           annotation: { annotations },
         },
       },
     };
-    made.push(new ChartCtor(canvas, config as unknown as ConstructorParameters<typeof ChartJs>[1]) as unknown as ChartJs);
+    made.push(
+      new ChartCtor(canvas, config as unknown as ConstructorParameters<typeof ChartJs>[1]) as unknown as ChartJs,
+    );
   }
   // "chart data as a table" links open the folded table they point to.
   if (doc.body.dataset['wgbenchLinks'] !== 'on') {
@@ -102,12 +162,25 @@ export function drawCharts(ChartCtor: typeof ChartJs, specs: ChartSpec[], doc: D
       if (target instanceof HTMLDetailsElement) target.open = true;
     });
   }
-  const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : Array.isArray(v) ? v.map((x) => text(x)).join(' ') : '');
+  const text = (v: unknown): string =>
+    typeof v === 'string'
+      ? v
+      : typeof v === 'number'
+        ? String(v)
+        : Array.isArray(v)
+          ? v.map((x) => text(x)).join(' ')
+          : '';
   return {
     describe: () =>
       made.map((c) => {
         const scales = c.options.scales as Record<string, { title?: { text?: unknown } }>;
-        const annotationOptions = (c.options.plugins as Record<string, { annotations?: Record<string, { content?: unknown; label?: { content?: unknown } }> }>)['annotation']?.annotations ?? {};
+        const annotationOptions =
+          (
+            c.options.plugins as Record<
+              string,
+              { annotations?: Record<string, { content?: unknown; label?: { content?: unknown } }> }
+            >
+          )['annotation']?.annotations ?? {};
         return {
           id: c.canvas.id,
           type: String((c.config as { type?: unknown }).type),
@@ -116,7 +189,9 @@ export function drawCharts(ChartCtor: typeof ChartJs, specs: ChartSpec[], doc: D
           xTicks: (c.scales['x']?.ticks ?? []).map((t) => text(t.label)),
           yTicks: (c.scales['y']?.ticks ?? []).map((t) => text(t.label)),
           datasets: c.data.datasets.map((d) => ({ label: d.label ?? '', points: d.data.length })),
-          annotations: Object.values(annotationOptions).map((a) => text(a.content ?? a.label?.content)).filter((t) => t !== ''),
+          annotations: Object.values(annotationOptions)
+            .map((a) => text(a.content ?? a.label?.content))
+            .filter((t) => t !== ''),
         };
       }),
     destroy: () => {

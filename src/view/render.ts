@@ -21,7 +21,9 @@ function dataTable(t: ChartTable, cls = ''): string {
 }
 
 function percent(p: Percent): string {
-  return p.over ? `<span class="over" title="${e(OVER_100_NOTE)}">${e(p.text)}<span aria-hidden="true"> ⚠</span><span class="sr"> (above 100%, flagged)</span></span>` : e(p.text);
+  return p.over
+    ? `<span class="over" title="${e(OVER_100_NOTE)}">${e(p.text)}<span aria-hidden="true"> ⚠</span><span class="sr"> (above 100%, flagged)</span></span>`
+    : e(p.text);
 }
 
 function card(c: Card): string {
@@ -66,12 +68,17 @@ export function renderCharts(specs: ChartSpec[]): string {
 function caseRowHtml(r: CaseRow): string {
   const cells = [r.statusText, r.check, r.median, r.spread, r.achieved].map((x) => `<td>${e(x)}</td>`).join('');
   const row = `<tr class="${r.status}" data-id="${e(r.id)}"><th scope="row" title="${e(r.id)}">${e(r.name)}</th>${cells}<td>${percent(r.mfu)}</td><td>${percent(r.mbu)}</td><td>${e(r.bound)}</td></tr>`;
-  return r.message === null ? row : `${row}\n<tr class="message ${r.status}"><td colspan="${String(CASE_COLUMNS.length)}">${e(r.message)}</td></tr>`;
+  return r.message === null
+    ? row
+    : `${row}\n<tr class="message ${r.status}"><td colspan="${String(CASE_COLUMNS.length)}">${e(r.message)}</td></tr>`;
 }
 
 function skipped(groups: SkipGroup[]): string {
   return groups
-    .map((g) => `<details class="skipped"><summary>${String(g.names.length)} case${g.names.length === 1 ? '' : 's'} not applicable: ${e(g.reason)}</summary><ul>${g.names.map((n) => `<li>${e(n)}</li>`).join('')}</ul></details>`)
+    .map(
+      (g) =>
+        `<details class="skipped"><summary>${String(g.names.length)} case${g.names.length === 1 ? '' : 's'} not applicable: ${e(g.reason)}</summary><ul>${g.names.map((n) => `<li>${e(n)}</li>`).join('')}</ul></details>`,
+    )
     .join('\n');
 }
 
@@ -103,8 +110,13 @@ export function renderResults(cases: CaseResult[]): string {
 <thead><tr>${CASE_COLUMNS.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead>
 <tbody>${s.rows.map(caseRowHtml).join('\n')}</tbody></table>`,
             );
-    const over = s.rows.some((r) => r.mfu.over || r.mbu.over) ? `<p class="note"><span aria-hidden="true">⚠ </span>${e(OVER_100_NOTE)}.</p>` : '';
-    const shares = cases.filter((c) => c.suite === s.suite).map(describeDecodeOverhead).filter((x): x is string => x !== null);
+    const over = s.rows.some((r) => r.mfu.over || r.mbu.over)
+      ? `<p class="note"><span aria-hidden="true">⚠ </span>${e(OVER_100_NOTE)}.</p>`
+      : '';
+    const shares = cases
+      .filter((c) => c.suite === s.suite)
+      .map(describeDecodeOverhead)
+      .filter((x): x is string => x !== null);
     return `<section class="suite" aria-labelledby="suite-${e(s.suite)}"><h3 id="suite-${e(s.suite)}">${e(s.suite)}</h3>${table}${over}${shares.map((x) => `<p class="note">${e(x)}</p>`).join('')}${skipped(s.skipped)}</section>`;
   });
   return out.join('\n');
@@ -112,7 +124,10 @@ export function renderResults(cases: CaseResult[]): string {
 
 /** The whole results view of a run below its headline: charts, then tables. */
 export function renderRunSections(run: RunResult, specs: ChartSpec[]): string {
-  const warning = run.status === 'complete' ? '' : `<p class="run-warning" role="note">This run is ${e(run.status)}${run.message === undefined ? '' : `: ${e(run.message)}`}. Its cases are shown as far as it got.</p>`;
+  const warning =
+    run.status === 'complete'
+      ? ''
+      : `<p class="run-warning" role="note">This run is ${e(run.status)}${run.message === undefined ? '' : `: ${e(run.message)}`}. Its cases are shown as far as it got.</p>`;
   return `${warning}
 <section id="charts" aria-labelledby="charts-title"><h2 id="charts-title">Charts</h2>
 ${renderCharts(specs)}
@@ -123,14 +138,42 @@ ${renderResults(run.cases)}
 }
 
 /** Two runs compared case by case (the CLI's `compare`), named as the CLI names them. */
-export function renderComparison(cmp: RunComparison, base: RunResult, next: RunResult, labels: { base: string; next: string }): string {
-  const name = (c: RunComparison['cases'][number], label: string): string => (label === c.id ? (next.cases.find((x) => x.id === c.id)?.name ?? base.cases.find((x) => x.id === c.id)?.name ?? c.id) : label);
-  const device = cmp.sameDevice ? `both on ${cmp.baseDevice}` : `different devices: ${cmp.baseDevice} and ${cmp.newDevice}`;
+export function renderComparison(
+  cmp: RunComparison,
+  base: RunResult,
+  next: RunResult,
+  labels: { base: string; next: string },
+): string {
+  const name = (c: RunComparison['cases'][number], label: string): string =>
+    label === c.id
+      ? (next.cases.find((x) => x.id === c.id)?.name ?? base.cases.find((x) => x.id === c.id)?.name ?? c.id)
+      : label;
+  const device = cmp.sameDevice
+    ? `both on ${cmp.baseDevice}`
+    : `different devices: ${cmp.baseDevice} and ${cmp.newDevice}`;
   const head = ['case', 'base', 'new', 'change', 'p', 'verdict'];
   const rows = cmp.cases.map((c) => {
     const cells = comparisonCells(c);
-    return [name(c, cells.label), cells.base, cells.next, cells.change, c.pValue === null ? '—' : c.pValue.toPrecision(2), c.verdict === 'skipped' ? 'skipped in both' : c.verdict];
+    return [
+      name(c, cells.label),
+      cells.base,
+      cells.next,
+      cells.change,
+      c.pValue === null ? '—' : c.pValue.toPrecision(2),
+      c.verdict === 'skipped' ? 'skipped in both' : c.verdict,
+    ];
   });
   return `<p id="comparison-summary">base: ${e(labels.base)}; new: ${e(labels.next)}; ${e(device)}. Mann–Whitney U at α = ${String(cmp.options.alpha)}, threshold ${String(cmp.options.thresholdPct)}%.</p>
-${scrollTable('comparison', `<table id="comparison-table"><caption>${e(compareRuleLine(cmp))}</caption><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr><th scope="row">${e(r[0] ?? '')}</th>${r.slice(1).map((x) => `<td>${e(x)}</td>`).join('')}</tr>`).join('')}</tbody></table>`)}`;
+${scrollTable(
+  'comparison',
+  `<table id="comparison-table"><caption>${e(compareRuleLine(cmp))}</caption><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows
+    .map(
+      (r) =>
+        `<tr><th scope="row">${e(r[0] ?? '')}</th>${r
+          .slice(1)
+          .map((x) => `<td>${e(x)}</td>`)
+          .join('')}</tr>`,
+    )
+    .join('')}</tbody></table>`,
+)}`;
 }

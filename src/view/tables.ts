@@ -13,7 +13,8 @@ export function percentCell(v: number | null | undefined): Percent {
   return { text: `${(v * 100).toFixed(1)}%`, over: v > 1 };
 }
 
-export const OVER_100_NOTE = 'above 100%: the peak it is divided by is below what this case reached (flagged, not clipped)';
+export const OVER_100_NOTE =
+  'above 100%: the peak it is divided by is below what this case reached (flagged, not clipped)';
 
 /** One measured (or failed) case as the page and the report show it: the CLI's friendly name and cells. */
 export interface CaseRow {
@@ -31,7 +32,17 @@ export interface CaseRow {
   message: string | null;
 }
 
-export const CASE_COLUMNS = ['case', 'status', 'check', 'median / dispatch', 'spread', 'achieved', 'MFU', 'MBU', 'bound'] as const;
+export const CASE_COLUMNS = [
+  'case',
+  'status',
+  'check',
+  'median / dispatch',
+  'spread',
+  'achieved',
+  'MFU',
+  'MBU',
+  'bound',
+] as const;
 
 export function caseRow(c: CaseResult): CaseRow {
   const u = c.utilization?.[0];
@@ -43,7 +54,14 @@ export function caseRow(c: CaseResult): CaseRow {
     statusText: c.status === 'ok' ? 'ok' : c.status.toUpperCase(),
     check: c.check === null ? '—' : c.check.passed ? 'pass' : 'FAIL',
     median: s === null ? '—' : formatNs(s.p50),
-    spread: s === null ? '—' : c.timer?.kind === 'host-wall' ? `p99 ${formatNs(s.p99)}` : s.cv === null ? '—' : `cv ${(s.cv * 100).toFixed(1)}%`,
+    spread:
+      s === null
+        ? '—'
+        : c.timer?.kind === 'host-wall'
+          ? `p99 ${formatNs(s.p99)}`
+          : s.cv === null
+            ? '—'
+            : `cv ${(s.cv * 100).toFixed(1)}%`,
     achieved: describeAchieved(c) ?? '—',
     mfu: percentCell(u?.mfu),
     mbu: percentCell(u?.mbu),

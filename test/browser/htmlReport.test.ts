@@ -19,7 +19,14 @@ beforeAll(async () => {
   const { executablePath } = await resolveChromium();
   browser = await chromium.launch({
     executablePath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 });
 afterAll(async () => {
@@ -27,7 +34,11 @@ afterAll(async () => {
 });
 
 const drawnCharts = async (page: Page): Promise<DrawnChart[]> =>
-  (await (await page.waitForFunction(() => (window as unknown as { wgbenchView?: { describe: () => unknown } }).wgbenchView?.describe())).jsonValue()) as DrawnChart[];
+  (await (
+    await page.waitForFunction(() =>
+      (window as unknown as { wgbenchView?: { describe: () => unknown } }).wgbenchView?.describe(),
+    )
+  ).jsonValue()) as DrawnChart[];
 
 describe('the HTML report in headless Chromium', () => {
   it('opens offline: the saved H100 run headed by its device, charts that label themselves, no overflow at 400 px, no serious a11y violation', async () => {
@@ -51,13 +62,21 @@ describe('the HTML report in headless Chromium', () => {
     expect(await page.title()).toBe('wgbench — NVIDIA H100 80GB HBM3');
     expect(await page.textContent('h1')).toBe('NVIDIA H100 80GB HBM3');
     expect(await page.textContent('.device-driver')).toBe('driver: NVIDIA: 580.159.04 580.159.4.0');
-    const cards = await page.$$eval('.card', (els) => els.map((el) => [el.querySelector('.card-title')?.textContent ?? '', el.querySelector('.card-value')?.textContent ?? '', el.querySelector('.card-sheet')?.textContent ?? '']));
+    const cards = await page.$$eval('.card', (els) =>
+      els.map((el) => [
+        el.querySelector('.card-title')?.textContent ?? '',
+        el.querySelector('.card-value')?.textContent ?? '',
+        el.querySelector('.card-sheet')?.textContent ?? '',
+      ]),
+    );
     expect(cards.slice(0, 3)).toEqual([
       ['Memory bandwidth', '3.12 TB/s', 'datasheet 3.35 TB/s · of datasheet 93.1%'],
       ['FP32 peak', '64.4 TFLOP/s', 'datasheet 66.9 TFLOP/s · MFU vs datasheet 96.3%'],
       ['FP16 peak', '127 TFLOP/s', 'datasheet 134 TFLOP/s · MFU vs datasheet 94.6%'],
     ]);
-    expect(cards.map((c) => c[0])).toEqual(expect.arrayContaining(['Best GEMM · FP16 matrix', 'FP16 matrix units peak', 'Timer']));
+    expect(cards.map((c) => c[0])).toEqual(
+      expect.arrayContaining(['Best GEMM · FP16 matrix', 'FP16 matrix units peak', 'Timer']),
+    );
 
     // Charts: titled axes in units scaled to the data, decade ticks, roofs with their peaks, ridges labelled.
     const roofline = charts.find((c) => c.id === 'roofline');
@@ -75,22 +94,33 @@ describe('the HTML report in headless Chromium', () => {
     expect(roofline?.annotations).toHaveLength(5);
     expect(roofline?.annotations.every((a) => /^ridge [\d.,]+ FLOP\/B$/.test(a))).toBe(true);
     const computeCases = run.cases.filter((c) => c.status === 'ok' && c.compute).length;
-    expect(roofline?.datasets.filter((d) => d.label.startsWith('cases on')).reduce((n, d) => n + d.points, 0)).toBe(computeCases);
+    expect(roofline?.datasets.filter((d) => d.label.startsWith('cases on')).reduce((n, d) => n + d.points, 0)).toBe(
+      computeCases,
+    );
     const distribution = charts.find((c) => c.id === 'distribution');
     expect(distribution?.yTitle).toBe('case');
     expect(distribution?.yTicks).toEqual(run.cases.filter((c) => c.status === 'ok').map((c) => c.name));
     expect(distribution?.xTitle).toMatch(/% of the case.s median/);
-    expect(distribution?.datasets[0]?.points).toBe(run.cases.filter((c) => c.status === 'ok').reduce((n, c) => n + c.samplesNs.length, 0));
+    expect(distribution?.datasets[0]?.points).toBe(
+      run.cases.filter((c) => c.status === 'ok').reduce((n, c) => n + c.samplesNs.length, 0),
+    );
     // No memcopy in this run: the bandwidth chart says what to run instead of drawing an empty grid.
     expect(charts.find((c) => c.id === 'bandwidth')).toBeUndefined();
     expect(await page.textContent('#bandwidth-empty')).toMatch(/run the memcopy suite/);
 
     // Every chart has a text alternative and a link that opens its data table.
-    expect(await page.getAttribute('#roofline', 'aria-label')).toMatch(/^Roofline: 11 compute cases .* under 5 roofs from the calibrated peaks\.$/);
+    expect(await page.getAttribute('#roofline', 'aria-label')).toMatch(
+      /^Roofline: 11 compute cases .* under 5 roofs from the calibrated peaks\.$/,
+    );
     expect(await page.$eval('#roofline-data', (d) => (d as HTMLDetailsElement).open)).toBe(false);
     // By keyboard: Tab reaches the link, Enter follows it and opens the table.
     await page.focus('#roofline-title');
-    for (let i = 0; i < 20 && (await page.evaluate(() => document.activeElement?.getAttribute('data-opens'))) !== 'roofline-data'; i++) await page.keyboard.press('Tab');
+    for (
+      let i = 0;
+      i < 20 && (await page.evaluate(() => document.activeElement?.getAttribute('data-opens'))) !== 'roofline-data';
+      i++
+    )
+      await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     expect(await page.$eval('#roofline-data', (d) => (d as HTMLDetailsElement).open)).toBe(true);
     expect(await page.$$eval('#roofline-data tbody tr', (trs) => trs.length)).toBe(computeCases);
@@ -130,7 +160,9 @@ describe('the HTML report in headless Chromium', () => {
 
   it('the accessibility scan can fail: an image without a text alternative is a critical violation', async () => {
     const page = await browser.newPage();
-    await page.setContent('<!doctype html><html lang="en"><head><title>t</title></head><body><main><img src="data:,"></main></body></html>');
+    await page.setContent(
+      '<!doctype html><html lang="en"><head><title>t</title></head><body><main><img src="data:,"></main></body></html>',
+    );
     expect((await seriousA11yViolations(page)).map((v) => v.id)).toContain('image-alt');
     await page.close();
   });

@@ -15,10 +15,17 @@ beforeAll(async () => {
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 });
-afterAll(() => new Promise<void>((done) => server.close(() => { done(); })));
+afterAll(
+  () =>
+    new Promise<void>((done) =>
+      server.close(() => {
+        done();
+      }),
+    ),
+);
 
 describe('Chromium for the browser tests', () => {
-  it('a user path wins, else the system Chromium, else npm\'s', async () => {
+  it("a user path wins, else the system Chromium, else npm's", async () => {
     await expect(resolveChromium({ WGBENCH_CHROMIUM: '/nonexistent/chrome' })).rejects.toThrow(/does not exist/);
     const auto = await resolveChromium({});
     expect(auto.source).toMatch(/system|npm/);
@@ -27,13 +34,29 @@ describe('Chromium for the browser tests', () => {
   it('the npm Chromium (@sparticuz/chromium) starts headless and gives a WebGPU adapter on a localhost page', async () => {
     const choice = await resolveChromium({ WGBENCH_CHROMIUM: 'npm' });
     expect(choice.source).toBe('npm (@sparticuz/chromium)');
-    const browser = await chromium.launch({ executablePath: choice.executablePath, args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: choice.executablePath,
+      args: [
+        '--no-sandbox',
+        '--enable-unsafe-webgpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
     try {
       const page = await browser.newPage();
       await page.goto(url);
       const info = await page.evaluate(async () => {
         const adapter = await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();
-        return adapter ? { vendor: adapter.info.vendor, architecture: adapter.info.architecture, timestamps: adapter.features.has('timestamp-query') } : null;
+        return adapter
+          ? {
+              vendor: adapter.info.vendor,
+              architecture: adapter.info.architecture,
+              timestamps: adapter.features.has('timestamp-query'),
+            }
+          : null;
       });
       expect(info).not.toBeNull();
       expect(info?.architecture).toBe('swiftshader');

@@ -15,7 +15,13 @@ import { horizontalOverflowPx, screenshotWidths, seriousA11yViolations } from '.
 // localhost counts), driven in headless Chromium (the user's, the system's or npm's) on its
 // SwiftShader adapter.
 let CHROMIUM = '';
-const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 let server: PreviewServer;
 let url: string;
@@ -44,10 +50,14 @@ describe('the wgbench page in headless Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
-    await page.waitForFunction(() => (globalThis as unknown as PageWindow).wgbench.phase !== 'probing', null, { timeout: 60_000 });
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).wgbench.phase !== 'probing', null, {
+      timeout: 60_000,
+    });
     // Chrome leaves device and description empty: the headline still names the adapter.
     expect(await page.textContent('#device-title')).toBe('Google SwiftShader');
-    expect(await page.textContent('.device-facts:not(#probe-status)')).toBe('vendor google · architecture swiftshader · via browser · CPU adapter · core features');
+    expect(await page.textContent('.device-facts:not(#probe-status)')).toBe(
+      'vendor google · architecture swiftshader · via browser · CPU adapter · core features',
+    );
     expect(await page.textContent('#probe-status')).toMatch(/^this tab's adapter · timer timestamp-query/);
     expect(await page.textContent('#probe-table')).toMatch(/max storage binding/);
     expect(await page.textContent('#probe-table')).toMatch(/not calibrated: press Calibrate/);
@@ -55,9 +65,15 @@ describe('the wgbench page in headless Chromium', () => {
     expect(await page.textContent('#view')).toMatch(/No results yet: press Run, or open a results file/);
     expect(await page.textContent('.card[data-key="fp32"]')).toMatch(/not measured[\s\S]*press Run/);
     await page.click('#run');
-    await page.waitForFunction(() => ['done', 'error'].includes((globalThis as unknown as PageWindow).wgbench.phase), null, { timeout: 300_000 });
+    await page.waitForFunction(
+      () => ['done', 'error'].includes((globalThis as unknown as PageWindow).wgbench.phase),
+      null,
+      { timeout: 300_000 },
+    );
     expect(await page.textContent('#run-status')).toMatch(/^complete: \d+ cases, 0 failed or errored/);
-    const rows = await page.$$eval('#view table.cases tbody tr:not(.message)', (trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((td) => td.textContent ?? '')));
+    const rows = await page.$$eval('#view table.cases tbody tr:not(.message)', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('th, td')].map((td) => td.textContent ?? '')),
+    );
     const ok = rows.filter((r) => r[1] === 'ok');
     expect(ok.length).toBeGreaterThanOrEqual(8);
     for (const r of ok) {
@@ -89,9 +105,13 @@ describe('the wgbench page in headless Chromium', () => {
     expect(byId['bandwidth']?.yTicks[0]).toBe('0');
     expect(byId['bandwidth']?.xTicks).toEqual(['copy 128 MiB', 'read 128 MiB', 'write 128 MiB']);
     expect(await page.textContent('#view')).toMatch(/One buffer size per kernel \(quick mode\): run without quick/);
-    expect(await page.textContent('#view')).toMatch(/No roofs: this device has no calibrated peaks and no datasheet entry — calibrate this device/);
+    expect(await page.textContent('#view')).toMatch(
+      /No roofs: this device has no calibrated peaks and no datasheet entry — calibrate this device/,
+    );
     expect(byId['distribution']?.yTicks).toEqual(ok.map((r) => r[0]));
-    expect(await page.evaluate(() => document.querySelector<HTMLCanvasElement>('#roofline')?.width ?? 0)).toBeGreaterThan(100);
+    expect(
+      await page.evaluate(() => document.querySelector<HTMLCanvasElement>('#roofline')?.width ?? 0),
+    ).toBeGreaterThan(100);
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.setViewportSize({ width: 400, height: 900 });
     await page.waitForTimeout(300);
@@ -104,7 +124,9 @@ describe('the wgbench page in headless Chromium', () => {
     await download.saveAs(file);
     const run = parseRunResult(JSON.parse(readFileSync(file, 'utf8')), file);
     expect(run.device.backend).toBe('browser');
-    expect(run.cases.filter((c) => c.status === 'ok').every((c) => c.check?.passed === true && c.samplesNs.length > 0)).toBe(true);
+    expect(
+      run.cases.filter((c) => c.status === 'ok').every((c) => c.check?.passed === true && c.samplesNs.length > 0),
+    ).toBe(true);
     const report = await runCli(['report', file, '--md', join(tmpdir(), 'page-report.md')]);
     expect(report.code).toBe(0);
     expect(report.out).toMatch(/device: Google SwiftShader \[google \/ swiftshader\] via browser/);
@@ -112,22 +134,36 @@ describe('the wgbench page in headless Chromium', () => {
     // Opening a saved run views it and compares it with this tab's run, case by case.
     await page.setInputFiles('#load', file);
     await page.waitForSelector('#comparison-table tbody tr');
-    const verdicts = await page.$$eval('#comparison-table tbody tr', (trs) => trs.map((tr) => tr.lastElementChild?.textContent ?? ''));
+    const verdicts = await page.$$eval('#comparison-table tbody tr', (trs) =>
+      trs.map((tr) => tr.lastElementChild?.textContent ?? ''),
+    );
     expect(verdicts.length).toBe(run.cases.length);
     expect(verdicts.every((v) => v === 'unchanged' || v === 'skipped in both')).toBe(true);
     expect(verdicts).toContain('skipped in both');
-    expect(await page.textContent('#comparison-summary')).toMatch(/base: exported\.json; new: this tab's run; both on Google SwiftShader \(browser\)/);
+    expect(await page.textContent('#comparison-summary')).toMatch(
+      /base: exported\.json; new: this tab's run; both on Google SwiftShader \(browser\)/,
+    );
     await page.click('#back-to-run');
     expect(await page.evaluate(() => (globalThis as unknown as PageWindow).wgbench.viewing)).toBe('tab');
 
     // Calibration is measured in the tab, kept in browser storage, and the panel and headline say so at once.
     const before = await page.textContent('.run-line');
     await page.click('#calibrate');
-    await page.waitForFunction(() => ['done', 'error'].includes((globalThis as unknown as PageWindow).wgbench.phase) && !(document.getElementById('calibrate') as HTMLButtonElement).disabled, null, { timeout: 300_000 });
-    const stored = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('wgbench.calibration.')));
+    await page.waitForFunction(
+      () =>
+        ['done', 'error'].includes((globalThis as unknown as PageWindow).wgbench.phase) &&
+        !(document.getElementById('calibrate') as HTMLButtonElement).disabled,
+      null,
+      { timeout: 300_000 },
+    );
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.startsWith('wgbench.calibration.')),
+    );
     expect(stored).toHaveLength(1);
     expect(await page.isDisabled('#download-calibration')).toBe(false);
-    expect(await page.textContent('#probe-table')).toMatch(/peaks\s*calibrated 20\d\d-\d\d-\d\dT[\d:.]+Z \(in this browser's storage\)/);
+    expect(await page.textContent('#probe-table')).toMatch(
+      /peaks\s*calibrated 20\d\d-\d\d-\d\dT[\d:.]+Z \(in this browser's storage\)/,
+    );
     expect(await page.textContent('.run-line')).not.toBe(before);
     expect(await page.textContent('.card[data-key="bandwidth"] .card-value')).toMatch(/^[\d.]+ [kMG]B\/s$/);
 
@@ -140,31 +176,68 @@ describe('the wgbench page in headless Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
-    await page.waitForFunction(() => (globalThis as unknown as PageWindow).wgbench.phase === 'ready', null, { timeout: 60_000 });
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).wgbench.phase === 'ready', null, {
+      timeout: 60_000,
+    });
     expect(await page.textContent('#probe-table')).toMatch(/tuning\s*not tuned: press Tune/);
     await page.fill('#tune-budget', '15');
     await page.click('#tune');
-    await page.waitForFunction(() => ['done', 'error'].includes((globalThis as unknown as PageWindow).wgbench.phase) && !(document.getElementById('tune') as HTMLButtonElement).disabled, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () =>
+        ['done', 'error'].includes((globalThis as unknown as PageWindow).wgbench.phase) &&
+        !(document.getElementById('tune') as HTMLButtonElement).disabled,
+      null,
+      { timeout: 120_000 },
+    );
     const status = (await page.textContent('#run-status')) ?? '';
-    const m = /^tuned (\d+) problems?(?: \(\d+ more cut by the budget before their default was measured: [^)]*\))? in ([\d.]+) s of 15 s: /.exec(status);
+    const m =
+      /^tuned (\d+) problems?(?: \(\d+ more cut by the budget before their default was measured: [^)]*\))? in ([\d.]+) s of 15 s: /.exec(
+        status,
+      );
     expect(m, status).not.toBeNull();
     expect(Number(m?.[1])).toBeGreaterThan(0);
     expect(Number(m?.[2])).toBeLessThanOrEqual(15 * 1.1);
-    const stored = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('wgbench.tuning.')).map((k) => JSON.parse(localStorage.getItem(k) ?? 'null') as { kind: string; entries: { family: string; shapeClass: string; source: string }[] }));
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage)
+        .filter((k) => k.startsWith('wgbench.tuning.'))
+        .map(
+          (k) =>
+            JSON.parse(localStorage.getItem(k) ?? 'null') as {
+              kind: string;
+              entries: { family: string; shapeClass: string; source: string }[];
+            },
+        ),
+    );
     expect(stored).toHaveLength(1);
     expect(stored[0]?.kind).toBe('wgbench-tuning');
-    expect(await page.textContent('#probe-table')).toMatch(/tuning\s*\d+ of \d+ problems on tuned shapes \(tuned 20\d\d-\d\d-\d\d\)/);
+    expect(await page.textContent('#probe-table')).toMatch(
+      /tuning\s*\d+ of \d+ problems on tuned shapes \(tuned 20\d\d-\d\d-\d\d\)/,
+    );
     expect(await page.textContent('.tuning-line')).toMatch(/^tuning: \d+ of \d+ problems on tuned shapes/);
 
     // The next run uses them: every memcopy case says where its launch shape came from.
     await page.evaluate(() => {
-      for (const i of document.querySelectorAll<HTMLInputElement>('input[name=suite]')) i.checked = i.value === 'memcopy';
+      for (const i of document.querySelectorAll<HTMLInputElement>('input[name=suite]'))
+        i.checked = i.value === 'memcopy';
     });
     await page.click('#run');
-    await page.waitForFunction(() => ['done', 'error'].includes((globalThis as unknown as PageWindow).wgbench.phase) && !(document.getElementById('run') as HTMLButtonElement).disabled, null, { timeout: 120_000 });
-    const cases = await page.evaluate(() => (globalThis as unknown as { wgbench: { run: { cases: { params: Record<string, unknown> }[] } } }).wgbench.run.cases);
-    const tunedKernels = new Set((stored[0]?.entries ?? []).filter((e) => e.family === 'memcopy' && e.source === 'tuned').map((e) => e.shapeClass));
-    for (const c of cases) expect(c.params['source']).toBe(tunedKernels.has(String(c.params['kernel'])) ? 'tuned' : 'default');
+    await page.waitForFunction(
+      () =>
+        ['done', 'error'].includes((globalThis as unknown as PageWindow).wgbench.phase) &&
+        !(document.getElementById('run') as HTMLButtonElement).disabled,
+      null,
+      { timeout: 120_000 },
+    );
+    const cases = await page.evaluate(
+      () =>
+        (globalThis as unknown as { wgbench: { run: { cases: { params: Record<string, unknown> }[] } } }).wgbench.run
+          .cases,
+    );
+    const tunedKernels = new Set(
+      (stored[0]?.entries ?? []).filter((e) => e.family === 'memcopy' && e.source === 'tuned').map((e) => e.shapeClass),
+    );
+    for (const c of cases)
+      expect(c.params['source']).toBe(tunedKernels.has(String(c.params['kernel'])) ? 'tuned' : 'default');
     expect(errors).toEqual([]);
     await page.close();
   }, 300_000);
@@ -172,20 +245,48 @@ describe('the wgbench page in headless Chromium', () => {
   it('runs kvtier in the tab with the Origin Private File System as the disk tier, and cleans up', async () => {
     const page = await browser.newPage();
     await page.goto(url);
-    await page.waitForFunction(() => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase === 'ready', null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase === 'ready',
+      null,
+      { timeout: 60_000 },
+    );
     await page.evaluate(() => {
-      for (const i of document.querySelectorAll<HTMLInputElement>('input[name=suite]')) i.checked = i.value === 'kvtier';
+      for (const i of document.querySelectorAll<HTMLInputElement>('input[name=suite]'))
+        i.checked = i.value === 'kvtier';
     });
     await page.click('#run');
-    await page.waitForFunction(() => ['done', 'error'].includes((globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase), null, { timeout: 300_000 });
-    const cases = await page.evaluate(() => (globalThis as unknown as { wgbench: { run: { cases: { id: string; status: string; params: Record<string, unknown>; extras?: Record<string, unknown> | null }[] } } }).wgbench.run.cases);
+    await page.waitForFunction(
+      () => ['done', 'error'].includes((globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase),
+      null,
+      { timeout: 300_000 },
+    );
+    const cases = await page.evaluate(
+      () =>
+        (
+          globalThis as unknown as {
+            wgbench: {
+              run: {
+                cases: {
+                  id: string;
+                  status: string;
+                  params: Record<string, unknown>;
+                  extras?: Record<string, unknown> | null;
+                }[];
+              };
+            };
+          }
+        ).wgbench.run.cases,
+    );
     expect(cases.every((c) => c.status === 'ok')).toBe(true);
     const disk = cases.filter((c) => String(c.params['path']).includes('nvme'));
     expect(disk.length).toBeGreaterThanOrEqual(4);
     expect(disk.every((c) => String(c.extras?.['scratchFile']).startsWith('opfs:/'))).toBe(true);
     const left = await page.evaluate(async () => {
       const names: string[] = [];
-      for await (const key of (await navigator.storage.getDirectory() as unknown as { keys: () => AsyncIterable<string> }).keys()) names.push(key);
+      for await (const key of (
+        (await navigator.storage.getDirectory()) as unknown as { keys: () => AsyncIterable<string> }
+      ).keys())
+        names.push(key);
       return names;
     });
     expect(left).toEqual([]);
@@ -195,21 +296,39 @@ describe('the wgbench page in headless Chromium', () => {
   it('runs the overhead suite in the tab: every cost checked, fitted or per call, in its own table', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
     await page.goto(url);
-    await page.waitForFunction(() => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase === 'ready', null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase === 'ready',
+      null,
+      { timeout: 60_000 },
+    );
     expect(await page.$('#view table.overhead')).toBeNull();
     await page.evaluate(() => {
-      for (const i of document.querySelectorAll<HTMLInputElement>('input[name=suite]')) i.checked = i.value === 'overhead';
+      for (const i of document.querySelectorAll<HTMLInputElement>('input[name=suite]'))
+        i.checked = i.value === 'overhead';
     });
     await page.click('#run');
-    await page.waitForFunction(() => ['done', 'error'].includes((globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase), null, { timeout: 300_000 });
-    const run = parseRunResult(await page.evaluate(() => JSON.parse(JSON.stringify((globalThis as unknown as { wgbench: { run: unknown } }).wgbench.run)) as unknown), 'page');
+    await page.waitForFunction(
+      () => ['done', 'error'].includes((globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase),
+      null,
+      { timeout: 300_000 },
+    );
+    const run = parseRunResult(
+      await page.evaluate(
+        () =>
+          JSON.parse(JSON.stringify((globalThis as unknown as { wgbench: { run: unknown } }).wgbench.run)) as unknown,
+      ),
+      'page',
+    );
     expect(run.cases.length).toBeGreaterThanOrEqual(18);
     for (const c of run.cases) expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
     const dispatch = run.cases.find((c) => c.id === 'overhead/dispatch');
     expect((dispatch?.extras?.['fit'] as { slopeNs: number }).slopeNs).toBeGreaterThan(0);
     // Chromium coarsens performance.now() (100 µs here): host-timed figures must say so.
-    for (const c of run.cases.filter((x) => x.timer?.kind === 'host-wall')) expect(c.timer?.quantized).toBe((c.timer?.resolutionNs ?? 0) >= 1000);
-    const rows = await page.$$eval('#view table.overhead tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((td) => td.textContent ?? '')));
+    for (const c of run.cases.filter((x) => x.timer?.kind === 'host-wall'))
+      expect(c.timer?.quantized).toBe((c.timer?.resolutionNs ?? 0) >= 1000);
+    const rows = await page.$$eval('#view table.overhead tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('th, td')].map((td) => td.textContent ?? '')),
+    );
     expect(rows).toHaveLength(run.cases.length);
     expect(rows[0]?.slice(0, 3)).toEqual(['per dispatch', 'ok', 'per dispatch (fitted)']);
     expect(rows[0]?.[6]).toMatch(/^slope .*, intercept .*, R² [\d.]+ \(\d+ points\)$/);
@@ -221,16 +340,29 @@ describe('the wgbench page in headless Chromium', () => {
   }, 600_000);
 
   it('without WebGPU explains itself, and is still a viewer: opens the saved H100 file, compares two, and names what is wrong with a bad file', async () => {
-    const plain = await chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, '--disable-features=WebGPU', '--disable-gpu'] });
+    const plain = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...FLAGS, '--disable-features=WebGPU', '--disable-gpu'],
+    });
     try {
       const page = await plain.newPage({ viewport: { width: 1200, height: 1400 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(url);
-      await page.waitForFunction(() => (globalThis as unknown as PageWindow).wgbench.phase !== 'probing', null, { timeout: 60_000 });
+      await page.waitForFunction(() => (globalThis as unknown as PageWindow).wgbench.phase !== 'probing', null, {
+        timeout: 60_000,
+      });
       expect(await page.evaluate(() => (globalThis as unknown as PageWindow).wgbench.phase)).toBe('no-webgpu');
-      expect(await page.evaluate(async () => ((navigator as Navigator & { gpu?: GPU }).gpu === undefined ? null : await (navigator as Navigator & { gpu: GPU }).gpu.requestAdapter()))).toBeNull();
-      expect(await page.textContent('#probe-status')).toMatch(/no (WebGPU|adapter)[\s\S]*--enable-unsafe-webgpu[\s\S]*results files still open/);
+      expect(
+        await page.evaluate(async () =>
+          (navigator as Navigator & { gpu?: GPU }).gpu === undefined
+            ? null
+            : await (navigator as Navigator & { gpu: GPU }).gpu.requestAdapter(),
+        ),
+      ).toBeNull();
+      expect(await page.textContent('#probe-status')).toMatch(
+        /no (WebGPU|adapter)[\s\S]*--enable-unsafe-webgpu[\s\S]*results files still open/,
+      );
       expect(await page.isDisabled('#run')).toBe(true);
 
       await page.setInputFiles('#load', H100);
@@ -238,7 +370,9 @@ describe('the wgbench page in headless Chromium', () => {
       expect(await page.textContent('#device-title')).toBe('NVIDIA H100 80GB HBM3');
       expect(await page.textContent('.device-driver')).toBe('driver: NVIDIA: 580.159.04 580.159.4.0');
       expect(await page.textContent('.card[data-key="fp32"] .card-value')).toBe('64.4 TFLOP/s');
-      expect(await page.textContent('#viewer-status')).toBe('showing h100-compute.json: 16 cases from NVIDIA H100 80GB HBM3');
+      expect(await page.textContent('#viewer-status')).toBe(
+        'showing h100-compute.json: 16 cases from NVIDIA H100 80GB HBM3',
+      );
       const charts = await page.evaluate(() => (globalThis as unknown as PageWindow).wgbench.charts);
       expect(charts.map((c) => [c.id, c.xTitle, c.yTitle])).toEqual([
         ['roofline', 'arithmetic intensity (FLOP/byte)', 'achieved TFLOP/s (TOP/s for int8)'],
@@ -260,13 +394,28 @@ describe('the wgbench page in headless Chromium', () => {
       };
       const h100 = JSON.parse(readFileSync(H100, 'utf8')) as { cases: { samplesNs: unknown }[]; startedAt: string };
       const cases: [string, string, RegExp][] = [
-        ['truncated.json', '{"schemaVersion": 1, "cases": [', /^truncated\.json: not JSON \(.+\); a results file is what `wgbench run --json` or Export JSON writes$/],
-        ['other.json', '{"name": "some other tool", "version": 3}', /^other\.json: "schemaVersion": .*not a valid wgbench results file/],
-        ['field.json', JSON.stringify({ ...h100, cases: [{ ...h100.cases[0], samplesNs: 'fast' }] }), /^field\.json: "cases\.0\.samplesNs": .*not a valid wgbench results file/],
+        [
+          'truncated.json',
+          '{"schemaVersion": 1, "cases": [',
+          /^truncated\.json: not JSON \(.+\); a results file is what `wgbench run --json` or Export JSON writes$/,
+        ],
+        [
+          'other.json',
+          '{"name": "some other tool", "version": 3}',
+          /^other\.json: "schemaVersion": .*not a valid wgbench results file/,
+        ],
+        [
+          'field.json',
+          JSON.stringify({ ...h100, cases: [{ ...h100.cases[0], samplesNs: 'fast' }] }),
+          /^field\.json: "cases\.0\.samplesNs": .*not a valid wgbench results file/,
+        ],
       ];
       for (const [name, text, message] of cases) {
         await page.setInputFiles('#load', bad(name, text));
-        await page.waitForFunction((n) => (document.getElementById('viewer-status')?.textContent ?? '').startsWith(n), name);
+        await page.waitForFunction(
+          (n) => (document.getElementById('viewer-status')?.textContent ?? '').startsWith(n),
+          name,
+        );
         expect(await page.textContent('#viewer-status')).toMatch(message);
         expect(await page.getAttribute('#viewer-status', 'class')).toBe('error');
         expect(await page.textContent('#device-title')).toBe('NVIDIA H100 80GB HBM3');
@@ -274,15 +423,20 @@ describe('the wgbench page in headless Chromium', () => {
 
       // Two files dropped on the page: the older is the base, the newer is shown and compared with it.
       const later = JSON.stringify({ ...h100, startedAt: '2026-11-28T00:00:00.000Z' });
-      const dropped = await page.evaluateHandle(([a, b]) => {
-        const dt = new DataTransfer();
-        dt.items.add(new File([a], 'later.json', { type: 'application/json' }));
-        dt.items.add(new File([b], 'h100-compute.json', { type: 'application/json' }));
-        return dt;
-      }, [later, readFileSync(H100, 'utf8')] as const);
+      const dropped = await page.evaluateHandle(
+        ([a, b]) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([a], 'later.json', { type: 'application/json' }));
+          dt.items.add(new File([b], 'h100-compute.json', { type: 'application/json' }));
+          return dt;
+        },
+        [later, readFileSync(H100, 'utf8')] as const,
+      );
       await page.dispatchEvent('#drop', 'drop', { dataTransfer: dropped });
       await page.waitForSelector('#comparison-table tbody tr');
-      expect(await page.textContent('#comparison-summary')).toMatch(/^base: h100-compute\.json; new: later\.json; both on NVIDIA H100 80GB HBM3 \(vulkan\)/);
+      expect(await page.textContent('#comparison-summary')).toMatch(
+        /^base: h100-compute\.json; new: later\.json; both on NVIDIA H100 80GB HBM3 \(vulkan\)/,
+      );
       expect(await page.evaluate(() => (globalThis as unknown as PageWindow).wgbench.viewing)).toBe('later.json');
       expect(errors).toEqual([]);
     } finally {

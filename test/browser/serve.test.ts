@@ -14,7 +14,14 @@ import { resolveChromium } from '../helpers/chromium.js';
 
 // The built page served by `wgbench serve` (strict CSP on), in headless Chromium on SwiftShader:
 // it must run under that CSP, and its Upload button must land the run in the lab's history.
-const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+];
 const TOKEN = 'page-lab-token-0123456789';
 
 let app: FastifyInstance;
@@ -26,7 +33,16 @@ beforeAll(async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'wgbench-served-page-'));
   await build({ configFile: 'vite.config.ts', logLevel: 'error', build: { outDir, emptyOutDir: true } });
   history = await openHistory(join(mkdtempSync(join(tmpdir(), 'wgbench-served-')), 'h.sqlite'));
-  app = await buildServer({ history, uploadToken: TOKEN, readToken: null, pageDir: resolve(outDir), bodyLimitBytes: 32 * 1024 * 1024, rateLimitPerMinute: 10_000, reportAssets: reportAssets(), version: 'test' });
+  app = await buildServer({
+    history,
+    uploadToken: TOKEN,
+    readToken: null,
+    pageDir: resolve(outDir),
+    bodyLimitBytes: 32 * 1024 * 1024,
+    rateLimitPerMinute: 10_000,
+    reportAssets: reportAssets(),
+    version: 'test',
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/`;
@@ -44,16 +60,27 @@ describe('the page served by wgbench serve', () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 1200 } });
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
     const response = await page.goto(url);
     expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self'/);
-    await page.waitForFunction(() => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase === 'ready', null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase === 'ready',
+      null,
+      { timeout: 60_000 },
+    );
     await page.waitForSelector('#lab-upload', { state: 'visible' });
     await page.evaluate(() => {
-      for (const i of document.querySelectorAll<HTMLInputElement>('input[name=suite]')) i.checked = i.value === 'memcopy';
+      for (const i of document.querySelectorAll<HTMLInputElement>('input[name=suite]'))
+        i.checked = i.value === 'memcopy';
     });
     await page.click('#run');
-    await page.waitForFunction(() => ['done', 'error'].includes((globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase), null, { timeout: 300_000 });
+    await page.waitForFunction(
+      () => ['done', 'error'].includes((globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase),
+      null,
+      { timeout: 300_000 },
+    );
     expect(await page.textContent('#run-status')).toMatch(/^complete: \d+ cases, 0 failed/);
 
     await page.fill('#upload-token', 'not-the-token-at-all');
@@ -64,18 +91,26 @@ describe('the page served by wgbench serve', () => {
 
     await page.fill('#upload-token', TOKEN);
     await page.click('#upload');
-    await page.waitForFunction(() => /uploaded to the lab as run \d+/.test(document.getElementById('upload-status')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /uploaded to the lab as run \d+/.test(document.getElementById('upload-status')?.textContent ?? ''),
+    );
     const [stored] = await history.listRuns();
     const doc = await history.runDocument(stored?.id ?? 0);
     const run = parseRunResult(JSON.parse(doc ?? 'null'), 'lab');
-    const inTab = await page.evaluate(() => (globalThis as unknown as { wgbench: { run: { startedAt: string } } }).wgbench.run.startedAt);
+    const inTab = await page.evaluate(
+      () => (globalThis as unknown as { wgbench: { run: { startedAt: string } } }).wgbench.run.startedAt,
+    );
     expect(run.startedAt).toBe(inTab);
     expect(run.device.backend).toBe('browser');
 
     // The lab's own pages, and a run's report with inline Chart.js allowed by hash, draw without a CSP complaint.
     await page.goto(`${url}lab/runs/${stored?.id ?? 0}`);
-    await page.waitForFunction(() => (document.getElementById('bandwidth') as HTMLCanvasElement | null)?.width !== undefined);
-    expect(await page.evaluate(() => (document.getElementById('bandwidth') as HTMLCanvasElement).width)).toBeGreaterThan(100);
+    await page.waitForFunction(
+      () => (document.getElementById('bandwidth') as HTMLCanvasElement | null)?.width !== undefined,
+    );
+    expect(
+      await page.evaluate(() => (document.getElementById('bandwidth') as HTMLCanvasElement).width),
+    ).toBeGreaterThan(100);
     await page.goto(`${url}lab`);
     expect(await page.textContent('main')).toMatch(/swiftshader|google/i);
     // The one refusal is the wrong token's 401, asked for above.

@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AcquiredDevice } from '../../src/gpu/acquire.js';
 import { loadKernelFromDisk, nodeRunEnvironment } from '../../src/platform/node.js';
 import { runSuites } from '../../src/runner/run.js';
-import { attendedPositions, attentionBytes, attentionFlops, createAttentionSuite, defaultFlashTile, flashTileKey, flashTileLabel, flashTileUnsupported, type FlashTile } from '../../src/suites/attention.js';
+import {
+  attendedPositions,
+  attentionBytes,
+  attentionFlops,
+  createAttentionSuite,
+  defaultFlashTile,
+  flashTileKey,
+  flashTileLabel,
+  flashTileUnsupported,
+  type FlashTile,
+} from '../../src/suites/attention.js';
 import { realDevice } from '../helpers/gpu.js';
 
 let acquired: AcquiredDevice;
@@ -13,7 +23,10 @@ afterAll(() => {
   acquired?.device.destroy();
 });
 
-const small = { prefill: [{ B: 1, H: 4, Hkv: 2, T: 40, S: 40, headDim: 64 as const }], decode: [{ B: 2, H: 4, Hkv: 1, S: 150, headDim: 128 as const }] };
+const small = {
+  prefill: [{ B: 1, H: 4, Hkv: 2, T: 40, S: 40, headDim: 64 as const }],
+  decode: [{ B: 2, H: 4, Hkv: 1, S: 150, headDim: 128 as const }],
+};
 
 describe('attention FLOPs and bytes (docs/metrics.md)', () => {
   it('counts T(T+1)/2 attended positions when causal and T·S otherwise', () => {
@@ -23,7 +36,9 @@ describe('attention FLOPs and bytes (docs/metrics.md)', () => {
     expect(attendedPositions({ T: 2, S: 5, causal: true })).toBe(9);
     const sdpa = { B: 4, H: 32, Hkv: 32, T: 4096, S: 4096, headDim: 128 as const, causal: true };
     expect(attentionFlops(sdpa)).toBe(4 * 4 * 32 * 128 * ((4096 * 4097) / 2));
-    expect(attentionBytes({ ...sdpa, Hkv: 8 }, 2)).toBe((4 * 32 * 4096 * 128 + 2 * 4 * 8 * 4096 * 128) * 2 + 4 * 32 * 4096 * 128 * 4);
+    expect(attentionBytes({ ...sdpa, Hkv: 8 }, 2)).toBe(
+      (4 * 32 * 4096 * 128 + 2 * 4 * 8 * 4096 * 128) * 2 + 4 * 32 * 4096 * 128 * 4,
+    );
   });
 });
 
@@ -37,7 +52,8 @@ describe('attention on a real adapter', () => {
       if (c.params['dtype'] === 'f16' && !acquired.info.deviceFeatures.includes('shader-f16')) continue;
       if (String(c.params['kind']).startsWith('flash-subgroup-matrix')) {
         expect(c.params['dtype']).toBe('f16');
-        if (!acquired.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix')) expect(c.message).toMatch(/no subgroup-matrix feature/);
+        if (!acquired.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix'))
+          expect(c.message).toMatch(/no subgroup-matrix feature/);
         // T = 40 is not a multiple of 16 where the feature exists.
         else expect(c.message).toMatch(/multiples of 16|fixed subgroup size/);
         expect(c.status).toBe('skipped');
@@ -47,12 +63,20 @@ describe('attention on a real adapter', () => {
       expect(c.check?.passed).toBe(true);
       expect(c.compute?.flopsPerDispatch).toBeGreaterThan(0);
     }
-    for (const kind of ['decode-paged', 'decode-paged-thread']) expect(run.cases.find((c) => c.params['kind'] === kind)?.extras?.['splits']).toBe(2);
+    for (const kind of ['decode-paged', 'decode-paged-thread'])
+      expect(run.cases.find((c) => c.params['kind'] === kind)?.extras?.['splits']).toBe(2);
   });
 
   it('a flash kernel that drops the causal mask fails its check', async () => {
-    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('(p.causal == 0u || key <= t + p.qOffset)', '(p.causal == 0u || key <= t + p.qOffset + 1u)');
-    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createAttentionSuite({ ...small, kinds: ['flash'], dtypes: ['f32'] })], quick: true });
+    const wrong = async (name: string): Promise<string> =>
+      (await loadKernelFromDisk(name)).replace(
+        '(p.causal == 0u || key <= t + p.qOffset)',
+        '(p.causal == 0u || key <= t + p.qOffset + 1u)',
+      );
+    const run = await runSuites(
+      { ...nodeRunEnvironment(acquired), loadKernel: wrong },
+      { suites: [createAttentionSuite({ ...small, kinds: ['flash'], dtypes: ['f32'] })], quick: true },
+    );
     const causal = run.cases.find((c) => c.params['causal'] === true);
     expect(causal?.status).toBe('failed');
     expect(causal?.message).toMatch(/rows differ/);
@@ -60,25 +84,43 @@ describe('attention on a real adapter', () => {
   });
 
   it('paged decode folds key chunks into a running max and sum: correct with 16-key chunks, wrong without the rescale', async () => {
-    const chunked = (extra: [string, string] | null) => async (name: string): Promise<string> => {
-      let code = (await loadKernelFromDisk(name)).replace('const DEC_CHUNK = 256u;', 'const DEC_CHUNK = 16u;');
-      if (extra !== null) {
-        expect(code).toContain(extra[0]);
-        code = code.replace(extra[0], extra[1]);
-      }
-      return code;
-    };
+    const chunked =
+      (extra: [string, string] | null) =>
+      async (name: string): Promise<string> => {
+        let code = (await loadKernelFromDisk(name)).replace('const DEC_CHUNK = 256u;', 'const DEC_CHUNK = 16u;');
+        if (extra !== null) {
+          expect(code).toContain(extra[0]);
+          code = code.replace(extra[0], extra[1]);
+        }
+        return code;
+      };
     const options = { ...small, kinds: ['decode-paged' as const], dtypes: ['f32' as const] };
-    const good = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: chunked(null) }, { suites: [createAttentionSuite(options)], quick: true });
+    const good = await runSuites(
+      { ...nodeRunEnvironment(acquired), loadKernel: chunked(null) },
+      { suites: [createAttentionSuite(options)], quick: true },
+    );
     expect(good.cases[0]?.status, good.cases[0]?.message).toBe('ok');
-    const bad = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: chunked(['acc = fma(acc, correction, part);', 'acc = acc + part;']) }, { suites: [createAttentionSuite(options)], quick: true });
+    const bad = await runSuites(
+      {
+        ...nodeRunEnvironment(acquired),
+        loadKernel: chunked(['acc = fma(acc, correction, part);', 'acc = acc + part;']),
+      },
+      { suites: [createAttentionSuite(options)], quick: true },
+    );
     expect(bad.cases[0]?.status).toBe('failed');
     expect(bad.cases[0]?.message).toMatch(/rows differ/);
   });
 
   it('the register-blocked flash kernel rescales its output across key blocks: correct over 3 blocks, wrong without the rescale', async () => {
-    const options = { prefill: [{ B: 1, H: 2, Hkv: 1, T: 150, S: 150, headDim: 128 as const }], kinds: ['flash-tiled' as const], dtypes: ['f32' as const] };
-    const good = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite(options)], quick: true });
+    const options = {
+      prefill: [{ B: 1, H: 2, Hkv: 1, T: 150, S: 150, headDim: 128 as const }],
+      kinds: ['flash-tiled' as const],
+      dtypes: ['f32' as const],
+    };
+    const good = await runSuites(nodeRunEnvironment(acquired), {
+      suites: [createAttentionSuite(options)],
+      quick: true,
+    });
     for (const c of good.cases) expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
     const from = 'o[e][i] *= correction;';
     const wrong = async (name: string): Promise<string> => {
@@ -86,7 +128,10 @@ describe('attention on a real adapter', () => {
       expect(code).toContain(from);
       return code.replace(from, '');
     };
-    const bad = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createAttentionSuite(options)], quick: true });
+    const bad = await runSuites(
+      { ...nodeRunEnvironment(acquired), loadKernel: wrong },
+      { suites: [createAttentionSuite(options)], quick: true },
+    );
     expect(bad.cases.map((c) => c.status)).toEqual(['failed', 'failed']);
   });
 
@@ -100,7 +145,10 @@ describe('attention on a real adapter', () => {
     ];
     for (const tile of tiles) {
       expect(flashTileUnsupported(tile, 64, acquired.device.limits), flashTileLabel(tile)).toBeNull();
-      const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite({ prefill: [shape], kinds: ['flash-tiled'], dtypes: ['f32'], flashTile: tile })], quick: true });
+      const run = await runSuites(nodeRunEnvironment(acquired), {
+        suites: [createAttentionSuite({ prefill: [shape], kinds: ['flash-tiled'], dtypes: ['f32'], flashTile: tile })],
+        quick: true,
+      });
       for (const c of run.cases) {
         expect(c.status, `${flashTileLabel(tile)} ${c.id}: ${c.message ?? ''}`).toBe('ok');
         expect(c.params['tile']).toBe(flashTileLabel(tile));
@@ -108,11 +156,39 @@ describe('attention on a real adapter', () => {
       }
     }
     // A tuned block is used for its head dim only, and says so.
-    const tuned = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite({ prefill: [shape, { ...shape, headDim: 128 }], kinds: ['flash-tiled'], dtypes: ['f32'], tunedFlashTiles: { [flashTileKey(64)]: tiles[0] as FlashTile } })], quick: true });
-    expect(tuned.cases.filter((c) => c.params['headDim'] === 64).map((c) => [c.params['source'], c.status])).toEqual([['tuned', 'ok'], ['tuned', 'ok']]);
-    expect(tuned.cases.filter((c) => c.params['headDim'] === 128).map((c) => [c.params['tile'], c.params['source']])).toEqual([[flashTileLabel(defaultFlashTile(acquired.info)), 'default'], [flashTileLabel(defaultFlashTile(acquired.info)), 'default']]);
+    const tuned = await runSuites(nodeRunEnvironment(acquired), {
+      suites: [
+        createAttentionSuite({
+          prefill: [shape, { ...shape, headDim: 128 }],
+          kinds: ['flash-tiled'],
+          dtypes: ['f32'],
+          tunedFlashTiles: { [flashTileKey(64)]: tiles[0] as FlashTile },
+        }),
+      ],
+      quick: true,
+    });
+    expect(tuned.cases.filter((c) => c.params['headDim'] === 64).map((c) => [c.params['source'], c.status])).toEqual([
+      ['tuned', 'ok'],
+      ['tuned', 'ok'],
+    ]);
+    expect(
+      tuned.cases.filter((c) => c.params['headDim'] === 128).map((c) => [c.params['tile'], c.params['source']]),
+    ).toEqual([
+      [flashTileLabel(defaultFlashTile(acquired.info)), 'default'],
+      [flashTileLabel(defaultFlashTile(acquired.info)), 'default'],
+    ]);
     // A block the device cannot hold is a skipped case naming the limit, never a failed compile.
-    const huge = await runSuites(nodeRunEnvironment(acquired), { suites: [createAttentionSuite({ prefill: [shape], kinds: ['flash-tiled'], dtypes: ['f32'], flashTile: { threadsX: 64, threadsY: 64, rowsPerThread: 8, keysPerThread: 8 } })], quick: true });
+    const huge = await runSuites(nodeRunEnvironment(acquired), {
+      suites: [
+        createAttentionSuite({
+          prefill: [shape],
+          kinds: ['flash-tiled'],
+          dtypes: ['f32'],
+          flashTile: { threadsX: 64, threadsY: 64, rowsPerThread: 8, keysPerThread: 8 },
+        }),
+      ],
+      quick: true,
+    });
     expect(huge.cases[0]?.status).toBe('skipped');
     expect(huge.cases[0]?.message).toMatch(/per workgroup|workgroup memory/);
   });

@@ -22,27 +22,56 @@ describe('wgbench CLI (in process)', () => {
 
   it('probe --json gives the device and timer as data', async () => {
     const r = await cli(['probe', '--json']);
-    const report = JSON.parse(r.out) as { device: { backend: string; deviceFeatures: string[] }; timer: { kind: string } };
+    const report = JSON.parse(r.out) as {
+      device: { backend: string; deviceFeatures: string[] };
+      timer: { kind: string };
+    };
     const pinned = testBackends();
     if (pinned !== undefined) expect(report.device.backend).toBe(pinned[0]);
-    expect(report.timer.kind).toBe(report.device.deviceFeatures.includes('timestamp-query') ? 'timestamp-query' : 'cpu-submit-to-done');
+    expect(report.timer.kind).toBe(
+      report.device.deviceFeatures.includes('timestamp-query') ? 'timestamp-query' : 'cpu-submit-to-done',
+    );
   });
 
-  it('run --suite llm --decode-step --llm-kernels times the decode step the user asked for, with those kernels', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'wgbench-')), 'llm.json');
-    const r = await cli(['run', '--suite', 'llm', '--quick', '--model', 'tiny', '--decode-step', '2x40', '--llm-kernels', 'gpu', '--json', file, '--passes', '2', '--no-progress']);
-    expect(r.code, r.err).toBe(ExitCode.OK);
-    const run = parseRunResult(JSON.parse(readFileSync(file, 'utf8')), file);
-    const step = run.cases.find((c) => c.params['kind'] === 'decode-step');
-    expect(step?.id).toBe('llm/decode-step/model=tiny/batch=2/context=40');
-    expect(step?.status).toBe('ok');
-    expect(run.cases.every((c) => c.params['linearKernels'] === 'gpu')).toBe(true);
-    for (const bad of [['--decode-step', '0x40'], ['--decode-step', '2by40'], ['--llm-kernels', 'fast']]) {
-      const refused = await cli(['run', '--suite', 'llm', ...bad]);
-      expect(refused.code, bad.join(' ')).toBe(ExitCode.USAGE);
-      expect(refused.err).toMatch(/BATCHxCONTEXT|Allowed choices are gpu, naive/);
-    }
-  }, scaled(600_000));
+  it(
+    'run --suite llm --decode-step --llm-kernels times the decode step the user asked for, with those kernels',
+    async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'wgbench-')), 'llm.json');
+      const r = await cli([
+        'run',
+        '--suite',
+        'llm',
+        '--quick',
+        '--model',
+        'tiny',
+        '--decode-step',
+        '2x40',
+        '--llm-kernels',
+        'gpu',
+        '--json',
+        file,
+        '--passes',
+        '2',
+        '--no-progress',
+      ]);
+      expect(r.code, r.err).toBe(ExitCode.OK);
+      const run = parseRunResult(JSON.parse(readFileSync(file, 'utf8')), file);
+      const step = run.cases.find((c) => c.params['kind'] === 'decode-step');
+      expect(step?.id).toBe('llm/decode-step/model=tiny/batch=2/context=40');
+      expect(step?.status).toBe('ok');
+      expect(run.cases.every((c) => c.params['linearKernels'] === 'gpu')).toBe(true);
+      for (const bad of [
+        ['--decode-step', '0x40'],
+        ['--decode-step', '2by40'],
+        ['--llm-kernels', 'fast'],
+      ]) {
+        const refused = await cli(['run', '--suite', 'llm', ...bad]);
+        expect(refused.code, bad.join(' ')).toBe(ExitCode.USAGE);
+        expect(refused.err).toMatch(/BATCHxCONTEXT|Allowed choices are gpu, naive/);
+      }
+    },
+    scaled(600_000),
+  );
 
   it('run --suite memcopy --quick --json writes valid results with a bandwidth per case', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'wgbench-')), 'out.json');
@@ -58,7 +87,9 @@ describe('wgbench CLI (in process)', () => {
       expect(c.bandwidth?.medianGBps).toBeGreaterThan(0);
       expect(c.samplesNs).toHaveLength(3);
     }
-    expect(run.timer.kind).toBe(run.device.deviceFeatures.includes('timestamp-query') ? 'timestamp-query' : 'cpu-submit-to-done');
+    expect(run.timer.kind).toBe(
+      run.device.deviceFeatures.includes('timestamp-query') ? 'timestamp-query' : 'cpu-submit-to-done',
+    );
   });
 
   it('unknown options, suites and malformed numbers are usage errors (exit 2)', async () => {
@@ -92,7 +123,10 @@ describe('the installed wgbench command', () => {
 
   it('runs from bin/ with exit codes that mean something', () => {
     expect(existsSync(join(process.cwd(), 'dist', 'cli.js'))).toBe(true);
-    const ok = spawnSync(process.execPath, [bin, 'probe'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const ok = spawnSync(process.execPath, [bin, 'probe'], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('Adapter');
     const usage = spawnSync(process.execPath, [bin, 'run', '--suite', 'warp-drive'], { encoding: 'utf8' });

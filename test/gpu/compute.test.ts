@@ -8,7 +8,16 @@ import { calibrationFromRun, calibrationKey, calibrationSuites } from '../../src
 import { runPeaks } from '../../src/probe/profile.js';
 import { parseRunResult } from '../../src/results/schema.js';
 import { runSuites } from '../../src/runner/run.js';
-import { createMatmulSuite, DEFAULT_STAGED, DEFAULT_TILE, stagedLabel, stagedSubgroupMatrixSource, stagedUnsupported, tileLabel, type StagedShape } from '../../src/suites/matmul.js';
+import {
+  createMatmulSuite,
+  DEFAULT_STAGED,
+  DEFAULT_TILE,
+  stagedLabel,
+  stagedSubgroupMatrixSource,
+  stagedUnsupported,
+  tileLabel,
+  type StagedShape,
+} from '../../src/suites/matmul.js';
 import { peakSuite } from '../../src/suites/peak.js';
 import { expectRanOrNotApplicable, has, realDevice, withTestBackend } from '../helpers/gpu.js';
 import { GEMV_COLUMNS4, planGemv } from '../../src/gpu/gemvPlan.js';
@@ -18,19 +27,35 @@ let acquired: AcquiredDevice;
 beforeAll(async () => {
   acquired = await realDevice();
 });
-afterAll(() => { acquired?.device.destroy(); });
+afterAll(() => {
+  acquired?.device.destroy();
+});
 
 describe('peak suite on a real adapter', () => {
   it('checks the FMA chains, times them, and proves twice the iterations take twice the time', async () => {
     const run = await runSuites(nodeRunEnvironment(acquired), { suites: [peakSuite], quick: true });
     for (const c of run.cases) {
-      const needs = c.params['dtype'] === 'f16' ? ['shader-f16'] : String(c.params['dtype']).startsWith('matrix') ? ['chromium-experimental-subgroup-matrix'] : [];
+      const needs =
+        c.params['dtype'] === 'f16'
+          ? ['shader-f16']
+          : String(c.params['dtype']).startsWith('matrix')
+            ? ['chromium-experimental-subgroup-matrix']
+            : [];
       if (!expectRanOrNotApplicable(acquired, c, needs)) continue;
       expect(c.timingCheck?.passed).toBe(true);
       expect(c.timingCheck?.verdict).toMatch(/linear|noisy/);
       expect(c.timingCheck?.detail).toMatch(/took \d\.\d\d× the time/);
       expect(c.compute?.achievedTflops).toBeGreaterThan(0);
-      expect(c.compute?.unit).toBe({ f32: 'fp32', f16: 'fp16', i8x4: 'int8Dot4', 'matrix-f16': 'matrixF16', 'matrix-i8': 'matrixInt8', 'matrix-u8': 'matrixInt8' }[String(c.params['dtype'])]);
+      expect(c.compute?.unit).toBe(
+        {
+          f32: 'fp32',
+          f16: 'fp16',
+          i8x4: 'int8Dot4',
+          'matrix-f16': 'matrixF16',
+          'matrix-i8': 'matrixInt8',
+          'matrix-u8': 'matrixInt8',
+        }[String(c.params['dtype'])],
+      );
     }
     const dot4 = run.cases.find((c) => c.id === 'peak/dot4-i8');
     expect(dot4?.status, dot4?.message).toBe('ok');
@@ -39,8 +64,15 @@ describe('peak suite on a real adapter', () => {
   });
 
   it('a dot4I8Packed chain one off in one step fails its exact replay and is not timed', async () => {
-    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('x7 = x7 + bitcast<u32>(dot4I8Packed(x7, b));', 'x7 = x7 + bitcast<u32>(dot4I8Packed(x7, b)) + select(0u, 1u, i == 17u);');
-    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [peakSuite], quick: true });
+    const wrong = async (name: string): Promise<string> =>
+      (await loadKernelFromDisk(name)).replace(
+        'x7 = x7 + bitcast<u32>(dot4I8Packed(x7, b));',
+        'x7 = x7 + bitcast<u32>(dot4I8Packed(x7, b)) + select(0u, 1u, i == 17u);',
+      );
+    const run = await runSuites(
+      { ...nodeRunEnvironment(acquired), loadKernel: wrong },
+      { suites: [peakSuite], quick: true },
+    );
     const dot4 = run.cases.find((c) => c.id === 'peak/dot4-i8');
     expect(dot4?.status).toBe('failed');
     // Which thread shows the error first depends on the fresh random inputs (a wrapped sum can hide it).
@@ -49,8 +81,12 @@ describe('peak suite on a real adapter', () => {
   });
 
   it('a chain that computes the wrong thing fails its check and is not timed', async () => {
-    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('x7 = fma(x7, a, b);', 'x7 = fma(x7, a, b + b);');
-    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [peakSuite], quick: true });
+    const wrong = async (name: string): Promise<string> =>
+      (await loadKernelFromDisk(name)).replace('x7 = fma(x7, a, b);', 'x7 = fma(x7, a, b + b);');
+    const run = await runSuites(
+      { ...nodeRunEnvironment(acquired), loadKernel: wrong },
+      { suites: [peakSuite], quick: true },
+    );
     expect(run.cases[0]?.status).toBe('failed');
     expect(run.cases[0]?.check?.mismatches).toBeGreaterThan(0);
     expect(run.cases[0]?.samplesNs).toEqual([]);
@@ -67,9 +103,20 @@ describe('matmul suite on a real adapter', () => {
     const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes })], quick: true });
     const byId = new Map(run.cases.map((c) => [c.id, c]));
     const f16 = has(acquired, 'shader-f16');
-    for (const id of ['naive-f32/128x256x64', 'tiled-f32/128x256x64', 'tiled-f16/128x256x64', 'dot4-int8/128x256x64', 'block-sparse-f32/128x256x64', 'naive-f32/1x512x256', 'dot4-int8/1x512x256', 'gemv-f32/1x512x256', 'gemv-f16/1x512x256']) {
+    for (const id of [
+      'naive-f32/128x256x64',
+      'tiled-f32/128x256x64',
+      'tiled-f16/128x256x64',
+      'dot4-int8/128x256x64',
+      'block-sparse-f32/128x256x64',
+      'naive-f32/1x512x256',
+      'dot4-int8/1x512x256',
+      'gemv-f32/1x512x256',
+      'gemv-f16/1x512x256',
+    ]) {
       const c = byId.get(`matmul/${id}`);
-      if (expectRanOrNotApplicable(acquired, c, id.includes('f16') ? ['shader-f16'] : [])) expect(c?.compute?.flopsPerDispatch).toBeGreaterThan(0);
+      if (expectRanOrNotApplicable(acquired, c, id.includes('f16') ? ['shader-f16'] : []))
+        expect(c?.compute?.flopsPerDispatch).toBeGreaterThan(0);
     }
     // A pair no device runs (a tile on one row, a GEMV kernel on 128 rows) is not planned at all.
     expect(byId.has('matmul/tiled-f32/1x512x256')).toBe(false);
@@ -85,7 +132,9 @@ describe('matmul suite on a real adapter', () => {
         const c = byId.get(`matmul/${v}/128x256x64`);
         expect(c?.status, v).toBe('skipped');
         // Without shader-f16 the f16 kernels are ruled out first, for that reason.
-        expect(c?.message).toMatch(v.includes('f16') && !has(acquired, 'shader-f16') ? /shader-f16/ : /subgroup-matrix/);
+        expect(c?.message).toMatch(
+          v.includes('f16') && !has(acquired, 'shader-f16') ? /shader-f16/ : /subgroup-matrix/,
+        );
       }
     }
     const int8 = byId.get('matmul/dot4-int8/128x256x64');
@@ -99,27 +148,64 @@ describe('matmul suite on a real adapter', () => {
   });
 
   it('a GEMV that drops its split-K partials fails its check, with one split or several', async () => {
-    const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('red[lid] += red[lid + s * COLS4];', 'red[lid] += 0.0 * red[lid + s * COLS4];');
+    const wrong = async (name: string): Promise<string> =>
+      (await loadKernelFromDisk(name)).replace(
+        'red[lid] += red[lid + s * COLS4];',
+        'red[lid] += 0.0 * red[lid + s * COLS4];',
+      );
     for (const gemvTargetWorkgroups of [1, 512]) {
-      const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createMatmulSuite({ shapes: [{ M: 3, N: 256, K: 512, label: 's' }], variants: ['gemv-f32'], gemvTargetWorkgroups })], quick: true });
+      const run = await runSuites(
+        { ...nodeRunEnvironment(acquired), loadKernel: wrong },
+        {
+          suites: [
+            createMatmulSuite({
+              shapes: [{ M: 3, N: 256, K: 512, label: 's' }],
+              variants: ['gemv-f32'],
+              gemvTargetWorkgroups,
+            }),
+          ],
+          quick: true,
+        },
+      );
       expect(run.cases[0]?.status).toBe('failed');
       expect(run.cases[0]?.message).toMatch(/mismatches; first: C\[/);
     }
   });
 
-  it('takes the GEMV\'s columns per workgroup as a parameter: every value the kernel takes passes the check, with one split or several (f16 weights at one width)', async () => {
+  it("takes the GEMV's columns per workgroup as a parameter: every value the kernel takes passes the check, with one split or several (f16 weights at one width)", async () => {
     // N = 264 leaves the last workgroup partly outside N at every width; K = 1040 is not a whole number of sweeps.
     const shapes = [{ M: 3, N: 264, K: 1040, label: 's' }];
     for (const gemvColumns4 of GEMV_COLUMNS4) {
       for (const gemvTargetWorkgroups of [1, 512]) {
-        const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: gemvColumns4 === 32 ? ['gemv-f32', 'gemv-f16'] : ['gemv-f32'], gemvTargetWorkgroups, gemvColumns4 })], quick: true, passes: 1, warmupPasses: 0, targetPassMs: 1 });
+        const run = await runSuites(nodeRunEnvironment(acquired), {
+          suites: [
+            createMatmulSuite({
+              shapes,
+              variants: gemvColumns4 === 32 ? ['gemv-f32', 'gemv-f16'] : ['gemv-f32'],
+              gemvTargetWorkgroups,
+              gemvColumns4,
+            }),
+          ],
+          quick: true,
+          passes: 1,
+          warmupPasses: 0,
+          targetPassMs: 1,
+        });
         for (const c of run.cases) {
-          if (!expectRanOrNotApplicable(acquired, c, c.params['variant'] === 'gemv-f16' ? ['shader-f16'] : [])) continue;
-          expect(c.params).toMatchObject({ gemvColumns: 4 * gemvColumns4, gemvSplits: planGemv(3, 1040, 264, gemvTargetWorkgroups, false, gemvColumns4).splits, source: 'explicit' });
+          if (!expectRanOrNotApplicable(acquired, c, c.params['variant'] === 'gemv-f16' ? ['shader-f16'] : []))
+            continue;
+          expect(c.params).toMatchObject({
+            gemvColumns: 4 * gemvColumns4,
+            gemvSplits: planGemv(3, 1040, 264, gemvTargetWorkgroups, false, gemvColumns4).splits,
+            source: 'explicit',
+          });
         }
       }
     }
-    const odd = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: ['gemv-f32'], gemvColumns4: 12 })], quick: true });
+    const odd = await runSuites(nodeRunEnvironment(acquired), {
+      suites: [createMatmulSuite({ shapes, variants: ['gemv-f32'], gemvColumns4: 12 })],
+      quick: true,
+    });
     expect(odd.cases[0]?.status).toBe('skipped');
     expect(odd.cases[0]?.message).toMatch(/vec4 columns per workgroup \(got 12\)/);
   });
@@ -131,15 +217,28 @@ describe('matmul suite on a real adapter', () => {
       expect(code).toContain(from);
       return code.replace(from, 'b[vn] = Bs[k * (TILE_N / 4u) + lid.x * VEC_N];');
     };
-    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createMatmulSuite({ shapes: [{ M: 128, N: 128, K: 16, label: 's' }], variants: ['tiled-f32'] })], quick: true });
+    const run = await runSuites(
+      { ...nodeRunEnvironment(acquired), loadKernel: wrong },
+      {
+        suites: [createMatmulSuite({ shapes: [{ M: 128, N: 128, K: 16, label: 's' }], variants: ['tiled-f32'] })],
+        quick: true,
+      },
+    );
     expect(run.cases[0]?.status).toBe('failed');
     expect(run.cases[0]?.message).toMatch(/mismatches; first: C\[/);
   });
 
   it('takes the tile shape as a parameter: other shapes pass the same check, impossible ones are skipped with the reason', async () => {
     const shapes = [{ M: 128, N: 128, K: 64, label: 's' }];
-    for (const tile of [{ M: 64, N: 64, K: 16, vecM: 1, vecN: 2 }, { M: 32, N: 128, K: 4, vecM: 2, vecN: 1 }, { M: 64, N: 64, K: 16, vecM: 1, vecN: 2, prefetch: true }]) {
-      const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32', 'block-sparse-f32'], tile })], quick: true });
+    for (const tile of [
+      { M: 64, N: 64, K: 16, vecM: 1, vecN: 2 },
+      { M: 32, N: 128, K: 4, vecM: 2, vecN: 1 },
+      { M: 64, N: 64, K: 16, vecM: 1, vecN: 2, prefetch: true },
+    ]) {
+      const run = await runSuites(nodeRunEnvironment(acquired), {
+        suites: [createMatmulSuite({ shapes, variants: ['tiled-f32', 'block-sparse-f32'], tile })],
+        quick: true,
+      });
       for (const c of run.cases) {
         expect(c.status, `${c.id} ${JSON.stringify(tile)}: ${c.message ?? ''}`).toBe('ok');
         expect(c.params['tile']).toBe(tileLabel(tile));
@@ -152,10 +251,34 @@ describe('matmul suite on a real adapter', () => {
       expect(code).toContain('loadAhead(t, wid, (kb + 1u) * TILE_K);');
       return code.replace('loadAhead(t, wid, (kb + 1u) * TILE_K);', 'loadAhead(t, wid, kb * TILE_K);');
     };
-    const broken = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: stale }, { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { ...DEFAULT_TILE, prefetch: true } })], quick: true });
+    const broken = await runSuites(
+      { ...nodeRunEnvironment(acquired), loadKernel: stale },
+      {
+        suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { ...DEFAULT_TILE, prefetch: true } })],
+        quick: true,
+      },
+    );
     expect(broken.cases[0]?.status).toBe('failed');
-    expect((await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { M: 32, N: 128, K: 4, vecM: 2, vecN: 1, prefetch: true } })], quick: true })).cases[0]?.message).toMatch(/prefetching needs/);
-    const huge = await runSuites(nodeRunEnvironment(acquired), { suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { M: 128, N: 128, K: 64, vecM: 1, vecN: 1 } })], quick: true });
+    expect(
+      (
+        await runSuites(nodeRunEnvironment(acquired), {
+          suites: [
+            createMatmulSuite({
+              shapes,
+              variants: ['tiled-f32'],
+              tile: { M: 32, N: 128, K: 4, vecM: 2, vecN: 1, prefetch: true },
+            }),
+          ],
+          quick: true,
+        })
+      ).cases[0]?.message,
+    ).toMatch(/prefetching needs/);
+    const huge = await runSuites(nodeRunEnvironment(acquired), {
+      suites: [
+        createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { M: 128, N: 128, K: 64, vecM: 1, vecN: 1 } }),
+      ],
+      quick: true,
+    });
     expect(huge.cases[0]?.status).toBe('skipped');
     expect(huge.cases[0]?.message).toMatch(/tile 128x128x64\/4x4 needs a 32×32 workgroup|bytes of workgroup memory/);
   });
@@ -190,21 +313,29 @@ describe('kernels that need hardware this machine lacks still compile', () => {
     const gpu = create(['backend=null', 'enable-dawn-features=allow_unsafe_apis']);
     const adapter = await gpu.requestAdapter();
     expect(adapter).not.toBeNull();
-    const device = await (adapter as GPUAdapter).requestDevice({ requiredFeatures: ['shader-f16', 'chromium-experimental-subgroup-matrix' as GPUFeatureName] });
+    const device = await (adapter as GPUAdapter).requestDevice({
+      requiredFeatures: ['shader-f16', 'chromium-experimental-subgroup-matrix' as GPUFeatureName],
+    });
     const staged = readFileSync(join('kernels', 'matmul_subgroup_tiled.wgsl'), 'utf8');
     const sources: [string, string][] = [
-      ...['matmul_subgroup_f16', 'matmul_subgroup_i8', 'attention_subgroup_f16'].map((name): [string, string] => [name, readFileSync(join('kernels', `${name}.wgsl`), 'utf8')]),
+      ...['matmul_subgroup_f16', 'matmul_subgroup_i8', 'attention_subgroup_f16'].map((name): [string, string] => [
+        name,
+        readFileSync(join('kernels', `${name}.wgsl`), 'utf8'),
+      ]),
       ['matmul_subgroup_tiled (f16)', stagedSubgroupMatrixSource(staged, 'f16', 32)],
       ['matmul_subgroup_tiled (int8)', stagedSubgroupMatrixSource(staged, 'int8', 32)],
     ];
     for (const [name, code] of sources) {
       const module = device.createShaderModule({ code });
       const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
-      expect(errors.map((e) => e.message), name).toEqual([]);
+      expect(
+        errors.map((e) => e.message),
+        name,
+      ).toEqual([]);
     }
     // Every pipelining (plain, prefetch, two buffers, both) and other layouts, K steps and
     // paddings build pipelines too, within this adapter's 16 KiB and 256 invocations.
-    const shapes: [('f16' | 'int8'), Partial<StagedShape>][] = [
+    const shapes: ['f16' | 'int8', Partial<StagedShape>][] = [
       ['f16', { kStep: 16, pad: 16 }],
       ['int8', { kStep: 32, pad: 0 }],
       ['f16', { kStep: 16, prefetch: true }],
@@ -216,10 +347,16 @@ describe('kernels that need hardware this machine lacks still compile', () => {
     ];
     // The staged flash kernel at both head dims, with and without prefetch and padding.
     const flash = readFileSync(join('kernels', 'attention_subgroup_f16.wgsl'), 'utf8');
-    for (const [headDim, shape] of [[64, { subgroups: 4, kvPad: 0, prefetch: false }], [128, { subgroups: 4, kvPad: 16, prefetch: true }]] as const) {
+    for (const [headDim, shape] of [
+      [64, { subgroups: 4, kvPad: 0, prefetch: false }],
+      [128, { subgroups: 4, kvPad: 16, prefetch: true }],
+    ] as const) {
       device.pushErrorScope('validation');
       const module = device.createShaderModule({ code: sgmatAttentionSource(flash, headDim, shape) });
-      await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'flash_sgmat_staged_kernel', constants: { SUBGROUP_SIZE: 32 } } });
+      await device.createComputePipelineAsync({
+        layout: 'auto',
+        compute: { module, entryPoint: 'flash_sgmat_staged_kernel', constants: { SUBGROUP_SIZE: 32 } },
+      });
       expect((await device.popErrorScope())?.message, `flash d${headDim} ${sgmatStagedLabel(shape)}`).toBeUndefined();
     }
     for (const [input, shape] of shapes) {
@@ -227,7 +364,10 @@ describe('kernels that need hardware this machine lacks still compile', () => {
       expect(stagedUnsupported(input, full, 32, device.limits), stagedLabel(full)).toBeNull();
       device.pushErrorScope('validation');
       const module = device.createShaderModule({ code: stagedSubgroupMatrixSource(staged, input, 32, full) });
-      await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: input === 'f16' ? 'sgmat_f16_tiled_kernel' : 'sgmat_i8_tiled_kernel' } });
+      await device.createComputePipelineAsync({
+        layout: 'auto',
+        compute: { module, entryPoint: input === 'f16' ? 'sgmat_f16_tiled_kernel' : 'sgmat_i8_tiled_kernel' },
+      });
       expect((await device.popErrorScope())?.message, `${input} ${stagedLabel(full)}`).toBeUndefined();
     }
     device.destroy();
@@ -242,27 +382,55 @@ describe('wgbench calibrate (CLI)', () => {
     const { Writable } = await import('node:stream');
     const dir = mkdtempSync(join(tmpdir(), 'wgbench-cal-'));
     let out = '';
-    const sink = new Writable({ write(c: Buffer, _e, done) { out += c.toString(); done(); } });
+    const sink = new Writable({
+      write(c: Buffer, _e, done) {
+        out += c.toString();
+        done();
+      },
+    });
     let err = '';
-    const io = { stdout: sink, stderr: new Writable({ write(c: Buffer, _e, done) { err += c.toString(); done(); } }), env: { NO_COLOR: '1', WGBENCH_CALIBRATION_DIR: dir } };
+    const io = {
+      stdout: sink,
+      stderr: new Writable({
+        write(c: Buffer, _e, done) {
+          err += c.toString();
+          done();
+        },
+      }),
+      env: { NO_COLOR: '1', WGBENCH_CALIBRATION_DIR: dir },
+    };
     expect(await main(withTestBackend(['calibrate', '--quick', '--no-progress']), io), `${out}\n${err}`).toBe(0);
     expect(out).toMatch(/calibration saved to .*wgbench-cal-.*\.json/);
     const file = /calibration saved to (\S+)/.exec(out)?.[1] ?? '';
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ schemaVersion: 1, key: calibrationKey(acquired.info) });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      schemaVersion: 1,
+      key: calibrationKey(acquired.info),
+    });
     out = '';
     expect(await main(withTestBackend(['calibrate', '--show']), io)).toBe(0);
     expect(out).toMatch(/FP32 \(scalar FMA\) +│ [\d.]+ TFLOP\/s/);
-    expect(out).toMatch(/datasheet: this device is not in the table; calibration alone supplies its peaks|datasheet: NVIDIA|datasheet: AMD|datasheet: Apple/);
+    expect(out).toMatch(
+      /datasheet: this device is not in the table; calibration alone supplies its peaks|datasheet: NVIDIA|datasheet: AMD|datasheet: Apple/,
+    );
     const json = join(dir, 'run.json');
     out = '';
-    expect(await main(withTestBackend(['run', '--suite', 'peak', '--quick', '--json', json, '--no-progress']), io)).toBe(0);
+    expect(
+      await main(withTestBackend(['run', '--suite', 'peak', '--quick', '--json', json, '--no-progress']), io),
+    ).toBe(0);
     expect(out).toMatch(/MFU, MBU and bound against the calibrated peaks/);
     const run = parseRunResult(JSON.parse(readFileSync(json, 'utf8')));
     const ran = run.cases.filter((c) => c.status === 'ok');
     expect(ran.length).toBeGreaterThan(0);
-    expect(ran.every((c) => c.utilization?.[0]?.against === 'calibrated' && (c.utilization[0].mfu ?? 0) > 0)).toBe(true);
+    expect(ran.every((c) => c.utilization?.[0]?.against === 'calibrated' && (c.utilization[0].mfu ?? 0) > 0)).toBe(
+      true,
+    );
     out = '';
-    expect(await main(withTestBackend(['run', '--suite', 'peak', '--quick', '--no-calibration', '--json', json, '--no-progress']), io)).toBe(0);
+    expect(
+      await main(
+        withTestBackend(['run', '--suite', 'peak', '--quick', '--no-calibration', '--json', json, '--no-progress']),
+        io,
+      ),
+    ).toBe(0);
     expect(parseRunResult(JSON.parse(readFileSync(json, 'utf8'))).peaks?.calibrated).toBeNull();
   });
 });

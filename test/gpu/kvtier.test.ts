@@ -17,7 +17,9 @@ let acquired: AcquiredDevice;
 beforeAll(async () => {
   acquired = await realDevice();
 });
-afterAll(() => { acquired?.device.destroy(); });
+afterAll(() => {
+  acquired?.device.destroy();
+});
 
 const KiB = 1024;
 
@@ -25,7 +27,10 @@ describe('kvtier on a real adapter and a real disk', () => {
   it('times and verifies every path in both directions, runs the simulation, and leaves no scratch file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wgbench-kv-'));
     const env = nodeRunEnvironment(acquired, createNodeScratchStorage(dir));
-    const run = await runSuites(env, { suites: [createKvTierSuite({ model: 'tiny', sizesBytes: [64 * KiB, 1024 * KiB] })], quick: true });
+    const run = await runSuites(env, {
+      suites: [createKvTierSuite({ model: 'tiny', sizesBytes: [64 * KiB, 1024 * KiB] })],
+      quick: true,
+    });
     const transfers = run.cases.filter((c) => !c.id.includes('simulation'));
     expect(new Set(transfers.map((c) => c.params['path']))).toEqual(new Set(KV_PATHS));
     for (const c of run.cases) {
@@ -65,10 +70,26 @@ describe('kvtier on a real adapter and a real disk', () => {
       refuse: real.refuse,
       create: async (bytes) => {
         const f = await real.create(bytes);
-        return { ...f, read: async (into, position) => { await f.read(into, position); into[7] = (into[7] ?? 0) ^ 0xff; } };
+        return {
+          ...f,
+          read: async (into, position) => {
+            await f.read(into, position);
+            into[7] = (into[7] ?? 0) ^ 0xff;
+          },
+        };
       },
     };
-    const run = await runSuites(nodeRunEnvironment(acquired, flaky), { suites: [createKvTierSuite({ model: 'tiny', sizesBytes: [64 * KiB], paths: ['nvme-to-ddr', 'ddr-to-nvme'], simulation: false })], quick: true });
+    const run = await runSuites(nodeRunEnvironment(acquired, flaky), {
+      suites: [
+        createKvTierSuite({
+          model: 'tiny',
+          sizesBytes: [64 * KiB],
+          paths: ['nvme-to-ddr', 'ddr-to-nvme'],
+          simulation: false,
+        }),
+      ],
+      quick: true,
+    });
     expect(run.cases.map((c) => c.status)).toEqual(['failed', 'failed']);
     expect(run.cases[0]?.message).toMatch(/checksum/);
     expect(readdirSync(dir)).toEqual([]);

@@ -19,16 +19,28 @@ afterAll(() => {
   acquired?.device.destroy();
 });
 
-const workload = { requests: 3, arrival: 'all-at-once' as const, promptTokens: [6, 10] as [number, number], outputTokens: [3, 4] as [number, number] };
+const workload = {
+  requests: 3,
+  arrival: 'all-at-once' as const,
+  promptTokens: [6, 10] as [number, number],
+  outputTokens: [3, 4] as [number, number],
+};
 
 describe('llm suite on a real adapter', () => {
   it('checks the forward pass against f64, serves requests, and its metrics follow from the recorded timestamps', async () => {
-    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, decodeStep: false })], quick: true, passes: 2, targetPassMs: 1 });
+    const run = await runSuites(nodeRunEnvironment(acquired), {
+      suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, decodeStep: false })],
+      quick: true,
+      passes: 2,
+      targetPassMs: 1,
+    });
     expect(run.cases.map((x) => x.params['layout'])).toEqual(['colocated', 'disaggregated']);
     const split = run.cases[1];
     expect(split?.status, split?.message).toBe('ok');
     // Two prompts prefilled one by one, then three decode steps of both: five passes per device.
-    expect(split?.check?.detail).toMatch(/prefill device: 5 forward passes match .*; decode device: 5 forward passes match/);
+    expect(split?.check?.detail).toMatch(
+      /prefill device: 5 forward passes match .*; decode device: 5 forward passes match/,
+    );
     const handover = split?.extras?.['handover'] as { count: number; bytes: number; msTotal: number };
     expect(handover.count).toBe(3);
     expect(handover.bytes).toBeGreaterThan(0);
@@ -39,12 +51,22 @@ describe('llm suite on a real adapter', () => {
     const c = run.cases[0];
     expect(c?.status, c?.message).toBe('ok');
     expect(c?.check?.passed).toBe(true);
-    const extras = c?.extras as { metrics: LlmRunMetrics; records: RequestRecord[]; steps: StepRecord[]; kv: { peakTokens: number } };
+    const extras = c?.extras as {
+      metrics: LlmRunMetrics;
+      records: RequestRecord[];
+      steps: StepRecord[];
+      kv: { peakTokens: number };
+    };
     expect(extras.records).toHaveLength(3);
     for (const r of extras.records) expect(r.tokenTimesMs).toHaveLength(r.outputTokens);
     // Recompute TTFT, TPOT and ITL from the token timestamps in the result, independently.
     for (const [i, r] of extras.records.entries()) {
-      const again = computeRequestLatency({ submitMs: r.arrivalMs, scheduledMs: r.scheduledMs, prefillDoneMs: r.prefillDoneMs, tokenTimesMs: r.tokenTimesMs });
+      const again = computeRequestLatency({
+        submitMs: r.arrivalMs,
+        scheduledMs: r.scheduledMs,
+        prefillDoneMs: r.prefillDoneMs,
+        tokenTimesMs: r.tokenTimesMs,
+      });
       const first = r.tokenTimesMs[0] as number;
       const last = r.tokenTimesMs[r.tokenTimesMs.length - 1] as number;
       expect(again.ttftMs).toBeCloseTo(first - r.arrivalMs, 9);
@@ -61,12 +83,40 @@ describe('llm suite on a real adapter', () => {
   });
 
   it('serves with f32 or f16 weight matrices, each checked against a reference with the same weights', async () => {
-    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, decodeStep: false, weightDtype: 'f32' })], quick: true, passes: 2, targetPassMs: 1 });
+    const run = await runSuites(nodeRunEnvironment(acquired), {
+      suites: [
+        createLlmSuite({
+          model: 'tiny',
+          workload,
+          batch: 2,
+          disaggregated: false,
+          decodeStep: false,
+          weightDtype: 'f32',
+        }),
+      ],
+      quick: true,
+      passes: 2,
+      targetPassMs: 1,
+    });
     expect(run.cases[0]?.status, run.cases[0]?.message).toBe('ok');
     expect(run.cases[0]?.params['weightDtype']).toBe('f32');
     expect(run.cases[0]?.check?.method).toMatch(/same \(f32\) weights/);
     if (acquired.info.deviceFeatures.includes('shader-f16')) {
-      const half = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, decodeStep: false, weightDtype: 'f16' })], quick: true, passes: 2, targetPassMs: 1 });
+      const half = await runSuites(nodeRunEnvironment(acquired), {
+        suites: [
+          createLlmSuite({
+            model: 'tiny',
+            workload,
+            batch: 2,
+            disaggregated: false,
+            decodeStep: false,
+            weightDtype: 'f16',
+          }),
+        ],
+        quick: true,
+        passes: 2,
+        targetPassMs: 1,
+      });
       expect(half.cases[0]?.status, half.cases[0]?.message).toBe('ok');
       expect(half.cases[0]?.check?.method).toMatch(/same \(f16\) weights/);
     }
@@ -79,7 +129,14 @@ describe('llm suite on a real adapter', () => {
     ];
     for (const [from, to] of mutations) {
       const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace(from, to);
-      const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, decodeStep: false })], quick: true, passes: 2 });
+      const run = await runSuites(
+        { ...nodeRunEnvironment(acquired), loadKernel: wrong },
+        {
+          suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, decodeStep: false })],
+          quick: true,
+          passes: 2,
+        },
+      );
       expect(run.cases[0]?.status, to).toBe('failed');
       expect(run.cases[0]?.message).toMatch(/logits off by/);
       expect(run.cases[0]?.samplesNs).toEqual([]);
@@ -90,10 +147,24 @@ describe('llm suite on a real adapter', () => {
     // Three attention splits: every pass, prefills included, goes through the split-K reduce.
     // The GPU's GEMV launch (K split toward 512 workgroups), not a CPU adapter's one split, so the
     // split-K partials and their reduce pass are what is checked.
-    const gpuKernels = { model: 'tiny', workload, batch: 2, disaggregated: false, linearKernels: 'gpu' as const, decodeStep: { batch: 2, context: 40 }, attentionSplits: 3, gemvTargetWorkgroups: 512, gemvColumns4: 8 };
+    const gpuKernels = {
+      model: 'tiny',
+      workload,
+      batch: 2,
+      disaggregated: false,
+      linearKernels: 'gpu' as const,
+      decodeStep: { batch: 2, context: 40 },
+      attentionSplits: 3,
+      gemvTargetWorkgroups: 512,
+      gemvColumns4: 8,
+    };
     // A 4-key attention chunk makes every check cross chunks, so the running-max rescale is tested.
-    const smallChunks = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace('const ATT_CHUNK = 1024u;', 'const ATT_CHUNK = 4u;');
-    const run = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: smallChunks }, { suites: [createLlmSuite(gpuKernels)], quick: true, passes: 2, targetPassMs: 1 });
+    const smallChunks = async (name: string): Promise<string> =>
+      (await loadKernelFromDisk(name)).replace('const ATT_CHUNK = 1024u;', 'const ATT_CHUNK = 4u;');
+    const run = await runSuites(
+      { ...nodeRunEnvironment(acquired), loadKernel: smallChunks },
+      { suites: [createLlmSuite(gpuKernels)], quick: true, passes: 2, targetPassMs: 1 },
+    );
     for (const c of run.cases) {
       expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
       expect(c.params['linearKernels']).toBe('gpu');
@@ -101,14 +172,34 @@ describe('llm suite on a real adapter', () => {
     // With one split the GEMVs write (or add onto the residual) directly, with no reduce pass;
     // here the RMSNorms also run as their own dispatches instead of inside the GEMVs, and the
     // GEMVs (gated too) take 16 columns per workgroup with 64 threads along K instead of 32 × 32.
-    const unsplit = await runSuites(nodeRunEnvironment(acquired), { suites: [createLlmSuite({ ...gpuKernels, serve: true, disaggregated: false, decodeStep: false, gemvTargetWorkgroups: 1, gemvColumns4: 4, foldNorms: false })], quick: true, passes: 1, targetPassMs: 1 });
+    const unsplit = await runSuites(nodeRunEnvironment(acquired), {
+      suites: [
+        createLlmSuite({
+          ...gpuKernels,
+          serve: true,
+          disaggregated: false,
+          decodeStep: false,
+          gemvTargetWorkgroups: 1,
+          gemvColumns4: 4,
+          foldNorms: false,
+        }),
+      ],
+      quick: true,
+      passes: 1,
+      targetPassMs: 1,
+    });
     expect(unsplit.cases[0]?.status, unsplit.cases[0]?.message).toBe('ok');
     const step = run.cases.find((c) => c.params['kind'] === 'decode-step');
     expect(step?.check?.method).toMatch(/2 prompts \(7 and 12 tokens\)/);
     expect(step?.summary?.p50).toBeGreaterThan(0);
     expect(step?.bandwidth?.medianGBps).toBeGreaterThan(0);
     // tiny: 4 layers of QKV (+reduce), RoPE+append, attention (+reduce), output (+reduce), gated MLP (+reduce), down (+reduce).
-    const layout = step?.extras?.['pass'] as { dispatches: number; byEntry: Record<string, number>; attentionSplits: number; normsFolded: boolean };
+    const layout = step?.extras?.['pass'] as {
+      dispatches: number;
+      byEntry: Record<string, number>;
+      attentionSplits: number;
+      normsFolded: boolean;
+    };
     expect(layout.attentionSplits).toBe(3);
     expect(layout.normsFolded).toBe(true);
     expect(layout.byEntry['rmsnorm']).toBeUndefined();
@@ -132,7 +223,10 @@ describe('llm suite on a real adapter', () => {
         expect(code).toContain(from);
         return code.replace(from, to);
       };
-      const broken = await runSuites({ ...nodeRunEnvironment(acquired), loadKernel: wrong }, { suites: [createLlmSuite({ ...gpuKernels, decodeStep: false })], quick: true, passes: 2 });
+      const broken = await runSuites(
+        { ...nodeRunEnvironment(acquired), loadKernel: wrong },
+        { suites: [createLlmSuite({ ...gpuKernels, decodeStep: false })], quick: true, passes: 2 },
+      );
       expect(broken.cases[0]?.status, to).toBe('failed');
       expect(broken.cases[0]?.samplesNs).toEqual([]);
     }
@@ -141,10 +235,20 @@ describe('llm suite on a real adapter', () => {
   it('keeps at most 8 recorded pass shapes, freeing the rest, and a rebuilt one gives the same tokens', async () => {
     const memory = new MemoryMetric();
     const pool = new BufferPool(acquired.device, memory);
-    const model = await GpuModel.create(acquired.device, modelPreset('tiny'), 11, 1, 32, loadKernelFromDisk, pool, 'f32');
+    const model = await GpuModel.create(
+      acquired.device,
+      modelPreset('tiny'),
+      11,
+      1,
+      32,
+      loadKernelFromDisk,
+      pool,
+      'f32',
+    );
     const live = (): number => memory.compute().liveAllocations;
     const base = live();
-    const prompt = (n: number): Row[] => Array.from({ length: n }, (_, pos) => ({ seq: 0, pos, token: (pos * 37 + 5) % 1000 }));
+    const prompt = (n: number): Row[] =>
+      Array.from({ length: n }, (_, pos) => ({ seq: 0, pos, token: (pos * 37 + 5) % 1000 }));
     const first = await model.forward(prompt(3), [2]);
     const perPlan = live() - base;
     expect(perPlan).toBeGreaterThan(0);

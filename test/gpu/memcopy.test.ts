@@ -13,7 +13,9 @@ beforeAll(async () => {
   acquired = await realDevice();
 });
 
-afterAll(() => { acquired?.device.destroy(); });
+afterAll(() => {
+  acquired?.device.destroy();
+});
 
 describe('memcopy on a real adapter', () => {
   it('checks, times and reports every case, and the result is plain schema-valid data', async () => {
@@ -42,7 +44,15 @@ describe('memcopy on a real adapter', () => {
     expect(run.cases[1]?.check?.method).toBe('exact-u32-wrapping-sum');
     expect(run.cases[0]?.bandwidth?.bytesCounted).toBe('read+write');
     expect(run.memory.peakGpuBytes).toBeGreaterThanOrEqual(32 * MiB);
-    expect(events).toEqual(['planned', 'case-start', 'case-done', 'case-start', 'case-done', 'case-start', 'case-done']);
+    expect(events).toEqual([
+      'planned',
+      'case-start',
+      'case-done',
+      'case-start',
+      'case-done',
+      'case-start',
+      'case-done',
+    ]);
     expect(partials).toEqual([1, 2, 3]);
     expect(JSON.parse(JSON.stringify(run))).toEqual(run);
     expect(parseRunResult(JSON.parse(JSON.stringify(run)))).toEqual(run);
@@ -55,7 +65,10 @@ describe('memcopy on a real adapter', () => {
       return code.replace('dst[i] = src[i];', 'dst[i] = select(src[i], vec4<u32>(7u), i == 12345u);');
     };
     const env = { ...nodeRunEnvironment(acquired), loadKernel: broken };
-    const run = await runSuites(env, { suites: [createMemcopySuite({ sizesBytes: [4 * MiB], kernels: ['copy'] })], quick: true });
+    const run = await runSuites(env, {
+      suites: [createMemcopySuite({ sizesBytes: [4 * MiB], kernels: ['copy'] })],
+      quick: true,
+    });
     const [c] = run.cases;
     expect(c?.status).toBe('failed');
     expect(c?.check?.mismatches).toBeGreaterThanOrEqual(1);
@@ -65,9 +78,16 @@ describe('memcopy on a real adapter', () => {
   });
 
   it('a kernel that does nothing cannot pass: outputs are poisoned before the check', async () => {
-    const noop = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace(/dst\[i\] = pattern\(i, params\.seed\);/, 'if (params.count == 0u) { dst[i] = pattern(i, params.seed); }');
+    const noop = async (name: string): Promise<string> =>
+      (await loadKernelFromDisk(name)).replace(
+        /dst\[i\] = pattern\(i, params\.seed\);/,
+        'if (params.count == 0u) { dst[i] = pattern(i, params.seed); }',
+      );
     const env = { ...nodeRunEnvironment(acquired), loadKernel: noop };
-    const run = await runSuites(env, { suites: [createMemcopySuite({ sizesBytes: [MiB], kernels: ['write'] })], quick: true });
+    const run = await runSuites(env, {
+      suites: [createMemcopySuite({ sizesBytes: [MiB], kernels: ['write'] })],
+      quick: true,
+    });
     expect(run.cases[0]?.status).toBe('failed');
     expect(run.cases[0]?.check?.mismatches).toBe(MiB / 4);
   });
@@ -104,7 +124,9 @@ describe('memcopy on a real adapter', () => {
       suites: [createMemcopySuite({ sizesBytes: [MiB] })],
       quick: true,
       signal: abort.signal,
-      onCaseDone: () => { abort.abort(); },
+      onCaseDone: () => {
+        abort.abort();
+      },
     });
     expect(run.status).toBe('interrupted');
     expect(run.cases).toHaveLength(1);
@@ -117,9 +139,14 @@ describe('other backends', () => {
     try {
       expect(gles.info.featureLevel).toBe('compatibility');
       expect(gles.info.backend).toBe('opengles');
-      const run = await runSuites(nodeRunEnvironment(gles), { suites: [createMemcopySuite({ sizesBytes: [4 * MiB] })], quick: true });
+      const run = await runSuites(nodeRunEnvironment(gles), {
+        suites: [createMemcopySuite({ sizesBytes: [4 * MiB] })],
+        quick: true,
+      });
       expect(run.cases.map((c) => c.status)).toEqual(['ok', 'ok', 'ok']);
-      expect(run.timer.kind).toBe(gles.info.deviceFeatures.includes('timestamp-query') ? 'timestamp-query' : 'cpu-submit-to-done');
+      expect(run.timer.kind).toBe(
+        gles.info.deviceFeatures.includes('timestamp-query') ? 'timestamp-query' : 'cpu-submit-to-done',
+      );
     } finally {
       gles.device.destroy();
     }

@@ -11,28 +11,60 @@ import { scaled } from '../helpers/timeouts.js';
  * name there, and its bin run with npx.
  */
 describe('the published package', () => {
-  it('installs from its tarball, imports as "wgbench" and runs `npx wgbench probe`', () => {
-    const root = resolve('.');
-    const scratch = mkdtempSync(join(tmpdir(), 'wgbench-pack-'));
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', scratch], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    const tarball = readdirSync(scratch).find((f) => f.endsWith('.tgz'));
-    expect(tarball).toBeDefined();
-    const project = join(scratch, 'project');
-    execFileSync('mkdir', ['-p', project]);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-wgbench', version: '1.0.0', type: 'module', private: true }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', join(scratch, tarball as string)], { cwd: project, stdio: ['ignore', 'inherit', 'inherit'] });
+  it(
+    'installs from its tarball, imports as "wgbench" and runs `npx wgbench probe`',
+    () => {
+      const root = resolve('.');
+      const scratch = mkdtempSync(join(tmpdir(), 'wgbench-pack-'));
+      execFileSync('npm', ['pack', '--silent', '--pack-destination', scratch], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const tarball = readdirSync(scratch).find((f) => f.endsWith('.tgz'));
+      expect(tarball).toBeDefined();
+      const project = join(scratch, 'project');
+      execFileSync('mkdir', ['-p', project]);
+      writeFileSync(
+        join(project, 'package.json'),
+        JSON.stringify({ name: 'uses-wgbench', version: '1.0.0', type: 'module', private: true }),
+      );
+      execFileSync(
+        'npm',
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--prefer-offline',
+          '--loglevel=error',
+          join(scratch, tarball as string),
+        ],
+        { cwd: project, stdio: ['ignore', 'inherit', 'inherit'] },
+      );
 
-    const imported = spawnSync('node', ['-e', "import('wgbench').then((m) => console.log(Object.keys(m).length, typeof m.MetricSummary.fromValues, typeof m.runSuites))"], { cwd: project, encoding: 'utf8' });
-    expect(imported.status, imported.stderr).toBe(0);
-    const [count, summary, runSuites] = imported.stdout.trim().split(' ');
-    expect(Number(count)).toBeGreaterThan(20);
-    expect(summary).toBe('function');
-    expect(runSuites).toBe('function');
+      const imported = spawnSync(
+        'node',
+        [
+          '-e',
+          "import('wgbench').then((m) => console.log(Object.keys(m).length, typeof m.MetricSummary.fromValues, typeof m.runSuites))",
+        ],
+        { cwd: project, encoding: 'utf8' },
+      );
+      expect(imported.status, imported.stderr).toBe(0);
+      const [count, summary, runSuites] = imported.stdout.trim().split(' ');
+      expect(Number(count)).toBeGreaterThan(20);
+      expect(summary).toBe('function');
+      expect(runSuites).toBe('function');
 
-    const probe = spawnSync('npx', ['--no-install', 'wgbench', 'probe', '--json'], { cwd: project, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    expect(probe.status, probe.stderr).toBe(0);
-    const report = JSON.parse(probe.stdout) as { device: { backend: string }; timer: { kind: string } };
-    expect(report.device.backend).toMatch(/vulkan|opengles/);
-    expect(report.timer.kind).toMatch(/timestamp-query|cpu/);
-  }, scaled(600_000));
+      const probe = spawnSync('npx', ['--no-install', 'wgbench', 'probe', '--json'], {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      expect(probe.status, probe.stderr).toBe(0);
+      const report = JSON.parse(probe.stdout) as { device: { backend: string }; timer: { kind: string } };
+      expect(report.device.backend).toMatch(/vulkan|opengles/);
+      expect(report.timer.kind).toMatch(/timestamp-query|cpu/);
+    },
+    scaled(600_000),
+  );
 });

@@ -9,11 +9,16 @@ let acquired: AcquiredDevice;
 beforeAll(async () => {
   acquired = await realDevice();
 });
-afterAll(() => { acquired?.device.destroy(); });
+afterAll(() => {
+  acquired?.device.destroy();
+});
 
 describe('peers suite on a real adapter', () => {
   it('runs gpu.js (WebGPU, on our Dawn) and a plain JavaScript loop, each checked, beside wgbench', async () => {
-    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createPeersSuite({ sizes: [128], gpuJs: createNodeGpuJs(acquired), gpuJsModes: ['webgpu'] })], quick: true });
+    const run = await runSuites(nodeRunEnvironment(acquired), {
+      suites: [createPeersSuite({ sizes: [128], gpuJs: createNodeGpuJs(acquired), gpuJsModes: ['webgpu'] })],
+      quick: true,
+    });
     const byPeer = new Map(run.cases.map((c) => [c.params['peer'], c]));
     for (const peer of ['wgbench-tiled', 'wgbench-tiled-e2e', 'gpujs-webgpu', 'js-loop']) {
       const c = byPeer.get(peer);
@@ -28,7 +33,10 @@ describe('peers suite on a real adapter', () => {
   });
 
   it('without gpu.js the peers are skipped with the reason, and the rest still runs', async () => {
-    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createPeersSuite({ sizes: [128] })], quick: true });
+    const run = await runSuites(nodeRunEnvironment(acquired), {
+      suites: [createPeersSuite({ sizes: [128] })],
+      quick: true,
+    });
     expect(run.cases.find((c) => c.params['peer'] === 'gpujs-webgpu')?.message).toMatch(/not available here/);
     expect(run.cases.find((c) => c.params['peer'] === 'js-loop')?.status).toBe('ok');
   });

@@ -14,7 +14,9 @@ beforeAll(async () => {
   acquired = await realDevice();
 });
 
-afterAll(() => { acquired?.device.destroy(); });
+afterAll(() => {
+  acquired?.device.destroy();
+});
 
 describe('device acquisition on a real adapter', () => {
   it('finds an adapter and records what it is', () => {
@@ -28,25 +30,41 @@ describe('device acquisition on a real adapter', () => {
   });
 
   it('raises the device limits to the adapter’s maxima', () => {
-    expect(acquired.device.limits.maxStorageBufferBindingSize).toBe(acquired.adapter.limits.maxStorageBufferBindingSize);
+    expect(acquired.device.limits.maxStorageBufferBindingSize).toBe(
+      acquired.adapter.limits.maxStorageBufferBindingSize,
+    );
   });
 
   it('names what to install when no candidate yields an adapter', async () => {
-    const provider = { installHint: 'apt-get install -y mesa-vulkan-drivers', toggles: { enabled: [], disabled: [] }, candidates: () => [{ label: 'nothing', backend: 'vulkan' as const, featureLevel: 'core' as const, requestAdapter: () => Promise.resolve(null) }] };
+    const provider = {
+      installHint: 'apt-get install -y mesa-vulkan-drivers',
+      toggles: { enabled: [], disabled: [] },
+      candidates: () => [
+        {
+          label: 'nothing',
+          backend: 'vulkan' as const,
+          featureLevel: 'core' as const,
+          requestAdapter: () => Promise.resolve(null),
+        },
+      ],
+    };
     await expect(acquireDevice(provider)).rejects.toThrow(NoAdapterError);
     await expect(acquireDevice(provider)).rejects.toThrow(/nothing: no adapter[\s\S]*mesa-vulkan-drivers/);
   });
 
   // SwiftShader ships inside Debian's chromium package; without it there is nothing to select.
   // Under the matrix's GL ES legs every Vulkan driver is hidden on purpose: nothing to select back.
-  it.runIf(existsSync('/usr/lib/chromium/vk_swiftshader_icd.json') && ['auto', 'vulkan'].includes(testBackendFlag()))('selecting SwiftShader does not hide other Vulkan drivers from later devices', async () => {
-    const swift = await realDevice({ backends: ['vulkan-swiftshader'] });
-    expect(swift.info.architecture).toBe('swiftshader');
-    swift.device.destroy();
-    const again = await realDevice({ backends: ['vulkan'] });
-    expect(again.info.architecture).not.toBe('swiftshader');
-    again.device.destroy();
-  });
+  it.runIf(existsSync('/usr/lib/chromium/vk_swiftshader_icd.json') && ['auto', 'vulkan'].includes(testBackendFlag()))(
+    'selecting SwiftShader does not hide other Vulkan drivers from later devices',
+    async () => {
+      const swift = await realDevice({ backends: ['vulkan-swiftshader'] });
+      expect(swift.info.architecture).toBe('swiftshader');
+      swift.device.destroy();
+      const again = await realDevice({ backends: ['vulkan'] });
+      expect(again.info.architecture).not.toBe('swiftshader');
+      again.device.destroy();
+    },
+  );
 
   it('merges user toggles with the benchmarking defaults', () => {
     expect(dawnToggles({ enable: ['foo'], disable: ['allow_unsafe_apis'] })).toEqual({
@@ -67,10 +85,14 @@ describe('timer', () => {
 
   it('a longer pass measures longer: doubling the dispatches roughly doubles the time', async () => {
     const device = acquired.device;
-    const code = '@group(0) @binding(0) var<storage, read_write> b: array<u32>;\n@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { var x = b[g.x]; for (var i = 0u; i < 2000u; i++) { x = x * 1664525u + 1013904223u; } b[g.x] = x; }';
+    const code =
+      '@group(0) @binding(0) var<storage, read_write> b: array<u32>;\n@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { var x = b[g.x]; for (var i = 0u; i < 2000u; i++) { x = x * 1664525u + 1013904223u; } b[g.x] = x; }';
     const pipeline = await computePipeline(device, 'timer-test', code, 'main');
     const buffer = device.createBuffer({ size: 4096 * 4, usage: GPUBufferUsage.STORAGE });
-    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer } }] });
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: { buffer } }],
+    });
     const timer = createPassTimer(device);
     const time = async (n: number): Promise<number | null> =>
       timer.timePass((pass) => {
@@ -122,7 +144,11 @@ describe('error scopes', () => {
 
   it('turn an oversized buffer into an error', async () => {
     const device = acquired.device;
-    const r = await withErrorScopes(device, () => Promise.resolve().then(() => device.createBuffer({ size: device.limits.maxBufferSize + 4, usage: GPUBufferUsage.STORAGE })));
+    const r = await withErrorScopes(device, () =>
+      Promise.resolve().then(() =>
+        device.createBuffer({ size: device.limits.maxBufferSize + 4, usage: GPUBufferUsage.STORAGE }),
+      ),
+    );
     expect(r.ok).toBe(false);
   });
 

@@ -12,10 +12,19 @@ import { scaled } from '../helpers/timeouts.js';
 const BIN = join(process.cwd(), 'bin', 'wgbench.js');
 
 function start(args: string[]): { child: ChildProcess; exit: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [BIN, ...args, '--backend', testBackendFlag(), '--no-progress'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1', WGBENCH_CALIBRATION_DIR: join(tmpdir(), 'wgbench-signals-no-calibration') } });
+  const child = spawn(process.execPath, [BIN, ...args, '--backend', testBackendFlag(), '--no-progress'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', WGBENCH_CALIBRATION_DIR: join(tmpdir(), 'wgbench-signals-no-calibration') },
+  });
   let err = '';
-  child.stderr?.on('data', (c: Buffer) => { err += c.toString(); });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code); }));
+  child.stderr?.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      resolve(code);
+    }),
+  );
   return { child, exit, stderr: () => err };
 }
 
@@ -42,7 +51,11 @@ function casesIn(file: string): number {
 }
 
 describe('signals end a run as Ctrl-C does', () => {
-  it.each([['SIGTERM', 143], ['SIGHUP', 129], ['SIGINT', 130]] as const)('%s after the first case: results saved as interrupted, exit %i', async (signal, code) => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+    ['SIGINT', 130],
+  ] as const)('%s after the first case: results saved as interrupted, exit %i', async (signal, code) => {
     const file = join(mkdtempSync(join(tmpdir(), 'wgbench-sig-')), 'run.json');
     const p = start(['run', '--suite', 'memcopy,peak', '--quick', '--json', file]);
     await until('the first case', () => casesIn(file) >= 1);
@@ -68,7 +81,7 @@ describe('signals end a run as Ctrl-C does', () => {
     expect(run.finishedAt).not.toBeNull();
   });
 
-  it('SIGTERM during kvtier removes its scratch files, and a killed run\'s stale scratch is swept by the next', async () => {
+  it("SIGTERM during kvtier removes its scratch files, and a killed run's stale scratch is swept by the next", async () => {
     const scratch = mkdtempSync(join(tmpdir(), 'wgbench-scratch-dir-'));
     const file = join(scratch, 'run.json');
     const p = start(['run', '--suite', 'kvtier', '--quick', '--json', file, '--scratch-dir', scratch]);

@@ -24,12 +24,24 @@ export function measureAdapterSlowness(env: Record<string, string | undefined> =
     const forced = Number(env['WGBENCH_TEST_SLOWNESS']);
     if (Number.isFinite(forced) && forced >= 1) return { factor: forced, note: `WGBENCH_TEST_SLOWNESS=${forced}` };
   }
-  if (!existsSync('dist/suites/matmul.js')) return { factor: 4, note: 'no build in dist/ to measure the adapter with (npm test builds first); time limits ×4' };
-  const r = spawnSync(process.execPath, ['test/helpers/adapterSpeed.mjs'], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, ...env } });
+  if (!existsSync('dist/suites/matmul.js'))
+    return { factor: 4, note: 'no build in dist/ to measure the adapter with (npm test builds first); time limits ×4' };
+  const r = spawnSync(process.execPath, ['test/helpers/adapterSpeed.mjs'], {
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: { ...process.env, ...env },
+  });
   try {
-    const m = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { seconds: number; backend: string; device: string };
+    const m = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as {
+      seconds: number;
+      backend: string;
+      device: string;
+    };
     const factor = Math.max(1, m.seconds / REFERENCE_SECONDS);
-    return { factor, note: `${m.device} via ${m.backend}: ${m.seconds.toFixed(1)} s for the reference work (lavapipe, idle: ${REFERENCE_SECONDS} s), time limits ×${factor.toFixed(1)}` };
+    return {
+      factor,
+      note: `${m.device} via ${m.backend}: ${m.seconds.toFixed(1)} s for the reference work (lavapipe, idle: ${REFERENCE_SECONDS} s), time limits ×${factor.toFixed(1)}`,
+    };
   } catch {
     const why = r.error?.message ?? r.stderr.trim().split('\n').at(-1) ?? 'no output';
     return { factor: 4, note: `the adapter could not be measured (${why}); time limits ×4` };

@@ -14,9 +14,17 @@ const pinned = kinds[process.env.WGBENCH_TEST_BACKEND ?? ''];
 const t0 = performance.now();
 const acquired = await acquireDevice(createNodeGpuProvider(), pinned === undefined ? {} : { backends: [pinned] });
 const suite = createMatmulSuite({ shapes: [{ M: 128, N: 128, K: 128, label: 'speed' }], variants: ['tiled-f32'] });
-const run = await runSuites(nodeRunEnvironment(acquired), { suites: [suite], quick: true, passes: 2, warmupPasses: 1, targetPassMs: 5 });
+const run = await runSuites(nodeRunEnvironment(acquired), {
+  suites: [suite],
+  quick: true,
+  passes: 2,
+  warmupPasses: 1,
+  targetPassMs: 5,
+});
 const seconds = (performance.now() - t0) / 1000;
 const ok = run.cases.every((c) => c.status === 'ok');
-process.stdout.write(`${JSON.stringify({ seconds, ok, backend: acquired.info.backend, device: acquired.info.description })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ seconds, ok, backend: acquired.info.backend, device: acquired.info.description })}\n`,
+);
 acquired.device.destroy();
 process.exit(0);

@@ -16,13 +16,16 @@ const SYSTEM_CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr
 export async function resolveChromium(env: Record<string, string | undefined> = process.env): Promise<ChromiumChoice> {
   const wanted = env['WGBENCH_CHROMIUM'];
   if (wanted !== undefined && wanted !== '' && wanted !== 'npm') {
-    if (!existsSync(wanted)) throw new Error(`WGBENCH_CHROMIUM=${wanted} does not exist; unset it to use the system or npm Chromium`);
+    if (!existsSync(wanted))
+      throw new Error(`WGBENCH_CHROMIUM=${wanted} does not exist; unset it to use the system or npm Chromium`);
     return { executablePath: wanted, source: 'WGBENCH_CHROMIUM' };
   }
   if (wanted !== 'npm') {
     const system = SYSTEM_CHROMIUM.find((p) => existsSync(p));
     if (system !== undefined) return { executablePath: system, source: 'system' };
   }
-  const mod = (await import('@sparticuz/chromium')) as unknown as { default: { executablePath: () => Promise<string> } };
+  const mod = (await import('@sparticuz/chromium')) as unknown as {
+    default: { executablePath: () => Promise<string> };
+  };
   return { executablePath: await mod.default.executablePath(), source: 'npm (@sparticuz/chromium)' };
 }

@@ -20,9 +20,21 @@ function sink(): { stream: Writable; text: () => string } {
 }
 
 /** Runs the wgbench CLI in process and returns its exit code and output. */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; out: string; err: string }> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number; out: string; err: string }> {
   const out = sink();
   const err = sink();
-  const code = await main(withTestBackend(args), { stdout: out.stream, stderr: err.stream, env: { NO_COLOR: '1', WGBENCH_CALIBRATION_DIR: join(hermetic, 'calibration'), WGBENCH_HISTORY_DB: join(hermetic, 'history.sqlite'), ...env } });
+  const code = await main(withTestBackend(args), {
+    stdout: out.stream,
+    stderr: err.stream,
+    env: {
+      NO_COLOR: '1',
+      WGBENCH_CALIBRATION_DIR: join(hermetic, 'calibration'),
+      WGBENCH_HISTORY_DB: join(hermetic, 'history.sqlite'),
+      ...env,
+    },
+  });
   return { code, out: out.text(), err: err.text() };
 }

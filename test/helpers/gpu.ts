@@ -12,7 +12,11 @@ import { createNodeGpuProvider } from '../../src/platform/node.js';
 export function testBackends(env: Record<string, string | undefined> = process.env): BackendKind[] | undefined {
   const pinned = env['WGBENCH_TEST_BACKEND'];
   if (pinned === undefined || pinned === '' || pinned === 'auto') return undefined;
-  const kinds: Record<string, BackendKind> = { vulkan: 'vulkan', swiftshader: 'vulkan-swiftshader', opengles: 'opengles' };
+  const kinds: Record<string, BackendKind> = {
+    vulkan: 'vulkan',
+    swiftshader: 'vulkan-swiftshader',
+    opengles: 'opengles',
+  };
   const kind = kinds[pinned];
   if (kind === undefined) throw new Error(`WGBENCH_TEST_BACKEND="${pinned}": use vulkan, swiftshader or opengles`);
   return [kind];
@@ -42,7 +46,11 @@ export function has(acquired: AcquiredDevice, feature: string): boolean {
  * A case the adapter can run must pass its check; one it cannot (a feature in `requires` is
  * missing) must be skipped, naming the missing feature. Returns whether the case ran.
  */
-export function expectRanOrNotApplicable(acquired: AcquiredDevice, c: CaseResult | undefined, requires: readonly string[] = []): boolean {
+export function expectRanOrNotApplicable(
+  acquired: AcquiredDevice,
+  c: CaseResult | undefined,
+  requires: readonly string[] = [],
+): boolean {
   const missing = requires.filter((f) => !has(acquired, f));
   if (missing.length > 0) {
     expect(c?.status, `${c?.id ?? '?'} needs ${missing.join(', ')}`).toBe('skipped');

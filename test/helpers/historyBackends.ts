@@ -17,7 +17,10 @@ export interface HistoryBackend {
  * tests and stopped after. Where PostgreSQL is missing its tests skip with the reason, except under
  * WGBENCH_REQUIRE_POSTGRES=1 (CI installs it), where the file fails.
  */
-export function historyBackendsForFile(prefix: string): { backends: HistoryBackend[]; cluster: () => ThrowawayPostgres | null } {
+export function historyBackendsForFile(prefix: string): {
+  backends: HistoryBackend[];
+  cluster: () => ThrowawayPostgres | null;
+} {
   let cluster: ThrowawayPostgres | null = null;
   let databases = 0;
   beforeAll(async () => {
@@ -28,7 +31,11 @@ export function historyBackendsForFile(prefix: string): { backends: HistoryBacke
     cluster?.stop();
   });
   const backends: HistoryBackend[] = [
-    { name: 'sqlite', available: () => true, fresh: () => Promise.resolve(join(mkdtempSync(join(tmpdir(), `wgbench-${prefix}-`)), 'h.sqlite')) },
+    {
+      name: 'sqlite',
+      available: () => true,
+      fresh: () => Promise.resolve(join(mkdtempSync(join(tmpdir(), `wgbench-${prefix}-`)), 'h.sqlite')),
+    },
     {
       name: 'postgres',
       available: () => cluster !== null,

@@ -14,9 +14,25 @@ export interface AxeFinding {
 export async function seriousA11yViolations(page: Page): Promise<AxeFinding[]> {
   await page.addScriptTag({ content: axe.source });
   const found = await page.evaluate(async () => {
-    const run = (globalThis as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe.run;
+    const run = (
+      globalThis as unknown as {
+        axe: {
+          run: (
+            ctx: Document,
+            o: object,
+          ) => Promise<{
+            violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[] }[] }[];
+          }>;
+        };
+      }
+    ).axe.run;
     const r = await run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? null, help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')) }));
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact ?? null,
+      help: v.help,
+      targets: v.nodes.map((n) => n.target.map(String).join(' ')),
+    }));
   });
   return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
@@ -34,7 +50,10 @@ export async function screenshotWidths(page: Page, name: string): Promise<void> 
   const dir = process.env['WGBENCH_SCREENSHOTS'];
   if (dir === undefined || dir === '') return;
   const size = page.viewportSize() ?? { width: 1200, height: 1000 };
-  for (const [label, width, height] of [['desktop', 1280, 900], ['phone', 400, 860]] as const) {
+  for (const [label, width, height] of [
+    ['desktop', 1280, 900],
+    ['phone', 400, 860],
+  ] as const) {
     await page.setViewportSize({ width, height });
     await page.evaluate(() => {
       window.scrollTo(0, 0);

@@ -14,11 +14,15 @@ export function findPostgresBin() {
   const pinned = process.env.WGBENCH_POSTGRES_BIN;
   if (pinned === 'none') return null;
   if (pinned) return pinned;
-  const fromPath = (process.env.PATH ?? '').split(':').find((d) => d !== '' && existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
+  const fromPath = (process.env.PATH ?? '')
+    .split(':')
+    .find((d) => d !== '' && existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
   if (fromPath) return fromPath;
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return null;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.length === 0 ? null : join(root, versions[0], 'bin');
 }
 
@@ -52,7 +56,10 @@ export async function startThrowawayPostgres({ durable = false } = {}) {
     chownSync(dir, uid, gid);
     chmodSync(dir, 0o700);
   }
-  const as = (cmd, args) => (root ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe' }) : execFileSync(join(bin, cmd), args, { stdio: 'pipe' }));
+  const as = (cmd, args) =>
+    root
+      ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe' })
+      : execFileSync(join(bin, cmd), args, { stdio: 'pipe' });
   const port = await freePort();
   as('initdb', ['-D', data, '-A', 'trust', '-U', 'wgbench', '--no-sync', '-E', 'UTF8']);
   const fast = durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
@@ -68,7 +75,11 @@ export async function startThrowawayPostgres({ durable = false } = {}) {
   // A test run killed mid-way must not leave a server behind.
   process.once('exit', () => {
     if (existsSync(join(data, 'postmaster.pid'))) {
-      try { stop(); } catch { /* already gone */ }
+      try {
+        stop();
+      } catch {
+        /* already gone */
+      }
     }
   });
   return { url: `postgres://wgbench@127.0.0.1:${port}/postgres`, dir, port, stop, uid };

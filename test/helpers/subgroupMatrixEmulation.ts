@@ -36,13 +36,19 @@ function storageOf(element: string): string {
 export function emulateSubgroupMatrix(source: string): string {
   const types = new Map<string, MatrixType>();
   for (const m of source.matchAll(TYPE)) {
-    const t: MatrixType = { kind: m[1] as MatrixType['kind'], element: m[2] as string, a: Number(m[3]), b: Number(m[4]) };
+    const t: MatrixType = {
+      kind: m[1] as MatrixType['kind'],
+      element: m[2] as string,
+      a: Number(m[3]),
+      b: Number(m[4]),
+    };
     types.set(typeName(t), t);
   }
   const left = [...types.values()].find((t) => t.kind === 'left');
   const right = [...types.values()].find((t) => t.kind === 'right');
   const result = [...types.values()].find((t) => t.kind === 'result');
-  if (left === undefined || right === undefined || result === undefined) throw new Error('no subgroup-matrix types in this kernel');
+  if (left === undefined || right === undefined || result === undefined)
+    throw new Error('no subgroup-matrix types in this kernel');
   const prelude: string[] = [];
   for (const [name, t] of types) {
     const { rows, cols } = shape(t);
@@ -53,15 +59,19 @@ export function emulateSubgroupMatrix(source: string): string {
     .replace(/^diagnostic\(off, chromium\.subgroup_matrix_uniformity\);\n/m, '');
   // Loads: one function per (matrix type, variable), reading the variable directly.
   const loads = new Set<string>();
-  code = code.replace(/subgroupMatrixLoad<subgroup_matrix_(left|right|result)<(\w+), (\d+), (\d+)>>\(&(\w+), /g, (_all, kind: string, element: string, a: string, b: string, variable: string) => {
-    const t: MatrixType = { kind: kind as MatrixType['kind'], element, a: Number(a), b: Number(b) };
-    const fn = `sgLoad_${typeName(t)}_${variable}`;
-    if (!loads.has(fn)) {
-      loads.add(fn);
-      const { rows, cols } = shape(t);
-      const packed = element === 'i8' || element === 'u8';
-      const read = packed ? `${storageOf(element)}(extractBits(${variable}[idx / 4u], (idx % 4u) * 8u, 8u))` : `${storageOf(element)}(${variable}[idx])`;
-      prelude.push(`fn ${fn}(offset: u32, colMajor: bool, stride: u32) -> ${typeName(t)} {
+  code = code.replace(
+    /subgroupMatrixLoad<subgroup_matrix_(left|right|result)<(\w+), (\d+), (\d+)>>\(&(\w+), /g,
+    (_all, kind: string, element: string, a: string, b: string, variable: string) => {
+      const t: MatrixType = { kind: kind as MatrixType['kind'], element, a: Number(a), b: Number(b) };
+      const fn = `sgLoad_${typeName(t)}_${variable}`;
+      if (!loads.has(fn)) {
+        loads.add(fn);
+        const { rows, cols } = shape(t);
+        const packed = element === 'i8' || element === 'u8';
+        const read = packed
+          ? `${storageOf(element)}(extractBits(${variable}[idx / 4u], (idx % 4u) * 8u, 8u))`
+          : `${storageOf(element)}(${variable}[idx])`;
+        prelude.push(`fn ${fn}(offset: u32, colMajor: bool, stride: u32) -> ${typeName(t)} {
   var m: ${typeName(t)};
   for (var r = 0u; r < ${rows}u; r++) {
     for (var c = 0u; c < ${cols}u; c++) {
@@ -71,9 +81,10 @@ export function emulateSubgroupMatrix(source: string): string {
   }
   return m;
 }`);
-    }
-    return `${fn}(`;
-  });
+      }
+      return `${fn}(`;
+    },
+  );
   const stores = new Set<string>();
   code = code.replace(/subgroupMatrixStore\(&(\w+), /g, (_all, variable: string) => {
     const fn = `sgStore_${variable}`;
@@ -109,7 +120,12 @@ export function emulateSubgroupMatrix(source: string): string {
   code = code.replace(/subgroupMatrixMultiplyAccumulate\(/g, 'sgMma(');
   code = code.replace(TYPE, (all) => {
     const match = /subgroup_matrix_(left|right|result)<(\w+), (\d+), (\d+)>/.exec(all) as RegExpExecArray;
-    return typeName({ kind: match[1] as MatrixType['kind'], element: match[2] as string, a: Number(match[3]), b: Number(match[4]) });
+    return typeName({
+      kind: match[1] as MatrixType['kind'],
+      element: match[2] as string,
+      a: Number(match[3]),
+      b: Number(match[4]),
+    });
   });
   // The prelude goes after the enable lines and module-scope declarations it reads.
   return `${code}\n\n// Subgroup-matrix emulation (tests only).\n${prelude.join('\n\n')}\n`;

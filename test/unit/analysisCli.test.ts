@@ -21,7 +21,10 @@ function planted(name: string, caseId: string, factors: number[]): string {
   run.startedAt = new Date(Date.parse(run.startedAt) + 60_000).toISOString();
   const c = run.cases.find((x) => x.id === caseId);
   if (!c?.summary) throw new Error('fixture lacks the case');
-  run.cases[run.cases.indexOf(c)] = withSamples(c, c.samplesNs.map((s, i) => s * (factors[i % factors.length] as number)));
+  run.cases[run.cases.indexOf(c)] = withSamples(
+    c,
+    c.samplesNs.map((s, i) => s * (factors[i % factors.length] as number)),
+  );
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify(run));
   return file;
@@ -51,13 +54,27 @@ describe('wgbench gate on recorded results', () => {
     const r = await runCli(['gate', noisy, '--baseline', RECORDED, '--md', md]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/regression_timeNs_memcopy\/write\/bytes=134217728 +│ NOISY/);
-    expect(readFileSync(md, 'utf8')).toMatch(/## wgbench gate: passed[\s\S]*\| NOISY \| .*p = 0\.69 ≥ 0\.05: samples overlap, not called a regression/);
+    expect(readFileSync(md, 'utf8')).toMatch(
+      /## wgbench gate: passed[\s\S]*\| NOISY \| .*p = 0\.69 ≥ 0\.05: samples overlap, not called a regression/,
+    );
   });
 
   it('thresholds and regression metrics from a config; rate metrics regress the other way round', async () => {
     const slow = planted('slow2.json', WRITE, [1.2]);
     const config = join(dir, 'gates.json');
-    writeFileSync(config, JSON.stringify({ maxRegressionPct: 10, regressionMetrics: ['bandwidthGBps'], thresholds: [{ case: 'memcopy/*', metric: 'bandwidthGBps', min: 1 }, { case: 'peak/*', metric: 'tflops', max: 1e-9 }], maxMemoryGb: 100, minThroughputTps: 5 }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        maxRegressionPct: 10,
+        regressionMetrics: ['bandwidthGBps'],
+        thresholds: [
+          { case: 'memcopy/*', metric: 'bandwidthGBps', min: 1 },
+          { case: 'peak/*', metric: 'tflops', max: 1e-9 },
+        ],
+        maxMemoryGb: 100,
+        minThroughputTps: 5,
+      }),
+    );
     const r = await runCli(['gate', slow, '--config', config, '--baseline', RECORDED]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/memcopy\/write\/bytes=134217728 bandwidthGBps regression 16\.7% > 10%/);
@@ -109,12 +126,16 @@ describe('wgbench compare on recorded results', () => {
     const json = join(dir, 'cmp.json');
     const r = await runCli(['compare', RECORDED, slow, '--json', json, '--md', join(dir, 'cmp.md')]);
     expect(r.code).toBe(0);
-    const cmp = JSON.parse(readFileSync(json, 'utf8')) as { cases: { id: string; verdict: string; changePct: number }[] };
+    const cmp = JSON.parse(readFileSync(json, 'utf8')) as {
+      cases: { id: string; verdict: string; changePct: number }[];
+    };
     const write = cmp.cases.find((c) => c.id === WRITE);
     expect(write?.verdict).toBe('slower');
     expect(write?.changePct).toBeCloseTo(20, 6);
     expect(cmp.cases.find((c) => c.id === 'peak/fma-f32')?.verdict).toBe('unchanged');
-    expect(readFileSync(join(dir, 'cmp.md'), 'utf8')).toMatch(/\| memcopy\/write\/bytes=134217728 \|.*\| \+20\.0% \| 0\.0079 \| 🔴 slower \|/);
+    expect(readFileSync(join(dir, 'cmp.md'), 'utf8')).toMatch(
+      /\| memcopy\/write\/bytes=134217728 \|.*\| \+20\.0% \| 0\.0079 \| 🔴 slower \|/,
+    );
   });
 
   it('refuses runs from different devices unless told to', async () => {
@@ -138,30 +159,68 @@ describe('wgbench compare on recorded results', () => {
   it('a case skipped in both runs is "skipped in both", not new', async () => {
     const withSkip = (name: string): string => {
       const run = recorded();
-      run.cases.push({ ...(run.cases[0] as NonNullable<(typeof run.cases)[number]>), id: 'matmul/subgroup-matrix-f16/256x256x256', status: 'skipped', message: 'the adapter lists no subgroup-matrix feature', samplesNs: [], summary: null, check: null });
+      run.cases.push({
+        ...(run.cases[0] as NonNullable<(typeof run.cases)[number]>),
+        id: 'matmul/subgroup-matrix-f16/256x256x256',
+        status: 'skipped',
+        message: 'the adapter lists no subgroup-matrix feature',
+        samplesNs: [],
+        summary: null,
+        check: null,
+      });
       const file = join(dir, name);
       writeFileSync(file, JSON.stringify(run));
       return file;
     };
     const json = join(dir, 'skip.json');
-    const r = await runCli(['compare', withSkip('skipA.json'), withSkip('skipB.json'), '--json', json, '--md', join(dir, 'skip.md')]);
+    const r = await runCli([
+      'compare',
+      withSkip('skipA.json'),
+      withSkip('skipB.json'),
+      '--json',
+      json,
+      '--md',
+      join(dir, 'skip.md'),
+    ]);
     expect(r.code, r.err).toBe(0);
     const cmp = JSON.parse(readFileSync(json, 'utf8')) as { cases: { id: string; verdict: string; reason: string }[] };
-    expect(cmp.cases.find((c) => c.id === 'matmul/subgroup-matrix-f16/256x256x256')).toMatchObject({ verdict: 'skipped', reason: 'skipped in both runs: the adapter lists no subgroup-matrix feature' });
-    expect(readFileSync(join(dir, 'skip.md'), 'utf8')).toMatch(/\| matmul\/subgroup-matrix-f16\/256x256x256 \| — \| — \| — \| — \| skipped in both \|/);
+    expect(cmp.cases.find((c) => c.id === 'matmul/subgroup-matrix-f16/256x256x256')).toMatchObject({
+      verdict: 'skipped',
+      reason: 'skipped in both runs: the adapter lists no subgroup-matrix feature',
+    });
+    expect(readFileSync(join(dir, 'skip.md'), 'utf8')).toMatch(
+      /\| matmul\/subgroup-matrix-f16\/256x256x256 \| — \| — \| — \| — \| skipped in both \|/,
+    );
   });
 });
 
 describe('wgbench report', () => {
   it('renders a recorded run as Markdown, HTML, JUnit, a trace and github-action-benchmark JSON', async () => {
     const f = (n: string): string => join(dir, n);
-    const r = await runCli(['report', RECORDED, '--md', f('r.md'), '--html', f('r.html'), '--junit', f('r.xml'), '--trace', f('r.trace.json'), '--gh-bench', f('gh.json'), '--gh-bench-time', f('gh-time.json')]);
+    const r = await runCli([
+      'report',
+      RECORDED,
+      '--md',
+      f('r.md'),
+      '--html',
+      f('r.html'),
+      '--junit',
+      f('r.xml'),
+      '--trace',
+      f('r.trace.json'),
+      '--gh-bench',
+      f('gh.json'),
+      '--gh-bench-time',
+      f('gh-time.json'),
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('device: llvmpipe');
     expect(readFileSync(f('r.md'), 'utf8')).toMatch(/### memcopy\n\n\| case \|[\s\S]*\| copy 128 MiB \| ok \|/);
     expect(readFileSync(f('r.html'), 'utf8')).toContain('<canvas id="roofline"');
     expect(readFileSync(f('r.xml'), 'utf8')).toMatch(/<testsuite name="wgbench run" tests="5" failures="0"/);
-    const trace = JSON.parse(readFileSync(f('r.trace.json'), 'utf8')) as { traceEvents: { ph: string; pid: number; name: string; dur?: number }[] };
+    const trace = JSON.parse(readFileSync(f('r.trace.json'), 'utf8')) as {
+      traceEvents: { ph: string; pid: number; name: string; dur?: number }[];
+    };
     const host = trace.traceEvents.filter((e) => e.ph === 'X' && e.pid === 1);
     const gpu = trace.traceEvents.filter((e) => e.ph === 'X' && e.pid === 2);
     expect(host).toHaveLength(5);
@@ -183,7 +242,11 @@ describe('the shipped JSON Schema', () => {
   });
 
   it('readers refuse files without a version or from before version 1, saying why', () => {
-    expect(() => parseRunResult({ cases: [] }, 'x.json')).toThrow(/"schemaVersion": missing; this is not a wgbench results file/);
-    expect(() => parseRunResult({ ...recorded(), schemaVersion: 0 }, 'x.json')).toThrow(/predates the first released format/);
+    expect(() => parseRunResult({ cases: [] }, 'x.json')).toThrow(
+      /"schemaVersion": missing; this is not a wgbench results file/,
+    );
+    expect(() => parseRunResult({ ...recorded(), schemaVersion: 0 }, 'x.json')).toThrow(
+      /predates the first released format/,
+    );
   });
 });

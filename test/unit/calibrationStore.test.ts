@@ -2,10 +2,21 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { calibrationDir, calibrationPath, loadCalibration, saveCalibration } from '../../src/platform/calibrationStore.js';
+import {
+  calibrationDir,
+  calibrationPath,
+  loadCalibration,
+  saveCalibration,
+} from '../../src/platform/calibrationStore.js';
 import { calibrationKey, type CalibrationProfile } from '../../src/probe/calibration.js';
 
-const H100 = { vendor: 'nvidia', architecture: '', device: 'nvidia-h100-80gb-hbm3', description: 'NVIDIA: 580', backend: 'vulkan' };
+const H100 = {
+  vendor: 'nvidia',
+  architecture: '',
+  device: 'nvidia-h100-80gb-hbm3',
+  description: 'NVIDIA: 580',
+  backend: 'vulkan',
+};
 const profile: CalibrationProfile = {
   schemaVersion: 1,
   key: calibrationKey(H100),
@@ -13,7 +24,10 @@ const profile: CalibrationProfile = {
   measuredAt: '2026-11-27T18:04:15.427Z',
   toolVersion: '0.1.0',
   quick: false,
-  peaks: { compute: { fp32: { tflops: 64.4, source: 'calibrated 2026-11-27: peak/fma-f32' } }, bandwidth: { gbps: 3118, source: 'calibrated: memcopy/read' } },
+  peaks: {
+    compute: { fp32: { tflops: 64.4, source: 'calibrated 2026-11-27: peak/fma-f32' } },
+    bandwidth: { gbps: 3118, source: 'calibrated: memcopy/read' },
+  },
   evidence: [{ unit: 'fp32', caseId: 'peak/fma-f32', value: 64.4, valueUnit: 'TFLOP/s' }],
 };
 

@@ -33,9 +33,25 @@ describe('case identity: ids as saved, keys the same on every device', () => {
       for (const c of run.cases) expect(keyOfCase(c), c.id).not.toMatch(/\d+x\d+x\d+|bytes=\d|t\d+s\d+/);
     }
     const keys = load('bench/results/h100-2026-11-27-compute/compute.json').cases.map(keyOfCase);
-    expect(keys).toEqual(expect.arrayContaining(['peak/fma-f32', 'matmul/tiled-f32/square', 'matmul/naive-f32/gemv', 'matmul/dot4-int8/gemv']));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'peak/fma-f32',
+        'matmul/tiled-f32/square',
+        'matmul/naive-f32/gemv',
+        'matmul/dot4-int8/gemv',
+      ]),
+    );
     const memcopy = load('bench/results/h100-2026-11-27/memcopy.json').cases.map(keyOfCase);
-    expect(new Set(memcopy)).toEqual(new Set(['memcopy/copy/cache-sweep', 'memcopy/read/cache-sweep', 'memcopy/write/cache-sweep', 'memcopy/copy/dram', 'memcopy/read/dram', 'memcopy/write/dram']));
+    expect(new Set(memcopy)).toEqual(
+      new Set([
+        'memcopy/copy/cache-sweep',
+        'memcopy/read/cache-sweep',
+        'memcopy/write/cache-sweep',
+        'memcopy/copy/dram',
+        'memcopy/read/dram',
+        'memcopy/write/dram',
+      ]),
+    );
   });
 
   it('compares two devices by key and throughput, and one device by id and time', () => {
@@ -47,20 +63,36 @@ describe('case identity: ids as saved, keys the same on every device', () => {
     expect(fma?.metric).toBe('throughput');
     expect(fma?.throughputUnit).toBe('FLOP/s');
     // What each side measured, divided: the H100 does thousands of times the CPU adapter's FMA f32.
-    const rate = (r: RunResult): number => r.cases.find((c) => c.id === 'peak/fma-f32')?.compute?.achievedTflops ?? Number.NaN;
+    const rate = (r: RunResult): number =>
+      r.cases.find((c) => c.id === 'peak/fma-f32')?.compute?.achievedTflops ?? Number.NaN;
     expect(fma?.ratio).toBeCloseTo(rate(cpu) / rate(h100), 1);
     expect(fma?.ratio ?? 1).toBeLessThan(1 / 1000);
     expect(fma?.changePct).toBeNull();
     expect(fma?.verdict).toBe('slower');
     const same = compareRuns(h100, h100);
-    expect(same.cases.filter((c) => c.verdict !== 'skipped').every((c) => c.metric === 'timeNs' && c.verdict === 'unchanged')).toBe(true);
+    expect(
+      same.cases
+        .filter((c) => c.verdict !== 'skipped')
+        .every((c) => c.metric === 'timeNs' && c.verdict === 'unchanged'),
+    ).toBe(true);
     // Two sizes of one key on one device: their times say nothing together, their throughputs do.
-    const resized: RunResult = { ...h100, cases: h100.cases.map((c) => (c.id === 'matmul/tiled-f32/4096x4096x4096' ? { ...c, id: 'matmul/tiled-f32/2048x2048x2048' } : c)) };
+    const resized: RunResult = {
+      ...h100,
+      cases: h100.cases.map((c) =>
+        c.id === 'matmul/tiled-f32/4096x4096x4096' ? { ...c, id: 'matmul/tiled-f32/2048x2048x2048' } : c,
+      ),
+    };
     const tiled = compareRuns(h100, resized).cases.find((c) => c.key === 'matmul/tiled-f32/square');
     expect(tiled?.metric).toBe('throughput');
-    expect([tiled?.baseId, tiled?.newId]).toEqual(['matmul/tiled-f32/4096x4096x4096', 'matmul/tiled-f32/2048x2048x2048']);
+    expect([tiled?.baseId, tiled?.newId]).toEqual([
+      'matmul/tiled-f32/4096x4096x4096',
+      'matmul/tiled-f32/2048x2048x2048',
+    ]);
     // Without FLOPs or bytes two sizes have no common scale: not compared, said so.
-    const bare = (r: RunResult): RunResult => ({ ...r, cases: r.cases.map((c) => ({ ...c, compute: null, bandwidth: null })) });
+    const bare = (r: RunResult): RunResult => ({
+      ...r,
+      cases: r.cases.map((c) => ({ ...c, compute: null, bandwidth: null })),
+    });
     const noRate = compareRuns(bare(h100), bare(resized)).cases.find((c) => c.key === 'matmul/tiled-f32/square');
     expect([noRate?.metric, noRate?.verdict, noRate?.changePct]).toEqual(['timeNs', 'incomparable', null]);
   });
@@ -76,7 +108,12 @@ describe('what a case declares', () => {
     const peaks = h100.peaks?.datasheet ?? null;
     const [plan] = matrix;
     if (peaks === null || plan === undefined) throw new Error('the recorded H100 run has datasheet peaks');
-    const work = { flops: plan.work?.flopsPerDispatch ?? 0, unit: plan.work?.unit ?? null, bytes: plan.bytesPerDispatch, timeS: 1e-3 };
+    const work = {
+      flops: plan.work?.flopsPerDispatch ?? 0,
+      unit: plan.work?.unit ?? null,
+      bytes: plan.bytesPerDispatch,
+      timeS: 1e-3,
+    };
     const u = utilizationAgainst('datasheet', peaks, work);
     const matrixPeak = peaks.compute.matrixF16?.tflops ?? Number.NaN;
     expect(plan.work?.unit).toBe('matrixF16');
@@ -100,7 +137,10 @@ describe('what a case declares', () => {
       }
     }
     // Named explicitly, an impossible pair is still planned, so the user reads why it cannot run.
-    const asked = createMatmulSuite({ shapes: [{ M: 256, N: 256, K: 256, label: '256³' }], variants: ['gemv-f32'] }).plan(planningContext(LAVAPIPE_INFO));
+    const asked = createMatmulSuite({
+      shapes: [{ M: 256, N: 256, K: 256, label: '256³' }],
+      variants: ['gemv-f32'],
+    }).plan(planningContext(LAVAPIPE_INFO));
     expect(asked[0]?.skipReason).toMatch(/GEMV kernel takes 1 to 8 rows/);
   });
 });

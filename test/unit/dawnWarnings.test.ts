@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createStderrFilter } from '../../src/cli/dawnWarnings.js';
 
-const U = 'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 to fit dynamic offset allocation limit.\n';
-const S = 'Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 80 to 16 to fit dynamic offset allocation limit.\n';
+const U =
+  'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 to fit dynamic offset allocation limit.\n';
+const S =
+  'Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 80 to 16 to fit dynamic offset allocation limit.\n';
 
 function filtered(chunks: string[]): string {
   const f = createStderrFilter();
@@ -14,13 +16,17 @@ describe("Dawn's limit warnings", () => {
     const out = filtered([U, S, '[1/3] memcopy/copy: ok 5.5 GB/s\n', U, S, 'done\n']);
     expect(out.match(/artificially reduced/g)).toBeNull();
     expect(out.match(/wgbench: Dawn caps/g)).toHaveLength(1);
-    expect(out).toContain('maxDynamicUniformBuffersPerPipelineLayout 90→16, maxDynamicStorageBuffersPerPipelineLayout 80→16');
+    expect(out).toContain(
+      'maxDynamicUniformBuffersPerPipelineLayout 90→16, maxDynamicStorageBuffersPerPipelineLayout 80→16',
+    );
     expect(out).toContain('no result is affected');
     expect(out).toContain('[1/3] memcopy/copy: ok 5.5 GB/s\ndone\n');
   });
 
   it('pass every other line, split chunks and unterminated progress redraws through untouched', () => {
-    expect(filtered(['Warning: something else\n', 'wgbench: error\n'])).toBe('Warning: something else\nwgbench: error\n');
+    expect(filtered(['Warning: something else\n', 'wgbench: error\n'])).toBe(
+      'Warning: something else\nwgbench: error\n',
+    );
     const f = createStderrFilter();
     expect(f.push('\rwgbench [====    ] 2/5 copy')).toBe('\rwgbench [====    ] 2/5 copy');
     expect(f.push(U.slice(0, 20))).toBe('');
@@ -46,9 +52,12 @@ describe('the note of a quiet stream', () => {
 
 describe("the Vulkan loader's warnings while Dawn looks for adapters", () => {
   it('a machine without libvulkan: the warning and its native stack line become one note, once', () => {
-    const missing = "Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory\n    at operator() (/x/dawn/src/dawn/native/vulkan/BackendVk.cpp:368)\n\n";
+    const missing =
+      "Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory\n    at operator() (/x/dawn/src/dawn/native/vulkan/BackendVk.cpp:368)\n\n";
     const out = filtered([missing, 'Adapter\n', missing, '  llvmpipe\n']);
-    expect(out).toBe(`wgbench: no Vulkan loader (libvulkan.so.1) here, so no Vulkan adapter (a GPU driver, lavapipe, SwiftShader); the next adapter is used. For those: apt-get install libvulkan1 and a driver (wgbench probe says which)\nAdapter\n  llvmpipe\n`);
+    expect(out).toBe(
+      `wgbench: no Vulkan loader (libvulkan.so.1) here, so no Vulkan adapter (a GPU driver, lavapipe, SwiftShader); the next adapter is used. For those: apt-get install libvulkan1 and a driver (wgbench probe says which)\nAdapter\n  llvmpipe\n`,
+    );
   });
 
   it('a loader with no driver: every loader line folds into one note; other warnings pass', () => {
@@ -64,6 +73,8 @@ describe("the Vulkan loader's warnings while Dawn looks for adapters", () => {
       '\n',
     ];
     const out = filtered([...noDriver, 'Warning: something else\n', 'done\n']);
-    expect(out).toBe('wgbench: the Vulkan loader found no usable driver here; the next adapter is used (wgbench probe says which)\nWarning: something else\ndone\n');
+    expect(out).toBe(
+      'wgbench: the Vulkan loader found no usable driver here; the next adapter is used (wgbench probe says which)\nWarning: something else\ndone\n',
+    );
   });
 });

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { classifyRatio, judgeDoubling, roundRatio } from '../../src/runner/doubling.js';
 
 /** A round whose doubled passes take `ratios[i]` times the base, one ratio per round. */
-function rounds(...ratios: number[]): { measure: () => Promise<{ base: number[]; doubled: number[] }>; calls: () => number } {
+function rounds(...ratios: number[]): {
+  measure: () => Promise<{ base: number[]; doubled: number[] }>;
+  calls: () => number;
+} {
   let i = 0;
   return {
     measure: () => {

@@ -14,7 +14,16 @@ import { LLVMPIPE, llvmpipeProfile } from '../helpers/profiles.js';
 const RECORDED = join('test', 'fixtures', 'lavapipe-memcopy-peak.json');
 // Padding in the evidence so the file is larger than the space left on the small disk.
 const bigProfile = (): CalibrationProfile =>
-  llvmpipeProfile(0.02, 20, Array.from({ length: 2000 }, (_, i) => ({ unit: 'fp32', caseId: `peak/fma-f32/${i}`, value: i, valueUnit: 'TFLOP/s' })));
+  llvmpipeProfile(
+    0.02,
+    20,
+    Array.from({ length: 2000 }, (_, i) => ({
+      unit: 'fp32',
+      caseId: `peak/fma-f32/${i}`,
+      value: i,
+      valueUnit: 'TFLOP/s',
+    })),
+  );
 const DEVICE = LLVMPIPE;
 
 /** A handle that takes `limit` bytes and then no more, as a full disk does. */
@@ -37,10 +46,14 @@ describe('atomic writes never report a torn file as written', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wgbench-short-'));
     const file = join(dir, 'run.json');
     writeFileSync(file, 'previous');
-    const err = await writeFileAtomic(file, 'x'.repeat(10_600), { openFile: () => Promise.resolve(shortHandle(8192)) }).catch((e: unknown) => e);
+    const err = await writeFileAtomic(file, 'x'.repeat(10_600), {
+      openFile: () => Promise.resolve(shortHandle(8192)),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WriteError);
     expect((err as WriteError).code).toBe('SHORT_WRITE');
-    expect((err as WriteError).message).toMatch(/could not write .*run\.json: .*\(8192 of 10600 bytes reached the disk\); the previous file, if any, is kept/);
+    expect((err as WriteError).message).toMatch(
+      /could not write .*run\.json: .*\(8192 of 10600 bytes reached the disk\); the previous file, if any, is kept/,
+    );
     expect(readFileSync(file, 'utf8')).toBe('previous');
     expect(readdirSync(dir)).toEqual(['run.json']);
   });
@@ -81,7 +94,8 @@ describe('on a full disk (a small tmpfs)', () => {
     rmSync(MOUNT, { recursive: true, force: true });
   });
   const needsMount = (ctx: { skip: (why: string) => void }): void => {
-    if (!mounted) ctx.skip('mounting a tmpfs needs root (CI runs as root); the injected short write above runs everywhere');
+    if (!mounted)
+      ctx.skip('mounting a tmpfs needs root (CI runs as root); the injected short write above runs everywhere');
   };
 
   it('report --html/--md/--junit exit 1 naming the file and ENOSPC, keeping each previous file', async (ctx) => {
@@ -127,7 +141,27 @@ describe('on a full disk (a small tmpfs)', () => {
     fill(4096);
     await expect(saveCalibration(dir, profile)).rejects.toThrow(/could not write .*calibration.*\.json: .*ENOSPC/);
     expect(readFileSync(join(dir, `${profile.key}.json`), 'utf8')).toBe('previous');
-    const tuning: StoredTuning = { kind: 'wgbench-tuning', schemaVersion: 1, key: profile.key, device: DEVICE, entries: Array.from({ length: 200 }, (_, i) => ({ family: 'memcopy', shapeClass: `copy${i}`, description: 'x'.repeat(100), kernelHash: 'h', source: 'default', config: { workgroupSize: 256, elementsPerThread: 4 }, label: 'l', defaultLabel: 'l', medianNs: 1, defaultMedianNs: 1, speedup: 1, tunedAt: 't', toolVersion: 'v' })) };
+    const tuning: StoredTuning = {
+      kind: 'wgbench-tuning',
+      schemaVersion: 1,
+      key: profile.key,
+      device: DEVICE,
+      entries: Array.from({ length: 200 }, (_, i) => ({
+        family: 'memcopy',
+        shapeClass: `copy${i}`,
+        description: 'x'.repeat(100),
+        kernelHash: 'h',
+        source: 'default',
+        config: { workgroupSize: 256, elementsPerThread: 4 },
+        label: 'l',
+        defaultLabel: 'l',
+        medianNs: 1,
+        defaultMedianNs: 1,
+        speedup: 1,
+        tunedAt: 't',
+        toolVersion: 'v',
+      })),
+    };
     writeFileSync(join(dir, `${profile.key}.tuning.json`), 'previous');
     await expect(saveTuning(dir, tuning)).rejects.toThrow(/could not write .*tuning\.json: .*ENOSPC/);
     expect(readFileSync(join(dir, `${profile.key}.tuning.json`), 'utf8')).toBe('previous');

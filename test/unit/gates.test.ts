@@ -67,14 +67,20 @@ describe('PerformanceGate checks', () => {
     const s = gate.getSummary();
     expect(s).toMatchObject({ totalChecks: 2, passed: 1, failed: 1, skipped: 0, allPassed: false });
     expect(s.results.map((r) => r.status)).toEqual(['PASSED', 'FAILED']);
-    expect(() => { gate.assertAllPassed(); }).toThrow(GateFailedError);
-    expect(() => { gate.assertAllPassed(); }).toThrow(/TTFT 20.0 ms > 10.0 ms/);
+    expect(() => {
+      gate.assertAllPassed();
+    }).toThrow(GateFailedError);
+    expect(() => {
+      gate.assertAllPassed();
+    }).toThrow(/TTFT 20.0 ms > 10.0 ms/);
     expect(gate.getResults()).toHaveLength(2);
   });
 
   it('assertAllPassed is quiet when everything passed', () => {
     const gate = new PerformanceGate({ minMfu: 0.1 });
     gate.checkMfu(0.2);
-    expect(() => { gate.assertAllPassed(); }).not.toThrow();
+    expect(() => {
+      gate.assertAllPassed();
+    }).not.toThrow();
   });
 });

@@ -15,7 +15,11 @@ describe('GEMV launch plan', () => {
 
   it('follows the columns per workgroup: wider rows of W mean fewer column groups and fewer threads along K', () => {
     // 32 vec4 columns (128 wide) → 32 column groups; 8 threads along K · unroll 4 = 32 per sweep.
-    expect(planGemv(1, 4096, 4096, 512, false, 32)).toEqual({ groups: [32, 16], splits: 16, partialBytes: 16 * 4096 * 4 });
+    expect(planGemv(1, 4096, 4096, 512, false, 32)).toEqual({
+      groups: [32, 16],
+      splits: 16,
+      partialBytes: 16 * 4096 * 4,
+    });
     // 4 vec4 columns → 64 threads along K: a 512-long K splits at most twice.
     expect(planGemv(1, 512, 128, 512, false, 4)).toMatchObject({ groups: [8, 2], splits: 2 });
     expect(gemvColumnsUnsupported(12)).toMatch(/takes 4, 8, 16, 32, 64 vec4 columns per workgroup \(got 12\)/);
@@ -48,6 +52,10 @@ describe('the built-in GEMV launch comes from the adapter', () => {
     const cpu = defaultGemvShape({ adapterClass: 'cpu' });
     expect(cpu).toEqual({ targetWorkgroups: 1, columns4: 64 });
     // The decode-step GEMV of the quick run on a CPU adapter: one split, no partial sums, no reduce pass.
-    expect(planGemv(1, 4096, 4096, cpu.targetWorkgroups, false, cpu.columns4)).toEqual({ groups: [16, 1], splits: 1, partialBytes: 0 });
+    expect(planGemv(1, 4096, 4096, cpu.targetWorkgroups, false, cpu.columns4)).toEqual({
+      groups: [16, 1],
+      splits: 1,
+      partialBytes: 0,
+    });
   });
 });

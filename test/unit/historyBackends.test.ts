@@ -21,7 +21,11 @@ function variant(dir: string, i: number, factor = 1): string {
   const run = recorded();
   run.startedAt = new Date(Date.parse(run.startedAt) + i * 60_000).toISOString();
   const c = run.cases[0];
-  if (c) run.cases[0] = withSamples(c, c.samplesNs.map((s) => s * factor));
+  if (c)
+    run.cases[0] = withSamples(
+      c,
+      c.samplesNs.map((s) => s * factor),
+    );
   const file = join(dir, `run-${i}-${factor}.json`);
   writeFileSync(file, JSON.stringify(run));
   return file;
@@ -33,7 +37,9 @@ function wgbench(args: string[]): Promise<{ code: number; err: string }> {
     const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code) => { resolve({ code: code ?? 1, err }); });
+    p.on('exit', (code) => {
+      resolve({ code: code ?? 1, err });
+    });
   });
 }
 
@@ -47,7 +53,9 @@ describe('where the history lives', () => {
     expect(historyKind('postgres://u@h:5432/db')).toBe('postgres');
     expect(historyKind('postgresql://u@h/db')).toBe('postgres');
     expect(historyKind('runs/h.sqlite')).toBe('sqlite');
-    expect(() => historyKind('mysql://u@h/db')).toThrow(/"mysql:\/\/" is not a history database wgbench can use; give a SQLite file path, or postgres:/);
+    expect(() => historyKind('mysql://u@h/db')).toThrow(
+      /"mysql:\/\/" is not a history database wgbench can use; give a SQLite file path, or postgres:/,
+    );
   });
 
   it('a postgres URL with no server behind it is a clear error, and never becomes a SQLite file named "postgres:"', async () => {
@@ -55,7 +63,9 @@ describe('where the history lives', () => {
     const file = variant(cwd, 1);
     const r = await runCli(['history', 'add', file, '--db', 'postgres://someone:secret@127.0.0.1:1/db']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/db: not a usable wgbench history database: cannot reach the server .*is PostgreSQL running there\?/);
+    expect(r.err).toMatch(
+      /postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/db: not a usable wgbench history database: cannot reach the server .*is PostgreSQL running there\?/,
+    );
     expect(r.err).not.toMatch(/secret/);
     expect(existsSync('postgres:')).toBe(false);
     const env = await runCli(['history', 'list'], { WGBENCH_HISTORY_DB: 'mysql://x@y/z' });
@@ -104,7 +114,9 @@ describe.each(BACKENDS)('the history on $name', (backend) => {
     // The whole file is kept beside the rows, byte for byte what was parsed.
     await withHistory(db, async (store) => {
       const [first] = await store.listRuns();
-      expect(JSON.parse((await store.runDocument(first?.id ?? 0)) ?? 'null')).toEqual(JSON.parse(readFileSync(files[0] as string, 'utf8')));
+      expect(JSON.parse((await store.runDocument(first?.id ?? 0)) ?? 'null')).toEqual(
+        JSON.parse(readFileSync(files[0] as string, 'utf8')),
+      );
     });
   });
 
@@ -131,7 +143,11 @@ describe.each(BACKENDS)('the history on $name', (backend) => {
     // The schema is created by the first round's racing processes themselves.
     for (let round = 0; round < 5; round++) {
       const shared = variant(dir, 1000 + round);
-      const results = await Promise.all(Array.from({ length: 8 }, (_, p) => wgbench(['history', 'add', variant(dir, 100 + round * 8 + p), shared, '--db', db])));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, p) =>
+          wgbench(['history', 'add', variant(dir, 100 + round * 8 + p), shared, '--db', db]),
+        ),
+      );
       for (const r of results) expect(r, r.err).toMatchObject({ code: 0 });
     }
     await withHistory(db, async (store) => {
@@ -156,7 +172,9 @@ describe.each(BACKENDS)('the history on $name', (backend) => {
       await client.query("INSERT INTO wgbench_schema_version VALUES (99, 'x', 'from the future')");
       await client.end();
     }
-    await expect(openHistory(db)).rejects.toThrow(/written by a newer wgbench \(history schema version 99; this one knows up to \d+\); upgrade wgbench/);
+    await expect(openHistory(db)).rejects.toThrow(
+      /written by a newer wgbench \(history schema version 99; this one knows up to \d+\); upgrade wgbench/,
+    );
     const r = await runCli(['history', 'list', '--db', db]);
     expect(r.code).toBe(2);
   });
@@ -171,11 +189,16 @@ describe('SQLite and PostgreSQL agree', () => {
     for (const db of dbs) expect((await runCli(['history', 'add', ...earlier, '--db', db])).code).toBe(0);
     for (const factor of [1.0, 1.3, 0.7]) {
       const candidate = variant(dir, 50, factor);
-      const [onSqlite, onPostgres] = await Promise.all(dbs.map((db) => runCli(['gate', candidate, '--history', '--db', db])));
+      const [onSqlite, onPostgres] = await Promise.all(
+        dbs.map((db) => runCli(['gate', candidate, '--history', '--db', db])),
+      );
       expect(onSqlite?.code).toBe(factor > 1.1 ? 1 : 0);
       expect(onPostgres?.code).toBe(onSqlite?.code);
       // Each check's name and status, and the summary line; the messages name the database.
-      const verdicts = (out: string): string[] => [...out.matchAll(/^│ (\S+) +│ (\S+) +│/gm), ...out.matchAll(/^(gate passed|GATE FAILED): .*$/gm)].map((m) => `${m[1] ?? ''} ${m[2] ?? ''}`).filter((v) => !v.startsWith('check '));
+      const verdicts = (out: string): string[] =>
+        [...out.matchAll(/^│ (\S+) +│ (\S+) +│/gm), ...out.matchAll(/^(gate passed|GATE FAILED): .*$/gm)]
+          .map((m) => `${m[1] ?? ''} ${m[2] ?? ''}`)
+          .filter((v) => !v.startsWith('check '));
       expect(verdicts(onSqlite?.out ?? '').length).toBeGreaterThan(0);
       expect(verdicts(onPostgres?.out ?? '')).toEqual(verdicts(onSqlite?.out ?? ''));
     }

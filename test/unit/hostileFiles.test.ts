@@ -7,7 +7,10 @@ import { buildServer } from '../../src/server/app.js';
 import { runCli } from '../helpers/cli.js';
 
 const RECORDED = join('test', 'fixtures', 'lavapipe-memcopy-peak.json');
-type Doc = { cases: { suite: string; name: string; id: string; message?: string; extras?: unknown }[]; device: { description: string } };
+type Doc = {
+  cases: { suite: string; name: string; id: string; message?: string; extras?: unknown }[];
+  device: { description: string };
+};
 const recorded = (): Doc => JSON.parse(readFileSync(RECORDED, 'utf8')) as Doc;
 const dir = mkdtempSync(join(tmpdir(), 'wgbench-hostile-'));
 let n = 0;
@@ -45,9 +48,23 @@ describe('hostile results files exit 2 (or HTTP 400) naming the field, never cra
     expect(add.err).toMatch(/cases\.0\.extras\.deep\.a\.a.*nested deeper than 64 levels/);
     const history = await openHistory(join(dir, 'serve.sqlite'));
     const token = 'upload-token-0123456789abcdef';
-    const app = await buildServer({ history, uploadToken: token, readToken: null, pageDir: null, bodyLimitBytes: 8 * 1024 * 1024, rateLimitPerMinute: 1000, reportAssets: { chartJs: '', css: '' }, version: 'test' });
+    const app = await buildServer({
+      history,
+      uploadToken: token,
+      readToken: null,
+      pageDir: null,
+      bodyLimitBytes: 8 * 1024 * 1024,
+      rateLimitPerMinute: 1000,
+      reportAssets: { chartJs: '', css: '' },
+      version: 'test',
+    });
     try {
-      const res = await app.inject({ method: 'POST', url: '/api/runs', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: deepExtras(200_000) });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/runs',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload: deepExtras(200_000),
+      });
       expect(res.statusCode).toBe(400);
       expect(res.json<{ field: string }>().field).toMatch(/^cases\.0\.extras\.deep\.a/);
       expect(await history.listRuns()).toHaveLength(0);

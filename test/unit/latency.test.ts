@@ -53,7 +53,14 @@ describe('LatencyMetric', () => {
     const metric = new LatencyMetric(new FakeClock());
     metric.requestStart();
     const r = metric.compute();
-    expect(r).toMatchObject({ ttftMs: null, tpotMs: null, e2eMs: null, decodeMs: null, prefillMs: null, outputTokens: 0 });
+    expect(r).toMatchObject({
+      ttftMs: null,
+      tpotMs: null,
+      e2eMs: null,
+      decodeMs: null,
+      prefillMs: null,
+      outputTokens: 0,
+    });
   });
 
   it('measures prefill from the scheduled start and reports queueing separately', () => {
@@ -67,7 +74,9 @@ describe('LatencyMetric', () => {
 
   it('refuses marks before requestStart() and out-of-order token times', () => {
     const metric = new LatencyMetric(new FakeClock());
-    expect(() => { metric.firstToken(); }).toThrow(expect.objectContaining({ code: 'NOT_STARTED' }) as Error);
+    expect(() => {
+      metric.firstToken();
+    }).toThrow(expect.objectContaining({ code: 'NOT_STARTED' }) as Error);
     expect(() => metric.compute()).toThrow(/requestStart/);
     expect(() => computeRequestLatency({ submitMs: 10, tokenTimesMs: [20, 15] })).toThrow(/non-decreasing/);
     expect(() => computeRequestLatency({ submitMs: 10, tokenTimesMs: [5] })).toThrow(/earlier/);
@@ -98,6 +107,8 @@ describe('LatencyPercentilesMetric', () => {
     expect(s.p90).toBeCloseTo(91, 12);
     m.reset();
     expect(() => m.compute()).toThrow(expect.objectContaining({ code: 'EMPTY_SAMPLES' }) as Error);
-    expect(() => { m.record(Number.NaN); }).toThrow(/finite/);
+    expect(() => {
+      m.record(Number.NaN);
+    }).toThrow(/finite/);
   });
 });

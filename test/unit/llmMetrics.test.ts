@@ -5,8 +5,24 @@ import { planRequests } from '../../src/llm/serve.js';
 // Two requests stamped by hand (ms): A arrives at 0, is scheduled at 0, first token at 100, then
 // tokens at 120 and 150; B arrives at 10, waits until 100, first token at 200, then 230.
 const records: RequestRecord[] = [
-  { id: 0, promptTokens: 8, outputTokens: 3, arrivalMs: 0, scheduledMs: 0, prefillDoneMs: 100, tokenTimesMs: [100, 120, 150] },
-  { id: 1, promptTokens: 4, outputTokens: 2, arrivalMs: 10, scheduledMs: 100, prefillDoneMs: 200, tokenTimesMs: [200, 230] },
+  {
+    id: 0,
+    promptTokens: 8,
+    outputTokens: 3,
+    arrivalMs: 0,
+    scheduledMs: 0,
+    prefillDoneMs: 100,
+    tokenTimesMs: [100, 120, 150],
+  },
+  {
+    id: 1,
+    promptTokens: 4,
+    outputTokens: 2,
+    arrivalMs: 10,
+    scheduledMs: 100,
+    prefillDoneMs: 200,
+    tokenTimesMs: [200, 230],
+  },
 ];
 const steps: StepRecord[] = [
   { kind: 'prefill', startMs: 0, endMs: 100, rows: 8, flops: 2e9, bytes: 0 },
@@ -39,15 +55,27 @@ describe('LLM serving metrics from recorded token timestamps', () => {
   });
 
   it('plans seeded workloads: all at once, or Poisson arrivals', () => {
-    const all = planRequests({ requests: 5, arrival: 'all-at-once', promptTokens: [4, 8], outputTokens: [2, 3], seed: 1 }, 100);
-    expect(all.every((r) => r.arrivalMs === 0 && r.prompt.length >= 4 && r.prompt.length <= 8 && r.output >= 2 && r.output <= 3)).toBe(true);
-    const poisson = planRequests({ requests: 200, arrival: { poissonPerSecond: 50 }, promptTokens: [1, 1], outputTokens: [1, 1], seed: 1 }, 100);
+    const all = planRequests(
+      { requests: 5, arrival: 'all-at-once', promptTokens: [4, 8], outputTokens: [2, 3], seed: 1 },
+      100,
+    );
+    expect(
+      all.every(
+        (r) => r.arrivalMs === 0 && r.prompt.length >= 4 && r.prompt.length <= 8 && r.output >= 2 && r.output <= 3,
+      ),
+    ).toBe(true);
+    const poisson = planRequests(
+      { requests: 200, arrival: { poissonPerSecond: 50 }, promptTokens: [1, 1], outputTokens: [1, 1], seed: 1 },
+      100,
+    );
     const gaps = poisson.map((r, i) => r.arrivalMs - (poisson[i - 1]?.arrivalMs ?? 0));
     expect(gaps.every((g) => g >= 0)).toBe(true);
     const mean = gaps.reduce((s, g) => s + g, 0) / gaps.length;
     expect(mean).toBeGreaterThan(14);
     expect(mean).toBeLessThan(26);
-    expect(planRequests({ requests: 5, arrival: 'all-at-once', promptTokens: [4, 8], outputTokens: [2, 3], seed: 1 }, 100)).toEqual(all);
+    expect(
+      planRequests({ requests: 5, arrival: 'all-at-once', promptTokens: [4, 8], outputTokens: [2, 3], seed: 1 }, 100),
+    ).toEqual(all);
   });
 });
 
@@ -58,7 +86,14 @@ describe('serving metrics in the Markdown report', () => {
     const run = sampleRun();
     const base = run.cases[0];
     if (base === undefined) throw new Error('fixture');
-    run.cases.push({ ...base, id: 'llm/serve/model=tiny', suite: 'llm', name: 'serve tiny', bandwidth: null, extras: { metrics: llmMetrics(records, steps, { ttftMs: 1e9 }), servingPrefillMfu: 0.05, servingDecodeMbu: null } });
+    run.cases.push({
+      ...base,
+      id: 'llm/serve/model=tiny',
+      suite: 'llm',
+      name: 'serve tiny',
+      bandwidth: null,
+      extras: { metrics: llmMetrics(records, steps, { ttftMs: 1e9 }), servingPrefillMfu: 0.05, servingDecodeMbu: null },
+    });
     const md = renderRunMarkdown(run);
     expect(md).toContain('### llm');
     expect(md).toMatch(/\| serve tiny \| 145\.0 ms \| .* \| 27\.5 ms \| .* \(3\) \| 21\.7 \| 8\.70 \| 5\.00% \| — \|/);
@@ -66,7 +101,15 @@ describe('serving metrics in the Markdown report', () => {
 });
 
 describe('goodput (docs/metrics.md)', () => {
-  const silent: RequestRecord = { id: 2, promptTokens: 4, outputTokens: 2, arrivalMs: 5, scheduledMs: 5, prefillDoneMs: Number.NaN, tokenTimesMs: [] };
+  const silent: RequestRecord = {
+    id: 2,
+    promptTokens: 4,
+    outputTokens: 2,
+    arrivalMs: 5,
+    scheduledMs: 5,
+    prefillDoneMs: Number.NaN,
+    tokenTimesMs: [],
+  };
 
   it('is null with no SLO, not every request', () => {
     const m = llmMetrics(records, steps, {});

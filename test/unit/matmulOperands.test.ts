@@ -37,7 +37,11 @@ describe('the matmul operands each variant reads', () => {
     const sgmat = packOperands('subgroup-matrix-int8', s, 5, tile);
     const dot4B = new Int8Array(dot4.b.data.buffer, dot4.b.data.byteOffset, s.K * s.N);
     const rowB = new Int8Array(sgmat.b.data.buffer, sgmat.b.data.byteOffset, s.K * s.N);
-    for (const [k, n] of [[0, 1], [3, 7], [63, 127]] as const) {
+    for (const [k, n] of [
+      [0, 1],
+      [3, 7],
+      [63, 127],
+    ] as const) {
       expect(rowB[k * s.N + n]).toBe(sgmat.ops.b[k * s.N + n]);
       expect(dot4B[n * s.K + k]).toBe(dot4.ops.b[k * s.N + n]);
     }
@@ -47,7 +51,7 @@ describe('the matmul operands each variant reads', () => {
     for (const i of [0, 10, 999]) expect(sgmat.ops.a[i]).toBe(Math.round((sgmat.ops.a32[i] as number) / scaleA));
   });
 
-  it('block-sparse: exactly the zero fraction of A\'s blocks is zero, and the mask says which', () => {
+  it("block-sparse: exactly the zero fraction of A's blocks is zero, and the mask says which", () => {
     const p = packOperands('block-sparse-f32', s, 11, tile);
     const mask = blockMask(s.M, s.K, 11, tile);
     const kBlocks = s.K / tile.K;
@@ -56,7 +60,10 @@ describe('the matmul operands each variant reads', () => {
       for (let kb = 0; kb < kBlocks; kb++) {
         const block = p.ops.a32.subarray(r * s.K + kb * tile.K, r * s.K + (kb + 1) * tile.K);
         const kept = mask[Math.floor(r / tile.M) * kBlocks + kb] === 1;
-        expect(block.every((v) => v === 0), `row ${r} block ${kb}`).toBe(!kept);
+        expect(
+          block.every((v) => v === 0),
+          `row ${r} block ${kb}`,
+        ).toBe(!kept);
       }
     }
   });

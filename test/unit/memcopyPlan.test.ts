@@ -4,15 +4,33 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fillRandomU32 } from '../../src/gpu/buffers.js';
 import { hostLastLevelCacheBytes } from '../../src/platform/node.js';
-import { createMemcopySuite, dramThreshold, maxBindableBytes, planSizes, writePattern } from '../../src/suites/memcopy.js';
+import {
+  createMemcopySuite,
+  dramThreshold,
+  maxBindableBytes,
+  planSizes,
+  writePattern,
+} from '../../src/suites/memcopy.js';
 import type { SuiteContext } from '../../src/suites/types.js';
 
 const MiB = 1024 * 1024;
-const H100_LIMITS = { maxStorageBufferBindingSize: 2 ** 31 - 4, maxBufferSize: 2 ** 40, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024, maxComputeWorkgroupsPerDimension: 65535 };
+const H100_LIMITS = {
+  maxStorageBufferBindingSize: 2 ** 31 - 4,
+  maxBufferSize: 2 ** 40,
+  maxComputeInvocationsPerWorkgroup: 1024,
+  maxComputeWorkgroupSizeX: 1024,
+  maxComputeWorkgroupsPerDimension: 65535,
+};
 const LAVAPIPE_LIMITS = { ...H100_LIMITS, maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 2 ** 32 - 1 };
 
 function ctx(limits: Record<string, number>, quick: boolean, adapterClass: 'gpu' | 'cpu'): SuiteContext {
-  return { quick, seed: 1, loadKernel: () => Promise.reject(new Error('not in a plan')), device: {} as GPUDevice, info: { limits, adapterClass } as SuiteContext['info'] };
+  return {
+    quick,
+    seed: 1,
+    loadKernel: () => Promise.reject(new Error('not in a plan')),
+    device: {} as GPUDevice,
+    info: { limits, adapterClass } as SuiteContext['info'],
+  };
 }
 
 describe('memcopy planning', () => {
@@ -30,8 +48,12 @@ describe('memcopy planning', () => {
   it('plans copy, read and write per size with bytes counted per metrics.md', () => {
     const cases = createMemcopySuite({ sizesBytes: [64 * MiB, 512 * MiB] }).plan(ctx(H100_LIMITS, false, 'gpu'));
     expect(cases.map((c) => c.id)).toEqual([
-      `memcopy/copy/bytes=${64 * MiB}`, `memcopy/read/bytes=${64 * MiB}`, `memcopy/write/bytes=${64 * MiB}`,
-      `memcopy/copy/bytes=${512 * MiB}`, `memcopy/read/bytes=${512 * MiB}`, `memcopy/write/bytes=${512 * MiB}`,
+      `memcopy/copy/bytes=${64 * MiB}`,
+      `memcopy/read/bytes=${64 * MiB}`,
+      `memcopy/write/bytes=${64 * MiB}`,
+      `memcopy/copy/bytes=${512 * MiB}`,
+      `memcopy/read/bytes=${512 * MiB}`,
+      `memcopy/write/bytes=${512 * MiB}`,
     ]);
     const copy = cases[0];
     expect(copy?.bytesCounted).toBe('read+write');
@@ -43,13 +65,17 @@ describe('memcopy planning', () => {
   });
 
   it('skips sizes the device cannot bind, with the reason', () => {
-    const cases = createMemcopySuite({ sizesBytes: [256 * MiB, 100], kernels: ['copy'] }).plan(ctx(LAVAPIPE_LIMITS, false, 'cpu'));
+    const cases = createMemcopySuite({ sizesBytes: [256 * MiB, 100], kernels: ['copy'] }).plan(
+      ctx(LAVAPIPE_LIMITS, false, 'cpu'),
+    );
     expect(cases[0]?.skipReason).toMatch(/exceeds this device's largest storage binding \(128 MiB\)/);
     expect(cases[1]?.skipReason).toMatch(/multiple of 16/);
   });
 
   it('uses more elements per thread for the read kernel on CPU adapters only', () => {
-    const cpu = createMemcopySuite({ sizesBytes: [64 * MiB], kernels: ['read'] }).plan(ctx(LAVAPIPE_LIMITS, false, 'cpu'));
+    const cpu = createMemcopySuite({ sizesBytes: [64 * MiB], kernels: ['read'] }).plan(
+      ctx(LAVAPIPE_LIMITS, false, 'cpu'),
+    );
     const gpu = createMemcopySuite({ sizesBytes: [64 * MiB], kernels: ['read'] }).plan(ctx(H100_LIMITS, false, 'gpu'));
     expect(cpu[0]?.params['elementsPerThread']).toBe(64);
     expect(gpu[0]?.params['elementsPerThread']).toBe(4);
@@ -74,13 +100,15 @@ describe('reference data', () => {
     expect(writePattern(0, 0, 0)).toBe(0);
     expect(writePattern(0, 1, 0)).toBe(2654435761);
     expect(writePattern(1, 0, 0)).toBe(Number((4n * 2654435761n) % 2n ** 32n));
-    expect(writePattern(3, 2, 5)).toBe(Number(((BigInt((12 ^ 5) + 2)) * 2654435761n) % 2n ** 32n));
+    expect(writePattern(3, 2, 5)).toBe(Number((BigInt((12 ^ 5) + 2) * 2654435761n) % 2n ** 32n));
   });
 });
 
 describe('where a working set leaves the cache is decided from the device', () => {
   it('a GPU: above the largest known LLC; a CPU adapter: twice the host LLC read from sysfs, else a stated guess', () => {
-    expect(dramThreshold({ adapterClass: 'gpu', hostCacheBytes: 32 * 2 ** 20 })).toMatchObject({ bytes: 256 * 2 ** 20 });
+    expect(dramThreshold({ adapterClass: 'gpu', hostCacheBytes: 32 * 2 ** 20 })).toMatchObject({
+      bytes: 256 * 2 ** 20,
+    });
     const cpu = dramThreshold({ adapterClass: 'cpu', hostCacheBytes: 32 * 2 ** 20 });
     expect(cpu.bytes).toBe(64 * 2 ** 20);
     expect(cpu.basis).toMatch(/twice the host CPU's last-level cache \(32/);
@@ -89,7 +117,11 @@ describe('where a working set leaves the cache is decided from the device', () =
 
   it('reads the highest-level cache from a sysfs layout', () => {
     const root = mkdtempSync(join(tmpdir(), 'wgbench-sysfs-'));
-    for (const [i, level, size] of [[0, 1, '48K'], [2, 2, '2048K'], [3, 3, '32768K']] as const) {
+    for (const [i, level, size] of [
+      [0, 1, '48K'],
+      [2, 2, '2048K'],
+      [3, 3, '32768K'],
+    ] as const) {
       mkdirSync(join(root, `index${i}`));
       writeFileSync(join(root, `index${i}`, 'level'), `${level}\n`);
       writeFileSync(join(root, `index${i}`, 'size'), `${size}\n`);

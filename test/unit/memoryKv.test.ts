@@ -9,16 +9,28 @@ describe('MemoryMetric', () => {
     m.trackAllocation('b', 50);
     m.trackFree('a');
     m.trackAllocation('c', 20);
-    expect(m.compute()).toEqual({ currentGpuBytes: 70, peakGpuBytes: 150, liveAllocations: 2, totalAllocations: 3, hostRssBytes: 123 });
+    expect(m.compute()).toEqual({
+      currentGpuBytes: 70,
+      peakGpuBytes: 150,
+      liveAllocations: 2,
+      totalAllocations: 3,
+      hostRssBytes: 123,
+    });
   });
 
   it('says null when the platform cannot read RSS, and refuses double allocation or unknown frees', () => {
     const m = new MemoryMetric();
     expect(m.compute().hostRssBytes).toBeNull();
     m.trackAllocation('a', 1);
-    expect(() => { m.trackAllocation('a', 1); }).toThrow(/already live/);
-    expect(() => { m.trackFree('zzz'); }).toThrow(/not live/);
-    expect(() => { m.trackAllocation('b', -4); }).toThrow(/>= 0/);
+    expect(() => {
+      m.trackAllocation('a', 1);
+    }).toThrow(/already live/);
+    expect(() => {
+      m.trackFree('zzz');
+    }).toThrow(/not live/);
+    expect(() => {
+      m.trackAllocation('b', -4);
+    }).toThrow(/>= 0/);
   });
 });
 
@@ -61,9 +73,17 @@ describe('KVCacheMetric', () => {
 
   it('refuses impossible input', () => {
     const kv = new KVCacheMetric();
-    expect(() => { kv.recordReuse(5, 4); }).toThrow(/exceeds/);
-    expect(() => { kv.recordMigration(10, 'HBM', 'HBM'); }).toThrow(/two tiers/);
-    expect(() => { kv.setBlockTokens(0); }).toThrow(/>= 1/);
-    expect(() => { kv.recordHit(-1); }).toThrow(/>= 0/);
+    expect(() => {
+      kv.recordReuse(5, 4);
+    }).toThrow(/exceeds/);
+    expect(() => {
+      kv.recordMigration(10, 'HBM', 'HBM');
+    }).toThrow(/two tiers/);
+    expect(() => {
+      kv.setBlockTokens(0);
+    }).toThrow(/>= 1/);
+    expect(() => {
+      kv.recordHit(-1);
+    }).toThrow(/>= 0/);
   });
 });

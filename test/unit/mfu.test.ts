@@ -1,12 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { MODEL_PRESETS } from '../../src/models/presets.js';
-import { decodeStepBytes, decodeStepFlops, kvBytesPerToken, prefillFlops, type TransformerShape } from '../../src/metrics/flops.js';
+import {
+  decodeStepBytes,
+  decodeStepFlops,
+  kvBytesPerToken,
+  prefillFlops,
+  type TransformerShape,
+} from '../../src/metrics/flops.js';
 import { MBUMetric, MFUMetric } from '../../src/metrics/mfu.js';
 import { rooflinePoint } from '../../src/metrics/roofline.js';
 
 // Llama-2-7B: 32 layers, 32 heads of 128, d_model 4096, MLP 11008, vocab 32000.
 // N = 32·(4·4096² + 3·4096·11008 + 2·4096) + 4096 + 4096·32000 (LM head inside N, embedding outside).
-const LLAMA2_7B: TransformerShape = { nonEmbeddingParams: 6_607_343_616, layers: 32, heads: 32, kvHeads: 32, headDim: 128 };
+const LLAMA2_7B: TransformerShape = {
+  nonEmbeddingParams: 6_607_343_616,
+  layers: 32,
+  heads: 32,
+  kvHeads: 32,
+  headDim: 128,
+};
 
 describe('transformer FLOP counts (docs/metrics.md)', () => {
   it('causal prefill: 2·N·T + 4·L·H·d·T(T+1)/2', () => {
@@ -47,7 +59,9 @@ describe('transformer FLOP counts (docs/metrics.md)', () => {
 
   it('decode-step bytes are the weights plus every sequence’s KV cache', () => {
     const gqa = { ...LLAMA2_7B, kvHeads: 8 };
-    expect(decodeStepBytes(gqa, { weightBytesPerParam: 2, kvBytesPerElement: 2, contexts: [100, 300] })).toBe(6_607_343_616 * 2 + 400 * 131_072);
+    expect(decodeStepBytes(gqa, { weightBytesPerParam: 2, kvBytesPerElement: 2, contexts: [100, 300] })).toBe(
+      6_607_343_616 * 2 + 400 * 131_072,
+    );
   });
 
   it('refuses shapes where heads are not a multiple of KV heads', () => {
@@ -58,7 +72,12 @@ describe('transformer FLOP counts (docs/metrics.md)', () => {
 
 describe('MFUMetric', () => {
   it('ports the original test (7B, 1024 tokens, 1 s, A100 312 TFLOP/s) with the exact value', () => {
-    const r = new MFUMetric().compute({ modelParams: 7_000_000_000, tokensProcessed: 1024, durationS: 1, peakTflops: 312 });
+    const r = new MFUMetric().compute({
+      modelParams: 7_000_000_000,
+      tokensProcessed: 1024,
+      durationS: 1,
+      peakTflops: 312,
+    });
     expect(r.mfu).toBeGreaterThan(0);
     expect(r.mfu).toBeLessThanOrEqual(1);
     expect(r.achievedTflops).toBeCloseTo(14.336, 12);
@@ -68,8 +87,14 @@ describe('MFUMetric', () => {
 
   it('adds causal attention per sequence on a known configuration (Llama-2-7B, 4×2048 tokens on an H100)', () => {
     const r = new MFUMetric().compute({
-      modelParams: LLAMA2_7B.nonEmbeddingParams, tokensProcessed: 4 * 2048, durationS: 0.25, peakTflops: 989,
-      layers: 32, heads: 32, headDim: 128, seqLen: 2048,
+      modelParams: LLAMA2_7B.nonEmbeddingParams,
+      tokensProcessed: 4 * 2048,
+      durationS: 0.25,
+      peakTflops: 989,
+      layers: 32,
+      heads: 32,
+      headDim: 128,
+      seqLen: 2048,
     });
     const flops = 4 * (27_063_679_451_136 + 1_100_048_498_688);
     expect(r.modelFlops).toBe(flops);
@@ -80,9 +105,21 @@ describe('MFUMetric', () => {
   });
 
   it('the original attention formula over-counts; ours does not match it', () => {
-    const L = 32, H = 32, d = 128, T = 2048;
+    const L = 32,
+      H = 32,
+      d = 128,
+      T = 2048;
     const original = L * (12 * H * d * T + 2 * H * T * T * d + 4 * H * d * T);
-    const r = new MFUMetric().compute({ modelParams: 0, tokensProcessed: T, durationS: 1, peakTflops: 1, layers: L, heads: H, headDim: d, seqLen: T });
+    const r = new MFUMetric().compute({
+      modelParams: 0,
+      tokensProcessed: T,
+      durationS: 1,
+      peakTflops: 1,
+      layers: L,
+      heads: H,
+      headDim: d,
+      seqLen: T,
+    });
     expect(r.modelFlops).toBe(1_100_048_498_688);
     expect(r.modelFlops).not.toBe(original);
   });
@@ -95,13 +132,36 @@ describe('MFUMetric', () => {
 
   it('refuses zero duration, zero peak, and token counts that are not whole sequences', () => {
     const m = new MFUMetric();
-    expect(() => m.compute({ modelParams: 1, tokensProcessed: 1, durationS: 0, peakTflops: 1 })).toThrow(expect.objectContaining({ code: 'NON_POSITIVE_DURATION' }) as Error);
+    expect(() => m.compute({ modelParams: 1, tokensProcessed: 1, durationS: 0, peakTflops: 1 })).toThrow(
+      expect.objectContaining({ code: 'NON_POSITIVE_DURATION' }) as Error,
+    );
     expect(() => m.compute({ modelParams: 1, tokensProcessed: 1, durationS: 1, peakTflops: 0 })).toThrow(/peakTflops/);
-    expect(() => m.compute({ modelParams: 1, tokensProcessed: 10, durationS: 1, peakTflops: 1, layers: 1, heads: 1, headDim: 1, seqLen: 3 })).toThrow(/whole number of sequences/);
+    expect(() =>
+      m.compute({
+        modelParams: 1,
+        tokensProcessed: 10,
+        durationS: 1,
+        peakTflops: 1,
+        layers: 1,
+        heads: 1,
+        headDim: 1,
+        seqLen: 3,
+      }),
+    ).toThrow(/whole number of sequences/);
   });
 
   it('skips attention when includeAttention is false', () => {
-    const r = new MFUMetric().compute({ modelParams: 10, tokensProcessed: 4, durationS: 1, peakTflops: 1, layers: 1, heads: 1, headDim: 1, seqLen: 2, includeAttention: false });
+    const r = new MFUMetric().compute({
+      modelParams: 10,
+      tokensProcessed: 4,
+      durationS: 1,
+      peakTflops: 1,
+      layers: 1,
+      heads: 1,
+      headDim: 1,
+      seqLen: 2,
+      includeAttention: false,
+    });
     expect(r.modelFlops).toBe(80);
   });
 });

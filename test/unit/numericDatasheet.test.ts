@@ -27,7 +27,8 @@ describe('f16 rounding', () => {
     for (const v of new Float32Array(bits.buffer)) {
       if (!Number.isNaN(v)) expect(roundToF16(v)).toBe(f16BitsToNumber(f32ToF16Bits(v)));
     }
-    for (const v of [2 ** -14, -(2 ** -14), 65503.99, 65504, 65519, 65520, 1 + 2 ** -11, 2049, 2051]) expect(roundToF16(v)).toBe(f16BitsToNumber(f32ToF16Bits(v)));
+    for (const v of [2 ** -14, -(2 ** -14), 65503.99, 65504, 65519, 65520, 1 + 2 ** -11, 2049, 2051])
+      expect(roundToF16(v)).toBe(f16BitsToNumber(f32ToF16Bits(v)));
   });
 
   it('round-trips every f16 value in [-1, 1]', () => {
@@ -44,7 +45,16 @@ describe('int8 quantization', () => {
 });
 
 describe('datasheet', () => {
-  const id = (device: string, description = '', vendor = 'nvidia'): { vendor: string; architecture: string; device: string; description: string } => ({ vendor, architecture: '', device, description });
+  const id = (
+    device: string,
+    description = '',
+    vendor = 'nvidia',
+  ): { vendor: string; architecture: string; device: string; description: string } => ({
+    vendor,
+    architecture: '',
+    device,
+    description,
+  });
 
   it('matches the H100 that Dawn reports (device nvidia-h100-80gb-hbm3) to the SXM entry', () => {
     const e = matchDatasheet(id('nvidia-h100-80gb-hbm3', 'NVIDIA: 580.159.04 580.159.4.0'));
@@ -71,7 +81,14 @@ describe('datasheet', () => {
   });
 
   it('has no entry for a CPU adapter: calibration alone supplies its peaks', () => {
-    expect(matchDatasheet({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'llvmpipe: Mesa 25.0.7' })).toBeNull();
+    expect(
+      matchDatasheet({
+        vendor: 'mesa',
+        architecture: 'software',
+        device: 'llvmpipe-llvm-15-0-6-256-bits-',
+        description: 'llvmpipe: Mesa 25.0.7',
+      }),
+    ).toBeNull();
   });
 
   it('every entry names a source for every number', () => {
@@ -84,7 +101,13 @@ describe('datasheet', () => {
 
 describe('calibration key', () => {
   it('survives a driver update (the version lives in the description) and differs per backend', () => {
-    const before = { vendor: 'nvidia', architecture: '', device: 'nvidia-h100-80gb-hbm3', description: 'NVIDIA: 580.159.04', backend: 'vulkan' as const };
+    const before = {
+      vendor: 'nvidia',
+      architecture: '',
+      device: 'nvidia-h100-80gb-hbm3',
+      description: 'NVIDIA: 580.159.04',
+      backend: 'vulkan' as const,
+    };
     const after = { ...before, description: 'NVIDIA: 590.10.02' };
     expect(calibrationKey(before)).toBe('nvidia_nvidia-h100-80gb-hbm3_vulkan');
     expect(calibrationKey(after)).toBe(calibrationKey(before));
@@ -92,6 +115,14 @@ describe('calibration key', () => {
   });
 
   it('falls back to the description without version numbers when the device is empty', () => {
-    expect(calibrationKey({ vendor: 'apple', architecture: 'metal-3', device: '', description: 'Apple M2 Max 15.1.2', backend: 'browser' })).toBe('apple_metal-3_apple-m2-max_browser');
+    expect(
+      calibrationKey({
+        vendor: 'apple',
+        architecture: 'metal-3',
+        device: '',
+        description: 'Apple M2 Max 15.1.2',
+        backend: 'browser',
+      }),
+    ).toBe('apple_metal-3_apple-m2-max_browser');
   });
 });

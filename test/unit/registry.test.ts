@@ -5,7 +5,16 @@ import { ThroughputMetric } from '../../src/metrics/throughput.js';
 describe('MetricRegistry', () => {
   it('the default registry holds the original module’s metrics under their names', () => {
     const reg = createDefaultRegistry();
-    expect(reg.listAll()).toEqual(['throughput', 'decode_throughput', 'latency', 'latency_percentiles', 'memory', 'kv_cache', 'mfu', 'mbu']);
+    expect(reg.listAll()).toEqual([
+      'throughput',
+      'decode_throughput',
+      'latency',
+      'latency_percentiles',
+      'memory',
+      'kv_cache',
+      'mfu',
+      'mbu',
+    ]);
     for (const name of reg.listAll()) expect(reg.get(name).name).toBe(name);
   });
 

@@ -19,7 +19,9 @@ describe('results schema', () => {
   });
 
   it('refuses a newer schema version with advice to upgrade', () => {
-    expect(() => parseRunResult({ ...sampleRun(), schemaVersion: 99 }, 'new.json')).toThrow(/schemaVersion 99 is newer.*upgrade wgbench/);
+    expect(() => parseRunResult({ ...sampleRun(), schemaVersion: 99 }, 'new.json')).toThrow(
+      /schemaVersion 99 is newer.*upgrade wgbench/,
+    );
   });
 });
 
@@ -43,11 +45,24 @@ describe('console reporter', () => {
   });
 
   it('says when timestamps are quantized', () => {
-    expect(describeTimer({ kind: 'timestamp-query', method: '', resolutionNs: 65536, quantized: true, rawTimestampsSeen: 16 })).toMatch(/QUANTIZED to 65.54 µs/);
+    expect(
+      describeTimer({
+        kind: 'timestamp-query',
+        method: '',
+        resolutionNs: 65536,
+        quantized: true,
+        rawTimestampsSeen: 16,
+      }),
+    ).toMatch(/QUANTIZED to 65.54 µs/);
   });
 
   it('formats bytes and durations', () => {
     expect([formatBytes(512), formatBytes(1536), formatBytes(1024 ** 3)]).toEqual(['512 B', '1.5 KiB', '1 GiB']);
-    expect([formatNs(12), formatNs(1500), formatNs(2.5e6), formatNs(3e9)]).toEqual(['12 ns', '1.50 µs', '2.500 ms', '3.000 s']);
+    expect([formatNs(12), formatNs(1500), formatNs(2.5e6), formatNs(3e9)]).toEqual([
+      '12 ns',
+      '1.50 µs',
+      '2.500 ms',
+      '3.000 s',
+    ]);
   });
 });

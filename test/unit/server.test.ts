@@ -31,15 +31,36 @@ interface Running {
 
 async function serve(db: string, options: Partial<ServerOptions> = {}): Promise<Running> {
   const history = await openHistory(db);
-  const app: FastifyInstance = await buildServer({ history, uploadToken: TOKEN, readToken: null, pageDir: null, bodyLimitBytes: 4 * 1024 * 1024, rateLimitPerMinute: 100_000, reportAssets: { chartJs: '/* chart.js */', css: '/* css */' }, version: 'test', ...options });
+  const app: FastifyInstance = await buildServer({
+    history,
+    uploadToken: TOKEN,
+    readToken: null,
+    pageDir: null,
+    bodyLimitBytes: 4 * 1024 * 1024,
+    rateLimitPerMinute: 100_000,
+    reportAssets: { chartJs: '/* chart.js */', css: '/* css */' },
+    version: 'test',
+    ...options,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { base: `http://127.0.0.1:${port}`, history, close: async () => { await app.close(); await history.close(); } };
+  return {
+    base: `http://127.0.0.1:${port}`,
+    history,
+    close: async () => {
+      await app.close();
+      await history.close();
+    },
+  };
 }
 
 const post = (base: string, body: string, token: string | null = TOKEN): Promise<Response> =>
-  fetch(`${base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) }, body });
+  fetch(`${base}/api/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+    body,
+  });
 
 describe.each(BACKENDS)('wgbench serve on $name', (backend) => {
   const available = backend.available;
@@ -60,7 +81,9 @@ describe.each(BACKENDS)('wgbench serve on $name', (backend) => {
       huge.cases[0]?.samplesNs.push(...Array.from({ length: 40_000 }, () => 1.2345678901234));
       const oversize = await post(s.base, JSON.stringify(huge));
       expect(oversize.status).toBe(413);
-      expect(((await oversize.json()) as { error: string }).error).toMatch(/larger than this server takes \(262144 bytes/);
+      expect(((await oversize.json()) as { error: string }).error).toMatch(
+        /larger than this server takes \(262144 bytes/,
+      );
 
       const malformed = await post(s.base, '{"schemaVersion": 1, "cases": [');
       expect(malformed.status).toBe(400);
@@ -68,7 +91,10 @@ describe.each(BACKENDS)('wgbench serve on $name', (backend) => {
 
       const notOurs = await post(s.base, JSON.stringify({ hello: 'world' }));
       expect(notOurs.status).toBe(400);
-      expect(await notOurs.json()).toMatchObject({ field: 'schemaVersion', error: expect.stringMatching(/not a wgbench results file/) as unknown });
+      expect(await notOurs.json()).toMatchObject({
+        field: 'schemaVersion',
+        error: expect.stringMatching(/not a wgbench results file/) as unknown,
+      });
 
       const badStatus = at(3) as unknown as { cases: { status: string }[] };
       (badStatus.cases[0] as { status: string }).status = 'splendid';
@@ -81,9 +107,16 @@ describe.each(BACKENDS)('wgbench serve on $name', (backend) => {
       if (c0?.summary) c0.summary.p50 *= 0.5;
       const inconsistent = await post(s.base, JSON.stringify(edited));
       expect(inconsistent.status).toBe(400);
-      expect(await inconsistent.json()).toMatchObject({ field: 'cases[0].summary.p50', error: expect.stringMatching(/does not follow from its \d+ samples/) as unknown });
+      expect(await inconsistent.json()).toMatchObject({
+        field: 'cases[0].summary.p50',
+        error: expect.stringMatching(/does not follow from its \d+ samples/) as unknown,
+      });
 
-      const wrongType = await fetch(`${s.base}/api/runs`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` }, body: good });
+      const wrongType = await fetch(`${s.base}/api/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` },
+        body: good,
+      });
       expect(wrongType.status).toBe(415);
 
       expect(await s.history.counts()).toEqual({ runs: 0, cases: 0 });
@@ -161,12 +194,16 @@ describe.each(BACKENDS)('wgbench serve on $name', (backend) => {
       const reportHtml = await report.text();
       expect(reportHtml).not.toContain('<script>alert');
       // The report's inline Chart.js and data are allowed by their hashes only.
-      expect(report.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'sha256-[^']+' 'sha256-[^']+'; style-src 'sha256-/);
+      expect(report.headers.get('content-security-policy')).toMatch(
+        /^default-src 'none'; script-src 'sha256-[^']+' 'sha256-[^']+'; style-src 'sha256-/,
+      );
       const cmp = await (await fetch(`${s.base}/lab/compare?base=1&new=2`)).text();
       // The first run's copy case was renamed, so the two meet on their key and compare throughput.
       expect(cmp).toMatch(/<td>memcopy\/copy\/(dram|cache-sweep)<\/td><td class="num">[\d.]+ [GM]B\/s/);
       expect(cmp).not.toContain('<script>alert');
-      expect(await (await fetch(`${s.base}/api/devices`)).json()).toEqual([expect.objectContaining({ deviceKey: key, runs: 2 })]);
+      expect(await (await fetch(`${s.base}/api/devices`)).json()).toEqual([
+        expect.objectContaining({ deviceKey: key, runs: 2 }),
+      ]);
       const api = (await (await fetch(`${s.base}/api/runs/${first?.id ?? 0}`)).json()) as RunResult;
       expect(api.cases[0]?.id).toBe(caseId);
       expect((await fetch(`${s.base}/lab/runs/999`)).status).toBe(404);
@@ -190,8 +227,18 @@ describe('wgbench serve, whatever the database', () => {
       expect(page.status).toBe(401);
       expect(page.headers.get('www-authenticate')).toMatch(/^Basic/);
       expect((await fetch(`${s.base}/api/runs`, { headers: { authorization: `Bearer ${reader}` } })).status).toBe(200);
-      expect((await fetch(`${s.base}/lab`, { headers: { authorization: `Basic ${Buffer.from(`me:${reader}`).toString('base64')}` } })).status).toBe(200);
-      expect(await (await fetch(`${s.base}/api/info`)).json()).toMatchObject({ tool: 'wgbench', uploads: true, readNeedsToken: true });
+      expect(
+        (
+          await fetch(`${s.base}/lab`, {
+            headers: { authorization: `Basic ${Buffer.from(`me:${reader}`).toString('base64')}` },
+          })
+        ).status,
+      ).toBe(200);
+      expect(await (await fetch(`${s.base}/api/info`)).json()).toMatchObject({
+        tool: 'wgbench',
+        uploads: true,
+        readNeedsToken: true,
+      });
       // The read token does not let anyone write.
       expect((await post(s.base, JSON.stringify(at(1)), reader)).status).toBe(401);
     } finally {
@@ -218,7 +265,9 @@ describe('wgbench serve, whatever the database', () => {
     const db = join(dir, 'h.sqlite');
     const none = await runCli(['serve', '--db', db, '--port', '0'], { WGBENCH_SERVE_TOKEN: '' });
     expect(none.code).toBe(2);
-    expect(none.err).toMatch(/uploads need a token, one per lab: set WGBENCH_SERVE_TOKEN or pass --token-file FILE .* or pass --no-uploads/);
+    expect(none.err).toMatch(
+      /uploads need a token, one per lab: set WGBENCH_SERVE_TOKEN or pass --token-file FILE .* or pass --no-uploads/,
+    );
     const short = await runCli(['serve', '--db', db, '--port', '0'], { WGBENCH_SERVE_TOKEN: 'abc' });
     expect(short.code).toBe(2);
     expect(short.err).toMatch(/the token is 3 characters; use at least 16/);
@@ -227,7 +276,11 @@ describe('wgbench serve, whatever the database', () => {
 
     const tokenFile = join(dir, 'lab.token');
     writeFileSync(tokenFile, `${TOKEN}\n`);
-    const child: ChildProcess = spawn(process.execPath, [join('bin', 'wgbench.js'), 'serve', '--db', db, '--port', '0', '--token-file', tokenFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [join('bin', 'wgbench.js'), 'serve', '--db', db, '--port', '0', '--token-file', tokenFile],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -237,20 +290,32 @@ describe('wgbench serve, whatever the database', () => {
         const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
         if (m?.[1] !== undefined) resolve(m[1]);
       });
-      child.on('exit', () => { reject(new Error(`serve exited early: ${out}${err}`)); });
+      child.on('exit', () => {
+        reject(new Error(`serve exited early: ${out}${err}`));
+      });
     });
     expect(out).toMatch(/\(this machine only; --host 0\.0\.0\.0 lets other machines reach it\)/);
     const run = join(dir, 'run.json');
     writeFileSync(run, JSON.stringify(at(7)));
-    const wrong = await runCli(['history', 'add', run, '--to', url], { WGBENCH_SERVE_TOKEN: 'not-the-token-of-this-lab' });
+    const wrong = await runCli(['history', 'add', run, '--to', url], {
+      WGBENCH_SERVE_TOKEN: 'not-the-token-of-this-lab',
+    });
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/the server refused the upload \(HTTP 401\)/);
     const up = await runCli(['history', 'add', run, '--to', url, '--token-file', tokenFile]);
     expect(up.code, up.err).toBe(0);
     expect(up.out).toMatch(/^uploaded .*run\.json .* run 1$/m);
-    expect((await runCli(['history', 'add', run, '--to', url, '--token-file', tokenFile])).out).toMatch(/already on the server/);
-    expect((await runCli(['history', 'add', run, '--to', 'ftp://x'], { WGBENCH_SERVE_TOKEN: TOKEN })).err).toMatch(/is not an http\(s\) URL/);
-    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code); }));
+    expect((await runCli(['history', 'add', run, '--to', url, '--token-file', tokenFile])).out).toMatch(
+      /already on the server/,
+    );
+    expect((await runCli(['history', 'add', run, '--to', 'ftp://x'], { WGBENCH_SERVE_TOKEN: TOKEN })).err).toMatch(
+      /is not an http\(s\) URL/,
+    );
+    const exit = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => {
+        resolve(code);
+      }),
+    );
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(err).toMatch(/stored run 1: .* from 127\.0\.0\.1/);

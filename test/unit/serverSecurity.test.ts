@@ -40,11 +40,25 @@ async function lab(db: string, options: Partial<ServerOptions> = {}): Promise<La
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { port, app, history, close: async () => { await app.close(); await history.close(); } };
+  return {
+    port,
+    app,
+    history,
+    close: async () => {
+      await app.close();
+      await history.close();
+    },
+  };
 }
 
 /** Sends a request exactly as written (fetch would normalise the target) and returns the status. */
-function raw(port: number, method: string, target: string, headers: Record<string, string>, body = ''): Promise<number> {
+function raw(
+  port: number,
+  method: string,
+  target: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let text = '';
@@ -58,8 +72,15 @@ function raw(port: number, method: string, target: string, headers: Record<strin
       }
     });
     socket.on('error', reject);
-    socket.on('close', () => { if (!/^HTTP/.test(text)) reject(new Error(`no response to ${method} ${target}`)); });
-    const lines = [`${method} ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close', `Content-Length: ${Buffer.byteLength(body)}`];
+    socket.on('close', () => {
+      if (!/^HTTP/.test(text)) reject(new Error(`no response to ${method} ${target}`));
+    });
+    const lines = [
+      `${method} ${target} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      'Connection: close',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+    ];
     for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
     socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
   });
@@ -67,9 +88,25 @@ function raw(port: number, method: string, target: string, headers: Record<strin
 
 /** The forms that walked around a URL-string check, and more a router might normalise. */
 const UPLOAD_TARGETS = (port: number): string[] => [
-  '/api/run%73', '/api/%72uns', '/%61pi/runs', '/api/runs#x', `http://127.0.0.1:${port}/api/runs`, '/api/run%2573',
-  '//api/runs', '/api/runs/', '/API/runs', '/api/runs;x=1', '/api/runs?x=1', '/./api/runs', '/api/../api/runs',
-  '/api/runs%23x', '/api%2Fruns', '/api/runs%00', '/api/runs%20', '/%2561pi/runs', '/api/runs',
+  '/api/run%73',
+  '/api/%72uns',
+  '/%61pi/runs',
+  '/api/runs#x',
+  `http://127.0.0.1:${port}/api/runs`,
+  '/api/run%2573',
+  '//api/runs',
+  '/api/runs/',
+  '/API/runs',
+  '/api/runs;x=1',
+  '/api/runs?x=1',
+  '/./api/runs',
+  '/api/../api/runs',
+  '/api/runs%23x',
+  '/api%2Fruns',
+  '/api/runs%00',
+  '/api/runs%20',
+  '/%2561pi/runs',
+  '/api/runs',
 ];
 
 const { backends: BACKENDS } = historyBackendsForFile('security');
@@ -84,14 +121,29 @@ describe.each(BACKENDS)('the lab upload guard on $name', (backend) => {
       for (const target of UPLOAD_TARGETS(open.port)) {
         const none = await raw(open.port, 'POST', target, json, RUN_BODY);
         const readOnly = await raw(open.port, 'POST', target, { ...json, Authorization: `Bearer ${READ}` }, RUN_BODY);
-        const basic = await raw(open.port, 'POST', target, { ...json, Authorization: `Basic ${Buffer.from(`x:${READ}`).toString('base64')}` }, RUN_BODY);
-        const switchedOff = await raw(off.port, 'POST', target.replace(String(open.port), String(off.port)), { ...json, Authorization: `Bearer ${UPLOAD}` }, RUN_BODY);
-        for (const status of [none, readOnly, basic, switchedOff]) expect(status, `POST ${target}`).toBeGreaterThanOrEqual(400);
+        const basic = await raw(
+          open.port,
+          'POST',
+          target,
+          { ...json, Authorization: `Basic ${Buffer.from(`x:${READ}`).toString('base64')}` },
+          RUN_BODY,
+        );
+        const switchedOff = await raw(
+          off.port,
+          'POST',
+          target.replace(String(open.port), String(off.port)),
+          { ...json, Authorization: `Bearer ${UPLOAD}` },
+          RUN_BODY,
+        );
+        for (const status of [none, readOnly, basic, switchedOff])
+          expect(status, `POST ${target}`).toBeGreaterThanOrEqual(400);
       }
       expect(await open.history.listRuns()).toHaveLength(0);
       expect(await off.history.listRuns()).toHaveLength(0);
       // The same request with the token is stored: the forms above were refused by the guard, not by accident.
-      expect(await raw(open.port, 'POST', '/api/runs', { ...json, Authorization: `Bearer ${UPLOAD}` }, RUN_BODY)).toBe(201);
+      expect(await raw(open.port, 'POST', '/api/runs', { ...json, Authorization: `Bearer ${UPLOAD}` }, RUN_BODY)).toBe(
+        201,
+      );
       expect(await open.history.listRuns()).toHaveLength(1);
     } finally {
       await open.close();
@@ -105,7 +157,16 @@ describe('the lab against hostile clients', () => {
     const s = await lab(join(mkdtempSync(join(tmpdir(), 'wgbench-sec-')), 'h.sqlite'), { rateLimitPerMinute: 20 });
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 30; i++) statuses.push(await raw(s.port, 'POST', '/api/runs', { 'Content-Type': 'application/json', Authorization: `Bearer wrong-token-${i}-xxxxxxxxxxxx` }, '{}'));
+      for (let i = 0; i < 30; i++)
+        statuses.push(
+          await raw(
+            s.port,
+            'POST',
+            '/api/runs',
+            { 'Content-Type': 'application/json', Authorization: `Bearer wrong-token-${i}-xxxxxxxxxxxx` },
+            '{}',
+          ),
+        );
       expect(statuses.slice(0, 20).every((x) => x === 401)).toBe(true);
       expect(statuses.slice(20).every((x) => x === 429)).toBe(true);
       // Probing unknown paths costs the budget too.
@@ -131,15 +192,22 @@ describe('the lab against hostile clients', () => {
         sk.on('error', () => undefined);
         sk.on('close', () => closedAt.push(Date.now() - started));
         // 301 send their headers and then a body a byte at a time; 300 never finish their headers.
-        sk.write(i < 301 ? `POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n` : 'GET /lab HTTP/1.1\r\nX-Slow: ');
+        sk.write(
+          i < 301
+            ? `POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`
+            : 'GET /lab HTTP/1.1\r\nX-Slow: ',
+        );
         sockets.push(sk);
       }
       // Another client is answered while the slow ones are connected.
       const other = await new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', localAddress: '127.0.0.2', port: s.port, path: '/api/info', timeout: 2000 }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = request(
+          { host: '127.0.0.1', localAddress: '127.0.0.2', port: s.port, path: '/api/info', timeout: 2000 },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end();
       });
@@ -156,12 +224,16 @@ describe('the lab against hostile clients', () => {
   }, 30_000);
 
   it('close ends requests still in flight after the grace period', async () => {
-    const s = await lab(join(mkdtempSync(join(tmpdir(), 'wgbench-sec-')), 'h.sqlite'), { limits: { requestTimeoutMs: 600_000, headersTimeoutMs: 600_000 } });
+    const s = await lab(join(mkdtempSync(join(tmpdir(), 'wgbench-sec-')), 'h.sqlite'), {
+      limits: { requestTimeoutMs: 600_000, headersTimeoutMs: 600_000 },
+    });
     const sockets: Socket[] = [];
     for (let i = 0; i < 10; i++) {
       const sk = connect(s.port, '127.0.0.1');
       sk.on('error', () => undefined);
-      sk.write('POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{');
+      sk.write(
+        'POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{',
+      );
       sockets.push(sk);
     }
     await new Promise((r) => setTimeout(r, 300));
@@ -176,7 +248,22 @@ describe('the lab against hostile clients', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wgbench-sec-'));
     const tokenFile = join(dir, 'lab.token');
     writeFileSync(tokenFile, `${UPLOAD}\n`);
-    const child = spawn(process.execPath, [join('bin', 'wgbench.js'), 'serve', '--db', join(dir, 'h.sqlite'), '--port', '0', '--token-file', tokenFile, '--shutdown-grace-s', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        join('bin', 'wgbench.js'),
+        'serve',
+        '--db',
+        join(dir, 'h.sqlite'),
+        '--port',
+        '0',
+        '--token-file',
+        tokenFile,
+        '--shutdown-grace-s',
+        '1',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
@@ -184,17 +271,27 @@ describe('the lab against hostile clients', () => {
         const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
         if (m?.[1] !== undefined) resolve(Number(m[1]));
       });
-      child.on('exit', () => { reject(new Error(`serve exited early: ${out}`)); });
+      child.on('exit', () => {
+        reject(new Error(`serve exited early: ${out}`));
+      });
     });
     const sockets: Socket[] = [];
     for (let i = 0; i < 100; i++) {
       const sk = connect(port, '127.0.0.1');
       sk.on('error', () => undefined);
-      sk.write(i % 2 === 0 ? 'POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{' : 'GET /lab HTTP/1.1\r\nX-Slow: ');
+      sk.write(
+        i % 2 === 0
+          ? 'POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{'
+          : 'GET /lab HTTP/1.1\r\nX-Slow: ',
+      );
       sockets.push(sk);
     }
     await new Promise((r) => setTimeout(r, 500));
-    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code); }));
+    const exit = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => {
+        resolve(code);
+      }),
+    );
     const t0 = Date.now();
     child.kill('SIGTERM');
     const code = await exit;

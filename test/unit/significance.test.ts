@@ -49,7 +49,12 @@ describe('Mann–Whitney U', () => {
 
   it('the normal tail is accurate to 1e-9 relative from moderate p down to 1e-300', () => {
     // Overlaps chosen so that z/√2 ≥ 3, where the continued fraction converges fast.
-    for (const [n, overlap] of [[60, 5.5], [200, 0.5], [500, 0.5], [930, 0.5]] as const) {
+    for (const [n, overlap] of [
+      [60, 5.5],
+      [200, 0.5],
+      [500, 0.5],
+      [930, 0.5],
+    ] as const) {
       const r = mannWhitneyU(range(n, 0), range(n + 10, n - overlap));
       const want = normalP(n, n + 10, Math.min(r.uA, r.uB));
       expect(want, `n=${n}`).toBeLessThan(1e-4);

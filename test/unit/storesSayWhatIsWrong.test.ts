@@ -27,12 +27,14 @@ describe('history databases say what is wrong', () => {
   it('a foreign SQLite file is refused with exit 2 naming it, and left byte for byte as it was (no WAL switch)', async () => {
     const file = join(dir(), 'notes.sqlite');
     const foreign = new Database(file);
-    foreign.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES (\'keep me\')');
+    foreign.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('keep me')");
     foreign.close();
     const before = readFileSync(file);
     const r = await runCli(['history', 'add', RECORDED, '--db', file]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/notes\.sqlite: a SQLite database, but not a wgbench history \(its tables: notes\); it was left unchanged/);
+    expect(r.err).toMatch(
+      /notes\.sqlite: a SQLite database, but not a wgbench history \(its tables: notes\); it was left unchanged/,
+    );
     expect(readFileSync(file).equals(before)).toBe(true);
     expect(() => statSync(`${file}-wal`)).toThrow();
     expect((await runCli(['history', 'list', '--db', file])).code).toBe(2);
@@ -85,7 +87,12 @@ describe('stored peaks and shapes are checked before use', () => {
   const profile = (tflops: number, gbps: number): CalibrationProfile => llvmpipeProfile(tflops, gbps);
 
   it('calibration peaks of 1e30 or 1e-30 are ignored with a one-line note; a plausible one is used', async () => {
-    for (const [tflops, gbps] of [[1e30, 20], [1e-30, 20], [0.02, 1e30], [0.02, 1e-30]] as const) {
+    for (const [tflops, gbps] of [
+      [1e30, 20],
+      [1e-30, 20],
+      [0.02, 1e30],
+      [0.02, 1e-30],
+    ] as const) {
       const d = dir();
       await saveCalibration(d, profile(tflops, gbps));
       const notes: string[] = [];
@@ -107,7 +114,24 @@ describe('stored peaks and shapes are checked before use', () => {
   });
 
   it('tuning entries with shapes the tuner could not have chosen are ignored with a note', () => {
-    const entry = (config: StoredTuningEntry['config'], family: StoredTuningEntry['family'] = 'matmul-tiled'): StoredTuningEntry => ({ family, shapeClass: 'square', description: '', kernelHash: 'h', source: 'tuned', config, label: '', defaultLabel: '', medianNs: 1, defaultMedianNs: 2, speedup: 2, tunedAt: '', toolVersion: '' });
+    const entry = (
+      config: StoredTuningEntry['config'],
+      family: StoredTuningEntry['family'] = 'matmul-tiled',
+    ): StoredTuningEntry => ({
+      family,
+      shapeClass: 'square',
+      description: '',
+      kernelHash: 'h',
+      source: 'tuned',
+      config,
+      label: '',
+      defaultLabel: '',
+      medianNs: 1,
+      defaultMedianNs: 2,
+      speedup: 2,
+      tunedAt: '',
+      toolVersion: '',
+    });
     const good = entry({ M: 64, N: 64, K: 8, vecM: 2, vecN: 2, prefetch: false });
     expect(impossibleShape(good)).toBeNull();
     const huge = entry({ M: 99999, N: 64, K: 8, vecM: 2, vecN: 2, prefetch: false });
@@ -118,7 +142,13 @@ describe('stored peaks and shapes are checked before use', () => {
     expect(impossibleShape(negative)).toMatch(/workgroupSize = -1/);
     expect(impossibleShape(stranger)).toMatch(/parameter evil/);
     expect(impossibleShape(missing)).toMatch(/lacks K/);
-    const stored: StoredTuning = { kind: 'wgbench-tuning', schemaVersion: 1, key: 'k', device: DEVICE, entries: [good, huge, negative] };
+    const stored: StoredTuning = {
+      kind: 'wgbench-tuning',
+      schemaVersion: 1,
+      key: 'k',
+      device: DEVICE,
+      entries: [good, huge, negative],
+    };
     const notes: string[] = [];
     expect(currentEntries(stored, {}, 'tuning.json', (w) => notes.push(w))).toEqual([good]);
     expect(notes).toHaveLength(2);

@@ -51,7 +51,15 @@ describe('ThroughputMetric', () => {
 
   it('refuses compute, record or stop before start, with NOT_STARTED', () => {
     const metric = new ThroughputMetric(new FakeClock());
-    for (const call of [() => metric.compute(), () => { metric.record(1); }, () => { metric.stop(); }]) {
+    for (const call of [
+      () => metric.compute(),
+      () => {
+        metric.record(1);
+      },
+      () => {
+        metric.stop();
+      },
+    ]) {
       expect(call).toThrow(expect.objectContaining({ code: 'NOT_STARTED' }) as Error);
     }
   });
@@ -66,9 +74,15 @@ describe('ThroughputMetric', () => {
   it('refuses negative, fractional and NaN token counts', () => {
     const metric = new ThroughputMetric(new FakeClock());
     metric.start();
-    expect(() => { metric.record(-1); }).toThrow(MetricError);
-    expect(() => { metric.record(1.5); }).toThrow(/integer/);
-    expect(() => { metric.record(Number.NaN); }).toThrow(/finite/);
+    expect(() => {
+      metric.record(-1);
+    }).toThrow(MetricError);
+    expect(() => {
+      metric.record(1.5);
+    }).toThrow(/integer/);
+    expect(() => {
+      metric.record(Number.NaN);
+    }).toThrow(/finite/);
   });
 
   it('carries the original name, unit and type', () => {

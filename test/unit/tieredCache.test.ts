@@ -23,9 +23,13 @@ describe('TieredKVCache replaying a small trace by hand', () => {
     const cache = new TieredKVCache({ HBM: 4, DDR: 2, NVMe: 1 }, 16, 100, mover);
     const outcomes = [];
     outcomes.push(await cache.process({ id: 'r1', blocks: ['s0', 's1'], sharedPrefixBlocks: 2, generated: ['g1'] }));
-    outcomes.push(await cache.process({ id: 'r2', blocks: ['s0', 's1', 'x0'], sharedPrefixBlocks: 2, generated: ['g2'] }));
+    outcomes.push(
+      await cache.process({ id: 'r2', blocks: ['s0', 's1', 'x0'], sharedPrefixBlocks: 2, generated: ['g2'] }),
+    );
     outcomes.push(await cache.process({ id: 'r3', blocks: ['s0', 'y0'], sharedPrefixBlocks: 1, generated: ['g3'] }));
-    outcomes.push(await cache.process({ id: 'r4', blocks: ['s0', 's1', 'x0', 'g1'], sharedPrefixBlocks: 2, generated: [] }));
+    outcomes.push(
+      await cache.process({ id: 'r4', blocks: ['s0', 's1', 'x0', 'g1'], sharedPrefixBlocks: 2, generated: [] }),
+    );
 
     expect(mover.moves).toEqual([
       'g1 HBM->DDR', // r2: g2 needs room; g1 is the least recently used
@@ -40,7 +44,12 @@ describe('TieredKVCache replaying a small trace by hand', () => {
       'g2 DDR->NVMe', // r4: g1 was dropped, recomputed; g3 goes down, g2 to disk
       'g3 HBM->DDR',
     ]);
-    expect(outcomes.map((o) => [o.hitBlocks, o.missBlocks, o.migrations])).toEqual([[0, 2, 0], [2, 1, 1], [1, 1, 3], [3, 1, 7]]);
+    expect(outcomes.map((o) => [o.hitBlocks, o.missBlocks, o.migrations])).toEqual([
+      [0, 2, 0],
+      [2, 1, 1],
+      [1, 1, 3],
+      [3, 1, 7],
+    ]);
     expect(outcomes[3]?.migrationNs).toBe(7000);
 
     const r = cache.result();
@@ -66,7 +75,9 @@ describe('TieredKVCache replaying a small trace by hand', () => {
 
   it('refuses a request that cannot fit in HBM at once, and capacities that make no sense', async () => {
     const cache = new TieredKVCache({ HBM: 2, DDR: 0, NVMe: 0 }, 16, 100);
-    await expect(cache.process({ id: 'big', blocks: ['a', 'b'], sharedPrefixBlocks: 0, generated: ['c'] })).rejects.toThrow(/needs 3 blocks in HBM at once, more than its 2/);
+    await expect(
+      cache.process({ id: 'big', blocks: ['a', 'b'], sharedPrefixBlocks: 0, generated: ['c'] }),
+    ).rejects.toThrow(/needs 3 blocks in HBM at once, more than its 2/);
     expect(() => new TieredKVCache({ HBM: 0, DDR: 1, NVMe: 1 }, 16, 100)).toThrow(/at least one block/);
     expect(() => new TieredKVCache({ HBM: 1, DDR: 1.5, NVMe: 1 }, 16, 100)).toThrow(/whole number/);
   });
@@ -85,7 +96,14 @@ describe('TieredKVCache replaying a small trace by hand', () => {
 
 describe('conversation trace', () => {
   it('resends the system prompt and the history each turn, interleaving conversations', () => {
-    const t = conversationTrace({ conversations: 2, turns: 2, systemPromptBlocks: 2, userBlocksPerTurn: 1, generatedBlocksPerTurn: 1, interleave: 2 });
+    const t = conversationTrace({
+      conversations: 2,
+      turns: 2,
+      systemPromptBlocks: 2,
+      userBlocksPerTurn: 1,
+      generatedBlocksPerTurn: 1,
+      interleave: 2,
+    });
     expect(t.map((r) => r.id)).toEqual(['c0:t0', 'c1:t0', 'c0:t1', 'c1:t1']);
     expect(t[2]?.blocks).toEqual(['sys:0', 'sys:1', 'c0:t0:u0', 'c0:t0:g0', 'c0:t1:u0']);
     expect(t[2]?.sharedPrefixBlocks).toBe(2);

@@ -33,17 +33,25 @@ function later(name: string, edit: (r: RunResult) => void = () => undefined): st
 }
 
 describe('the gate fails what it used to pass', () => {
-  it.each(['interrupted', 'device-lost', 'running'] as const)('a %s run fails the gate (exit 1); --allow-incomplete judges what it has', async (status) => {
-    const file = later(`${status}.json`, (r) => { r.status = status; r.cases = r.cases.slice(0, 2); });
-    const r = await runCli(['gate', file, '--baseline', RECORDED]);
-    expect(r.code, r.out + r.err).toBe(1);
-    expect(r.out).toMatch(new RegExp(`run_complete +│ FAILED +│ the run is ${status}`));
-    const allowed = await runCli(['gate', file, '--baseline', RECORDED, '--allow-incomplete', '--allow-missing']);
-    expect(allowed.code, allowed.out).toBe(0);
-  });
+  it.each(['interrupted', 'device-lost', 'running'] as const)(
+    'a %s run fails the gate (exit 1); --allow-incomplete judges what it has',
+    async (status) => {
+      const file = later(`${status}.json`, (r) => {
+        r.status = status;
+        r.cases = r.cases.slice(0, 2);
+      });
+      const r = await runCli(['gate', file, '--baseline', RECORDED]);
+      expect(r.code, r.out + r.err).toBe(1);
+      expect(r.out).toMatch(new RegExp(`run_complete +│ FAILED +│ the run is ${status}`));
+      const allowed = await runCli(['gate', file, '--baseline', RECORDED, '--allow-incomplete', '--allow-missing']);
+      expect(allowed.code, allowed.out).toBe(0);
+    },
+  );
 
   it('baseline cases the new run lacks are listed and fail; --allow-missing lets them pass', async () => {
-    const file = later('fewer.json', (r) => { r.cases = r.cases.filter((c) => c.suite === 'memcopy'); });
+    const file = later('fewer.json', (r) => {
+      r.cases = r.cases.filter((c) => c.suite === 'memcopy');
+    });
     const r = await runCli(['gate', file, '--baseline', RECORDED]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/missing_peak\/fma-f32 +│ FAILED +│ peak\/fma-f32: in the baseline/);
@@ -53,7 +61,9 @@ describe('the gate fails what it used to pass', () => {
   });
 
   it('a baseline sharing no case, or an empty history, checks nothing and fails', async () => {
-    const other = later('other.json', (r) => { for (const c of r.cases) c.id = `renamed/${c.id}`; });
+    const other = later('other.json', (r) => {
+      for (const c of r.cases) c.id = `renamed/${c.id}`;
+    });
     const none = await runCli(['gate', other, '--baseline', RECORDED, '--allow-missing']);
     expect(none.code).toBe(1);
     expect(none.out).toMatch(/checked_something +│ FAILED +│ the gate checked nothing/);
@@ -63,7 +73,9 @@ describe('the gate fails what it used to pass', () => {
   });
 
   it('a baseline from another device is refused (exit 2) unless --allow-device-mismatch', async () => {
-    const h100 = later('h100.json', (r) => { r.device = { ...r.device, vendor: 'nvidia', device: 'nvidia-h100-80gb-hbm3', description: 'NVIDIA' }; });
+    const h100 = later('h100.json', (r) => {
+      r.device = { ...r.device, vendor: 'nvidia', device: 'nvidia-h100-80gb-hbm3', description: 'NVIDIA' };
+    });
     const r = await runCli(['gate', h100, '--baseline', RECORDED]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/"device": the baseline is from .*llvmpipe.*the run from .*H100.*--allow-device-mismatch/);
@@ -71,23 +83,40 @@ describe('the gate fails what it used to pass', () => {
   });
 
   it('an ok case without samples, or a summary its samples do not give, is bad input naming the field (exit 2)', async () => {
-    const noSamples = later('nosamples.json', (r) => { (r.cases[0] as RunResult['cases'][number]).samplesNs = []; });
+    const noSamples = later('nosamples.json', (r) => {
+      (r.cases[0] as RunResult['cases'][number]).samplesNs = [];
+    });
     const a = await runCli(['gate', noSamples, '--baseline', RECORDED]);
     expect(a.code).toBe(2);
-    expect(a.err).toContain(`${noSamples}: "cases[0].samplesNs": case "memcopy/copy/bytes=134217728" is ok but carries no timed samples`);
-    const forged = later('forged.json', (r) => { const s = r.cases[0]?.summary; if (s) s.p50 = -5; });
+    expect(a.err).toContain(
+      `${noSamples}: "cases[0].samplesNs": case "memcopy/copy/bytes=134217728" is ok but carries no timed samples`,
+    );
+    const forged = later('forged.json', (r) => {
+      const s = r.cases[0]?.summary;
+      if (s) s.p50 = -5;
+    });
     const config = save('gates.json', { thresholds: [{ case: 'memcopy/copy/*', metric: 'timeNs', max: 1000 }] });
     const b = await runCli(['gate', forged, '--config', config]);
     expect(b.code).toBe(2);
     expect(b.err).toMatch(/"cases\[0\]\.summary\.p50": .* p50 -5 does not follow from its 5 samples/);
     // The recorded run itself is consistent, and a rescaled run recomputed as a real one would be too.
-    const rescaled = later('rescaled.json', (r) => { r.cases[0] = withSamples(r.cases[0] as RunResult['cases'][number], (r.cases[0]?.samplesNs ?? []).map((x) => x * 1.01)); });
+    const rescaled = later('rescaled.json', (r) => {
+      r.cases[0] = withSamples(
+        r.cases[0] as RunResult['cases'][number],
+        (r.cases[0]?.samplesNs ?? []).map((x) => x * 1.01),
+      );
+    });
     expect((await runCli(['gate', rescaled, '--baseline', RECORDED])).code).toBe(0);
   });
 
   it('duplicate case ids are bad input (exit 2), for the gate and for history add', async () => {
-    const dup = later('dup.json', (r) => { r.cases.push({ ...(r.cases[0] as RunResult['cases'][number]) }); });
-    for (const args of [['gate', dup, '--baseline', RECORDED], ['history', 'add', dup, '--db', join(dir, 'h.sqlite')]]) {
+    const dup = later('dup.json', (r) => {
+      r.cases.push({ ...(r.cases[0] as RunResult['cases'][number]) });
+    });
+    for (const args of [
+      ['gate', dup, '--baseline', RECORDED],
+      ['history', 'add', dup, '--db', join(dir, 'h.sqlite')],
+    ]) {
       const r = await runCli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toMatch(/"cases\[5\]\.id": case id "memcopy\/copy\/bytes=134217728" appears twice/);
@@ -162,19 +191,36 @@ describe('numeric options take what they mean, nothing Number() merely tolerates
   });
 
   it('a threshold with min above max is refused in gates.json', async () => {
-    const config = save('gates.json', { thresholds: [{ case: 'memcopy/*', metric: 'bandwidthGBps', min: 10, max: 1 }] });
+    const config = save('gates.json', {
+      thresholds: [{ case: 'memcopy/*', metric: 'bandwidthGBps', min: 10, max: 1 }],
+    });
     const r = await runCli(['gate', RECORDED, '--config', config]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/"thresholds\.0": a threshold with min above max can never pass/);
   });
 });
 
-describe('nothing that is not this device\'s is trusted', () => {
+describe("nothing that is not this device's is trusted", () => {
   it('a calibration profile whose key or device names another adapter is ignored, with a note', () => {
     const recordedRun = recorded();
     const key = calibrationKey(recordedRun.device);
-    const h100 = { vendor: 'nvidia', architecture: '', device: 'nvidia-h100-80gb-hbm3', description: 'NVIDIA', backend: 'vulkan' };
-    const profile = { schemaVersion: 1, key: calibrationKey(h100), device: h100, measuredAt: '2026-11-27T18:04:15.427Z', toolVersion: '0.1.0', quick: false, peaks: { compute: {}, bandwidth: { gbps: 3000, source: 'calibrated' } }, evidence: [] };
+    const h100 = {
+      vendor: 'nvidia',
+      architecture: '',
+      device: 'nvidia-h100-80gb-hbm3',
+      description: 'NVIDIA',
+      backend: 'vulkan',
+    };
+    const profile = {
+      schemaVersion: 1,
+      key: calibrationKey(h100),
+      device: h100,
+      measuredAt: '2026-11-27T18:04:15.427Z',
+      toolVersion: '0.1.0',
+      quick: false,
+      peaks: { compute: {}, bandwidth: { gbps: 3000, source: 'calibrated' } },
+      evidence: [],
+    };
     save(`${key}.json`, profile);
     const notes: string[] = [];
     expect(loadCalibration(dir, key, (n) => notes.push(n))).toBeNull();
@@ -188,13 +234,22 @@ describe('nothing that is not this device\'s is trusted', () => {
 
   it('a corrupt calibration profile is an InputError naming the file', () => {
     writeFileSync(join(dir, 'k.json'), '{ "schemaVersion": 1, "key": ');
-    expect(() => loadCalibration(dir, 'k')).toThrow(expect.objectContaining({ name: 'InputError', message: expect.stringMatching(/k\.json: not valid JSON/) as unknown }));
+    expect(() => loadCalibration(dir, 'k')).toThrow(
+      expect.objectContaining({
+        name: 'InputError',
+        message: expect.stringMatching(/k\.json: not valid JSON/) as unknown,
+      }),
+    );
   });
 
   it('a corrupt history database exits 2 and names the file', async () => {
     const db = join(dir, 'history.sqlite');
     writeFileSync(db, 'this is not a database, just text long enough to have a header '.repeat(100));
-    for (const args of [['history', 'add', RECORDED, '--db', db], ['history', 'list', '--db', db], ['gate', RECORDED, '--history', '--db', db]]) {
+    for (const args of [
+      ['history', 'add', RECORDED, '--db', db],
+      ['history', 'list', '--db', db],
+      ['gate', RECORDED, '--history', '--db', db],
+    ]) {
       const r = await runCli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toContain(`${db}: not a usable wgbench history database`);
@@ -206,7 +261,12 @@ describe('reports meant for CI comments', () => {
   it('Markdown escapes markup from case names and messages', () => {
     const run = recorded();
     const first = run.cases[0] as RunResult['cases'][number];
-    run.cases[0] = { ...first, name: '<img src=x onerror=alert(1)>', status: 'failed', message: '</script><script>alert(2)</script>' };
+    run.cases[0] = {
+      ...first,
+      name: '<img src=x onerror=alert(1)>',
+      status: 'failed',
+      message: '</script><script>alert(2)</script>',
+    };
     const md = renderRunMarkdown(run);
     expect(md).not.toMatch(/<img|<\/?script/);
     expect(md).toContain('&lt;img src=x onerror=alert(1)&gt;');

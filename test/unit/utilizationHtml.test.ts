@@ -6,7 +6,10 @@ import { parseRunResult, type CaseResult, type RunResult } from '../../src/resul
 import { relateMatmulCases } from '../../src/suites/matmul.js';
 import { sampleRun } from '../helpers/sampleRun.js';
 
-const H100 = { compute: { fp32: { tflops: 66.9, source: 'sheet' }, matrixF16: { tflops: 989.4, source: 'sheet' } }, bandwidth: { gbps: 3350, source: 'sheet' } };
+const H100 = {
+  compute: { fp32: { tflops: 66.9, source: 'sheet' }, matrixF16: { tflops: 989.4, source: 'sheet' } },
+  bandwidth: { gbps: 3350, source: 'sheet' },
+};
 
 describe('utilization against a set of peaks', () => {
   it('computes MFU, MBU and the roofline for a compute-bound GEMM', () => {
@@ -44,21 +47,42 @@ describe('utilization against a set of peaks', () => {
   });
 });
 
-function computeCase(id: string, unit: 'fp32' | 'fp16' | 'matrixF16', tflops: number, params: CaseResult['params'] = {}): CaseResult {
+function computeCase(
+  id: string,
+  unit: 'fp32' | 'fp16' | 'matrixF16',
+  tflops: number,
+  params: CaseResult['params'] = {},
+): CaseResult {
   const base = sampleRun().cases[0] as CaseResult;
-  return { ...base, id, suite: id.split('/')[0] ?? 'x', params, compute: { flopsPerDispatch: 1e9, flopsFormula: '2·M·N·K', unit, achievedTflops: tflops, arithmeticIntensity: 100 } };
+  return {
+    ...base,
+    id,
+    suite: id.split('/')[0] ?? 'x',
+    params,
+    compute: { flopsPerDispatch: 1e9, flopsFormula: '2·M·N·K', unit, achievedTflops: tflops, arithmeticIntensity: 100 },
+  };
 }
 
 describe('calibration from a run', () => {
   it('takes the best achieved figure per unit and the best memcopy bandwidth', () => {
-    const run: RunResult = { ...sampleRun(), cases: [computeCase('peak/fma-f32', 'fp32', 60), computeCase('matmul/tiled-f32/1', 'fp32', 30), computeCase('peak/fma-f16', 'fp16', 120), ...sampleRun().cases] };
+    const run: RunResult = {
+      ...sampleRun(),
+      cases: [
+        computeCase('peak/fma-f32', 'fp32', 60),
+        computeCase('matmul/tiled-f32/1', 'fp32', 30),
+        computeCase('peak/fma-f16', 'fp16', 120),
+        ...sampleRun().cases,
+      ],
+    };
     const profile = calibrationFromRun(run, 'k');
     expect(profile.peaks.compute.fp32?.tflops).toBe(60);
     expect(profile.peaks.compute.fp32?.source).toMatch(/peak\/fma-f32/);
     expect(profile.peaks.compute.fp16?.tflops).toBe(120);
     expect(profile.peaks.compute.matrixF16).toBeUndefined();
     // Beside each peak, the best of our own kernels on that unit (never a peak chain).
-    expect(profile.bestKernels).toEqual([{ unit: 'fp32', caseId: 'matmul/tiled-f32/1', value: 30, valueUnit: 'TFLOP/s' }]);
+    expect(profile.bestKernels).toEqual([
+      { unit: 'fp32', caseId: 'matmul/tiled-f32/1', value: 30, valueUnit: 'TFLOP/s' },
+    ]);
     expect(profile.peaks.bandwidth?.gbps).toBeCloseTo(sampleRun().cases[0]?.bandwidth?.medianGBps ?? 0, 9);
     expect(parseCalibration(JSON.parse(JSON.stringify(profile)), 'x')).toEqual(profile);
     expect(() => parseCalibration({ key: 'k' }, 'cal.json')).toThrow(/cal.json: not a wgbench calibration profile/);
@@ -68,10 +92,22 @@ describe('calibration from a run', () => {
 describe('matmul relations', () => {
   it('fills speed-ups over the f32 baseline and over the dense kernel', () => {
     const shape = { M: 256, N: 256, K: 256 };
-    const withTime = (c: CaseResult, ns: number): CaseResult => ({ ...c, summary: { ...(c.summary as NonNullable<CaseResult['summary']>), p50: ns } });
+    const withTime = (c: CaseResult, ns: number): CaseResult => ({
+      ...c,
+      summary: { ...(c.summary as NonNullable<CaseResult['summary']>), p50: ns },
+    });
     const tiled = withTime(computeCase('matmul/tiled-f32', 'fp32', 1, { variant: 'tiled-f32', ...shape }), 1000);
-    const half = withTime({ ...computeCase('matmul/tiled-f16', 'fp32', 1, { variant: 'tiled-f16', ...shape }), quantization: { reference: 'f64', relL2: 1e-3, maxRel: 1e-3, speedupVsF32: null, f32CaseId: null } }, 500);
-    const sparse = withTime(computeCase('matmul/block-sparse-f32', 'fp32', 1, { variant: 'block-sparse-f32', ...shape }), 600);
+    const half = withTime(
+      {
+        ...computeCase('matmul/tiled-f16', 'fp32', 1, { variant: 'tiled-f16', ...shape }),
+        quantization: { reference: 'f64', relL2: 1e-3, maxRel: 1e-3, speedupVsF32: null, f32CaseId: null },
+      },
+      500,
+    );
+    const sparse = withTime(
+      computeCase('matmul/block-sparse-f32', 'fp32', 1, { variant: 'block-sparse-f32', ...shape }),
+      600,
+    );
     relateMatmulCases([tiled, half, sparse]);
     expect(half.quantization?.speedupVsF32).toBe(2);
     expect(half.quantization?.f32CaseId).toBe('matmul/tiled-f32');

@@ -13,8 +13,18 @@ import { linearTicks, logTicks, scaleFor, formatScaled } from '../../src/view/un
 import { sampleRun, withSamples } from '../helpers/sampleRun.js';
 
 const H100 = parseRunResult(JSON.parse(readFileSync('test/fixtures/h100-compute.json', 'utf8')), 'h100');
-const LAVAPIPE = parseRunResult(JSON.parse(readFileSync('test/fixtures/lavapipe-memcopy-peak.json', 'utf8')), 'lavapipe');
-const BROWSER_DEVICE = { ...sampleRun().device, vendor: 'google', architecture: 'swiftshader', device: '', description: '', backend: 'browser' as const };
+const LAVAPIPE = parseRunResult(
+  JSON.parse(readFileSync('test/fixtures/lavapipe-memcopy-peak.json', 'utf8')),
+  'lavapipe',
+);
+const BROWSER_DEVICE = {
+  ...sampleRun().device,
+  vendor: 'google',
+  architecture: 'swiftshader',
+  device: '',
+  description: '',
+  backend: 'browser' as const,
+};
 
 describe('device names', () => {
   it('spells out Dawn’s slugs and never leaves a headline empty or "?"', () => {
@@ -25,12 +35,18 @@ describe('device names', () => {
     // Chrome leaves device and description empty.
     expect(deviceTitle(BROWSER_DEVICE)).toBe('Google SwiftShader');
     expect(deviceTitle({ ...BROWSER_DEVICE, architecture: '' })).toBe('Google CPU adapter');
-    expect(deviceTitle({ ...BROWSER_DEVICE, vendor: '', architecture: '', adapterClass: 'gpu' })).toBe('GPU (unnamed by the browser)');
+    expect(deviceTitle({ ...BROWSER_DEVICE, vendor: '', architecture: '', adapterClass: 'gpu' })).toBe(
+      'GPU (unnamed by the browser)',
+    );
     for (const d of [H100.device, LAVAPIPE.device, BROWSER_DEVICE]) {
       expect(describeDevice(d)).not.toMatch(/\?|\[\s*\/|^\s/);
     }
-    expect(describeDevice(H100.device)).toBe('NVIDIA H100 80GB HBM3 [nvidia] (NVIDIA: 580.159.04 580.159.4.0) via vulkan (GPU, core)');
-    expect(describeDevice(BROWSER_DEVICE)).toBe('Google SwiftShader [google / swiftshader] via browser (CPU adapter, core)');
+    expect(describeDevice(H100.device)).toBe(
+      'NVIDIA H100 80GB HBM3 [nvidia] (NVIDIA: 580.159.04 580.159.4.0) via vulkan (GPU, core)',
+    );
+    expect(describeDevice(BROWSER_DEVICE)).toBe(
+      'Google SwiftShader [google / swiftshader] via browser (CPU adapter, core)',
+    );
   });
 
   it('compare names devices the same way (not "google  (browser)")', () => {
@@ -66,10 +82,18 @@ describe('chart specs', () => {
       'FP16 matrix units (dense) roof · 38.6 TFLOP/s',
       'INT8 matrix units (dense, TOP/s) roof · 39.3 TOP/s',
     ]);
-    expect(spec.annotations.map((a) => a.text)).toEqual(['ridge 20.6 FLOP/B', 'ridge 40.6 FLOP/B', 'ridge 1.19 FLOP/B', 'ridge 12.4 FLOP/B', 'ridge 12.6 FLOP/B']);
+    expect(spec.annotations.map((a) => a.text)).toEqual([
+      'ridge 20.6 FLOP/B',
+      'ridge 40.6 FLOP/B',
+      'ridge 1.19 FLOP/B',
+      'ridge 12.4 FLOP/B',
+      'ridge 12.6 FLOP/B',
+    ]);
     const points = spec.series.filter((s) => s.kind === 'points').flatMap((s) => s.points);
     expect(points).toHaveLength(H100.cases.filter((c) => c.status === 'ok' && c.compute).length);
-    expect(points.find((p) => p.label.startsWith('dot4-int8 4096³'))?.label).toMatch(/^dot4-int8 4096³: 3\.7 TOP\/s at 1,370 FLOP\/B, compute-bound, 100\.0% of its roof$/);
+    expect(points.find((p) => p.label.startsWith('dot4-int8 4096³'))?.label).toMatch(
+      /^dot4-int8 4096³: 3\.7 TOP\/s at 1,370 FLOP\/B, compute-bound, 100\.0% of its roof$/,
+    );
     expect(spec.table.rows).toHaveLength(points.length);
 
     // Small figures get a small prefix rather than 0.000003 TFLOP/s.
@@ -85,17 +109,27 @@ describe('chart specs', () => {
   });
 
   it('bandwidth starts at 0 with the peaks as lines; one size per kernel is a bar chart that says how to get the sweep', () => {
-    const run: RunResult = { ...LAVAPIPE, peaks: { calibrated: null, datasheet: { id: 'x', name: 'X', compute: {}, bandwidth: { gbps: 10, source: 's' } } } };
+    const run: RunResult = {
+      ...LAVAPIPE,
+      peaks: { calibrated: null, datasheet: { id: 'x', name: 'X', compute: {}, bandwidth: { gbps: 10, source: 's' } } },
+    };
     const quick = bandwidthChart(run);
     expect(quick.x.type).toBe('category');
     expect(quick.x.labels).toEqual(['copy 128 MiB', 'read 128 MiB', 'write 128 MiB']);
     expect(quick.y.min).toBe(0);
     expect(quick.y.title).toBe('median bandwidth (GB/s)');
-    expect(quick.annotations).toEqual([{ kind: 'hline', y: 10, text: 'datasheet (X) 10 GB/s', color: expect.any(String) as string }]);
+    expect(quick.annotations).toEqual([
+      { kind: 'hline', y: 10, text: 'datasheet (X) 10 GB/s', color: expect.any(String) as string },
+    ]);
     expect(quick.note).toMatch(/quick mode.*run without quick/);
 
     const copy = sampleRun().cases[0] as CaseResult;
-    const sizes = [1, 4, 16, 64].map((mib) => ({ ...copy, id: `memcopy/copy/bytes=${String(mib * 2 ** 20)}`, name: `copy ${String(mib)} MiB`, params: { kernel: 'copy', bufferBytes: mib * 2 ** 20 } }));
+    const sizes = [1, 4, 16, 64].map((mib) => ({
+      ...copy,
+      id: `memcopy/copy/bytes=${String(mib * 2 ** 20)}`,
+      name: `copy ${String(mib)} MiB`,
+      params: { kernel: 'copy', bufferBytes: mib * 2 ** 20 },
+    }));
     const sweep = bandwidthChart({ ...sampleRun(), cases: sizes });
     expect(sweep.x.type).toBe('logarithmic');
     expect(sweep.x.ticks.map((t) => t.label)).toEqual(['1 MiB', '4 MiB', '16 MiB', '64 MiB']);
@@ -119,22 +153,45 @@ describe('headline', () => {
     expect(h.driver).toBe('NVIDIA: 580.159.04 580.159.4.0');
     expect(h.facts).toBe('vendor nvidia · via vulkan · GPU · core features');
     const byKey = Object.fromEntries(h.cards.map((c) => [c.key, c]));
-    expect(byKey['bandwidth']).toMatchObject({ value: '3.12 TB/s', from: 'calibrated 2026-11-27', datasheet: 'datasheet 3.35 TB/s' });
-    expect(byKey['fp32']).toMatchObject({ value: '64.4 TFLOP/s', from: 'FMA f32', datasheet: 'datasheet 66.9 TFLOP/s', share: { text: '96.3%', over: false, label: 'MFU vs datasheet' } });
-    expect(byKey['gemm-matrixF16']).toMatchObject({ value: '38.5 TFLOP/s', from: 'subgroup-matrix-f16 4096³', datasheet: 'datasheet 989 TFLOP/s' });
+    expect(byKey['bandwidth']).toMatchObject({
+      value: '3.12 TB/s',
+      from: 'calibrated 2026-11-27',
+      datasheet: 'datasheet 3.35 TB/s',
+    });
+    expect(byKey['fp32']).toMatchObject({
+      value: '64.4 TFLOP/s',
+      from: 'FMA f32',
+      datasheet: 'datasheet 66.9 TFLOP/s',
+      share: { text: '96.3%', over: false, label: 'MFU vs datasheet' },
+    });
+    expect(byKey['gemm-matrixF16']).toMatchObject({
+      value: '38.5 TFLOP/s',
+      from: 'subgroup-matrix-f16 4096³',
+      datasheet: 'datasheet 989 TFLOP/s',
+    });
     expect(byKey['gemm-int8Dot4']?.value).toBe('3.7 TOP/s');
     expect(byKey['matrixF16']).toMatchObject({ title: 'FP16 matrix units peak', datasheet: 'datasheet 989 TFLOP/s' });
     expect(byKey['timer']).toMatchObject({ value: 'GPU timestamps', warning: null });
   });
 
   it('before a run: the device alone, what to press, and a quantized timer said plainly', () => {
-    const h = headline({ device: BROWSER_DEVICE, timer: { kind: 'timestamp-query', method: 'm', resolutionNs: 100_000, quantized: true, rawTimestampsSeen: 4 }, peaks: null, cases: [], run: null, tuning: null });
+    const h = headline({
+      device: BROWSER_DEVICE,
+      timer: { kind: 'timestamp-query', method: 'm', resolutionNs: 100_000, quantized: true, rawTimestampsSeen: 4 },
+      peaks: null,
+      cases: [],
+      run: null,
+      tuning: null,
+    });
     expect(h.title).toBe('Google SwiftShader');
     expect(h.driver).toBeNull();
     expect(h.run).toBeNull();
     const byKey = Object.fromEntries(h.cards.map((c) => [c.key, c]));
     expect(byKey['fp32']).toMatchObject({ value: 'not measured', warning: 'press Run (peak suite)' });
-    expect(byKey['fp16']).toMatchObject({ value: 'not available', warning: 'not available: this adapter has no shader-f16 feature' });
+    expect(byKey['fp16']).toMatchObject({
+      value: 'not available',
+      warning: 'not available: this adapter has no shader-f16 feature',
+    });
     expect(byKey['matrix']?.value).toBe('not reachable');
     expect(byKey['timer']?.warning).toMatch(/quantized to 100\.00 µs/);
   });
@@ -150,16 +207,22 @@ describe('tables', () => {
     expect(percentCell(1.489)).toEqual({ text: '148.9%', over: true });
     expect(percentCell(null)).toEqual({ text: '—', over: false });
     const html = renderResults(H100.cases);
-    expect(html).toContain('<summary>3 cases not applicable: the 128×128 tile needs M, N multiples of 128 and K of 8 (got 1×4096×4096)</summary>');
+    expect(html).toContain(
+      '<summary>3 cases not applicable: the 128×128 tile needs M, N multiples of 128 and K of 8 (got 1×4096×4096)</summary>',
+    );
     expect(html).toContain('<th scope="row" title="matmul/tiled-f32/4096x4096x4096">tiled-f32 4096³</th>');
     expect(html).toMatch(/<span class="over" [^>]*>100\.1%<span aria-hidden="true"> ⚠<\/span>/);
     // A failed case says why on its own row.
-    expect(renderResults(sampleRun().cases)).toMatch(/<tr class="message failed"><td colspan="9">output does not match the reference/);
+    expect(renderResults(sampleRun().cases)).toMatch(
+      /<tr class="message failed"><td colspan="9">output does not match the reference/,
+    );
   });
 
   it('compare says "skipped in both" and names cases as the CLI does', () => {
     const html = renderComparison(compareRuns(H100, H100), H100, H100, { base: 'a.json', next: 'b.json' });
-    expect(html).toMatch(/<th scope="row">tiled-f32 GEMV 1×4096×4096<\/th>(<td>[^<]*<\/td>){4}<td>skipped in both<\/td>/);
+    expect(html).toMatch(
+      /<th scope="row">tiled-f32 GEMV 1×4096×4096<\/th>(<td>[^<]*<\/td>){4}<td>skipped in both<\/td>/,
+    );
     expect(html).toContain('both on NVIDIA H100 80GB HBM3 (vulkan)');
   });
 });
@@ -167,14 +230,19 @@ describe('tables', () => {
 describe('the HTML report', () => {
   it('is one self-contained file: CSS and scripts inline, no way to break out of a script, the chart runtime inlined whole', () => {
     const bad = withSamples({ ...(sampleRun().cases[0] as CaseResult), name: '</script><b>x' }, [1000, 1100, 1200]);
-    const html = renderHtml({ ...sampleRun(), cases: [bad], device: { ...sampleRun().device, description: '</script><b>x' } }, { chartJs: 'window.Chart = function Chart() {};', css: 'body{color:red}' });
+    const html = renderHtml(
+      { ...sampleRun(), cases: [bad], device: { ...sampleRun().device, description: '</script><b>x' } },
+      { chartJs: 'window.Chart = function Chart() {};', css: 'body{color:red}' },
+    );
     expect(html).toContain('window.Chart = function Chart() {};');
     expect(html).toContain('<style>body{color:red}</style>');
     expect(html).not.toContain('</script><b>x');
     expect(html).not.toMatch(/<script src=|<link /);
     expect(html).toContain(drawCharts.toString().slice(0, 60));
     expect(html).toContain('<h1 class="device-title" id="device-title">llvmpipe</h1>');
-    expect(html).toMatch(/<canvas id="bandwidth" role="img" aria-label="Memory bandwidth at one buffer size per kernel: /);
+    expect(html).toMatch(
+      /<canvas id="bandwidth" role="img" aria-label="Memory bandwidth at one buffer size per kernel: /,
+    );
     expect(html).toContain('<a href="#bandwidth-data" data-opens="bandwidth-data">');
   });
 });

@@ -28,7 +28,15 @@ function samplePositions(M: number, N: number, seed: number): number[] {
  * of the inputs the kernel saw, within the variant's relative bound (exact for int8); every element
  * is scanned for the poison, so an unwritten one fails too.
  */
-export async function checkMatmul(device: GPUDevice, bufC: GPUBuffer, variant: MatmulVariant, s: MatmulShape, ops: Operands, seed: number, encodeOnce: (pass: GPUComputePassEncoder) => void): Promise<{ result: CheckResult; quantizationError: QuantizationError | null }> {
+export async function checkMatmul(
+  device: GPUDevice,
+  bufC: GPUBuffer,
+  variant: MatmulVariant,
+  s: MatmulShape,
+  ops: Operands,
+  seed: number,
+  encodeOnce: (pass: GPUComputePassEncoder) => void,
+): Promise<{ result: CheckResult; quantizationError: QuantizationError | null }> {
   const { M, N, K } = s;
   const input = MATMUL_VARIANT_TRAITS[variant].input;
   device.queue.writeBuffer(bufC, 0, new Uint32Array(M * N).fill(POISON));
@@ -80,9 +88,19 @@ export async function checkMatmul(device: GPUDevice, bufC: GPUBuffer, variant: M
     maxQuantErr = Math.max(maxQuantErr, Math.abs(deq - ref32));
     maxRef = Math.max(maxRef, Math.abs(ref32));
   }
-  const quantizationError = input === 'f32' ? null : { reference: 'f64 product of the unrounded f32 inputs, sampled positions', relL2: Math.sqrt(errSq / refSq), maxRel: maxQuantErr / maxRef };
+  const quantizationError =
+    input === 'f32'
+      ? null
+      : {
+          reference: 'f64 product of the unrounded f32 inputs, sampled positions',
+          relL2: Math.sqrt(errSq / refSq),
+          maxRel: maxQuantErr / maxRef,
+        };
   const inputs = variant === 'gemv-f16' ? 'f16 weights and f32 activations' : `${input} inputs`;
-  const method = input === 'int8' ? 'exact int32 against the CPU' : `|got − want| / Σ|a·b| ≤ ${tolerance} against f64 on the ${inputs}`;
+  const method =
+    input === 'int8'
+      ? 'exact int32 against the CPU'
+      : `|got − want| / Σ|a·b| ≤ ${tolerance} against f64 on the ${inputs}`;
   return {
     result: {
       passed: mismatches === 0,
@@ -90,7 +108,10 @@ export async function checkMatmul(device: GPUDevice, bufC: GPUBuffer, variant: M
       compared: positions.length,
       mismatches,
       maxRelError: maxRel,
-      detail: mismatches === 0 ? `${positions.length} sampled elements match (max relative error ${maxRel.toExponential(2)}); no unwritten elements` : `${mismatches} mismatches; first: ${first}`,
+      detail:
+        mismatches === 0
+          ? `${positions.length} sampled elements match (max relative error ${maxRel.toExponential(2)}); no unwritten elements`
+          : `${mismatches} mismatches; first: ${first}`,
     },
     quantizationError,
   };

@@ -37,9 +37,15 @@ async function loadSource(x: LaunchInputs, kernel: string, fill: (code: string) 
 }
 
 const dimsEntry = (x: LaunchInputs): GPUBindGroupEntry => ({ binding: 3, resource: { buffer: x.dims } });
-const abcEntries = (x: LaunchInputs): GPUBindGroupEntry[] => [dimsEntry(x), { binding: 0, resource: { buffer: x.bufA } }, { binding: 1, resource: { buffer: x.bufB } }, { binding: 2, resource: { buffer: x.bufC } }];
+const abcEntries = (x: LaunchInputs): GPUBindGroupEntry[] => [
+  dimsEntry(x),
+  { binding: 0, resource: { buffer: x.bufA } },
+  { binding: 1, resource: { buffer: x.bufB } },
+  { binding: 2, resource: { buffer: x.bufC } },
+];
 /** One thread per element of C: a 16×16 workgroup, or 256 wide for a single row. */
-const naiveWorkgroup = (s: MatmulShape): { WG_X: number; WG_Y: number } => (s.M === 1 ? { WG_X: 256, WG_Y: 1 } : { WG_X: 16, WG_Y: 16 });
+const naiveWorkgroup = (s: MatmulShape): { WG_X: number; WG_Y: number } =>
+  s.M === 1 ? { WG_X: 256, WG_Y: 1 } : { WG_X: 16, WG_Y: 16 };
 
 /** kernels/matmul.wgsl with the case's tile, and f16 inputs where the variant reads them. */
 function matmulSource(x: LaunchInputs): Promise<string> {
@@ -53,17 +59,34 @@ function matmulSource(x: LaunchInputs): Promise<string> {
 const naive: LaunchBuilder = async (x) => {
   const wg = naiveWorkgroup(x.s);
   const pipeline = await computePipeline(x.ctx.device, 'matmul', await matmulSource(x), 'naive_kernel', wg);
-  return { pipeline, entries: abcEntries(x), groups: [Math.ceil(x.s.N / wg.WG_X), Math.ceil(x.s.M / wg.WG_Y)], followUp: null };
+  return {
+    pipeline,
+    entries: abcEntries(x),
+    groups: [Math.ceil(x.s.N / wg.WG_X), Math.ceil(x.s.M / wg.WG_Y)],
+    followUp: null,
+  };
 };
 
 const tiled: LaunchBuilder = async (x) => {
   const { tile } = x.shape;
   const sparse = x.variant === 'block-sparse-f32';
-  const pipeline = await computePipeline(x.ctx.device, 'matmul', await matmulSource(x), sparse ? 'block_sparse_kernel' : tile.prefetch === true ? 'tiled_prefetch_kernel' : 'tiled_kernel');
-  const entries: GPUBindGroupEntry[] = [dimsEntry(x), { binding: 4, resource: { buffer: x.bufA } }, { binding: 5, resource: { buffer: x.bufB } }, { binding: 6, resource: { buffer: x.bufC } }];
+  const pipeline = await computePipeline(
+    x.ctx.device,
+    'matmul',
+    await matmulSource(x),
+    sparse ? 'block_sparse_kernel' : tile.prefetch === true ? 'tiled_prefetch_kernel' : 'tiled_kernel',
+  );
+  const entries: GPUBindGroupEntry[] = [
+    dimsEntry(x),
+    { binding: 4, resource: { buffer: x.bufA } },
+    { binding: 5, resource: { buffer: x.bufB } },
+    { binding: 6, resource: { buffer: x.bufC } },
+  ];
   // The dense kernel shares the body and so the binding (the pipelined one has none).
   if (sparse || tile.prefetch !== true) {
-    const mask = sparse ? blockMask(x.s.M, x.s.K, x.ctx.seed, tile) : new Uint32Array((x.s.M / tile.M) * (x.s.K / tile.K)).fill(1);
+    const mask = sparse
+      ? blockMask(x.s.M, x.s.K, x.ctx.seed, tile)
+      : new Uint32Array((x.s.M / tile.M) * (x.s.K / tile.K)).fill(1);
     entries.push({ binding: 7, resource: { buffer: x.upload(mask, 'mask') } });
   }
   return { pipeline, entries, groups: [x.s.N / tile.N, x.s.M / tile.M], followUp: null };
@@ -71,8 +94,19 @@ const tiled: LaunchBuilder = async (x) => {
 
 const dot4: LaunchBuilder = async (x) => {
   const wg = naiveWorkgroup(x.s);
-  const pipeline = await computePipeline(x.ctx.device, 'matmul_int8', await x.ctx.loadKernel('matmul_int8'), 'dot4_kernel', wg);
-  return { pipeline, entries: abcEntries(x), groups: [Math.ceil(x.s.N / wg.WG_X), Math.ceil(x.s.M / wg.WG_Y)], followUp: null };
+  const pipeline = await computePipeline(
+    x.ctx.device,
+    'matmul_int8',
+    await x.ctx.loadKernel('matmul_int8'),
+    'dot4_kernel',
+    wg,
+  );
+  return {
+    pipeline,
+    entries: abcEntries(x),
+    groups: [Math.ceil(x.s.N / wg.WG_X), Math.ceil(x.s.M / wg.WG_Y)],
+    followUp: null,
+  };
 };
 
 const gemv: LaunchBuilder = async (x) => {
@@ -80,31 +114,89 @@ const gemv: LaunchBuilder = async (x) => {
   const { M, N, K } = x.s;
   const launch = planGemv(M, K, N, x.shape.gemvTargetWorkgroups, false, x.shape.gemvColumns4);
   const source = await loadSource(x, 'gemv');
-  const code = x.variant === 'gemv-f16' ? source.replace('alias W = f32; // dtype', 'enable f16;\nalias W = f16; // dtype') : source;
-  const params = x.pool.create({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'gemv-params' });
+  const code =
+    x.variant === 'gemv-f16'
+      ? source.replace('alias W = f32; // dtype', 'enable f16;\nalias W = f16; // dtype')
+      : source;
+  const params = x.pool.create({
+    size: 32,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    label: 'gemv-params',
+  });
   device.queue.writeBuffer(params, 0, new Uint32Array([M, K, N, 0, launch.splits, 0, 0, 0]));
-  const partials = x.pool.create({ size: Math.max(16, launch.partialBytes), usage: GPUBufferUsage.STORAGE, label: 'gemv-partials' });
+  const partials = x.pool.create({
+    size: Math.max(16, launch.partialBytes),
+    usage: GPUBufferUsage.STORAGE,
+    label: 'gemv-partials',
+  });
   const pipeline = await computePipeline(device, 'gemv', code, 'gemv_kernel', { COLS4: x.shape.gemvColumns4 });
   // Binding 5 (RMSNorm weights) is unused with flags 0; any buffer fills it.
-  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: params } }, { binding: 1, resource: { buffer: x.bufA } }, { binding: 2, resource: { buffer: x.bufB } }, { binding: 3, resource: { buffer: x.bufC } }, { binding: 4, resource: { buffer: partials } }, { binding: 5, resource: { buffer: x.bufA } }];
+  const entries: GPUBindGroupEntry[] = [
+    { binding: 0, resource: { buffer: params } },
+    { binding: 1, resource: { buffer: x.bufA } },
+    { binding: 2, resource: { buffer: x.bufB } },
+    { binding: 3, resource: { buffer: x.bufC } },
+    { binding: 4, resource: { buffer: partials } },
+    { binding: 5, resource: { buffer: x.bufA } },
+  ];
   if (launch.splits <= 1) return { pipeline, entries, groups: launch.groups, followUp: null };
   const reduce = await computePipeline(device, 'gemv', code, 'gemv_reduce');
-  const bindGroup = device.createBindGroup({ layout: reduce.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: params } }, { binding: 3, resource: { buffer: x.bufC } }, { binding: 4, resource: { buffer: partials } }] });
-  return { pipeline, entries, groups: launch.groups, followUp: { pipeline: reduce, bindGroup, groups: [Math.ceil((M * N) / 4 / 256), 1] } };
+  const bindGroup = device.createBindGroup({
+    layout: reduce.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: params } },
+      { binding: 3, resource: { buffer: x.bufC } },
+      { binding: 4, resource: { buffer: partials } },
+    ],
+  });
+  return {
+    pipeline,
+    entries,
+    groups: launch.groups,
+    followUp: { pipeline: reduce, bindGroup, groups: [Math.ceil((M * N) / 4 / 256), 1] },
+  };
 };
 
-const staged = (input: 'f16' | 'int8'): LaunchBuilder => async (x) => {
-  const shape = x.shape.staged[input];
-  const source = await loadSource(x, 'matmul_subgroup_tiled', (template) => stagedSubgroupMatrixSource(template, input, x.ctx.info.subgroupMaxSize ?? 32, shape));
-  const pipeline = await computePipeline(x.ctx.device, `matmul_subgroup_tiled_${input}`, source, input === 'f16' ? 'sgmat_f16_tiled_kernel' : 'sgmat_i8_tiled_kernel');
-  const tile = stagedTile(shape);
-  return { pipeline, entries: [dimsEntry(x), { binding: 2, resource: { buffer: x.bufC } }, { binding: 4, resource: { buffer: x.bufA } }, { binding: 5, resource: { buffer: x.bufB } }], groups: [x.s.N / tile.N, x.s.M / tile.M], followUp: null };
-};
+const staged =
+  (input: 'f16' | 'int8'): LaunchBuilder =>
+  async (x) => {
+    const shape = x.shape.staged[input];
+    const source = await loadSource(x, 'matmul_subgroup_tiled', (template) =>
+      stagedSubgroupMatrixSource(template, input, x.ctx.info.subgroupMaxSize ?? 32, shape),
+    );
+    const pipeline = await computePipeline(
+      x.ctx.device,
+      `matmul_subgroup_tiled_${input}`,
+      source,
+      input === 'f16' ? 'sgmat_f16_tiled_kernel' : 'sgmat_i8_tiled_kernel',
+    );
+    const tile = stagedTile(shape);
+    return {
+      pipeline,
+      entries: [
+        dimsEntry(x),
+        { binding: 2, resource: { buffer: x.bufC } },
+        { binding: 4, resource: { buffer: x.bufA } },
+        { binding: 5, resource: { buffer: x.bufB } },
+      ],
+      groups: [x.s.N / tile.N, x.s.M / tile.M],
+      followUp: null,
+    };
+  };
 
-const direct = (kernel: 'matmul_subgroup_f16' | 'matmul_subgroup_i8', entry: string): LaunchBuilder => async (x) => {
-  const pipeline = await computePipeline(x.ctx.device, kernel, await x.ctx.loadKernel(kernel), entry, { SUBGROUP_SIZE: x.ctx.info.subgroupMaxSize ?? 32 });
-  return { pipeline, entries: abcEntries(x), groups: [x.s.N / SUBGROUP_BLOCK, x.s.M / SUBGROUP_BLOCK], followUp: null };
-};
+const direct =
+  (kernel: 'matmul_subgroup_f16' | 'matmul_subgroup_i8', entry: string): LaunchBuilder =>
+  async (x) => {
+    const pipeline = await computePipeline(x.ctx.device, kernel, await x.ctx.loadKernel(kernel), entry, {
+      SUBGROUP_SIZE: x.ctx.info.subgroupMaxSize ?? 32,
+    });
+    return {
+      pipeline,
+      entries: abcEntries(x),
+      groups: [x.s.N / SUBGROUP_BLOCK, x.s.M / SUBGROUP_BLOCK],
+      followUp: null,
+    };
+  };
 
 /** Each variant's launch: its kernel, entry point, bindings and grid. */
 export const MATMUL_LAUNCHES: Readonly<Record<MatmulVariant, LaunchBuilder>> = {

@@ -63,17 +63,33 @@ export function packOperands(variant: MatmulVariant, s: MatmulShape, seed: numbe
   const b32 = randomUniform(seed + 1, K * N);
   if (input === 'f32') {
     if (variant === 'block-sparse-f32') zeroBlocks(a32, M, K, seed, tile);
-    return { ops: { a: a32, b: b32, a32, b32, outScale: 1 }, a: { data: a32, label: 'A' }, b: { data: b32, label: 'B' } };
+    return {
+      ops: { a: a32, b: b32, a32, b32, outScale: 1 },
+      a: { data: a32, label: 'A' },
+      b: { data: b32, label: 'B' },
+    };
   }
   if (variant === 'gemv-f16') {
-    return { ops: { a: a32, b: Float64Array.from(b32, roundToF16), a32, b32, outScale: 1 }, a: { data: a32, label: 'x' }, b: { data: Uint16Array.from(b32, (v) => f32ToF16Bits(v)), label: 'W' } };
+    return {
+      ops: { a: a32, b: Float64Array.from(b32, roundToF16), a32, b32, outScale: 1 },
+      a: { data: a32, label: 'x' },
+      b: { data: Uint16Array.from(b32, (v) => f32ToF16Bits(v)), label: 'W' },
+    };
   }
   if (input === 'f16') {
     const toHalf = (x: Float32Array): Uint16Array => Uint16Array.from(x, (v) => f32ToF16Bits(v));
-    return { ops: { a: Float64Array.from(a32, roundToF16), b: Float64Array.from(b32, roundToF16), a32, b32, outScale: 1 }, a: { data: toHalf(a32), label: 'A' }, b: { data: toHalf(b32), label: 'B' } };
+    return {
+      ops: { a: Float64Array.from(a32, roundToF16), b: Float64Array.from(b32, roundToF16), a32, b32, outScale: 1 },
+      a: { data: toHalf(a32), label: 'A' },
+      b: { data: toHalf(b32), label: 'B' },
+    };
   }
   const qa = quantizeInt8(a32);
   const qb = quantizeInt8(b32);
   // dot4 wants B transposed (packed along K); the matrix units take B row-major.
-  return { ops: { a: qa.q, b: qb.q, a32, b32, outScale: qa.scale * qb.scale }, a: { data: packInt8(qa.q), label: 'A' }, b: { data: packInt8(variant === 'dot4-int8' ? transpose(qb.q, K, N) : qb.q), label: 'B' } };
+  return {
+    ops: { a: qa.q, b: qb.q, a32, b32, outScale: qa.scale * qb.scale },
+    a: { data: packInt8(qa.q), label: 'A' },
+    b: { data: packInt8(variant === 'dot4-int8' ? transpose(qb.q, K, N) : qb.q), label: 'B' },
+  };
 }

@@ -26,21 +26,33 @@ export function tileLabel(t: MatmulTile): string {
 /** The tiled kernel's source for a tile shape (the lines marked `// tile`). */
 export function tileSource(code: string, t: MatmulTile): string {
   const values: Record<string, number> = { TILE_M: t.M, TILE_N: t.N, TILE_K: t.K, VEC_M: t.vecM, VEC_N: t.vecN };
-  return code.replace(/^const (TILE_M|TILE_N|TILE_K|VEC_M|VEC_N) = \d+u; \/\/ tile$/gm, (_line, name: string) => `const ${name} = ${String(values[name])}u; // tile`);
+  return code.replace(
+    /^const (TILE_M|TILE_N|TILE_K|VEC_M|VEC_N) = \d+u; \/\/ tile$/gm,
+    (_line, name: string) => `const ${name} = ${String(values[name])}u; // tile`,
+  );
 }
 
 /** Why the device cannot run this tile shape; null when it can. */
 export function tileUnsupported(t: MatmulTile, limits: GPUSupportedLimits): string | null {
   const label = tileLabel(t);
-  if (![t.M, t.N, t.K, t.vecM, t.vecN].every((v) => Number.isInteger(v) && v > 0)) return `tile ${label}: sizes must be positive integers`;
-  if (t.M % (4 * t.vecM) !== 0 || t.N % (4 * t.vecN) !== 0 || t.K % 4 !== 0) return `tile ${label}: M must be a multiple of 4·vecM, N of 4·vecN and K of 4`;
+  if (![t.M, t.N, t.K, t.vecM, t.vecN].every((v) => Number.isInteger(v) && v > 0))
+    return `tile ${label}: sizes must be positive integers`;
+  if (t.M % (4 * t.vecM) !== 0 || t.N % (4 * t.vecN) !== 0 || t.K % 4 !== 0)
+    return `tile ${label}: M must be a multiple of 4·vecM, N of 4·vecN and K of 4`;
   const x = t.N / (4 * t.vecN);
   const y = t.M / (4 * t.vecM);
-  if (x * y > limits.maxComputeInvocationsPerWorkgroup || x > limits.maxComputeWorkgroupSizeX || y > limits.maxComputeWorkgroupSizeY) return `tile ${label} needs a ${x}×${y} workgroup; the device allows ${limits.maxComputeInvocationsPerWorkgroup} invocations`;
+  if (
+    x * y > limits.maxComputeInvocationsPerWorkgroup ||
+    x > limits.maxComputeWorkgroupSizeX ||
+    y > limits.maxComputeWorkgroupSizeY
+  )
+    return `tile ${label} needs a ${x}×${y} workgroup; the device allows ${limits.maxComputeInvocationsPerWorkgroup} invocations`;
   const threads = x * y;
-  if (t.prefetch === true && (((t.M * t.K) / 4) % threads !== 0 || ((t.K * t.N) / 4) % threads !== 0)) return `tile ${label}: prefetching needs the A and B tiles' vec4 counts to be multiples of the ${threads} threads`;
+  if (t.prefetch === true && (((t.M * t.K) / 4) % threads !== 0 || ((t.K * t.N) / 4) % threads !== 0))
+    return `tile ${label}: prefetching needs the A and B tiles' vec4 counts to be multiples of the ${threads} threads`;
   const shared = t.K * (t.M + t.N) * 4 + 4;
-  if (shared > limits.maxComputeWorkgroupStorageSize) return `tile ${label} needs ${shared} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
+  if (shared > limits.maxComputeWorkgroupStorageSize)
+    return `tile ${label} needs ${shared} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
   return null;
 }
 /** The direct subgroup-matrix kernels' block of C per workgroup (32×32). */
@@ -103,14 +115,20 @@ export const STAGED_MAX_TILES_PER_SUBGROUP = 16;
 
 /** 8 subgroups (2×4), 4×2 matrices each: a 128×128 tile, the layout the kernel had before it was tunable. */
 const STAGED_LAYOUT = { sgRows: 2, sgCols: 4, mTiles: 4, nTiles: 2, prefetch: false, doubleBuffer: false } as const;
-export const DEFAULT_STAGED: Readonly<Record<'f16' | 'int8', StagedShape>> = { f16: { matrixM: 16, matrixN: 16, matrixK: 16, kStep: 32, pad: 8, ...STAGED_LAYOUT }, int8: { matrixM: 16, matrixN: 16, matrixK: 32, kStep: 64, pad: 16, ...STAGED_LAYOUT } };
+export const DEFAULT_STAGED: Readonly<Record<'f16' | 'int8', StagedShape>> = {
+  f16: { matrixM: 16, matrixN: 16, matrixK: 16, kStep: 32, pad: 8, ...STAGED_LAYOUT },
+  int8: { matrixM: 16, matrixN: 16, matrixK: 32, kStep: 64, pad: 16, ...STAGED_LAYOUT },
+};
 
 /**
  * The built-in staged shape on this adapter: DEFAULT_STAGED where it lists the 16×16 config, else
  * the same layout on the first config of the input's types it lists (the K step a multiple of its
  * K), or null when it lists none.
  */
-export function defaultStagedFor(input: 'f16' | 'int8', info: Pick<DeviceInfo, 'subgroupMatrixConfigs'>): StagedShape | null {
+export function defaultStagedFor(
+  input: 'f16' | 'int8',
+  info: Pick<DeviceInfo, 'subgroupMatrixConfigs'>,
+): StagedShape | null {
   const d = DEFAULT_STAGED[input];
   const k = STAGED_INPUT[input];
   if (listsMatrixShape(info, k.component, k.result, { M: d.matrixM, N: d.matrixN, K: d.matrixK })) return d;
@@ -129,11 +147,22 @@ export function stagedOnMatrix(t: StagedShape, m: MatrixShape): StagedShape {
  * must be fixed, and the launch within the device's limits. The suite's skip reason and the
  * tuner's ruling-out are this one check.
  */
-export function stagedShapeUnsupported(input: 'f16' | 'int8', t: StagedShape, s: Pick<MatmulShape, 'M' | 'N' | 'K'>, info: Pick<DeviceInfo, 'subgroupMatrixConfigs' | 'subgroupMinSize' | 'subgroupMaxSize'>, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>): string | null {
+export function stagedShapeUnsupported(
+  input: 'f16' | 'int8',
+  t: StagedShape,
+  s: Pick<MatmulShape, 'M' | 'N' | 'K'>,
+  info: Pick<DeviceInfo, 'subgroupMatrixConfigs' | 'subgroupMinSize' | 'subgroupMaxSize'>,
+  limits: Pick<
+    GPUSupportedLimits,
+    'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'
+  >,
+): string | null {
   const types = STAGED_INPUT[input];
-  if (!listsMatrixShape(info, types.component, types.result, { M: t.matrixM, N: t.matrixN, K: t.matrixK })) return `the adapter lists no ${types.component}→${types.result} ${t.matrixM}×${t.matrixN}×${t.matrixK} subgroup-matrix config`;
+  if (!listsMatrixShape(info, types.component, types.result, { M: t.matrixM, N: t.matrixN, K: t.matrixK }))
+    return `the adapter lists no ${types.component}→${types.result} ${t.matrixM}×${t.matrixN}×${t.matrixK} subgroup-matrix config`;
   const tile = stagedTile(t);
-  if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % t.kStep !== 0) return `the staged kernel's ${tile.M}×${tile.N} tile needs M a multiple of ${tile.M}, N of ${tile.N} and K of ${t.kStep} (got ${s.M}×${s.N}×${s.K})`;
+  if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % t.kStep !== 0)
+    return `the staged kernel's ${tile.M}×${tile.N} tile needs M a multiple of ${tile.M}, N of ${tile.N} and K of ${t.kStep} (got ${s.M}×${s.N}×${s.K})`;
   return variableSubgroupSize(info) ?? stagedUnsupported(input, t, info.subgroupMaxSize ?? 0, limits);
 }
 
@@ -156,27 +185,56 @@ export function stagedLabel(t: StagedShape): string {
 /** Workgroup memory of the staged kernel's padded TM×kStep A and kStep×TN B tiles, times two with double buffering. */
 export function stagedWorkgroupBytes(input: 'f16' | 'int8', t: StagedShape): number {
   const tile = stagedTile(t);
-  return (t.doubleBuffer ? 2 : 1) * (tile.M * (t.kStep + t.pad) + t.kStep * (tile.N + t.pad)) * STAGED_INPUT[input].elementBytes;
+  return (
+    (t.doubleBuffer ? 2 : 1) *
+    (tile.M * (t.kStep + t.pad) + t.kStep * (tile.N + t.pad)) *
+    STAGED_INPUT[input].elementBytes
+  );
 }
 
 /** Why the staged kernel cannot run this shape here (null when it can). */
-export function stagedUnsupported(input: 'f16' | 'int8', t: StagedShape, subgroupSize: number, limits: Pick<GPUSupportedLimits, 'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>): string | null {
+export function stagedUnsupported(
+  input: 'f16' | 'int8',
+  t: StagedShape,
+  subgroupSize: number,
+  limits: Pick<
+    GPUSupportedLimits,
+    'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'
+  >,
+): string | null {
   const k = STAGED_INPUT[input];
-  if (![t.matrixM, t.matrixN, t.matrixK, t.kStep, t.sgRows, t.sgCols, t.mTiles, t.nTiles].every((v) => Number.isInteger(v) && v > 0) || !Number.isInteger(t.pad)) return `the staged ${input} kernel's shape must be positive integers (got ${stagedLabel(t)})`;
-  if (t.kStep % t.matrixK !== 0 || t.kStep % k.perLoad !== 0) return `the staged ${input} kernel's K step must be a multiple of the matrix step ${t.matrixK}${k.perLoad > t.matrixK ? ` and of ${k.perLoad}` : ''} (got ${t.kStep})`;
-  if (t.pad < 0 || t.pad % k.padStep !== 0) return `the staged ${input} kernel's row padding must be a multiple of ${k.padStep} elements (16 bytes; got ${t.pad})`;
-  if (t.mTiles * t.nTiles > STAGED_MAX_TILES_PER_SUBGROUP) return `${t.mTiles}x${t.nTiles} result matrices per subgroup exceed ${STAGED_MAX_TILES_PER_SUBGROUP} (the accumulators would not fit in registers)`;
+  if (
+    ![t.matrixM, t.matrixN, t.matrixK, t.kStep, t.sgRows, t.sgCols, t.mTiles, t.nTiles].every(
+      (v) => Number.isInteger(v) && v > 0,
+    ) ||
+    !Number.isInteger(t.pad)
+  )
+    return `the staged ${input} kernel's shape must be positive integers (got ${stagedLabel(t)})`;
+  if (t.kStep % t.matrixK !== 0 || t.kStep % k.perLoad !== 0)
+    return `the staged ${input} kernel's K step must be a multiple of the matrix step ${t.matrixK}${k.perLoad > t.matrixK ? ` and of ${k.perLoad}` : ''} (got ${t.kStep})`;
+  if (t.pad < 0 || t.pad % k.padStep !== 0)
+    return `the staged ${input} kernel's row padding must be a multiple of ${k.padStep} elements (16 bytes; got ${t.pad})`;
+  if (t.mTiles * t.nTiles > STAGED_MAX_TILES_PER_SUBGROUP)
+    return `${t.mTiles}x${t.nTiles} result matrices per subgroup exceed ${STAGED_MAX_TILES_PER_SUBGROUP} (the accumulators would not fit in registers)`;
   const tile = stagedTile(t);
-  if (tile.N % k.perLoad !== 0) return `the staged ${input} kernel's tile width ${tile.N} is not a whole number of vec4 loads`;
+  if (tile.N % k.perLoad !== 0)
+    return `the staged ${input} kernel's tile width ${tile.N} is not a whole number of vec4 loads`;
   const threads = t.sgRows * t.sgCols * subgroupSize;
-  if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX) return `the staged kernel at ${stagedLabel(t)} runs ${t.sgRows * t.sgCols} subgroups of ${subgroupSize} (${threads} invocations); the device allows ${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)}`;
+  if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX)
+    return `the staged kernel at ${stagedLabel(t)} runs ${t.sgRows * t.sgCols} subgroups of ${subgroupSize} (${threads} invocations); the device allows ${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)}`;
   const need = stagedWorkgroupBytes(input, t);
-  if (need > limits.maxComputeWorkgroupStorageSize) return `the staged kernel at ${stagedLabel(t)} needs ${need} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
+  if (need > limits.maxComputeWorkgroupStorageSize)
+    return `the staged kernel at ${stagedLabel(t)} needs ${need} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
   return null;
 }
 
 /** The staged kernel's source for one input, shape and subgroup size: the template's types and launch shape filled in. */
-export function stagedSubgroupMatrixSource(template: string, input: 'f16' | 'int8', subgroupSize: number, t: StagedShape = DEFAULT_STAGED[input]): string {
+export function stagedSubgroupMatrixSource(
+  template: string,
+  input: 'f16' | 'int8',
+  subgroupSize: number,
+  t: StagedShape = DEFAULT_STAGED[input],
+): string {
   const f16 = input === 'f16';
   const k = STAGED_INPUT[input];
   return fillWgslTemplate('matmul_subgroup_tiled.wgsl', template, {

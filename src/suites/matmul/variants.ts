@@ -1,6 +1,17 @@
 import type { PeakUnit } from '../../probe/peaks.js';
 
-export type MatmulVariant = 'naive-f32' | 'tiled-f32' | 'tiled-f16' | 'dot4-int8' | 'subgroup-matrix-f16' | 'subgroup-matrix-int8' | 'block-sparse-f32' | 'gemv-f32' | 'gemv-f16' | 'subgroup-matrix-f16-tiled' | 'subgroup-matrix-int8-tiled';
+export type MatmulVariant =
+  | 'naive-f32'
+  | 'tiled-f32'
+  | 'tiled-f16'
+  | 'dot4-int8'
+  | 'subgroup-matrix-f16'
+  | 'subgroup-matrix-int8'
+  | 'block-sparse-f32'
+  | 'gemv-f32'
+  | 'gemv-f16'
+  | 'subgroup-matrix-f16-tiled'
+  | 'subgroup-matrix-int8-tiled';
 
 export interface MatmulShape {
   M: number;
@@ -40,19 +51,95 @@ export interface MatmulVariantTraits {
 const SGMAT_F16 = { component: 'f16', result: 'f32', K: 16 } as const;
 const SGMAT_I8 = { component: 'i8', result: 'i32', K: 32 } as const;
 const f16Features = ['shader-f16'] as const;
-const plain = { launch: 'fixed', tunedBy: null, features: [], matrixConfig: null, staged: false, calibrates: false } as const;
+const plain = {
+  launch: 'fixed',
+  tunedBy: null,
+  features: [],
+  matrixConfig: null,
+  staged: false,
+  calibrates: false,
+} as const;
 
 export const MATMUL_VARIANT_TRAITS: Readonly<Record<MatmulVariant, MatmulVariantTraits>> = {
   'naive-f32': { ...plain, input: 'f32', unit: 'fp32', baseline: null },
-  'tiled-f32': { ...plain, input: 'f32', unit: 'fp32', baseline: null, launch: 'tile', tunedBy: 'matmul-tiled', calibrates: true },
-  'tiled-f16': { ...plain, input: 'f16', unit: 'fp32', baseline: 'tiled-f32', launch: 'tile', tunedBy: 'matmul-tiled', features: f16Features },
+  'tiled-f32': {
+    ...plain,
+    input: 'f32',
+    unit: 'fp32',
+    baseline: null,
+    launch: 'tile',
+    tunedBy: 'matmul-tiled',
+    calibrates: true,
+  },
+  'tiled-f16': {
+    ...plain,
+    input: 'f16',
+    unit: 'fp32',
+    baseline: 'tiled-f32',
+    launch: 'tile',
+    tunedBy: 'matmul-tiled',
+    features: f16Features,
+  },
   'dot4-int8': { ...plain, input: 'int8', unit: 'int8Dot4', baseline: 'naive-f32', calibrates: true },
-  'subgroup-matrix-f16': { ...plain, input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32', features: ['shader-f16', 'chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_F16, calibrates: true },
-  'subgroup-matrix-int8': { ...plain, input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32', features: ['chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_I8, calibrates: true },
-  'subgroup-matrix-f16-tiled': { ...plain, input: 'f16', unit: 'matrixF16', baseline: 'tiled-f32', launch: 'staged', tunedBy: 'matmul-subgroup-matrix', features: ['shader-f16', 'chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_F16, staged: true, calibrates: true },
-  'subgroup-matrix-int8-tiled': { ...plain, input: 'int8', unit: 'matrixInt8', baseline: 'tiled-f32', launch: 'staged', tunedBy: 'matmul-subgroup-matrix', features: ['chromium-experimental-subgroup-matrix'], matrixConfig: SGMAT_I8, staged: true, calibrates: true },
-  'block-sparse-f32': { ...plain, input: 'f32', unit: 'fp32', baseline: 'tiled-f32', launch: 'tile', tunedBy: 'matmul-tiled' },
+  'subgroup-matrix-f16': {
+    ...plain,
+    input: 'f16',
+    unit: 'matrixF16',
+    baseline: 'tiled-f32',
+    features: ['shader-f16', 'chromium-experimental-subgroup-matrix'],
+    matrixConfig: SGMAT_F16,
+    calibrates: true,
+  },
+  'subgroup-matrix-int8': {
+    ...plain,
+    input: 'int8',
+    unit: 'matrixInt8',
+    baseline: 'tiled-f32',
+    features: ['chromium-experimental-subgroup-matrix'],
+    matrixConfig: SGMAT_I8,
+    calibrates: true,
+  },
+  'subgroup-matrix-f16-tiled': {
+    ...plain,
+    input: 'f16',
+    unit: 'matrixF16',
+    baseline: 'tiled-f32',
+    launch: 'staged',
+    tunedBy: 'matmul-subgroup-matrix',
+    features: ['shader-f16', 'chromium-experimental-subgroup-matrix'],
+    matrixConfig: SGMAT_F16,
+    staged: true,
+    calibrates: true,
+  },
+  'subgroup-matrix-int8-tiled': {
+    ...plain,
+    input: 'int8',
+    unit: 'matrixInt8',
+    baseline: 'tiled-f32',
+    launch: 'staged',
+    tunedBy: 'matmul-subgroup-matrix',
+    features: ['chromium-experimental-subgroup-matrix'],
+    matrixConfig: SGMAT_I8,
+    staged: true,
+    calibrates: true,
+  },
+  'block-sparse-f32': {
+    ...plain,
+    input: 'f32',
+    unit: 'fp32',
+    baseline: 'tiled-f32',
+    launch: 'tile',
+    tunedBy: 'matmul-tiled',
+  },
   // Decode-step GEMVs (M ≤ 8): f32 activations against f32 or f16 weights (weight-only f16).
   'gemv-f32': { ...plain, input: 'f32', unit: 'fp32', baseline: null, launch: 'gemv', tunedBy: 'gemv' },
-  'gemv-f16': { ...plain, input: 'f16', unit: 'fp32', baseline: 'gemv-f32', launch: 'gemv', tunedBy: 'gemv', features: f16Features },
+  'gemv-f16': {
+    ...plain,
+    input: 'f16',
+    unit: 'fp32',
+    baseline: 'gemv-f32',
+    launch: 'gemv',
+    tunedBy: 'gemv',
+    features: f16Features,
+  },
 };
