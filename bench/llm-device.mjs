@@ -49,20 +49,18 @@ const suites = configs.map(({ target: gemvTargetWorkgroups, foldNorms }) => {
   return {
     ...suite,
     plan: (ctx) =>
-      suite
-        .plan(ctx)
-        .map((c) => ({
-          ...c,
-          id: `${c.id}/${tag}`,
-          name: `${c.name}, GEMV target ${gemvTargetWorkgroups}${foldNorms ? '' : ', norms unfolded'}`,
-          params: {
-            ...c.params,
-            gemvTargetWorkgroups,
-            gemvColumns: 4 * (gemvColumns4 ?? GEMV_DEFAULT_COLUMNS4),
-            gemvColumnsSource: gemvColumns4 === undefined ? 'default' : 'tuned',
-            foldNorms,
-          },
-        })),
+      suite.plan(ctx).map((c) => ({
+        ...c,
+        id: `${c.id}/${tag}`,
+        name: `${c.name}, GEMV target ${gemvTargetWorkgroups}${foldNorms ? '' : ', norms unfolded'}`,
+        params: {
+          ...c.params,
+          gemvTargetWorkgroups,
+          gemvColumns: 4 * (gemvColumns4 ?? GEMV_DEFAULT_COLUMNS4),
+          gemvColumnsSource: gemvColumns4 === undefined ? 'default' : 'tuned',
+          foldNorms,
+        },
+      })),
   };
 });
 const run = await runSuites(env, { suites, quick: false, passes: 10, targetPassMs: 100 });
