@@ -1,7 +1,7 @@
 import { mannWhitneyU } from '../metrics/significance.js';
 import { percentile } from '../metrics/summary.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
-import { perDispatchSamples } from './compare.js';
+import { matchCases, perDispatchSamples } from './compare.js';
 import { CASE_METRICS, matchesCase, type CaseMetric, type GateConfig } from './gateConfig.js';
 import { GateStatus, PerformanceGate, type GateResult, type GateSummary } from './gates.js';
 
@@ -221,8 +221,39 @@ export function evaluateGates(
   return { results: gate.getResults(), summary: gate.getSummary() };
 }
 
-/** A baseline from one earlier results file: its per-dispatch samples per case. */
-export function baselineFromRun(run: RunResult, label: string): Baseline {
-  const ok = run.cases.filter((c) => c.status === 'ok');
-  return { label, samplesNs: new Map(ok.map((c) => [c.id, perDispatchSamples(c)])), ids: ok.map((c) => c.id) };
+/**
+ * A baseline from one earlier results file, for the cases of `next`, paired as `compare` pairs them
+ * (by key, src/ci/compare.ts). One id with the same work keeps its per-dispatch times; another size
+ * or another device's case is put on this run's work through its throughput: the time the base
+ * would take at its own FLOP/s (or B/s) for the new case's work. A pair with no rate to scale by
+ * compares only when the id is the same (a latency).
+ */
+export function baselineFromRun(run: RunResult, label: string, next: RunResult): Baseline {
+  const samplesNs = new Map<string, number[]>();
+  const ids: string[] = [];
+  for (const [b, n] of matchCases(run.cases, next.cases)) {
+    if (b?.status !== 'ok') continue;
+    if (n === null) {
+      ids.push(b.id);
+      continue;
+    }
+    const scale = workScale(b, n) ?? (b.id === n.id ? 1 : null);
+    if (scale === null) continue;
+    samplesNs.set(
+      n.id,
+      perDispatchSamples(b).map((t) => t * scale),
+    );
+    ids.push(n.id);
+  }
+  return { label, samplesNs, ids };
+}
+
+/** The new case's work over the base case's, in the unit both count (FLOPs of one peak unit, or bytes). */
+function workScale(b: CaseResult, n: CaseResult): number | null {
+  if (b.compute && n.compute && b.compute.unit === n.compute.unit) {
+    return n.compute.flopsPerDispatch / b.compute.flopsPerDispatch;
+  }
+  if (!b.compute && !n.compute && b.bandwidth && n.bandwidth)
+    return n.bandwidth.bytesPerDispatch / b.bandwidth.bytesPerDispatch;
+  return null;
 }

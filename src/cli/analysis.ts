@@ -235,7 +235,13 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
               `the baseline is from "${deviceLabel(base)}", the run from "${deviceLabel(run)}": a regression check across devices says nothing about the code; pass --allow-device-mismatch to compare anyway`,
             );
           }
-          baseline = baselineFromRun(base, flags.baseline);
+          const across = calibrationKey(base.device) !== calibrationKey(run.device);
+          // Across devices the base's throughput is applied to this run's work, case by key.
+          baseline = baselineFromRun(
+            base,
+            across ? `${flags.baseline} (${deviceLabel(base)}, by key and throughput)` : flags.baseline,
+            run,
+          );
         }
         if (flags.history) {
           baseline = await withHistory(historyLocation(flags.db, io.env), (store) =>

@@ -1,10 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareRuns } from '../../src/ci/compare.js';
+import { compareRuns, perDispatchSamples } from '../../src/ci/compare.js';
+import { baselineFromRun, evaluateGates } from '../../src/ci/evaluate.js';
+import { gateConfigSchema } from '../../src/ci/gateConfig.js';
+import { percentile } from '../../src/metrics/summary.js';
 import { utilizationAgainst } from '../../src/metrics/utilization.js';
 import { keyOfCase } from '../../src/results/caseKey.js';
-import { parseRunResult, type RunResult } from '../../src/results/schema.js';
+import { parseRunResult, type CaseResult, type RunResult } from '../../src/results/schema.js';
 import { ATTENTION_PEAK_UNIT, createAttentionSuite, type AttentionKind } from '../../src/suites/attention.js';
 import { createMatmulSuite, matmulShapeRule } from '../../src/suites/matmul.js';
 import type { MatmulVariant } from '../../src/suites/matmul/variants.js';
@@ -142,5 +145,30 @@ describe('what a case declares', () => {
       variants: ['gemv-f32'],
     }).plan(planningContext(LAVAPIPE_INFO));
     expect(asked[0]?.skipReason).toMatch(/GEMV kernel takes 1 to 8 rows/);
+  });
+});
+
+describe('the gate pairs cases as compare does', () => {
+  it("across devices, the base's throughput is applied to this run's work, never its time for other work", () => {
+    const h100 = load('test/fixtures/h100-compute.json');
+    const cpu = load('test/fixtures/lavapipe-memcopy-peak.json');
+    const config = gateConfigSchema.parse({});
+    const baseline = baselineFromRun(h100, 'h100', cpu);
+    const fma = (r: RunResult): CaseResult => r.cases.find((c) => c.id === 'peak/fma-f32') as CaseResult;
+    const h100Rate = fma(h100).compute?.achievedTflops ?? Number.NaN;
+    // The H100 doing the CPU case's FLOPs at its own rate: thousands of times less time.
+    const expected = ((fma(cpu).compute?.flopsPerDispatch ?? 0) / (h100Rate * 1e12)) * 1e9;
+    expect(percentile(baseline.samplesNs.get('peak/fma-f32') ?? [], 50)).toBeCloseTo(expected, -1);
+    const result = evaluateGates(cpu, config, baseline).results.find(
+      (r) => r.name === 'regression_timeNs_peak/fma-f32',
+    );
+    expect(result?.status).toBe('FAILED');
+    expect(result?.expected ?? 0).toBeLessThan((fma(cpu).summary?.p50 ?? 0) / 1000);
+    // The same run as its own baseline: every time kept as measured, nothing regresses.
+    const self = baselineFromRun(cpu, 'self', cpu);
+    expect(self.samplesNs.get('peak/fma-f32')).toEqual(perDispatchSamples(fma(cpu)));
+    const own = evaluateGates(cpu, config, self).results.filter((r) => r.name.startsWith('regression_'));
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.every((r) => r.status === 'PASSED')).toBe(true);
   });
 });
