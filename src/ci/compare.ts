@@ -58,7 +58,8 @@ export type ThroughputUnit = 'FLOP/s' | 'OP/s' | 'B/s';
 export class DeviceMismatchError extends Error {
   constructor(base: string, next: string) {
     super(
-      `the runs are from different devices ("${base}" and "${next}"); their times say nothing about the code. Pass --allow-device-mismatch to compare their throughput and share of peak, case by case on the key`,
+      `the runs are from different devices ("${base}" and "${next}"); their times say nothing about the code. ` +
+        'Pass --allow-device-mismatch to compare their throughput and share of peak, case by case on the key',
     );
     this.name = 'DeviceMismatchError';
   }
@@ -172,7 +173,10 @@ export interface RunComparison {
   cases: CaseComparison[];
 }
 
-/** Every case of either run, matched by key (src/results/caseKey.ts); refuses runs from different devices unless allowed. */
+/**
+ * Every case of either run, matched by key (src/results/caseKey.ts); refuses runs from different
+ * devices unless allowed.
+ */
 export function compareRuns(
   base: RunResult,
   next: RunResult,
@@ -384,6 +388,8 @@ export function comparisonCells(c: CaseComparison): { label: string; base: strin
 /** What the numbers mean, for the line above every comparison table. */
 export function compareRuleLine(cmp: RunComparison): string {
   return cmp.sameDevice
-    ? 'same device: one id on both sides compares time per dispatch (positive change = slower); two sizes of one key compare throughput'
-    : 'different devices: cases matched by key compare throughput and share of peak (×ratio = new ÷ base); only latencies with one id compare time';
+    ? 'same device: one id on both sides compares time per dispatch (positive change = slower); ' +
+        'two sizes of one key compare throughput'
+    : 'different devices: cases matched by key compare throughput and share of peak (×ratio = new ÷ base); ' +
+        'only latencies with one id compare time';
 }
