@@ -62,7 +62,11 @@ describe('the gate fails what it used to pass', () => {
 
   it('a baseline sharing no case, or an empty history, checks nothing and fails', async () => {
     const other = later('other.json', (r) => {
-      for (const c of r.cases) c.id = `renamed/${c.id}`;
+      // A case is matched by its key (suite, kernel, shape class), so only a new key makes it another case.
+      for (const c of r.cases) {
+        c.id = `renamed/${c.id}`;
+        c.key = `renamed/${c.id}`;
+      }
     });
     const none = await runCli(['gate', other, '--baseline', RECORDED, '--allow-missing']);
     expect(none.code).toBe(1);
