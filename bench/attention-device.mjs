@@ -9,7 +9,7 @@ import {
   renderJson,
   renderRunTable,
   runSuites,
-} from '../dist/index.js';
+} from '../dist/node.js';
 import { createAttentionSuite } from '../dist/suites/attention.js';
 import { tunedShapesFor } from '../dist/cli/tune.js';
 

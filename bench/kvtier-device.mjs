@@ -12,7 +12,7 @@ import {
   renderJson,
   renderRunTable,
   runSuites,
-} from '../dist/index.js';
+} from '../dist/node.js';
 
 const MiB = 1024 * 1024;
 const [out, scratch = tmpdir()] = process.argv.slice(2);

@@ -12,7 +12,7 @@ import {
   renderJson,
   renderRunTable,
   runSuites,
-} from '../dist/index.js';
+} from '../dist/node.js';
 import { calibrationDir, loadCalibration } from '../dist/platform/calibrationStore.js';
 import { calibrationKey } from '../dist/probe/calibration.js';
 import { runPeaks } from '../dist/probe/profile.js';

@@ -9,7 +9,7 @@ import {
   renderJson,
   renderRunTable,
   runSuites,
-} from '../dist/index.js';
+} from '../dist/node.js';
 import { createMatmulSuite, tileLabel } from '../dist/suites/matmul.js';
 
 const out = process.argv[2];

@@ -8,7 +8,7 @@ import {
   createNodeGpuProvider,
   nodeRunEnvironment,
   runSuites,
-} from '../dist/index.js';
+} from '../dist/node.js';
 
 const MiB = 1024 * 1024;
 const size = Number(process.argv[2] ?? 1024) * MiB;

@@ -1,5 +1,7 @@
-// The wgbench library API. Shared modules take their GPUDevice from the caller; only the
-// platform modules (exported last) know they run in Node.
+// The wgbench library API, for a browser page as for Node: it loads no Node module, Dawn, SQLite
+// or PostgreSQL (a Vite build of a page importing it proves that, test/browser/bundle.test.ts).
+// Shared modules take their GPUDevice from the caller. Dawn, the file stores and the terminal
+// reporter are in `wgbench/node`; the history databases and the lab server in `wgbench/lab`.
 export * from './metrics/errors.js';
 export * from './metrics/types.js';
 export * from './metrics/summary.js';
@@ -34,15 +36,8 @@ export {
   DRAM_WORKING_SET_BYTES,
 } from './suites/memcopy.js';
 export * from './runner/run.js';
-export * from './reporters/console.js';
 export * from './reporters/json.js';
 export * from './reporters/format.js';
-export * from './platform/node.js';
-export * from './platform/scratchStorage.js';
-export * from './platform/calibrationStore.js';
-export * from './history/open.js';
-export * from './history/store.js';
-export { MIGRATIONS, SCHEMA_VERSION } from './history/migrations.js';
 export {
   createKvTierSuite,
   kvTierSuite,
@@ -77,3 +72,4 @@ export * from './reporters/junit.js';
 export * from './reporters/trace.js';
 export * from './reporters/githubBenchmark.js';
 export * from './results/jsonSchema.js';
+export * from './results/caseKey.js';

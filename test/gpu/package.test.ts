@@ -12,7 +12,7 @@ import { scaled } from '../helpers/timeouts.js';
  */
 describe('the published package', () => {
   it(
-    'installs from its tarball, imports as "wgbench" and runs `npx wgbench probe`',
+    'installs from its tarball, imports as "wgbench", "wgbench/node" and "wgbench/lab", and runs `npx wgbench probe`',
     () => {
       const root = resolve('.');
       const scratch = mkdtempSync(join(tmpdir(), 'wgbench-pack-'));
@@ -41,19 +41,28 @@ describe('the published package', () => {
         { cwd: project, stdio: ['ignore', 'inherit', 'inherit'] },
       );
 
-      const imported = spawnSync(
-        'node',
-        [
-          '-e',
-          "import('wgbench').then((m) => console.log(Object.keys(m).length, typeof m.MetricSummary.fromValues, typeof m.runSuites))",
-        ],
-        { cwd: project, encoding: 'utf8' },
-      );
+      // Each entry point by name, as a user writes it; the lab's and Node's each hold their own part.
+      const script = [
+        "const [m, n, l] = await Promise.all([import('wgbench'), import('wgbench/node'), import('wgbench/lab')]);",
+        'console.log(JSON.stringify({',
+        '  count: Object.keys(m).length, summary: typeof m.MetricSummary.fromValues, runSuites: typeof m.runSuites,',
+        '  rootHasDawn: "createNodeGpuProvider" in m, node: typeof n.createNodeGpuProvider,',
+        '  nodeHasRoot: typeof n.runSuites, lab: typeof l.openHistory, server: typeof l.buildServer,',
+        '}));',
+      ].join('\n');
+      const imported = spawnSync('node', ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8' });
       expect(imported.status, imported.stderr).toBe(0);
-      const [count, summary, runSuites] = imported.stdout.trim().split(' ');
-      expect(Number(count)).toBeGreaterThan(20);
-      expect(summary).toBe('function');
-      expect(runSuites).toBe('function');
+      const entries = JSON.parse(imported.stdout.trim()) as Record<string, unknown>;
+      expect(entries['count']).toBeGreaterThan(20);
+      expect(entries).toMatchObject({
+        summary: 'function',
+        runSuites: 'function',
+        rootHasDawn: false,
+        node: 'function',
+        nodeHasRoot: 'function',
+        lab: 'function',
+        server: 'function',
+      });
 
       const probe = spawnSync('npx', ['--no-install', 'wgbench', 'probe', '--json'], {
         cwd: project,
