@@ -11,9 +11,9 @@
 // different keys). The blocks arrive as 16-byte loads into padded rows, the next one prefetched
 // into registers while the current one multiplies. SGS, the padding and the prefetch are tuned
 // per device (`wgbench tune --family attention-subgroup-matrix`).
-// Layouts as kernels/attention.wgsl: Q [B, H, T, D], K and V [B, Hkv, S, D] f16, O [B, H, T, D]
-// f32; T and S multiples of 16 (T of 16·SGS for the staged kernel). The head-dim line and the
-// SGS line are replaced per launch (subgroupMatrixLoad takes fixed-size workgroup arrays only).
+// Layouts as kernels/attention_common.wgsl: Q [B, H, T, D], K and V [B, Hkv, S, D] f16, O [B, H, T, D]
+// f32; T and S multiples of 16 (T of 16·SGS for the staged kernel). HEAD_DIM and SGS are
+// template values filled per launch (subgroupMatrixLoad takes fixed-size workgroup arrays only).
 enable f16;
 enable chromium_experimental_subgroup_matrix;
 // The staged kernel's subgroups work on different rows and stop at different keys (causal), which
@@ -21,10 +21,10 @@ enable chromium_experimental_subgroup_matrix;
 // what the matrix units need.
 diagnostic(off, chromium.subgroup_matrix_uniformity);
 
-const HEAD_DIM = 64u; // head dim
+const HEAD_DIM = {{HEAD_DIM}}u;
 const DB = HEAD_DIM / 16u;  // 16-wide slices of the head dimension
 
-// The layout of kernels/attention.wgsl's Params: the suite writes one uniform for both.
+// The layout of kernels/attention_common.wgsl's Params: the suite writes one uniform for both.
 struct Params {
   B: u32,
   H: u32,
@@ -48,7 +48,7 @@ struct Params {
 
 override SUBGROUP_SIZE: u32 = 32u;
 
-const SGS = 4u; // subgroups per workgroup
+const SGS = {{SGS}}u; // subgroups per workgroup
 const ROWS = 16u * SGS;
 
 var<workgroup> scoresS: array<f32, 256u * SGS>;  // per subgroup, one 16×16 block of Q·Kᵀ
@@ -146,9 +146,9 @@ fn flash_sgmat_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invo
 // K/V row padding of the staged kernel's blocks, in f16 elements (8 = 16 bytes keeps rows 16-byte
 // aligned and moves the column-major Kᵀ loads across banks). PREFETCH: the next block's words are
 // loaded into registers right after the current block is staged, so the loads are in flight
-// while the matrix units work on it. Both lines are replaced per launch, like SGS.
-const KV_PAD = 8u; // K/V row padding
-const PREFETCH = true; // prefetch the next K/V block
+// while the matrix units work on it. Both are template values, like SGS.
+const KV_PAD = {{KV_PAD}}u; // K/V row padding
+const PREFETCH = {{PREFETCH}}; // prefetch the next K/V block
 const KV_STRIDE = HEAD_DIM + KV_PAD;
 
 var<workgroup> Ks: array<f16, 16u * KV_STRIDE>;  // the K block, [key][dim]

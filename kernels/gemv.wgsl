@@ -1,5 +1,5 @@
 // y = x·W for a few rows of x (a decode step's tokens): x is rows×K f32, W is K×N row-major of
-// element type W (the dtype line is replaced for f16), y is rows×N f32, accumulated in f32.
+// element type W ({{W}}: f32, or f16 with the extension enabled), y is rows×N f32, accumulated in f32.
 // A GEMV is bound by reading W, so every weight is read once for all rows, four columns at a time.
 // A workgroup of 256 owns COLS4 vec4 columns and splits its K range across KTHREADS = 256 / COLS4
 // threads; the grid's y dimension splits K further (split-K) so that narrow layers still put
@@ -7,7 +7,8 @@
 // wider rows of W per workgroup make longer contiguous reads, narrower ones more threads along K.
 // With one split the sums go straight to y; with several, a reduce pass adds the partials.
 // gemv_gated_* compute the gated MLP's silu(x·Wg) · (x·Wu) in one pass over W = [Wg | Wu].
-alias W = f32; // dtype
+{{ENABLE_F16}}
+alias W = {{W}};
 
 // Laid out as the prefix of llm.wgsl's Params, so the LLM engine can bind its own uniform.
 struct GemvParams {

@@ -4,9 +4,10 @@
 // its sequence and position, so one dispatch serves a prefill (one sequence, many positions) or a
 // decode step (many sequences, one position each). Positions enter through rotary embeddings
 // (RoPE, base 10000) on Q and K, as in the Llama family.
-// The matrices' element type; the dtype line is replaced for f16 weights. Norm weights,
+// The matrices' element type; W is a template value (f32, or f16 with the extension). Norm weights,
 // activations and the KV cache stay f32.
-alias W = f32; // dtype
+{{ENABLE_F16}}
+alias W = {{W}};
 
 struct Params {
   rows: u32,

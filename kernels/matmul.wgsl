@@ -1,6 +1,7 @@
 // C = A·B with A (M×K) and B (K×N) row-major, C (M×N) row-major f32; accumulation in f32.
-// The input type comes from the dtype line (f32, or f16 with `enable f16`).
-alias IN = f32; // dtype
+// The input type IN is a template value (f32, or f16 with `enable f16`).
+{{ENABLE_F16}}
+alias IN = {{IN}};
 
 struct Dims {
   M: u32,
@@ -34,13 +35,13 @@ fn naive_kernel(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // Tiled: a workgroup computes a TILE_M×TILE_N tile of C, each thread a (4·VEC_M)×(4·VEC_N) block
 // of it in registers. Tiles of A (TILE_M×TILE_K) and B (TILE_K×TILE_N) go through workgroup
-// memory, loaded as vec4. The tile lines are replaced per configuration (see suites/matmul
+// memory, loaded as vec4. The tile sizes are template values per configuration (suites/matmul
 // tileSource); the workgroup is (TILE_N / (4·VEC_N), TILE_M / (4·VEC_M)).
-const TILE_M = 128u; // tile
-const TILE_N = 128u; // tile
-const TILE_K = 8u; // tile
-const VEC_M = 2u; // tile
-const VEC_N = 2u; // tile
+const TILE_M = {{TILE_M}}u;
+const TILE_N = {{TILE_N}}u;
+const TILE_K = {{TILE_K}}u;
+const VEC_M = {{VEC_M}}u;
+const VEC_N = {{VEC_N}}u;
 const WG_TN = TILE_N / (4u * VEC_N);
 const WG_TM = TILE_M / (4u * VEC_M);
 const THREADS = WG_TN * WG_TM;

@@ -1,7 +1,8 @@
 // ALU peak: each thread runs CHAINS independent FMA chains (8 × vec4) for ITERATIONS steps.
 // The coefficients come from a buffer, so the compiler cannot fold the chain; x ← x·a + b
-// converges to b / (1 − a), which the CPU checks. The dtype line is replaced for f16.
-alias T = f32; // dtype
+// converges to b / (1 − a), which the CPU checks. T is a template value (f32 or f16).
+{{ENABLE_F16}}
+alias T = {{T}};
 
 override WORKGROUP_SIZE: u32 = 256u;
 override ITERATIONS: u32 = 1024u;

@@ -20,3 +20,14 @@ export function fillWgslTemplate(
   if (unused.length > 0) throw new Error(`${name}: no placeholder for ${unused.map((k) => `{{${k}}}`).join(', ')}`);
   return filled;
 }
+
+/** Element types a kernel's dtype alias takes; f16 needs the extension enabled first. */
+export type KernelDtype = 'f32' | 'f16';
+
+/**
+ * The template values of a kernel's element type: `{{ENABLE_F16}}` (the directive, or nothing)
+ * and the alias's own placeholder, e.g. `alias IN = {{IN}};`.
+ */
+export function dtypeValues(alias: string, dtype: KernelDtype): Record<string, string> {
+  return { ENABLE_F16: dtype === 'f16' ? 'enable f16;' : '', [alias]: dtype };
+}

@@ -2,6 +2,7 @@ import type { BufferPool } from '../gpu/buffers.js';
 import { groups1d } from '../gpu/dispatch.js';
 import { GEMV_DEFAULT_COLUMNS4, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
 import { computePipeline } from '../gpu/pipelines.js';
+import { dtypeValues, fillWgslTemplate } from '../gpu/wgslTemplate.js';
 import type { ModelConfig } from '../models/presets.js';
 import { isNorm, weightSpecs, type WeightName } from './weights.js';
 
@@ -205,10 +206,9 @@ export class GpuModel {
       throw new Error(
         `the KV cache for ${maxSeqs} sequences of ${maxTokens} tokens needs ${poolBytes} bytes per pool, more than the device's largest binding (${binding}); use fewer sequences or a shorter context`,
       );
-    const half = (code: string, line: string): string =>
-      weightDtype === 'f16' ? code.replace(line, `enable f16;\n${line.replace('f32', 'f16')}`) : code;
-    const llm = half(await loadKernel('llm'), 'alias W = f32; // dtype');
-    const gemv = half(await loadKernel('gemv'), 'alias W = f32; // dtype');
+    const weights = dtypeValues('W', weightDtype);
+    const llm = fillWgslTemplate('llm.wgsl', await loadKernel('llm'), weights);
+    const gemv = fillWgslTemplate('gemv.wgsl', await loadKernel('gemv'), weights);
     for (const e of LLM_ENTRIES) model.pipelines.set(e, await computePipeline(device, 'llm', llm, e));
     // The reduce passes do not read COLS4; the kernels that do take the model's.
     for (const e of GEMV_ENTRIES)

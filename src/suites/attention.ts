@@ -2,7 +2,7 @@ import { fillRandomU32, randomUniform, readChunked, writeChunked, type BufferPoo
 import { groups1d } from '../gpu/dispatch.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
-import { fillWgslTemplate } from '../gpu/wgslTemplate.js';
+import { dtypeValues, fillWgslTemplate } from '../gpu/wgslTemplate.js';
 import { f32ToF16Bits, roundToF16 } from './numeric.js';
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { PeakUnit } from '../probe/peaks.js';
@@ -137,24 +137,17 @@ export function sgmatAttentionWorkgroupBytes(t: SgmatStagedShape, headDim: numbe
   return 256 * t.subgroups * (4 + 2) + 2 * 16 * (headDim + t.kvPad) * 2;
 }
 
-/** kernels/attention_subgroup_f16.wgsl at a head dim and the staged kernel's shape (its marked lines replaced). */
+/** kernels/attention_subgroup_f16.wgsl at a head dim and the staged kernel's shape (its template values). */
 export function sgmatAttentionSource(code: string, headDim: number, t: SgmatStagedShape): string {
-  const lines: [string, string][] = [
-    ['const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${headDim}u; // head dim`],
-    ['const SGS = 4u; // subgroups per workgroup', `const SGS = ${t.subgroups}u; // subgroups per workgroup`],
-    ['const KV_PAD = 8u; // K/V row padding', `const KV_PAD = ${t.kvPad}u; // K/V row padding`],
-    [
-      'const PREFETCH = true; // prefetch the next K/V block',
-      `const PREFETCH = ${String(t.prefetch)}; // prefetch the next K/V block`,
-    ],
-  ];
-  return lines.reduce((c, [from, to]) => {
-    if (!c.includes(from)) throw new Error(`attention_subgroup_f16.wgsl: the line "${from}" is missing`);
-    return c.replace(from, to);
-  }, code);
+  return fillWgslTemplate('attention_subgroup_f16.wgsl', code, {
+    HEAD_DIM: headDim,
+    SGS: t.subgroups,
+    KV_PAD: t.kvPad,
+    PREFETCH: String(t.prefetch),
+  });
 }
 
-/** Workgroup memory of the flash-tiled kernel (kernels/attention.wgsl: ftStage, ftRed, ftP). */
+/** Workgroup memory of the flash-tiled kernel (kernels/attention_flash_tiled.wgsl: ftStage, ftRed, ftP). */
 export function flashTileWorkgroupBytes(t: FlashTile, headDim: number): number {
   const stage = Math.max(16 * (flashRows(t) + flashKeys(t)), 16 * headDim);
   return 4 * (stage + flashRows(t) * t.threadsX + flashRows(t) * flashKeys(t));
@@ -185,14 +178,39 @@ export function flashTileUnsupported(
   return null;
 }
 
-function source(template: string, dtype: AttentionDtype, headDim: number, tile: FlashTile): string {
-  let code = template.replace('const HEAD_DIM = 64u; // head dim', `const HEAD_DIM = ${headDim}u; // head dim`);
-  if (dtype === 'f16') code = code.replace('alias IN = f32; // dtype', 'enable f16;\nalias IN = f16; // dtype');
-  return fillWgslTemplate('attention.wgsl', code, {
-    FT_TX: tile.threadsX,
-    FT_TY: tile.threadsY,
-    FT_RPT: tile.rowsPerThread,
-    FT_KPT: tile.keysPerThread,
+type SharedSourceKind = Exclude<AttentionKind, 'flash-subgroup-matrix' | 'flash-subgroup-matrix-staged'>;
+
+/** The kernel file holding each kind's entry points; each is compiled after kernels/attention_common.wgsl. */
+export const ATTENTION_KERNEL: Readonly<Record<SharedSourceKind, string>> = {
+  flash: 'attention_flash',
+  'flash-tiled': 'attention_flash_tiled',
+  naive: 'attention_naive',
+  'decode-paged': 'attention_decode',
+  'decode-paged-thread': 'attention_decode',
+};
+
+/**
+ * The source a kind compiles: the shared declarations and its own kernel file, at a dtype and head
+ * dim, and for flash-tiled its block. One kernel per module, so editing one leaves the others' source
+ * (and their tuning's hash) unchanged.
+ */
+export async function attentionSource(
+  load: (name: string) => Promise<string>,
+  kind: SharedSourceKind,
+  dtype: AttentionDtype,
+  headDim: number,
+  tile: FlashTile,
+): Promise<string> {
+  const name = ATTENTION_KERNEL[kind];
+  const [common, own] = await Promise.all([load('attention_common'), load(name)]);
+  const block =
+    kind === 'flash-tiled'
+      ? { FT_TX: tile.threadsX, FT_TY: tile.threadsY, FT_RPT: tile.rowsPerThread, FT_KPT: tile.keysPerThread }
+      : {};
+  return fillWgslTemplate(`attention_common.wgsl + ${name}.wgsl`, `${common}\n${own}`, {
+    ...dtypeValues('IN', dtype),
+    HEAD_DIM: headDim,
+    ...block,
   });
 }
 
@@ -315,8 +333,10 @@ async function prepareAttention(
     pv.setUint32(32 + i * 4, x, true);
   });
   device.queue.writeBuffer(params, 0, pv.buffer);
-  const code = source(await ctx.loadKernel('attention'), dtype, d, tile);
-  const key = `attention-${dtype}-${d}`;
+  // The subgroup-matrix kinds compile their own kernel (below); every other kind its file of attention_*.wgsl.
+  const own = kind === 'flash-subgroup-matrix' || kind === 'flash-subgroup-matrix-staged' ? null : kind;
+  const code = own === null ? '' : await attentionSource(ctx.loadKernel, own, dtype, d, tile);
+  const key = own === null ? '' : `${ATTENTION_KERNEL[own]}-${dtype}-${d}`;
   const entry = (binding: number, buffer: GPUBuffer): GPUBindGroupEntry => ({ binding, resource: { buffer } });
   const base = [entry(0, qBuf), entry(1, kBuf), entry(2, vBuf), entry(3, oBuf), entry(4, params)];
   const steps: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; groups: [number, number, number] }[] = [];

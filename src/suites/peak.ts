@@ -1,6 +1,7 @@
 import { readChunked, type BufferPool } from '../gpu/buffers.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import { submitPoisoned } from '../gpu/dispatch.js';
+import { dtypeValues, fillWgslTemplate } from '../gpu/wgslTemplate.js';
 import { doublingCheck } from '../runner/doubling.js';
 import { dot4PeakPlan } from './peakDot4.js';
 import { matrixPeakPlans, type MatrixSourceTransform } from './peakSubgroupMatrix.js';
@@ -16,10 +17,9 @@ export type PeakDtype = 'f32' | 'f16';
 /** Relative error bounds of the check, per dtype. */
 export const PEAK_TOLERANCE: Record<PeakDtype, number> = { f32: 1e-4, f16: 1e-2 };
 
-/** The kernel source for a dtype: f16 enables the extension and swaps the alias. */
+/** kernels/peak.wgsl at a dtype: f16 enables the extension. */
 export function peakSource(template: string, dtype: PeakDtype): string {
-  if (dtype === 'f32') return template;
-  return template.replace('alias T = f32; // dtype', 'enable f16;\nalias T = f16; // dtype');
+  return fillWgslTemplate('peak.wgsl', template, dtypeValues('T', dtype));
 }
 
 interface PeakShape {

@@ -2,6 +2,7 @@ import { fillRandomU32, randomUniform, type BufferPool } from '../gpu/buffers.js
 import { computePipeline } from '../gpu/pipelines.js';
 import type { CaseResult } from '../results/schema.js';
 import { createMatmulSuite } from './matmul.js';
+import { DEFAULT_TILE, tileSource } from './matmul/shapes.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 import { peerKey } from '../results/caseKey.js';
 
@@ -152,7 +153,9 @@ async function preparePeer(
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
       label: 'readback',
     });
-    const pipeline = await computePipeline(device, 'matmul', await ctx.loadKernel('matmul'), 'tiled_kernel');
+    // The default 128×128×8 tile, which the mask above is laid out for.
+    const code = tileSource(await ctx.loadKernel('matmul'), DEFAULT_TILE);
+    const pipeline = await computePipeline(device, 'matmul', code, 'tiled_kernel');
     const bindGroup = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries: [

@@ -30,17 +30,22 @@ import {
   type StagedShape,
 } from '../suites/matmul.js';
 import { hasMatrixConfig, matrixShapesFor, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
+import { dtypeValues, fillWgslTemplate } from '../gpu/wgslTemplate.js';
+import { stagedSubgroupMatrixSource, tileSource } from '../suites/matmul/shapes.js';
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
 import { formatBytes } from '../reporters/format.js';
 import {
+  attentionSource,
   createAttentionSuite,
+  DEFAULT_FLASH_TILE,
   defaultFlashTile,
   DEFAULT_SGMAT_STAGED,
   flashTileKey,
   flashTileLabel,
   flashTileUnsupported,
   planAttentionShapes,
+  sgmatAttentionSource,
   sgmatStagedLabel,
   sgmatStagedUnsupported,
   type AttentionDtype,
@@ -87,8 +92,12 @@ export interface TuneDevice {
 export interface TunableFamily {
   name: FamilyName;
   description: string;
-  /** Kernel files whose source, if changed, makes a stored tuning stale. */
-  kernels: readonly string[];
+  /**
+   * The family's kernels as the device compiles them (templates filled) at its default
+   * configuration: a stored tuning made for other compiled source is stale (tuning/search.ts
+   * familyKernelHash). A change to the template filler counts; one to an unrelated kernel does not.
+   */
+  sources: (load: (name: string) => Promise<string>) => Promise<readonly string[]>;
   /** What a device must have for the family to have targets, where not every device does (said when it has none). */
   needs?: string;
   parameters: readonly TuneParameter[];
@@ -143,7 +152,7 @@ const memcopyParameters: TuneParameter[] = [
 export const memcopyFamily: TunableFamily = {
   name: 'memcopy',
   description: 'memcopy copy/read/write: workgroup size × vec4 elements per thread',
-  kernels: ['memcopy'],
+  sources: async (load) => [await load('memcopy')],
   parameters: memcopyParameters,
   targets: (d) =>
     MEMCOPY_KERNELS.map((kernel) => {
@@ -225,7 +234,10 @@ const shapeOf = (t: TuneTarget): MatmulShape => ({
 export const matmulTiledFamily: TunableFamily = {
   name: 'matmul-tiled',
   description: `tiled matmul, timed as tiled-f32; the tile serves ${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-tiled').join(', ')}: tile M/N/K, per-thread block, prefetch`,
-  kernels: ['matmul'],
+  sources: async (load) => {
+    const code = await load('matmul');
+    return [tileSource(code, DEFAULT_TILE, 'f32'), tileSource(code, DEFAULT_TILE, 'f16')];
+  },
   parameters: tileParameters,
   targets: (d) => {
     const s = squareShape(d);
@@ -289,7 +301,10 @@ export const gemvFromConfig = (c: TuneConfig): GemvShape => ({
 export const gemvFamily: TunableFamily = {
   name: 'gemv',
   description: `split-K GEMV at the decode-step shape, timed as gemv-f32; the launch serves ${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'gemv').join(', ')}: workgroups aimed for × vec4 columns of W per workgroup`,
-  kernels: ['gemv'],
+  sources: async (load) => {
+    const code = await load('gemv');
+    return (['f32', 'f16'] as const).map((dtype) => fillWgslTemplate('gemv.wgsl', code, dtypeValues('W', dtype)));
+  },
   parameters: gemvParameters,
   targets: (d) => {
     const s = gemvShape(d);
@@ -417,7 +432,10 @@ const STAGED_LAYOUTS: readonly (readonly [number, number, number, number])[] = [
 export const matmulSubgroupMatrixFamily: TunableFamily = {
   name: 'matmul-subgroup-matrix',
   description: `staged subgroup-matrix GEMM (${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-subgroup-matrix').join(', ')}): the matrix config (of those the adapter lists) × subgroups per workgroup and their layout × result matrices per subgroup (tiles to 256) × K step × row padding × register prefetch × double buffering, per input; only where the adapter lists subgroup matrices`,
-  kernels: ['matmul_subgroup_tiled'],
+  sources: async (load) => {
+    const code = await load('matmul_subgroup_tiled');
+    return [stagedSubgroupMatrixSource(code, 'f16', 32), stagedSubgroupMatrixSource(code, 'int8', 32)];
+  },
   needs:
     'an adapter that lists subgroup-matrix configs (f16→f32 with shader-f16, or i8→i32) and one fixed subgroup size',
   parameters: stagedParameters,
@@ -553,7 +571,10 @@ export const attentionFamily: TunableFamily = {
   name: 'attention',
   description:
     'register-blocked flash attention prefill (flash-tiled, causal; f16 inputs where the adapter has them, the block serves f32 too), per head dim: threads across keys × across query rows, query rows and keys per thread (query block × key block)',
-  kernels: ['attention'],
+  sources: (load) =>
+    Promise.all(
+      (['f32', 'f16'] as const).map((dtype) => attentionSource(load, 'flash-tiled', dtype, 128, DEFAULT_FLASH_TILE)),
+    ),
   parameters: flashParameters,
   targets: (d) => {
     // Tuned on f16 inputs where the adapter has them (what LLM prefill runs), else f32; the block serves both.
@@ -618,7 +639,7 @@ export const attentionSubgroupMatrixFamily: TunableFamily = {
   name: 'attention-subgroup-matrix',
   description:
     'flash attention prefill on subgroup matrices, staged (flash-subgroup-matrix-staged, f16, causal), per head dim: subgroups per workgroup (16 query rows each, sharing every K and V block) × K/V row padding × prefetch of the next block; only where the adapter lists subgroup matrices',
-  kernels: ['attention_subgroup_f16'],
+  sources: async (load) => [sgmatAttentionSource(await load('attention_subgroup_f16'), 128, DEFAULT_SGMAT_STAGED)],
   needs: 'an adapter that lists the f16→f32 16×16×16 subgroup-matrix config, shader-f16 and one fixed subgroup size',
   parameters: sgmatAttentionParameters,
   targets: (d) => {

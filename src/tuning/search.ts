@@ -72,7 +72,7 @@ export interface TuneOptions {
   };
 }
 
-/** FNV-1a (64-bit as two 32-bit halves) of the kernels' sources: a tuning made for other source is stale. */
+/** FNV-1a (64-bit as two 32-bit halves) of the kernels' compiled sources: a tuning made for other source is stale. */
 export function sourceHash(sources: readonly string[]): string {
   let h1 = 0x811c9dc5;
   let h2 = 0xcbf29ce4;
@@ -91,7 +91,7 @@ export async function familyKernelHash(
   family: TunableFamily,
   loadKernel: (name: string) => Promise<string>,
 ): Promise<string> {
-  return sourceHash(await Promise.all(family.kernels.map(loadKernel)));
+  return sourceHash(await family.sources(loadKernel));
 }
 
 export class TuneDeviceLost extends Error {}

@@ -87,7 +87,9 @@ describe('attention on a real adapter', () => {
     const chunked =
       (extra: [string, string] | null) =>
       async (name: string): Promise<string> => {
-        let code = (await loadKernelFromDisk(name)).replace('const DEC_CHUNK = 256u;', 'const DEC_CHUNK = 16u;');
+        let code = await loadKernelFromDisk(name);
+        if (name !== 'attention_decode') return code;
+        code = code.replace('const DEC_CHUNK = 256u;', 'const DEC_CHUNK = 16u;');
         if (extra !== null) {
           expect(code).toContain(extra[0]);
           code = code.replace(extra[0], extra[1]);
@@ -125,6 +127,7 @@ describe('attention on a real adapter', () => {
     const from = 'o[e][i] *= correction;';
     const wrong = async (name: string): Promise<string> => {
       const code = await loadKernelFromDisk(name);
+      if (name !== 'attention_flash_tiled') return code;
       expect(code).toContain(from);
       return code.replace(from, '');
     };

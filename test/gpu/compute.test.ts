@@ -318,10 +318,18 @@ describe('kernels that need hardware this machine lacks still compile', () => {
     });
     const staged = readFileSync(join('kernels', 'matmul_subgroup_tiled.wgsl'), 'utf8');
     const sources: [string, string][] = [
-      ...['matmul_subgroup_f16', 'matmul_subgroup_i8', 'attention_subgroup_f16'].map((name): [string, string] => [
+      ...['matmul_subgroup_f16', 'matmul_subgroup_i8'].map((name): [string, string] => [
         name,
         readFileSync(join('kernels', `${name}.wgsl`), 'utf8'),
       ]),
+      [
+        'attention_subgroup_f16',
+        sgmatAttentionSource(readFileSync(join('kernels', 'attention_subgroup_f16.wgsl'), 'utf8'), 64, {
+          subgroups: 4,
+          kvPad: 8,
+          prefetch: true,
+        }),
+      ],
       ['matmul_subgroup_tiled (f16)', stagedSubgroupMatrixSource(staged, 'f16', 32)],
       ['matmul_subgroup_tiled (int8)', stagedSubgroupMatrixSource(staged, 'int8', 32)],
     ];

@@ -59,8 +59,10 @@ function emulated(mutation: [string, string] | null): (name: string) => Promise<
   return async (name) => {
     let code = await loadKernelFromDisk(name);
     if (mutation !== null && code.includes(mutation[0])) code = code.replace(mutation[0], mutation[1]);
-    // A template is emulated once filled, by the suite's transform (matrixSuite below).
-    return name.includes('subgroup') && !code.includes('{{') ? emulateSubgroupMatrix(code) : code;
+    // The staged matmul template is emulated once filled, by the suite's transform (matrixSuite
+    // below): its matrix types are placeholders. The flash kernel's placeholders are only sizes.
+    const types = name === 'attention_subgroup_f16' || !code.includes('{{');
+    return name.includes('subgroup') && types ? emulateSubgroupMatrix(code) : code;
   };
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { familyKernelHash } from '../../src/tuning/search.js';
 import {
   createAttentionSuite,
   defaultFlashTile,
@@ -199,10 +200,36 @@ describe('the attention-subgroup-matrix tuner family (the staged flash kernel on
     ]);
     const code = sgmatAttentionSource(readFileSync('kernels/attention_subgroup_f16.wgsl', 'utf8'), 64, best);
     expect(code).toMatch(
-      /const HEAD_DIM = 64u; \/\/ head dim[\s\S]*const SGS = 8u; \/\/ subgroups per workgroup[\s\S]*const KV_PAD = 0u;[\s\S]*const PREFETCH = false;/,
+      /const HEAD_DIM = 64u;[\s\S]*const SGS = 8u; \/\/ subgroups per workgroup[\s\S]*const KV_PAD = 0u;[\s\S]*const PREFETCH = false;/,
     );
-    expect(() => sgmatAttentionSource('const HEAD_DIM = 64u; // head dim', 64, best)).toThrow(
-      /the line "const SGS = 4u; \/\/ subgroups per workgroup" is missing/,
+    expect(code).not.toContain('{{');
+    expect(() => sgmatAttentionSource('const HEAD_DIM = {{HEAD_DIM}}u;', 64, best)).toThrow(
+      'attention_subgroup_f16.wgsl: no placeholder for {{SGS}}, {{KV_PAD}}, {{PREFETCH}}',
     );
+  });
+});
+
+describe("a stored tuning's hash covers its kernel as compiled, and nothing else", () => {
+  const disk = (name: string): Promise<string> => Promise.resolve(readFileSync(`kernels/${name}.wgsl`, 'utf8'));
+  const edited =
+    (file: string, from: string, to: string) =>
+    async (name: string): Promise<string> => {
+      const code = await disk(name);
+      if (name !== file) return code;
+      expect(code).toContain(from);
+      return code.replace(from, to);
+    };
+
+  it('editing the decode kernel leaves the flash-tiled tuning current; editing its own kernel or the shared part does not', async () => {
+    const now = await familyKernelHash(attentionFamily, disk);
+    expect(
+      await familyKernelHash(attentionFamily, edited('attention_decode', 'DEC_CHUNK = 256u', 'DEC_CHUNK = 128u')),
+    ).toBe(now);
+    expect(
+      await familyKernelHash(attentionFamily, edited('attention_flash_tiled', 'FT_SLICE = 16u', 'FT_SLICE = 8u')),
+    ).not.toBe(now);
+    expect(
+      await familyKernelHash(attentionFamily, edited('attention_common', '  scale: f32,', '  scale: f32, // x')),
+    ).not.toBe(now);
   });
 });

@@ -1,6 +1,7 @@
 import type { BufferPool } from '../../gpu/buffers.js';
 import { planGemv } from '../../gpu/gemvPlan.js';
 import { computePipeline } from '../../gpu/pipelines.js';
+import { dtypeValues, fillWgslTemplate } from '../../gpu/wgslTemplate.js';
 import type { SuiteContext } from '../types.js';
 import { blockMask } from './operands.js';
 import { stagedSubgroupMatrixSource, stagedTile, SUBGROUP_BLOCK, tileSource, type ResolvedShape } from './shapes.js';
@@ -50,10 +51,7 @@ const naiveWorkgroup = (s: MatmulShape): { WG_X: number; WG_Y: number } =>
 /** kernels/matmul.wgsl with the case's tile, and f16 inputs where the variant reads them. */
 function matmulSource(x: LaunchInputs): Promise<string> {
   const f16 = MATMUL_VARIANT_TRAITS[x.variant].input === 'f16';
-  return loadSource(x, 'matmul').then((code) => {
-    const tiled = tileSource(code, x.shape.tile);
-    return f16 ? tiled.replace('alias IN = f32; // dtype', 'enable f16;\nalias IN = f16; // dtype') : tiled;
-  });
+  return loadSource(x, 'matmul').then((code) => tileSource(code, x.shape.tile, f16 ? 'f16' : 'f32'));
 }
 
 const naive: LaunchBuilder = async (x) => {
@@ -114,10 +112,7 @@ const gemv: LaunchBuilder = async (x) => {
   const { M, N, K } = x.s;
   const launch = planGemv(M, K, N, x.shape.gemvTargetWorkgroups, false, x.shape.gemvColumns4);
   const source = await loadSource(x, 'gemv');
-  const code =
-    x.variant === 'gemv-f16'
-      ? source.replace('alias W = f32; // dtype', 'enable f16;\nalias W = f16; // dtype')
-      : source;
+  const code = fillWgslTemplate('gemv.wgsl', source, dtypeValues('W', x.variant === 'gemv-f16' ? 'f16' : 'f32'));
   const params = x.pool.create({
     size: 32,
     usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,

@@ -1,6 +1,6 @@
 import type { DeviceInfo } from '../../gpu/adapterInfo.js';
 import { listsMatrixShape, matrixShapesFor, variableSubgroupSize, type MatrixShape } from '../../gpu/subgroupMatrix.js';
-import { fillWgslTemplate } from '../../gpu/wgslTemplate.js';
+import { dtypeValues, fillWgslTemplate, type KernelDtype } from '../../gpu/wgslTemplate.js';
 import type { MatmulShape } from './variants.js';
 
 /**
@@ -23,13 +23,16 @@ export function tileLabel(t: MatmulTile): string {
   return `${t.M}x${t.N}x${t.K}/${4 * t.vecM}x${4 * t.vecN}${t.prefetch === true ? '+prefetch' : ''}`;
 }
 
-/** The tiled kernel's source for a tile shape (the lines marked `// tile`). */
-export function tileSource(code: string, t: MatmulTile): string {
-  const values: Record<string, number> = { TILE_M: t.M, TILE_N: t.N, TILE_K: t.K, VEC_M: t.vecM, VEC_N: t.vecN };
-  return code.replace(
-    /^const (TILE_M|TILE_N|TILE_K|VEC_M|VEC_N) = \d+u; \/\/ tile$/gm,
-    (_line, name: string) => `const ${name} = ${String(values[name])}u; // tile`,
-  );
+/** kernels/matmul.wgsl for a tile shape and input type (f16 for the f16 variants). */
+export function tileSource(code: string, t: MatmulTile, input: KernelDtype = 'f32'): string {
+  return fillWgslTemplate('matmul.wgsl', code, {
+    ...dtypeValues('IN', input),
+    TILE_M: t.M,
+    TILE_N: t.N,
+    TILE_K: t.K,
+    VEC_M: t.vecM,
+    VEC_N: t.vecN,
+  });
 }
 
 /** Why the device cannot run this tile shape; null when it can. */
