@@ -1,7 +1,8 @@
 import { fillRandomU32, readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import { formatBytes } from '../reporters/format.js';
-import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+import { defineSuite, needsRule, params, resolveSetting, type PlanContext, type SettingSource } from './declare.js';
+import type { CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { memcopyKey } from '../results/caseKey.js';
 
@@ -212,68 +213,101 @@ export function defaultMemcopyLaunch(
   };
 }
 
+/** The launch a kernel runs with here: a stored tuning, else the caller's, else the built-in default. */
+function memcopyLaunch(
+  kernel: MemcopyKernel,
+  info: DeviceInfo,
+  options: MemcopyOptions,
+): MemcopyLaunch & { source: SettingSource } {
+  const builtIn = defaultMemcopyLaunch(kernel, info.limits, info.adapterClass === 'cpu');
+  const explicit =
+    options.workgroupSize === undefined && options.elementsPerThread === undefined
+      ? undefined
+      : {
+          workgroupSize: options.workgroupSize ?? builtIn.workgroupSize,
+          elementsPerThread: options.elementsPerThread ?? builtIn.elementsPerThread,
+        };
+  const { value, source } = resolveSetting(options.tuned?.[kernel], explicit, () => builtIn);
+  return { ...value, source };
+}
+
 export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
-  return {
+  const launchOf = (row: { kernel: MemcopyKernel }, ctx: PlanContext): ReturnType<typeof memcopyLaunch> =>
+    memcopyLaunch(row.kernel, ctx.info, options);
+  const workingSet = (row: { kernel: MemcopyKernel; bytes: number }): number =>
+    row.kernel === 'copy' ? 2 * row.bytes : row.bytes;
+  const region = (row: { kernel: MemcopyKernel; bytes: number }, info: DeviceInfo): 'dram' | 'cache-sweep' =>
+    workingSet(row) >= dramThreshold(info).bytes ? 'dram' : 'cache-sweep';
+  // Explicit overrides (sweeps) get their own ids; a tuned launch keeps the case's id, so gates and history still match it.
+  const suffix = (launch: ReturnType<typeof memcopyLaunch>): string =>
+    launch.source === 'explicit' ? `/wg=${launch.workgroupSize}/ept=${launch.elementsPerThread}` : '';
+  const workgroups = (row: { bytes: number }, launch: MemcopyLaunch, info: DeviceInfo): number =>
+    Math.max(
+      1,
+      Math.min(
+        info.limits['maxComputeWorkgroupsPerDimension'] ?? 65535,
+        Math.ceil(row.bytes / 16 / (launch.workgroupSize * launch.elementsPerThread)),
+      ),
+    );
+  return defineSuite({
     name: 'memcopy',
     description: 'Device-memory bandwidth: copy (read+write), read-only and write-only kernels at vec4 width',
-    plan(ctx) {
-      const limits = ctx.info.limits;
-      const cpuAdapter = ctx.info.adapterClass === 'cpu';
-      const maxGroups = limits['maxComputeWorkgroupsPerDimension'] ?? 65535;
-      const maxBytes = maxBindableBytes(limits);
-      const dram = dramThreshold(ctx.info);
-      const cases: CasePlan[] = [];
-      for (const bytes of options.sizesBytes ?? planSizes(limits, ctx.quick, cpuAdapter)) {
-        for (const kernel of options.kernels ?? KERNELS) {
-          const tuned = options.tuned?.[kernel];
-          const builtIn = defaultMemcopyLaunch(kernel, limits, cpuAdapter);
-          const workgroupSize = tuned?.workgroupSize ?? options.workgroupSize ?? builtIn.workgroupSize;
-          const perThread = tuned?.elementsPerThread ?? options.elementsPerThread ?? builtIn.elementsPerThread;
-          const source =
-            tuned !== undefined
-              ? 'tuned'
-              : options.elementsPerThread !== undefined || options.workgroupSize !== undefined
-                ? 'explicit'
-                : 'default';
-          const workgroups = Math.max(1, Math.min(maxGroups, Math.ceil(bytes / 16 / (workgroupSize * perThread))));
-          const workingSetBytes = kernel === 'copy' ? 2 * bytes : bytes;
-          // Explicit overrides (sweeps) get their own ids; a tuned launch keeps the case's id, so gates and history still match it.
-          const suffix = source === 'explicit' ? `/wg=${workgroupSize}/ept=${perThread}` : '';
-          const plan: CasePlan = {
-            id: `memcopy/${kernel}/bytes=${bytes}${suffix}`,
-            key: memcopyKey(kernel, workingSetBytes >= dram.bytes ? 'dram' : 'cache-sweep', suffix),
-            name: `${kernel} ${formatBytes(bytes)}`,
-            params: {
-              kernel,
-              bufferBytes: bytes,
-              workingSetBytes,
-              region: workingSetBytes >= dram.bytes ? 'dram' : 'cache-sweep',
-              regionBasis: dram.basis,
-              workgroupSize,
-              workgroups,
-              elementsPerThread: perThread,
-              source,
-              elementType: 'vec4<u32>',
-            },
-            bytesPerDispatch: kernel === 'copy' ? 2 * bytes : bytes,
-            bytesCounted: kernel === 'copy' ? 'read+write' : kernel,
-            prepare: (c, pool) => prepare(kernel, bytes, workgroupSize, workgroups, c, pool),
-          };
-          if (bytes % 16 !== 0 || bytes <= 0)
-            plan.skipReason = `buffer size ${bytes} is not a positive multiple of 16 bytes (one vec4<u32>)`;
-          else if (
-            !Number.isInteger(Math.log2(workgroupSize)) ||
-            workgroupSize > (limits['maxComputeInvocationsPerWorkgroup'] ?? 256)
-          ) {
-            plan.skipReason = `workgroup size ${workgroupSize} must be a power of two within maxComputeInvocationsPerWorkgroup`;
-          } else if (bytes > maxBytes)
-            plan.skipReason = `${formatBytes(bytes)} exceeds this device's largest storage binding (${formatBytes(maxBytes)})`;
-          cases.push(plan);
-        }
-      }
-      return cases;
+    params: params()
+      .combine(
+        'bytes',
+        (_row, ctx) => options.sizesBytes ?? planSizes(ctx.info.limits, ctx.quick, ctx.info.adapterClass === 'cpu'),
+      )
+      .combine('kernel', options.kernels ?? KERNELS),
+    requires: (row, ctx) => {
+      const launch = launchOf(row, ctx);
+      const maxBytes = maxBindableBytes(ctx.info.limits);
+      return [
+        needsRule(() =>
+          row.bytes % 16 !== 0 || row.bytes <= 0
+            ? `buffer size ${row.bytes} is not a positive multiple of 16 bytes (one vec4<u32>)`
+            : null,
+        ),
+        needsRule((info) =>
+          !Number.isInteger(Math.log2(launch.workgroupSize)) ||
+          launch.workgroupSize > (info.limits['maxComputeInvocationsPerWorkgroup'] ?? 256)
+            ? `workgroup size ${launch.workgroupSize} must be a power of two within maxComputeInvocationsPerWorkgroup`
+            : null,
+        ),
+        needsRule(() =>
+          row.bytes > maxBytes
+            ? `${formatBytes(row.bytes)} exceeds this device's largest storage binding (${formatBytes(maxBytes)})`
+            : null,
+        ),
+      ];
     },
-  };
+    id: (row, ctx) => `memcopy/${row.kernel}/bytes=${row.bytes}${suffix(launchOf(row, ctx))}`,
+    key: (row, ctx) => memcopyKey(row.kernel, region(row, ctx.info), suffix(launchOf(row, ctx))),
+    title: (row) => `${row.kernel} ${formatBytes(row.bytes)}`,
+    record: (row, ctx) => {
+      const launch = launchOf(row, ctx);
+      return {
+        kernel: row.kernel,
+        bufferBytes: row.bytes,
+        workingSetBytes: workingSet(row),
+        region: region(row, ctx.info),
+        regionBasis: dramThreshold(ctx.info).basis,
+        workgroupSize: launch.workgroupSize,
+        workgroups: workgroups(row, launch, ctx.info),
+        elementsPerThread: launch.elementsPerThread,
+        source: launch.source,
+        elementType: 'vec4<u32>',
+      };
+    },
+    work: (row) => ({
+      bytesPerDispatch: workingSet(row),
+      bytesCounted: row.kernel === 'copy' ? 'read+write' : row.kernel,
+    }),
+    timing: 'gpu-pass',
+    prepare: (row, c, pool) => {
+      const launch = launchOf(row, c);
+      return prepare(row.kernel, row.bytes, launch.workgroupSize, workgroups(row, launch, c.info), c, pool);
+    },
+  });
 }
 
 export const memcopySuite: Suite = createMemcopySuite();

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareRuns, perDispatchSamples } from '../../src/ci/compare.js';
 import { baselineFromRun, evaluateGates } from '../../src/ci/evaluate.js';
@@ -12,6 +13,8 @@ import { ATTENTION_PEAK_UNIT, createAttentionSuite, type AttentionKind } from '.
 import { createMatmulSuite, matmulShapeRule } from '../../src/suites/matmul.js';
 import type { MatmulVariant } from '../../src/suites/matmul/variants.js';
 import type { SuiteContext } from '../../src/suites/types.js';
+import { withHistory } from '../../src/history/open.js';
+import { runCli } from '../helpers/cli.js';
 import { H100_INFO, LAVAPIPE_INFO } from '../helpers/tuneDevices.js';
 
 const load = (file: string): RunResult => parseRunResult(JSON.parse(readFileSync(file, 'utf8')), file);
@@ -98,6 +101,38 @@ describe('case identity: ids as saved, keys the same on every device', () => {
     });
     const noRate = compareRuns(bare(h100), bare(resized)).cases.find((c) => c.key === 'matmul/tiled-f32/square');
     expect([noRate?.metric, noRate?.verdict, noRate?.changePct]).toEqual(['timeNs', 'incomparable', null]);
+  });
+});
+
+describe('a history database made before keys existed', () => {
+  // Written by main at 1b12a54 (`history add` of the two fixture runs), before cases carried a key.
+  const MADE_BY_MAIN = join('test', 'fixtures', 'history-main-1b12a54.sqlite');
+
+  it('opens with its runs and case ids unchanged, gates by id, and compares its two devices by key', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'wgbench-oldhist-')), 'history.sqlite');
+    copyFileSync(MADE_BY_MAIN, db);
+    const h100 = load(join('test', 'fixtures', 'h100-compute.json'));
+    const documents = await withHistory(db, async (store) => {
+      const runs = await store.listRuns();
+      expect(runs.map((r) => r.cases).sort((x, y) => x - y)).toEqual([5, 16]);
+      const h100Run = runs.find((r) => r.deviceKey.includes('h100'));
+      const ids = (await store.runCases(h100Run?.id ?? -1)).map((c) => c.caseId).sort();
+      expect(ids).toEqual(h100.cases.map((c) => c.id).sort());
+      return Promise.all(runs.map(async (r) => JSON.parse((await store.runDocument(r.id)) ?? 'null') as unknown));
+    });
+    const [a, b] = documents.map((d, i) => parseRunResult(d, `run ${i}`));
+    for (const run of [a, b]) for (const c of run?.cases ?? []) expect(keyOfCase(c)).not.toMatch(/\d{3,}/);
+    // Both devices ran the FMA f32 peak: matched by key across them, compared by throughput.
+    const rows = compareRuns(a as RunResult, b as RunResult, undefined, true).cases;
+    expect(rows.find((r) => r.key === 'peak/fma-f32')?.metric).toBe('throughput');
+    // The stored lavapipe run is the history baseline of the same run a minute later: matched by id, nothing regressed.
+    const later = load(join('test', 'fixtures', 'lavapipe-memcopy-peak.json'));
+    later.startedAt = new Date(Date.parse(later.startedAt) + 60_000).toISOString();
+    const file = join(dirname(db), 'later.json');
+    writeFileSync(file, JSON.stringify(later));
+    const gate = await runCli(['gate', file, '--history', '--db', db]);
+    expect(gate.code, gate.out).toBe(0);
+    expect(gate.out).toMatch(/regression_timeNs_memcopy\/copy\/bytes=134217728 +│ PASSED/);
   });
 });
 
