@@ -66,7 +66,12 @@ describe('a suite declared by its axes', () => {
       timing: 'gpu-pass',
       prepare: () => Promise.reject(new Error('not run here')),
     });
-    const planned = suite.plan({ ...on(noF16), device: {} as GPUDevice, seed: 1, loadKernel: () => Promise.reject() });
+    const planned = suite.plan({
+      ...on(noF16),
+      device: {} as GPUDevice,
+      seed: 1,
+      loadKernel: () => Promise.reject(new Error('planning only')),
+    });
     expect(planned.map((p) => [p.id, p.skipReason])).toEqual([
       ['fixture/f32', undefined],
       ['fixture/f16', 'needs shader-f16, which this adapter lacks'],
@@ -78,7 +83,12 @@ describe('a suite declared by its axes', () => {
     expect(resolveSetting(undefined, 4, () => 2)).toEqual({ value: 4, source: 'explicit' });
     expect(resolveSetting(undefined, undefined, () => 2)).toEqual({ value: 2, source: 'default' });
     // memcopy takes its launch through it: a tuned launch keeps the case's id, an explicit one is named in it.
-    const ctx = { ...on(LAVAPIPE_INFO, true), device: {} as GPUDevice, seed: 1, loadKernel: () => Promise.reject() };
+    const ctx = {
+      ...on(LAVAPIPE_INFO, true),
+      device: {} as GPUDevice,
+      seed: 1,
+      loadKernel: () => Promise.reject(new Error('planning only')),
+    };
     const plan = (o: Parameters<typeof createMemcopySuite>[0]): [string, unknown][] =>
       createMemcopySuite({ sizesBytes: [1 << 20], kernels: ['copy'], ...o })
         .plan(ctx)
