@@ -31,14 +31,10 @@ import { renderJson } from '../src/reporters/json.js';
 import type { CaseResult, RunResult } from '../src/results/schema.js';
 import { validateRunDocument } from '../src/results/validate.js';
 import { runSuites, type RunEnvironment } from '../src/runner/run.js';
-import { attentionSuite } from '../src/suites/attention.js';
-import { kvTierSuite } from '../src/suites/kvtier.js';
-import { llmSuite } from '../src/suites/llm.js';
-import { matmulSuite } from '../src/suites/matmul.js';
-import { memcopySuite } from '../src/suites/memcopy.js';
-import { overheadSuite } from '../src/suites/overhead.js';
-import { peakSuite } from '../src/suites/peak.js';
+import { registeredSuites } from '../src/suites/index.js';
 import { createPeersSuite } from '../src/suites/peers.js';
+// Suites a build adds from outside src/ (vite.config.ts, WGBENCH_PAGE_SUITES): each registers itself.
+import 'virtual:wgbench-page-suites';
 import type { Suite } from '../src/suites/types.js';
 import { TUNABLE_FAMILIES } from '../src/tuning/families.js';
 import { familyKernelHash, tuneFamilies, type TuneOutcome } from '../src/tuning/search.js';
@@ -67,16 +63,13 @@ Chart.register(...registerables, annotationPlugin);
 // Each id below exists in index.html; the cast names the element type the caller expects.
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-const SUITES: { suite: Suite; checked: boolean }[] = [
-  { suite: memcopySuite, checked: true },
-  { suite: peakSuite, checked: true },
-  { suite: matmulSuite, checked: true },
-  { suite: attentionSuite, checked: false },
-  { suite: overheadSuite, checked: false },
-  { suite: llmSuite, checked: false },
-  { suite: kvTierSuite, checked: false },
-  { suite: createPeersSuite({ gpuJs: createBrowserGpuJs(), gpuJsModes: ['webgpu', 'webgl2'] }), checked: false },
-];
+// The registry's suites (with any a build added through WGBENCH_PAGE_SUITES), the peers with this
+// browser's gpu.js, WebGL2 included; the quick, cheap ones ticked.
+const SUITES: { suite: Suite; checked: boolean }[] = registeredSuites().map((suite) => ({
+  suite:
+    suite.name === 'peers' ? createPeersSuite({ gpuJs: createBrowserGpuJs(), gpuJsModes: ['webgpu', 'webgl2'] }) : suite,
+  checked: suite.selectedByDefault === true,
+}));
 
 /** What a test (or a curious user) can read from the console. */
 interface PageState {

@@ -7,7 +7,7 @@ import { renderJson } from '../reporters/json.js';
 import { renderRunTable, shouldUseColor } from '../reporters/console.js';
 import type { RunResult } from '../results/schema.js';
 import { runSuites } from '../runner/run.js';
-import { ALL_SUITES, UnknownSuiteError, resolveSuites } from '../suites/index.js';
+import { registeredSuites, UnknownSuiteError, resolveSuites } from '../suites/index.js';
 import { addDeviceOptions, openDevice, type DeviceFlags } from './device.js';
 import { ExitCode } from './exitCodes.js';
 import { renderProbe } from './probeReport.js';
@@ -327,8 +327,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description('run benchmark suites on the best adapter and print a table per suite')
       .option(
         '--suite <list>',
-        `comma-separated suites (${ALL_SUITES.map((s) => s.name).join(', ')})`,
-        ALL_SUITES.map((s) => s.name).join(','),
+        `comma-separated suites (${registeredSuites().map((s) => s.name).join(', ')})`,
+        registeredSuites().map((s) => s.name).join(','),
       )
       .option('--quick', 'small sizes and 5 passes: keeps a CPU-adapter run short', false)
       .option('--json <file>', 'write results as JSON (atomically, after every case)')
@@ -407,7 +407,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('suites')
     .description('list the suites')
     .action(() => {
-      for (const s of ALL_SUITES) io.stdout.write(`${s.name.padEnd(10)} ${s.description}\n`);
+      for (const s of registeredSuites()) io.stdout.write(`${s.name.padEnd(10)} ${s.description}\n`);
       setExit(ExitCode.OK);
     });
   return program;

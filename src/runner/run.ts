@@ -52,6 +52,8 @@ const WARMUP_SETTLED_FRACTION = 0.05;
 interface Planned {
   suite: string;
   plan: CasePlan;
+  /** The run's context, with the suite's own kernel loader where it brings one. */
+  context: SuiteContext;
 }
 
 /** Runs every case of the given suites; a case's failure is recorded in its result, never thrown. */
@@ -103,8 +105,9 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
 
   const planned: Planned[] = [];
   for (const suite of options.suites) {
+    const context = suite.loadKernel === undefined ? ctx : { ...ctx, loadKernel: suite.loadKernel };
     try {
-      for (const plan of suite.plan(ctx)) planned.push({ suite: suite.name, plan });
+      for (const plan of suite.plan(context)) planned.push({ suite: suite.name, plan, context });
     } catch (e) {
       result.cases.push(errorCase(suite.name, `${suite.name}/plan`, `${suite.name}: planning failed: ${messageOf(e)}`));
     }
@@ -116,7 +119,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
   const stop = (): string | null => loss.message ?? (aborted() ? 'interrupted' : null);
 
   try {
-    for (const [index, { suite, plan }] of planned.entries()) {
+    for (const [index, { suite, plan, context }] of planned.entries()) {
       if (loss.message !== null) break;
       if (aborted()) {
         result.status = 'interrupted';
@@ -127,7 +130,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
       const caseResult = await runCase(
         suite,
         plan,
-        ctx,
+        context,
         timer,
         memory,
         { passes, warmupPasses, targetPassMs },

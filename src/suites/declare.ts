@@ -155,6 +155,9 @@ export interface DeclaredWork {
 export interface SuiteDeclaration<P extends ParamRow> {
   name: string;
   description: string;
+  selectedByDefault?: boolean;
+  /** Where the suite's kernels come from when they are not in kernels/ (Suite.loadKernel). */
+  loadKernel?: (name: string) => Promise<string>;
   params: ParamsBuilder<P>;
   /** What the case needs from the adapter; unmet, the case is skipped here with the reason. */
   requires?: (row: P, ctx: PlanContext) => readonly Requirement[];
@@ -194,5 +197,7 @@ export function defineSuite<P extends ParamRow>(d: SuiteDeclaration<P>): Suite &
       });
     },
     ...(d.finalize === undefined ? {} : { finalize: d.finalize }),
+    ...(d.selectedByDefault === undefined ? {} : { selectedByDefault: d.selectedByDefault }),
+    ...(d.loadKernel === undefined ? {} : { loadKernel: d.loadKernel }),
   };
 }

@@ -280,6 +280,7 @@ export type ShapeSource = 'tuned' | 'default' | 'explicit';
 export function createMatmulSuite(options: MatmulOptions = {}): Suite {
   return {
     name: 'matmul',
+    selectedByDefault: true,
     description:
       'C = A·B: naive, tiled (128×128, 8×8 per thread), f16 and int8 inputs, subgroup matrices, block-sparse, split-K GEMV',
     plan(ctx) {

@@ -252,6 +252,7 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
   return defineSuite({
     name: 'memcopy',
     description: 'Device-memory bandwidth: copy (read+write), read-only and write-only kernels at vec4 width',
+    selectedByDefault: true,
     params: params()
       .combine(
         'bytes',

@@ -142,6 +142,7 @@ export interface PeakOptions {
 export function createPeakSuite(options: PeakOptions = {}): Suite {
   return {
     name: 'peak',
+    selectedByDefault: true,
     description:
       'ALU peak: register-only chains of FMA in f32 and f16 (when shader-f16 is there) of dot4I8Packed, and of subgroupMatrixMultiplyAccumulate for every matrix config the adapter lists',
     plan(ctx) {

@@ -143,6 +143,13 @@ export interface CasePlan {
 export interface Suite {
   name: string;
   description: string;
+  /** Ticked in the page's suite list before the user chooses (the quick, cheap suites). */
+  selectedByDefault?: boolean;
+  /**
+   * Where this suite's kernels come from, for a suite kept outside src/suites (a fixture, a lab's
+   * own); the built-in suites read kernels/ through the platform's loader.
+   */
+  loadKernel?: (name: string) => Promise<string>;
   plan: (ctx: SuiteContext) => CasePlan[];
   /** Relates finished cases to each other (speed-ups over a baseline case), in place. */
   finalize?: (cases: CaseResult[]) => void;

@@ -28,6 +28,8 @@ let url: string;
 let browser: Browser;
 
 beforeAll(async () => {
+  // The page is built with the one-file fixture suite in it, as a lab adds its own (vite.config.ts).
+  process.env['WGBENCH_PAGE_SUITES'] = join('test', 'fixtures', 'suites', 'saxpy.ts');
   await build({ configFile: 'vite.config.ts', logLevel: 'error' });
   server = await preview({ configFile: 'vite.config.ts', preview: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
   url = server.resolvedUrls?.local[0] ?? '';
@@ -338,6 +340,44 @@ describe('the wgbench page in headless Chromium', () => {
     await page.close();
     // SwiftShader compiles the tiled matmul in about a second a time, and the compile cases take six each.
   }, 600_000);
+
+  it("lists every registered suite from the registry, a build's own included, and runs the one-file fixture suite", async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    await page.goto(url);
+    await page.waitForFunction(
+      () => (globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase === 'ready',
+      null,
+      { timeout: 60_000 },
+    );
+    const listed = await page.$$eval('input[name=suite]', (inputs) =>
+      (inputs as HTMLInputElement[]).map((i) => [i.value, i.checked]),
+    );
+    const cli = await runCli(['suites']);
+    const builtIn = [...cli.out.matchAll(/^(\S+) /gm)].map((m) => m[1]);
+    expect(listed.map(([name]) => name)).toEqual([...builtIn, 'saxpy']);
+    expect(listed.filter(([, checked]) => checked).map(([name]) => name)).toEqual(['memcopy', 'peak', 'matmul']);
+    await page.evaluate(() => {
+      for (const i of document.querySelectorAll<HTMLInputElement>('input[name=suite]')) i.checked = i.value === 'saxpy';
+    });
+    await page.click('#run');
+    await page.waitForFunction(
+      () => ['done', 'error'].includes((globalThis as unknown as { wgbench: { phase: string } }).wgbench.phase),
+      null,
+      { timeout: 300_000 },
+    );
+    const run = parseRunResult(
+      await page.evaluate(
+        () =>
+          JSON.parse(JSON.stringify((globalThis as unknown as { wgbench: { run: unknown } }).wgbench.run)) as unknown,
+      ),
+      'page',
+    );
+    expect(run.cases.map((c) => [c.id, c.key, c.status, c.check?.passed])).toEqual([
+      ['saxpy/f32/n=65536', 'saxpy/f32/stream', 'ok', true],
+    ]);
+    expect(await page.textContent('#view table.cases')).toMatch(/saxpy 65536/);
+    await page.close();
+  }, 300_000);
 
   it('without WebGPU explains itself, and is still a viewer: opens the saved H100 file, compares two, and names what is wrong with a bad file', async () => {
     const plain = await chromium.launch({
