@@ -67,7 +67,9 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 // browser's gpu.js, WebGL2 included; the quick, cheap ones ticked.
 const SUITES: { suite: Suite; checked: boolean }[] = registeredSuites().map((suite) => ({
   suite:
-    suite.name === 'peers' ? createPeersSuite({ gpuJs: createBrowserGpuJs(), gpuJsModes: ['webgpu', 'webgl2'] }) : suite,
+    suite.name === 'peers'
+      ? createPeersSuite({ gpuJs: createBrowserGpuJs(), gpuJsModes: ['webgpu', 'webgl2'] })
+      : suite,
   checked: suite.selectedByDefault === true,
 }));
 

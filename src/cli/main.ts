@@ -327,8 +327,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description('run benchmark suites on the best adapter and print a table per suite')
       .option(
         '--suite <list>',
-        `comma-separated suites (${registeredSuites().map((s) => s.name).join(', ')})`,
-        registeredSuites().map((s) => s.name).join(','),
+        `comma-separated suites (${registeredSuites()
+          .map((s) => s.name)
+          .join(', ')})`,
+        registeredSuites()
+          .map((s) => s.name)
+          .join(','),
       )
       .option('--quick', 'small sizes and 5 passes: keeps a CPU-adapter run short', false)
       .option('--json <file>', 'write results as JSON (atomically, after every case)')
