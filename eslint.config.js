@@ -51,7 +51,8 @@ export default tseslint.config(
             {
               group: ['webgpu', 'node:*', 'fs', 'path', 'os', 'child_process'],
               message:
-                'Only src/platform/, src/cli/, src/history/ and src/server/ may use Node or Dawn; take what you need as a parameter.',
+                'Only src/platform/, src/cli/, src/history/ and src/server/ may use Node or Dawn; take ' +
+                'what you need as a parameter.',
             },
           ],
         },

@@ -24,7 +24,9 @@ for (const leg of legs) {
   const tests = (r.testResults ?? []).flatMap((f) => (f.assertionResults ?? []).map((t) => ({ ...t, file: f.name })));
   const flaky = tests.filter((t) => t.status === 'passed' && (t.failureMessages?.length ?? 0) > 0);
   console.log(
-    `backend ${leg}: ${r.numPassedTests} passed${flaky.length > 0 ? ` (${flaky.length} only on retry)` : ''}, ${r.numFailedTests} failed, ${skipped} not applicable (of ${r.numTotalTests} tests)`,
+    `backend ${leg}: ${r.numPassedTests} ` +
+      `passed${flaky.length > 0 ? ` (${flaky.length} only on retry)` : ''}, ${r.numFailedTests} failed, ` +
+      `${skipped} not applicable (of ${r.numTotalTests} tests)`,
   );
   for (const t of tests.filter((x) => x.status === 'failed'))
     console.log(`  FAILED ${t.fullName}: ${firstLine(t.failureMessages)}`);

@@ -27,6 +27,7 @@ for (const c of wg.cases) {
   const nativeCell = n ? `${fmt(n.medianGBps)} (${fmt(n.minGBps)}–${fmt(n.maxGBps)}), ${n.method}` : '—';
   const ratio = n ? `${((b.medianGBps / n.medianGBps) * 100).toFixed(1)}%` : '—';
   console.log(
-    `| ${c.params.kernel} | ${c.params.bufferBytes / MiB} MiB | ${fmt(b.medianGBps)} (${fmt(b.minGBps)}–${fmt(b.maxGBps)}, ${cv}) | ${nativeCell} | ${ratio} | ${c.params.region} |`,
+    `| ${c.params.kernel} | ${c.params.bufferBytes / MiB} MiB | ${fmt(b.medianGBps)} ` +
+      `(${fmt(b.minGBps)}–${fmt(b.maxGBps)}, ${cv}) | ${nativeCell} | ${ratio} | ${c.params.region} |`,
   );
 }

@@ -32,14 +32,16 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 console.log(
-  `${acquired.info.description} via ${acquired.info.backend}; ${rounds} interleaved rounds, median of round medians (ms), GFLOP/s`,
+  `${acquired.info.description} via ${acquired.info.backend}; ${rounds} interleaved rounds, median of ` +
+    `round medians (ms), GFLOP/s`,
 );
 for (const [key, xs] of Object.entries(results)) {
   const s = [...xs].sort((a, b) => a - b);
   const med = s[Math.floor(s.length / 2)];
   const n = Number(key.split('³')[0]);
   console.log(
-    `${key.padEnd(18)} ${(med / 1e6).toFixed(3)} ms  ${((2 * n ** 3) / med).toFixed(2)} GFLOP/s  (rounds: ${s.map((x) => (x / 1e6).toFixed(2)).join(', ')})`,
+    `${key.padEnd(18)} ${(med / 1e6).toFixed(3)} ms  ${((2 * n ** 3) / med).toFixed(2)} GFLOP/s  (rounds: ` +
+      `${s.map((x) => (x / 1e6).toFixed(2)).join(', ')})`,
   );
 }
 acquired.device.destroy();

@@ -44,7 +44,9 @@ for (const [workgroupSize, elementsPerThread] of configs) {
     };
     rows.push(row);
     console.log(
-      `${row.kernel.padEnd(5)} wg=${String(workgroupSize).padEnd(4)} ept=${String(elementsPerThread).padEnd(3)} ${c.status} ${row.medianGBps?.toFixed(1) ?? '-'} GB/s cv ${(row.cv ?? 0).toFixed(4)}`,
+      `${row.kernel.padEnd(5)} wg=${String(workgroupSize).padEnd(4)} ` +
+        `ept=${String(elementsPerThread).padEnd(3)} ${c.status} ${row.medianGBps?.toFixed(1) ?? '-'} GB/s cv ` +
+        `${(row.cv ?? 0).toFixed(4)}`,
     );
   }
 }

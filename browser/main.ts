@@ -146,7 +146,8 @@ function showHeadline(): void {
   if (opened !== null) {
     setStatus(
       'probe-status',
-      `from the results file ${opened.name}${acquired === null ? '' : ` (this tab's adapter: ${deviceTitle(acquired.info)})`}`,
+      `from the results file ` +
+        `${opened.name}${acquired === null ? '' : ` (this tab's adapter: ${deviceTitle(acquired.info)})`}`,
     );
     body.innerHTML = renderHeadline(headlineOfRun(opened.run), 1);
     return;
@@ -178,7 +179,8 @@ function showProbePanel(): void {
   const rows: [string, string][] = [
     [
       'adapter',
-      `${deviceTitle(info)} — ${deviceFacts(info).join(', ')}${info.description === '' ? '' : `; driver ${info.description}`}`,
+      `${deviceTitle(info)} — ` +
+        `${deviceFacts(info).join(', ')}${info.description === '' ? '' : `; driver ${info.description}`}`,
     ],
     [
       'class',
@@ -188,7 +190,9 @@ function showProbePanel(): void {
       'timer',
       timer === null
         ? 'not probed'
-        : `${timer.kind}, resolution ${formatNs(timer.resolutionNs)}${timer.quantized ? ' (quantized by the browser)' : ''}; ${timer.method}`,
+        : `${timer.kind}, resolution ` +
+          `${formatNs(timer.resolutionNs)}${timer.quantized ? ' (quantized by the browser)' : ''}; ` +
+          timer.method,
     ],
     ['features', info.deviceFeatures.join(', ') || 'none'],
     [
@@ -203,7 +207,8 @@ function showProbePanel(): void {
     ['max invocations/workgroup', String(info.limits['maxComputeInvocationsPerWorkgroup'] ?? 'not reported')],
     [
       'peaks',
-      `${peaks.calibrated ? `calibrated ${peaks.calibrated.measuredAt} (in this browser's storage)` : 'not calibrated: press Calibrate'}; datasheet ${peaks.datasheet?.name ?? 'none for this device'}`,
+      `${peaks.calibrated ? `calibrated ${peaks.calibrated.measuredAt} (in this browser's storage)` : 'not calibrated: press Calibrate'}; ` +
+        `datasheet ${peaks.datasheet?.name ?? 'none for this device'}`,
     ],
     [
       'tuning',
@@ -223,7 +228,8 @@ async function probe(): Promise<void> {
     state.phase = 'no-webgpu';
     setStatus(
       'probe-status',
-      `This browser has no WebGPU (navigator.gpu is missing), so nothing can run here — but results files still open below.\n${createBrowserGpuProvider().installHint}`,
+      `This browser has no WebGPU (navigator.gpu is missing), so nothing can run here — but results files ` +
+        `still open below.\n${createBrowserGpuProvider().installHint}`,
       true,
     );
     return;
@@ -350,7 +356,8 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
     const failed = run.cases.filter((c) => c.status === 'failed' || c.status === 'error').length;
     setStatus(
       'run-status',
-      `${run.status}: ${String(run.cases.length)} cases, ${String(failed)} failed or errored${run.message === undefined ? '' : ` — ${run.message}`}`,
+      `${run.status}: ${String(run.cases.length)} cases, ${String(failed)} failed or ` +
+        `errored${run.message === undefined ? '' : ` — ${run.message}`}`,
       failed > 0,
     );
     showComparison();
@@ -394,7 +401,16 @@ async function tune(budgetS: number): Promise<void> {
     const faster = outcomes.filter((o) => o.source === 'tuned');
     setStatus(
       'run-status',
-      `${tunedSummary(outcomes)} in ${((performance.now() - start) / 1000).toFixed(1)} s of ${String(budgetS)} s: ${faster.length === 0 ? 'the defaults stay' : faster.map((o) => `${o.family} ${o.shapeClass} ${o.bestLabel} ${o.speedup === null ? '' : `${o.speedup.toFixed(2)}×`}`).join('; ')}`,
+      `${tunedSummary(outcomes)} in ${((performance.now() - start) / 1000).toFixed(1)} s of ` +
+        `${String(budgetS)} s: ` +
+        (faster.length === 0
+          ? 'the defaults stay'
+          : faster
+              .map(
+                (o) =>
+                  `${o.family} ${o.shapeClass} ${o.bestLabel} ${o.speedup === null ? '' : `${o.speedup.toFixed(2)}×`}`,
+              )
+              .join('; ')),
     );
     showProbePanel();
     showHeadline();
@@ -417,7 +433,8 @@ async function readResults(file: File): Promise<RunResult> {
     data = JSON.parse(text);
   } catch (e) {
     throw new Error(
-      `${file.name}: not JSON (${e instanceof Error ? e.message : String(e)}); a results file is what \`wgbench run --json\` or Export JSON writes`,
+      `${file.name}: not JSON (${e instanceof Error ? e.message : String(e)}); a results file is what ` +
+        `\`wgbench run --json\` or Export JSON writes`,
       { cause: e },
     );
   }
@@ -455,7 +472,8 @@ async function openFiles(files: File[]): Promise<void> {
     'viewer-status',
     runs.length === 2
       ? `comparing ${runs[0]?.name ?? ''} (base) with ${newest.name}, and showing ${newest.name}`
-      : `showing ${newest.name}: ${String(newest.run.cases.length)} cases from ${deviceTitle(newest.run.device)}${state.run === null ? '' : "; compared below with this tab's run"}`,
+      : `showing ${newest.name}: ${String(newest.run.cases.length)} cases from ` +
+          `${deviceTitle(newest.run.device)}${state.run === null ? '' : "; compared below with this tab's run"}`,
   );
 }
 

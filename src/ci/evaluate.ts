@@ -74,7 +74,12 @@ export function evaluateGates(
       expected: null,
       actual: null,
       threshold: null,
-      message: `the run is ${run.status}${run.message === undefined || run.message === null ? '' : ` (${run.message})`}: ${allow.allowIncomplete === true ? 'judged on what it has (--allow-incomplete)' : 'a gate passes only a complete run; --allow-incomplete judges what it has'}`,
+      message:
+        `the run is ` +
+        `${run.status}${run.message === undefined || run.message === null ? '' : ` (${run.message})`}: ` +
+        (allow.allowIncomplete === true
+          ? 'judged on what it has (--allow-incomplete)'
+          : 'a gate passes only a complete run; --allow-incomplete judges what it has'),
     });
   }
   // Run-level LLM metrics arrive with the llm suite; until a run has them, such gates say so.
@@ -157,7 +162,9 @@ export function evaluateGates(
         expected: null,
         actual: null,
         threshold: null,
-        message: `${id}: in the baseline (${baseline.label}) but ${why}${allow.allowMissing === true ? ' (--allow-missing)' : '; --allow-missing lets it pass'}`,
+        message:
+          `${id}: in the baseline (${baseline.label}) but ` +
+          `${why}${allow.allowMissing === true ? ' (--allow-missing)' : '; --allow-missing lets it pass'}`,
       });
     }
     for (const c of ok) {
@@ -188,10 +195,13 @@ export function evaluateGates(
         const why = !over
           ? `${regressionPct.toFixed(1)}% ≤ ${config.maxRegressionPct}%`
           : significant
-            ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}%, p = ${test.pValue.toPrecision(2)} < ${config.alpha} (${samples.length} vs ${base.length} samples)`
+            ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}%, p = ${test.pValue.toPrecision(2)} ` +
+              `< ${config.alpha} (${samples.length} vs ${base.length} samples)`
             : enough
-              ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but p = ${test.pValue.toPrecision(2)} ≥ ${config.alpha}: samples overlap, not called a regression`
-              : `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but only ${Math.min(base.length, samples.length)} samples on one side (need ${config.minSamples})`;
+              ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but p = ` +
+                `${test.pValue.toPrecision(2)} ≥ ${config.alpha}: samples overlap, not called a regression`
+              : `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but only ` +
+                `${Math.min(base.length, samples.length)} samples on one side (need ${config.minSamples})`;
         const scale = (t: number): number | null =>
           metric === 'timeNs' ? t : (caseMetricValue(c, metric) ?? 0) * (tNew / t);
         gate.record({
@@ -215,7 +225,10 @@ export function evaluateGates(
       expected: null,
       actual: null,
       threshold: null,
-      message: `the gate checked nothing${baseline === null ? '' : ` (no case of this run is in ${baseline.label})`}: a gate that compares nothing cannot pass`,
+      message:
+        `the gate checked ` +
+        `nothing${baseline === null ? '' : ` (no case of this run is in ${baseline.label})`}: a gate that ` +
+        `compares nothing cannot pass`,
     });
   }
   return { results: gate.getResults(), summary: gate.getSummary() };

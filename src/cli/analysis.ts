@@ -28,7 +28,8 @@ import { guardOutputs } from './outputs.js';
 import type { Io } from './io.js';
 
 const DB_HELP =
-  'history database: a SQLite file, or postgres://user:password@host:5432/database (default: $WGBENCH_HISTORY_DB or ~/.local/share/wgbench/history.sqlite)';
+  'history database: a SQLite file, or postgres://user:password@host:5432/database (default: ' +
+  '$WGBENCH_HISTORY_DB or ~/.local/share/wgbench/history.sqlite)';
 
 /** The base URL of a wgbench server, checked before anything is read or sent. */
 function serverUrl(value: string): URL {
@@ -73,7 +74,8 @@ function renderComparison(cmp: RunComparison, color: boolean): string {
   const folded =
     oneSided.length === 0
       ? ''
-      : `\nnot compared: ${count('new')} ran only in the new run, ${count('missing')} only in the base, ${count('skipped')} skipped in both (--json lists them)`;
+      : `\nnot compared: ${count('new')} ran only in the new run, ${count('missing')} only in the base, ` +
+        `${count('skipped')} skipped in both (--json lists them)`;
   return `base: ${cmp.baseDevice}\nnew:  ${cmp.newDevice}\n${compareRuleLine(cmp)}\n${table.toString()}${folded}`;
 }
 
@@ -232,7 +234,9 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
             throw new InputError(
               flags.baseline,
               'device',
-              `the baseline is from "${deviceLabel(base)}", the run from "${deviceLabel(run)}": a regression check across devices says nothing about the code; pass --allow-device-mismatch to compare anyway`,
+              `the baseline is from "${deviceLabel(base)}", the run from "${deviceLabel(run)}": a ` +
+                `regression check across devices says nothing about the code; pass --allow-device-mismatch ` +
+                `to compare anyway`,
             );
           }
           const across = calibrationKey(base.device) !== calibrationKey(run.device);
@@ -267,7 +271,8 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
         for (const r of evaluation.results) table.push([r.name, r.status, r.message]);
         const s = evaluation.summary;
         io.stdout.write(
-          `${table.toString()}\n${s.allPassed ? 'gate passed' : 'GATE FAILED'}: ${s.passed} passed, ${s.failed} failed, ${s.noisy} noisy, ${s.skipped} skipped\n`,
+          `${table.toString()}\n${s.allPassed ? 'gate passed' : 'GATE FAILED'}: ${s.passed} passed, ` +
+            `${s.failed} failed, ${s.noisy} noisy, ${s.skipped} skipped\n`,
         );
         if (flags.junit !== undefined) await writeFileAtomic(flags.junit, renderGateJUnit(evaluation.results));
         if (flags.md !== undefined) await writeFileAtomic(flags.md, renderGateMarkdown(evaluation));
@@ -278,7 +283,8 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
   const history = program
     .command('history')
     .description(
-      'the results history: a SQLite file by default, or a PostgreSQL database shared by many machines (--db postgres://…)',
+      'the results history: a SQLite file by default, or a PostgreSQL database shared by many machines ' +
+        '(--db postgres://…)',
     );
   const dbOption = (): Option => new Option('--db <file|url>', DB_HELP);
   const withStore = async (db: string | undefined, work: (store: HistoryStore) => Promise<void>): Promise<void> => {
@@ -310,7 +316,8 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
         for (const { file, run } of runs) {
           const r = await uploadRun(to, token, run);
           io.stdout.write(
-            `${r.added ? 'uploaded' : 'already on the server:'} ${file} (${run.startedAt}, ${run.cases.length} cases, device ${calibrationKey(run.device)}) → ${to.origin} run ${r.id}\n`,
+            `${r.added ? 'uploaded' : 'already on the server:'} ${file} (${run.startedAt}, ` +
+              `${run.cases.length} cases, device ${calibrationKey(run.device)}) → ${to.origin} run ${r.id}\n`,
           );
         }
         setExit(ExitCode.OK);
@@ -328,7 +335,8 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
         for (const { file, run } of runs) {
           const { added } = await store.add(run, file);
           io.stdout.write(
-            `${added ? 'added' : 'already in history:'} ${file} (${run.startedAt}, ${run.cases.length} cases, device ${calibrationKey(run.device)}) → ${store.location}\n`,
+            `${added ? 'added' : 'already in history:'} ${file} (${run.startedAt}, ${run.cases.length} ` +
+              `cases, device ${calibrationKey(run.device)}) → ${store.location}\n`,
           );
         }
       });

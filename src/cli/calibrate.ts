@@ -48,10 +48,19 @@ export function renderPeaks(peaks: RunPeaks, color: boolean, bestKernels?: Calib
   ]);
   const sources = [
     peaks.calibrated
-      ? `calibrated: measured ${peaks.calibrated.measuredAt}${peaks.calibrated.file ? ` (${peaks.calibrated.file})` : ''}`
+      ? `calibrated: measured ` +
+        `${peaks.calibrated.measuredAt}${peaks.calibrated.file ? ` (${peaks.calibrated.file})` : ''}`
       : 'calibrated: none yet — run `wgbench calibrate`',
     peaks.datasheet
-      ? `datasheet: ${peaks.datasheet.name} — ${[...new Set([...Object.values(peaks.datasheet.compute).map((p) => p.source), peaks.datasheet.bandwidth?.source ?? ''])].filter((s) => s !== '').join('; ')}`
+      ? `datasheet: ${peaks.datasheet.name} — ` +
+        [
+          ...new Set([
+            ...Object.values(peaks.datasheet.compute).map((p) => p.source),
+            peaks.datasheet.bandwidth?.source ?? '',
+          ]),
+        ]
+          .filter((s) => s !== '')
+          .join('; ')
       : 'datasheet: this device is not in the table; calibration alone supplies its peaks',
   ];
   return `${table.toString()}\n${sources.join('\n')}`;

@@ -18,7 +18,10 @@ const PREFIXES = ['Warning: ', 'Error: Loader Message', '    at '];
 const LOADER_NOTES: readonly { pattern: RegExp; note: string }[] = [
   {
     pattern: /^Warning: Couldn't load Vulkan/,
-    note: 'wgbench: no Vulkan loader (libvulkan.so.1) here, so no Vulkan adapter (a GPU driver, lavapipe, SwiftShader); the next adapter is used. For those: apt-get install libvulkan1 and a driver (wgbench probe says which)',
+    note:
+      'wgbench: no Vulkan loader (libvulkan.so.1) here, so no Vulkan adapter (a GPU driver, lavapipe, ' +
+      'SwiftShader); the next adapter is used. For those: apt-get install libvulkan1 and a driver (wgbench ' +
+      'probe says which)',
   },
   {
     pattern: /^(Warning: (vkCreateInstance|loader_|vkEnumeratePhysicalDevices)|Error: Loader Message:)/,
@@ -37,7 +40,10 @@ export interface StderrFilter {
 
 function note(limits: Map<string, string>): string {
   const list = [...limits].map(([name, change]) => `${name} ${change}`).join(', ');
-  return `wgbench: Dawn caps dynamic-offset buffers per pipeline layout below what this driver reports (${list}); wgbench binds no buffers with dynamic offsets, so no result is affected\n`;
+  return (
+    `wgbench: Dawn caps dynamic-offset buffers per pipeline layout below what this driver reports (${list}); ` +
+    `wgbench binds no buffers with dynamic offsets, so no result is affected\n`
+  );
 }
 
 export function createStderrFilter(): StderrFilter {

@@ -33,7 +33,8 @@ export function onInterrupt(io: Pick<Io, 'stderr'>, emergency: (signal: StopSign
     if (first === null) {
       first = signal;
       io.stderr.write(
-        `\n${signal}: stopping after the timed pass in flight, then saving the results so far as interrupted (send it again to stop now)\n`,
+        `\n${signal}: stopping after the timed pass in flight, then saving the results so far as ` +
+          `interrupted (send it again to stop now)\n`,
       );
       controller.abort();
       return;

@@ -54,7 +54,9 @@ function decodeStepShape(value: string): DecodeStepShape {
     !(context >= 1 && context <= DECODE_STEP_MAX.context)
   ) {
     throw new InvalidArgumentError(
-      `--decode-step takes BATCHxCONTEXT with 1–${DECODE_STEP_MAX.batch} sequences and 1–${DECODE_STEP_MAX.context} context tokens, e.g. 1x1024 (one sequence over 1024 tokens); got "${value}"`,
+      `--decode-step takes BATCHxCONTEXT with 1–${DECODE_STEP_MAX.batch} sequences and ` +
+        `1–${DECODE_STEP_MAX.context} context tokens, e.g. 1x1024 (one sequence over 1024 tokens); got ` +
+        `"${value}"`,
     );
   }
   return { batch, context };
@@ -73,7 +75,10 @@ function tunedLines(run: RunResult, file: string | null): string[] {
     if (p['tile'] !== undefined) return `tile ${String(p['tile'])}`;
     if (p['staged'] !== undefined) return String(p['staged']);
     if (p['gemvSplits'] !== undefined)
-      return `${String(p['gemvSplits'])}-way split-K (target ${String(p['gemvTargetWorkgroups'])}), ${String(p['gemvColumns'])} columns per workgroup`;
+      return (
+        `${String(p['gemvSplits'])}-way split-K (target ${String(p['gemvTargetWorkgroups'])}), ` +
+        `${String(p['gemvColumns'])} columns per workgroup`
+      );
     if (p['subgroups'] !== undefined) return `${String(p['subgroups'])} subgroups per workgroup`;
     return `wg ${String(p['workgroupSize'])} × ${String(p['elementsPerThread'])}/thread`;
   };
@@ -224,7 +229,8 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
     if (flags.show) {
       const stored = loadCalibration(dir, key, (why) => io.stderr.write(`wgbench: ${why}\n`));
       io.stdout.write(
-        `device: ${acquired.info.description || acquired.info.device} (calibration key ${key})\n${renderPeaks(runPeaks(acquired.info, stored), color, stored?.profile.bestKernels)}\n`,
+        `device: ${acquired.info.description || acquired.info.device} (calibration key ` +
+          `${key})\n${renderPeaks(runPeaks(acquired.info, stored), color, stored?.profile.bestKernels)}\n`,
       );
       return ExitCode.OK;
     }
@@ -252,7 +258,8 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
     const profile = calibrationFromRun(run, key);
     const file = await saveCalibration(dir, profile);
     io.stdout.write(
-      `${renderRunTable(run, { color })}\n\ncalibration saved to ${file}\n${renderPeaks(runPeaks(acquired.info, { profile, file }), color, profile.bestKernels)}\n`,
+      `${renderRunTable(run, { color })}\n\ncalibration saved to ` +
+        `${file}\n${renderPeaks(runPeaks(acquired.info, { profile, file }), color, profile.bestKernels)}\n`,
     );
     return run.cases.some((c) => c.status === 'failed' || c.status === 'error') ? ExitCode.CASE_FAILED : ExitCode.OK;
   } finally {
@@ -354,7 +361,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       )
       .option(
         '--target-pass-ms <n>',
-        `dispatches per pass are chosen to fill about this long, ${RUN_BOUNDS.targetPassMs[0]}–${RUN_BOUNDS.targetPassMs[1]} ms (default 100, 20 with --quick)`,
+        `dispatches per pass are chosen to fill about this long, ` +
+          `${RUN_BOUNDS.targetPassMs[0]}–${RUN_BOUNDS.targetPassMs[1]} ms (default 100, 20 with --quick)`,
         boundedInteger('--target-pass-ms', ...RUN_BOUNDS.targetPassMs),
       )
       .option(
@@ -386,7 +394,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       )
       .option(
         '--model <name>',
-        `llm: model to serve and step; kvtier: model whose KV block size to use (${Object.keys(MODEL_PRESETS).join(', ')})`,
+        `llm: model to serve and step; kvtier: model whose KV block size to use ` +
+          `(${Object.keys(MODEL_PRESETS).join(', ')})`,
       )
       .addOption(
         new Option(
@@ -396,7 +405,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       )
       .option(
         '--decode-step <BxC>',
-        "llm: the timed decode step's sequences × context tokens (default 1x1024, 1x64 with --quick or on a CPU adapter)",
+        "llm: the timed decode step's sequences × context tokens (default 1x1024, 1x64 with --quick or on " +
+          'a CPU adapter)',
         decodeStepShape,
       ),
   ).action(async (flags: RunFlags) => {

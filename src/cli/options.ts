@@ -12,7 +12,8 @@ export function boundedInteger(name: string, min: number, max: number, why = '')
     const n = DECIMAL_INTEGER.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
       throw new InvalidArgumentError(
-        `${name} takes a whole number from ${min} to ${max}${why === '' ? '' : ` (${why})`}, written in decimal digits; got "${value}"`,
+        `${name} takes a whole number from ${min} to ${max}${why === '' ? '' : ` (${why})`}, written in ` +
+          `decimal digits; got "${value}"`,
       );
     }
     return n;

@@ -31,7 +31,8 @@ export function renderProbe(report: ProbeReport, color: boolean): string {
     p.bold('Adapter'),
     `  ${describeDevice(d)}`,
     `  vendor ${d.vendor || '?'}, architecture ${d.architecture || '?'}, device ${d.device || '?'}`,
-    `  fallback adapter: ${d.isFallbackAdapter ? 'yes' : 'no'}; subgroup size ${d.subgroupMinSize ?? '?'}–${d.subgroupMaxSize ?? '?'}`,
+    `  fallback adapter: ${d.isFallbackAdapter ? 'yes' : 'no'}; subgroup size ` +
+      `${d.subgroupMinSize ?? '?'}–${d.subgroupMaxSize ?? '?'}`,
     `  toggles: enabled [${d.toggles.enabled.join(', ')}], disabled [${d.toggles.disabled.join(', ')}]`,
     p.bold('Timer'),
     `  ${describeTimer(report.timer)}`,

@@ -33,7 +33,8 @@ function checkedToken(token: string | null, source: string): string | null {
     throw new InputError(
       source,
       '',
-      `the token is ${token.length} characters; use at least ${MIN_TOKEN_LENGTH} (e.g. \`openssl rand -hex 32\`), since anyone who guesses it can write to the lab`,
+      `the token is ${token.length} characters; use at least ${MIN_TOKEN_LENGTH} (e.g. \`openssl rand -hex ` +
+        `32\`), since anyone who guesses it can write to the lab`,
     );
   }
   return token;
@@ -50,7 +51,8 @@ async function commandServe(flags: ServeFlags, io: Io): Promise<number> {
     throw new InputError(
       '(command line)',
       '--token-file',
-      'uploads need a token, one per lab: set WGBENCH_SERVE_TOKEN or pass --token-file FILE (e.g. `openssl rand -hex 32 > lab.token`), or pass --no-uploads to serve read-only',
+      'uploads need a token, one per lab: set WGBENCH_SERVE_TOKEN or pass --token-file FILE (e.g. `openssl ' +
+        'rand -hex 32 > lab.token`), or pass --no-uploads to serve read-only',
     );
   }
   const readOnlyToken = checkedToken(
@@ -104,7 +106,10 @@ async function commandServe(flags: ServeFlags, io: Io): Promise<number> {
     : 'reachable from other machines: anyone who can reach it can read the lab unless reading needs a token';
   io.stdout.write(`wgbench serve: listening on http://${shownHost}:${port}/ (${reach})\n`);
   io.stdout.write(
-    `  history: ${history.location} (${history.dialect})\n  uploads: ${uploadToken === null ? 'off' : `on, POST /api/runs with the token from ${flags.tokenFile ?? '$WGBENCH_SERVE_TOKEN'}`}; reading: ${readOnlyToken === null ? 'open' : 'needs a token'}\n  lab: http://${shownHost}:${port}/lab\n`,
+    `  history: ${history.location} (${history.dialect})\n  uploads: ` +
+      `${uploadToken === null ? 'off' : `on, POST /api/runs with the token from ${flags.tokenFile ?? '$WGBENCH_SERVE_TOKEN'}`}; ` +
+      `reading: ${readOnlyToken === null ? 'open' : 'needs a token'}\n  lab: ` +
+      `http://${shownHost}:${port}/lab\n`,
   );
 
   const signal = await new Promise<StopSignal>((resolve) => {
@@ -125,13 +130,15 @@ export function addServeCommand(program: Command, io: Io, setExit: (code: number
   program
     .command('serve')
     .description(
-      "serve the page, take results uploads into the history database, and show the lab's devices, cases over time and comparisons",
+      "serve the page, take results uploads into the history database, and show the lab's devices, cases " +
+        'over time and comparisons',
     )
     .option('--host <host>', 'address to listen on (default: this machine only)', '127.0.0.1')
     .option('--port <n>', 'port, 0 for any free one', boundedInteger('--port', 0, 65535), 8080)
     .option(
       '--db <file|url>',
-      'history database: a SQLite file, or postgres://user:password@host:5432/database (default: $WGBENCH_HISTORY_DB or ~/.local/share/wgbench/history.sqlite)',
+      'history database: a SQLite file, or postgres://user:password@host:5432/database (default: ' +
+        '$WGBENCH_HISTORY_DB or ~/.local/share/wgbench/history.sqlite)',
     )
     .option('--token-file <file>', "the upload token, on the file's first line (default: $WGBENCH_SERVE_TOKEN)")
     .option('--no-uploads', 'serve read-only: no token needed, POST /api/runs refused')

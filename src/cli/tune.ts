@@ -116,7 +116,8 @@ function progressReporter(
       onEvent: (e) => {
         const what =
           e.type === 'evaluated'
-            ? `${e.target.family} ${e.target.shapeClass}: ${e.candidate.label} ${e.candidate.status === 'measured' ? formatNs(e.candidate.medianNs ?? 0) : e.candidate.status}`
+            ? `${e.target.family} ${e.target.shapeClass}: ${e.candidate.label} ` +
+              (e.candidate.status === 'measured' ? formatNs(e.candidate.medianNs ?? 0) : e.candidate.status)
             : e.type === 'target-start'
               ? `${e.target.family} ${e.target.shapeClass}`
               : '';
@@ -131,11 +132,14 @@ function progressReporter(
     onEvent: (e) => {
       if (e.type === 'target-start')
         io.stderr.write(
-          `[tune ${e.index + 1}/${e.total}] ${e.target.family} ${e.target.description}: ${(e.budgetMs / 1000).toFixed(1)} s\n`,
+          `[tune ${e.index + 1}/${e.total}] ${e.target.family} ${e.target.description}: ` +
+            `${(e.budgetMs / 1000).toFixed(1)} s\n`,
         );
       else if (e.type === 'target-done')
         io.stderr.write(
-          `[tune] ${e.outcome.family} ${e.outcome.shapeClass}: ${e.outcome.bestLabel} (${e.outcome.source}) after ${e.outcome.evaluations} evaluations in ${e.outcome.seconds.toFixed(1)} s\n`,
+          `[tune] ${e.outcome.family} ${e.outcome.shapeClass}: ${e.outcome.bestLabel} ` +
+            `(${e.outcome.source}) after ${e.outcome.evaluations} evaluations in ` +
+            `${e.outcome.seconds.toFixed(1)} s\n`,
         );
     },
     stop: () => undefined,
@@ -224,7 +228,8 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
       `${f.name}: nothing to tune on this device (${f.needs === undefined ? f.description : `needs ${f.needs}`})\n`,
     );
   io.stdout.write(
-    `${tunedSummary(outcomes)} in ${report.elapsedSeconds.toFixed(1)} s of a ${flags.budget} s budget${file === null ? '; nothing saved' : `; saved to ${file} (wgbench run and calibrate use it; --no-tuning for the defaults)`}\n`,
+    `${tunedSummary(outcomes)} in ${report.elapsedSeconds.toFixed(1)} s of a ${flags.budget} s ` +
+      `budget${file === null ? '; nothing saved' : `; saved to ${file} (wgbench run and calibrate use it; --no-tuning for the defaults)`}\n`,
   );
   // Destroying the device waits for a compile the budget cut; the process's exit does not.
   if (!outcomes.some((o) => o.candidates.some((c) => c.status === 'cut'))) acquired.device.destroy();
@@ -264,7 +269,8 @@ export function addTuneCommand(program: Command, io: Io, setExit: (code: number)
       )
       .option(
         '--calibration-dir <dir>',
-        'where tunings are kept, beside the calibration profiles (default: $WGBENCH_CALIBRATION_DIR or ~/.config/wgbench/calibration)',
+        'where tunings are kept, beside the calibration profiles (default: $WGBENCH_CALIBRATION_DIR or ' +
+          '~/.config/wgbench/calibration)',
       )
       .option('--seed <n>', 'seed of the random inputs, 0 to 2^32 − 1', boundedInteger('--seed', 0, 2 ** 32 - 1))
       .option('--no-progress', 'no progress display on stderr'),

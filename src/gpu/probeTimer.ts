@@ -7,7 +7,9 @@ export async function probeTimer(device: GPUDevice): Promise<TimerInfo> {
   const timer = createPassTimer(device);
   try {
     const module = device.createShaderModule({
-      code: '@group(0) @binding(0) var<storage, read_write> b: array<u32>;\n@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { b[g.x] = b[g.x] * 3u + g.x; }',
+      code:
+        '@group(0) @binding(0) var<storage, read_write> b: array<u32>;\n@compute @workgroup_size(64) fn ' +
+        'main(@builtin(global_invocation_id) g: vec3u) { b[g.x] = b[g.x] * 3u + g.x; }',
     });
     const pipeline = await device.createComputePipelineAsync({
       layout: 'auto',

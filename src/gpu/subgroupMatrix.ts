@@ -45,6 +45,9 @@ export function hasMatrixConfig(
 export function variableSubgroupSize(info: Pick<DeviceInfo, 'subgroupMinSize' | 'subgroupMaxSize'>): string | null {
   const { subgroupMinSize: min, subgroupMaxSize: max } = info;
   if (min === null || max === null || min !== max)
-    return `the kernel sizes its workgroup in subgroups and needs one fixed subgroup size (the adapter reports ${String(min)}–${String(max)})`;
+    return (
+      `the kernel sizes its workgroup in subgroups and needs one fixed subgroup size (the adapter reports ` +
+      `${String(min)}–${String(max)})`
+    );
   return null;
 }

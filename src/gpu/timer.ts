@@ -165,7 +165,8 @@ class CpuTimer implements PassTimer {
     return {
       kind: this.kind,
       method:
-        'CPU performance.now() from queue.submit to onSubmittedWorkDone (includes submission and completion-callback latency)',
+        'CPU performance.now() from queue.submit to onSubmittedWorkDone (includes submission and ' +
+        'completion-callback latency)',
       resolutionNs: this.resolutionNs,
       quantized: this.resolutionNs >= QUANTIZED_STEP_NS,
       rawTimestampsSeen: 0,

@@ -64,7 +64,8 @@ export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
 export class NewerSchemaError extends Error {
   constructor(readonly found: number) {
     super(
-      `written by a newer wgbench (history schema version ${found}; this one knows up to ${SCHEMA_VERSION}); upgrade wgbench, or pass --db with another database`,
+      `written by a newer wgbench (history schema version ${found}; this one knows up to ` +
+        `${SCHEMA_VERSION}); upgrade wgbench, or pass --db with another database`,
     );
   }
 }
@@ -72,7 +73,8 @@ export class NewerSchemaError extends Error {
 /** Applies the migrations this database lacks; call inside a transaction that holds the write lock. */
 export async function migrate(tx: SqlRunner, dialect: Dialect): Promise<number[]> {
   await tx.query(
-    'CREATE TABLE IF NOT EXISTS wgbench_schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL, what TEXT NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS wgbench_schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT ' +
+      'NULL, what TEXT NOT NULL)',
   );
   const rows = await tx.query<{ v: number | null }>('SELECT MAX(version) AS v FROM wgbench_schema_version');
   const current = rows[0]?.v ?? 0;

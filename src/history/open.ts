@@ -60,7 +60,8 @@ export function historyKind(location: string, flag = '--db'): HistoryKind {
     throw new InputError(
       '(command line)',
       flag,
-      `"${scheme[1] ?? ''}://" is not a history database wgbench can use; give a SQLite file path, or postgres://user:password@host:5432/database`,
+      `"${scheme[1] ?? ''}://" is not a history database wgbench can use; give a SQLite file path, or ` +
+        `postgres://user:password@host:5432/database`,
     );
   }
   return 'sqlite';

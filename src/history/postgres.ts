@@ -76,7 +76,8 @@ export class PostgresDatabase implements SqlDatabase {
       if (known !== e || e instanceof InputError) throw known;
       // Not PostgreSQL at the other end (an HTTP server, a closed stream): say where we looked.
       throw new Error(
-        `could not open the history database ${db.location}: ${e instanceof Error ? e.message : String(e)}; is PostgreSQL listening there?`,
+        `could not open the history database ${db.location}: ` +
+          `${e instanceof Error ? e.message : String(e)}; is PostgreSQL listening there?`,
         { cause: e },
       );
     }

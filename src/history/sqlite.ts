@@ -24,7 +24,8 @@ export function sqliteInputError(file: string, e: unknown): unknown {
   }
   if (typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))) {
     return new Error(
-      `could not write the history database ${file}: ${(e as Error).message} (${code}); what was being added was rolled back, the database is as it was`,
+      `could not write the history database ${file}: ${(e as Error).message} (${code}); what was being ` +
+        `added was rolled back, the database is as it was`,
     );
   }
   return e;
@@ -68,7 +69,9 @@ export class SqliteDatabase implements SqlDatabase {
         throw new InputError(
           file,
           '',
-          `a SQLite database, but not a wgbench history (its tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); it was left unchanged: pass --db with another file`,
+          `a SQLite database, but not a wgbench history (its tables: ` +
+            `${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); it was left unchanged: pass ` +
+            `--db with another file`,
         );
       }
       db.pragma('journal_mode = WAL');

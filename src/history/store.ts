@@ -90,7 +90,8 @@ export class HistoryStore {
     const deviceKey = calibrationKey(run.device);
     return this.db.transaction(async (tx) => {
       const inserted = await tx.query<{ id: number }>(
-        'INSERT INTO runs (started_at, device_key, device, tool_version, added_at, source, document) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (started_at, device_key) DO NOTHING RETURNING id',
+        'INSERT INTO runs (started_at, device_key, device, tool_version, added_at, source, document) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (started_at, device_key) DO NOTHING RETURNING id',
         [
           run.startedAt,
           deviceKey,
@@ -111,7 +112,8 @@ export class HistoryStore {
       }
       for (const c of run.cases) {
         await tx.query(
-          'INSERT INTO cases (run_id, device_key, case_id, started_at, status, median_ns, samples_ns, bandwidth_gbps, tflops, mfu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO cases (run_id, device_key, case_id, started_at, status, median_ns, samples_ns, ' +
+            'bandwidth_gbps, tflops, mfu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
           [
             runId,
             deviceKey,
@@ -132,7 +134,10 @@ export class HistoryStore {
 
   async listRuns(deviceKey?: string): Promise<HistoryRun[]> {
     const rows = await this.db.query<RunRow>(
-      `SELECT r.id, r.started_at, r.device_key, r.device, r.tool_version, CAST(COUNT(c.case_id) AS INTEGER) AS cases FROM runs r LEFT JOIN cases c ON c.run_id = r.id ${deviceKey === undefined ? '' : 'WHERE r.device_key = ?'} GROUP BY r.id, r.started_at, r.device_key, r.device, r.tool_version ORDER BY r.started_at, r.id`,
+      `SELECT r.id, r.started_at, r.device_key, r.device, r.tool_version, CAST(COUNT(c.case_id) AS ` +
+        `INTEGER) AS cases FROM runs r LEFT JOIN cases c ON c.run_id = r.id ` +
+        `${deviceKey === undefined ? '' : 'WHERE r.device_key = ?'} GROUP BY r.id, r.started_at, ` +
+        `r.device_key, r.device, r.tool_version ORDER BY r.started_at, r.id`,
       deviceKey === undefined ? [] : [deviceKey],
     );
     return rows.map((r) => ({
@@ -147,7 +152,8 @@ export class HistoryStore {
 
   async showCase(caseId: string, deviceKey?: string): Promise<HistoryCase[]> {
     const rows = await this.db.query<CaseRow>(
-      `SELECT run_id, started_at, device_key, status, median_ns, bandwidth_gbps, tflops, mfu FROM cases WHERE case_id = ? ${deviceKey === undefined ? '' : 'AND device_key = ?'} ORDER BY started_at, run_id`,
+      `SELECT run_id, started_at, device_key, status, median_ns, bandwidth_gbps, tflops, mfu FROM cases ` +
+        `WHERE case_id = ? ${deviceKey === undefined ? '' : 'AND device_key = ?'} ORDER BY started_at, run_id`,
       [caseId, ...(deviceKey === undefined ? [] : [deviceKey])],
     );
     return rows.map(toCase);
@@ -179,7 +185,8 @@ export class HistoryStore {
   /** The cases of one stored run, as stored. */
   async runCases(runId: number): Promise<(HistoryCase & { caseId: string })[]> {
     const rows = await this.db.query<CaseRow & { case_id: string }>(
-      'SELECT run_id, case_id, started_at, device_key, status, median_ns, bandwidth_gbps, tflops, mfu FROM cases WHERE run_id = ? ORDER BY case_id',
+      'SELECT run_id, case_id, started_at, device_key, status, median_ns, bandwidth_gbps, tflops, mfu FROM ' +
+        'cases WHERE run_id = ? ORDER BY case_id',
       [runId],
     );
     return rows.map((r) => ({ ...toCase(r), caseId: r.case_id }));
@@ -193,7 +200,8 @@ export class HistoryStore {
 
   async counts(): Promise<{ runs: number; cases: number }> {
     const rows = await this.db.query<{ runs: number; cases: number }>(
-      'SELECT CAST((SELECT COUNT(*) FROM runs) AS INTEGER) AS runs, CAST((SELECT COUNT(*) FROM cases) AS INTEGER) AS cases',
+      'SELECT CAST((SELECT COUNT(*) FROM runs) AS INTEGER) AS runs, CAST((SELECT COUNT(*) FROM cases) AS ' +
+        'INTEGER) AS cases',
     );
     return rows[0] ?? { runs: 0, cases: 0 };
   }
@@ -207,7 +215,8 @@ export class HistoryStore {
     const samples = new Map<string, number[]>();
     for (const c of run.cases) {
       const rows = await this.db.query<{ median_ns: number }>(
-        "SELECT median_ns FROM cases WHERE device_key = ? AND case_id = ? AND status = 'ok' AND started_at < ? AND median_ns IS NOT NULL ORDER BY started_at DESC LIMIT ?",
+        "SELECT median_ns FROM cases WHERE device_key = ? AND case_id = ? AND status = 'ok' AND started_at " +
+          '< ? AND median_ns IS NOT NULL ORDER BY started_at DESC LIMIT ?',
         [deviceKey, c.id, run.startedAt, k],
       );
       if (rows.length > 0)
@@ -218,7 +227,8 @@ export class HistoryStore {
     }
     // The cases the latest earlier run on this device measured: the ones a new run should have.
     const latest = await this.db.query<{ case_id: string }>(
-      "SELECT case_id FROM cases WHERE run_id = (SELECT id FROM runs WHERE device_key = ? AND started_at < ? ORDER BY started_at DESC LIMIT 1) AND status = 'ok' ORDER BY case_id",
+      'SELECT case_id FROM cases WHERE run_id = (SELECT id FROM runs WHERE device_key = ? AND started_at < ' +
+        "? ORDER BY started_at DESC LIMIT 1) AND status = 'ok' ORDER BY case_id",
       [deviceKey, run.startedAt],
     );
     return {

@@ -80,7 +80,8 @@ export class TieredKVCache {
   async process(req: KvRequest): Promise<RequestOutcome> {
     if (req.blocks.length + req.generated.length > this.capacities.HBM) {
       throw new Error(
-        `request ${req.id} needs ${req.blocks.length + req.generated.length} blocks in HBM at once, more than its ${this.capacities.HBM}`,
+        `request ${req.id} needs ${req.blocks.length + req.generated.length} blocks in HBM at once, more ` +
+          `than its ${this.capacities.HBM}`,
       );
     }
     const outcome: RequestOutcome = { id: req.id, hitBlocks: 0, missBlocks: 0, migrations: 0, migrationNs: 0 };

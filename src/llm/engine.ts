@@ -204,7 +204,8 @@ export class GpuModel {
     const binding = device.limits.maxStorageBufferBindingSize;
     if (poolBytes > binding)
       throw new Error(
-        `the KV cache for ${maxSeqs} sequences of ${maxTokens} tokens needs ${poolBytes} bytes per pool, more than the device's largest binding (${binding}); use fewer sequences or a shorter context`,
+        `the KV cache for ${maxSeqs} sequences of ${maxTokens} tokens needs ${poolBytes} bytes per pool, ` +
+          `more than the device's largest binding (${binding}); use fewer sequences or a shorter context`,
       );
     const weights = dtypeValues('W', weightDtype);
     const llm = fillWgslTemplate('llm.wgsl', await loadKernel('llm'), weights);

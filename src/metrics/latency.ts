@@ -45,7 +45,8 @@ export function computeRequestLatency(t: RequestTimeline): LatencyResult {
     if (time < previous) {
       throw new MetricError(
         'INVALID_ARGUMENT',
-        `tokenTimesMs[${i}] = ${time} is earlier than the event before it (${previous}); token times must be non-decreasing and after submit`,
+        `tokenTimesMs[${i}] = ${time} is earlier than the event before it (${previous}); token times must ` +
+          `be non-decreasing and after submit`,
       );
     }
     previous = time;

@@ -15,7 +15,8 @@ export function loadKernelBundled(name: string): Promise<string> {
 
 export const BROWSER_INSTALL_HINT = [
   'This browser exposes no WebGPU adapter. Try:',
-  '  - Chrome or Edge 113+ (WebGPU on by default on Windows, macOS and ChromeOS; on Linux start with --enable-unsafe-webgpu),',
+  '  - Chrome or Edge 113+ (WebGPU on by default on Windows, macOS and ChromeOS; on Linux start with ' +
+    '--enable-unsafe-webgpu),',
   '  - Firefox 141+ on Windows, or Safari 26+,',
   '  - a page served over https:// or from localhost (navigator.gpu exists only in a secure context),',
   '  - and a GPU driver the browser has not blocklisted (chrome://gpu says why).',
@@ -115,7 +116,8 @@ export async function createOpfsScratchStorage(): Promise<ScratchStorage | null>
       const estimate = await storage.estimate();
       const free = (estimate.quota ?? 0) - (estimate.usage ?? 0);
       return free < bytes + 64 * 1024 * 1024
-        ? `the browser grants this origin ${(free / 2 ** 20).toFixed(0)} MiB of storage; the run needs ${(bytes / 2 ** 20).toFixed(0)} MiB more (use quick, or free site data)`
+        ? `the browser grants this origin ${(free / 2 ** 20).toFixed(0)} MiB of storage; the run needs ` +
+            `${(bytes / 2 ** 20).toFixed(0)} MiB more (use quick, or free site data)`
         : null;
     },
     async create(bytes) {

@@ -55,12 +55,18 @@ const PLAUSIBLE = { tflops: [1e-6, 1e7], gbps: [1e-3, 1e6] } as const;
 function implausiblePeak(profile: CalibrationProfile): string | null {
   for (const [unit, peak] of Object.entries(profile.peaks.compute)) {
     if (peak !== undefined && !(peak.tflops >= PLAUSIBLE.tflops[0] && peak.tflops <= PLAUSIBLE.tflops[1])) {
-      return `its ${unit} peak, ${String(peak.tflops)} TFLOP/s, is outside what any device does (${String(PLAUSIBLE.tflops[0])}–${String(PLAUSIBLE.tflops[1])})`;
+      return (
+        `its ${unit} peak, ${String(peak.tflops)} TFLOP/s, is outside what any device does ` +
+        `(${String(PLAUSIBLE.tflops[0])}–${String(PLAUSIBLE.tflops[1])})`
+      );
     }
   }
   const bw = profile.peaks.bandwidth;
   if (bw !== null && !(bw.gbps >= PLAUSIBLE.gbps[0] && bw.gbps <= PLAUSIBLE.gbps[1])) {
-    return `its bandwidth peak, ${String(bw.gbps)} GB/s, is outside what any device does (${String(PLAUSIBLE.gbps[0])}–${String(PLAUSIBLE.gbps[1])})`;
+    return (
+      `its bandwidth peak, ${String(bw.gbps)} GB/s, is outside what any device does ` +
+      `(${String(PLAUSIBLE.gbps[0])}–${String(PLAUSIBLE.gbps[1])})`
+    );
   }
   return null;
 }
@@ -107,13 +113,15 @@ export function loadCalibration(
     throw new InputError(
       file,
       '',
-      `${e instanceof Error ? e.message.replace(`${file}: `, '') : String(e)}; delete it or run \`wgbench calibrate\` again`,
+      `${e instanceof Error ? e.message.replace(`${file}: `, '') : String(e)}; delete it or run \`wgbench ` +
+        `calibrate\` again`,
     );
   }
   const recorded = calibrationKey(profile.device);
   if (profile.key !== key || recorded !== key) {
     onIgnored(
-      `calibration ${file} is for another device (key "${profile.key}", device "${recorded}"), not this adapter ("${key}"): ignored; run \`wgbench calibrate\` here`,
+      `calibration ${file} is for another device (key "${profile.key}", device "${recorded}"), not this ` +
+        `adapter ("${key}"): ignored; run \`wgbench calibrate\` here`,
     );
     return null;
   }

@@ -46,7 +46,11 @@ export function createNodeScratchStorage(dir: string, options: NodeScratchOption
       const fs = await statfs(dir);
       const free = fs.bavail * fs.bsize;
       if (free < bytes + HEADROOM_BYTES) {
-        return `scratch directory ${dir} has ${(free / MiB).toFixed(0)} MiB free, the run needs ${((bytes + HEADROOM_BYTES) / MiB).toFixed(0)} MiB (with ${HEADROOM_BYTES / MiB} MiB headroom); pass --scratch-dir DIR on a larger disk or use --quick`;
+        return (
+          `scratch directory ${dir} has ${(free / MiB).toFixed(0)} MiB free, the run needs ` +
+          `${((bytes + HEADROOM_BYTES) / MiB).toFixed(0)} MiB (with ${HEADROOM_BYTES / MiB} MiB headroom); ` +
+          `pass --scratch-dir DIR on a larger disk or use --quick`
+        );
       }
       return null;
     },

@@ -52,7 +52,8 @@ export function loadTuning(
   const recorded = calibrationKey({ ...tuning.device });
   if (tuning.key !== key || recorded !== key) {
     onIgnored(
-      `tuning ${file} is for another device (key "${tuning.key}", device "${recorded}"), not this adapter ("${key}"): ignored; run \`wgbench tune\` here`,
+      `tuning ${file} is for another device (key "${tuning.key}", device "${recorded}"), not this adapter ` +
+        `("${key}"): ignored; run \`wgbench tune\` here`,
     );
     return null;
   }

@@ -144,7 +144,8 @@ export function parseCalibration(data: unknown, source: string): CalibrationProf
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(
-      `${source}: not a wgbench calibration profile: "${issue?.path.map(String).join('.') ?? ''}": ${issue?.message ?? ''}`,
+      `${source}: not a wgbench calibration profile: "${issue?.path.map(String).join('.') ?? ''}": ` +
+        (issue?.message ?? ''),
     );
   }
   return parsed.data;

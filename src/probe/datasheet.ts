@@ -22,14 +22,17 @@ const NV_L40S = 'NVIDIA L40S datasheet';
 const NV_L4 = 'NVIDIA L4 Tensor Core GPU datasheet';
 const NV_AMPERE = 'NVIDIA Ampere GA102 GPU Architecture whitepaper, appendix A';
 const NV_B200 =
-  'NVIDIA HGX B200 specifications (nvidia.com): per GPU, half the listed sparse Tensor Core figures (dense), 8 TB/s HBM3e';
+  'NVIDIA HGX B200 specifications (nvidia.com): per GPU, half the listed sparse Tensor Core figures ' +
+  '(dense), 8 TB/s HBM3e';
 const NV_RTX50 = (cores: string, clock: string, memory: string): string =>
-  `NVIDIA GeForce RTX 50 series specifications (nvidia.com): ${cores} CUDA cores at ${clock} boost, ${memory}; FLOP/s = cores × 2 × clock, bytes/s = data rate × bus width`;
+  `NVIDIA GeForce RTX 50 series specifications (nvidia.com): ${cores} CUDA cores at ${clock} boost, ` +
+  `${memory}; FLOP/s = cores × 2 × clock, bytes/s = data rate × bus width`;
 const AMD_MI300 = 'AMD Instinct MI300X data sheet';
 const AMD_RDNA3 = 'AMD Radeon RX 7900 XTX specifications (amd.com)';
 const APPLE = 'Apple newsroom announcement of the chip';
 const INTEL_ARC =
-  'Intel Arc A770 specifications (ark.intel.com): 32 Xe-cores (4,096 FP32 lanes) at 2.1 GHz graphics clock, 560 GB/s; FLOP/s = lanes × 2 × clock';
+  'Intel Arc A770 specifications (ark.intel.com): 32 Xe-cores (4,096 FP32 lanes) at 2.1 GHz graphics ' +
+  'clock, 560 GB/s; FLOP/s = lanes × 2 × clock';
 
 function peaks(
   source: string,

@@ -59,17 +59,27 @@ function describeKvSimulation(id: string, kv: KVCacheResult, extras: Record<stri
   const moves = kv.migrations.map((m) => `${m.from}→${m.to} ${m.count} (${formatBytes(m.bytes)})`).join(', ') || 'none';
   const perRequest =
     typeof extras['migrationMsPerRequest'] === 'number' ? `${extras['migrationMsPerRequest'].toFixed(3)} ms` : '—';
-  return `${id}: hit rate ${rate(kv.hitRate)}, prefix hit rate ${rate(kv.prefixHitRate)}, reuse ${rate(kv.reuseRatio)} (block ${kv.blockTokens ?? '?'} tokens); migrations ${moves}; migration time per request ${perRequest}`;
+  return (
+    `${id}: hit rate ${rate(kv.hitRate)}, prefix hit rate ${rate(kv.prefixHitRate)}, reuse ` +
+    `${rate(kv.reuseRatio)} (block ${kv.blockTokens ?? '?'} tokens); migrations ${moves}; migration time per ` +
+    `request ${perRequest}`
+  );
 }
 
 function describeServing(id: string, m: LlmRunMetrics, extras: Record<string, unknown>): string {
   const p = (s: LlmRunMetrics['ttftMs'], q: 'p50' | 'p99'): string => (s === null ? '—' : `${s[q].toFixed(1)} ms`);
   const pct = (v: unknown): string => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '—');
   return [
-    `${id}: ${m.completed}/${m.requests} requests; TTFT p50 ${p(m.ttftMs, 'p50')} p99 ${p(m.ttftMs, 'p99')} (n=${m.ttftMs?.count ?? 0});`,
-    `TPOT p50 ${p(m.tpotMs, 'p50')} (n=${m.tpotMs?.count ?? 0}); ITL p50 ${p(m.itlMs, 'p50')} p99 ${p(m.itlMs, 'p99')} (n=${m.itlMs?.count ?? 0});`,
-    `${m.tokensPerSecond.toFixed(1)} tokens/s, decode ${m.decodeTokensPerSecond?.toFixed(1) ?? '—'} tokens/s, ${m.requestsPerSecond.toFixed(2)} requests/s, goodput ${m.goodputRequestsPerSecond === null ? '— (no SLO given)' : `${m.goodputRequestsPerSecond.toFixed(2)}/s`};`,
-    `prefill MFU ${pct(extras['servingPrefillMfu'])}, decode MBU ${pct(extras['servingDecodeMbu'])} (host-timed passes)${typeof extras['peaksFrom'] === 'string' ? ` (${extras['peaksFrom']} peaks)` : ' (no peaks: calibrate)'}`,
+    `${id}: ${m.completed}/${m.requests} requests; TTFT p50 ${p(m.ttftMs, 'p50')} p99 ` +
+      `${p(m.ttftMs, 'p99')} (n=${m.ttftMs?.count ?? 0});`,
+    `TPOT p50 ${p(m.tpotMs, 'p50')} (n=${m.tpotMs?.count ?? 0}); ITL p50 ${p(m.itlMs, 'p50')} p99 ` +
+      `${p(m.itlMs, 'p99')} (n=${m.itlMs?.count ?? 0});`,
+    `${m.tokensPerSecond.toFixed(1)} tokens/s, decode ${m.decodeTokensPerSecond?.toFixed(1) ?? '—'} ` +
+      `tokens/s, ${m.requestsPerSecond.toFixed(2)} requests/s, goodput ` +
+      `${m.goodputRequestsPerSecond === null ? '— (no SLO given)' : `${m.goodputRequestsPerSecond.toFixed(2)}/s`};`,
+    `prefill MFU ${pct(extras['servingPrefillMfu'])}, decode MBU ${pct(extras['servingDecodeMbu'])} ` +
+      `(host-timed ` +
+      `passes)${typeof extras['peaksFrom'] === 'string' ? ` (${extras['peaksFrom']} peaks)` : ' (no peaks: calibrate)'}`,
   ].join(' ');
 }
 
@@ -91,7 +101,8 @@ function renderOverheadTable(run: RunResult, style: ConsoleStyle): string {
       r.note,
     ]);
   const notes = [
-    'Fitted costs are the slope of time against count (median of per-round slopes; the intercept is the fixed cost around them); * marks a p99 from fewer than 662 samples.',
+    'Fitted costs are the slope of time against count (median of per-round slopes; the intercept is the ' +
+      'fixed cost around them); * marks a p99 from fewer than 662 samples.',
   ];
   const hostTimed = run.cases.find((c) => c.suite === 'overhead' && typeof c.extras?.['timerNote'] === 'string');
   if (hostTimed !== undefined) notes.push(`${p.yellow('note')} ${String(hostTimed.extras?.['timerNote'])}.`);
@@ -109,7 +120,8 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
     p.bold(`wgbench ${run.tool.version} — ${run.status}`),
     `device: ${describeDevice(run.device)}`,
     `timer:  ${describeTimer(run.timer)}`,
-    `peaks:  ${cal ? `calibrated ${cal.measuredAt}` : 'not calibrated (run `wgbench calibrate`)'}; datasheet ${sheet ? sheet.name : 'none for this device'}`,
+    `peaks:  ${cal ? `calibrated ${cal.measuredAt}` : 'not calibrated (run `wgbench calibrate`)'}; ` +
+      `datasheet ${sheet ? sheet.name : 'none for this device'}`,
     ...headlineLines(run, p),
   ];
   const suites = [...new Set(run.cases.map((c) => c.suite))];
@@ -172,7 +184,9 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
     }
     if (counted.size > 0)
       lines.push(
-        `GB/s counts bytes as ${[...counted].map(([how, what]) => `${how} for ${[...what].join(', ')}`).join('; ')} (docs/metrics.md).`,
+        `GB/s counts bytes as ` +
+          `${[...counted].map(([how, what]) => `${how} for ${[...what].join(', ')}`).join('; ')} ` +
+          `(docs/metrics.md).`,
       );
     if (run.cases.some((c) => c.suite === suite && c.timer?.kind === 'host-wall'))
       lines.push(
@@ -190,7 +204,10 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
       if (overhead !== null) lines.push(overhead);
       if (pass !== undefined)
         lines.push(
-          `${c.id}: ${pass.dispatches} dispatches per step (${typeof kernels === 'string' ? kernels : '?'} linear kernels, attention in ${pass.attentionSplits} split${pass.attentionSplits === 1 ? '' : 's'}, RMSNorms ${pass.normsFolded ? 'folded into the GEMVs' : 'separate'})`,
+          `${c.id}: ${pass.dispatches} dispatches per step (${typeof kernels === 'string' ? kernels : '?'} ` +
+            `linear kernels, attention in ${pass.attentionSplits} ` +
+            `split${pass.attentionSplits === 1 ? '' : 's'}, RMSNorms ` +
+            `${pass.normsFolded ? 'folded into the GEMVs' : 'separate'})`,
         );
       const layouts = c.extras?.['layouts'] as
         Record<'colocated' | 'disaggregated', Record<string, number | null>> | undefined;
@@ -198,9 +215,11 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
         const f = (v: number | null | undefined, unit: string): string =>
           v === null || v === undefined ? '—' : `${v.toFixed(1)}${unit}`;
         const row = (name: string, x: Record<string, number | null>): string =>
-          `${name}: TTFT p50 ${f(x['ttftP50Ms'], ' ms')}, TPOT p50 ${f(x['tpotP50Ms'], ' ms')}, goodput ${f(x['goodputPerSecond'], '/s')}`;
+          `${name}: TTFT p50 ${f(x['ttftP50Ms'], ' ms')}, TPOT p50 ${f(x['tpotP50Ms'], ' ms')}, goodput ` +
+          f(x['goodputPerSecond'], '/s');
         lines.push(
-          `layouts side by side — ${row('colocated', layouts.colocated)}; ${row('disaggregated', layouts.disaggregated)}`,
+          `layouts side by side — ${row('colocated', layouts.colocated)}; ` +
+            row('disaggregated', layouts.disaggregated),
         );
       }
       if (c.message !== undefined && c.status !== 'skipped') lines.push(`${p.red(c.status)} ${c.id}: ${c.message}`);
@@ -228,7 +247,8 @@ function headlineLines(run: RunResult, p: ReturnType<typeof painter>): string[] 
   const missing = cards.filter((c) => c.state === 'unavailable');
   if (missing.length > 0)
     out.push(
-      `  not on this adapter: ${missing.map((c) => `${c.title} (${(c.warning ?? c.from).replace(/^not available: /, '')})`).join('; ')}`,
+      `  not on this adapter: ` +
+        missing.map((c) => `${c.title} (${(c.warning ?? c.from).replace(/^not available: /, '')})`).join('; '),
     );
   return out;
 }

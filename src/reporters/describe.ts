@@ -114,7 +114,10 @@ export function deviceWithDriver(
 export function describeDevice(info: DeviceNaming): string {
   const maker = [info.vendor, info.architecture].filter((x) => x.trim() !== '').join(' / ');
   const driver = deviceDriver(info);
-  return `${deviceTitle(info)}${maker === '' ? '' : ` [${maker}]`}${driver === null ? '' : ` (${driver})`} via ${info.backend} (${info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU'}, ${info.featureLevel})`;
+  return (
+    `${deviceTitle(info)}${maker === '' ? '' : ` [${maker}]`}${driver === null ? '' : ` (${driver})`} via ` +
+    `${info.backend} (${info.adapterClass === 'cpu' ? 'CPU adapter' : 'GPU'}, ${info.featureLevel})`
+  );
 }
 
 export function describeTimer(t: TimerInfo): string {

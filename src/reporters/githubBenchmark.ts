@@ -18,7 +18,10 @@ export function renderGithubBenchmark(run: RunResult, kind: 'bigger' | 'smaller'
   const entries: BenchmarkEntry[] = [];
   for (const c of run.cases) {
     if (c.status !== 'ok' || c.summary === null) continue;
-    const extra = `median of ${c.summary.count} passes, cv ${c.summary.cv === null ? '—' : `${(c.summary.cv * 100).toFixed(1)}%`}, timer ${run.timer.kind}, ${deviceTitle(run.device)}`;
+    const extra =
+      `median of ${c.summary.count} passes, cv ` +
+      `${c.summary.cv === null ? '—' : `${(c.summary.cv * 100).toFixed(1)}%`}, timer ${run.timer.kind}, ` +
+      deviceTitle(run.device);
     if (kind === 'smaller') {
       entries.push({
         name: c.id,

@@ -28,7 +28,12 @@ function render(suite: string, cases: TestCase[]): string {
           : `<system-out>${xml(c.message)}</system-out>`;
     return `    <testcase classname="${xml(c.classname)}" name="${xml(c.name)}">${inner}</testcase>`;
   });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="wgbench" tests="${cases.length}" failures="${failures}" skipped="${skipped}">\n  <testsuite name="${xml(suite)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" errors="0">\n${body.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="wgbench" tests="${cases.length}" ` +
+    `failures="${failures}" skipped="${skipped}">\n  <testsuite name="${xml(suite)}" tests="${cases.length}" ` +
+    `failures="${failures}" skipped="${skipped}" errors="0">\n${body.join('\n')}\n  ` +
+    `</testsuite>\n</testsuites>\n`
+  );
 }
 
 /** Gate results as JUnit XML: FAILED is a failure, SKIPPED is skipped, NOISY passes with its note. */

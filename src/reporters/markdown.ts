@@ -33,7 +33,9 @@ export function renderRunMarkdown(run: RunResult): string {
     '',
     `- **device**: ${cell(describeDevice(run.device))}`,
     `- **timer**: ${cell(describeTimer(run.timer))}`,
-    `- **peaks**: ${run.peaks?.calibrated ? `calibrated ${cell(run.peaks.calibrated.measuredAt)}` : 'not calibrated'}; datasheet ${cell(run.peaks?.datasheet?.name ?? 'none')}`,
+    `- **peaks**: ` +
+      `${run.peaks?.calibrated ? `calibrated ${cell(run.peaks.calibrated.measuredAt)}` : 'not calibrated'}; ` +
+      `datasheet ${cell(run.peaks?.datasheet?.name ?? 'none')}`,
     `- **started**: ${cell(run.startedAt)}, seed ${run.options.seed}, ${run.options.quick ? 'quick' : 'full'}`,
   ];
   for (const suite of [...new Set(run.cases.map((c) => c.suite))]) {
@@ -69,7 +71,9 @@ export function renderRunMarkdown(run: RunResult): string {
           : '—';
       const status = c.status === 'ok' ? 'ok' : `**${c.status}**${c.message ? `: ${c.message}` : ''}`;
       lines.push(
-        `| ${cell(c.name)} | ${cell(status)} | ${c.summary ? formatNs(c.summary.p50) : '—'} | ${c.summary?.cv ? `${(c.summary.cv * 100).toFixed(1)}%` : '—'} | ${achieved} | ${pct(u?.mfu)} | ${pct(u?.mbu)} | ${cell(u?.bound ?? '—')} |`,
+        `| ${cell(c.name)} | ${cell(status)} | ${c.summary ? formatNs(c.summary.p50) : '—'} | ` +
+          `${c.summary?.cv ? `${(c.summary.cv * 100).toFixed(1)}%` : '—'} | ${achieved} | ${pct(u?.mfu)} | ` +
+          `${pct(u?.mbu)} | ${cell(u?.bound ?? '—')} |`,
       );
     }
     const serving = run.cases.filter((c) => c.suite === suite && c.extras?.['metrics'] !== undefined);
@@ -78,7 +82,8 @@ export function renderRunMarkdown(run: RunResult): string {
         v ? `${v[q].toFixed(1)} ms` : '—';
       lines.push(
         '',
-        '| serving | TTFT p50 | TTFT p99 | TPOT p50 | ITL p99 (n) | tokens/s | goodput/s | prefill MFU (host-timed) | decode MBU (host-timed) |',
+        '| serving | TTFT p50 | TTFT p99 | TPOT p50 | ITL p99 (n) | tokens/s | goodput/s | prefill MFU ' +
+          '(host-timed) | decode MBU (host-timed) |',
         '|---|---|---|---|---|---|---|---|---|',
       );
       for (const c of serving) {
@@ -86,7 +91,10 @@ export function renderRunMarkdown(run: RunResult): string {
         const e = c.extras ?? {};
         const frac = (v: unknown): string => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '—');
         lines.push(
-          `| ${cell(c.name)} | ${ms(m.ttftMs, 'p50')} | ${ms(m.ttftMs, 'p99')} | ${ms(m.tpotMs, 'p50')} | ${ms(m.itlMs, 'p99')} (${m.itlMs?.count ?? 0}) | ${m.tokensPerSecond.toFixed(1)} | ${m.goodputRequestsPerSecond?.toFixed(2) ?? '— (no SLO)'} | ${frac(e['servingPrefillMfu'])} | ${frac(e['servingDecodeMbu'])} |`,
+          `| ${cell(c.name)} | ${ms(m.ttftMs, 'p50')} | ${ms(m.ttftMs, 'p99')} | ${ms(m.tpotMs, 'p50')} | ` +
+            `${ms(m.itlMs, 'p99')} (${m.itlMs?.count ?? 0}) | ${m.tokensPerSecond.toFixed(1)} | ` +
+            `${m.goodputRequestsPerSecond?.toFixed(2) ?? '— (no SLO)'} | ${frac(e['servingPrefillMfu'])} | ` +
+            `${frac(e['servingDecodeMbu'])} |`,
         );
       }
     }
@@ -99,7 +107,9 @@ export function renderRunMarkdown(run: RunResult): string {
       const r = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
       lines.push(
         '',
-        `**${cell(c.name)}**: hit rate ${r(kv.hitRate)}, prefix hit rate ${r(kv.prefixHitRate)}, reuse ${r(kv.reuseRatio)}, ${kv.migrationCount} migrations (${cell(kv.migrations.map((x) => `${x.from}→${x.to} ${x.count}`).join(', ') || 'none')}).`,
+        `**${cell(c.name)}**: hit rate ${r(kv.hitRate)}, prefix hit rate ${r(kv.prefixHitRate)}, reuse ` +
+          `${r(kv.reuseRatio)}, ${kv.migrationCount} migrations ` +
+          `(${cell(kv.migrations.map((x) => `${x.from}→${x.to} ${x.count}`).join(', ') || 'none')}).`,
       );
     }
   }
@@ -123,7 +133,8 @@ export function renderCompareMarkdown(cmp: RunComparison): string {
     '',
     `- **base**: ${cell(cmp.baseDevice)}`,
     `- **new**: ${cell(cmp.newDevice)}${cmp.sameDevice ? '' : ' ⚠ different device'}`,
-    `- threshold ${cmp.options.thresholdPct}%, Mann–Whitney U at α = ${cmp.options.alpha}, at least ${cmp.options.minSamples} samples`,
+    `- threshold ${cmp.options.thresholdPct}%, Mann–Whitney U at α = ${cmp.options.alpha}, at least ` +
+      `${cmp.options.minSamples} samples`,
     '',
     `- ${compareRuleLine(cmp)}`,
     '',

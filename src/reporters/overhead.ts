@@ -40,9 +40,11 @@ export function overheadRows(run: Pick<RunResult, 'cases'>): OverheadRow[] {
       const s = c.summary;
       const vs = c.extras?.['vsPlainDispatch'];
       const fitText = fit
-        ? `slope ${formatNs(fit.slopeNs)}, intercept ${formatNs(fit.interceptNs)}, R² ${fit.r2.toFixed(3)} (${fit.points} points)`
+        ? `slope ${formatNs(fit.slopeNs)}, intercept ${formatNs(fit.interceptNs)}, R² ${fit.r2.toFixed(3)} ` +
+          `(${fit.points} points)`
         : sizes
-          ? `over sizes: ${formatNs(sizes.fixedNs)} fixed${sizes.gbps === null ? '' : ` + ${sizes.gbps.toFixed(2)} GB/s`}, R² ${sizes.r2.toFixed(3)}`
+          ? `over sizes: ${formatNs(sizes.fixedNs)} ` +
+            `fixed${sizes.gbps === null ? '' : ` + ${sizes.gbps.toFixed(2)} GB/s`}, R² ${sizes.r2.toFixed(3)}`
           : '';
       const notes = [
         typeof vs === 'number' ? `${vs.toFixed(2)}× a plain dispatch` : '',
@@ -82,10 +84,16 @@ export function describeDecodeOverhead(c: CaseResult): string | null {
     | undefined;
   if (o === undefined) return null;
   if (o.shareOfStep === null || o.perDispatchNs === null || o.estimatedNs === null)
-    return `${c.id}: ${o.dispatches} dispatches; no per-dispatch cost could be measured, so no overhead share is claimed`;
+    return (
+      `${c.id}: ${o.dispatches} dispatches; no per-dispatch cost could be measured, so no overhead share is ` +
+      `claimed`
+    );
   const verdict =
     o.bound === 'dispatch-overhead'
       ? 'bound by per-dispatch overhead, not by bandwidth'
       : 'bound by its work more than by dispatch overhead';
-  return `${c.id}: ${o.dispatches} dispatches × ${formatNs(o.perDispatchNs)} = ${formatNs(o.estimatedNs)}, ${(o.shareOfStep * 100).toFixed(1)}% of the step — ${verdict}`;
+  return (
+    `${c.id}: ${o.dispatches} dispatches × ${formatNs(o.perDispatchNs)} = ${formatNs(o.estimatedNs)}, ` +
+    `${(o.shareOfStep * 100).toFixed(1)}% of the step — ${verdict}`
+  );
 }

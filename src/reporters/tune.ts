@@ -54,8 +54,16 @@ export function renderTuneHtml(report: TuneReport, chartJsSource: string): strin
       const height = Math.max(160, 18 * data.labels.length + 60);
       return `<h2 id="t${i}">${escapeHtml(`${o.family}: ${o.description}`)}</h2>
 <p>default ${escapeHtml(o.defaultLabel)} ${o.defaultMedianNs === null ? '' : escapeHtml(formatNs(o.defaultMedianNs))}; stored: <strong>${escapeHtml(o.bestLabel)}</strong> (${o.source})${o.speedup !== null && o.source === 'tuned' ? `, ${o.speedup.toFixed(2)}× the default` : ''}. ${escapeHtml(o.decision)}</p>
-<div class="chart" style="height:${height}px"><canvas id="c${i}" role="img" aria-label="${escapeHtml(`median per dispatch of ${data.labels.length} timed candidates for ${o.family} ${o.shapeClass}, fastest ${data.labels[0] ?? 'none'}`)}"></canvas></div>
-${rejected.length === 0 ? '<p>No candidate was rejected.</p>' : `<table><caption>Rejected candidates</caption><thead><tr><th>candidate</th><th>why</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>`}`;
+<div class="chart" style="height:${height}px"><canvas id="c${i}" role="img" aria-label="${escapeHtml(
+        `median per dispatch of ${data.labels.length} timed candidates for ${o.family} ${o.shapeClass}, fastest ` +
+          (data.labels[0] ?? 'none'),
+      )}"></canvas></div>
+${
+  rejected.length === 0
+    ? '<p>No candidate was rejected.</p>'
+    : `<table><caption>Rejected ` +
+      `candidates</caption><thead><tr><th>candidate</th><th>why</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>`
+}`;
     })
     .join('\n');
   return `<!doctype html>
@@ -65,7 +73,10 @@ body{font:14px system-ui,sans-serif;margin:24px;color:#1b1f24}h1{font-size:20px}
 .chart{max-width:960px}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccd;padding:3px 6px;text-align:left}
 </style></head><body>
 <h1>${escapeHtml(`wgbench tune — ${device}`)}</h1>
-<p>${escapeHtml(`${report.startedAt}, ${report.elapsedSeconds.toFixed(1)} s of a ${report.budgetSeconds} s budget (${report.status}), wgbench ${report.tool.version}, ${report.quick ? 'quick sizes' : 'full sizes'}`)}</p>
+<p>${escapeHtml(
+    `${report.startedAt}, ${report.elapsedSeconds.toFixed(1)} s of a ${report.budgetSeconds} s budget ` +
+      `(${report.status}), wgbench ${report.tool.version}, ${report.quick ? 'quick sizes' : 'full sizes'}`,
+  )}</p>
 ${sections}
 <script>${chartJsSource.replace(/<\/script/gi, '<\\/script')}</script>
 <script>

@@ -44,7 +44,8 @@ export function checkRunConsistency(run: RunResult, file: string): void {
         throw new InputError(
           file,
           `cases[${i}].summary.${field}`,
-          `case "${c.id}": ${field} ${got} does not follow from its ${c.samplesNs.length} samples (${want[field]}); the file was edited or damaged`,
+          `case "${c.id}": ${field} ${got} does not follow from its ${c.samplesNs.length} samples ` +
+            `(${want[field]}); the file was edited or damaged`,
         );
       }
     }

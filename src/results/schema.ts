@@ -217,7 +217,8 @@ export function parseRunResult(data: unknown, source = 'results'): RunResult {
   }
   if (typeof version === 'number' && version > RESULT_SCHEMA_VERSION) {
     throw new Error(
-      `${source}: schemaVersion ${version} is newer than this wgbench reads (${RESULT_SCHEMA_VERSION}); upgrade wgbench`,
+      `${source}: schemaVersion ${version} is newer than this wgbench reads (${RESULT_SCHEMA_VERSION}); ` +
+        `upgrade wgbench`,
     );
   }
   const parsed = runResultSchema.safeParse(data);

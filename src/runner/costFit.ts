@@ -90,7 +90,9 @@ export function costMeasurement(
   const { fit } = cost;
   const linear = fit.r2 >= LINEAR_FIT_MIN_R2;
   const positive = fit.slope > 0;
-  const line = `time = ${fit.intercept.toFixed(0)} ns + ${fit.slope.toFixed(1)} ns × ${item}s over ${fit.points} points, R² ${fit.r2.toFixed(3)}`;
+  const line =
+    `time = ${fit.intercept.toFixed(0)} ns + ${fit.slope.toFixed(1)} ns × ${item}s over ${fit.points} ` +
+    `points, R² ${fit.r2.toFixed(3)}`;
   const timingCheck: CheckResult = {
     passed: positive,
     method: 'linear-fit',
@@ -98,8 +100,14 @@ export function costMeasurement(
     mismatches: positive ? 0 : 1,
     maxRelError: null,
     detail: positive
-      ? `${line}${linear ? '' : `; below R² ${LINEAR_FIT_MIN_R2}: the ${item} count explains little of the time, read the cost as noisy`}`
-      : `${line}: no positive cost per ${item} — it is below what the ${timer.kind} timer resolves here, so none is reported`,
+      ? `${line}${
+          linear
+            ? ''
+            : `; below R² ${LINEAR_FIT_MIN_R2}: the ${item} count explains little of the time, read the cost as ` +
+              `noisy`
+        }`
+      : `${line}: no positive cost per ${item} — it is below what the ${timer.kind} timer resolves here, so ` +
+        `none is reported`,
     verdict: positive && linear ? 'linear' : 'noisy',
   };
   return {

@@ -54,7 +54,10 @@ export async function judgeDoubling(iterations: number, measure: DoublingRound):
     rounds.push(ratio);
     if (classifyRatio(ratio) === 'linear') break;
   }
-  const method = `twice the iterations must take ${FOLDED_BELOW}–${NOISY_ABOVE}× the time (alternated passes, median of pair ratios, up to ${MAX_ROUNDS} rounds); a ratio below ${FOLDED_BELOW} in every round means a folded loop and fails, one above ${NOISY_ABOVE} is noise and passes`;
+  const method =
+    `twice the iterations must take ${FOLDED_BELOW}–${NOISY_ABOVE}× the time (alternated passes, median of ` +
+    `pair ratios, up to ${MAX_ROUNDS} rounds); a ratio below ${FOLDED_BELOW} in every round means a folded ` +
+    `loop and fails, one above ${NOISY_ABOVE} is noise and passes`;
   if (rounds.length === 0)
     return {
       passed: false,
@@ -79,10 +82,13 @@ export async function judgeDoubling(iterations: number, measure: DoublingRound):
   const shown = rounds.map((r) => `${r.toFixed(2)}×`).join(', ');
   const detail =
     verdict === 'folded'
-      ? `${iterations * 2} iterations took ${shown} the time of ${iterations}: the loop did not scale (folded or removed by the compiler)`
+      ? `${iterations * 2} iterations took ${shown} the time of ${iterations}: the loop did not scale ` +
+        `(folded or removed by the compiler)`
       : verdict === 'noisy'
-        ? `${iterations * 2} iterations took ${shown} the time of ${iterations}: above ${NOISY_ABOVE}× is timing noise (busy machine), not folding`
-        : `${iterations * 2} iterations took ${ratio.toFixed(2)}× the time of ${iterations}${rounds.length > 1 ? ` (rounds: ${shown})` : ''}`;
+        ? `${iterations * 2} iterations took ${shown} the time of ${iterations}: above ${NOISY_ABOVE}× is ` +
+          `timing noise (busy machine), not folding`
+        : `${iterations * 2} iterations took ${ratio.toFixed(2)}× the time of ` +
+          `${iterations}${rounds.length > 1 ? ` (rounds: ${shown})` : ''}`;
   return {
     passed: verdict !== 'folded',
     method,

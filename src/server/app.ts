@@ -90,7 +90,10 @@ function reportCsp(html: string): string {
           .update(m[1] ?? '')
           .digest('base64')}'`,
     );
-  return `default-src 'none'; script-src ${hashes('script').join(' ')}; style-src ${hashes('style').join(' ')}; img-src data:; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`;
+  return (
+    `default-src 'none'; script-src ${hashes('script').join(' ')}; style-src ${hashes('style').join(' ')}; ` +
+    `img-src data:; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`
+  );
 }
 
 interface ErrorBody {
@@ -223,7 +226,8 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     const { added, id } = outcome;
     if (added)
       o.log?.(
-        `stored run ${id}: ${run.startedAt}, ${run.cases.length} cases, device ${calibrationKey(run.device)}, from ${req.ip}`,
+        `stored run ${id}: ${run.startedAt}, ${run.cases.length} cases, device ` +
+          `${calibrationKey(run.device)}, from ${req.ip}`,
       );
     return reply.code(added ? 201 : 200).send({ added, id });
   });
@@ -316,7 +320,8 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
         reply,
         labPage(
           'wgbench lab',
-          '<p>The page is not built here: run <code>npm run build:web</code> in the wgbench checkout, then restart <code>wgbench serve</code>. The <a href="/lab">lab views</a> work without it.</p>',
+          '<p>The page is not built here: run <code>npm run build:web</code> in the wgbench checkout, then ' +
+            'restart <code>wgbench serve</code>. The <a href="/lab">lab views</a> work without it.</p>',
         ),
       ),
     );

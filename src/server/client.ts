@@ -21,7 +21,8 @@ export async function uploadRun(server: URL, token: string, run: RunResult): Pro
     throw new InputError(
       endpoint.origin,
       '--to',
-      `cannot reach the server (${cause ?? (e instanceof Error ? e.message : String(e))}); is \`wgbench serve\` running there?`,
+      `cannot reach the server (${cause ?? (e instanceof Error ? e.message : String(e))}); is \`wgbench ` +
+        `serve\` running there?`,
     );
   }
   const text = await response.text();

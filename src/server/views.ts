@@ -33,13 +33,16 @@ export function devicesView(devices: readonly HistoryDevice[], location: string)
   if (devices.length === 0) {
     return labPage(
       'Devices',
-      `<p>No runs yet. Upload one from the page (Upload, beside Export) or with <code>wgbench history add run.json --to URL</code>.</p><p class="note">history: ${e(location)}</p>`,
+      `<p>No runs yet. Upload one from the page (Upload, beside Export) or with <code>wgbench history add ` +
+        `run.json --to URL</code>.</p><p class="note">history: ${e(location)}</p>`,
     );
   }
   const rows = devices
     .map(
       (d) =>
-        `<tr><td><a href="/lab/devices/${q(d.deviceKey)}">${e(d.device || d.deviceKey)}</a></td><td><code>${e(d.deviceKey)}</code></td><td class="num">${d.runs}</td><td><a href="/lab/runs/${d.latestRunId}">${e(d.latestAt)}</a></td></tr>`,
+        `<tr><td><a ` +
+        `href="/lab/devices/${q(d.deviceKey)}">${e(d.device || d.deviceKey)}</a></td><td><code>${e(d.deviceKey)}</code></td><td ` +
+        `class="num">${d.runs}</td><td><a href="/lab/runs/${d.latestRunId}">${e(d.latestAt)}</a></td></tr>`,
     )
     .join('\n');
   return labPage(
@@ -54,7 +57,12 @@ export function deviceView(device: HistoryDevice, cases: readonly (HistoryCase &
   const rows = cases
     .map(
       (c) =>
-        `<tr class="${e(c.status)}"><td><a href="/lab/cases?id=${q(c.caseId)}&amp;device=${q(device.deviceKey)}">${e(c.caseId)}</a></td><td>${e(c.status)}</td><td class="num">${num(c.medianNs, formatNs)}</td><td class="num">${num(c.bandwidthGBps, (v) => v.toFixed(1))}</td><td class="num">${num(c.tflops, (v) => v.toPrecision(4))}</td><td class="num">${num(c.mfu, (v) => `${(v * 100).toFixed(1)}%`)}</td></tr>`,
+        `<tr class="${e(c.status)}"><td><a ` +
+        `href="/lab/cases?id=${q(c.caseId)}&amp;device=${q(device.deviceKey)}">${e(c.caseId)}</a></td><td>${e(c.status)}</td><td ` +
+        `class="num">${num(c.medianNs, formatNs)}</td><td ` +
+        `class="num">${num(c.bandwidthGBps, (v) => v.toFixed(1))}</td><td ` +
+        `class="num">${num(c.tflops, (v) => v.toPrecision(4))}</td><td ` +
+        `class="num">${num(c.mfu, (v) => `${(v * 100).toFixed(1)}%`)}</td></tr>`,
     )
     .join('\n');
   return labPage(
@@ -76,14 +84,24 @@ function medianSparkline(rows: readonly HistoryCase[]): string {
   const hi = Math.max(...pts);
   const y = (v: number): number => (hi === lo ? h / 2 : h - 10 - ((v - lo) / (hi - lo)) * (h - 20));
   const line = pts.map((v, i) => `${((i / (pts.length - 1)) * (w - 20) + 10).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-  return `<svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="median per dispatch over ${pts.length} runs, from ${e(formatNs(pts[0] ?? 0))} to ${e(formatNs(pts.at(-1) ?? 0))} (range ${e(formatNs(lo))} to ${e(formatNs(hi))})"><polyline fill="none" stroke="currentColor" stroke-width="2" points="${line}"/></svg>`;
+  return (
+    `<svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="median per dispatch over ` +
+    `${pts.length} runs, from ${e(formatNs(pts[0] ?? 0))} to ${e(formatNs(pts.at(-1) ?? 0))} (range ` +
+    `${e(formatNs(lo))} to ${e(formatNs(hi))})"><polyline fill="none" stroke="currentColor" stroke-width="2" ` +
+    `points="${line}"/></svg>`
+  );
 }
 
 export function caseView(caseId: string, deviceKey: string | undefined, rows: readonly HistoryCase[]): string {
   const body = rows
     .map(
       (r) =>
-        `<tr class="${e(r.status)}"><td><a href="/lab/runs/${r.runId}">${e(r.startedAt)}</a></td><td><code>${e(r.deviceKey)}</code></td><td>${e(r.status)}</td><td class="num">${num(r.medianNs, formatNs)}</td><td class="num">${num(r.bandwidthGBps, (v) => v.toFixed(1))}</td><td class="num">${num(r.tflops, (v) => v.toPrecision(4))}</td><td class="num">${num(r.mfu, (v) => `${(v * 100).toFixed(1)}%`)}</td></tr>`,
+        `<tr class="${e(r.status)}"><td><a ` +
+        `href="/lab/runs/${r.runId}">${e(r.startedAt)}</a></td><td><code>${e(r.deviceKey)}</code></td><td>${e(r.status)}</td><td ` +
+        `class="num">${num(r.medianNs, formatNs)}</td><td ` +
+        `class="num">${num(r.bandwidthGBps, (v) => v.toFixed(1))}</td><td ` +
+        `class="num">${num(r.tflops, (v) => v.toPrecision(4))}</td><td ` +
+        `class="num">${num(r.mfu, (v) => `${(v * 100).toFixed(1)}%`)}</td></tr>`,
     )
     .join('\n');
   return labPage(
@@ -100,7 +118,9 @@ export function runsView(runs: readonly HistoryRun[]): string {
     .reverse()
     .map(
       (r) =>
-        `<tr><td><a href="/lab/runs/${r.id}">${r.id}</a></td><td>${e(r.startedAt)}</td><td>${e(r.device)}</td><td><code>${e(r.deviceKey)}</code></td><td>${e(r.toolVersion)}</td><td class="num">${r.cases}</td></tr>`,
+        `<tr><td><a ` +
+        `href="/lab/runs/${r.id}">${r.id}</a></td><td>${e(r.startedAt)}</td><td>${e(r.device)}</td><td><code>${e(r.deviceKey)}</code></td><td>${e(r.toolVersion)}</td><td ` +
+        `class="num">${r.cases}</td></tr>`,
     )
     .join('\n');
   return labPage(
@@ -117,10 +137,16 @@ function compareForm(runs: readonly HistoryRun[], base?: number, next?: number):
       .reverse()
       .map(
         (r) =>
-          `<option value="${r.id}"${r.id === selected ? ' selected' : ''}>${r.id}: ${e(r.startedAt)} ${e(r.device)}</option>`,
+          `<option value="${r.id}"${r.id === selected ? ' selected' : ''}>${r.id}: ${e(r.startedAt)} ` +
+          `${e(r.device)}</option>`,
       )
       .join('');
-  return `<form method="get" action="/lab/compare"><label>base <select name="base">${options(base)}</select></label><label>new <select name="new">${options(next)}</select></label><label><input type="checkbox" name="anyDevice" value="1"> across devices</label><button type="submit">Compare</button></form>`;
+  return (
+    `<form method="get" action="/lab/compare"><label>base <select ` +
+    `name="base">${options(base)}</select></label><label>new <select ` +
+    `name="new">${options(next)}</select></label><label><input type="checkbox" name="anyDevice" value="1"> ` +
+    `across devices</label><button type="submit">Compare</button></form>`
+  );
 }
 
 export function compareView(
@@ -135,7 +161,11 @@ export function compareView(
     const rows = outcome.cases
       .map((c) => {
         const cells = comparisonCells(c);
-        return `<tr class="${e(c.verdict)}"><td>${e(cells.label)}</td><td class="num">${e(cells.base)}</td><td class="num">${e(cells.next)}</td><td class="num">${e(cells.change)}</td><td class="num">${num(c.pValue, (v) => v.toPrecision(2))}</td><td>${e(c.verdict)}</td><td>${e(c.reason)}</td></tr>`;
+        return (
+          `<tr class="${e(c.verdict)}"><td>${e(cells.label)}</td><td class="num">${e(cells.base)}</td><td ` +
+          `class="num">${e(cells.next)}</td><td class="num">${e(cells.change)}</td><td ` +
+          `class="num">${num(c.pValue, (v) => v.toPrecision(2))}</td><td>${e(c.verdict)}</td><td>${e(c.reason)}</td></tr>`
+        );
       })
       .join('\n');
     result = `<p>base: ${e(outcome.baseDevice)}<br>new: ${e(outcome.newDevice)}</p>

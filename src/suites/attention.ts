@@ -102,7 +102,10 @@ export const flashRows = (t: FlashTile): number => t.threadsY * t.rowsPerThread;
 export const flashKeys = (t: FlashTile): number => t.threadsX * t.keysPerThread;
 
 export function flashTileLabel(t: FlashTile): string {
-  return `${flashRows(t)}×${flashKeys(t)} block, ${t.threadsX}×${t.threadsY} threads, ${t.rowsPerThread}×${t.keysPerThread}/thread`;
+  return (
+    `${flashRows(t)}×${flashKeys(t)} block, ${t.threadsX}×${t.threadsY} threads, ` +
+    `${t.rowsPerThread}×${t.keysPerThread}/thread`
+  );
 }
 
 /**
@@ -167,14 +170,22 @@ export function flashTileUnsupported(
 ): string | null {
   const threads = t.threadsX * t.threadsY;
   if (threads > limits.maxComputeInvocationsPerWorkgroup)
-    return `${t.threadsX}×${t.threadsY} threads exceed the device's ${limits.maxComputeInvocationsPerWorkgroup} per workgroup`;
+    return (
+      `${t.threadsX}×${t.threadsY} threads exceed the device's ${limits.maxComputeInvocationsPerWorkgroup} ` +
+      `per workgroup`
+    );
   if (t.threadsX > limits.maxComputeWorkgroupSizeX || t.threadsY > limits.maxComputeWorkgroupSizeY)
-    return `a ${t.threadsX}×${t.threadsY} workgroup exceeds the device's ${limits.maxComputeWorkgroupSizeX}×${limits.maxComputeWorkgroupSizeY}`;
+    return (
+      `a ${t.threadsX}×${t.threadsY} workgroup exceeds the device's ` +
+      `${limits.maxComputeWorkgroupSizeX}×${limits.maxComputeWorkgroupSizeY}`
+    );
   if (headDim % t.threadsX !== 0) return `${t.threadsX} threads across the head dim do not divide ${headDim}`;
   if (flashKeys(t) % 16 !== 0) return `the key block (${flashKeys(t)}) must be a multiple of the 16-key V slice`;
   const bytes = flashTileWorkgroupBytes(t, headDim);
   if (bytes > limits.maxComputeWorkgroupStorageSize)
-    return `the block needs ${bytes} bytes of workgroup memory; the device has ${limits.maxComputeWorkgroupStorageSize}`;
+    return (
+      `the block needs ${bytes} bytes of workgroup memory; the device has ` + `${limits.maxComputeWorkgroupStorageSize}`
+    );
   return null;
 }
 
@@ -458,12 +469,15 @@ async function prepareAttention(
       }
       const rel = err / Math.max(mag, 1e-12);
       if (!(rel <= tolerance) && bad++ === 0)
-        first = `row (b ${b}, h ${h}, t ${t}): max error ${err.toExponential(2)} against max |o| ${mag.toExponential(2)}`;
+        first =
+          `row (b ${b}, h ${h}, t ${t}): max error ${err.toExponential(2)} against max |o| ` + mag.toExponential(2);
       if (Number.isFinite(rel)) maxRel = Math.max(maxRel, rel);
     }
     return {
       passed: bad === 0,
-      method: `${sample.length} output rows against f64 softmax(QKᵀ/√d)V on the ${dtype} inputs, max error ÷ max |o| ≤ ${tolerance}; all outputs scanned for unwritten values`,
+      method:
+        `${sample.length} output rows against f64 softmax(QKᵀ/√d)V on the ${dtype} inputs, max error ÷ max ` +
+        `|o| ≤ ${tolerance}; all outputs scanned for unwritten values`,
       compared: sample.length,
       mismatches: bad,
       maxRelError: maxRel,
@@ -517,7 +531,10 @@ export function subgroupMatrixAttentionSkipReason(
   // Lane r of the subgroup owns row r's softmax: 16 rows need 16 lanes.
   const size = ctx.info.subgroupMaxSize ?? 0;
   if (size < 16)
-    return `the kernel gives each of 16 query rows a lane and needs subgroups of at least 16 (the adapter's are ${String(size)})`;
+    return (
+      `the kernel gives each of 16 query rows a lane and needs subgroups of at least 16 (the adapter's are ` +
+      `${String(size)})`
+    );
   return staged ? sgmatStagedUnsupported(sgmat, shape, size, ctx.device.limits) : null;
 }
 
@@ -538,13 +555,22 @@ export function sgmatStagedUnsupported(
     return `the staged kernel's K/V row padding must be a multiple of 8 f16 (16 bytes; got ${t.kvPad})`;
   const rows = 16 * subgroups;
   if (shape.T % rows !== 0)
-    return `the staged kernel takes ${rows} query rows per workgroup (${subgroups} subgroups): T must be a multiple of ${rows} (got ${shape.T})`;
+    return (
+      `the staged kernel takes ${rows} query rows per workgroup (${subgroups} subgroups): T must be a ` +
+      `multiple of ${rows} (got ${shape.T})`
+    );
   const threads = subgroups * subgroupSize;
   if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX)
-    return `the staged kernel runs ${subgroups} subgroups of ${subgroupSize} per workgroup; the device allows ${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)} invocations`;
+    return (
+      `the staged kernel runs ${subgroups} subgroups of ${subgroupSize} per workgroup; the device allows ` +
+      `${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)} invocations`
+    );
   const bytes = sgmatAttentionWorkgroupBytes(t, shape.headDim);
   if (bytes > limits.maxComputeWorkgroupStorageSize)
-    return `the staged kernel at ${sgmatStagedLabel(t)} and head dim ${shape.headDim} needs ${bytes} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
+    return (
+      `the staged kernel at ${sgmatStagedLabel(t)} and head dim ${shape.headDim} needs ${bytes} bytes of ` +
+      `workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`
+    );
   return null;
 }
 
@@ -579,7 +605,8 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
   return {
     name: 'attention',
     description:
-      'flash-style prefill (causal and not, GQA, head dim 64/128, f32/f16, f16 on subgroup matrices) with a naive reference, and paged decode with split-K (a workgroup or a thread per split)',
+      'flash-style prefill (causal and not, GQA, head dim 64/128, f32/f16, f16 on subgroup matrices) with ' +
+      'a naive reference, and paged decode with split-K (a workgroup or a thread per split)',
     plan(ctx) {
       const planned = planAttentionShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
       const dtypes = options.dtypes ?? (['f32', 'f16'] as const);

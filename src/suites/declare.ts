@@ -111,7 +111,8 @@ function unmet(r: Requirement, info: DeviceInfo): string | null {
       if (listsMatrixShape(info, r.component, r.result, r)) return null;
       return info.subgroupMatrixConfigs.length === 0
         ? 'needs subgroup matrices (chromium-experimental-subgroup-matrix), which this adapter lacks'
-        : `needs a ${r.M}×${r.N}×${r.K} ${r.component}→${r.result} subgroup-matrix config, which this adapter does not list`;
+        : `needs a ${r.M}×${r.N}×${r.K} ${r.component}→${r.result} subgroup-matrix config, which this ` +
+            `adapter does not list`;
     case 'fixed-subgroup-size':
       return variableSubgroupSize(info);
     case 'rule':

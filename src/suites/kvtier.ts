@@ -284,7 +284,9 @@ async function prepareTransfer(
     encode: () => undefined,
     check,
     timeOperation: operation,
-    operationTimerMethod: `host performance.now() around one ${info.how} of ${formatBytes(bytes)}, until the data is in place${info.to === 'NVMe' ? ` and ${ctx.storage?.durability ?? 'synced'}` : ''}`,
+    operationTimerMethod:
+      `host performance.now() around one ${info.how} of ${formatBytes(bytes)}, until the data is in ` +
+      `place${info.to === 'NVMe' ? ` and ${ctx.storage?.durability ?? 'synced'}` : ''}`,
     validateTiming: async () => {
       await verifyDestination(iteration - 1, 'last timed round trip');
       return verification.result(
@@ -526,7 +528,8 @@ async function prepareSimulation(
       await replay();
       return elapsedNs(t0);
     },
-    operationTimerMethod: `host clock around one replay of a ${trace.length}-request conversation trace, real block moves included`,
+    operationTimerMethod:
+      `host clock around one replay of a ${trace.length}-request conversation trace, real block moves ` + `included`,
     extras: () => {
       if (last === null) return null;
       const r = last.cache.result();

@@ -111,7 +111,9 @@ async function checkModel(model: GpuModel, device: GPUDevice, seed: number): Pro
     const rel = err / mag;
     worst = Math.max(worst, rel);
     if ((!(rel <= LOGIT_TOLERANCE) || token !== argmax(want)) && mismatches++ === 0)
-      first = `${where}: logits off by ${rel.toExponential(2)} of their range, token ${String(token)} against ${argmax(want)}`;
+      first =
+        `${where}: logits off by ${rel.toExponential(2)} of their range, token ${String(token)} against ` +
+        `${argmax(want)}`;
   };
   const next: number[] = [];
   for (const [seq, prompt] of prompts.entries()) {
@@ -141,7 +143,10 @@ async function checkModel(model: GpuModel, device: GPUDevice, seed: number): Pro
   }
   return {
     passed: mismatches === 0,
-    method: `logits of ${prompts.length} prompts (${prompts.map((p) => p.length).join(' and ')} tokens) prefilled, then ${CHECK_STEPS} greedy decode steps of them batched, against an f64 forward pass of the same (${dtype}) weights (max error ÷ max |logit| ≤ ${LOGIT_TOLERANCE}, same tokens)`,
+    method:
+      `logits of ${prompts.length} prompts (${prompts.map((p) => p.length).join(' and ')} tokens) prefilled, ` +
+      `then ${CHECK_STEPS} greedy decode steps of them batched, against an f64 forward pass of the same ` +
+      `(${dtype}) weights (max error ÷ max |logit| ≤ ${LOGIT_TOLERANCE}, same tokens)`,
     compared: passes,
     mismatches,
     maxRelError: worst,
@@ -253,7 +258,9 @@ async function prepareLlm(
       last = await serve(model, workload);
       return (performance.now() - t0) * 1e6;
     },
-    operationTimerMethod: `host clock around one serving session of ${workload.requests} requests (every token stamped when its forward pass completed)`,
+    operationTimerMethod:
+      `host clock around one serving session of ${workload.requests} requests (every token stamped when its ` +
+      `forward pass completed)`,
     extras: () => {
       if (last === null) return null;
       const metrics = llmMetrics(last.records, last.steps, options.slo ?? {});
@@ -354,7 +361,9 @@ async function prepareDisaggregated(
       last = await serveDisaggregated(prefillModel, decodeModel, workload);
       return (performance.now() - t0) * 1e6;
     },
-    operationTimerMethod: `host clock around one disaggregated serving session of ${workload.requests} requests (prefill and decode on two devices, KV handed over through host memory)`,
+    operationTimerMethod:
+      `host clock around one disaggregated serving session of ${workload.requests} requests (prefill and ` +
+      `decode on two devices, KV handed over through host memory)`,
     extras: () => {
       if (last === null) return null;
       const metrics = llmMetrics(last.records, last.steps, options.slo ?? {});
@@ -424,7 +433,9 @@ async function checkShapes(
       ? result
       : {
           ...result,
-          method: `${result.method}; the model checked has ${layers} of the ${config.layers} layers (same tensor shapes and kernels)`,
+          method:
+            `${result.method}; the model checked has ${layers} of the ${config.layers} layers (same tensor ` +
+            `shapes and kernels)`,
         };
   } finally {
     checkPool.destroyAll();
@@ -530,7 +541,9 @@ export function attachOverheadShare(cases: CaseResult[]): void {
         estimatedNs,
         shareOfStep,
         bound: shareOfStep >= OVERHEAD_BOUND_SHARE ? 'dispatch-overhead' : 'work',
-        method: `${pass.dispatches} dispatches × ${cost.perDispatchNs.toFixed(0)} ns (${cost.method}, ${cost.timer}) ÷ the step's median`,
+        method:
+          `${pass.dispatches} dispatches × ${cost.perDispatchNs.toFixed(0)} ns (${cost.method}, ` +
+          `${cost.timer}) ÷ the step's median`,
       },
     };
   }
@@ -585,7 +598,9 @@ function decodeStepPlan(
   const binding = ctx.info.limits['maxStorageBufferBindingSize'] ?? 0;
   if (skipReason !== undefined) plan.skipReason = skipReason;
   else if (poolBytes > binding)
-    plan.skipReason = `the f32 KV cache of ${shape.batch} × ${shape.context} tokens (${poolBytes} bytes per pool) exceeds the device's largest binding (${binding}); use a smaller batch or context`;
+    plan.skipReason =
+      `the f32 KV cache of ${shape.batch} × ${shape.context} tokens (${poolBytes} bytes per pool) exceeds ` +
+      `the device's largest binding (${binding}); use a smaller batch or context`;
   return plan;
 }
 
@@ -593,7 +608,8 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
   return {
     name: 'llm',
     description:
-      'a decoder-only model served on the GPU: prefill and decode over a paged KV cache, TTFT/TPOT/ITL, tokens/s, goodput, MFU and MBU',
+      'a decoder-only model served on the GPU: prefill and decode over a paged KV cache, TTFT/TPOT/ITL, ' +
+      'tokens/s, goodput, MFU and MBU',
     plan(ctx) {
       const name = options.model ?? (ctx.quick || ctx.info.adapterClass === 'cpu' ? 'tiny' : 'llama-3-8b');
       const config = modelPreset(name);

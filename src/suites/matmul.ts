@@ -170,7 +170,10 @@ export function matmulSkipReason(
     const reason = tileUnsupported(tile, ctx.device.limits);
     if (reason !== null) return reason;
     if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % tile.K !== 0)
-      return `the ${tile.M}×${tile.N} tile needs M, N multiples of ${tile.M}, ${tile.N} and K of ${tile.K} (got ${s.M}×${s.N}×${s.K})`;
+      return (
+        `the ${tile.M}×${tile.N} tile needs M, N multiples of ${tile.M}, ${tile.N} and K of ${tile.K} (got ` +
+        `${s.M}×${s.N}×${s.K})`
+      );
   }
   if (variant === 'dot4-int8' && s.K % 4 !== 0) return 'K must be a multiple of 4 for packed int8';
   const inBytes = VARIANTS[variant].input === 'f32' ? 4 : VARIANTS[variant].input === 'f16' ? 2 : 1;
@@ -282,7 +285,8 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
     name: 'matmul',
     selectedByDefault: true,
     description:
-      'C = A·B: naive, tiled (128×128, 8×8 per thread), f16 and int8 inputs, subgroup matrices, block-sparse, split-K GEMV',
+      'C = A·B: naive, tiled (128×128, 8×8 per thread), f16 and int8 inputs, subgroup matrices, ' +
+      'block-sparse, split-K GEMV',
     plan(ctx) {
       const shapes = options.shapes ?? planMatmulShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
       const cases: CasePlan[] = [];

@@ -181,7 +181,9 @@ function timerNote(timer: TimerInfo): Record<string, unknown> {
     ? {}
     : {
         timerNote:
-          'no timestamp-query on this device: timed on the host from submit to onSubmittedWorkDone, so each point includes the submit and completion latency (the intercept holds it; the slope is still per item)',
+          'no timestamp-query on this device: timed on the host from submit to onSubmittedWorkDone, so ' +
+          'each point includes the submit and completion latency (the intercept holds it; the slope is ' +
+          'still per item)',
       };
 }
 
@@ -327,7 +329,8 @@ async function prepareSubmit(
     return (performance.now() - t0) * 1e6;
   };
   const clock = hostWallTimer(
-    'host performance.now() from the first queue.submit to onSubmittedWorkDone after the last (command buffers encoded beforehand)',
+    'host performance.now() from the first queue.submit to onSubmittedWorkDone after the last (command ' +
+      'buffers encoded beforehand)',
   );
   return {
     encode: () => undefined,
@@ -430,7 +433,10 @@ async function prepareRoundtrip(withDispatch: boolean, ctx: SuiteContext, pool: 
       next = commands();
       return ns > 0 ? ns : null;
     },
-    operationTimerMethod: `host performance.now() from queue.submit (${withDispatch ? 'one command buffer of one dispatch, encoded beforehand' : 'no command buffers'}) until onSubmittedWorkDone resolves`,
+    operationTimerMethod:
+      `host performance.now() from queue.submit ` +
+      `(${withDispatch ? 'one command buffer of one dispatch, encoded beforehand' : 'no command buffers'}) ` +
+      `until onSubmittedWorkDone resolves`,
   };
 }
 
@@ -485,7 +491,9 @@ function prepareReadback(bytes: number, ctx: SuiteContext, pool: BufferPool): Pr
       return compareWords(last, want, 'exact-u32');
     },
     timeOperation: timedCall(readOnce),
-    operationTimerMethod: `host performance.now() around copyBufferToBuffer of ${formatBytes(bytes)} into a MAP_READ buffer, submit, mapAsync, getMappedRange copied out, unmap`,
+    operationTimerMethod:
+      `host performance.now() around copyBufferToBuffer of ${formatBytes(bytes)} into a MAP_READ buffer, ` +
+      `submit, mapAsync, getMappedRange copied out, unmap`,
   });
 }
 
@@ -514,7 +522,9 @@ function prepareUpload(bytes: number, ctx: SuiteContext, pool: BufferPool): Prom
       return compareWords(got, data, 'exact-u32');
     },
     timeOperation: timedCall(writeOnce),
-    operationTimerMethod: `host performance.now() around queue.writeBuffer of ${formatBytes(bytes)} and the onSubmittedWorkDone after it`,
+    operationTimerMethod:
+      `host performance.now() around queue.writeBuffer of ${formatBytes(bytes)} and the onSubmittedWorkDone ` +
+      `after it`,
   });
 }
 
@@ -575,7 +585,11 @@ async function prepareCompile(
     encode: () => undefined,
     check,
     timeOperation: operation,
-    operationTimerMethod: `host performance.now() around ${api} for ${kernel.name}:${kernel.entry}, ${cached ? 'the same source and descriptor as before (cached)' : 'a source never compiled before (cold; the module is made outside the timing)'}`,
+    operationTimerMethod:
+      `host performance.now() around ${api} for ${kernel.name}:${kernel.entry}, ` +
+      (cached
+        ? 'the same source and descriptor as before (cached)'
+        : 'a source never compiled before (cold; the module is made outside the timing)'),
   };
 }
 
@@ -604,7 +618,9 @@ function prepareBuffer(bytes: number, ctx: SuiteContext): Promise<PreparedCase> 
       await device.queue.onSubmittedWorkDone();
       return ns > 0 ? ns : null;
     },
-    operationTimerMethod: `host performance.now() around createBuffer of ${formatBytes(bytes)} (STORAGE|COPY_SRC|COPY_DST) and destroy, never used (an untimed onSubmittedWorkDone between calls)`,
+    operationTimerMethod:
+      `host performance.now() around createBuffer of ${formatBytes(bytes)} (STORAGE|COPY_SRC|COPY_DST) and ` +
+      `destroy, never used (an untimed onSubmittedWorkDone between calls)`,
   });
 }
 
@@ -617,7 +633,8 @@ export function createOverheadSuite(options: OverheadOptions = {}): Suite {
   return {
     name: 'overhead',
     description:
-      'what WebGPU costs around a kernel: per dispatch, pass and submit (fitted), queue round trip, readback, upload, shader and pipeline creation, indirect dispatch, buffer creation',
+      'what WebGPU costs around a kernel: per dispatch, pass and submit (fitted), queue round trip, ' +
+      'readback, upload, shader and pipeline creation, indirect dispatch, buffer creation',
     plan(ctx) {
       const limits = ctx.info.limits;
       const maxBinding = Math.min(

@@ -144,7 +144,8 @@ export function createPeakSuite(options: PeakOptions = {}): Suite {
     name: 'peak',
     selectedByDefault: true,
     description:
-      'ALU peak: register-only chains of FMA in f32 and f16 (when shader-f16 is there) of dot4I8Packed, and of subgroupMatrixMultiplyAccumulate for every matrix config the adapter lists',
+      'ALU peak: register-only chains of FMA in f32 and f16 (when shader-f16 is there) of dot4I8Packed, ' +
+      'and of subgroupMatrixMultiplyAccumulate for every matrix config the adapter lists',
     plan(ctx) {
       const cpu = ctx.info.adapterClass === 'cpu';
       const shape = planPeakShape(cpu, ctx.quick);

@@ -103,7 +103,8 @@ async function prepare(
       maxRelError: null,
       detail:
         mismatches === 0
-          ? `${compared} of ${threads} threads (every ${step === 1 ? '' : `${step}th `}thread) match the CPU's replay of ${DOT4_CHAINS} chains × ${shape.iterations} steps`
+          ? `${compared} of ${threads} threads (every ${step === 1 ? '' : `${step}th `}thread) match the ` +
+            `CPU's replay of ${DOT4_CHAINS} chains × ${shape.iterations} steps`
           : `${mismatches} of ${compared} threads differ; first: ${first}`,
     };
   };

@@ -195,7 +195,9 @@ async function prepare(
       const chain = Math.floor(i / mn) % MATRIX_CHAINS;
       const want = chain + iterations * (product[i % mn] as number);
       if (got[i] !== want && mismatches++ === 0)
-        first = `workgroup ${Math.floor(i / (MATRIX_CHAINS * mn))}, chain ${chain}, element ${i % mn}: got ${String(got[i])}, want ${want}`;
+        first =
+          `workgroup ${Math.floor(i / (MATRIX_CHAINS * mn))}, chain ${chain}, element ${i % mn}: got ` +
+          `${String(got[i])}, want ${want}`;
     }
     return {
       passed: mismatches === 0 && got.length > 0,
@@ -205,7 +207,8 @@ async function prepare(
       maxRelError: null,
       detail:
         mismatches === 0
-          ? `all ${got.length} result elements of ${workgroups} subgroups × ${MATRIX_CHAINS} chains equal Cin + ${iterations}·(A·B)`
+          ? `all ${got.length} result elements of ${workgroups} subgroups × ${MATRIX_CHAINS} chains equal ` +
+            `Cin + ${iterations}·(A·B)`
           : `${mismatches} of ${got.length} elements differ; first: ${first}`,
     };
   };
@@ -224,7 +227,8 @@ export function matrixPeakPlans(ctx: SuiteContext, transform: MatrixSourceTransf
         bytesPerDispatch: 0,
         bytesCounted: 'min-dram',
         skipReason:
-          'the adapter lists no subgroup-matrix feature (chromium-experimental-subgroup-matrix): matrix units not reachable from WGSL here',
+          'the adapter lists no subgroup-matrix feature (chromium-experimental-subgroup-matrix): matrix ' +
+          'units not reachable from WGSL here',
         prepare: () => Promise.reject(new Error('not applicable')),
       },
     ];

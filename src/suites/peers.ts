@@ -235,7 +235,8 @@ async function preparePeer(
       out = await kernel(ra, rb);
       return (performance.now() - t0) * 1e6;
     },
-    operationTimerMethod: `host clock around one gpu.js ${mode} kernel call (upload, kernel, readback: its API returns the result)`,
+    operationTimerMethod:
+      `host clock around one gpu.js ${mode} kernel call (upload, kernel, readback: its API returns the ` + `result)`,
     extras: () => ({ adapter: handle.adapter() ?? (mode === 'webgl2' ? 'WebGL2 context of the page' : null) }),
     dispose: () => {
       gpu.destroy?.();
@@ -295,7 +296,9 @@ export function createPeersSuite(options: PeersOptions = {}): Suite {
             kind.startsWith('gpujs') &&
             (options.gpuJs === undefined || !modes.includes(kind === 'gpujs-webgpu' ? 'webgpu' : 'webgl2'))
           )
-            plan.skipReason = `gpu.js ${kind.slice(6)} is not available here${kind === 'gpujs-webgl2' ? ' (WebGL2 needs a browser page)' : ''}`;
+            plan.skipReason =
+              `gpu.js ${kind.slice(6)} is not available ` +
+              `here${kind === 'gpujs-webgl2' ? ' (WebGL2 needs a browser page)' : ''}`;
           if (kind === 'js-loop' && n > JS_LOOP_MAX)
             plan.skipReason = `a plain JavaScript loop takes seconds per call above ${JS_LOOP_MAX}³`;
           if (n % 128 !== 0) plan.skipReason = 'sizes must be multiples of 128 (the tiled kernel)';

@@ -176,7 +176,10 @@ export const memcopyFamily: TunableFamily = {
   unsupported: (c, _t, d) => {
     const wg = num(c, 'workgroupSize');
     if (wg > d.limits.maxComputeInvocationsPerWorkgroup || wg > d.limits.maxComputeWorkgroupSizeX)
-      return `workgroup size ${wg} exceeds the device's ${Math.min(d.limits.maxComputeInvocationsPerWorkgroup, d.limits.maxComputeWorkgroupSizeX)}`;
+      return (
+        `workgroup size ${wg} exceeds the device's ` +
+        `${Math.min(d.limits.maxComputeInvocationsPerWorkgroup, d.limits.maxComputeWorkgroupSizeX)}`
+      );
     return null;
   },
   label: (c) => `wg ${num(c, 'workgroupSize')} × ${num(c, 'elementsPerThread')}/thread`,
@@ -233,7 +236,10 @@ const shapeOf = (t: TuneTarget): MatmulShape => ({
 
 export const matmulTiledFamily: TunableFamily = {
   name: 'matmul-tiled',
-  description: `tiled matmul, timed as tiled-f32; the tile serves ${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-tiled').join(', ')}: tile M/N/K, per-thread block, prefetch`,
+  description:
+    `tiled matmul, timed as tiled-f32; the tile serves ` +
+    `${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-tiled').join(', ')}: tile ` +
+    `M/N/K, per-thread block, prefetch`,
   sources: async (load) => {
     const code = await load('matmul');
     return [tileSource(code, DEFAULT_TILE, 'f32'), tileSource(code, DEFAULT_TILE, 'f16')];
@@ -300,7 +306,10 @@ export const gemvFromConfig = (c: TuneConfig): GemvShape => ({
 
 export const gemvFamily: TunableFamily = {
   name: 'gemv',
-  description: `split-K GEMV at the decode-step shape, timed as gemv-f32; the launch serves ${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'gemv').join(', ')}: workgroups aimed for × vec4 columns of W per workgroup`,
+  description:
+    `split-K GEMV at the decode-step shape, timed as gemv-f32; the launch serves ` +
+    `${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'gemv').join(', ')}: workgroups ` +
+    `aimed for × vec4 columns of W per workgroup`,
   sources: async (load) => {
     const code = await load('gemv');
     return (['f32', 'f16'] as const).map((dtype) => fillWgslTemplate('gemv.wgsl', code, dtypeValues('W', dtype)));
@@ -374,7 +383,9 @@ const stagedParameters: TuneParameter[] = [
   {
     name: 'mTiles',
     values: STAGED_GRID,
-    limitedBy: `registers: at most ${STAGED_MAX_TILES_PER_SUBGROUP} result matrices per subgroup; maxComputeWorkgroupStorageSize`,
+    limitedBy:
+      `registers: at most ${STAGED_MAX_TILES_PER_SUBGROUP} result matrices per subgroup; ` +
+      `maxComputeWorkgroupStorageSize`,
   },
   { name: 'nTiles', values: STAGED_GRID, limitedBy: 'registers; maxComputeWorkgroupStorageSize' },
   {
@@ -431,7 +442,12 @@ const STAGED_LAYOUTS: readonly (readonly [number, number, number, number])[] = [
 
 export const matmulSubgroupMatrixFamily: TunableFamily = {
   name: 'matmul-subgroup-matrix',
-  description: `staged subgroup-matrix GEMM (${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-subgroup-matrix').join(', ')}): the matrix config (of those the adapter lists) × subgroups per workgroup and their layout × result matrices per subgroup (tiles to 256) × K step × row padding × register prefetch × double buffering, per input; only where the adapter lists subgroup matrices`,
+  description:
+    `staged subgroup-matrix GEMM ` +
+    `(${MATMUL_VARIANTS.filter((v) => MATMUL_VARIANT_TRAITS[v].tunedBy === 'matmul-subgroup-matrix').join(', ')}): ` +
+    `the matrix config (of those the adapter lists) × subgroups per workgroup and their layout × result ` +
+    `matrices per subgroup (tiles to 256) × K step × row padding × register prefetch × double buffering, per ` +
+    `input; only where the adapter lists subgroup matrices`,
   sources: async (load) => {
     const code = await load('matmul_subgroup_tiled');
     return [stagedSubgroupMatrixSource(code, 'f16', 32), stagedSubgroupMatrixSource(code, 'int8', 32)];
@@ -507,7 +523,8 @@ const flashParameters: TuneParameter[] = [
     name: 'threadsX',
     values: FLASH_THREADS_X,
     limitedBy:
-      'maxComputeWorkgroupSizeX, maxComputeInvocationsPerWorkgroup, divides the head dim (each thread owns head dim ÷ threadsX output dims)',
+      'maxComputeWorkgroupSizeX, maxComputeInvocationsPerWorkgroup, divides the head dim (each thread owns ' +
+      'head dim ÷ threadsX output dims)',
   },
   {
     name: 'threadsY',
@@ -524,7 +541,8 @@ const flashParameters: TuneParameter[] = [
     name: 'keysPerThread',
     values: FLASH_PER_THREAD,
     limitedBy:
-      'registers; the key block threadsX·keysPerThread is a multiple of 16 and sets the P block in maxComputeWorkgroupStorageSize',
+      'registers; the key block threadsX·keysPerThread is a multiple of 16 and sets the P block in ' +
+      'maxComputeWorkgroupStorageSize',
   },
 ];
 export const flashTileFromConfig = (c: TuneConfig): FlashTile => ({
@@ -570,7 +588,9 @@ const prefillShapeOf = (t: TuneTarget): Omit<AttentionShape, 'causal'> => {
 export const attentionFamily: TunableFamily = {
   name: 'attention',
   description:
-    'register-blocked flash attention prefill (flash-tiled, causal; f16 inputs where the adapter has them, the block serves f32 too), per head dim: threads across keys × across query rows, query rows and keys per thread (query block × key block)',
+    'register-blocked flash attention prefill (flash-tiled, causal; f16 inputs where the adapter has them, ' +
+    'the block serves f32 too), per head dim: threads across keys × across query rows, query rows and keys ' +
+    'per thread (query block × key block)',
   sources: (load) =>
     Promise.all(
       (['f32', 'f16'] as const).map((dtype) => attentionSource(load, 'flash-tiled', dtype, 128, DEFAULT_FLASH_TILE)),
@@ -620,7 +640,8 @@ const sgmatAttentionParameters: TuneParameter[] = [
     name: 'subgroups',
     values: SGMAT_SUBGROUPS,
     limitedBy:
-      'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size), maxComputeWorkgroupStorageSize (scores and probabilities per subgroup), divides T in blocks of 16 rows',
+      'maxComputeInvocationsPerWorkgroup (subgroups × subgroup size), maxComputeWorkgroupStorageSize ' +
+      '(scores and probabilities per subgroup), divides T in blocks of 16 rows',
   },
   { name: 'kvPad', values: [0, 8, 16], limitedBy: '16-byte row alignment (8 f16), maxComputeWorkgroupStorageSize' },
   {
@@ -638,7 +659,9 @@ export const sgmatStagedFromConfig = (c: TuneConfig): SgmatStagedShape => ({
 export const attentionSubgroupMatrixFamily: TunableFamily = {
   name: 'attention-subgroup-matrix',
   description:
-    'flash attention prefill on subgroup matrices, staged (flash-subgroup-matrix-staged, f16, causal), per head dim: subgroups per workgroup (16 query rows each, sharing every K and V block) × K/V row padding × prefetch of the next block; only where the adapter lists subgroup matrices',
+    'flash attention prefill on subgroup matrices, staged (flash-subgroup-matrix-staged, f16, causal), per ' +
+    'head dim: subgroups per workgroup (16 query rows each, sharing every K and V block) × K/V row padding ' +
+    '× prefetch of the next block; only where the adapter lists subgroup matrices',
   sources: async (load) => [sgmatAttentionSource(await load('attention_subgroup_f16'), 128, DEFAULT_SGMAT_STAGED)],
   needs: 'an adapter that lists the f16→f32 16×16×16 subgroup-matrix config, shader-f16 and one fixed subgroup size',
   parameters: sgmatAttentionParameters,

@@ -326,16 +326,20 @@ export async function tuneTarget(
   if (def.status === 'cut') {
     decision = `the budget ran out before the default (${def.label}) was measured; nothing stored (raise --budget)`;
   } else if (def.status !== 'measured' || def.medianNs === null) {
-    decision = `the default (${def.label}) did not run: ${def.reason ?? 'no samples'}; nothing to compare with, nothing stored as tuned`;
+    decision =
+      `the default (${def.label}) did not run: ${def.reason ?? 'no samples'}; nothing to compare with, ` +
+      `nothing stored as tuned`;
   } else if (best === def) {
     decision = `the default (${def.label}) was the fastest of ${measured().length} measured candidates`;
   } else if (confirmBest.length === 0) {
     decision =
       leader === def
-        ? `the default (${def.label}) was the fastest of ${measured().length} measured candidates (no time left to time its closest rival, ${best.label}, against it in interleaved rounds)`
+        ? `the default (${def.label}) was the fastest of ${measured().length} measured candidates (no time ` +
+          `left to time its closest rival, ${best.label}, against it in interleaved rounds)`
         : o.signal?.aborted === true
           ? `stopped by a signal before ${best.label} could be confirmed against the default; the default stays`
-          : `no time left to confirm ${best.label} against the default in interleaved rounds; the default stays (raise --budget)`;
+          : `no time left to confirm ${best.label} against the default in interleaved rounds; the default ` +
+            `stays (raise --budget)`;
   } else {
     const cmp = compareSamples(`${family.name}/${target.shapeClass}`, confirmDefault, confirmBest, CONFIRM);
     defaultMedianNs = cmp.baseMedianNs;
@@ -344,9 +348,14 @@ export async function tuneTarget(
       source = 'tuned';
       decision = `${best.label} beat the default in ${confirmBest.length} interleaved samples each: ${cmp.reason}`;
     } else if (leader === def) {
-      decision = `the default (${def.label}) was the fastest of ${measured().length} measured candidates, and its closest rival, ${best.label}, did not beat it in ${confirmBest.length} interleaved samples each (${cmp.verdict}: ${cmp.reason})`;
+      decision =
+        `the default (${def.label}) was the fastest of ${measured().length} measured candidates, and its ` +
+        `closest rival, ${best.label}, did not beat it in ${confirmBest.length} interleaved samples each ` +
+        `(${cmp.verdict}: ${cmp.reason})`;
     } else {
-      decision = `${best.label} did not beat the default significantly in ${confirmBest.length} interleaved samples each (${cmp.verdict}: ${cmp.reason}); the default stays`;
+      decision =
+        `${best.label} did not beat the default significantly in ${confirmBest.length} interleaved samples ` +
+        `each (${cmp.verdict}: ${cmp.reason}); the default stays`;
     }
   }
   const chosen = source === 'tuned' ? best : def;

@@ -93,7 +93,8 @@ export function tunedSummary(outcomes: readonly TuneOutcome[]): string {
   const list =
     cut.length === 0
       ? ''
-      : ` (${String(cut.length)} more cut by the budget before their default was measured: ${cut.map((o) => `${o.family} ${o.shapeClass}`).join(', ')}; raise the budget)`;
+      : ` (${String(cut.length)} more cut by the budget before their default was measured: ` +
+        `${cut.map((o) => `${o.family} ${o.shapeClass}`).join(', ')}; raise the budget)`;
   return `tuned ${String(done)} problem${done === 1 ? '' : 's'}${list}`;
 }
 
@@ -144,7 +145,8 @@ export function currentEntries(
     const now = kernelHashes[e.family];
     if (now === undefined || now === e.kernelHash) return true;
     onIgnored(
-      `tuning of ${e.family} ${e.shapeClass} in ${file} was made for another version of its kernel source (${e.kernelHash}, now ${now}): ignored; run \`wgbench tune\` again`,
+      `tuning of ${e.family} ${e.shapeClass} in ${file} was made for another version of its kernel source ` +
+        `(${e.kernelHash}, now ${now}): ignored; run \`wgbench tune\` again`,
     );
     return false;
   });
@@ -230,5 +232,8 @@ export function describeTuning(stored: StoredTuning | null): string {
   const list = tuned
     .map((e) => `${e.family} ${e.shapeClass}: ${e.label}${e.speedup === null ? '' : ` ${e.speedup.toFixed(2)}×`}`)
     .join('; ');
-  return `${String(tuned.length)} of ${String(stored.entries.length)} problems on tuned shapes (tuned ${when.slice(0, 10)})${list === '' ? '' : `: ${list}`}`;
+  return (
+    `${String(tuned.length)} of ${String(stored.entries.length)} problems on tuned shapes (tuned ` +
+    `${when.slice(0, 10)})${list === '' ? '' : `: ${list}`}`
+  );
 }

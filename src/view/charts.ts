@@ -121,7 +121,8 @@ export function rooflineChart(run: RunResult): ChartSpec {
     return emptyChart(
       'roofline',
       title,
-      'No compute cases in this run, so no roofline: run the peak, matmul or attention suite to place kernels against the roofs.',
+      'No compute cases in this run, so no roofline: run the peak, matmul or attention suite to place ' +
+        'kernels against the roofs.',
       'Roofline data',
     );
   }
@@ -154,7 +155,11 @@ export function rooflineChart(run: RunResult): ChartSpec {
   const pointLabel = (c: ComputeCase): string => {
     const u = c.utilization?.find((x) => x.against === primary?.against);
     const eff = u?.rooflineEfficiency;
-    return `${c.name}: ${formatScaled(c.compute.achievedTflops * 1e12, opUnit(c.compute.unit))} at ${tidyNumber(c.compute.arithmeticIntensity)} FLOP/B${u?.bound ? `, ${u.bound}-bound` : ''}${eff === null || eff === undefined ? '' : `, ${(eff * 100).toFixed(1)}% of its roof`}`;
+    return (
+      `${c.name}: ${formatScaled(c.compute.achievedTflops * 1e12, opUnit(c.compute.unit))} at ` +
+      `${tidyNumber(c.compute.arithmeticIntensity)} ` +
+      `FLOP/B${u?.bound ? `, ${u.bound}-bound` : ''}${eff === null || eff === undefined ? '' : `, ${(eff * 100).toFixed(1)}% of its roof`}`
+    );
   };
   const series: SeriesSpec[] = [
     ...roofs.map((r) => ({
@@ -165,7 +170,9 @@ export function rooflineChart(run: RunResult): ChartSpec {
       points: [xMin, r.ridge, xMax].map((x) => ({
         x,
         y: roofAt(r.peakBase, x) / scale.factor,
-        label: `${PEAK_UNIT_LABEL[r.unit]} roof: ${formatScaled(roofAt(r.peakBase, x), opUnit(r.unit))} at ${tidyNumber(x)} FLOP/B`,
+        label:
+          `${PEAK_UNIT_LABEL[r.unit]} roof: ${formatScaled(roofAt(r.peakBase, x), opUnit(r.unit))} at ` +
+          `${tidyNumber(x)} FLOP/B`,
       })),
     })),
     ...units.map((u) => ({
@@ -204,7 +211,10 @@ export function rooflineChart(run: RunResult): ChartSpec {
   return {
     id: 'roofline',
     title,
-    summary: `Roofline: ${cases.length} compute case${cases.length === 1 ? '' : 's'} by arithmetic intensity (FLOP per byte) against achieved ${yUnit}${roofs.length > 0 ? `, under ${roofs.length} roof${roofs.length === 1 ? '' : 's'} from the ${against}` : ', with no roofs (no peaks)'}.`,
+    summary:
+      `Roofline: ${cases.length} compute case${cases.length === 1 ? '' : 's'} by arithmetic intensity (FLOP ` +
+      `per byte) against achieved ` +
+      `${yUnit}${roofs.length > 0 ? `, under ${roofs.length} roof${roofs.length === 1 ? '' : 's'} from the ${against}` : ', with no roofs (no peaks)'}.`,
     empty: null,
     note,
     x: {
@@ -277,7 +287,9 @@ export function bandwidthChart(run: RunResult): ChartSpec {
   };
   const value = (c: CaseResult): number => ((c.bandwidth?.medianGBps ?? 0) * 1e9) / scale.factor;
   const label = (c: CaseResult): string =>
-    `${c.name}: ${formatScaled((c.bandwidth?.medianGBps ?? 0) * 1e9, 'B/s')} (${c.bandwidth?.bytesCounted ?? ''} bytes)${c.params['region'] === 'cache-sweep' ? ', fits in cache' : ''}`;
+    `${c.name}: ${formatScaled((c.bandwidth?.medianGBps ?? 0) * 1e9, 'B/s')} ` +
+    `(${c.bandwidth?.bytesCounted ?? ''} ` +
+    `bytes)${c.params['region'] === 'cache-sweep' ? ', fits in cache' : ''}`;
   const annotations: AnnotationSpec[] = peaks.map((p, i) => ({
     kind: 'hline',
     y: (p.gbps * 1e9) / scale.factor,
@@ -302,9 +314,13 @@ export function bandwidthChart(run: RunResult): ChartSpec {
     return {
       id: 'bandwidth',
       title: 'Memory bandwidth',
-      summary: `Memory bandwidth at one buffer size per kernel: ${cases.map((c) => `${c.name} ${formatScaled((c.bandwidth?.medianGBps ?? 0) * 1e9, 'B/s')}`).join(', ')}.`,
+      summary:
+        `Memory bandwidth at one buffer size per kernel: ` +
+        `${cases.map((c) => `${c.name} ${formatScaled((c.bandwidth?.medianGBps ?? 0) * 1e9, 'B/s')}`).join(', ')}.`,
       empty: null,
-      note: `One buffer size per kernel (quick mode): run without quick for bandwidth against size, from 1 MiB up to the largest buffer.${peakNote}`,
+      note:
+        `One buffer size per kernel (quick mode): run without quick for bandwidth against size, from 1 MiB ` +
+        `up to the largest buffer.${peakNote}`,
       x: {
         title: 'kernel and buffer size',
         type: 'category',
@@ -332,7 +348,10 @@ export function bandwidthChart(run: RunResult): ChartSpec {
   return {
     id: 'bandwidth',
     title,
-    summary: `Memory bandwidth against buffer size for ${[...byKernel.keys()].join(', ')}, ${formatBytes(Math.min(...sizes))} to ${formatBytes(Math.max(...sizes))}; the best is ${formatScaled(maxBase, 'B/s')}.`,
+    summary:
+      `Memory bandwidth against buffer size for ${[...byKernel.keys()].join(', ')}, ` +
+      `${formatBytes(Math.min(...sizes))} to ${formatBytes(Math.max(...sizes))}; the best is ` +
+      `${formatScaled(maxBase, 'B/s')}.`,
     empty: null,
     note: `Buffers whose working set fits in cache show the caches, not memory.${peakNote}`,
     x: {
@@ -370,7 +389,9 @@ export function distributionChart(run: RunResult): ChartSpec {
     return perDispatch.map((s, pass) => ({
       x: (s / median) * 100,
       y: i,
-      label: `${c.name}, pass ${pass + 1}: ${formatNs(s)} per dispatch, ${((s / median) * 100).toFixed(1)}% of its median ${formatNs(median)}`,
+      label:
+        `${c.name}, pass ${pass + 1}: ${formatNs(s)} per dispatch, ${((s / median) * 100).toFixed(1)}% of ` +
+        `its median ${formatNs(median)}`,
     }));
   });
   const xs = points.map((p) => p.x);
@@ -379,9 +400,13 @@ export function distributionChart(run: RunResult): ChartSpec {
   return {
     id: 'distribution',
     title,
-    summary: `Every timed pass of ${ok.length} cases as a percentage of its case's median; the widest spread is ${(Math.max(...xs) - Math.min(...xs)).toFixed(1)} percentage points.`,
+    summary:
+      `Every timed pass of ${ok.length} cases as a percentage of its case's median; the widest spread is ` +
+      `${(Math.max(...xs) - Math.min(...xs)).toFixed(1)} percentage points.`,
     empty: null,
-    note: 'Each dot is one timed pass, divided by the dispatches it held; a tight column at 100% is a steady measurement.',
+    note:
+      'Each dot is one timed pass, divided by the dispatches it held; a tight column at 100% is a steady ' +
+      'measurement.',
     x: {
       title: '% of the case’s median time per dispatch',
       type: 'linear',

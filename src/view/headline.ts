@@ -222,7 +222,8 @@ function timerCard(timer: TimerInfo | null): Card {
         ? 'host clock'
         : 'CPU around submit';
   const warning = timer.quantized
-    ? `timestamps are quantized to ${formatNs(timer.resolutionNs)}: a kernel shorter than ~100× that carries a visible error`
+    ? `timestamps are quantized to ${formatNs(timer.resolutionNs)}: a kernel shorter than ~100× that carries ` +
+      `a visible error`
     : timer.kind === 'timestamp-query'
       ? null
       : 'no GPU timestamps on this device: times include submit and wait overhead';
@@ -337,7 +338,8 @@ export function headline(input: HeadlineInput): Headline {
     run:
       r === null
         ? null
-        : `${r.status} run of ${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} · wgbench ${r.tool.version}${r.options.quick ? ' · quick mode' : ''} · ${r.options.suites.join(', ')}`,
+        : `${r.status} run of ${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} · wgbench ` +
+          `${r.tool.version}${r.options.quick ? ' · quick mode' : ''} · ${r.options.suites.join(', ')}`,
     cards,
   };
 }

@@ -22,7 +22,8 @@ function dataTable(t: ChartTable, cls = ''): string {
 
 function percent(p: Percent): string {
   return p.over
-    ? `<span class="over" title="${e(OVER_100_NOTE)}">${e(p.text)}<span aria-hidden="true"> ⚠</span><span class="sr"> (above 100%, flagged)</span></span>`
+    ? `<span class="over" title="${e(OVER_100_NOTE)}">${e(p.text)}<span aria-hidden="true"> ⚠</span><span ` +
+        `class="sr"> (above 100%, flagged)</span></span>`
     : e(p.text);
 }
 
@@ -50,7 +51,11 @@ ${h.tuning === null ? '' : `<p class="tuning-line">${e(h.tuning)}</p>`}
 /** A chart's canvas with its text alternative, its note, and a link to the same data as a table. */
 export function renderChart(spec: ChartSpec): string {
   if (spec.empty !== null) {
-    return `<section class="chart-block" aria-labelledby="${spec.id}-title"><h3 id="${spec.id}-title">${e(spec.title)}</h3><p class="empty" id="${spec.id}-empty">${e(spec.empty)}</p></section>`;
+    return (
+      `<section class="chart-block" aria-labelledby="${spec.id}-title"><h3 ` +
+      `id="${spec.id}-title">${e(spec.title)}</h3><p class="empty" ` +
+      `id="${spec.id}-empty">${e(spec.empty)}</p></section>`
+    );
   }
   return `<section class="chart-block" aria-labelledby="${spec.id}-title">
 <h3 id="${spec.id}-title">${e(spec.title)}</h3>
@@ -67,7 +72,9 @@ export function renderCharts(specs: ChartSpec[]): string {
 
 function caseRowHtml(r: CaseRow): string {
   const cells = [r.statusText, r.check, r.median, r.spread, r.achieved].map((x) => `<td>${e(x)}</td>`).join('');
-  const row = `<tr class="${r.status}" data-id="${e(r.id)}"><th scope="row" title="${e(r.id)}">${e(r.name)}</th>${cells}<td>${percent(r.mfu)}</td><td>${percent(r.mbu)}</td><td>${e(r.bound)}</td></tr>`;
+  const row =
+    `<tr class="${r.status}" data-id="${e(r.id)}"><th scope="row" ` +
+    `title="${e(r.id)}">${e(r.name)}</th>${cells}<td>${percent(r.mfu)}</td><td>${percent(r.mbu)}</td><td>${e(r.bound)}</td></tr>`;
   return r.message === null
     ? row
     : `${row}\n<tr class="message ${r.status}"><td colspan="${String(CASE_COLUMNS.length)}">${e(r.message)}</td></tr>`;
@@ -77,7 +84,9 @@ function skipped(groups: SkipGroup[]): string {
   return groups
     .map(
       (g) =>
-        `<details class="skipped"><summary>${String(g.names.length)} case${g.names.length === 1 ? '' : 's'} not applicable: ${e(g.reason)}</summary><ul>${g.names.map((n) => `<li>${e(n)}</li>`).join('')}</ul></details>`,
+        `<details class="skipped"><summary>${String(g.names.length)} ` +
+        `case${g.names.length === 1 ? '' : 's'} not applicable: ` +
+        `${e(g.reason)}</summary><ul>${g.names.map((n) => `<li>${e(n)}</li>`).join('')}</ul></details>`,
     )
     .join('\n');
 }
@@ -90,7 +99,13 @@ function overheadTable(cases: CaseResult[]): string {
     'overhead results',
     `<table class="overhead"><caption>What WebGPU costs around a kernel. Fitted costs are the slope of time against count; the intercept is the fixed cost around them.</caption>
 <thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead>
-<tbody>${rows.map((r) => `<tr class="${r.status}"><th scope="row">${e(r.name)}</th>${[r.status, r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note].map((x) => `<td>${e(x)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`,
+<tbody>${rows
+      .map(
+        (r) =>
+          `<tr class="${r.status}"><th ` +
+          `scope="row">${e(r.name)}</th>${[r.status, r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note].map((x) => `<td>${e(x)}</td>`).join('')}</tr>`,
+      )
+      .join('\n')}</tbody></table>`,
   );
 }
 
@@ -117,7 +132,10 @@ export function renderResults(cases: CaseResult[]): string {
       .filter((c) => c.suite === s.suite)
       .map(describeDecodeOverhead)
       .filter((x): x is string => x !== null);
-    return `<section class="suite" aria-labelledby="suite-${e(s.suite)}"><h3 id="suite-${e(s.suite)}">${e(s.suite)}</h3>${table}${over}${shares.map((x) => `<p class="note">${e(x)}</p>`).join('')}${skipped(s.skipped)}</section>`;
+    return (
+      `<section class="suite" aria-labelledby="suite-${e(s.suite)}"><h3 ` +
+      `id="suite-${e(s.suite)}">${e(s.suite)}</h3>${table}${over}${shares.map((x) => `<p class="note">${e(x)}</p>`).join('')}${skipped(s.skipped)}</section>`
+    );
   });
   return out.join('\n');
 }
@@ -127,7 +145,9 @@ export function renderRunSections(run: RunResult, specs: ChartSpec[]): string {
   const warning =
     run.status === 'complete'
       ? ''
-      : `<p class="run-warning" role="note">This run is ${e(run.status)}${run.message === undefined ? '' : `: ${e(run.message)}`}. Its cases are shown as far as it got.</p>`;
+      : `<p class="run-warning" role="note">This run is ` +
+        `${e(run.status)}${run.message === undefined ? '' : `: ${e(run.message)}`}. Its cases are shown as ` +
+        `far as it got.</p>`;
   return `${warning}
 <section id="charts" aria-labelledby="charts-title"><h2 id="charts-title">Charts</h2>
 ${renderCharts(specs)}

@@ -172,43 +172,47 @@ describe('matmul suite on a real adapter', () => {
     }
   });
 
-  it("takes the GEMV's columns per workgroup as a parameter: every value the kernel takes passes the check, with one split or several (f16 weights at one width)", async () => {
-    // N = 264 leaves the last workgroup partly outside N at every width; K = 1040 is not a whole number of sweeps.
-    const shapes = [{ M: 3, N: 264, K: 1040, label: 's' }];
-    for (const gemvColumns4 of GEMV_COLUMNS4) {
-      for (const gemvTargetWorkgroups of [1, 512]) {
-        const run = await runSuites(nodeRunEnvironment(acquired), {
-          suites: [
-            createMatmulSuite({
-              shapes,
-              variants: gemvColumns4 === 32 ? ['gemv-f32', 'gemv-f16'] : ['gemv-f32'],
-              gemvTargetWorkgroups,
-              gemvColumns4,
-            }),
-          ],
-          quick: true,
-          passes: 1,
-          warmupPasses: 0,
-          targetPassMs: 1,
-        });
-        for (const c of run.cases) {
-          if (!expectRanOrNotApplicable(acquired, c, c.params['variant'] === 'gemv-f16' ? ['shader-f16'] : []))
-            continue;
-          expect(c.params).toMatchObject({
-            gemvColumns: 4 * gemvColumns4,
-            gemvSplits: planGemv(3, 1040, 264, gemvTargetWorkgroups, false, gemvColumns4).splits,
-            source: 'explicit',
+  it(
+    "takes the GEMV's columns per workgroup as a parameter: every value the kernel takes passes the check, " +
+      'with one split or several (f16 weights at one width)',
+    async () => {
+      // N = 264 leaves the last workgroup partly outside N at every width; K = 1040 is not a whole number of sweeps.
+      const shapes = [{ M: 3, N: 264, K: 1040, label: 's' }];
+      for (const gemvColumns4 of GEMV_COLUMNS4) {
+        for (const gemvTargetWorkgroups of [1, 512]) {
+          const run = await runSuites(nodeRunEnvironment(acquired), {
+            suites: [
+              createMatmulSuite({
+                shapes,
+                variants: gemvColumns4 === 32 ? ['gemv-f32', 'gemv-f16'] : ['gemv-f32'],
+                gemvTargetWorkgroups,
+                gemvColumns4,
+              }),
+            ],
+            quick: true,
+            passes: 1,
+            warmupPasses: 0,
+            targetPassMs: 1,
           });
+          for (const c of run.cases) {
+            if (!expectRanOrNotApplicable(acquired, c, c.params['variant'] === 'gemv-f16' ? ['shader-f16'] : []))
+              continue;
+            expect(c.params).toMatchObject({
+              gemvColumns: 4 * gemvColumns4,
+              gemvSplits: planGemv(3, 1040, 264, gemvTargetWorkgroups, false, gemvColumns4).splits,
+              source: 'explicit',
+            });
+          }
         }
       }
-    }
-    const odd = await runSuites(nodeRunEnvironment(acquired), {
-      suites: [createMatmulSuite({ shapes, variants: ['gemv-f32'], gemvColumns4: 12 })],
-      quick: true,
-    });
-    expect(odd.cases[0]?.status).toBe('skipped');
-    expect(odd.cases[0]?.message).toMatch(/vec4 columns per workgroup \(got 12\)/);
-  });
+      const odd = await runSuites(nodeRunEnvironment(acquired), {
+        suites: [createMatmulSuite({ shapes, variants: ['gemv-f32'], gemvColumns4: 12 })],
+        quick: true,
+      });
+      expect(odd.cases[0]?.status).toBe('skipped');
+      expect(odd.cases[0]?.message).toMatch(/vec4 columns per workgroup \(got 12\)/);
+    },
+  );
 
   it('a tiled kernel with a wrong index fails its check', async () => {
     const from = 'b[vn] = Bs[k * (TILE_N / 4u) + lid.x * VEC_N + vn];';
@@ -228,60 +232,64 @@ describe('matmul suite on a real adapter', () => {
     expect(run.cases[0]?.message).toMatch(/mismatches; first: C\[/);
   });
 
-  it('takes the tile shape as a parameter: other shapes pass the same check, impossible ones are skipped with the reason', async () => {
-    const shapes = [{ M: 128, N: 128, K: 64, label: 's' }];
-    for (const tile of [
-      { M: 64, N: 64, K: 16, vecM: 1, vecN: 2 },
-      { M: 32, N: 128, K: 4, vecM: 2, vecN: 1 },
-      { M: 64, N: 64, K: 16, vecM: 1, vecN: 2, prefetch: true },
-    ]) {
-      const run = await runSuites(nodeRunEnvironment(acquired), {
-        suites: [createMatmulSuite({ shapes, variants: ['tiled-f32', 'block-sparse-f32'], tile })],
+  it(
+    'takes the tile shape as a parameter: other shapes pass the same check, impossible ones are skipped with ' +
+      'the reason',
+    async () => {
+      const shapes = [{ M: 128, N: 128, K: 64, label: 's' }];
+      for (const tile of [
+        { M: 64, N: 64, K: 16, vecM: 1, vecN: 2 },
+        { M: 32, N: 128, K: 4, vecM: 2, vecN: 1 },
+        { M: 64, N: 64, K: 16, vecM: 1, vecN: 2, prefetch: true },
+      ]) {
+        const run = await runSuites(nodeRunEnvironment(acquired), {
+          suites: [createMatmulSuite({ shapes, variants: ['tiled-f32', 'block-sparse-f32'], tile })],
+          quick: true,
+        });
+        for (const c of run.cases) {
+          expect(c.status, `${c.id} ${JSON.stringify(tile)}: ${c.message ?? ''}`).toBe('ok');
+          expect(c.params['tile']).toBe(tileLabel(tile));
+        }
+        expect(run.cases[1]?.sparsity?.blockSize).toBe(tile.M * tile.K);
+      }
+      // The pipelined kernel loads the next K step early; loading the current one again breaks it.
+      const stale = async (name: string): Promise<string> => {
+        const code = await loadKernelFromDisk(name);
+        expect(code).toContain('loadAhead(t, wid, (kb + 1u) * TILE_K);');
+        return code.replace('loadAhead(t, wid, (kb + 1u) * TILE_K);', 'loadAhead(t, wid, kb * TILE_K);');
+      };
+      const broken = await runSuites(
+        { ...nodeRunEnvironment(acquired), loadKernel: stale },
+        {
+          suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { ...DEFAULT_TILE, prefetch: true } })],
+          quick: true,
+        },
+      );
+      expect(broken.cases[0]?.status).toBe('failed');
+      expect(
+        (
+          await runSuites(nodeRunEnvironment(acquired), {
+            suites: [
+              createMatmulSuite({
+                shapes,
+                variants: ['tiled-f32'],
+                tile: { M: 32, N: 128, K: 4, vecM: 2, vecN: 1, prefetch: true },
+              }),
+            ],
+            quick: true,
+          })
+        ).cases[0]?.message,
+      ).toMatch(/prefetching needs/);
+      const huge = await runSuites(nodeRunEnvironment(acquired), {
+        suites: [
+          createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { M: 128, N: 128, K: 64, vecM: 1, vecN: 1 } }),
+        ],
         quick: true,
       });
-      for (const c of run.cases) {
-        expect(c.status, `${c.id} ${JSON.stringify(tile)}: ${c.message ?? ''}`).toBe('ok');
-        expect(c.params['tile']).toBe(tileLabel(tile));
-      }
-      expect(run.cases[1]?.sparsity?.blockSize).toBe(tile.M * tile.K);
-    }
-    // The pipelined kernel loads the next K step early; loading the current one again breaks it.
-    const stale = async (name: string): Promise<string> => {
-      const code = await loadKernelFromDisk(name);
-      expect(code).toContain('loadAhead(t, wid, (kb + 1u) * TILE_K);');
-      return code.replace('loadAhead(t, wid, (kb + 1u) * TILE_K);', 'loadAhead(t, wid, kb * TILE_K);');
-    };
-    const broken = await runSuites(
-      { ...nodeRunEnvironment(acquired), loadKernel: stale },
-      {
-        suites: [createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { ...DEFAULT_TILE, prefetch: true } })],
-        quick: true,
-      },
-    );
-    expect(broken.cases[0]?.status).toBe('failed');
-    expect(
-      (
-        await runSuites(nodeRunEnvironment(acquired), {
-          suites: [
-            createMatmulSuite({
-              shapes,
-              variants: ['tiled-f32'],
-              tile: { M: 32, N: 128, K: 4, vecM: 2, vecN: 1, prefetch: true },
-            }),
-          ],
-          quick: true,
-        })
-      ).cases[0]?.message,
-    ).toMatch(/prefetching needs/);
-    const huge = await runSuites(nodeRunEnvironment(acquired), {
-      suites: [
-        createMatmulSuite({ shapes, variants: ['tiled-f32'], tile: { M: 128, N: 128, K: 64, vecM: 1, vecN: 1 } }),
-      ],
-      quick: true,
-    });
-    expect(huge.cases[0]?.status).toBe('skipped');
-    expect(huge.cases[0]?.message).toMatch(/tile 128x128x64\/4x4 needs a 32×32 workgroup|bytes of workgroup memory/);
-  });
+      expect(huge.cases[0]?.status).toBe('skipped');
+      expect(huge.cases[0]?.message).toMatch(/tile 128x128x64\/4x4 needs a 32×32 workgroup|bytes of workgroup memory/);
+    },
+  );
 });
 
 describe('calibration and utilisation on a real adapter', () => {

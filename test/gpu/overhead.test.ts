@@ -44,57 +44,60 @@ async function submitFit(plant: PlantedCost): Promise<Fit & Partial<Planted>> {
 }
 
 describe('overhead on a real adapter', () => {
-  it('checks and times every kind of cost, each with its timer, fit and counts, as schema-valid consistent data', async () => {
-    const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createOverheadSuite()], quick: true });
-    expect(run.status).toBe('complete');
-    const ids = run.cases.map((c) => c.id);
-    for (const id of [
-      'overhead/dispatch',
-      'overhead/dispatch-pipeline-switch',
-      'overhead/dispatch-bindgroup-switch',
-      'overhead/dispatch-indirect',
-      'overhead/pass',
-      'overhead/submit',
-      'overhead/roundtrip/empty',
-      'overhead/roundtrip/dispatch',
-      'overhead/readback/bytes=4',
-      'overhead/readback/bytes=1048576',
-      'overhead/upload/bytes=4',
-      'overhead/compile/memcopy/pipeline-async/cold',
-      'overhead/buffer/bytes=256',
-    ]) {
-      expect(ids).toContain(id);
-    }
-    for (const c of run.cases) {
-      expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
-      expect(c.check?.passed).toBe(true);
-      expect(c.summary?.p50).toBeGreaterThan(0);
-      expect(c.summary?.p99).toBeGreaterThanOrEqual(c.summary?.p50 ?? 0);
-      expect(c.timer?.method.length).toBeGreaterThan(20);
-    }
-    const dispatch = run.cases.find((c) => c.id === 'overhead/dispatch');
-    expect(dispatch?.timer?.kind).toBe(expectedTimerKind(acquired));
-    expect(dispatch?.check?.method).toBe('exact-counter');
-    const fit = fitOf(dispatch);
-    expect(fit.slopeNs).toBeGreaterThan(0);
-    expect(fit.r2).toBeLessThanOrEqual(1);
-    expect(fit.points).toBe(5 * 5);
-    expect(dispatch?.timingCheck?.method).toBe('linear-fit');
-    expect(dispatch?.timingCheck?.detail).toMatch(/time = -?\d+ ns \+ [\d.]+ ns × dispatchs? over 25 points, R² /);
-    // The samples are the rounds' own slopes, so the median is a cost per dispatch, not a total.
-    expect(dispatch?.samplesNs).toHaveLength(5 - (dispatch?.extras?.['nonPositiveRounds'] as number));
-    expect(run.cases.find((c) => c.id === 'overhead/dispatch-indirect')?.extras?.['vsPlainDispatch']).toBeGreaterThan(
-      0,
-    );
-    expect(run.cases.find((c) => c.id === 'overhead/submit')?.timer?.kind).toBe('host-wall');
-    const readback = run.cases.find((c) => c.id === 'overhead/readback/bytes=1048576');
-    expect(readback?.check?.compared).toBe(1048576 / 4);
-    expect((readback?.extras?.['overSizes'] as { sizes: number[] }).sizes).toEqual([4, 65536, 1048576]);
-    const text = JSON.parse(JSON.stringify(run)) as unknown;
-    expect(() => {
-      checkRunConsistency(parseRunResult(text), 'overhead.json');
-    }).not.toThrow();
-  });
+  it(
+    'checks and times every kind of cost, each with its timer, fit and counts, as schema-valid consistent ' + 'data',
+    async () => {
+      const run = await runSuites(nodeRunEnvironment(acquired), { suites: [createOverheadSuite()], quick: true });
+      expect(run.status).toBe('complete');
+      const ids = run.cases.map((c) => c.id);
+      for (const id of [
+        'overhead/dispatch',
+        'overhead/dispatch-pipeline-switch',
+        'overhead/dispatch-bindgroup-switch',
+        'overhead/dispatch-indirect',
+        'overhead/pass',
+        'overhead/submit',
+        'overhead/roundtrip/empty',
+        'overhead/roundtrip/dispatch',
+        'overhead/readback/bytes=4',
+        'overhead/readback/bytes=1048576',
+        'overhead/upload/bytes=4',
+        'overhead/compile/memcopy/pipeline-async/cold',
+        'overhead/buffer/bytes=256',
+      ]) {
+        expect(ids).toContain(id);
+      }
+      for (const c of run.cases) {
+        expect(c.status, `${c.id}: ${c.message ?? ''}`).toBe('ok');
+        expect(c.check?.passed).toBe(true);
+        expect(c.summary?.p50).toBeGreaterThan(0);
+        expect(c.summary?.p99).toBeGreaterThanOrEqual(c.summary?.p50 ?? 0);
+        expect(c.timer?.method.length).toBeGreaterThan(20);
+      }
+      const dispatch = run.cases.find((c) => c.id === 'overhead/dispatch');
+      expect(dispatch?.timer?.kind).toBe(expectedTimerKind(acquired));
+      expect(dispatch?.check?.method).toBe('exact-counter');
+      const fit = fitOf(dispatch);
+      expect(fit.slopeNs).toBeGreaterThan(0);
+      expect(fit.r2).toBeLessThanOrEqual(1);
+      expect(fit.points).toBe(5 * 5);
+      expect(dispatch?.timingCheck?.method).toBe('linear-fit');
+      expect(dispatch?.timingCheck?.detail).toMatch(/time = -?\d+ ns \+ [\d.]+ ns × dispatchs? over 25 points, R² /);
+      // The samples are the rounds' own slopes, so the median is a cost per dispatch, not a total.
+      expect(dispatch?.samplesNs).toHaveLength(5 - (dispatch?.extras?.['nonPositiveRounds'] as number));
+      expect(run.cases.find((c) => c.id === 'overhead/dispatch-indirect')?.extras?.['vsPlainDispatch']).toBeGreaterThan(
+        0,
+      );
+      expect(run.cases.find((c) => c.id === 'overhead/submit')?.timer?.kind).toBe('host-wall');
+      const readback = run.cases.find((c) => c.id === 'overhead/readback/bytes=1048576');
+      expect(readback?.check?.compared).toBe(1048576 / 4);
+      expect((readback?.extras?.['overSizes'] as { sizes: number[] }).sizes).toEqual([4, 65536, 1048576]);
+      const text = JSON.parse(JSON.stringify(run)) as unknown;
+      expect(() => {
+        checkRunConsistency(parseRunResult(text), 'overhead.json');
+      }).not.toThrow();
+    },
+  );
 
   it('a dispatch that does no work fails its check and is never timed', async () => {
     const idle = async (name: string): Promise<string> =>
@@ -155,36 +158,39 @@ describe('overhead on a real adapter', () => {
     }
   });
 
-  it('the llm decode step weighs its dispatch count with the measured cost of a dispatch, and the reports say so', async () => {
-    const run = await runSuites(nodeRunEnvironment(acquired), {
-      suites: [
-        createOverheadSuite({ kinds: ['dispatch'] }),
-        createLlmSuite({ serve: false, decodeStep: { batch: 1, context: 16 } }),
-      ],
-      quick: true,
-    });
-    const step = run.cases.find((c) => c.id.startsWith('llm/decode-step/'));
-    expect(step?.status, step?.message).toBe('ok');
-    const o = step?.extras?.['overhead'] as {
-      dispatches: number;
-      perDispatchNs: number;
-      estimatedNs: number;
-      shareOfStep: number;
-      bound: string;
-    };
-    const pass = step?.extras?.['pass'] as { dispatches: number };
-    expect(o.dispatches).toBe(pass.dispatches);
-    expect(o.perDispatchNs).toBeGreaterThan(0);
-    expect(o.estimatedNs).toBeCloseTo(o.dispatches * o.perDispatchNs, 6);
-    expect(o.shareOfStep).toBeCloseTo(o.estimatedNs / (step?.summary?.p50 ?? 1), 9);
-    expect(['dispatch-overhead', 'work']).toContain(o.bound);
-    const md = renderRunMarkdown(run);
-    expect(md).toMatch(/\| per dispatch \| ok \| per dispatch \(fitted\) \|/);
-    expect(md).toMatch(new RegExp(`${o.dispatches} dispatches × .* of the step — bound by`));
-    const html = renderHtml(run, { chartJs: '', css: '' });
-    expect(html).toContain('<table class="overhead">');
-    expect(html).toMatch(/<th scope="row">per dispatch, both switched<\/th><td>ok<\/td>/);
-  });
+  it(
+    'the llm decode step weighs its dispatch count with the measured cost of a dispatch, and the reports say ' + 'so',
+    async () => {
+      const run = await runSuites(nodeRunEnvironment(acquired), {
+        suites: [
+          createOverheadSuite({ kinds: ['dispatch'] }),
+          createLlmSuite({ serve: false, decodeStep: { batch: 1, context: 16 } }),
+        ],
+        quick: true,
+      });
+      const step = run.cases.find((c) => c.id.startsWith('llm/decode-step/'));
+      expect(step?.status, step?.message).toBe('ok');
+      const o = step?.extras?.['overhead'] as {
+        dispatches: number;
+        perDispatchNs: number;
+        estimatedNs: number;
+        shareOfStep: number;
+        bound: string;
+      };
+      const pass = step?.extras?.['pass'] as { dispatches: number };
+      expect(o.dispatches).toBe(pass.dispatches);
+      expect(o.perDispatchNs).toBeGreaterThan(0);
+      expect(o.estimatedNs).toBeCloseTo(o.dispatches * o.perDispatchNs, 6);
+      expect(o.shareOfStep).toBeCloseTo(o.estimatedNs / (step?.summary?.p50 ?? 1), 9);
+      expect(['dispatch-overhead', 'work']).toContain(o.bound);
+      const md = renderRunMarkdown(run);
+      expect(md).toMatch(/\| per dispatch \| ok \| per dispatch \(fitted\) \|/);
+      expect(md).toMatch(new RegExp(`${o.dispatches} dispatches × .* of the step — bound by`));
+      const html = renderHtml(run, { chartJs: '', css: '' });
+      expect(html).toContain('<table class="overhead">');
+      expect(html).toMatch(/<th scope="row">per dispatch, both switched<\/th><td>ok<\/td>/);
+    },
+  );
 });
 
 describe('the decode step overhead share', () => {

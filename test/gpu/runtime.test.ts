@@ -86,7 +86,9 @@ describe('timer', () => {
   it('a longer pass measures longer: doubling the dispatches roughly doubles the time', async () => {
     const device = acquired.device;
     const code =
-      '@group(0) @binding(0) var<storage, read_write> b: array<u32>;\n@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { var x = b[g.x]; for (var i = 0u; i < 2000u; i++) { x = x * 1664525u + 1013904223u; } b[g.x] = x; }';
+      '@group(0) @binding(0) var<storage, read_write> b: array<u32>;\n@compute @workgroup_size(64) fn ' +
+      'main(@builtin(global_invocation_id) g: vec3u) { var x = b[g.x]; for (var i = 0u; i < 2000u; i++) { ' +
+      'x = x * 1664525u + 1013904223u; } b[g.x] = x; }';
     const pipeline = await computePipeline(device, 'timer-test', code, 'main');
     const buffer = device.createBuffer({ size: 4096 * 4, usage: GPUBufferUsage.STORAGE });
     const bindGroup = device.createBindGroup({

@@ -50,7 +50,8 @@ afterAll(() => {
 function skipOnGles(ctx: { skip: (note: string) => void }): void {
   if (acquired.info.backend === 'opengles') {
     ctx.skip(
-      "GL ES (compatibility) never offers subgroup matrices, so these kernels meet Mesa's GL compiler only emulated, where it takes minutes each; lavapipe and SwiftShader check the arithmetic",
+      "GL ES (compatibility) never offers subgroup matrices, so these kernels meet Mesa's GL compiler only " +
+        'emulated, where it takes minutes each; lavapipe and SwiftShader check the arithmetic',
     );
   }
 }
@@ -122,7 +123,8 @@ describe('subgroup-matrix kernels, matrix operations emulated', () => {
         emulateSubgroupMatrix(
           code.replace(
             '    c3 = subgroupMatrixMultiplyAccumulate(a, b, c3);\n  }',
-            '    c3 = subgroupMatrixMultiplyAccumulate(a, b, c3);\n  }\n  c3 = subgroupMatrixMultiplyAccumulate(a, b, c3);',
+            '    c3 = subgroupMatrixMultiplyAccumulate(a, b, c3);\n  }\n  c3 = ' +
+              'subgroupMatrixMultiplyAccumulate(a, b, c3);',
           ),
         );
       const int8Only = { ...raw, info: { ...raw.info, subgroupMatrixConfigs: configs.slice(1) } };

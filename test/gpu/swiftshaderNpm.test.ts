@@ -21,7 +21,8 @@ describe('--backend swiftshader without a system Chromium', () => {
     const why = canHideChromium();
     if (why !== null) ctx.skip(why);
     const script =
-      'mkdir -p /usr/lib/chromium && mount -t tmpfs tmpfs /usr/lib/chromium && exec node bin/wgbench.js probe --backend swiftshader --json';
+      'mkdir -p /usr/lib/chromium && mount -t tmpfs tmpfs /usr/lib/chromium && exec node bin/wgbench.js ' +
+      'probe --backend swiftshader --json';
     const r = spawnSync('unshare', ['-m', 'sh', '-c', script], {
       encoding: 'utf8',
       timeout: 120_000,

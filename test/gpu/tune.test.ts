@@ -34,7 +34,8 @@ describe('wgbench tune', () => {
   });
 
   it(
-    'ends within 10% of a 60 s budget, beats or equals every default, stores the shapes, and run uses them (tuned or default, per case)',
+    'ends within 10% of a 60 s budget, beats or equals every default, stores the shapes, and run uses them ' +
+      '(tuned or default, per case)',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'wgbench-tune-'));
       const report = join(dir, 'tune.json');

@@ -79,7 +79,8 @@ describe('wgbench tune on the compiler at hand', () => {
   );
 
   it(
-    'ends at its budget when a candidate outlasts it (a slow compile): the candidate is cut, not waited for, and nothing is stored for it',
+    'ends at its budget when a candidate outlasts it (a slow compile): the candidate is cut, not waited ' +
+      'for, and nothing is stored for it',
     async () => {
       const device = { info: acquired.info, limits: acquired.device.limits, quick: true };
       const [target] = matmulTiledFamily.targets(device) as [TuneTarget];
@@ -121,7 +122,8 @@ describe('wgbench tune on the compiler at hand', () => {
       expect(o.speedup).toBeNull();
       expect(entriesToStore(outcomes, '2026-12-06T00:00:00Z', 'test')).toEqual([]);
       expect(tunedSummary(outcomes)).toBe(
-        'tuned 0 problems (1 more cut by the budget before their default was measured: matmul-tiled 256x256x256; raise the budget)',
+        'tuned 0 problems (1 more cut by the budget before their default was measured: matmul-tiled ' +
+          '256x256x256; raise the budget)',
       );
       // Let the abandoned setup finish before the device goes.
       await new Promise((r) => setTimeout(r, 3000));

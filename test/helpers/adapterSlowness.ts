@@ -40,7 +40,9 @@ export function measureAdapterSlowness(env: Record<string, string | undefined> =
     const factor = Math.max(1, m.seconds / REFERENCE_SECONDS);
     return {
       factor,
-      note: `${m.device} via ${m.backend}: ${m.seconds.toFixed(1)} s for the reference work (lavapipe, idle: ${REFERENCE_SECONDS} s), time limits ×${factor.toFixed(1)}`,
+      note:
+        `${m.device} via ${m.backend}: ${m.seconds.toFixed(1)} s for the reference work (lavapipe, idle: ` +
+        `${REFERENCE_SECONDS} s), time limits ×${factor.toFixed(1)}`,
     };
   } catch {
     const why = r.error?.message ?? r.stderr.trim().split('\n').at(-1) ?? 'no output';

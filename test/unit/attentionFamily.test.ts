@@ -69,43 +69,48 @@ describe('the attention tuner family (flash-tiled blocks)', () => {
       expect(Object.keys(n).filter((k) => n[k] !== d128.defaultConfig[k])).toHaveLength(1);
   });
 
-  it('a stored winner reaches the attention suite as the block for that head dim, both dtypes, recorded as tuned', () => {
-    const best = { threadsX: 16, threadsY: 8, rowsPerThread: 8, keysPerThread: 2 };
-    const outcome = {
-      family: 'attention',
-      shapeClass: 'd64',
-      description: '',
-      kernelHash: 'h',
-      source: 'tuned',
-      bestConfig: best,
-      bestLabel: flashTileLabel(best),
-      defaultLabel: flashTileLabel(DEFAULT_FLASH_TILE),
-      bestMedianNs: 1,
-      defaultMedianNs: 2,
-      speedup: 2,
-    } as unknown as TuneOutcome;
-    const shapes = tunedShapes([entryFromOutcome(outcome, '2026-12-06T00:00:00Z', 'test')]);
-    expect(shapes.flashTiles).toEqual({ d64: best });
-    expect(flashTileFromConfig(best)).toEqual(best);
-    const [suite] = withTunedShapes([createAttentionSuite()], shapes);
-    const ctx = {
-      info: LAVAPIPE_INFO,
-      quick: true,
-      device: { features: new Set(['shader-f16']), limits: tuneLimits(32768, 256) },
-    } as unknown as Parameters<NonNullable<typeof suite>['plan']>[0];
-    const tiled = (suite?.plan(ctx) ?? []).filter((c) => c.params['kind'] === 'flash-tiled');
-    expect(
-      tiled
-        .filter((c) => c.params['headDim'] === 64)
-        .map((c) => [c.params['dtype'], c.params['source'], c.params['tile'], c.skipReason]),
-    ).toEqual([
-      ['f32', 'tuned', flashTileLabel(best), undefined],
-      ['f16', 'tuned', flashTileLabel(best), undefined],
-      ['f32', 'tuned', flashTileLabel(best), undefined],
-      ['f16', 'tuned', flashTileLabel(best), undefined],
-    ]);
-    expect(tiled.filter((c) => c.params['headDim'] === 128).every((c) => c.params['source'] === 'default')).toBe(true);
-  });
+  it(
+    'a stored winner reaches the attention suite as the block for that head dim, both dtypes, recorded as ' + 'tuned',
+    () => {
+      const best = { threadsX: 16, threadsY: 8, rowsPerThread: 8, keysPerThread: 2 };
+      const outcome = {
+        family: 'attention',
+        shapeClass: 'd64',
+        description: '',
+        kernelHash: 'h',
+        source: 'tuned',
+        bestConfig: best,
+        bestLabel: flashTileLabel(best),
+        defaultLabel: flashTileLabel(DEFAULT_FLASH_TILE),
+        bestMedianNs: 1,
+        defaultMedianNs: 2,
+        speedup: 2,
+      } as unknown as TuneOutcome;
+      const shapes = tunedShapes([entryFromOutcome(outcome, '2026-12-06T00:00:00Z', 'test')]);
+      expect(shapes.flashTiles).toEqual({ d64: best });
+      expect(flashTileFromConfig(best)).toEqual(best);
+      const [suite] = withTunedShapes([createAttentionSuite()], shapes);
+      const ctx = {
+        info: LAVAPIPE_INFO,
+        quick: true,
+        device: { features: new Set(['shader-f16']), limits: tuneLimits(32768, 256) },
+      } as unknown as Parameters<NonNullable<typeof suite>['plan']>[0];
+      const tiled = (suite?.plan(ctx) ?? []).filter((c) => c.params['kind'] === 'flash-tiled');
+      expect(
+        tiled
+          .filter((c) => c.params['headDim'] === 64)
+          .map((c) => [c.params['dtype'], c.params['source'], c.params['tile'], c.skipReason]),
+      ).toEqual([
+        ['f32', 'tuned', flashTileLabel(best), undefined],
+        ['f16', 'tuned', flashTileLabel(best), undefined],
+        ['f32', 'tuned', flashTileLabel(best), undefined],
+        ['f16', 'tuned', flashTileLabel(best), undefined],
+      ]);
+      expect(tiled.filter((c) => c.params['headDim'] === 128).every((c) => c.params['source'] === 'default')).toBe(
+        true,
+      );
+    },
+  );
 });
 
 describe('the attention-subgroup-matrix tuner family (the staged flash kernel on subgroup matrices)', () => {
@@ -154,59 +159,63 @@ describe('the attention-subgroup-matrix tuner family (the staged flash kernel on
     expect(labels).toContain('4 subgroups (64 query rows), pad 0');
   });
 
-  it('a stored shape reaches the attention suite’s staged subgroup-matrix cases for that head dim, and the kernel source', () => {
-    const best = { subgroups: 8, kvPad: 0, prefetch: false };
-    const outcome = {
-      family: 'attention-subgroup-matrix',
-      shapeClass: 'd64',
-      description: '',
-      kernelHash: 'h',
-      source: 'tuned',
-      bestConfig: best,
-      bestLabel: sgmatStagedLabel(best),
-      defaultLabel: sgmatStagedLabel(DEFAULT_SGMAT_STAGED),
-      bestMedianNs: 1,
-      defaultMedianNs: 2,
-      speedup: 2,
-    } as unknown as TuneOutcome;
-    const shapes = tunedShapes([entryFromOutcome(outcome, '2026-12-06T00:00:00Z', 'test')]);
-    expect(shapes.sgmatStaged).toEqual({ d64: best });
-    const [suite] = withTunedShapes([createAttentionSuite()], shapes);
-    const info = { ...H100_TUNE.info, adapterClass: 'discrete' };
-    const ctx = {
-      info,
-      quick: false,
-      device: {
-        features: new Set(['shader-f16', 'chromium-experimental-subgroup-matrix']),
-        limits: tuneLimits(49152, 1024),
-      },
-    } as unknown as Parameters<NonNullable<typeof suite>['plan']>[0];
-    const staged = (suite?.plan(ctx) ?? []).filter((c) => c.params['kind'] === 'flash-subgroup-matrix-staged');
-    expect(
-      staged.map((c) => [
-        c.params['headDim'],
-        c.params['subgroups'],
-        c.params['queryBlock'],
-        c.params['kvPad'],
-        c.params['prefetch'],
-        c.params['source'],
-        c.skipReason,
-      ]),
-    ).toEqual([
-      [128, 4, 64, 8, true, 'default', undefined],
-      [128, 4, 64, 8, true, 'default', undefined],
-      [64, 8, 128, 0, false, 'tuned', undefined],
-      [64, 8, 128, 0, false, 'tuned', undefined],
-    ]);
-    const code = sgmatAttentionSource(readFileSync('kernels/attention_subgroup_f16.wgsl', 'utf8'), 64, best);
-    expect(code).toMatch(
-      /const HEAD_DIM = 64u;[\s\S]*const SGS = 8u; \/\/ subgroups per workgroup[\s\S]*const KV_PAD = 0u;[\s\S]*const PREFETCH = false;/,
-    );
-    expect(code).not.toContain('{{');
-    expect(() => sgmatAttentionSource('const HEAD_DIM = {{HEAD_DIM}}u;', 64, best)).toThrow(
-      'attention_subgroup_f16.wgsl: no placeholder for {{SGS}}, {{KV_PAD}}, {{PREFETCH}}',
-    );
-  });
+  it(
+    'a stored shape reaches the attention suite’s staged subgroup-matrix cases for that head dim, and the ' +
+      'kernel source',
+    () => {
+      const best = { subgroups: 8, kvPad: 0, prefetch: false };
+      const outcome = {
+        family: 'attention-subgroup-matrix',
+        shapeClass: 'd64',
+        description: '',
+        kernelHash: 'h',
+        source: 'tuned',
+        bestConfig: best,
+        bestLabel: sgmatStagedLabel(best),
+        defaultLabel: sgmatStagedLabel(DEFAULT_SGMAT_STAGED),
+        bestMedianNs: 1,
+        defaultMedianNs: 2,
+        speedup: 2,
+      } as unknown as TuneOutcome;
+      const shapes = tunedShapes([entryFromOutcome(outcome, '2026-12-06T00:00:00Z', 'test')]);
+      expect(shapes.sgmatStaged).toEqual({ d64: best });
+      const [suite] = withTunedShapes([createAttentionSuite()], shapes);
+      const info = { ...H100_TUNE.info, adapterClass: 'discrete' };
+      const ctx = {
+        info,
+        quick: false,
+        device: {
+          features: new Set(['shader-f16', 'chromium-experimental-subgroup-matrix']),
+          limits: tuneLimits(49152, 1024),
+        },
+      } as unknown as Parameters<NonNullable<typeof suite>['plan']>[0];
+      const staged = (suite?.plan(ctx) ?? []).filter((c) => c.params['kind'] === 'flash-subgroup-matrix-staged');
+      expect(
+        staged.map((c) => [
+          c.params['headDim'],
+          c.params['subgroups'],
+          c.params['queryBlock'],
+          c.params['kvPad'],
+          c.params['prefetch'],
+          c.params['source'],
+          c.skipReason,
+        ]),
+      ).toEqual([
+        [128, 4, 64, 8, true, 'default', undefined],
+        [128, 4, 64, 8, true, 'default', undefined],
+        [64, 8, 128, 0, false, 'tuned', undefined],
+        [64, 8, 128, 0, false, 'tuned', undefined],
+      ]);
+      const code = sgmatAttentionSource(readFileSync('kernels/attention_subgroup_f16.wgsl', 'utf8'), 64, best);
+      expect(code).toMatch(
+        /const HEAD_DIM = 64u;[\s\S]*const SGS = 8u; \/\/ subgroups per workgroup[\s\S]*const KV_PAD = 0u;[\s\S]*const PREFETCH = false;/,
+      );
+      expect(code).not.toContain('{{');
+      expect(() => sgmatAttentionSource('const HEAD_DIM = {{HEAD_DIM}}u;', 64, best)).toThrow(
+        'attention_subgroup_f16.wgsl: no placeholder for {{SGS}}, {{KV_PAD}}, {{PREFETCH}}',
+      );
+    },
+  );
 });
 
 describe("a stored tuning's hash covers its kernel as compiled, and nothing else", () => {
@@ -220,16 +229,20 @@ describe("a stored tuning's hash covers its kernel as compiled, and nothing else
       return code.replace(from, to);
     };
 
-  it('editing the decode kernel leaves the flash-tiled tuning current; editing its own kernel or the shared part does not', async () => {
-    const now = await familyKernelHash(attentionFamily, disk);
-    expect(
-      await familyKernelHash(attentionFamily, edited('attention_decode', 'DEC_CHUNK = 256u', 'DEC_CHUNK = 128u')),
-    ).toBe(now);
-    expect(
-      await familyKernelHash(attentionFamily, edited('attention_flash_tiled', 'FT_SLICE = 16u', 'FT_SLICE = 8u')),
-    ).not.toBe(now);
-    expect(
-      await familyKernelHash(attentionFamily, edited('attention_common', '  scale: f32,', '  scale: f32, // x')),
-    ).not.toBe(now);
-  });
+  it(
+    'editing the decode kernel leaves the flash-tiled tuning current; editing its own kernel or the shared ' +
+      'part does not',
+    async () => {
+      const now = await familyKernelHash(attentionFamily, disk);
+      expect(
+        await familyKernelHash(attentionFamily, edited('attention_decode', 'DEC_CHUNK = 256u', 'DEC_CHUNK = 128u')),
+      ).toBe(now);
+      expect(
+        await familyKernelHash(attentionFamily, edited('attention_flash_tiled', 'FT_SLICE = 16u', 'FT_SLICE = 8u')),
+      ).not.toBe(now);
+      expect(
+        await familyKernelHash(attentionFamily, edited('attention_common', '  scale: f32,', '  scale: f32, // x')),
+      ).not.toBe(now);
+    },
+  );
 });

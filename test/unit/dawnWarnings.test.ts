@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { createStderrFilter } from '../../src/cli/dawnWarnings.js';
 
 const U =
-  'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 to fit dynamic offset allocation limit.\n';
+  'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 to fit dynamic ' +
+  'offset allocation limit.\n';
 const S =
-  'Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 80 to 16 to fit dynamic offset allocation limit.\n';
+  'Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 80 to 16 to fit dynamic ' +
+  'offset allocation limit.\n';
 
 function filtered(chunks: string[]): string {
   const f = createStderrFilter();
@@ -53,10 +55,13 @@ describe('the note of a quiet stream', () => {
 describe("the Vulkan loader's warnings while Dawn looks for adapters", () => {
   it('a machine without libvulkan: the warning and its native stack line become one note, once', () => {
     const missing =
-      "Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory\n    at operator() (/x/dawn/src/dawn/native/vulkan/BackendVk.cpp:368)\n\n";
+      "Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or " +
+      'directory\n    at operator() (/x/dawn/src/dawn/native/vulkan/BackendVk.cpp:368)\n\n';
     const out = filtered([missing, 'Adapter\n', missing, '  llvmpipe\n']);
     expect(out).toBe(
-      `wgbench: no Vulkan loader (libvulkan.so.1) here, so no Vulkan adapter (a GPU driver, lavapipe, SwiftShader); the next adapter is used. For those: apt-get install libvulkan1 and a driver (wgbench probe says which)\nAdapter\n  llvmpipe\n`,
+      `wgbench: no Vulkan loader (libvulkan.so.1) here, so no Vulkan adapter (a GPU driver, lavapipe, ` +
+        `SwiftShader); the next adapter is used. For those: apt-get install libvulkan1 and a driver (wgbench ` +
+        `probe says which)\nAdapter\n  llvmpipe\n`,
     );
   });
 
@@ -74,7 +79,8 @@ describe("the Vulkan loader's warnings while Dawn looks for adapters", () => {
     ];
     const out = filtered([...noDriver, 'Warning: something else\n', 'done\n']);
     expect(out).toBe(
-      'wgbench: the Vulkan loader found no usable driver here; the next adapter is used (wgbench probe says which)\nWarning: something else\ndone\n',
+      'wgbench: the Vulkan loader found no usable driver here; the next adapter is used (wgbench probe ' +
+        'says which)\nWarning: something else\ndone\n',
     );
   });
 });

@@ -42,21 +42,24 @@ function shortHandle(limit: number): WritableHandle {
 }
 
 describe('atomic writes never report a torn file as written', () => {
-  it('a short write (the disk took 8192 of 10600 bytes) is a WriteError; the previous file and no temp are left', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wgbench-short-'));
-    const file = join(dir, 'run.json');
-    writeFileSync(file, 'previous');
-    const err = await writeFileAtomic(file, 'x'.repeat(10_600), {
-      openFile: () => Promise.resolve(shortHandle(8192)),
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WriteError);
-    expect((err as WriteError).code).toBe('SHORT_WRITE');
-    expect((err as WriteError).message).toMatch(
-      /could not write .*run\.json: .*\(8192 of 10600 bytes reached the disk\); the previous file, if any, is kept/,
-    );
-    expect(readFileSync(file, 'utf8')).toBe('previous');
-    expect(readdirSync(dir)).toEqual(['run.json']);
-  });
+  it(
+    'a short write (the disk took 8192 of 10600 bytes) is a WriteError; the previous file and no temp are ' + 'left',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'wgbench-short-'));
+      const file = join(dir, 'run.json');
+      writeFileSync(file, 'previous');
+      const err = await writeFileAtomic(file, 'x'.repeat(10_600), {
+        openFile: () => Promise.resolve(shortHandle(8192)),
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WriteError);
+      expect((err as WriteError).code).toBe('SHORT_WRITE');
+      expect((err as WriteError).message).toMatch(
+        /could not write .*run\.json: .*\(8192 of 10600 bytes reached the disk\); the previous file, if any, is kept/,
+      );
+      expect(readFileSync(file, 'utf8')).toBe('previous');
+      expect(readdirSync(dir)).toEqual(['run.json']);
+    },
+  );
 });
 
 /** A 256 KiB tmpfs, filled to leave `free` bytes; only root can mount one (CI runs as root). */
@@ -111,16 +114,19 @@ describe('on a full disk (a small tmpfs)', () => {
     }
   });
 
-  it('run --json exits 1 at its first save, naming the file, before any case is timed; the previous file is kept', async (ctx) => {
-    needsMount(ctx);
-    const out = previousFileOnFullDisk('run.json', 1024);
-    const r = await runCli(['run', '--suite', 'peak', '--quick', '--no-progress', '--json', out]);
-    expect(r.code, r.err).toBe(1);
-    expect(r.err).toMatch(/could not write .*run\.json: .*ENOSPC/);
-    expect(r.out).not.toMatch(/FMA f32/);
-    expect(readFileSync(out, 'utf8')).toBe('previous');
-    expect(readdirSync(MOUNT).filter((n) => n.startsWith('run.json.'))).toEqual([]);
-  });
+  it(
+    'run --json exits 1 at its first save, naming the file, before any case is timed; the previous file is ' + 'kept',
+    async (ctx) => {
+      needsMount(ctx);
+      const out = previousFileOnFullDisk('run.json', 1024);
+      const r = await runCli(['run', '--suite', 'peak', '--quick', '--no-progress', '--json', out]);
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toMatch(/could not write .*run\.json: .*ENOSPC/);
+      expect(r.out).not.toMatch(/FMA f32/);
+      expect(readFileSync(out, 'utf8')).toBe('previous');
+      expect(readdirSync(MOUNT).filter((n) => n.startsWith('run.json.'))).toEqual([]);
+    },
+  );
 
   it('compare --json exits 1 and keeps the previous file', async (ctx) => {
     needsMount(ctx);

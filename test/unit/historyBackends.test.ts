@@ -60,20 +60,23 @@ describe('where the history lives', () => {
     );
   });
 
-  it('a postgres URL with no server behind it is a clear error, and never becomes a SQLite file named "postgres:"', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'wgbench-hist-'));
-    const file = variant(cwd, 1);
-    const r = await runCli(['history', 'add', file, '--db', 'postgres://someone:secret@127.0.0.1:1/db']);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(
-      /postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/db: not a usable wgbench history database: cannot reach the server .*is PostgreSQL running there\?/,
-    );
-    expect(r.err).not.toMatch(/secret/);
-    expect(existsSync('postgres:')).toBe(false);
-    const env = await runCli(['history', 'list'], { WGBENCH_HISTORY_DB: 'mysql://x@y/z' });
-    expect(env.code).toBe(2);
-    expect(env.err).toMatch(/"mysql:\/\/" is not a history database/);
-  });
+  it(
+    'a postgres URL with no server behind it is a clear error, and never becomes a SQLite file named ' + '"postgres:"',
+    async () => {
+      const cwd = mkdtempSync(join(tmpdir(), 'wgbench-hist-'));
+      const file = variant(cwd, 1);
+      const r = await runCli(['history', 'add', file, '--db', 'postgres://someone:secret@127.0.0.1:1/db']);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(
+        /postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/db: not a usable wgbench history database: cannot reach the server .*is PostgreSQL running there\?/,
+      );
+      expect(r.err).not.toMatch(/secret/);
+      expect(existsSync('postgres:')).toBe(false);
+      const env = await runCli(['history', 'list'], { WGBENCH_HISTORY_DB: 'mysql://x@y/z' });
+      expect(env.code).toBe(2);
+      expect(env.err).toMatch(/"mysql:\/\/" is not a history database/);
+    },
+  );
 
   it('a SQLite file from before versioned migrations is brought up to date and keeps its runs', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'wgbench-hist-')), 'old.sqlite');
@@ -138,30 +141,35 @@ describe.each(BACKENDS)('the history on $name', (backend) => {
     expect(r.out).toMatch(/regression_timeNs_memcopy\/copy\/bytes=134217728 +│ FAILED/);
   });
 
-  it(`8 processes × ${ROUNDS} rounds of \`history add\` lose nothing, and the same run added by all 8 at once lands once`, async (ctx) => {
-    if (!available()) ctx.skip(POSTGRES_MISSING);
-    const dir = mkdtempSync(join(tmpdir(), 'wgbench-hist-'));
-    const db = await backend.fresh();
-    // The schema is created by the first round's racing processes themselves.
-    for (let round = 0; round < ROUNDS; round++) {
-      const shared = variant(dir, 1000 + round);
-      const results = await Promise.all(
-        Array.from({ length: 8 }, (_, p) =>
-          wgbench(['history', 'add', variant(dir, 100 + round * 8 + p), shared, '--db', db]),
-        ),
-      );
-      for (const r of results) expect(r, r.err).toMatchObject({ code: 0 });
-    }
-    await withHistory(db, async (store) => {
-      const runs = await store.listRuns();
-      const expected = ROUNDS * 9;
-      expect(runs).toHaveLength(expected);
-      expect(new Set(runs.map((r) => r.startedAt)).size).toBe(expected);
-      expect(runs.every((r) => r.cases === recorded().cases.length)).toBe(true);
-      expect(await store.showCase('peak/fma-f32')).toHaveLength(expected);
-      expect(await store.counts()).toEqual({ runs: expected, cases: expected * recorded().cases.length });
-    });
-  }, 300_000);
+  it(
+    `8 processes × ${ROUNDS} rounds of \`history add\` lose nothing, and the same run added by all 8 at once ` +
+      `lands once`,
+    async (ctx) => {
+      if (!available()) ctx.skip(POSTGRES_MISSING);
+      const dir = mkdtempSync(join(tmpdir(), 'wgbench-hist-'));
+      const db = await backend.fresh();
+      // The schema is created by the first round's racing processes themselves.
+      for (let round = 0; round < ROUNDS; round++) {
+        const shared = variant(dir, 1000 + round);
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, p) =>
+            wgbench(['history', 'add', variant(dir, 100 + round * 8 + p), shared, '--db', db]),
+          ),
+        );
+        for (const r of results) expect(r, r.err).toMatchObject({ code: 0 });
+      }
+      await withHistory(db, async (store) => {
+        const runs = await store.listRuns();
+        const expected = ROUNDS * 9;
+        expect(runs).toHaveLength(expected);
+        expect(new Set(runs.map((r) => r.startedAt)).size).toBe(expected);
+        expect(runs.every((r) => r.cases === recorded().cases.length)).toBe(true);
+        expect(await store.showCase('peak/fma-f32')).toHaveLength(expected);
+        expect(await store.counts()).toEqual({ runs: expected, cases: expected * recorded().cases.length });
+      });
+    },
+    300_000,
+  );
 
   it('refuses a database written by a newer wgbench, naming it', async (ctx) => {
     if (!available()) ctx.skip(POSTGRES_MISSING);

@@ -32,24 +32,28 @@ describe('the matmul operands each variant reads', () => {
     }
   });
 
-  it('int8: B is packed along K (transposed) for dot4 and row-major for the matrix units; the scale undoes the quantization', () => {
-    const dot4 = packOperands('dot4-int8', s, 5, tile);
-    const sgmat = packOperands('subgroup-matrix-int8', s, 5, tile);
-    const dot4B = new Int8Array(dot4.b.data.buffer, dot4.b.data.byteOffset, s.K * s.N);
-    const rowB = new Int8Array(sgmat.b.data.buffer, sgmat.b.data.byteOffset, s.K * s.N);
-    for (const [k, n] of [
-      [0, 1],
-      [3, 7],
-      [63, 127],
-    ] as const) {
-      expect(rowB[k * s.N + n]).toBe(sgmat.ops.b[k * s.N + n]);
-      expect(dot4B[n * s.K + k]).toBe(dot4.ops.b[k * s.N + n]);
-    }
-    const scaleA = sgmat.ops.a32.reduce((m, v) => Math.max(m, Math.abs(v)), 0) / 127;
-    const scaleB = sgmat.ops.b32.reduce((m, v) => Math.max(m, Math.abs(v)), 0) / 127;
-    expect(sgmat.ops.outScale).toBeCloseTo(scaleA * scaleB, 12);
-    for (const i of [0, 10, 999]) expect(sgmat.ops.a[i]).toBe(Math.round((sgmat.ops.a32[i] as number) / scaleA));
-  });
+  it(
+    'int8: B is packed along K (transposed) for dot4 and row-major for the matrix units; the scale undoes ' +
+      'the quantization',
+    () => {
+      const dot4 = packOperands('dot4-int8', s, 5, tile);
+      const sgmat = packOperands('subgroup-matrix-int8', s, 5, tile);
+      const dot4B = new Int8Array(dot4.b.data.buffer, dot4.b.data.byteOffset, s.K * s.N);
+      const rowB = new Int8Array(sgmat.b.data.buffer, sgmat.b.data.byteOffset, s.K * s.N);
+      for (const [k, n] of [
+        [0, 1],
+        [3, 7],
+        [63, 127],
+      ] as const) {
+        expect(rowB[k * s.N + n]).toBe(sgmat.ops.b[k * s.N + n]);
+        expect(dot4B[n * s.K + k]).toBe(dot4.ops.b[k * s.N + n]);
+      }
+      const scaleA = sgmat.ops.a32.reduce((m, v) => Math.max(m, Math.abs(v)), 0) / 127;
+      const scaleB = sgmat.ops.b32.reduce((m, v) => Math.max(m, Math.abs(v)), 0) / 127;
+      expect(sgmat.ops.outScale).toBeCloseTo(scaleA * scaleB, 12);
+      for (const i of [0, 10, 999]) expect(sgmat.ops.a[i]).toBe(Math.round((sgmat.ops.a32[i] as number) / scaleA));
+    },
+  );
 
   it("block-sparse: exactly the zero fraction of A's blocks is zero, and the mask says which", () => {
     const p = packOperands('block-sparse-f32', s, 11, tile);

@@ -105,15 +105,18 @@ describe('reference data', () => {
 });
 
 describe('where a working set leaves the cache is decided from the device', () => {
-  it('a GPU: above the largest known LLC; a CPU adapter: twice the host LLC read from sysfs, else a stated guess', () => {
-    expect(dramThreshold({ adapterClass: 'gpu', hostCacheBytes: 32 * 2 ** 20 })).toMatchObject({
-      bytes: 256 * 2 ** 20,
-    });
-    const cpu = dramThreshold({ adapterClass: 'cpu', hostCacheBytes: 32 * 2 ** 20 });
-    expect(cpu.bytes).toBe(64 * 2 ** 20);
-    expect(cpu.basis).toMatch(/twice the host CPU's last-level cache \(32/);
-    expect(dramThreshold({ adapterClass: 'cpu', hostCacheBytes: null }).basis).toMatch(/a guess/);
-  });
+  it(
+    'a GPU: above the largest known LLC; a CPU adapter: twice the host LLC read from sysfs, else a stated ' + 'guess',
+    () => {
+      expect(dramThreshold({ adapterClass: 'gpu', hostCacheBytes: 32 * 2 ** 20 })).toMatchObject({
+        bytes: 256 * 2 ** 20,
+      });
+      const cpu = dramThreshold({ adapterClass: 'cpu', hostCacheBytes: 32 * 2 ** 20 });
+      expect(cpu.bytes).toBe(64 * 2 ** 20);
+      expect(cpu.basis).toMatch(/twice the host CPU's last-level cache \(32/);
+      expect(dramThreshold({ adapterClass: 'cpu', hostCacheBytes: null }).basis).toMatch(/a guess/);
+    },
+  );
 
   it('reads the highest-level cache from a sysfs layout', () => {
     const root = mkdtempSync(join(tmpdir(), 'wgbench-sysfs-'));

@@ -65,72 +65,76 @@ const post = (base: string, body: string, token: string | null = TOKEN): Promise
 describe.each(BACKENDS)('wgbench serve on $name', (backend) => {
   const available = backend.available;
 
-  it('refuses uploads without the token, oversize or invalid, naming the field, and none of them changes the database', async (ctx) => {
-    if (!available()) ctx.skip(POSTGRES_MISSING);
-    const s = await serve(await backend.fresh(), { bodyLimitBytes: 256 * 1024 });
-    try {
-      const good = JSON.stringify(at(1));
-      const noToken = await post(s.base, good, null);
-      expect(noToken.status).toBe(401);
-      expect(noToken.headers.get('www-authenticate')).toMatch(/^Bearer/);
-      expect(((await noToken.json()) as { error: string }).error).toMatch(/needs this lab's token/);
-      expect((await post(s.base, good, 'lab-token-0123456789abcdeX')).status).toBe(401);
-      expect((await post(s.base, good, '')).status).toBe(401);
+  it(
+    'refuses uploads without the token, oversize or invalid, naming the field, and none of them changes the ' +
+      'database',
+    async (ctx) => {
+      if (!available()) ctx.skip(POSTGRES_MISSING);
+      const s = await serve(await backend.fresh(), { bodyLimitBytes: 256 * 1024 });
+      try {
+        const good = JSON.stringify(at(1));
+        const noToken = await post(s.base, good, null);
+        expect(noToken.status).toBe(401);
+        expect(noToken.headers.get('www-authenticate')).toMatch(/^Bearer/);
+        expect(((await noToken.json()) as { error: string }).error).toMatch(/needs this lab's token/);
+        expect((await post(s.base, good, 'lab-token-0123456789abcdeX')).status).toBe(401);
+        expect((await post(s.base, good, '')).status).toBe(401);
 
-      const huge = at(2);
-      huge.cases[0]?.samplesNs.push(...Array.from({ length: 40_000 }, () => 1.2345678901234));
-      const oversize = await post(s.base, JSON.stringify(huge));
-      expect(oversize.status).toBe(413);
-      expect(((await oversize.json()) as { error: string }).error).toMatch(
-        /larger than this server takes \(262144 bytes/,
-      );
+        const huge = at(2);
+        huge.cases[0]?.samplesNs.push(...Array.from({ length: 40_000 }, () => 1.2345678901234));
+        const oversize = await post(s.base, JSON.stringify(huge));
+        expect(oversize.status).toBe(413);
+        expect(((await oversize.json()) as { error: string }).error).toMatch(
+          /larger than this server takes \(262144 bytes/,
+        );
 
-      const malformed = await post(s.base, '{"schemaVersion": 1, "cases": [');
-      expect(malformed.status).toBe(400);
-      expect(((await malformed.json()) as { error: string }).error).toMatch(/not valid JSON/);
+        const malformed = await post(s.base, '{"schemaVersion": 1, "cases": [');
+        expect(malformed.status).toBe(400);
+        expect(((await malformed.json()) as { error: string }).error).toMatch(/not valid JSON/);
 
-      const notOurs = await post(s.base, JSON.stringify({ hello: 'world' }));
-      expect(notOurs.status).toBe(400);
-      expect(await notOurs.json()).toMatchObject({
-        field: 'schemaVersion',
-        error: expect.stringMatching(/not a wgbench results file/) as unknown,
-      });
+        const notOurs = await post(s.base, JSON.stringify({ hello: 'world' }));
+        expect(notOurs.status).toBe(400);
+        expect(await notOurs.json()).toMatchObject({
+          field: 'schemaVersion',
+          error: expect.stringMatching(/not a wgbench results file/) as unknown,
+        });
 
-      const badStatus = at(3) as unknown as { cases: { status: string }[] };
-      (badStatus.cases[0] as { status: string }).status = 'splendid';
-      const invalid = await post(s.base, JSON.stringify(badStatus));
-      expect(invalid.status).toBe(400);
-      expect(await invalid.json()).toMatchObject({ field: 'cases.0.status' });
+        const badStatus = at(3) as unknown as { cases: { status: string }[] };
+        (badStatus.cases[0] as { status: string }).status = 'splendid';
+        const invalid = await post(s.base, JSON.stringify(badStatus));
+        expect(invalid.status).toBe(400);
+        expect(await invalid.json()).toMatchObject({ field: 'cases.0.status' });
 
-      const edited = at(4);
-      const c0 = edited.cases[0];
-      if (c0?.summary) c0.summary.p50 *= 0.5;
-      const inconsistent = await post(s.base, JSON.stringify(edited));
-      expect(inconsistent.status).toBe(400);
-      expect(await inconsistent.json()).toMatchObject({
-        field: 'cases[0].summary.p50',
-        error: expect.stringMatching(/does not follow from its \d+ samples/) as unknown,
-      });
+        const edited = at(4);
+        const c0 = edited.cases[0];
+        if (c0?.summary) c0.summary.p50 *= 0.5;
+        const inconsistent = await post(s.base, JSON.stringify(edited));
+        expect(inconsistent.status).toBe(400);
+        expect(await inconsistent.json()).toMatchObject({
+          field: 'cases[0].summary.p50',
+          error: expect.stringMatching(/does not follow from its \d+ samples/) as unknown,
+        });
 
-      const wrongType = await fetch(`${s.base}/api/runs`, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` },
-        body: good,
-      });
-      expect(wrongType.status).toBe(415);
+        const wrongType = await fetch(`${s.base}/api/runs`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` },
+          body: good,
+        });
+        expect(wrongType.status).toBe(415);
 
-      expect(await s.history.counts()).toEqual({ runs: 0, cases: 0 });
-      const ok = await post(s.base, good);
-      expect(ok.status).toBe(201);
-      expect(await ok.json()).toEqual({ added: true, id: expect.any(Number) as unknown });
-      const again = await post(s.base, good);
-      expect(again.status).toBe(200);
-      expect(((await again.json()) as { added: boolean }).added).toBe(false);
-      expect((await s.history.counts()).runs).toBe(1);
-    } finally {
-      await s.close();
-    }
-  });
+        expect(await s.history.counts()).toEqual({ runs: 0, cases: 0 });
+        const ok = await post(s.base, good);
+        expect(ok.status).toBe(201);
+        expect(await ok.json()).toEqual({ added: true, id: expect.any(Number) as unknown });
+        const again = await post(s.base, good);
+        expect(again.status).toBe(200);
+        expect(((await again.json()) as { added: boolean }).added).toBe(false);
+        expect((await s.history.counts()).runs).toBe(1);
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
   it('500 uploads from 10 concurrent clients all land exactly once', async (ctx) => {
     if (!available()) ctx.skip(POSTGRES_MISSING);
@@ -260,67 +264,72 @@ describe('wgbench serve, whatever the database', () => {
     }
   });
 
-  it('the command refuses to start without a token, binds 127.0.0.1 and says so, takes history add --to, and stops cleanly on SIGTERM', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wgbench-serve-'));
-    const db = join(dir, 'h.sqlite');
-    const none = await runCli(['serve', '--db', db, '--port', '0'], { WGBENCH_SERVE_TOKEN: '' });
-    expect(none.code).toBe(2);
-    expect(none.err).toMatch(
-      /uploads need a token, one per lab: set WGBENCH_SERVE_TOKEN or pass --token-file FILE .* or pass --no-uploads/,
-    );
-    const short = await runCli(['serve', '--db', db, '--port', '0'], { WGBENCH_SERVE_TOKEN: 'abc' });
-    expect(short.code).toBe(2);
-    expect(short.err).toMatch(/the token is 3 characters; use at least 16/);
-    expect((await runCli(['serve', '--port', '70000'])).code).toBe(2);
-    expect((await runCli(['serve', '--db', 'mysql://a@b/c', '--no-uploads'])).code).toBe(2);
+  it(
+    'the command refuses to start without a token, binds 127.0.0.1 and says so, takes history add --to, and ' +
+      'stops cleanly on SIGTERM',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'wgbench-serve-'));
+      const db = join(dir, 'h.sqlite');
+      const none = await runCli(['serve', '--db', db, '--port', '0'], { WGBENCH_SERVE_TOKEN: '' });
+      expect(none.code).toBe(2);
+      expect(none.err).toMatch(
+        /uploads need a token, one per lab: set WGBENCH_SERVE_TOKEN or pass --token-file FILE .* or pass --no-uploads/,
+      );
+      const short = await runCli(['serve', '--db', db, '--port', '0'], { WGBENCH_SERVE_TOKEN: 'abc' });
+      expect(short.code).toBe(2);
+      expect(short.err).toMatch(/the token is 3 characters; use at least 16/);
+      expect((await runCli(['serve', '--port', '70000'])).code).toBe(2);
+      expect((await runCli(['serve', '--db', 'mysql://a@b/c', '--no-uploads'])).code).toBe(2);
 
-    const tokenFile = join(dir, 'lab.token');
-    writeFileSync(tokenFile, `${TOKEN}\n`);
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [join('bin', 'wgbench.js'), 'serve', '--db', db, '--port', '0', '--token-file', tokenFile],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-        if (m?.[1] !== undefined) resolve(m[1]);
+      const tokenFile = join(dir, 'lab.token');
+      writeFileSync(tokenFile, `${TOKEN}\n`);
+      const child: ChildProcess = spawn(
+        process.execPath,
+        [join('bin', 'wgbench.js'), 'serve', '--db', db, '--port', '0', '--token-file', tokenFile],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout?.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+          if (m?.[1] !== undefined) resolve(m[1]);
+        });
+        child.on('exit', () => {
+          reject(new Error(`serve exited early: ${out}${err}`));
+        });
       });
-      child.on('exit', () => {
-        reject(new Error(`serve exited early: ${out}${err}`));
+      expect(out).toMatch(/\(this machine only; --host 0\.0\.0\.0 lets other machines reach it\)/);
+      const run = join(dir, 'run.json');
+      writeFileSync(run, JSON.stringify(at(7)));
+      const wrong = await runCli(['history', 'add', run, '--to', url], {
+        WGBENCH_SERVE_TOKEN: 'not-the-token-of-this-lab',
       });
-    });
-    expect(out).toMatch(/\(this machine only; --host 0\.0\.0\.0 lets other machines reach it\)/);
-    const run = join(dir, 'run.json');
-    writeFileSync(run, JSON.stringify(at(7)));
-    const wrong = await runCli(['history', 'add', run, '--to', url], {
-      WGBENCH_SERVE_TOKEN: 'not-the-token-of-this-lab',
-    });
-    expect(wrong.code).toBe(2);
-    expect(wrong.err).toMatch(/the server refused the upload \(HTTP 401\)/);
-    const up = await runCli(['history', 'add', run, '--to', url, '--token-file', tokenFile]);
-    expect(up.code, up.err).toBe(0);
-    expect(up.out).toMatch(/^uploaded .*run\.json .* run 1$/m);
-    expect((await runCli(['history', 'add', run, '--to', url, '--token-file', tokenFile])).out).toMatch(
-      /already on the server/,
-    );
-    expect((await runCli(['history', 'add', run, '--to', 'ftp://x'], { WGBENCH_SERVE_TOKEN: TOKEN })).err).toMatch(
-      /is not an http\(s\) URL/,
-    );
-    const exit = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => {
-        resolve(code);
-      }),
-    );
-    child.kill('SIGTERM');
-    expect(await exit).toBe(0);
-    expect(err).toMatch(/stored run 1: .* from 127\.0\.0\.1/);
-    expect(err).toMatch(/SIGTERM: finishing the requests in flight \(at most 10 s\), then closing/);
-    const list = await runCli(['history', 'list', '--db', db]);
-    expect(list.out).toMatch(/mesa_software_llvmpipe/);
-  }, 120_000);
+      expect(wrong.code).toBe(2);
+      expect(wrong.err).toMatch(/the server refused the upload \(HTTP 401\)/);
+      const up = await runCli(['history', 'add', run, '--to', url, '--token-file', tokenFile]);
+      expect(up.code, up.err).toBe(0);
+      expect(up.out).toMatch(/^uploaded .*run\.json .* run 1$/m);
+      expect((await runCli(['history', 'add', run, '--to', url, '--token-file', tokenFile])).out).toMatch(
+        /already on the server/,
+      );
+      expect((await runCli(['history', 'add', run, '--to', 'ftp://x'], { WGBENCH_SERVE_TOKEN: TOKEN })).err).toMatch(
+        /is not an http\(s\) URL/,
+      );
+      const exit = new Promise<number | null>((resolve) =>
+        child.on('exit', (code) => {
+          resolve(code);
+        }),
+      );
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(err).toMatch(/stored run 1: .* from 127\.0\.0\.1/);
+      expect(err).toMatch(/SIGTERM: finishing the requests in flight \(at most 10 s\), then closing/);
+      const list = await runCli(['history', 'list', '--db', db]);
+      expect(list.out).toMatch(/mesa_software_llvmpipe/);
+    },
+    120_000,
+  );
 });

@@ -121,84 +121,93 @@ describe('the staged subgroup-matrix tuner family', () => {
       const code = stagedSubgroupMatrixSource(template, 'f16', 32, shape);
       expect(code).toMatch(
         new RegExp(
-          `const TK = ${String(shape.kStep)}u;[\\s\\S]*const PAD = ${String(shape.pad)}u;[\\s\\S]*const SG_ROWS = ${String(shape.sgRows)}u;[\\s\\S]*const PREFETCH = ${String(shape.prefetch)};[\\s\\S]*const STAGES = ${shape.doubleBuffer ? 2 : 1}u;`,
+          `const TK = ${String(shape.kStep)}u;[\\s\\S]*const PAD = ${String(shape.pad)}u;[\\s\\S]*const ` +
+            `SG_ROWS = ${String(shape.sgRows)}u;[\\s\\S]*const PREFETCH = ` +
+            `${String(shape.prefetch)};[\\s\\S]*const STAGES = ${shape.doubleBuffer ? 2 : 1}u;`,
         ),
       );
     }
   });
 
-  it('takes any matrix config the adapter lists: on one without 16×16 the default and the search move to its own', () => {
-    const eightOnly = {
-      ...H100_TUNE.info,
-      subgroupMatrixConfigs: [
-        { componentType: 'f16', resultComponentType: 'f32', M: 8, N: 8, K: 8 },
-        { componentType: 'f16', resultComponentType: 'f16', M: 8, N: 8, K: 8 },
-      ],
-    };
-    const device = { ...H100_TUNE, info: eightOnly };
-    expect(defaultStagedFor('f16', eightOnly)).toEqual({ ...DEFAULT_STAGED.f16, matrixM: 8, matrixN: 8, matrixK: 8 });
-    expect(defaultStagedFor('int8', eightOnly)).toBeNull();
-    const targets = matmulSubgroupMatrixFamily.targets(device);
-    expect(targets.map((t) => t.shapeClass)).toEqual(['f16 4096x4096x4096']);
-    const [f16] = targets;
-    if (f16 === undefined) throw new Error('no target');
-    expect(stagedTile(stagedFromConfig(f16.defaultConfig, 'f16'))).toEqual({ M: 64, N: 64 });
-    expect(matmulSubgroupMatrixFamily.unsupported(f16.defaultConfig, f16, device)).toBeNull();
-    // On the H100, the coarse pass adds every other listed config of the input's types.
-    const withEight = {
-      ...H100_TUNE,
-      info: {
+  it(
+    'takes any matrix config the adapter lists: on one without 16×16 the default and the search move to its ' + 'own',
+    () => {
+      const eightOnly = {
         ...H100_TUNE.info,
         subgroupMatrixConfigs: [
-          ...H100_TUNE.info.subgroupMatrixConfigs,
           { componentType: 'f16', resultComponentType: 'f32', M: 8, N: 8, K: 8 },
+          { componentType: 'f16', resultComponentType: 'f16', M: 8, N: 8, K: 8 },
         ],
-      },
-    };
-    const [h100f16] = matmulSubgroupMatrixFamily.targets(withEight);
-    if (h100f16 === undefined) throw new Error('no target');
-    const coarse = matmulSubgroupMatrixFamily
-      .coarse(h100f16, withEight)
-      .filter((c) => matmulSubgroupMatrixFamily.unsupported(c, h100f16, withEight) === null);
-    expect(coarse.some((c) => c['matrixM'] === 8 && c['matrixK'] === 8 && c['kStep'] === 32)).toBe(true);
-    expect(
-      stagedSubgroupMatrixSource(template, 'f16', 32, { ...DEFAULT_STAGED.f16, matrixM: 8, matrixN: 8, matrixK: 8 }),
-    ).toMatch(
-      /subgroup_matrix_result<f32, 8, 8>[\s\S]*subgroup_matrix_left<f16, 8, 8>[\s\S]*subgroup_matrix_right<f16, 8, 8>/,
-    );
-  });
+      };
+      const device = { ...H100_TUNE, info: eightOnly };
+      expect(defaultStagedFor('f16', eightOnly)).toEqual({ ...DEFAULT_STAGED.f16, matrixM: 8, matrixN: 8, matrixK: 8 });
+      expect(defaultStagedFor('int8', eightOnly)).toBeNull();
+      const targets = matmulSubgroupMatrixFamily.targets(device);
+      expect(targets.map((t) => t.shapeClass)).toEqual(['f16 4096x4096x4096']);
+      const [f16] = targets;
+      if (f16 === undefined) throw new Error('no target');
+      expect(stagedTile(stagedFromConfig(f16.defaultConfig, 'f16'))).toEqual({ M: 64, N: 64 });
+      expect(matmulSubgroupMatrixFamily.unsupported(f16.defaultConfig, f16, device)).toBeNull();
+      // On the H100, the coarse pass adds every other listed config of the input's types.
+      const withEight = {
+        ...H100_TUNE,
+        info: {
+          ...H100_TUNE.info,
+          subgroupMatrixConfigs: [
+            ...H100_TUNE.info.subgroupMatrixConfigs,
+            { componentType: 'f16', resultComponentType: 'f32', M: 8, N: 8, K: 8 },
+          ],
+        },
+      };
+      const [h100f16] = matmulSubgroupMatrixFamily.targets(withEight);
+      if (h100f16 === undefined) throw new Error('no target');
+      const coarse = matmulSubgroupMatrixFamily
+        .coarse(h100f16, withEight)
+        .filter((c) => matmulSubgroupMatrixFamily.unsupported(c, h100f16, withEight) === null);
+      expect(coarse.some((c) => c['matrixM'] === 8 && c['matrixK'] === 8 && c['kStep'] === 32)).toBe(true);
+      expect(
+        stagedSubgroupMatrixSource(template, 'f16', 32, { ...DEFAULT_STAGED.f16, matrixM: 8, matrixN: 8, matrixK: 8 }),
+      ).toMatch(
+        /subgroup_matrix_result<f32, 8, 8>[\s\S]*subgroup_matrix_left<f16, 8, 8>[\s\S]*subgroup_matrix_right<f16, 8, 8>/,
+      );
+    },
+  );
 
-  it('a stored winner reaches the matmul suite as the staged shape for that input and problem; an entry from before the layout parameters takes the default layout', () => {
-    const [f16] = matmulSubgroupMatrixFamily.targets(H100_TUNE);
-    const best = {
-      matrixM: 16,
-      matrixN: 16,
-      matrixK: 16,
-      kStep: 64,
-      pad: 0,
-      sgRows: 4,
-      sgCols: 2,
-      mTiles: 4,
-      nTiles: 4,
-      prefetch: true,
-      doubleBuffer: true,
-    };
-    const outcome = {
-      family: 'matmul-subgroup-matrix',
-      shapeClass: f16?.shapeClass ?? '',
-      description: '',
-      kernelHash: 'h',
-      source: 'tuned',
-      bestConfig: best,
-      bestLabel: 'x',
-      defaultLabel: 'y',
-      bestMedianNs: 1,
-      defaultMedianNs: 2,
-      speedup: 2,
-    } as unknown as TuneOutcome;
-    expect(tunedShapes([entryFromOutcome(outcome, '2026-12-06T00:00:00Z', 'test')]).staged).toEqual({
-      'f16 4096x4096x4096': best,
-    });
-    expect(stagedFromConfig({ kStep: 64, pad: 32 }, 'int8')).toEqual({ ...DEFAULT_STAGED.int8, kStep: 64, pad: 32 });
-  });
+  it(
+    'a stored winner reaches the matmul suite as the staged shape for that input and problem; an entry from ' +
+      'before the layout parameters takes the default layout',
+    () => {
+      const [f16] = matmulSubgroupMatrixFamily.targets(H100_TUNE);
+      const best = {
+        matrixM: 16,
+        matrixN: 16,
+        matrixK: 16,
+        kStep: 64,
+        pad: 0,
+        sgRows: 4,
+        sgCols: 2,
+        mTiles: 4,
+        nTiles: 4,
+        prefetch: true,
+        doubleBuffer: true,
+      };
+      const outcome = {
+        family: 'matmul-subgroup-matrix',
+        shapeClass: f16?.shapeClass ?? '',
+        description: '',
+        kernelHash: 'h',
+        source: 'tuned',
+        bestConfig: best,
+        bestLabel: 'x',
+        defaultLabel: 'y',
+        bestMedianNs: 1,
+        defaultMedianNs: 2,
+        speedup: 2,
+      } as unknown as TuneOutcome;
+      expect(tunedShapes([entryFromOutcome(outcome, '2026-12-06T00:00:00Z', 'test')]).staged).toEqual({
+        'f16 4096x4096x4096': best,
+      });
+      expect(stagedFromConfig({ kStep: 64, pad: 32 }, 'int8')).toEqual({ ...DEFAULT_STAGED.int8, kStep: 64, pad: 32 });
+    },
+  );
 });

@@ -139,18 +139,22 @@ describe('one utilisation path for timed cases and serving', () => {
     expect(u.bound).toBeNull();
   });
 
-  it('serving prefill MFU and decode MBU come from the same function, against each peak set, and say they are host-timed', async () => {
-    const { servingUtilization } = await import('../../src/suites/llm.js');
-    const steps = [
-      { kind: 'prefill' as const, startMs: 0, endMs: 1000, rows: 8, flops: 6.69e12, bytes: 0 },
-      { kind: 'decode' as const, startMs: 1000, endMs: 1500, rows: 2, flops: 1e9, bytes: 335e9 },
-    ];
-    const u = servingUtilization({ calibrated: null, datasheet: { ...H100, id: 'h100', name: 'H100' } }, steps);
-    expect(u.servingPrefillMfu).toBeCloseTo(0.1, 12);
-    expect(u.servingDecodeMbu).toBeCloseTo(0.2, 12);
-    expect(u.peaksFrom).toBe('datasheet');
-    expect(u.servingUtilization.method).toMatch(/host clock/);
-    expect(u.servingUtilization.decode[0]?.against).toBe('datasheet');
-    expect(servingUtilization(undefined, steps).servingDecodeMbu).toBeNull();
-  });
+  it(
+    'serving prefill MFU and decode MBU come from the same function, against each peak set, and say they are ' +
+      'host-timed',
+    async () => {
+      const { servingUtilization } = await import('../../src/suites/llm.js');
+      const steps = [
+        { kind: 'prefill' as const, startMs: 0, endMs: 1000, rows: 8, flops: 6.69e12, bytes: 0 },
+        { kind: 'decode' as const, startMs: 1000, endMs: 1500, rows: 2, flops: 1e9, bytes: 335e9 },
+      ];
+      const u = servingUtilization({ calibrated: null, datasheet: { ...H100, id: 'h100', name: 'H100' } }, steps);
+      expect(u.servingPrefillMfu).toBeCloseTo(0.1, 12);
+      expect(u.servingDecodeMbu).toBeCloseTo(0.2, 12);
+      expect(u.peaksFrom).toBe('datasheet');
+      expect(u.servingUtilization.method).toMatch(/host clock/);
+      expect(u.servingUtilization.decode[0]?.against).toBe('datasheet');
+      expect(servingUtilization(undefined, steps).servingDecodeMbu).toBeNull();
+    },
+  );
 });

@@ -110,7 +110,8 @@ export async function checkMatmul(
       maxRelError: maxRel,
       detail:
         mismatches === 0
-          ? `${positions.length} sampled elements match (max relative error ${maxRel.toExponential(2)}); no unwritten elements`
+          ? `${positions.length} sampled elements match (max relative error ${maxRel.toExponential(2)}); no ` +
+            `unwritten elements`
           : `${mismatches} mismatches; first: ${first}`,
     },
     quantizationError,

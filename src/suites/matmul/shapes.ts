@@ -49,13 +49,19 @@ export function tileUnsupported(t: MatmulTile, limits: GPUSupportedLimits): stri
     x > limits.maxComputeWorkgroupSizeX ||
     y > limits.maxComputeWorkgroupSizeY
   )
-    return `tile ${label} needs a ${x}×${y} workgroup; the device allows ${limits.maxComputeInvocationsPerWorkgroup} invocations`;
+    return (
+      `tile ${label} needs a ${x}×${y} workgroup; the device allows ` +
+      `${limits.maxComputeInvocationsPerWorkgroup} invocations`
+    );
   const threads = x * y;
   if (t.prefetch === true && (((t.M * t.K) / 4) % threads !== 0 || ((t.K * t.N) / 4) % threads !== 0))
     return `tile ${label}: prefetching needs the A and B tiles' vec4 counts to be multiples of the ${threads} threads`;
   const shared = t.K * (t.M + t.N) * 4 + 4;
   if (shared > limits.maxComputeWorkgroupStorageSize)
-    return `tile ${label} needs ${shared} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
+    return (
+      `tile ${label} needs ${shared} bytes of workgroup memory; the device allows ` +
+      `${limits.maxComputeWorkgroupStorageSize}`
+    );
   return null;
 }
 /** The direct subgroup-matrix kernels' block of C per workgroup (32×32). */
@@ -162,10 +168,16 @@ export function stagedShapeUnsupported(
 ): string | null {
   const types = STAGED_INPUT[input];
   if (!listsMatrixShape(info, types.component, types.result, { M: t.matrixM, N: t.matrixN, K: t.matrixK }))
-    return `the adapter lists no ${types.component}→${types.result} ${t.matrixM}×${t.matrixN}×${t.matrixK} subgroup-matrix config`;
+    return (
+      `the adapter lists no ${types.component}→${types.result} ${t.matrixM}×${t.matrixN}×${t.matrixK} ` +
+      `subgroup-matrix config`
+    );
   const tile = stagedTile(t);
   if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % t.kStep !== 0)
-    return `the staged kernel's ${tile.M}×${tile.N} tile needs M a multiple of ${tile.M}, N of ${tile.N} and K of ${t.kStep} (got ${s.M}×${s.N}×${s.K})`;
+    return (
+      `the staged kernel's ${tile.M}×${tile.N} tile needs M a multiple of ${tile.M}, N of ${tile.N} and K of ` +
+      `${t.kStep} (got ${s.M}×${s.N}×${s.K})`
+    );
   return variableSubgroupSize(info) ?? stagedUnsupported(input, t, info.subgroupMaxSize ?? 0, limits);
 }
 
@@ -182,7 +194,11 @@ export function stagedKey(input: 'f16' | 'int8', s: Pick<MatmulShape, 'M' | 'N' 
 export function stagedLabel(t: StagedShape): string {
   const tile = stagedTile(t);
   const pipeline = [t.prefetch ? 'prefetch' : '', t.doubleBuffer ? '2 buffers' : ''].filter((x) => x !== '').join(', ');
-  return `${tile.M}x${tile.N} (${t.sgRows}x${t.sgCols} subgroups of ${t.mTiles}x${t.nTiles} ${t.matrixM}x${t.matrixN}x${t.matrixK} matrices), K step ${t.kStep}, pad ${t.pad}${pipeline === '' ? '' : `, ${pipeline}`}`;
+  return (
+    `${tile.M}x${tile.N} (${t.sgRows}x${t.sgCols} subgroups of ${t.mTiles}x${t.nTiles} ` +
+    `${t.matrixM}x${t.matrixN}x${t.matrixK} matrices), K step ${t.kStep}, pad ` +
+    `${t.pad}${pipeline === '' ? '' : `, ${pipeline}`}`
+  );
 }
 
 /** Workgroup memory of the staged kernel's padded TM×kStep A and kStep×TN B tiles, times two with double buffering. */
@@ -214,20 +230,36 @@ export function stagedUnsupported(
   )
     return `the staged ${input} kernel's shape must be positive integers (got ${stagedLabel(t)})`;
   if (t.kStep % t.matrixK !== 0 || t.kStep % k.perLoad !== 0)
-    return `the staged ${input} kernel's K step must be a multiple of the matrix step ${t.matrixK}${k.perLoad > t.matrixK ? ` and of ${k.perLoad}` : ''} (got ${t.kStep})`;
+    return (
+      `the staged ${input} kernel's K step must be a multiple of the matrix step ` +
+      `${t.matrixK}${k.perLoad > t.matrixK ? ` and of ${k.perLoad}` : ''} (got ${t.kStep})`
+    );
   if (t.pad < 0 || t.pad % k.padStep !== 0)
-    return `the staged ${input} kernel's row padding must be a multiple of ${k.padStep} elements (16 bytes; got ${t.pad})`;
+    return (
+      `the staged ${input} kernel's row padding must be a multiple of ${k.padStep} elements (16 bytes; got ` +
+      `${t.pad})`
+    );
   if (t.mTiles * t.nTiles > STAGED_MAX_TILES_PER_SUBGROUP)
-    return `${t.mTiles}x${t.nTiles} result matrices per subgroup exceed ${STAGED_MAX_TILES_PER_SUBGROUP} (the accumulators would not fit in registers)`;
+    return (
+      `${t.mTiles}x${t.nTiles} result matrices per subgroup exceed ${STAGED_MAX_TILES_PER_SUBGROUP} (the ` +
+      `accumulators would not fit in registers)`
+    );
   const tile = stagedTile(t);
   if (tile.N % k.perLoad !== 0)
     return `the staged ${input} kernel's tile width ${tile.N} is not a whole number of vec4 loads`;
   const threads = t.sgRows * t.sgCols * subgroupSize;
   if (threads > limits.maxComputeInvocationsPerWorkgroup || threads > limits.maxComputeWorkgroupSizeX)
-    return `the staged kernel at ${stagedLabel(t)} runs ${t.sgRows * t.sgCols} subgroups of ${subgroupSize} (${threads} invocations); the device allows ${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)}`;
+    return (
+      `the staged kernel at ${stagedLabel(t)} runs ${t.sgRows * t.sgCols} subgroups of ${subgroupSize} ` +
+      `(${threads} invocations); the device allows ` +
+      `${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)}`
+    );
   const need = stagedWorkgroupBytes(input, t);
   if (need > limits.maxComputeWorkgroupStorageSize)
-    return `the staged kernel at ${stagedLabel(t)} needs ${need} bytes of workgroup memory; the device allows ${limits.maxComputeWorkgroupStorageSize}`;
+    return (
+      `the staged kernel at ${stagedLabel(t)} needs ${need} bytes of workgroup memory; the device allows ` +
+      `${limits.maxComputeWorkgroupStorageSize}`
+    );
   return null;
 }
 
