@@ -1,7 +1,8 @@
 /**
  * Dawn prints, from native code straight to the process's stderr, two lines per adapter it
  * creates on drivers that report more dynamic buffers than Dawn allows:
- *   Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 to fit dynamic offset allocation limit.
+ * Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 to fit dynamic offset
+ * allocation limit.
  * They repeat for every adapter a run requests and say nothing a user can act on, so the launcher
  * folds them into one line that says what they mean. Nothing else on stderr is touched.
  */

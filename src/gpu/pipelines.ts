@@ -1,4 +1,7 @@
-/** Compiled pipelines per device, source, entry point and constants; a WeakMap so a destroyed device takes its cache with it. */
+/**
+ * Compiled pipelines per device, source, entry point and constants; a WeakMap so a destroyed device takes its cache
+ * with it.
+ */
 const caches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 
 export function computePipeline(

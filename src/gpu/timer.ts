@@ -17,7 +17,9 @@ export interface TimerInfo {
 /** Times one compute pass; shared code uses it without knowing which kind it is. */
 export interface PassTimer {
   readonly kind: TimerKind;
-  /** Encodes one compute pass with `record`, submits it, and returns its duration in ns (null if the sample is invalid). */
+  /**
+   * Encodes one compute pass with `record`, submits it, and returns its duration in ns (null if the sample is invalid).
+   */
   timePass(record: (pass: GPUComputePassEncoder) => void): Promise<number | null>;
   /**
    * Times a whole command buffer of compute passes: `build` begins them with the timestamp writes

@@ -31,7 +31,8 @@ export interface CostFit {
 }
 
 /**
- * Times every count once per round (the median of SAMPLES_PER_POINT samples) (ascending, then descending the next round, so a drift in
+ * Times every count once per round (the median of SAMPLES_PER_POINT samples) (ascending, then descending the next
+ * round, so a drift in
  * clocks tilts neither end) and fits time against count: per round for the spread, over all
  * rounds for the reported line.
  */

@@ -35,14 +35,20 @@ export function readToken(
   return fromEnv === undefined || fromEnv === '' ? null : fromEnv;
 }
 
-/** Compares in time that does not depend on where the strings differ (both are hashed first, so lengths do not leak either). */
+/**
+ * Compares in time that does not depend on where the strings differ (both are hashed first, so lengths do not leak
+ * either).
+ */
 export function tokensEqual(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
 }
 
-/** The token of an `Authorization: Bearer …` header, or of HTTP Basic (any user, the token as password) so a browser can open private pages. */
+/**
+ * The token of an `Authorization: Bearer …` header, or of HTTP Basic (any user, the token as password) so a browser can
+ * open private pages.
+ */
 export function presentedToken(header: string | undefined): string | null {
   if (header === undefined) return null;
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);

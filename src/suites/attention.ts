@@ -135,7 +135,10 @@ export function sgmatStagedLabel(t: SgmatStagedShape): string {
   return `${t.subgroups} subgroups (${16 * t.subgroups} query rows), pad ${t.kvPad}${t.prefetch ? ', prefetch' : ''}`;
 }
 
-/** Workgroup memory of the staged subgroup-matrix flash kernel: scores (f32) and probabilities (f16) per subgroup, one padded K and one V block. */
+/**
+ * Workgroup memory of the staged subgroup-matrix flash kernel: scores (f32) and probabilities (f16) per subgroup, one
+ * padded K and one V block.
+ */
 export function sgmatAttentionWorkgroupBytes(t: SgmatStagedShape, headDim: number): number {
   return 256 * t.subgroups * (4 + 2) + 2 * 16 * (headDim + t.kvPad) * 2;
 }

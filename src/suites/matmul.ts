@@ -273,7 +273,10 @@ export interface MatmulOptions {
   staged?: Partial<Readonly<Record<'f16' | 'int8', Partial<StagedShape>>>>;
   /** Staged shapes found by `wgbench tune`, by stagedKey (input and problem): used there, recorded as tuned. */
   tunedStaged?: Readonly<Record<string, StagedShape>>;
-  /** Rewrites a kernel's source (a template once filled) before it is compiled (tests plant a wrong kernel, or emulate matrix units, through it). */
+  /**
+   * Rewrites a kernel's source (a template once filled) before it is compiled (tests plant a wrong kernel, or emulate
+   * matrix units, through it).
+   */
   transformSource?: (kernel: string, code: string) => string;
 }
 

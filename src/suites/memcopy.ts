@@ -238,7 +238,8 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
     row.kernel === 'copy' ? 2 * row.bytes : row.bytes;
   const region = (row: { kernel: MemcopyKernel; bytes: number }, info: DeviceInfo): 'dram' | 'cache-sweep' =>
     workingSet(row) >= dramThreshold(info).bytes ? 'dram' : 'cache-sweep';
-  // Explicit overrides (sweeps) get their own ids; a tuned launch keeps the case's id, so gates and history still match it.
+  // Explicit overrides (sweeps) get their own ids; a tuned launch keeps the case's id, so gates and history still match
+  // it.
   const suffix = (launch: ReturnType<typeof memcopyLaunch>): string =>
     launch.source === 'explicit' ? `/wg=${launch.workgroupSize}/ept=${launch.elementsPerThread}` : '';
   const workgroups = (row: { bytes: number }, launch: MemcopyLaunch, info: DeviceInfo): number =>

@@ -349,14 +349,17 @@ export const gemvFamily: TunableFamily = {
     }),
 };
 
-/** The launch a GEMV configuration gives for the target's shape (two configurations with one launch are one candidate). */
+/**
+ * The launch a GEMV configuration gives for the target's shape (two configurations with one launch are one candidate).
+ */
 function gemvSplits(c: TuneConfig, t: TuneTarget): number {
   const s = shapeOf(t);
   const g = gemvFromConfig(c);
   return planGemv(s.M, s.K, s.N, g.targetWorkgroups, false, g.columns4).splits;
 }
 
-// ---- staged subgroup-matrix GEMM: matrix config, subgroup layout, matrices per subgroup, K step, padding, pipelining; per input, at the run's square shape ----
+// ---- staged subgroup-matrix GEMM: matrix config, subgroup layout, matrices per subgroup, K step, padding, pipelining;
+// per input, at the run's square shape ----
 const STAGED_K_STEPS = [16, 32, 64, 128];
 const STAGED_PADS = [0, 8, 16, 32];
 const STAGED_GRID = [1, 2, 4, 8];
@@ -492,7 +495,8 @@ export const matmulSubgroupMatrixFamily: TunableFamily = {
           out.push({ ...builtIn, sgRows, sgCols, mTiles, nTiles, kStep, prefetch: pipelined, doubleBuffer: pipelined });
       }
     }
-    // Every other config the adapter lists for these types, in the default layout (its K step a multiple of the config's).
+    // Every other config the adapter lists for these types, in the default layout (its K step a multiple of the
+    // config's).
     const types = STAGED_INPUT[input];
     for (const m of matrixShapesFor(d.info, types.component, types.result)) {
       if (m.M === builtIn.matrixM && m.N === builtIn.matrixN && m.K === builtIn.matrixK) continue;
@@ -633,7 +637,8 @@ export const attentionFamily: TunableFamily = {
     }),
 };
 
-// ---- flash attention on subgroup matrices (staged): subgroups per workgroup, K/V row padding, prefetch; per head dim ----
+// ---- flash attention on subgroup matrices (staged): subgroups per workgroup, K/V row padding, prefetch; per head dim
+// ----
 const SGMAT_SUBGROUPS = [1, 2, 4, 8, 16];
 const sgmatAttentionParameters: TuneParameter[] = [
   {

@@ -109,7 +109,10 @@ function overheadTable(cases: CaseResult[]): string {
   );
 }
 
-/** One table per suite (the CLI's friendly names), skipped cases folded by reason, the overhead table, decode overhead shares. */
+/**
+ * One table per suite (the CLI's friendly names), skipped cases folded by reason, the overhead table, decode overhead
+ * shares.
+ */
 export function renderResults(cases: CaseResult[]): string {
   if (cases.length === 0) return '<p class="empty">No results yet: press Run, or open a results file.</p>';
   const out = suiteSections(cases).map((s) => {

@@ -199,7 +199,8 @@ describe('llm suite on a real adapter', () => {
       expect(step?.check?.method).toMatch(/2 prompts \(7 and 12 tokens\)/);
       expect(step?.summary?.p50).toBeGreaterThan(0);
       expect(step?.bandwidth?.medianGBps).toBeGreaterThan(0);
-      // tiny: 4 layers of QKV (+reduce), RoPE+append, attention (+reduce), output (+reduce), gated MLP (+reduce), down (+reduce).
+      // tiny: 4 layers of QKV (+reduce), RoPE+append, attention (+reduce), output (+reduce), gated MLP (+reduce), down
+      // (+reduce).
       const layout = step?.extras?.['pass'] as {
         dispatches: number;
         byEntry: Record<string, number>;

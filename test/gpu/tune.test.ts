@@ -209,7 +209,8 @@ describe('wgbench tune', () => {
       await new Promise<void>((resolve) => {
         child.stderr.on('data', (d: Buffer) => {
           err += d.toString();
-          // The progress lines (stderr is not a terminal). Stopped in the second problem: the first one's decision is kept, the second one's search is cut short.
+          // The progress lines (stderr is not a terminal). Stopped in the second problem: the first one's decision is
+          // kept, the second one's search is cut short.
           if (err.includes('[tune 2/2]')) resolve();
         });
       });

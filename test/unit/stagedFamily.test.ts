@@ -56,7 +56,8 @@ describe('the staged subgroup-matrix tuner family', () => {
     expect(matmulSubgroupMatrixFamily.targets({ info: LAVAPIPE_INFO, limits: tuneLimits(32768), quick: true })).toEqual(
       [],
     );
-    // Every parameter the issue names is in the space: matrix config, layout, matrices per subgroup, K step, padding, pipelining.
+    // Every parameter the issue names is in the space: matrix config, layout, matrices per subgroup, K step, padding,
+    // pipelining.
     expect(matmulSubgroupMatrixFamily.parameters.map((p) => p.name)).toEqual([
       'matrixM',
       'matrixN',

@@ -7,7 +7,9 @@ import { blockMask } from './operands.js';
 import { stagedSubgroupMatrixSource, stagedTile, SUBGROUP_BLOCK, tileSource, type ResolvedShape } from './shapes.js';
 import { MATMUL_VARIANT_TRAITS, type MatmulShape, type MatmulVariant } from './variants.js';
 
-/** What one dispatch of a case needs, and the second dispatch some variants follow it with (the GEMV's split-K reduce). */
+/**
+ * What one dispatch of a case needs, and the second dispatch some variants follow it with (the GEMV's split-K reduce).
+ */
 export interface MatmulLaunch {
   pipeline: GPUComputePipeline;
   entries: GPUBindGroupEntry[];
@@ -31,7 +33,9 @@ export interface LaunchInputs {
 
 type LaunchBuilder = (x: LaunchInputs) => Promise<MatmulLaunch>;
 
-/** A kernel's source with the case's rewrite applied (tests plant a wrong kernel or emulate matrix units through it). */
+/**
+ * A kernel's source with the case's rewrite applied (tests plant a wrong kernel or emulate matrix units through it).
+ */
 async function loadSource(x: LaunchInputs, kernel: string, fill: (code: string) => string = (c) => c): Promise<string> {
   const code = fill(await x.ctx.loadKernel(kernel));
   return x.shape.transformSource === undefined ? code : x.shape.transformSource(kernel, code);

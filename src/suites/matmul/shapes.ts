@@ -96,7 +96,10 @@ export interface StagedShape {
   doubleBuffer: boolean;
 }
 
-/** Per input: the matrix types, elements per vec4 load, bytes per element, and the padding that keeps rows 16-byte aligned. */
+/**
+ * Per input: the matrix types, elements per vec4 load, bytes per element, and the padding that keeps rows 16-byte
+ * aligned.
+ */
 export const STAGED_INPUT = {
   f16: { component: 'f16', result: 'f32', perLoad: 8, elementBytes: 2, padStep: 8 },
   int8: { component: 'i8', result: 'i32', perLoad: 16, elementBytes: 1, padStep: 16 },
@@ -119,7 +122,10 @@ const STAGED_UNPACK = {
 }`,
 } as const;
 
-/** Result matrices one subgroup may hold: past this the accumulators alone (16 × 16×16 elements over 32 lanes = 128 registers) spill. */
+/**
+ * Result matrices one subgroup may hold: past this the accumulators alone (16 × 16×16 elements over 32 lanes = 128
+ * registers) spill.
+ */
 export const STAGED_MAX_TILES_PER_SUBGROUP = 16;
 
 /** 8 subgroups (2×4), 4×2 matrices each: a 128×128 tile, the layout the kernel had before it was tunable. */
@@ -263,7 +269,9 @@ export function stagedUnsupported(
   return null;
 }
 
-/** The staged kernel's source for one input, shape and subgroup size: the template's types and launch shape filled in. */
+/**
+ * The staged kernel's source for one input, shape and subgroup size: the template's types and launch shape filled in.
+ */
 export function stagedSubgroupMatrixSource(
   template: string,
   input: 'f16' | 'int8',
@@ -297,7 +305,10 @@ export function stagedSubgroupMatrixSource(
   });
 }
 
-/** The split-K GEMV's launch: the workgroups it aims for and the vec4 columns of W per workgroup (kernels/gemv.wgsl's COLS4). */
+/**
+ * The split-K GEMV's launch: the workgroups it aims for and the vec4 columns of W per workgroup (kernels/gemv.wgsl's
+ * COLS4).
+ */
 export interface GemvShape {
   targetWorkgroups: number;
   columns4: number;

@@ -35,7 +35,10 @@ export interface MatmulVariantTraits {
   unit: PeakUnit;
   /** Which f32 case a reduced-precision or sparse variant is compared with. */
   baseline: MatmulVariant | null;
-  /** The launch shape it takes: the tiled kernels' tile, the split-K GEMV's target, the staged kernel's K step and padding, or a fixed one. */
+  /**
+   * The launch shape it takes: the tiled kernels' tile, the split-K GEMV's target, the staged kernel's K step and
+   * padding, or a fixed one.
+   */
   launch: 'tile' | 'gemv' | 'staged' | 'fixed';
   /** The `wgbench tune` family whose stored shape it runs on, if any. */
   tunedBy: 'matmul-tiled' | 'gemv' | 'matmul-subgroup-matrix' | null;
