@@ -184,7 +184,9 @@ function showProbePanel(): void {
     ],
     [
       'class',
-      `${info.adapterClass === 'cpu' ? 'CPU (software) adapter' : 'GPU'}${info.isFallbackAdapter ? ', fallback adapter' : ''}`,
+      `${
+        info.adapterClass === 'cpu' ? 'CPU (software) ' + 'adapter' : 'GPU'
+      }${info.isFallbackAdapter ? ', fallback adapter' : ''}`,
     ],
     [
       'timer',
@@ -207,8 +209,11 @@ function showProbePanel(): void {
     ['max invocations/workgroup', String(info.limits['maxComputeInvocationsPerWorkgroup'] ?? 'not reported')],
     [
       'peaks',
-      `${peaks.calibrated ? `calibrated ${peaks.calibrated.measuredAt} (in this browser's storage)` : 'not calibrated: press Calibrate'}; ` +
-        `datasheet ${peaks.datasheet?.name ?? 'none for this device'}`,
+      `${
+        peaks.calibrated
+          ? `calibrated ${peaks.calibrated.measuredAt} (in this browser's storage)`
+          : 'not calibrated: ' + 'press Calibrate'
+      }; ` + `datasheet ${peaks.datasheet?.name ?? 'none for this device'}`,
     ],
     [
       'tuning',

@@ -55,7 +55,8 @@ fn pagedRow(b: u32, hk: u32, key: u32) -> u32 {
 }
 
 @compute @workgroup_size(DEC_THREADS)
-fn decode_split_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn decode_split_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32) {
   let n = wid.x + wid.y * nwg.x;
   if (n >= p.B * p.H * p.splits) {
     return;

@@ -15,7 +15,8 @@ const FT_KEYS = FT_TX * FT_KPT;
 const FT_THREADS = FT_TX * FT_TY;
 const FT_DPT = HEAD_DIM / FT_TX;  // output dims per thread
 const FT_SLICE = 16u;             // head dims (Q·Kᵀ) or keys (P·V) staged per barrier pair
-var<workgroup> ftStage: array<f32, max(FT_SLICE * (FT_ROWS + FT_KEYS), FT_SLICE * HEAD_DIM)>;  // Q and K slices, then a V slice
+// Q and K slices, then a V slice
+var<workgroup> ftStage: array<f32, max(FT_SLICE * (FT_ROWS + FT_KEYS), FT_SLICE * HEAD_DIM)>;
 var<workgroup> ftRed: array<f32, FT_ROWS * FT_TX>;  // [row][x]: per-thread partial row max / sum
 var<workgroup> ftP: array<f32, FT_ROWS * FT_KEYS>;  // [row][key] probabilities of the block
 

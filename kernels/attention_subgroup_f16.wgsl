@@ -59,7 +59,8 @@ fn scoreBlock(q: ptr<function, array<subgroup_matrix_left<f16, 16, 16>, DB>>, kv
   var s = subgroup_matrix_result<f32, 16, 16>();
   for (var i = 0u; i < DB; i++) {
     // Kᵀ as the right operand: column n is key key0 + n, read from K's rows (column-major load).
-    let kt = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&K, kvBase + key0 * HEAD_DIM + i * 16u, true, HEAD_DIM);
+    let kt = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&K, kvBase + key0 * HEAD_DIM + i * 16u, true,
+        HEAD_DIM);
     s = subgroupMatrixMultiplyAccumulate((*q)[i], kt, s);
   }
   subgroupMatrixStore(&scoresS, 0u, s, false, 16u);
@@ -133,7 +134,8 @@ fn flash_sgmat_kernel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invo
     workgroupBarrier();
     let pm = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>(&probsS, 0u, false, 16u);
     for (var i = 0u; i < DB; i++) {
-      let v = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&V, kvBase + key0 * HEAD_DIM + i * 16u, false, HEAD_DIM);
+      let v = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&V, kvBase + key0 * HEAD_DIM + i * 16u, false,
+          HEAD_DIM);
       o[i] = subgroupMatrixMultiplyAccumulate(pm, v, o[i]);
     }
     workgroupBarrier();

@@ -66,7 +66,8 @@ fn fill_random_cols(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   if (i >= p.count) {
     return;
   }
-  weights[(i / p.outDim) * p.inDim + p.layerOffset + i % p.outDim] = W((f32(hash(i ^ (p.seed * 2654435761u)) >> 8u) / 16777216.0 * 2.0 - 1.0) * p.scale + p.bias);
+  weights[(i / p.outDim) * p.inDim + p.layerOffset + i % p.outDim] =
+      W((f32(hash(i ^ (p.seed * 2654435761u)) >> 8u) / 16777216.0 * 2.0 - 1.0) * p.scale + p.bias);
 }
 
 // c[row] = weights[table row = tokens[row]] (embedding lookup); weights is [vocab, inDim].
@@ -181,7 +182,8 @@ fn rope_qkv_append(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     let kj = j - qPairs;
     let hk = kj / half;
     let pair = kj % half;
-    let r = rotate(a[src + qWidth + hk * p.headDim + 2u * pair], a[src + qWidth + hk * p.headDim + 2u * pair + 1u], ropeAngle(pos, pair));
+    let r = rotate(a[src + qWidth + hk * p.headDim + 2u * pair], a[src + qWidth + hk * p.headDim + 2u * pair + 1u],
+        ropeAngle(pos, pair));
     let dst = ((block * p.kvHeads + hk) * p.blockTokens + pos % p.blockTokens) * p.headDim + 2u * pair;
     kPool[dst] = r.x;
     kPool[dst + 1u] = r.y;
@@ -190,7 +192,8 @@ fn rope_qkv_append(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   let vj = j - qPairs - kPairs;
   let hk = vj / p.headDim;
   let d = vj % p.headDim;
-  vPool[((block * p.kvHeads + hk) * p.blockTokens + pos % p.blockTokens) * p.headDim + d] = a[src + qWidth + kvWidth + vj];
+  vPool[((block * p.kvHeads + hk) * p.blockTokens + pos % p.blockTokens) * p.headDim + d] =
+      a[src + qWidth + kvWidth + vj];
 }
 
 // One workgroup per (row, head, split): attends its split of keys 0..pos of the row's sequence in
@@ -229,7 +232,8 @@ fn attReduce(lid: u32, v: f32, isMax: bool) -> f32 {
 }
 
 @compute @workgroup_size(ATT_THREADS)
-fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32) {
   let splits = p.count;
   let i = wid.x + wid.y * nwg.x;
   let valid = i < p.rows * p.heads * splits;
@@ -371,8 +375,10 @@ fn linear_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup
     }
     workgroupBarrier();
     for (var kk = 0u; kk < LT_K; kk++) {
-      let av = vec4<f32>(tileA[kk * LT + lid.y * 4u], tileA[kk * LT + lid.y * 4u + 1u], tileA[kk * LT + lid.y * 4u + 2u], tileA[kk * LT + lid.y * 4u + 3u]);
-      let bv = vec4<f32>(tileB[kk * LT + lid.x * 4u], tileB[kk * LT + lid.x * 4u + 1u], tileB[kk * LT + lid.x * 4u + 2u], tileB[kk * LT + lid.x * 4u + 3u]);
+      let av = vec4<f32>(tileA[kk * LT + lid.y * 4u], tileA[kk * LT + lid.y * 4u + 1u],
+          tileA[kk * LT + lid.y * 4u + 2u], tileA[kk * LT + lid.y * 4u + 3u]);
+      let bv = vec4<f32>(tileB[kk * LT + lid.x * 4u], tileB[kk * LT + lid.x * 4u + 1u],
+          tileB[kk * LT + lid.x * 4u + 2u], tileB[kk * LT + lid.x * 4u + 3u]);
       for (var i = 0u; i < 4u; i++) {
         acc[i] = fma(vec4<f32>(av[i]), bv, acc[i]);
       }

@@ -170,10 +170,12 @@ fn {{ENTRY}}(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     for (var kk = 0u; kk < TK; kk += MK) {
       var a: array<subgroup_matrix_left<{{CT}}, {{MK}}, {{MM}}>, MT>;
       for (var i = 0u; i < MT; i++) {
-        a[i] = subgroupMatrixLoad<subgroup_matrix_left<{{CT}}, {{MK}}, {{MM}}>>(&As, aBase + (aRow + i * MM) * A_STRIDE + kk, false, A_STRIDE);
+        let aAt = aBase + (aRow + i * MM) * A_STRIDE + kk;
+        a[i] = subgroupMatrixLoad<subgroup_matrix_left<{{CT}}, {{MK}}, {{MM}}>>(&As, aAt, false, A_STRIDE);
       }
       for (var j = 0u; j < NT; j++) {
-        let b = subgroupMatrixLoad<subgroup_matrix_right<{{CT}}, {{MN}}, {{MK}}>>(&Bs, bBase + kk * B_STRIDE + bCol + j * MN, false, B_STRIDE);
+        let bAt = bBase + kk * B_STRIDE + bCol + j * MN;
+        let b = subgroupMatrixLoad<subgroup_matrix_right<{{CT}}, {{MN}}, {{MK}}>>(&Bs, bAt, false, B_STRIDE);
         for (var i = 0u; i < MT; i++) {
           acc[i][j] = subgroupMatrixMultiplyAccumulate(a[i], b, acc[i][j]);
         }

@@ -6,8 +6,10 @@
  * They repeat for every adapter a run requests and say nothing a user can act on, so the launcher
  * folds them into one line that says what they mean. Nothing else on stderr is touched.
  */
-const DAWN_LIMIT_WARNING =
-  /^Warning: (maxDynamic\w+PerPipelineLayout) artificially reduced from (\d+) to (\d+) to fit dynamic offset allocation limit\.\r?$/;
+const DAWN_LIMIT_WARNING = new RegExp(
+  '^Warning: (maxDynamic\\w+PerPipelineLayout) artificially reduced from (\\d+) to (\\d+) to fit dynamic off' +
+    'set allocation limit\\.\\r?$',
+);
 /** Lines a held partial line could still become: Dawn's warnings and the Vulkan loader's, and their traces. */
 const PREFIXES = ['Warning: ', 'Error: Loader Message', '    at '];
 

@@ -107,7 +107,11 @@ async function commandServe(flags: ServeFlags, io: Io): Promise<number> {
   io.stdout.write(`wgbench serve: listening on http://${shownHost}:${port}/ (${reach})\n`);
   io.stdout.write(
     `  history: ${history.location} (${history.dialect})\n  uploads: ` +
-      `${uploadToken === null ? 'off' : `on, POST /api/runs with the token from ${flags.tokenFile ?? '$WGBENCH_SERVE_TOKEN'}`}; ` +
+      `${
+        uploadToken === null
+          ? 'off'
+          : `on, POST /api/runs with the token from ` + (flags.tokenFile ?? '$WGBENCH_SERVE_TOKEN')
+      }; ` +
       `reading: ${readOnlyToken === null ? 'open' : 'needs a token'}\n  lab: ` +
       `http://${shownHost}:${port}/lab\n`,
   );

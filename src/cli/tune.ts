@@ -229,7 +229,11 @@ async function commandTune(flags: TuneFlags, io: Io, clock: () => number, starte
     );
   io.stdout.write(
     `${tunedSummary(outcomes)} in ${report.elapsedSeconds.toFixed(1)} s of a ${flags.budget} s ` +
-      `budget${file === null ? '; nothing saved' : `; saved to ${file} (wgbench run and calibrate use it; --no-tuning for the defaults)`}\n`,
+      `budget${
+        file === null
+          ? '; nothing saved'
+          : `; saved to ${file} (wgbench run and calibrate use it; ` + `--no-tuning for the defaults)`
+      }\n`,
   );
   // Destroying the device waits for a compile the budget cut; the process's exit does not.
   if (!outcomes.some((o) => o.candidates.some((c) => c.status === 'cut'))) acquired.device.destroy();

@@ -169,7 +169,8 @@ export class HistoryStore {
       latest_at: string;
     }>(
       `SELECT r.device_key, r.device, counts.runs, r.id AS latest_id, r.started_at AS latest_at
-       FROM runs r JOIN (SELECT device_key, CAST(COUNT(*) AS INTEGER) AS runs, MAX(started_at) AS latest FROM runs GROUP BY device_key) counts
+       FROM runs r JOIN (SELECT device_key, CAST(COUNT(*) AS INTEGER) AS runs, MAX(started_at) AS latest \
+FROM runs GROUP BY device_key) counts
          ON counts.device_key = r.device_key AND counts.latest = r.started_at
        ORDER BY r.started_at DESC, r.device_key`,
     );

@@ -201,10 +201,12 @@ export function chartJsSource(): string {
  * What an HTML report inlines to open offline: Chart.js, then its annotation plugin (whose UMD
  * build registers itself with the Chart global), and the view's stylesheet shared with the page.
  */
+const ANNOTATION_FILE = 'chartjs-plugin-annotation.min.js';
+
 export function reportAssets(): ReportAssets {
   const annotation = createRequire(import.meta.url).resolve('chartjs-plugin-annotation');
   return {
-    chartJs: `${chartJsSource()}\n${readFileSync(join(dirname(annotation), 'chartjs-plugin-annotation.min.js'), 'utf8')}`,
+    chartJs: `${chartJsSource()}\n${readFileSync(join(dirname(annotation), ANNOTATION_FILE), 'utf8')}`,
     css: readFileSync(join(packageRoot, 'src', 'view', 'view.css'), 'utf8'),
   };
 }

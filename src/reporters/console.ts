@@ -79,7 +79,9 @@ function describeServing(id: string, m: LlmRunMetrics, extras: Record<string, un
       `${m.goodputRequestsPerSecond === null ? '— (no SLO given)' : `${m.goodputRequestsPerSecond.toFixed(2)}/s`};`,
     `prefill MFU ${pct(extras['servingPrefillMfu'])}, decode MBU ${pct(extras['servingDecodeMbu'])} ` +
       `(host-timed ` +
-      `passes)${typeof extras['peaksFrom'] === 'string' ? ` (${extras['peaksFrom']} peaks)` : ' (no peaks: calibrate)'}`,
+      `passes)${
+        typeof extras['peaksFrom'] === 'string' ? ` (${extras['peaksFrom']} peaks)` : ' (no peaks: ' + 'calibrate)'
+      }`,
   ].join(' ');
 }
 

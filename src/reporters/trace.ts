@@ -55,5 +55,9 @@ export function renderTrace(run: RunResult): string {
       });
     });
   }
-  return `${JSON.stringify({ traceEvents: events, displayTimeUnit: 'ns', otherData: { tool: `wgbench ${run.tool.version}`, startedAt: run.startedAt } })}\n`;
+  return `${JSON.stringify({
+    traceEvents: events,
+    displayTimeUnit: 'ns',
+    otherData: { tool: `wgbench ` + run.tool.version, startedAt: run.startedAt },
+  })}\n`;
 }

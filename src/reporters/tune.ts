@@ -47,13 +47,18 @@ export function renderTuneHtml(report: TuneReport, chartJsSource: string): strin
       const rows = rejected
         .map(
           (c) =>
-            `<tr><td>${escapeHtml(c.label)}</td><td>${escapeHtml(c.rejection ?? '')}</td><td>${escapeHtml(c.reason ?? '')}</td></tr>`,
+            `<tr><td>${escapeHtml(c.label)}</td><td>${escapeHtml(c.rejection ?? '')}</td><td>` +
+            `${escapeHtml(c.reason ?? '')}</td></tr>`,
         )
         .join('');
       const data = tuneChartData(o);
       const height = Math.max(160, 18 * data.labels.length + 60);
       return `<h2 id="t${i}">${escapeHtml(`${o.family}: ${o.description}`)}</h2>
-<p>default ${escapeHtml(o.defaultLabel)} ${o.defaultMedianNs === null ? '' : escapeHtml(formatNs(o.defaultMedianNs))}; stored: <strong>${escapeHtml(o.bestLabel)}</strong> (${o.source})${o.speedup !== null && o.source === 'tuned' ? `, ${o.speedup.toFixed(2)}× the default` : ''}. ${escapeHtml(o.decision)}</p>
+<p>default ${escapeHtml(o.defaultLabel)} ${o.defaultMedianNs === null ? '' : escapeHtml(formatNs(o.defaultMedianNs))}; \
+stored: <strong>${escapeHtml(o.bestLabel)}</strong> (${o.source})${
+        o.speedup !== null && o.source === 'tuned' ? `, ` + `${o.speedup.toFixed(2)}× the default` : ''
+      }. \
+${escapeHtml(o.decision)}</p>
 <div class="chart" style="height:${height}px"><canvas id="c${i}" role="img" aria-label="${escapeHtml(
         `median per dispatch of ${data.labels.length} timed candidates for ${o.family} ${o.shapeClass}, fastest ` +
           (data.labels[0] ?? 'none'),
@@ -61,8 +66,8 @@ export function renderTuneHtml(report: TuneReport, chartJsSource: string): strin
 ${
   rejected.length === 0
     ? '<p>No candidate was rejected.</p>'
-    : `<table><caption>Rejected ` +
-      `candidates</caption><thead><tr><th>candidate</th><th>why</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>`
+    : `<table><caption>Rejected candidates</caption>` +
+      `<thead><tr><th>candidate</th><th>why</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>`
 }`;
     })
     .join('\n');
@@ -70,7 +75,8 @@ ${
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`wgbench tune — ${device}`)}</title>
 <style>
 body{font:14px system-ui,sans-serif;margin:24px;color:#1b1f24}h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-.chart{max-width:960px}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccd;padding:3px 6px;text-align:left}
+.chart{max-width:960px}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccd;padding:3px \
+6px;text-align:left}
 </style></head><body>
 <h1>${escapeHtml(`wgbench tune — ${device}`)}</h1>
 <p>${escapeHtml(
@@ -85,10 +91,13 @@ const fill = { default: '#888888', chosen: '#2ca02c', other: '#1f77b4' };
 charts.forEach((d, i) => {
   new Chart(document.getElementById('c' + i), {
     type: 'bar',
-    data: { labels: d.labels, datasets: [{ label: 'median per dispatch (ms)', data: d.ms, backgroundColor: d.role.map((r) => fill[r]) }] },
+    data: { labels: d.labels, datasets: [{ label: 'median per dispatch (ms)', data: d.ms, backgroundColor: \
+d.role.map((r) => fill[r]) }] },
     options: { indexAxis: 'y', maintainAspectRatio: false, animation: false,
-      scales: { x: { beginAtZero: true, title: { display: true, text: 'median per dispatch (ms); grey: the default, green: the stored choice' } } },
-      plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => d.labels[ctx.dataIndex] + ': ' + ctx.parsed.x.toPrecision(4) + ' ms (' + d.role[ctx.dataIndex] + ')' } } } },
+      scales: { x: { beginAtZero: true, title: { display: true, text: 'median per dispatch (ms); grey: \
+the default, green: the stored choice' } } },
+      plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => d.labels[ctx.dataIndex] \
++ ': ' + ctx.parsed.x.toPrecision(4) + ' ms (' + d.role[ctx.dataIndex] + ')' } } } },
   });
 });
 </script>

@@ -8,11 +8,13 @@ import { escapeHtml as e, formatNs } from '../reporters/format.js';
  */
 export const LAB_CSS = `body{font:14px system-ui,sans-serif;margin:24px;color:#1b1f24;max-width:1100px}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}nav a{margin-right:12px}
-table{border-collapse:collapse;font-size:13px;display:block;overflow-x:auto}caption{text-align:left;color:#444;padding:4px 0}
+table{border-collapse:collapse;font-size:13px;display:block;overflow-x:auto}
+caption{text-align:left;color:#444;padding:4px 0}
 td,th{border:1px solid #ccd;padding:3px 6px;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.failed,tr.error,tr.slower{background:#fde2e2}tr.skipped{color:#777}tr.faster{background:#e2f5e2}
 .note{color:#555}svg{max-width:100%;height:auto}form label{margin-right:12px}
-@media (prefers-color-scheme: dark){body{background:#111418;color:#e6e6e6}td,th{border-color:#445}a{color:#8ab4f8}.note,caption{color:#aaa}tr.failed,tr.error,tr.slower{background:#4a1f1f}tr.faster{background:#1f3a1f}}`;
+@media (prefers-color-scheme: dark){body{background:#111418;color:#e6e6e6}td,th{border-color:#445}a{color:#8ab4f8}
+.note,caption{color:#aaa}tr.failed,tr.error,tr.slower{background:#4a1f1f}tr.faster{background:#1f3a1f}}`;
 
 const num = (v: number | null | undefined, f: (x: number) => string): string =>
   v === null || v === undefined ? '—' : f(v);
@@ -21,8 +23,10 @@ const q = (s: string): string => encodeURIComponent(s);
 export function labPage(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(title)} — wgbench lab</title><link rel="stylesheet" href="/lab/lab.css"><link rel="icon" href="data:,"></head>
-<body><nav aria-label="lab"><a href="/lab">devices</a><a href="/lab/runs">runs</a><a href="/lab/compare">compare</a><a href="/">the page</a></nav>
+<title>${e(title)} — wgbench lab</title><link rel="stylesheet" href="/lab/lab.css"><link rel="icon" \
+href="data:,"></head>
+<body><nav aria-label="lab"><a href="/lab">devices</a><a href="/lab/runs">runs</a><a href="/lab/compare">compare</a><a \
+href="/">the page</a></nav>
 <main><h1>${e(title)}</h1>
 ${body}
 </main></body></html>
@@ -41,14 +45,16 @@ export function devicesView(devices: readonly HistoryDevice[], location: string)
     .map(
       (d) =>
         `<tr><td><a ` +
-        `href="/lab/devices/${q(d.deviceKey)}">${e(d.device || d.deviceKey)}</a></td><td><code>${e(d.deviceKey)}</code></td><td ` +
+        (`href="/lab/devices/${q(d.deviceKey)}">${e(d.device || d.deviceKey)}</a></td><td><code>` +
+          `${e(d.deviceKey)}</code></td><td `) +
         `class="num">${d.runs}</td><td><a href="/lab/runs/${d.latestRunId}">${e(d.latestAt)}</a></td></tr>`,
     )
     .join('\n');
   return labPage(
     'Devices',
     `<table><caption>Every device with results in this lab, newest run first.</caption>
-<thead><tr><th scope="col">device</th><th scope="col">key</th><th scope="col">runs</th><th scope="col">latest run</th></tr></thead>
+<thead><tr><th scope="col">device</th><th scope="col">key</th><th scope="col">runs</th><th scope="col">latest \
+run</th></tr></thead>
 <tbody>${rows}</tbody></table><p class="note">history: ${e(location)}</p>`,
   );
 }
@@ -58,7 +64,8 @@ export function deviceView(device: HistoryDevice, cases: readonly (HistoryCase &
     .map(
       (c) =>
         `<tr class="${e(c.status)}"><td><a ` +
-        `href="/lab/cases?id=${q(c.caseId)}&amp;device=${q(device.deviceKey)}">${e(c.caseId)}</a></td><td>${e(c.status)}</td><td ` +
+        (`href="/lab/cases?id=${q(c.caseId)}&amp;device=${q(device.deviceKey)}">${e(c.caseId)}</a></td><td>` +
+          `${e(c.status)}</td><td `) +
         `class="num">${num(c.medianNs, formatNs)}</td><td ` +
         `class="num">${num(c.bandwidthGBps, (v) => v.toFixed(1))}</td><td ` +
         `class="num">${num(c.tflops, (v) => v.toPrecision(4))}</td><td ` +
@@ -67,9 +74,11 @@ export function deviceView(device: HistoryDevice, cases: readonly (HistoryCase &
     .join('\n');
   return labPage(
     device.device || device.deviceKey,
-    `<p>${device.runs} runs; the latest, <a href="/lab/runs/${device.latestRunId}">${e(device.latestAt)}</a>, measured:</p>
+    `<p>${device.runs} runs; the latest, <a href="/lab/runs/${device.latestRunId}">${e(device.latestAt)}</a>, \
+measured:</p>
 <table><caption>The latest figures of <code>${e(device.deviceKey)}</code>; a case links to its history.</caption>
-<thead><tr><th scope="col">case</th><th scope="col">status</th><th scope="col">median/dispatch</th><th scope="col">GB/s</th><th scope="col">TFLOP/s</th><th scope="col">MFU</th></tr></thead>
+<thead><tr><th scope="col">case</th><th scope="col">status</th><th scope="col">median/dispatch</th><th \
+scope="col">GB/s</th><th scope="col">TFLOP/s</th><th scope="col">MFU</th></tr></thead>
 <tbody>${rows}</tbody></table>`,
   );
 }
@@ -97,7 +106,8 @@ export function caseView(caseId: string, deviceKey: string | undefined, rows: re
     .map(
       (r) =>
         `<tr class="${e(r.status)}"><td><a ` +
-        `href="/lab/runs/${r.runId}">${e(r.startedAt)}</a></td><td><code>${e(r.deviceKey)}</code></td><td>${e(r.status)}</td><td ` +
+        (`href="/lab/runs/${r.runId}">${e(r.startedAt)}</a></td><td><code>${e(r.deviceKey)}</code></td><td>` +
+          `${e(r.status)}</td><td `) +
         `class="num">${num(r.medianNs, formatNs)}</td><td ` +
         `class="num">${num(r.bandwidthGBps, (v) => v.toFixed(1))}</td><td ` +
         `class="num">${num(r.tflops, (v) => v.toPrecision(4))}</td><td ` +
@@ -107,8 +117,12 @@ export function caseView(caseId: string, deviceKey: string | undefined, rows: re
   return labPage(
     caseId,
     `${medianSparkline(rows)}
-<table><caption>${e(caseId)} over time${deviceKey === undefined ? ', every device' : ` on <code>${e(deviceKey)}</code>`}.</caption>
-<thead><tr><th scope="col">run</th><th scope="col">device</th><th scope="col">status</th><th scope="col">median/dispatch</th><th scope="col">GB/s</th><th scope="col">TFLOP/s</th><th scope="col">MFU</th></tr></thead>
+<table><caption>${e(caseId)} over time${
+      deviceKey === undefined ? ', every device' : ` on <code>${e(deviceKey)}</code>`
+    }.</caption>
+<thead><tr><th scope="col">run</th><th scope="col">device</th><th scope="col">status</th><th \
+scope="col">median/dispatch</th><th scope="col">GB/s</th><th scope="col">TFLOP/s</th><th \
+scope="col">MFU</th></tr></thead>
 <tbody>${body}</tbody></table>`,
   );
 }
@@ -119,14 +133,16 @@ export function runsView(runs: readonly HistoryRun[]): string {
     .map(
       (r) =>
         `<tr><td><a ` +
-        `href="/lab/runs/${r.id}">${r.id}</a></td><td>${e(r.startedAt)}</td><td>${e(r.device)}</td><td><code>${e(r.deviceKey)}</code></td><td>${e(r.toolVersion)}</td><td ` +
+        (`href="/lab/runs/${r.id}">${r.id}</a></td><td>${e(r.startedAt)}</td><td>${e(r.device)}</td><td><code>` +
+          `${e(r.deviceKey)}</code></td><td>${e(r.toolVersion)}</td><td `) +
         `class="num">${r.cases}</td></tr>`,
     )
     .join('\n');
   return labPage(
     'Runs',
     `<table><caption>Every run in this lab, newest first; a run opens as its HTML report.</caption>
-<thead><tr><th scope="col">id</th><th scope="col">started</th><th scope="col">device</th><th scope="col">key</th><th scope="col">wgbench</th><th scope="col">cases</th></tr></thead>
+<thead><tr><th scope="col">id</th><th scope="col">started</th><th scope="col">device</th><th scope="col">key</th><th \
+scope="col">wgbench</th><th scope="col">cases</th></tr></thead>
 <tbody>${rows}</tbody></table>`,
   );
 }
@@ -161,16 +177,17 @@ export function compareView(
     const rows = outcome.cases
       .map((c) => {
         const cells = comparisonCells(c);
-        return (
-          `<tr class="${e(c.verdict)}"><td>${e(cells.label)}</td><td class="num">${e(cells.base)}</td><td ` +
-          `class="num">${e(cells.next)}</td><td class="num">${e(cells.change)}</td><td ` +
-          `class="num">${num(c.pValue, (v) => v.toPrecision(2))}</td><td>${e(c.verdict)}</td><td>${e(c.reason)}</td></tr>`
-        );
+        const numbers = [cells.base, cells.next, cells.change, num(c.pValue, (v) => v.toPrecision(2))];
+        const tds = numbers.map((x) => `<td class="num">${e(x)}</td>`).join('');
+        const why = `<td>${e(c.verdict)}</td><td>${e(c.reason)}</td>`;
+        return `<tr class="${e(c.verdict)}"><td>${e(cells.label)}</td>${tds}${why}</tr>`;
       })
       .join('\n');
     result = `<p>base: ${e(outcome.baseDevice)}<br>new: ${e(outcome.newDevice)}</p>
-<table><caption>Run ${base ?? ''} against run ${next ?? ''}: ${e(compareRuleLine(outcome))}; Mann–Whitney U on the samples (the same comparison as <code>wgbench compare</code>).</caption>
-<thead><tr><th scope="col">case</th><th scope="col">base</th><th scope="col">new</th><th scope="col">change</th><th scope="col">p</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead>
+<table><caption>Run ${base ?? ''} against run ${next ?? ''}: ${e(compareRuleLine(outcome))}; Mann–Whitney \
+U on the samples (the same comparison as <code>wgbench compare</code>).</caption>
+<thead><tr><th scope="col">case</th><th scope="col">base</th><th scope="col">new</th><th scope="col">change</th><th \
+scope="col">p</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead>
 <tbody>${rows}</tbody></table>`;
   }
   return labPage('Compare two runs', `${compareForm(runs, base, next)}${result}`);

@@ -153,6 +153,9 @@ export function sgmatAttentionSource(code: string, headDim: number, t: SgmatStag
   });
 }
 
+/** The size part of a case id, as saved results and the history know it. */
+const attentionSize = (s: AttentionShape): string => `b${s.B}h${s.H}kv${s.Hkv}t${s.T}s${s.S}d${s.headDim}`;
+
 /** Workgroup memory of the flash-tiled kernel (kernels/attention_flash_tiled.wgsl: ftStage, ftRed, ftP). */
 export function flashTileWorkgroupBytes(t: FlashTile, headDim: number): number {
   const stage = Math.max(16 * (flashRows(t) + flashKeys(t)), 16 * headDim);
@@ -641,7 +644,7 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
           ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}`
           : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
         const plan: CasePlan = {
-          id: `attention/${kind}-${dtype}/b${shape.B}h${shape.H}kv${shape.Hkv}t${shape.T}s${shape.S}d${shape.headDim}${shape.causal ? '-causal' : ''}`,
+          id: `attention/${kind}-${dtype}/${attentionSize(shape)}${shape.causal ? '-causal' : ''}`,
           key: attentionKey(kind, dtype, isDecode, shape.headDim, shape.causal),
           name: `${kind} ${dtype} ${label}`,
           params: {

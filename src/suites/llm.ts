@@ -638,7 +638,8 @@ export function createLlmSuite(options: LlmOptions = {}): Suite {
         Math.max(config.vocabSize * config.hiddenSize, config.hiddenSize * config.mlpSize) *
         (weightDtype === 'f16' ? 2 : 4);
       if (largest > (ctx.info.limits['maxStorageBufferBindingSize'] ?? 0))
-        plan.skipReason = `${name}'s largest ${weightDtype} tensor (${largest} bytes) exceeds the device's largest binding`;
+        plan.skipReason =
+          `${name}'s largest ${weightDtype} tensor (${largest} bytes) exceeds the device's largest ` + `binding`;
       const split: CasePlan = {
         ...plan,
         id: `llm/serve-disaggregated/model=${name}`,

@@ -158,7 +158,9 @@ export function rooflineChart(run: RunResult): ChartSpec {
     return (
       `${c.name}: ${formatScaled(c.compute.achievedTflops * 1e12, opUnit(c.compute.unit))} at ` +
       `${tidyNumber(c.compute.arithmeticIntensity)} ` +
-      `FLOP/B${u?.bound ? `, ${u.bound}-bound` : ''}${eff === null || eff === undefined ? '' : `, ${(eff * 100).toFixed(1)}% of its roof`}`
+      `FLOP/B${u?.bound ? `, ${u.bound}-bound` : ''}${
+        eff === null || eff === undefined ? '' : `, ` + `${(eff * 100).toFixed(1)}% of its roof`
+      }`
     );
   };
   const series: SeriesSpec[] = [
@@ -214,7 +216,11 @@ export function rooflineChart(run: RunResult): ChartSpec {
     summary:
       `Roofline: ${cases.length} compute case${cases.length === 1 ? '' : 's'} by arithmetic intensity (FLOP ` +
       `per byte) against achieved ` +
-      `${yUnit}${roofs.length > 0 ? `, under ${roofs.length} roof${roofs.length === 1 ? '' : 's'} from the ${against}` : ', with no roofs (no peaks)'}.`,
+      `${yUnit}${
+        roofs.length > 0
+          ? `, under ${roofs.length} roof${roofs.length === 1 ? '' : 's'} from the ` + `${against}`
+          : ', with no roofs (no ' + 'peaks)'
+      }.`,
     empty: null,
     note,
     x: {

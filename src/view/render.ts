@@ -17,7 +17,14 @@ function scrollTable(label: string, table: string): string {
 }
 
 function dataTable(t: ChartTable, cls = ''): string {
-  return `<table${cls === '' ? '' : ` class="${cls}"`}><caption>${e(t.caption)}</caption><thead><tr>${t.head.map((h) => `<th scope="col">${e(h)}</th>`).join('')}</tr></thead><tbody>${t.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${e(c)}</th>` : `<td>${e(c)}</td>`)).join('')}</tr>`).join('')}</tbody></table>`;
+  return `<table${cls === '' ? '' : ` class="${cls}"`}><caption>${e(t.caption)}</caption><thead><tr>${t.head
+    .map((h) => `<th ` + `scope="col">${e(h)}</th>`)
+    .join('')}</tr></thead><tbody>${t.rows
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => (i === 0 ? `<th ` + `scope="row">${e(c)}</th>` : `<td>${e(c)}</td>`)).join('')}</tr>`,
+    )
+    .join('')}</tbody></table>`;
 }
 
 function percent(p: Percent): string {
@@ -61,8 +68,12 @@ export function renderChart(spec: ChartSpec): string {
 <h3 id="${spec.id}-title">${e(spec.title)}</h3>
 <div class="chart"><canvas id="${spec.id}" role="img" aria-label="${e(spec.summary)}"></canvas></div>
 ${spec.note === null ? '' : `<p class="note">${e(spec.note)}</p>`}
-<p class="table-link"><a href="#${spec.id}-data" data-opens="${spec.id}-data">${e(spec.title)}: the data as a table</a></p>
-<details id="${spec.id}-data"><summary>${e(spec.title)} data</summary>${scrollTable(`${spec.title} data`, dataTable(spec.table, 'data'))}</details>
+<p class="table-link"><a href="#${spec.id}-data" data-opens="${spec.id}-data">${e(spec.title)}: the data \
+as a table</a></p>
+<details id="${spec.id}-data"><summary>${e(spec.title)} data</summary>${scrollTable(
+    `${spec.title} data`,
+    dataTable(spec.table, 'data'),
+  )}</details>
 </section>`;
 }
 
@@ -74,7 +85,8 @@ function caseRowHtml(r: CaseRow): string {
   const cells = [r.statusText, r.check, r.median, r.spread, r.achieved].map((x) => `<td>${e(x)}</td>`).join('');
   const row =
     `<tr class="${r.status}" data-id="${e(r.id)}"><th scope="row" ` +
-    `title="${e(r.id)}">${e(r.name)}</th>${cells}<td>${percent(r.mfu)}</td><td>${percent(r.mbu)}</td><td>${e(r.bound)}</td></tr>`;
+    (`title="${e(r.id)}">${e(r.name)}</th>${cells}<td>${percent(r.mfu)}</td><td>${percent(r.mbu)}</td><td>` +
+      `${e(r.bound)}</td></tr>`);
   return r.message === null
     ? row
     : `${row}\n<tr class="message ${r.status}"><td colspan="${String(CASE_COLUMNS.length)}">${e(r.message)}</td></tr>`;
@@ -97,14 +109,15 @@ function overheadTable(cases: CaseResult[]): string {
   const head = ['case', 'status', 'cost', 'median', 'p99', 'n', 'fit', 'timer', 'note'];
   return scrollTable(
     'overhead results',
-    `<table class="overhead"><caption>What WebGPU costs around a kernel. Fitted costs are the slope of time against count; the intercept is the fixed cost around them.</caption>
+    `<table class="overhead"><caption>What WebGPU costs around a kernel. Fitted costs are the slope of \
+time against count; the intercept is the fixed cost around them.</caption>
 <thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead>
 <tbody>${rows
-      .map(
-        (r) =>
-          `<tr class="${r.status}"><th ` +
-          `scope="row">${e(r.name)}</th>${[r.status, r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note].map((x) => `<td>${e(x)}</td>`).join('')}</tr>`,
-      )
+      .map((r) => {
+        const cells = [r.status, r.what, r.median, r.p99, r.n, r.fit, r.timer, r.note];
+        const tds = cells.map((x) => `<td>${e(x)}</td>`).join('');
+        return `<tr class="${r.status}"><th scope="row">${e(r.name)}</th>${tds}</tr>`;
+      })
       .join('\n')}</tbody></table>`,
   );
 }
@@ -124,7 +137,8 @@ export function renderResults(cases: CaseResult[]): string {
           ? ''
           : scrollTable(
               `${s.suite} results`,
-              `<table class="cases"><caption>${e(s.suite)}: ${String(measured)} case${measured === 1 ? '' : 's'}, each checked against a reference before it was timed</caption>
+              `<table class="cases"><caption>${e(s.suite)}: ${String(measured)} case${measured === 1 ? '' : 's'}, \
+each checked against a reference before it was timed</caption>
 <thead><tr>${CASE_COLUMNS.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead>
 <tbody>${s.rows.map(caseRowHtml).join('\n')}</tbody></table>`,
             );
@@ -137,7 +151,9 @@ export function renderResults(cases: CaseResult[]): string {
       .filter((x): x is string => x !== null);
     return (
       `<section class="suite" aria-labelledby="suite-${e(s.suite)}"><h3 ` +
-      `id="suite-${e(s.suite)}">${e(s.suite)}</h3>${table}${over}${shares.map((x) => `<p class="note">${e(x)}</p>`).join('')}${skipped(s.skipped)}</section>`
+      `id="suite-${e(s.suite)}">${e(s.suite)}</h3>${table}${over}${shares
+        .map((x) => `<p ` + `class="note">${e(x)}</p>`)
+        .join('')}${skipped(s.skipped)}</section>`
     );
   });
   return out.join('\n');
@@ -186,10 +202,13 @@ export function renderComparison(
       c.verdict === 'skipped' ? 'skipped in both' : c.verdict,
     ];
   });
-  return `<p id="comparison-summary">base: ${e(labels.base)}; new: ${e(labels.next)}; ${e(device)}. Mann–Whitney U at α = ${String(cmp.options.alpha)}, threshold ${String(cmp.options.thresholdPct)}%.</p>
+  return `<p id="comparison-summary">base: ${e(labels.base)}; new: ${e(labels.next)}; ${e(device)}. Mann–Whitney \
+U at α = ${String(cmp.options.alpha)}, threshold ${String(cmp.options.thresholdPct)}%.</p>
 ${scrollTable(
   'comparison',
-  `<table id="comparison-table"><caption>${e(compareRuleLine(cmp))}</caption><thead><tr>${head.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows
+  `<table id="comparison-table"><caption>${e(compareRuleLine(cmp))}</caption><thead><tr>${head
+    .map((h) => `<th ` + `scope="col">${h}</th>`)
+    .join('')}</tr></thead><tbody>${rows
     .map(
       (r) =>
         `<tr><th scope="row">${e(r[0] ?? '')}</th>${r

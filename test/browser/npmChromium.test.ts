@@ -31,37 +31,40 @@ describe('Chromium for the browser tests', () => {
     expect(auto.source).toMatch(/system|npm/);
   });
 
-  it('the npm Chromium (@sparticuz/chromium) starts headless and gives a WebGPU adapter on a localhost page', async () => {
-    const choice = await resolveChromium({ WGBENCH_CHROMIUM: 'npm' });
-    expect(choice.source).toBe('npm (@sparticuz/chromium)');
-    const browser = await chromium.launch({
-      executablePath: choice.executablePath,
-      args: [
-        '--no-sandbox',
-        '--enable-unsafe-webgpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    try {
-      const page = await browser.newPage();
-      await page.goto(url);
-      const info = await page.evaluate(async () => {
-        const adapter = await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();
-        return adapter
-          ? {
-              vendor: adapter.info.vendor,
-              architecture: adapter.info.architecture,
-              timestamps: adapter.features.has('timestamp-query'),
-            }
-          : null;
+  it(
+    'the npm Chromium (@sparticuz/chromium) starts headless and gives a WebGPU adapter on a ' + 'localhost page',
+    async () => {
+      const choice = await resolveChromium({ WGBENCH_CHROMIUM: 'npm' });
+      expect(choice.source).toBe('npm (@sparticuz/chromium)');
+      const browser = await chromium.launch({
+        executablePath: choice.executablePath,
+        args: [
+          '--no-sandbox',
+          '--enable-unsafe-webgpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
       });
-      expect(info).not.toBeNull();
-      expect(info?.architecture).toBe('swiftshader');
-    } finally {
-      await browser.close();
-    }
-  });
+      try {
+        const page = await browser.newPage();
+        await page.goto(url);
+        const info = await page.evaluate(async () => {
+          const adapter = await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();
+          return adapter
+            ? {
+                vendor: adapter.info.vendor,
+                architecture: adapter.info.architecture,
+                timestamps: adapter.features.has('timestamp-query'),
+              }
+            : null;
+        });
+        expect(info).not.toBeNull();
+        expect(info?.architecture).toBe('swiftshader');
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });

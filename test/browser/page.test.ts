@@ -199,10 +199,10 @@ describe('the wgbench page in headless Chromium', () => {
         { timeout: 120_000 },
       );
       const status = (await page.textContent('#run-status')) ?? '';
-      const m =
-        /^tuned (\d+) problems?(?: \(\d+ more cut by the budget before their default was measured: [^)]*\))? in ([\d.]+) s of 15 s: /.exec(
-          status,
-        );
+      const m = new RegExp(
+        '^tuned (\\d+) problems?(?: \\(\\d+ more cut by the budget before their default was measured: [^)]*\\' +
+          '))? in ([\\d.]+) s of 15 s: ',
+      ).exec(status);
       expect(m, status).not.toBeNull();
       expect(Number(m?.[1])).toBeGreaterThan(0);
       expect(Number(m?.[2])).toBeLessThanOrEqual(15 * 1.1);

@@ -426,7 +426,10 @@ describe('wgbench calibrate (CLI)', () => {
     expect(await main(withTestBackend(['calibrate', '--show']), io)).toBe(0);
     expect(out).toMatch(/FP32 \(scalar FMA\) +│ [\d.]+ TFLOP\/s/);
     expect(out).toMatch(
-      /datasheet: this device is not in the table; calibration alone supplies its peaks|datasheet: NVIDIA|datasheet: AMD|datasheet: Apple/,
+      new RegExp(
+        'datasheet: this device is not in the table; calibration alone supplies its peaks|datasheet: NVIDIA' +
+          '|datasheet: AMD|datasheet: Apple',
+      ),
     );
     const json = join(dir, 'run.json');
     out = '';

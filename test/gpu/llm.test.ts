@@ -125,26 +125,29 @@ describe('llm suite on a real adapter', () => {
     }
   });
 
-  it('a forward pass with a broken kernel (SiLU, or positions lost in RoPE) fails the check and is not served', async () => {
-    const mutations: [string, string][] = [
-      ['c[i] = x / (1.0 + exp(-x)) * a[', 'c[i] = x * a['],
-      ['return f32(pos) * pow(', 'return 0.0 * f32(pos) * pow('],
-    ];
-    for (const [from, to] of mutations) {
-      const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace(from, to);
-      const run = await runSuites(
-        { ...nodeRunEnvironment(acquired), loadKernel: wrong },
-        {
-          suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, decodeStep: false })],
-          quick: true,
-          passes: 2,
-        },
-      );
-      expect(run.cases[0]?.status, to).toBe('failed');
-      expect(run.cases[0]?.message).toMatch(/logits off by/);
-      expect(run.cases[0]?.samplesNs).toEqual([]);
-    }
-  });
+  it(
+    'a forward pass with a broken kernel (SiLU, or positions lost in RoPE) fails the check and is ' + 'not served',
+    async () => {
+      const mutations: [string, string][] = [
+        ['c[i] = x / (1.0 + exp(-x)) * a[', 'c[i] = x * a['],
+        ['return f32(pos) * pow(', 'return 0.0 * f32(pos) * pow('],
+      ];
+      for (const [from, to] of mutations) {
+        const wrong = async (name: string): Promise<string> => (await loadKernelFromDisk(name)).replace(from, to);
+        const run = await runSuites(
+          { ...nodeRunEnvironment(acquired), loadKernel: wrong },
+          {
+            suites: [createLlmSuite({ model: 'tiny', workload, batch: 2, disaggregated: false, decodeStep: false })],
+            quick: true,
+            passes: 2,
+          },
+        );
+        expect(run.cases[0]?.status, to).toBe('failed');
+        expect(run.cases[0]?.message).toMatch(/logits off by/);
+        expect(run.cases[0]?.samplesNs).toEqual([]);
+      }
+    },
+  );
 
   it(
     'the GPU kernels (split-K GEMV, tiled linear, chunked attention) pass the same check, and a broken one ' +

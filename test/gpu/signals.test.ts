@@ -81,24 +81,27 @@ describe('signals end a run as Ctrl-C does', () => {
     expect(run.finishedAt).not.toBeNull();
   });
 
-  it("SIGTERM during kvtier removes its scratch files, and a killed run's stale scratch is swept by the next", async () => {
-    const scratch = mkdtempSync(join(tmpdir(), 'wgbench-scratch-dir-'));
-    const file = join(scratch, 'run.json');
-    const p = start(['run', '--suite', 'kvtier', '--quick', '--json', file, '--scratch-dir', scratch]);
-    const scratchFiles = (): string[] => readdirSync(scratch).filter((n) => n.startsWith('wgbench-scratch-'));
-    await until('a scratch file', () => scratchFiles().length > 0);
-    p.child.kill('SIGTERM');
-    expect(await p.exit, p.stderr()).toBe(143);
-    expect(scratchFiles()).toEqual([]);
-    expect(readResults(file).status).toBe('interrupted');
-    // What SIGKILL leaves (no exit hook runs): a file named for a process that is gone.
-    const stale = join(scratch, 'wgbench-scratch-2147483646-0.bin');
-    writeFileSync(stale, 'x');
-    const next = start(['run', '--suite', 'memcopy', '--quick', '--passes', '1', '--scratch-dir', scratch]);
-    expect(await next.exit, next.stderr()).toBe(0);
-    expect(existsSync(stale)).toBe(false);
-    expect(next.stderr()).toContain(`removed ${stale}, left by a run that was killed`);
-  });
+  it(
+    "SIGTERM during kvtier removes its scratch files, and a killed run's stale scratch is swept by " + 'the next',
+    async () => {
+      const scratch = mkdtempSync(join(tmpdir(), 'wgbench-scratch-dir-'));
+      const file = join(scratch, 'run.json');
+      const p = start(['run', '--suite', 'kvtier', '--quick', '--json', file, '--scratch-dir', scratch]);
+      const scratchFiles = (): string[] => readdirSync(scratch).filter((n) => n.startsWith('wgbench-scratch-'));
+      await until('a scratch file', () => scratchFiles().length > 0);
+      p.child.kill('SIGTERM');
+      expect(await p.exit, p.stderr()).toBe(143);
+      expect(scratchFiles()).toEqual([]);
+      expect(readResults(file).status).toBe('interrupted');
+      // What SIGKILL leaves (no exit hook runs): a file named for a process that is gone.
+      const stale = join(scratch, 'wgbench-scratch-2147483646-0.bin');
+      writeFileSync(stale, 'x');
+      const next = start(['run', '--suite', 'memcopy', '--quick', '--passes', '1', '--scratch-dir', scratch]);
+      expect(await next.exit, next.stderr()).toBe(0);
+      expect(existsSync(stale)).toBe(false);
+      expect(next.stderr()).toContain(`removed ${stale}, left by a run that was killed`);
+    },
+  );
 
   it('SIGKILL of the launcher takes the CLI process with it', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'wgbench-sig-')), 'run.json');

@@ -60,10 +60,18 @@ describe('wgbench tune', () => {
       expect(seconds).toBeLessThan(66);
       expect(tune.out).toMatch(/tuned 6 problems in [\d.]+ s of a 60 s budget; saved to .*\.tuning\.json/);
       expect(tune.out).toMatch(
-        /^matmul-subgroup-matrix: nothing to tune on this device \(needs an adapter that lists subgroup-matrix configs/m,
+        new RegExp(
+          '^matmul-subgroup-matrix: nothing to tune on this device \\(needs an adapter that lists subgroup-m' +
+            'atrix configs',
+          'm',
+        ),
       );
       expect(tune.out).toMatch(
-        /^attention-subgroup-matrix: nothing to tune on this device \(needs an adapter that lists the f16→f32 16×16×16 subgroup-matrix config/m,
+        new RegExp(
+          '^attention-subgroup-matrix: nothing to tune on this device \\(needs an adapter that lists the f16' +
+            '→f32 16×16×16 subgroup-matrix config',
+          'm',
+        ),
       );
       const json = JSON.parse(readFileSync(report, 'utf8')) as { outcomes: TuneOutcome[]; elapsedSeconds: number };
       expect(json.outcomes.map((o) => `${o.family}/${o.shapeClass}`)).toEqual([
@@ -151,7 +159,10 @@ describe('wgbench tune', () => {
         '--no-progress',
       ]);
       expect(older.err).toMatch(
-        /tuning of memcopy copy in .* was made for another version of its kernel source .*: ignored; run `wgbench tune` again/,
+        new RegExp(
+          'tuning of memcopy copy in .* was made for another version of its kernel source .*: ignored; run ' +
+            '`wgbench tune` again',
+        ),
       );
       expect(
         parseRunResult(JSON.parse(readFileSync(out, 'utf8'))).cases.every((c) => c.params['source'] === 'default'),

@@ -63,7 +63,8 @@ export async function startThrowawayPostgres({ durable = false } = {}) {
   const port = await freePort();
   as('initdb', ['-D', data, '-A', 'trust', '-U', 'wgbench', '--no-sync', '-E', 'UTF8']);
   const fast = durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
-  const options = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c max_connections=200${fast}`;
+  const options =
+    `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} ` + `-c max_connections=200${fast}`;
   as('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', options, '-w', '-t', '60', 'start']);
   const stop = () => {
     try {

@@ -94,7 +94,9 @@ export function emulateSubgroupMatrix(source: string): string {
       prelude.push(`fn ${fn}(offset: u32, m: ${typeName(result)}, colMajor: bool, stride: u32) {
   for (var r = 0u; r < ${rows}u; r++) {
     for (var c = 0u; c < ${cols}u; c++) {
-      ${variable}[select(offset + r * stride + c, offset + c * stride + r, colMajor)] = ${result.element === 'f16' ? 'f16' : ''}(m.v[r * ${cols}u + c]);
+      ${variable}[select(offset + r * stride + c, offset + c * stride + r, colMajor)] = \
+${result.element === 'f16' ? 'f16' : ''}(m.v[r \
+* ${cols}u + c]);
     }
   }
 }`);

@@ -208,7 +208,10 @@ describe('the attention-subgroup-matrix tuner family (the staged flash kernel on
       ]);
       const code = sgmatAttentionSource(readFileSync('kernels/attention_subgroup_f16.wgsl', 'utf8'), 64, best);
       expect(code).toMatch(
-        /const HEAD_DIM = 64u;[\s\S]*const SGS = 8u; \/\/ subgroups per workgroup[\s\S]*const KV_PAD = 0u;[\s\S]*const PREFETCH = false;/,
+        new RegExp(
+          'const HEAD_DIM = 64u;[\\s\\S]*const SGS = 8u; \\/\\/ subgroups per workgroup[\\s\\S]*const KV_PAD = 0u' +
+            ';[\\s\\S]*const PREFETCH = false;',
+        ),
       );
       expect(code).not.toContain('{{');
       expect(() => sgmatAttentionSource('const HEAD_DIM = {{HEAD_DIM}}u;', 64, best)).toThrow(

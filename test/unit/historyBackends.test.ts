@@ -68,7 +68,10 @@ describe('where the history lives', () => {
       const r = await runCli(['history', 'add', file, '--db', 'postgres://someone:secret@127.0.0.1:1/db']);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(
-        /postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/db: not a usable wgbench history database: cannot reach the server .*is PostgreSQL running there\?/,
+        new RegExp(
+          'postgres:\\/\\/someone:\\*\\*\\*@127\\.0\\.0\\.1:1\\/db: not a usable wgbench history database: cannot re' +
+            'ach the server .*is PostgreSQL running there\\?',
+        ),
       );
       expect(r.err).not.toMatch(/secret/);
       expect(existsSync('postgres:')).toBe(false);
@@ -82,9 +85,14 @@ describe('where the history lives', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'wgbench-hist-')), 'old.sqlite');
     const old = new Database(file);
     // The schema every history file had before migrations were versioned.
-    old.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, device_key TEXT NOT NULL, device TEXT NOT NULL, tool_version TEXT NOT NULL, added_at TEXT NOT NULL, source TEXT, UNIQUE (started_at, device_key));
-      CREATE TABLE cases (run_id INTEGER NOT NULL REFERENCES runs(id), device_key TEXT NOT NULL, case_id TEXT NOT NULL, started_at TEXT NOT NULL, status TEXT NOT NULL, median_ns REAL, samples_ns TEXT NOT NULL, bandwidth_gbps REAL, tflops REAL, mfu REAL, PRIMARY KEY (run_id, case_id));
-      INSERT INTO runs VALUES (1, '2026-01-01T00:00:00.000Z', 'k', 'old device', '0.0.1', '2026-01-01T00:00:00.000Z', NULL);
+    old.exec(`CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, device_key TEXT NOT \
+NULL, device TEXT NOT NULL, tool_version TEXT NOT NULL, added_at TEXT NOT NULL, source TEXT, UNIQUE (started_at, \
+device_key));
+      CREATE TABLE cases (run_id INTEGER NOT NULL REFERENCES runs(id), device_key TEXT NOT NULL, case_id \
+TEXT NOT NULL, started_at TEXT NOT NULL, status TEXT NOT NULL, median_ns REAL, samples_ns TEXT NOT NULL, \
+bandwidth_gbps REAL, tflops REAL, mfu REAL, PRIMARY KEY (run_id, case_id));
+      INSERT INTO runs VALUES (1, '2026-01-01T00:00:00.000Z', 'k', 'old device', '0.0.1',
+        '2026-01-01T00:00:00.000Z', NULL);
       INSERT INTO cases VALUES (1, 'k', 'c', '2026-01-01T00:00:00.000Z', 'ok', 5, '[5]', NULL, NULL, NULL);`);
     old.close();
     await withHistory(file, async (store) => {

@@ -112,44 +112,48 @@ const UPLOAD_TARGETS = (port: number): string[] => [
 const { backends: BACKENDS } = historyBackendsForFile('security');
 
 describe.each(BACKENDS)('the lab upload guard on $name', (backend) => {
-  it('no request form stores a run without the upload token (none, the read token only, or uploads off)', async (ctx) => {
-    if (!backend.available()) ctx.skip(POSTGRES_MISSING);
-    const json = { 'Content-Type': 'application/json' };
-    const open = await lab(await backend.fresh(), { readToken: READ });
-    const off = await lab(await backend.fresh(), { uploadToken: null });
-    try {
-      for (const target of UPLOAD_TARGETS(open.port)) {
-        const none = await raw(open.port, 'POST', target, json, RUN_BODY);
-        const readOnly = await raw(open.port, 'POST', target, { ...json, Authorization: `Bearer ${READ}` }, RUN_BODY);
-        const basic = await raw(
-          open.port,
-          'POST',
-          target,
-          { ...json, Authorization: `Basic ${Buffer.from(`x:${READ}`).toString('base64')}` },
-          RUN_BODY,
-        );
-        const switchedOff = await raw(
-          off.port,
-          'POST',
-          target.replace(String(open.port), String(off.port)),
-          { ...json, Authorization: `Bearer ${UPLOAD}` },
-          RUN_BODY,
-        );
-        for (const status of [none, readOnly, basic, switchedOff])
-          expect(status, `POST ${target}`).toBeGreaterThanOrEqual(400);
+  it(
+    'no request form stores a run without the upload token (none, the read token only, or ' + 'uploads off)',
+    async (ctx) => {
+      if (!backend.available()) ctx.skip(POSTGRES_MISSING);
+      const json = { 'Content-Type': 'application/json' };
+      const open = await lab(await backend.fresh(), { readToken: READ });
+      const off = await lab(await backend.fresh(), { uploadToken: null });
+      try {
+        for (const target of UPLOAD_TARGETS(open.port)) {
+          const none = await raw(open.port, 'POST', target, json, RUN_BODY);
+          const readOnly = await raw(open.port, 'POST', target, { ...json, Authorization: `Bearer ${READ}` }, RUN_BODY);
+          const basic = await raw(
+            open.port,
+            'POST',
+            target,
+            { ...json, Authorization: `Basic ${Buffer.from(`x:${READ}`).toString('base64')}` },
+            RUN_BODY,
+          );
+          const switchedOff = await raw(
+            off.port,
+            'POST',
+            target.replace(String(open.port), String(off.port)),
+            { ...json, Authorization: `Bearer ${UPLOAD}` },
+            RUN_BODY,
+          );
+          for (const status of [none, readOnly, basic, switchedOff])
+            expect(status, `POST ${target}`).toBeGreaterThanOrEqual(400);
+        }
+        expect(await open.history.listRuns()).toHaveLength(0);
+        expect(await off.history.listRuns()).toHaveLength(0);
+        // The same request with the token is stored: the forms above were refused by the guard, not by accident.
+        expect(
+          await raw(open.port, 'POST', '/api/runs', { ...json, Authorization: `Bearer ${UPLOAD}` }, RUN_BODY),
+        ).toBe(201);
+        expect(await open.history.listRuns()).toHaveLength(1);
+      } finally {
+        await open.close();
+        await off.close();
       }
-      expect(await open.history.listRuns()).toHaveLength(0);
-      expect(await off.history.listRuns()).toHaveLength(0);
-      // The same request with the token is stored: the forms above were refused by the guard, not by accident.
-      expect(await raw(open.port, 'POST', '/api/runs', { ...json, Authorization: `Bearer ${UPLOAD}` }, RUN_BODY)).toBe(
-        201,
-      );
-      expect(await open.history.listRuns()).toHaveLength(1);
-    } finally {
-      await open.close();
-      await off.close();
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });
 
 describe('the lab against hostile clients', () => {

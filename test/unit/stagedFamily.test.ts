@@ -169,7 +169,10 @@ describe('the staged subgroup-matrix tuner family', () => {
       expect(
         stagedSubgroupMatrixSource(template, 'f16', 32, { ...DEFAULT_STAGED.f16, matrixM: 8, matrixN: 8, matrixK: 8 }),
       ).toMatch(
-        /subgroup_matrix_result<f32, 8, 8>[\s\S]*subgroup_matrix_left<f16, 8, 8>[\s\S]*subgroup_matrix_right<f16, 8, 8>/,
+        new RegExp(
+          'subgroup_matrix_result<f32, 8, 8>[\\s\\S]*subgroup_matrix_left<f16, 8, 8>[\\s\\S]*subgroup_matrix_ri' +
+            'ght<f16, 8, 8>',
+        ),
       );
     },
   );

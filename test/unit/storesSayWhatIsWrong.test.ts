@@ -24,21 +24,26 @@ const listen = (server: Server | ReturnType<typeof createHttpServer>): Promise<n
   });
 
 describe('history databases say what is wrong', () => {
-  it('a foreign SQLite file is refused with exit 2 naming it, and left byte for byte as it was (no WAL switch)', async () => {
-    const file = join(dir(), 'notes.sqlite');
-    const foreign = new Database(file);
-    foreign.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('keep me')");
-    foreign.close();
-    const before = readFileSync(file);
-    const r = await runCli(['history', 'add', RECORDED, '--db', file]);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(
-      /notes\.sqlite: a SQLite database, but not a wgbench history \(its tables: notes\); it was left unchanged/,
-    );
-    expect(readFileSync(file).equals(before)).toBe(true);
-    expect(() => statSync(`${file}-wal`)).toThrow();
-    expect((await runCli(['history', 'list', '--db', file])).code).toBe(2);
-  });
+  it(
+    'a foreign SQLite file is refused with exit 2 naming it, and left byte for byte as it was (no ' + 'WAL switch)',
+    async () => {
+      const file = join(dir(), 'notes.sqlite');
+      const foreign = new Database(file);
+      foreign.exec(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('keep me')",
+      );
+      foreign.close();
+      const before = readFileSync(file);
+      const r = await runCli(['history', 'add', RECORDED, '--db', file]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(
+        /notes\.sqlite: a SQLite database, but not a wgbench history \(its tables: notes\); it was left unchanged/,
+      );
+      expect(readFileSync(file).equals(before)).toBe(true);
+      expect(() => statSync(`${file}-wal`)).toThrow();
+      expect((await runCli(['history', 'list', '--db', file])).code).toBe(2);
+    },
+  );
 
   it('--db "" and malformed postgres:// URLs exit 2 naming the problem, password masked', async () => {
     const empty = await runCli(['history', 'list', '--db', '']);

@@ -86,32 +86,35 @@ describe('the gate fails what it used to pass', () => {
     expect((await runCli(['gate', h100, '--baseline', RECORDED, '--allow-device-mismatch'])).code).toBe(0);
   });
 
-  it('an ok case without samples, or a summary its samples do not give, is bad input naming the field (exit 2)', async () => {
-    const noSamples = later('nosamples.json', (r) => {
-      (r.cases[0] as RunResult['cases'][number]).samplesNs = [];
-    });
-    const a = await runCli(['gate', noSamples, '--baseline', RECORDED]);
-    expect(a.code).toBe(2);
-    expect(a.err).toContain(
-      `${noSamples}: "cases[0].samplesNs": case "memcopy/copy/bytes=134217728" is ok but carries no timed samples`,
-    );
-    const forged = later('forged.json', (r) => {
-      const s = r.cases[0]?.summary;
-      if (s) s.p50 = -5;
-    });
-    const config = save('gates.json', { thresholds: [{ case: 'memcopy/copy/*', metric: 'timeNs', max: 1000 }] });
-    const b = await runCli(['gate', forged, '--config', config]);
-    expect(b.code).toBe(2);
-    expect(b.err).toMatch(/"cases\[0\]\.summary\.p50": .* p50 -5 does not follow from its 5 samples/);
-    // The recorded run itself is consistent, and a rescaled run recomputed as a real one would be too.
-    const rescaled = later('rescaled.json', (r) => {
-      r.cases[0] = withSamples(
-        r.cases[0] as RunResult['cases'][number],
-        (r.cases[0]?.samplesNs ?? []).map((x) => x * 1.01),
+  it(
+    'an ok case without samples, or a summary its samples do not give, is bad input naming the ' + 'field (exit 2)',
+    async () => {
+      const noSamples = later('nosamples.json', (r) => {
+        (r.cases[0] as RunResult['cases'][number]).samplesNs = [];
+      });
+      const a = await runCli(['gate', noSamples, '--baseline', RECORDED]);
+      expect(a.code).toBe(2);
+      expect(a.err).toContain(
+        `${noSamples}: "cases[0].samplesNs": case "memcopy/copy/bytes=134217728" is ok but carries no timed samples`,
       );
-    });
-    expect((await runCli(['gate', rescaled, '--baseline', RECORDED])).code).toBe(0);
-  });
+      const forged = later('forged.json', (r) => {
+        const s = r.cases[0]?.summary;
+        if (s) s.p50 = -5;
+      });
+      const config = save('gates.json', { thresholds: [{ case: 'memcopy/copy/*', metric: 'timeNs', max: 1000 }] });
+      const b = await runCli(['gate', forged, '--config', config]);
+      expect(b.code).toBe(2);
+      expect(b.err).toMatch(/"cases\[0\]\.summary\.p50": .* p50 -5 does not follow from its 5 samples/);
+      // The recorded run itself is consistent, and a rescaled run recomputed as a real one would be too.
+      const rescaled = later('rescaled.json', (r) => {
+        r.cases[0] = withSamples(
+          r.cases[0] as RunResult['cases'][number],
+          (r.cases[0]?.samplesNs ?? []).map((x) => x * 1.01),
+        );
+      });
+      expect((await runCli(['gate', rescaled, '--baseline', RECORDED])).code).toBe(0);
+    },
+  );
 
   it('duplicate case ids are bad input (exit 2), for the gate and for history add', async () => {
     const dup = later('dup.json', (r) => {
@@ -129,25 +132,28 @@ describe('the gate fails what it used to pass', () => {
 });
 
 describe('no command destroys its input or loses its output', () => {
-  it('an output equal to an input is refused before anything is written (exit 2), and the input is untouched', async () => {
-    const input = later('in.json');
-    const before = readFileSync(input, 'utf8');
-    const base = later('base.json');
-    for (const args of [
-      ['report', input, '--md', input],
-      ['compare', base, input, '--json', base],
-      ['gate', input, '--baseline', base, '--junit', base],
-      ['report', input, '--md', join(dir, 'same.md'), '--html', join(dir, 'same.md')],
-      ['run', '--suite', 'memcopy', '--json', join(dir, 'x.json'), '--html', join(dir, 'x.json')],
-      ['history', 'add', input, '--db', input],
-    ]) {
-      const r = await runCli(args);
-      expect(r.code, args.join(' ')).toBe(2);
-      expect(r.err).toMatch(/is also (input|output) .*choose another path/);
-    }
-    expect(readFileSync(input, 'utf8')).toBe(before);
-    expect(readFileSync(base, 'utf8')).toBe(before.replace(/.*/s, (s) => s));
-  });
+  it(
+    'an output equal to an input is refused before anything is written (exit 2), and the input is ' + 'untouched',
+    async () => {
+      const input = later('in.json');
+      const before = readFileSync(input, 'utf8');
+      const base = later('base.json');
+      for (const args of [
+        ['report', input, '--md', input],
+        ['compare', base, input, '--json', base],
+        ['gate', input, '--baseline', base, '--junit', base],
+        ['report', input, '--md', join(dir, 'same.md'), '--html', join(dir, 'same.md')],
+        ['run', '--suite', 'memcopy', '--json', join(dir, 'x.json'), '--html', join(dir, 'x.json')],
+        ['history', 'add', input, '--db', input],
+      ]) {
+        const r = await runCli(args);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.err).toMatch(/is also (input|output) .*choose another path/);
+      }
+      expect(readFileSync(input, 'utf8')).toBe(before);
+      expect(readFileSync(base, 'utf8')).toBe(before.replace(/.*/s, (s) => s));
+    },
+  );
 
   it('a missing or unwritable output folder is refused before measuring (exit 2), not after', async () => {
     const run = await runCli(['run', '--suite', 'memcopy', '--quick', '--json', join(dir, 'missing', 'x.json')]);
