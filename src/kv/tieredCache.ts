@@ -143,7 +143,9 @@ export class TieredKVCache {
     if (victim === undefined) throw new Error(`every block in ${tier} is in use by the current request`);
     const loc = this.where.get(victim) as Location;
     const next = NEXT_TIER[tier];
-    if (next === null || this.capacities[next] === 0) {
+    // Off the end of the hierarchy, or into a tier that cannot make room (full of blocks the current
+    // request holds, such as the one being promoted out of it): the victim is evicted, not demoted.
+    if (next === null || this.capacities[next] === 0 || !this.canMakeRoom(next)) {
       this.remove(victim, loc);
     } else {
       const slot = await this.takeSlot(next, outcome);
@@ -156,6 +158,11 @@ export class TieredKVCache {
     const slot = this.free[tier].pop();
     if (slot === undefined) throw new Error(`no ${tier} slot after eviction`);
     return slot;
+  }
+
+  /** Whether `tier` has a free slot or a block the current request does not hold. */
+  private canMakeRoom(tier: KVTier): boolean {
+    return this.free[tier].length > 0 || [...this.lru[tier].keys()].some((k) => !this.pinned.has(k));
   }
 
   private place(key: string, tier: KVTier, slot: number): void {

@@ -34,8 +34,9 @@ export interface LlmRunMetrics {
   requests: number;
   completed: number;
   windowMs: number;
-  tokensPerSecond: number;
-  requestsPerSecond: number;
+  /** Null when no request completed or the window has no length: a rate over nothing is not a number. */
+  tokensPerSecond: number | null;
+  requestsPerSecond: number | null;
   /** Σ(n_out − 1) over the decode window (first first-token to last token). */
   decodeTokensPerSecond: number | null;
   /**
@@ -87,7 +88,9 @@ export function llmMetrics(
   const done = records.filter((r) => r.tokenTimesMs.length > 0);
   const start = Math.min(...records.map((r) => r.arrivalMs));
   const end = Math.max(...done.map((r) => r.tokenTimesMs[r.tokenTimesMs.length - 1] as number));
-  const windowS = (end - start) / 1000;
+  // With no completed request there is no window (end would be −∞); a zero-length one gives no rate.
+  const windowS = done.length === 0 ? 0 : (end - start) / 1000;
+  const perSecond = (count: number): number | null => (windowS > 0 ? count / windowS : null);
   const tokens = done.reduce((s, r) => s + r.tokenTimesMs.length, 0);
   const firstTokens = done.map((r) => r.tokenTimesMs[0] as number);
   const decodeWindowS = (end - Math.min(...firstTokens)) / 1000;
@@ -104,10 +107,10 @@ export function llmMetrics(
     requests: records.length,
     completed: done.length,
     windowMs: windowS * 1000,
-    tokensPerSecond: tokens / windowS,
-    requestsPerSecond: done.length / windowS,
+    tokensPerSecond: perSecond(tokens),
+    requestsPerSecond: perSecond(done.length),
     decodeTokensPerSecond: decodeWindowS > 0 ? decodeTokens / decodeWindowS : null,
-    goodputRequestsPerSecond: sloMet === null ? null : sloMet / windowS,
+    goodputRequestsPerSecond: sloMet === null ? null : perSecond(sloMet),
     sloMet,
     slo,
     ttftMs: MetricSummary.fromValuesOrNull(

@@ -9,8 +9,11 @@ export interface RooflinePoint {
   /** Peak FLOP/s ÷ peak bandwidth, in FLOP/byte. */
   ridgePoint: number;
   bound: 'memory' | 'compute';
-  /** Achieved ÷ attainable; above 1 is flagged, not clipped. */
-  efficiency: number;
+  /**
+   * Achieved ÷ attainable; above 1 is flagged, not clipped. Null for work with no FLOPs: its roof
+   * is zero and a share of it means nothing (docs/metrics.md); bandwidth's share is MBU.
+   */
+  efficiency: number | null;
   exceedsRoof: boolean;
 }
 
@@ -32,7 +35,7 @@ export function rooflinePoint(input: {
   const attainable = Math.min(peakFlops, ai * peakBytes);
   const ridgePoint = peakFlops / peakBytes;
   const achieved = input.flops / input.timeS;
-  const efficiency = achieved / attainable;
+  const efficiency = input.flops === 0 ? null : achieved / attainable;
   return {
     arithmeticIntensity: ai,
     achievedTflops: achieved / 1e12,
@@ -40,6 +43,6 @@ export function rooflinePoint(input: {
     ridgePoint,
     bound: ai < ridgePoint ? 'memory' : 'compute',
     efficiency,
-    exceedsRoof: efficiency > 1,
+    exceedsRoof: efficiency !== null && efficiency > 1,
   };
 }

@@ -78,6 +78,9 @@ export const MetricSummary = { fromValues, fromValuesOrNull };
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) throw new MetricError('EMPTY_SAMPLES', 'percentile of an empty sample set');
   if (!(p >= 0 && p <= 100)) throw new MetricError('INVALID_ARGUMENT', `percentile must be in [0, 100], got ${p}`);
+  // As MetricSummary: NaN sorts nowhere and ±Infinity drags every interpolated percentile with it.
+  const bad = values.find((v) => !Number.isFinite(v));
+  if (bad !== undefined) throw new MetricError('NON_FINITE', `percentile of samples with ${String(bad)} in them`);
   return quantileSorted(
     [...values].sort((a, b) => a - b),
     p / 100,

@@ -58,7 +58,7 @@ export function utilizationAgainst(against: PeakOrigin, peaks: PeakSet, work: Ac
     attainableTflops = p.attainableTflops;
     bound = p.bound;
     rooflineEfficiency = p.efficiency;
-    if (p.exceedsRoof)
+    if (p.exceedsRoof && p.efficiency !== null)
       flags.push(`roofline efficiency ${(p.efficiency * 100).toFixed(1)}% exceeds 100% of the ${against} roof`);
   }
   return {

@@ -74,8 +74,8 @@ function describeServing(id: string, m: LlmRunMetrics, extras: Record<string, un
       `${p(m.ttftMs, 'p99')} (n=${m.ttftMs?.count ?? 0});`,
     `TPOT p50 ${p(m.tpotMs, 'p50')} (n=${m.tpotMs?.count ?? 0}); ITL p50 ${p(m.itlMs, 'p50')} p99 ` +
       `${p(m.itlMs, 'p99')} (n=${m.itlMs?.count ?? 0});`,
-    `${m.tokensPerSecond.toFixed(1)} tokens/s, decode ${m.decodeTokensPerSecond?.toFixed(1) ?? '—'} ` +
-      `tokens/s, ${m.requestsPerSecond.toFixed(2)} requests/s, goodput ` +
+    `${m.tokensPerSecond?.toFixed(1) ?? '—'} tokens/s, decode ${m.decodeTokensPerSecond?.toFixed(1) ?? '—'} ` +
+      `tokens/s, ${m.requestsPerSecond?.toFixed(2) ?? '—'} requests/s, goodput ` +
       `${m.goodputRequestsPerSecond === null ? '— (no SLO given)' : `${m.goodputRequestsPerSecond.toFixed(2)}/s`};`,
     `prefill MFU ${pct(extras['servingPrefillMfu'])}, decode MBU ${pct(extras['servingDecodeMbu'])} ` +
       `(host-timed ` +

@@ -92,7 +92,7 @@ export function renderRunMarkdown(run: RunResult): string {
         const frac = (v: unknown): string => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '—');
         lines.push(
           `| ${cell(c.name)} | ${ms(m.ttftMs, 'p50')} | ${ms(m.ttftMs, 'p99')} | ${ms(m.tpotMs, 'p50')} | ` +
-            `${ms(m.itlMs, 'p99')} (${m.itlMs?.count ?? 0}) | ${m.tokensPerSecond.toFixed(1)} | ` +
+            `${ms(m.itlMs, 'p99')} (${m.itlMs?.count ?? 0}) | ${m.tokensPerSecond?.toFixed(1) ?? '—'} | ` +
             `${m.goodputRequestsPerSecond?.toFixed(2) ?? '— (no SLO)'} | ${frac(e['servingPrefillMfu'])} | ` +
             `${frac(e['servingDecodeMbu'])} |`,
         );

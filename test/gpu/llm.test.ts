@@ -76,7 +76,11 @@ describe('llm suite on a real adapter', () => {
         expect(extras.metrics.perRequest[i]?.ttftMs).toBeCloseTo(again.ttftMs ?? Number.NaN, 9);
         expect(extras.metrics.perRequest[i]?.tpotMs).toBeCloseTo(again.tpotMs ?? Number.NaN, 9);
       }
-      expect(llmMetrics(extras.records, extras.steps).tokensPerSecond).toBeCloseTo(extras.metrics.tokensPerSecond, 9);
+      expect(extras.metrics.tokensPerSecond).toBeGreaterThan(0);
+      expect(llmMetrics(extras.records, extras.steps).tokensPerSecond).toBeCloseTo(
+        extras.metrics.tokensPerSecond ?? Number.NaN,
+        9,
+      );
       expect(extras.metrics.itlMs?.count).toBe(extras.records.reduce((s, r) => s + r.tokenTimesMs.length - 1, 0));
       expect(extras.steps.some((s) => s.kind === 'decode' && s.rows === 2)).toBe(true);
       expect(extras.metrics.prefillTflops).toBeGreaterThan(0);

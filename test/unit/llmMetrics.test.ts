@@ -122,11 +122,37 @@ describe('goodput (docs/metrics.md)', () => {
     const m = llmMetrics([...records, silent], steps, { tpotMs: 1000 });
     expect(m.completed).toBe(2);
     expect(m.sloMet).toBe(2);
-    expect(m.goodputRequestsPerSecond).toBeCloseTo(m.requestsPerSecond, 12);
+    expect(m.goodputRequestsPerSecond).toBeCloseTo(m.requestsPerSecond ?? NaN, 12);
     for (const slo of [{ tpotMs: 1000 }, { ttftMs: 1e9 }, { e2eMs: 1e9 }, { ttftMs: 150, tpotMs: 26 }]) {
       const x = llmMetrics([...records, silent], steps, slo);
-      expect(x.goodputRequestsPerSecond ?? 0).toBeLessThanOrEqual(x.requestsPerSecond);
+      expect(x.goodputRequestsPerSecond ?? 0).toBeLessThanOrEqual(x.requestsPerSecond ?? NaN);
     }
     expect(llmMetrics([...records, silent], steps, { ttftMs: 150, tpotMs: 26 }).sloMet).toBe(1);
+  });
+
+  it('gives no rate, never ±Infinity or NaN, when no request completed or the window has no length', () => {
+    const none = llmMetrics([silent], [], { ttftMs: 100 });
+    expect(none).toMatchObject({
+      completed: 0,
+      windowMs: 0,
+      tokensPerSecond: null,
+      requestsPerSecond: null,
+      decodeTokensPerSecond: null,
+      goodputRequestsPerSecond: null,
+    });
+    // One request whose only token lands the moment it arrives: a window of zero length.
+    const instant: RequestRecord = {
+      ...silent,
+      id: 9,
+      arrivalMs: 5,
+      scheduledMs: 5,
+      prefillDoneMs: 5,
+      tokenTimesMs: [5],
+    };
+    const zero = llmMetrics([instant], [], {});
+    expect(zero.completed).toBe(1);
+    expect([zero.windowMs, zero.tokensPerSecond, zero.requestsPerSecond]).toEqual([0, null, null]);
+    for (const v of Object.values(llmMetrics(records, steps, {})))
+      if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
   });
 });

@@ -201,4 +201,12 @@ describe('rooflinePoint', () => {
     expect(p.efficiency).toBe(10);
     expect(p.exceedsRoof).toBe(true);
   });
+
+  it('gives work with no FLOPs no efficiency (its roof is zero), not NaN', () => {
+    const p = rooflinePoint({ flops: 0, bytes: 1e9, timeS: 1e-3, peakTflops: 100, peakGBps: 1000 });
+    expect(p.arithmeticIntensity).toBe(0);
+    expect(p.attainableTflops).toBe(0);
+    expect(p.efficiency).toBeNull();
+    expect(p.exceedsRoof).toBe(false);
+  });
 });

@@ -24,6 +24,8 @@ describe('MetricSummary.fromValues', () => {
     expect(s.p75).toBeCloseTo(77.5, 12);
     expect(s.iqr).toBeCloseTo(45, 12);
     expect(percentile(TENS, 95)).toBeCloseTo(95.5, 12);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+      expect(() => percentile([...TENS, bad], 50)).toThrow(/percentile of samples with (NaN|-?Infinity) in them/);
     expect(s.percentileMethod).toBe('type7-linear');
   });
 

@@ -92,6 +92,18 @@ describe('TieredKVCache replaying a small trace by hand', () => {
     expect(r.migrationCount).toBe(0);
     expect(r.prefixHitRate).toBe(0);
   });
+
+  it('promotes a block out of a full NVMe tier: the block it displaces is evicted, not a throw', async () => {
+    const cache = new TieredKVCache({ HBM: 1, DDR: 1, NVMe: 1 }, 16, 100);
+    for (const key of ['a', 'b', 'c'])
+      await cache.process({ id: key, blocks: [key], sharedPrefixBlocks: 0, generated: [] });
+    expect([cache.locate('c')?.tier, cache.locate('b')?.tier, cache.locate('a')?.tier]).toEqual(['HBM', 'DDR', 'NVMe']);
+    // a comes back: HBM's c must go down to DDR, whose b cannot go to NVMe (its one slot is a's, held).
+    const outcome = await cache.process({ id: 'again', blocks: ['a'], sharedPrefixBlocks: 0, generated: [] });
+    expect(outcome.hitBlocks).toBe(1);
+    expect([cache.locate('a')?.tier, cache.locate('c')?.tier, cache.locate('b')]).toEqual(['HBM', 'DDR', null]);
+    expect(cache.result().migrationCount).toBe(outcome.migrations + 3);
+  });
 });
 
 describe('conversation trace', () => {
