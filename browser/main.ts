@@ -47,7 +47,6 @@ import {
   storedTuningSchema,
   tunedShapes,
   tuningHeader,
-  withTunedShapes,
   type StoredTuning,
   type TunedShapes,
 } from '../src/tuning/stored.js';
@@ -338,21 +337,25 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
     state.charts = [];
     const live: CaseResult[] = [];
     $('view').innerHTML = renderResults(live);
-    const run = await runSuites(environment(), {
-      suites: withTunedShapes(suites, await currentTunedShapes()),
-      quick,
-      signal,
-      onProgress: (e) => {
-        if (e.type === 'planned') progress.max = Math.max(1, e.total);
-        else if (e.type === 'case-start')
-          setStatus('run-status', `${String(e.index + 1)}/${String(e.total)}: ${e.name}…`);
-        else {
-          progress.value = e.index + 1;
-          live.push(e.result);
-          $('view').innerHTML = renderResults(live);
-        }
+    const tuned = await currentTunedShapes();
+    const run = await runSuites(
+      { ...environment(), ...(tuned === null ? {} : { tuned }) },
+      {
+        suites,
+        quick,
+        signal,
+        onProgress: (e) => {
+          if (e.type === 'planned') progress.max = Math.max(1, e.total);
+          else if (e.type === 'case-start')
+            setStatus('run-status', `${String(e.index + 1)}/${String(e.total)}: ${e.name}…`);
+          else {
+            progress.value = e.index + 1;
+            live.push(e.result);
+            $('view').innerHTML = renderResults(live);
+          }
+        },
       },
-    });
+    );
     state.run = run;
     onDone(run);
     showRun(run);

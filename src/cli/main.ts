@@ -23,7 +23,6 @@ import type { Io } from './io.js';
 import { addAnalysisCommands } from './analysis.js';
 import { addServeCommand } from './serve.js';
 import { addTuneCommand, tunedShapesFor } from './tune.js';
-import { withTunedShapes } from '../tuning/stored.js';
 import { reportOutputs, writeReports, type ReportFlags } from './files.js';
 import { guardOutputs } from './outputs.js';
 import { onInterrupt, type Interrupt } from './interrupt.js';
@@ -155,7 +154,7 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   const acquired = await openDevice(flags);
   const tuned = await tunedShapesFor(acquired, flags, io);
   // gpu.js gets the adapter source this run chose, so its row is measured on the same adapter.
-  const planned = withTunedShapes(suites, tuned?.shapes ?? null).map((s) =>
+  const planned = suites.map((s) =>
     s.name === 'peers' ? createPeersSuite({ gpuJs: createNodeGpuJs(acquired), gpuJsModes: ['webgpu'] }) : s,
   );
   const color = shouldUseColor(io.stdout, io.env);
@@ -177,7 +176,11 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
   });
   const progress = createProgress(io.stderr, flags.progress);
   try {
-    const env = { ...nodeRunEnvironment(acquired, storage), peaks: peaksFor(acquired, flags, io) };
+    const env = {
+      ...nodeRunEnvironment(acquired, storage),
+      peaks: peaksFor(acquired, flags, io),
+      ...(tuned === null ? {} : { tuned: tuned.shapes }),
+    };
     const run = await runSuites(env, {
       suites: planned,
       quick: flags.quick,
@@ -240,12 +243,15 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
     let run: RunResult;
     try {
       const tuned = await tunedShapesFor(acquired, flags, io);
-      run = await runSuites(nodeRunEnvironment(acquired), {
-        suites: calibrationSuites(acquired.info, flags.quick, tuned?.shapes ?? null),
-        quick: flags.quick,
-        onProgress: progress.onEvent,
-        signal: interrupt.signal,
-      });
+      run = await runSuites(
+        { ...nodeRunEnvironment(acquired), ...(tuned === null ? {} : { tuned: tuned.shapes }) },
+        {
+          suites: calibrationSuites(acquired.info, flags.quick),
+          quick: flags.quick,
+          onProgress: progress.onEvent,
+          signal: interrupt.signal,
+        },
+      );
     } finally {
       progress.stop();
       interrupt.dispose();

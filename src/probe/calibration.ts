@@ -4,7 +4,6 @@ import { peakSetSchema, type CaseResult, type RunResult } from '../results/schem
 import { CALIBRATION_MATMUL_VARIANTS, createMatmulSuite, planMatmulShapes } from '../suites/matmul.js';
 import { createMemcopySuite, planSizes } from '../suites/memcopy.js';
 import { peakSuite } from '../suites/peak.js';
-import type { TunedShapes } from '../tuning/stored.js';
 import type { Suite } from '../suites/types.js';
 import type { PeakSet, PeakUnit } from './peaks.js';
 
@@ -61,8 +60,11 @@ export function calibrationKey(info: {
   );
 }
 
-/** The suites a calibration runs: ALU peaks, the best matmul per unit, bandwidth at the largest size. */
-export function calibrationSuites(info: DeviceInfo, quick: boolean, tuned: TunedShapes | null = null): Suite[] {
+/**
+ * The suites a calibration runs: ALU peaks, the best matmul per unit, bandwidth at the largest size.
+ * This device's tuning reaches them through the run's context (RunEnvironment.tuned).
+ */
+export function calibrationSuites(info: DeviceInfo, quick: boolean): Suite[] {
   const cpu = info.adapterClass === 'cpu';
   const square = planMatmulShapes(cpu, quick)[0];
   const largest = planSizes(info.limits, quick, cpu).at(-1);
@@ -71,11 +73,9 @@ export function calibrationSuites(info: DeviceInfo, quick: boolean, tuned: Tuned
     createMatmulSuite({
       ...(square ? { shapes: [square] } : {}),
       variants: CALIBRATION_MATMUL_VARIANTS,
-      ...(tuned === null ? {} : { tunedTiles: tuned.tiles, tunedStaged: tuned.staged }),
     }),
     createMemcopySuite({
       ...(largest === undefined ? {} : { sizesBytes: [largest] }),
-      ...(tuned === null ? {} : { tuned: tuned.memcopy }),
     }),
   ];
 }

@@ -38,6 +38,8 @@ export interface RunEnvironment {
   /** File storage for suites with a disk tier. */
   storage?: SuiteContext['storage'];
   openDevice?: SuiteContext['openDevice'];
+  /** This device's stored tuning, which suites read from their context (SuiteContext.tuned). */
+  tuned?: SuiteContext['tuned'];
 }
 
 export type ProgressEvent =
@@ -101,6 +103,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
     ...(env.storage === undefined ? {} : { storage: env.storage }),
     ...(env.peaks === undefined ? {} : { peaks: env.peaks }),
     ...(env.openDevice === undefined ? {} : { openDevice: env.openDevice }),
+    ...(env.tuned === undefined ? {} : { tuned: env.tuned }),
   };
 
   const planned: Planned[] = [];

@@ -8,6 +8,7 @@ import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { PeakUnit } from '../probe/peaks.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 import { attentionKey } from '../results/caseKey.js';
+import { missingFeature, resolveSetting } from './declare.js';
 
 export type AttentionKind =
   | 'flash'
@@ -527,7 +528,7 @@ export function subgroupMatrixAttentionSkipReason(
 ): string | null {
   if (dtype !== 'f16') return 'the matrix units take f16 inputs here; the f32 flash kernel is the f32 case';
   if (!ctx.device.features.has('chromium-experimental-subgroup-matrix'))
-    return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
+    return missingFeature('chromium-experimental-subgroup-matrix', ctx.info);
   if (!hasMatrixConfig(ctx.info, 'f16', 'f32', 16))
     return 'the adapter lists no f16→f32 16×16×16 subgroup-matrix config';
   if (shape.T % 16 !== 0 || shape.S % 16 !== 0)
@@ -631,15 +632,19 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
       const push = (kind: AttentionKind, dtype: AttentionDtype, shape: AttentionShape): void => {
         const inBytes = dtype === 'f32' ? 4 : 2;
         const isDecode = kind === 'decode-paged' || kind === 'decode-paged-thread';
-        const tuned = options.tunedFlashTiles?.[flashTileKey(shape.headDim)];
-        const tile = tuned ?? options.flashTile ?? defaultFlashTile(ctx.info);
-        const tileFrom = tuned !== undefined ? 'tuned' : options.flashTile !== undefined ? 'explicit' : 'default';
+        const headKey = flashTileKey(shape.headDim);
+        const { value: tile, source: tileFrom } = resolveSetting(
+          options.tunedFlashTiles?.[headKey] ?? ctx.tuned?.flashTiles[headKey],
+          options.flashTile,
+          () => defaultFlashTile(ctx.info),
+        );
         const tiled = kind === 'flash-tiled';
         const sgStaged = kind === 'flash-subgroup-matrix-staged';
-        const tunedSgmat = options.tunedSgmatStaged?.[flashTileKey(shape.headDim)];
-        const sgmat = tunedSgmat ?? { ...DEFAULT_SGMAT_STAGED, ...options.sgmatStaged };
-        const sgmatFrom =
-          tunedSgmat !== undefined ? 'tuned' : options.sgmatStaged !== undefined ? 'explicit' : 'default';
+        const { value: sgmat, source: sgmatFrom } = resolveSetting(
+          options.tunedSgmatStaged?.[headKey] ?? ctx.tuned?.sgmatStaged[headKey],
+          options.sgmatStaged === undefined ? undefined : { ...DEFAULT_SGMAT_STAGED, ...options.sgmatStaged },
+          () => DEFAULT_SGMAT_STAGED,
+        );
         const label = isDecode
           ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}`
           : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
@@ -697,7 +702,7 @@ export function createAttentionSuite(options: AttentionOptions = {}): Suite {
           ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx, sgStaged, sgmat)
           : null;
         if (dtype === 'f16' && !ctx.device.features.has('shader-f16'))
-          plan.skipReason = 'the device has no shader-f16 feature';
+          plan.skipReason = missingFeature('shader-f16', ctx.info);
         else if (sgReason !== null) plan.skipReason = sgReason;
         else if (
           kind === 'naive' &&

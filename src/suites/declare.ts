@@ -7,8 +7,8 @@ import type { CasePlan, CaseWork, ParamValue, PreparedCase, Suite, SuiteContext 
 /** One combination of a suite's parameter axes. */
 export type ParamRow = Readonly<Record<string, ParamValue>>;
 
-/** What planning may look at: the adapter and whether the run is quick. */
-export type PlanContext = Pick<SuiteContext, 'info' | 'quick'>;
+/** What planning may look at: the adapter, whether the run is quick, and this device's tuning. */
+export type PlanContext = Pick<SuiteContext, 'info' | 'quick' | 'tuned'>;
 
 type Values<P, V> = readonly V[] | ((row: P, ctx: PlanContext) => readonly V[]);
 
@@ -73,6 +73,8 @@ export type Requirement =
   | { kind: 'feature'; feature: string }
   | { kind: 'limit'; limit: string; atLeast: number; for: string }
   | { kind: 'subgroup-matrix'; component: string; result: string; M: number; N: number; K: number }
+  /** Any subgroup matrices at all (the probe that lists what the adapter has). */
+  | { kind: 'subgroup-matrices' }
   | { kind: 'fixed-subgroup-size' }
   /** A rule of the case's own (an explicit option out of range): null when it holds, else the reason. */
   | { kind: 'rule'; unmet: (info: DeviceInfo) => string | null };
@@ -84,6 +86,22 @@ export const needsLimit = (limit: string, atLeast: number, forWhat: string): Req
   atLeast,
   for: forWhat,
 });
+export const needsSubgroupMatrices = (): Requirement => ({ kind: 'subgroup-matrices' });
+export const needsSubgroupMatrix = (
+  component: string,
+  result: string,
+  M: number,
+  N: number,
+  K: number,
+): Requirement => ({
+  kind: 'subgroup-matrix',
+  component,
+  result,
+  M,
+  N,
+  K,
+});
+export const needsFixedSubgroupSize = (): Requirement => ({ kind: 'fixed-subgroup-size' });
 export const needsRule = (unmet: (info: DeviceInfo) => string | null): Requirement => ({ kind: 'rule', unmet });
 
 /** Why this adapter cannot run a case with these requirements (the first unmet one), or null. */
@@ -95,24 +113,41 @@ export function unmetRequirement(requirements: readonly Requirement[], info: Dev
   return null;
 }
 
+const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
+
+/**
+ * The one wording of a missing feature, for suites that test the device's features themselves.
+ * Says whether the adapter lacks it or only the device was created without it.
+ */
+export function missingFeature(feature: string, info: Pick<DeviceInfo, 'adapterFeatures'>): string {
+  if (feature === SUBGROUP_MATRIX_FEATURE && !info.adapterFeatures.includes(feature))
+    return `needs subgroup matrices (${SUBGROUP_MATRIX_FEATURE}), which this adapter lacks`;
+  return info.adapterFeatures.includes(feature)
+    ? `needs ${feature}, which the adapter has but the device was created without`
+    : `needs ${feature}, which this adapter lacks`;
+}
+
 function unmet(r: Requirement, info: DeviceInfo): string | null {
   switch (r.kind) {
     case 'feature':
-      if (info.deviceFeatures.includes(r.feature)) return null;
-      return info.adapterFeatures.includes(r.feature)
-        ? `needs ${r.feature}, which the adapter has but the device was created without`
-        : `needs ${r.feature}, which this adapter lacks`;
+      return info.deviceFeatures.includes(r.feature) ? null : missingFeature(r.feature, info);
+    case 'subgroup-matrices':
+      if (!info.deviceFeatures.includes(SUBGROUP_MATRIX_FEATURE)) return missingFeature(SUBGROUP_MATRIX_FEATURE, info);
+      return info.subgroupMatrixConfigs.length === 0
+        ? `needs subgroup matrices, and this adapter lists no subgroup-matrix config`
+        : null;
     case 'limit': {
       const has = info.limits[r.limit];
       if (has !== undefined && has >= r.atLeast) return null;
       return `${r.for} needs ${r.limit} ≥ ${r.atLeast}; this device has ${has ?? 'none'}`;
     }
     case 'subgroup-matrix':
+      if (!info.deviceFeatures.includes(SUBGROUP_MATRIX_FEATURE)) return missingFeature(SUBGROUP_MATRIX_FEATURE, info);
       if (listsMatrixShape(info, r.component, r.result, r)) return null;
-      return info.subgroupMatrixConfigs.length === 0
-        ? 'needs subgroup matrices (chromium-experimental-subgroup-matrix), which this adapter lacks'
-        : `needs a ${r.M}×${r.N}×${r.K} ${r.component}→${r.result} subgroup-matrix config, which this ` +
-            `adapter does not list`;
+      return (
+        `needs a ${r.M}×${r.N}×${r.K} ${r.component}→${r.result} subgroup-matrix config, which this ` +
+        `adapter does not list`
+      );
     case 'fixed-subgroup-size':
       return variableSubgroupSize(info);
     case 'rule':
@@ -135,6 +170,17 @@ export function resolveSetting<T>(
   if (tuned !== undefined) return { value: tuned, source: 'tuned' };
   if (explicit !== undefined) return { value: explicit, source: 'explicit' };
   return { value: fallback(), source: 'default' };
+}
+
+/**
+ * A launch parameter `wgbench tune` may choose for a suite: the values its search walks and what
+ * limits them. The limits themselves are the suite's requirements, so the tuner rules a candidate
+ * out with the same reason a run would skip it (tuning/families.ts declaredUnsupported).
+ */
+export interface TunableParameter {
+  name: string;
+  values: readonly (number | boolean)[];
+  limitedBy: string;
 }
 
 /** How a case is timed: GPU passes of `encode`, a host-timed operation, or a case that times itself. */
@@ -170,11 +216,16 @@ export interface SuiteDeclaration<P extends ParamRow> {
   record?: (row: P, ctx: PlanContext) => Record<string, ParamValue>;
   work: (row: P, ctx: PlanContext) => DeclaredWork;
   timing: TimingMode;
+  /** The launch parameters `wgbench tune` searches for this suite, where it has any. */
+  tunables?: readonly TunableParameter[];
   prepare: (row: P, ctx: SuiteContext, pool: BufferPool) => Promise<PreparedCase>;
   finalize?: (cases: CaseResult[]) => void;
 }
 
-export function defineSuite<P extends ParamRow>(d: SuiteDeclaration<P>): Suite & { declaration: SuiteDeclaration<P> } {
+/** A suite made by defineSuite, which keeps its declaration for the tuner and tests to read. */
+export type DeclaredSuite<P extends ParamRow = ParamRow> = Suite & { declaration: SuiteDeclaration<P> };
+
+export function defineSuite<P extends ParamRow>(d: SuiteDeclaration<P>): DeclaredSuite<P> {
   return {
     name: d.name,
     description: d.description,

@@ -35,6 +35,7 @@ import {
   type MatmulVariant,
 } from './matmul/variants.js';
 import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+import { missingFeature, resolveSetting, type SettingSource } from './declare.js';
 import { matmulKey, matmulShapeClass } from '../results/caseKey.js';
 
 // The suite's parts live beside it, one job per module: variants.ts (what each variant is),
@@ -147,11 +148,11 @@ export function matmulSkipReason(
   const rule = matmulShapeRule(variant, s) ?? (isGemv(variant) ? gemvColumnsUnsupported(gemvColumns4) : null);
   if (rule !== null) return rule;
   if (traits.features.includes('shader-f16') && !ctx.device.features.has('shader-f16'))
-    return 'the device has no shader-f16 feature';
+    return missingFeature('shader-f16', ctx.info);
   const config = traits.matrixConfig;
   if (config !== null) {
     if (!ctx.device.features.has('chromium-experimental-subgroup-matrix'))
-      return 'the adapter lists no subgroup-matrix feature (matrix units not reachable from WGSL here)';
+      return missingFeature('chromium-experimental-subgroup-matrix', ctx.info);
     if (traits.staged) {
       // The staged kernel takes whichever config its shape names (checked there).
       const input = config.component === 'f16' ? 'f16' : 'int8';
@@ -281,7 +282,7 @@ export interface MatmulOptions {
 }
 
 /** Where a case's launch shape came from: `wgbench tune`, the built-in default, or an explicit option. */
-export type ShapeSource = 'tuned' | 'default' | 'explicit';
+export type ShapeSource = SettingSource;
 
 export function createMatmulSuite(options: MatmulOptions = {}): Suite {
   return {
@@ -294,35 +295,40 @@ export function createMatmulSuite(options: MatmulOptions = {}): Suite {
       const shapes = options.shapes ?? planMatmulShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
       const cases: CasePlan[] = [];
       for (const s of shapes) {
-        const tunedTile = options.tunedTiles?.[shapeKey(s)];
-        const tile = tunedTile ?? options.tile ?? DEFAULT_TILE;
-        const tileFrom: ShapeSource =
-          tunedTile !== undefined ? 'tuned' : options.tile !== undefined ? 'explicit' : 'default';
-        const tunedGemv = options.tunedGemv?.[shapeKey(s)];
+        const key = shapeKey(s);
+        const { value: tile, source: tileFrom } = resolveSetting(
+          options.tunedTiles?.[key] ?? ctx.tuned?.tiles[key],
+          options.tile,
+          () => DEFAULT_TILE,
+        );
         const gemvBuiltIn = defaultGemvShape(ctx.info);
-        const gemvTarget = tunedGemv?.targetWorkgroups ?? options.gemvTargetWorkgroups ?? gemvBuiltIn.targetWorkgroups;
-        const gemvColumns4 = tunedGemv?.columns4 ?? options.gemvColumns4 ?? gemvBuiltIn.columns4;
-        const gemvSource: ShapeSource =
-          tunedGemv !== undefined
-            ? 'tuned'
-            : options.gemvTargetWorkgroups !== undefined || options.gemvColumns4 !== undefined
-              ? 'explicit'
-              : 'default';
-        const tunedF16 = options.tunedStaged?.[stagedKey('f16', s)];
-        const tunedI8 = options.tunedStaged?.[stagedKey('int8', s)];
+        const gemvExplicit =
+          options.gemvTargetWorkgroups === undefined && options.gemvColumns4 === undefined
+            ? undefined
+            : {
+                targetWorkgroups: options.gemvTargetWorkgroups ?? gemvBuiltIn.targetWorkgroups,
+                columns4: options.gemvColumns4 ?? gemvBuiltIn.columns4,
+              };
+        const { value: gemv, source: gemvSource } = resolveSetting(
+          options.tunedGemv?.[key] ?? ctx.tuned?.gemv[key],
+          gemvExplicit,
+          () => gemvBuiltIn,
+        );
+        const gemvTarget = gemv.targetWorkgroups;
+        const gemvColumns4 = gemv.columns4;
         // The built-in shape is the adapter's (its 16×16 config where listed, else its first).
-        const builtIn = (input: 'f16' | 'int8'): StagedShape =>
-          defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input];
-        const staged = {
-          f16: tunedF16 ?? { ...builtIn('f16'), ...options.staged?.f16 },
-          int8: tunedI8 ?? { ...builtIn('int8'), ...options.staged?.int8 },
+        const stagedFor = (input: 'f16' | 'int8'): { value: StagedShape; source: ShapeSource } => {
+          const builtIn = defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input];
+          const explicit = options.staged?.[input];
+          return resolveSetting(
+            options.tunedStaged?.[stagedKey(input, s)] ?? ctx.tuned?.staged[stagedKey(input, s)],
+            explicit === undefined ? undefined : { ...builtIn, ...explicit },
+            () => builtIn,
+          );
         };
-        const stagedFrom = (input: 'f16' | 'int8'): ShapeSource =>
-          options.tunedStaged?.[stagedKey(input, s)] !== undefined
-            ? 'tuned'
-            : options.staged?.[input] !== undefined
-              ? 'explicit'
-              : 'default';
+        const stagedResolved = { f16: stagedFor('f16'), int8: stagedFor('int8') };
+        const staged = { f16: stagedResolved.f16.value, int8: stagedResolved.int8.value };
+        const stagedFrom = (input: 'f16' | 'int8'): ShapeSource => stagedResolved[input].source;
         const resolved: ResolvedShape = {
           tile,
           staged,

@@ -1,7 +1,16 @@
 import { fillRandomU32, readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import { formatBytes } from '../reporters/format.js';
-import { defineSuite, needsRule, params, resolveSetting, type PlanContext, type SettingSource } from './declare.js';
+import {
+  defineSuite,
+  needsRule,
+  params,
+  resolveSetting,
+  type DeclaredSuite,
+  type PlanContext,
+  type SettingSource,
+  type TunableParameter,
+} from './declare.js';
 import type { CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { memcopyKey } from '../results/caseKey.js';
@@ -21,6 +30,7 @@ export function elementsPerThread(kernel: MemcopyKernel, cpuAdapter: boolean): n
 }
 
 export type MemcopyKernel = 'copy' | 'read' | 'write';
+type MemcopyRow = { bytes: number; kernel: MemcopyKernel };
 const KERNELS: readonly MemcopyKernel[] = ['copy', 'read', 'write'];
 
 /** Largest buffer one binding can hold on this device, in whole 16-byte elements. */
@@ -188,7 +198,10 @@ export interface MemcopyOptions {
   elementsPerThread?: number;
   /** Overrides the workgroup size (a power of two within the device's limits), for tuning. */
   workgroupSize?: number;
-  /** Launch shapes found by `wgbench tune`, per kernel: used for every size, recorded as tuned. */
+  /**
+   * Launch shapes found by `wgbench tune`, per kernel: used for every size, recorded as tuned. A run
+   * takes them from its context (SuiteContext.tuned); this is for callers that hold their own.
+   */
   tuned?: Partial<Record<MemcopyKernel, MemcopyLaunch>>;
 }
 
@@ -216,10 +229,10 @@ export function defaultMemcopyLaunch(
 /** The launch a kernel runs with here: a stored tuning, else the caller's, else the built-in default. */
 function memcopyLaunch(
   kernel: MemcopyKernel,
-  info: DeviceInfo,
+  ctx: PlanContext,
   options: MemcopyOptions,
 ): MemcopyLaunch & { source: SettingSource } {
-  const builtIn = defaultMemcopyLaunch(kernel, info.limits, info.adapterClass === 'cpu');
+  const builtIn = defaultMemcopyLaunch(kernel, ctx.info.limits, ctx.info.adapterClass === 'cpu');
   const explicit =
     options.workgroupSize === undefined && options.elementsPerThread === undefined
       ? undefined
@@ -227,13 +240,28 @@ function memcopyLaunch(
           workgroupSize: options.workgroupSize ?? builtIn.workgroupSize,
           elementsPerThread: options.elementsPerThread ?? builtIn.elementsPerThread,
         };
-  const { value, source } = resolveSetting(options.tuned?.[kernel], explicit, () => builtIn);
+  const tuned = options.tuned?.[kernel] ?? ctx.tuned?.memcopy[kernel];
+  const { value, source } = resolveSetting(tuned, explicit, () => builtIn);
   return { ...value, source };
 }
 
-export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
+/** The launch `wgbench tune` searches per kernel; what limits it is the suite's requirements below. */
+export const MEMCOPY_TUNABLES: readonly TunableParameter[] = [
+  {
+    name: 'workgroupSize',
+    values: [32, 64, 128, 256, 512, 1024],
+    limitedBy: 'maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX',
+  },
+  {
+    name: 'elementsPerThread',
+    values: [1, 2, 4, 8, 16, 32, 64],
+    limitedBy: 'maxComputeWorkgroupsPerDimension (grid-stride beyond it)',
+  },
+];
+
+export function createMemcopySuite(options: MemcopyOptions = {}): DeclaredSuite<MemcopyRow> {
   const launchOf = (row: { kernel: MemcopyKernel }, ctx: PlanContext): ReturnType<typeof memcopyLaunch> =>
-    memcopyLaunch(row.kernel, ctx.info, options);
+    memcopyLaunch(row.kernel, ctx, options);
   const workingSet = (row: { kernel: MemcopyKernel; bytes: number }): number =>
     row.kernel === 'copy' ? 2 * row.bytes : row.bytes;
   const region = (row: { kernel: MemcopyKernel; bytes: number }, info: DeviceInfo): 'dram' | 'cache-sweep' =>
@@ -269,12 +297,16 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
             ? `buffer size ${row.bytes} is not a positive multiple of 16 bytes (one vec4<u32>)`
             : null,
         ),
-        needsRule((info) =>
-          !Number.isInteger(Math.log2(launch.workgroupSize)) ||
-          launch.workgroupSize > (info.limits['maxComputeInvocationsPerWorkgroup'] ?? 256)
-            ? `workgroup size ${launch.workgroupSize} must be a power of two within maxComputeInvocationsPerWorkgroup`
-            : null,
-        ),
+        needsRule((info) => {
+          const most = Math.min(
+            info.limits['maxComputeInvocationsPerWorkgroup'] ?? 256,
+            info.limits['maxComputeWorkgroupSizeX'] ?? 256,
+          );
+          return !Number.isInteger(Math.log2(launch.workgroupSize)) || launch.workgroupSize > most
+            ? `workgroup size ${launch.workgroupSize} must be a power of two within this device's ${most} ` +
+                `(maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX)`
+            : null;
+        }),
         needsRule(() =>
           row.bytes > maxBytes
             ? `${formatBytes(row.bytes)} exceeds this device's largest storage binding (${formatBytes(maxBytes)})`
@@ -305,6 +337,7 @@ export function createMemcopySuite(options: MemcopyOptions = {}): Suite {
       bytesCounted: row.kernel === 'copy' ? 'read+write' : row.kernel,
     }),
     timing: 'gpu-pass',
+    tunables: MEMCOPY_TUNABLES,
     prepare: (row, c, pool) => {
       const launch = launchOf(row, c);
       return prepare(row.kernel, row.bytes, launch.workgroupSize, workgroups(row, launch, c.info), c, pool);

@@ -3,10 +3,27 @@ import { computePipeline } from '../gpu/pipelines.js';
 import { submitPoisoned } from '../gpu/dispatch.js';
 import { dtypeValues, fillWgslTemplate } from '../gpu/wgslTemplate.js';
 import { doublingCheck } from '../runner/doubling.js';
-import { dot4PeakPlan } from './peakDot4.js';
-import { matrixPeakPlans, type MatrixSourceTransform } from './peakSubgroupMatrix.js';
-import type { PeakUnit } from '../probe/peaks.js';
-import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+import { DOT4_CHAINS, dot4Shape, prepareDot4 } from './peakDot4.js';
+import {
+  MATRIX_CHAINS,
+  matrixConfigs,
+  matrixIterations,
+  matrixPeakUnit,
+  matrixWorkgroups,
+  prepareMatrixPeak,
+  resultBytes,
+  type MatrixConfig,
+  type MatrixSourceTransform,
+} from './peakSubgroupMatrix.js';
+import {
+  defineSuite,
+  needsFeature,
+  needsFixedSubgroupSize,
+  needsSubgroupMatrices,
+  params,
+  type PlanContext,
+} from './declare.js';
+import type { CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
 /** FMA chains per thread: 8 vec4 accumulators. */
 const LANES_PER_THREAD = 32;
@@ -139,49 +156,204 @@ export interface PeakOptions {
   transformMatrixSource?: MatrixSourceTransform;
 }
 
+type FmaRow = { probe: 'fma'; dtype: PeakDtype };
+type Dot4Row = { probe: 'dot4'; dtype: 'i8x4' };
+/** One matrix config the adapter lists; `probe: 'matrix-units'` stands for all of them where it lists none. */
+type MatrixRow = {
+  probe: 'matrix';
+  componentType: MatrixConfig['componentType'];
+  resultComponentType: MatrixConfig['resultComponentType'];
+  M: number;
+  N: number;
+  K: number;
+};
+type NoMatrixRow = { probe: 'matrix-units' };
+type PeakRow = FmaRow | Dot4Row | MatrixRow | NoMatrixRow;
+
+const workgroupSizeOf = (ctx: PlanContext): number =>
+  Math.min(256, ctx.info.limits['maxComputeInvocationsPerWorkgroup'] ?? 256);
+const cpuOf = (ctx: PlanContext): boolean => ctx.info.adapterClass === 'cpu';
+const hasMatrixUnits = (ctx: PlanContext): boolean =>
+  ctx.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') &&
+  matrixConfigs(ctx.info.subgroupMatrixConfigs).length > 0;
+
+/** The probes: FMA per dtype, dot4, and one matrix probe per config the adapter lists (one row saying none). */
+function peakRows(ctx: PlanContext): PeakRow[] {
+  const matrix: PeakRow[] = hasMatrixUnits(ctx)
+    ? matrixConfigs(ctx.info.subgroupMatrixConfigs).map((c) => ({ probe: 'matrix', ...c }))
+    : [{ probe: 'matrix-units' }];
+  return [{ probe: 'fma', dtype: 'f32' }, { probe: 'fma', dtype: 'f16' }, { probe: 'dot4', dtype: 'i8x4' }, ...matrix];
+}
+
+function peakId(row: PeakRow): string {
+  switch (row.probe) {
+    case 'fma':
+      return `peak/fma-${row.dtype}`;
+    case 'dot4':
+      return 'peak/dot4-i8';
+    case 'matrix-units':
+      return 'peak/matrix';
+    case 'matrix':
+      return `peak/matrix-${row.componentType}-${row.resultComponentType}-${row.M}x${row.N}x${row.K}`;
+  }
+}
+
+const configOf = (row: MatrixRow): MatrixConfig => ({
+  componentType: row.componentType,
+  resultComponentType: row.resultComponentType,
+  M: row.M,
+  N: row.N,
+  K: row.K,
+});
+
+const matrixLabel = (c: MatrixConfig): string => `${c.componentType}→${c.resultComponentType} ${c.M}×${c.N}×${c.K}`;
+
 export function createPeakSuite(options: PeakOptions = {}): Suite {
-  return {
+  const transform = options.transformMatrixSource ?? ((source: string) => source);
+  return defineSuite({
     name: 'peak',
     selectedByDefault: true,
     description:
       'ALU peak: register-only chains of FMA in f32 and f16 (when shader-f16 is there) of dot4I8Packed, ' +
       'and of subgroupMatrixMultiplyAccumulate for every matrix config the adapter lists',
-    plan(ctx) {
-      const cpu = ctx.info.adapterClass === 'cpu';
-      const shape = planPeakShape(cpu, ctx.quick);
-      const workgroupSize = Math.min(256, ctx.info.limits['maxComputeInvocationsPerWorkgroup'] ?? 256);
-      const threads = shape.workgroups * workgroupSize;
-      const dtypes: PeakDtype[] = ['f32', 'f16'];
-      const fma = dtypes.map((dtype): CasePlan => {
-        const unit: PeakUnit = dtype === 'f32' ? 'fp32' : 'fp16';
-        const flops = 2 * LANES_PER_THREAD * shape.iterations * threads;
-        const plan: CasePlan = {
-          id: `peak/fma-${dtype}`,
-          name: `FMA ${dtype}`,
-          params: {
-            dtype,
+    params: params().expandWith((_row, ctx) => peakRows(ctx)),
+    requires: (row) => {
+      switch (row.probe) {
+        case 'fma':
+          return row.dtype === 'f16' ? [needsFeature('shader-f16')] : [];
+        case 'dot4':
+          return [];
+        case 'matrix-units':
+          return [needsSubgroupMatrices()];
+        case 'matrix': {
+          const f16 = row.componentType === 'f16' || row.resultComponentType === 'f16';
+          return [...(f16 ? [needsFeature('shader-f16')] : []), needsFixedSubgroupSize()];
+        }
+      }
+    },
+    id: (row) => peakId(row),
+    // A peak probe's key is its id: the work per thread is fixed, only the thread count follows the device.
+    key: (row) => peakId(row),
+    title: (row) => {
+      switch (row.probe) {
+        case 'fma':
+          return `FMA ${row.dtype}`;
+        case 'dot4':
+          return 'dot4I8Packed chains';
+        case 'matrix-units':
+          return 'subgroup-matrix chains';
+        case 'matrix':
+          return `matrix chains ${matrixLabel(row)}`;
+      }
+    },
+    record: (row, ctx) => {
+      const workgroupSize = workgroupSizeOf(ctx);
+      switch (row.probe) {
+        case 'fma': {
+          const shape = planPeakShape(cpuOf(ctx), ctx.quick);
+          return {
+            dtype: row.dtype,
             workgroups: shape.workgroups,
             workgroupSize,
             iterations: shape.iterations,
             chainsPerThread: LANES_PER_THREAD,
-          },
-          // Only the per-thread result leaves the chip: the kernel is compute-bound by construction.
-          bytesPerDispatch: threads * 4 + 32,
-          bytesCounted: 'min-dram',
-          work: { flopsPerDispatch: flops, unit, formula: '2 · 32 lanes · iterations · threads' },
-          prepare: (c, pool) => preparePeak(dtype, shape, workgroupSize, c, pool),
-        };
-        if (dtype === 'f16' && !ctx.device.features.has('shader-f16'))
-          plan.skipReason = 'the device has no shader-f16 feature';
-        return plan;
-      });
-      return [
-        ...fma,
-        dot4PeakPlan(cpu, ctx.quick, workgroupSize),
-        ...matrixPeakPlans(ctx, options.transformMatrixSource),
-      ];
+          };
+        }
+        case 'dot4': {
+          const shape = dot4Shape(cpuOf(ctx), ctx.quick);
+          return {
+            dtype: 'i8x4',
+            workgroups: shape.workgroups,
+            workgroupSize,
+            iterations: shape.iterations,
+            chainsPerThread: DOT4_CHAINS,
+          };
+        }
+        case 'matrix-units':
+          return { dtype: 'matrix' };
+        case 'matrix': {
+          const c = configOf(row);
+          return {
+            dtype: `matrix-${c.componentType}`,
+            ...c,
+            workgroups: matrixWorkgroups(cpuOf(ctx), ctx.quick),
+            iterations: matrixIterations(c, cpuOf(ctx)),
+            chainsPerSubgroup: MATRIX_CHAINS,
+          };
+        }
+      }
     },
-  };
+    work: (row, ctx) => {
+      const workgroupSize = workgroupSizeOf(ctx);
+      // Only the per-thread results leave the chip: every probe is compute-bound by construction.
+      switch (row.probe) {
+        case 'fma': {
+          const shape = planPeakShape(cpuOf(ctx), ctx.quick);
+          const threads = shape.workgroups * workgroupSize;
+          return {
+            bytesPerDispatch: threads * 4 + 32,
+            bytesCounted: 'min-dram',
+            compute: {
+              flopsPerDispatch: 2 * LANES_PER_THREAD * shape.iterations * threads,
+              unit: row.dtype === 'f32' ? 'fp32' : 'fp16',
+              formula: '2 · 32 lanes · iterations · threads',
+            },
+          };
+        }
+        case 'dot4': {
+          const shape = dot4Shape(cpuOf(ctx), ctx.quick);
+          const threads = shape.workgroups * workgroupSize;
+          return {
+            bytesPerDispatch: threads * 4 + 16,
+            bytesCounted: 'min-dram',
+            compute: {
+              flopsPerDispatch: 8 * DOT4_CHAINS * shape.iterations * threads,
+              unit: 'int8Dot4',
+              formula: '8 ops per dot4I8Packed · 8 chains · iterations · threads',
+            },
+          };
+        }
+        case 'matrix-units':
+          return { bytesPerDispatch: 0, bytesCounted: 'min-dram' };
+        case 'matrix': {
+          const workgroups = matrixWorkgroups(cpuOf(ctx), ctx.quick);
+          const iterations = matrixIterations(row, cpuOf(ctx));
+          return {
+            bytesPerDispatch: workgroups * MATRIX_CHAINS * row.M * row.N * resultBytes(row),
+            bytesCounted: 'min-dram',
+            compute: {
+              flopsPerDispatch: 2 * row.M * row.N * row.K * MATRIX_CHAINS * iterations * workgroups,
+              unit: matrixPeakUnit(row),
+              formula: '2·M·N·K per multiply-accumulate · 4 chains · iterations · subgroups',
+            },
+          };
+        }
+      }
+    },
+    timing: 'gpu-pass',
+    prepare: (row, c, pool) => {
+      const cpu = cpuOf(c);
+      switch (row.probe) {
+        case 'fma':
+          return preparePeak(row.dtype, planPeakShape(cpu, c.quick), workgroupSizeOf(c), c, pool);
+        case 'dot4':
+          return prepareDot4(dot4Shape(cpu, c.quick), workgroupSizeOf(c), c, pool);
+        case 'matrix-units':
+          return Promise.reject(new Error('no subgroup matrices here: this case is never run'));
+        case 'matrix': {
+          const config = configOf(row);
+          return prepareMatrixPeak(
+            config,
+            matrixWorkgroups(cpu, c.quick),
+            matrixIterations(config, cpu),
+            transform,
+            c,
+            pool,
+          );
+        }
+      }
+    },
+  });
 }
 
 export const peakSuite: Suite = createPeakSuite();

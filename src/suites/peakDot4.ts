@@ -2,7 +2,7 @@ import { readChunked, type BufferPool } from '../gpu/buffers.js';
 import { computePipeline } from '../gpu/pipelines.js';
 import { submitPoisoned } from '../gpu/dispatch.js';
 import { doublingCheck } from '../runner/doubling.js';
-import type { CasePlan, CheckResult, PreparedCase, SuiteContext } from './types.js';
+import type { CheckResult, PreparedCase, SuiteContext } from './types.js';
 
 /** Independent dot4I8Packed chains per thread (kernels/peak_dot4.wgsl). */
 export const DOT4_CHAINS = 8;
@@ -30,13 +30,14 @@ export function dot4ChainResult(thread: number, b: number, seed: number, iterati
   return ((((x0 ^ x1) + (x2 ^ x3)) >>> 0) ^ (((x4 ^ x5) + (x6 ^ x7)) >>> 0)) >>> 0;
 }
 
-interface Shape {
+export interface Dot4Shape {
   workgroups: number;
   iterations: number;
 }
 
-async function prepare(
-  shape: Shape,
+/** The int8 packed-dot chains at one shape, checked thread by thread against the CPU's replay. */
+export async function prepareDot4(
+  shape: Dot4Shape,
   workgroupSize: number,
   ctx: SuiteContext,
   pool: BufferPool,
@@ -111,29 +112,9 @@ async function prepare(
   return { encode, check, validateTiming: doublingCheck(shape.iterations, encode, encodeWith(doubled)) };
 }
 
-/** The int8 packed-dot peak as a peak-suite case: 8 ops (4 multiplies, 4 adds) per dot4I8Packed. */
-export function dot4PeakPlan(cpuAdapter: boolean, quick: boolean, workgroupSize: number): CasePlan {
-  const shape: Shape = cpuAdapter
+/** Threads and chain length sized for the adapter: millions of threads on a GPU, a few thousand on a CPU. */
+export function dot4Shape(cpuAdapter: boolean, quick: boolean): Dot4Shape {
+  return cpuAdapter
     ? { workgroups: quick ? 8 : 32, iterations: 256 }
     : { workgroups: quick ? 2048 : 8192, iterations: 1024 };
-  const threads = shape.workgroups * workgroupSize;
-  return {
-    id: 'peak/dot4-i8',
-    name: 'dot4I8Packed chains',
-    params: {
-      dtype: 'i8x4',
-      workgroups: shape.workgroups,
-      workgroupSize,
-      iterations: shape.iterations,
-      chainsPerThread: DOT4_CHAINS,
-    },
-    bytesPerDispatch: threads * 4 + 16,
-    bytesCounted: 'min-dram',
-    work: {
-      flopsPerDispatch: 8 * DOT4_CHAINS * shape.iterations * threads,
-      unit: 'int8Dot4',
-      formula: '8 ops per dot4I8Packed · 8 chains · iterations · threads',
-    },
-    prepare: (c, pool) => prepare(shape, workgroupSize, c, pool),
-  };
 }

@@ -2,11 +2,10 @@ import { fillWgslTemplate } from '../gpu/wgslTemplate.js';
 import { readChunked, type BufferPool } from '../gpu/buffers.js';
 import { submitPoisoned } from '../gpu/dispatch.js';
 import { computePipeline } from '../gpu/pipelines.js';
-import { variableSubgroupSize } from '../gpu/subgroupMatrix.js';
 import type { PeakUnit } from '../probe/peaks.js';
 import { doublingCheck } from '../runner/doubling.js';
 import { f16BitsToNumber, f32ToF16Bits } from './numeric.js';
-import type { CasePlan, CheckResult, PreparedCase, SuiteContext } from './types.js';
+import type { CheckResult, PreparedCase, SuiteContext } from './types.js';
 
 /** One config the adapter lists: component and result types, and M×N×K. */
 export interface MatrixConfig {
@@ -120,13 +119,14 @@ function readResults(bytes: ArrayBuffer, c: MatrixConfig): ArrayLike<number> {
   }
 }
 
-const resultBytes = (c: MatrixConfig): number => (c.resultComponentType === 'f16' ? 2 : 4);
+export const resultBytes = (c: MatrixConfig): number => (c.resultComponentType === 'f16' ? 2 : 4);
 const padded = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 16);
 
 /** Rewrites a filled-in kernel before it is compiled (tests: the subgroup-matrix emulation). */
 export type MatrixSourceTransform = (source: string) => string;
 
-async function prepare(
+/** One config's multiply-accumulate chains, checked against the CPU's replay in the config's types. */
+export async function prepareMatrixPeak(
   c: MatrixConfig,
   workgroups: number,
   iterations: number,
@@ -216,55 +216,12 @@ async function prepare(
 }
 
 /** One register-only peak case per config the adapter lists, or one not-applicable row saying why none. */
-export function matrixPeakPlans(ctx: SuiteContext, transform: MatrixSourceTransform = (s) => s): CasePlan[] {
-  const cpu = ctx.info.adapterClass === 'cpu';
-  if (!ctx.device.features.has('chromium-experimental-subgroup-matrix')) {
-    return [
-      {
-        id: 'peak/matrix',
-        name: 'subgroup-matrix chains',
-        params: { dtype: 'matrix' },
-        bytesPerDispatch: 0,
-        bytesCounted: 'min-dram',
-        skipReason:
-          'the adapter lists no subgroup-matrix feature (chromium-experimental-subgroup-matrix): matrix ' +
-          'units not reachable from WGSL here',
-        prepare: () => Promise.reject(new Error('not applicable')),
-      },
-    ];
-  }
-  const workgroups = cpu ? 2 : ctx.quick ? 2048 : 8192;
-  return matrixConfigs(ctx.info.subgroupMatrixConfigs).map((c): CasePlan => {
-    const iterations = matrixIterations(c, cpu);
-    const unit: PeakUnit = c.componentType === 'i8' || c.componentType === 'u8' ? 'matrixInt8' : 'matrixF16';
-    const label = `${c.componentType}→${c.resultComponentType} ${c.M}×${c.N}×${c.K}`;
-    const plan: CasePlan = {
-      id: `peak/matrix-${c.componentType}-${c.resultComponentType}-${c.M}x${c.N}x${c.K}`,
-      name: `matrix chains ${label}`,
-      params: {
-        dtype: `matrix-${c.componentType}`,
-        componentType: c.componentType,
-        resultComponentType: c.resultComponentType,
-        M: c.M,
-        N: c.N,
-        K: c.K,
-        workgroups,
-        iterations,
-        chainsPerSubgroup: MATRIX_CHAINS,
-      },
-      bytesPerDispatch: workgroups * MATRIX_CHAINS * c.M * c.N * resultBytes(c),
-      bytesCounted: 'min-dram',
-      work: {
-        flopsPerDispatch: 2 * c.M * c.N * c.K * MATRIX_CHAINS * iterations * workgroups,
-        unit,
-        formula: '2·M·N·K per multiply-accumulate · 4 chains · iterations · subgroups',
-      },
-      prepare: (cx, pool) => prepare(c, workgroups, iterations, transform, cx, pool),
-    };
-    const variable = variableSubgroupSize(ctx.info);
-    if ((c.componentType === 'f16' || c.resultComponentType === 'f16') && !ctx.device.features.has('shader-f16'))
-      plan.skipReason = 'the device has no shader-f16 feature';
-    else if (variable !== null) plan.skipReason = variable;
-    return plan;
-  });
+/** Subgroups launched: a few on a CPU adapter (each runs the whole chain in software), thousands on a GPU. */
+export function matrixWorkgroups(cpuAdapter: boolean, quick: boolean): number {
+  return cpuAdapter ? 2 : quick ? 2048 : 8192;
+}
+
+/** The unit a config's operations count against: the int8 or the f16 matrix peak. */
+export function matrixPeakUnit(c: MatrixConfig): PeakUnit {
+  return c.componentType === 'i8' || c.componentType === 'u8' ? 'matrixInt8' : 'matrixF16';
 }

@@ -3,6 +3,7 @@ import type { BufferPool } from '../gpu/buffers.js';
 import type { PassTimer, TimerInfo } from '../gpu/timer.js';
 import type { PeakUnit } from '../probe/peaks.js';
 import type { CaseResult, RunPeaks } from '../results/schema.js';
+import type { TunedShapes } from './tunedShapes.js';
 
 export type ParamValue = number | string | boolean;
 
@@ -33,6 +34,8 @@ export interface SuiteContext {
   peaks?: RunPeaks;
   /** Opens another device (a second adapter where there is one) for work split across two. */
   openDevice?: () => Promise<{ device: GPUDevice; description: string }>;
+  /** This device's stored tuning; a suite's explicit options never override it (resolveSetting). */
+  tuned?: TunedShapes;
 }
 
 /** A scratch file with positional I/O; writes are durable after sync(). */

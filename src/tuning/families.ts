@@ -34,6 +34,7 @@ import { dtypeValues, fillWgslTemplate } from '../gpu/wgslTemplate.js';
 import { stagedSubgroupMatrixSource, tileSource } from '../suites/matmul/shapes.js';
 import { createMemcopySuite, defaultMemcopyLaunch, maxBindableBytes, type MemcopyKernel } from '../suites/memcopy.js';
 import type { Suite } from '../suites/types.js';
+import { unmetRequirement, type DeclaredSuite, type ParamRow } from '../suites/declare.js';
 import { formatBytes } from '../reporters/format.js';
 import {
   attentionSource,
@@ -127,8 +128,6 @@ function oneStep(c: TuneConfig, parameters: readonly TuneParameter[]): TuneConfi
 
 // ---- memcopy: workgroup size × elements per thread, per kernel, at a DRAM-sized buffer ----
 const MEMCOPY_KERNELS: readonly MemcopyKernel[] = ['copy', 'read', 'write'];
-const WORKGROUP_SIZES = [32, 64, 128, 256, 512, 1024];
-const ELEMENTS_PER_THREAD = [1, 2, 4, 8, 16, 32, 64];
 const MiB = 1024 * 1024;
 
 /** Buffer size memcopy is tuned at: past the caches (256 MiB), or 64 MiB on a CPU adapter, within the binding limit. */
@@ -136,18 +135,38 @@ export function memcopyTuneBytes(info: DeviceInfo): number {
   return Math.min(maxBindableBytes(info.limits), info.adapterClass === 'cpu' ? 64 * MiB : 256 * MiB);
 }
 
-const memcopyParameters: TuneParameter[] = [
-  {
-    name: 'workgroupSize',
-    values: WORKGROUP_SIZES,
-    limitedBy: 'maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX',
-  },
-  {
-    name: 'elementsPerThread',
-    values: ELEMENTS_PER_THREAD,
-    limitedBy: 'maxComputeWorkgroupsPerDimension (grid-stride beyond it)',
-  },
-];
+/**
+ * Why a declared suite would not run this candidate here: its requirements, planned as a run would
+ * plan them with this device's limits. The declaration is the one place a launch's limits live.
+ */
+export function declaredUnsupported<P extends ParamRow>(suite: DeclaredSuite<P>, d: TuneDevice): string | null {
+  const limits: Record<string, number> = { ...d.info.limits };
+  const given = d.limits as unknown as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(limits), ...Object.keys(given)])) {
+    const v = given[k];
+    if (typeof v === 'number') limits[k] = v;
+  }
+  const ctx = { info: { ...d.info, limits }, quick: d.quick };
+  return suite.declaration.params
+    .rows(ctx)
+    .reduce<string | null>(
+      (why, row) => why ?? unmetRequirement(suite.declaration.requires?.(row, ctx) ?? [], ctx.info),
+      null,
+    );
+}
+
+/** One memcopy candidate: the target's kernel and size at this launch. */
+function memcopySuiteFor(c: TuneConfig, t: TuneTarget): ReturnType<typeof createMemcopySuite> {
+  return createMemcopySuite({
+    sizesBytes: [t.problem['bytes'] ?? 0],
+    kernels: [t.shapeClass as MemcopyKernel],
+    workgroupSize: num(c, 'workgroupSize'),
+    elementsPerThread: num(c, 'elementsPerThread'),
+  });
+}
+
+/** memcopy's parameters, read from its declaration. */
+const memcopyParameters: readonly TuneParameter[] = createMemcopySuite().declaration.tunables ?? [];
 
 export const memcopyFamily: TunableFamily = {
   name: 'memcopy',
@@ -173,23 +192,9 @@ export const memcopyFamily: TunableFamily = {
     ),
   ],
   neighbours: (c) => oneStep(c, memcopyParameters),
-  unsupported: (c, _t, d) => {
-    const wg = num(c, 'workgroupSize');
-    if (wg > d.limits.maxComputeInvocationsPerWorkgroup || wg > d.limits.maxComputeWorkgroupSizeX)
-      return (
-        `workgroup size ${wg} exceeds the device's ` +
-        `${Math.min(d.limits.maxComputeInvocationsPerWorkgroup, d.limits.maxComputeWorkgroupSizeX)}`
-      );
-    return null;
-  },
+  unsupported: (c, t, d) => declaredUnsupported(memcopySuiteFor(c, t), d),
   label: (c) => `wg ${num(c, 'workgroupSize')} × ${num(c, 'elementsPerThread')}/thread`,
-  suite: (c, t) =>
-    createMemcopySuite({
-      sizesBytes: [t.problem['bytes'] ?? 0],
-      kernels: [t.shapeClass as MemcopyKernel],
-      workgroupSize: num(c, 'workgroupSize'),
-      elementsPerThread: num(c, 'elementsPerThread'),
-    }),
+  suite: (c, t) => memcopySuiteFor(c, t),
 };
 
 // ---- tiled matmul: tile M/N/K, per-thread block, prefetch, at the run's square shape ----

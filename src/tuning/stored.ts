@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { createMatmulSuite, type GemvShape, type MatmulTile, type StagedShape } from '../suites/matmul.js';
-import { createMemcopySuite, type MemcopyKernel, type MemcopyLaunch } from '../suites/memcopy.js';
-import type { Suite } from '../suites/types.js';
+import type { MemcopyKernel } from '../suites/memcopy.js';
+import type { TunedShapes } from '../suites/tunedShapes.js';
 import {
   flashTileFromConfig,
   gemvFromConfig,
@@ -11,8 +10,9 @@ import {
   TUNABLE_FAMILIES,
   type FamilyName,
 } from './families.js';
-import { createAttentionSuite, type FlashTile, type SgmatStagedShape } from '../suites/attention.js';
 import type { TuneOutcome } from './search.js';
+
+export type { TunedShapes };
 
 export const TUNING_SCHEMA_VERSION = 1;
 
@@ -174,20 +174,6 @@ export function impossibleShape(e: StoredTuningEntry): string | null {
   return null;
 }
 
-/** What the suites take: memcopy launches per kernel, tiles and GEMV targets per matmul shape. */
-export interface TunedShapes {
-  memcopy: Partial<Record<MemcopyKernel, MemcopyLaunch>>;
-  tiles: Record<string, MatmulTile>;
-  /** GEMV launches (workgroup target and vec4 columns per workgroup) by shape key. */
-  gemv: Record<string, GemvShape>;
-  /** Staged subgroup-matrix shapes by stagedKey (input and problem). */
-  staged: Record<string, StagedShape>;
-  /** Flash-tiled attention blocks by flashTileKey (head dim). */
-  flashTiles: Record<string, FlashTile>;
-  /** The staged subgroup-matrix flash kernel's shapes, by flashTileKey (head dim). */
-  sgmatStaged: Record<string, SgmatStagedShape>;
-}
-
 export function tunedShapes(entries: readonly StoredTuningEntry[]): TunedShapes {
   const out: TunedShapes = { memcopy: {}, tiles: {}, gemv: {}, staged: {}, flashTiles: {}, sgmatStaged: {} };
   for (const e of entries) {
@@ -205,19 +191,6 @@ export function tunedShapes(entries: readonly StoredTuningEntry[]): TunedShapes 
     else out.gemv[e.shapeClass] = gemvFromConfig(e.config);
   }
   return out;
-}
-
-/** The suites with this device's tuned launch shapes in them (memcopy, matmul, attention); others as they are. */
-export function withTunedShapes(suites: readonly Suite[], tuned: TunedShapes | null): Suite[] {
-  if (tuned === null) return [...suites];
-  return suites.map((s) => {
-    if (s.name === 'memcopy') return createMemcopySuite({ tuned: tuned.memcopy });
-    if (s.name === 'matmul')
-      return createMatmulSuite({ tunedTiles: tuned.tiles, tunedGemv: tuned.gemv, tunedStaged: tuned.staged });
-    if (s.name === 'attention')
-      return createAttentionSuite({ tunedFlashTiles: tuned.flashTiles, tunedSgmatStaged: tuned.sgmatStaged });
-    return s;
-  });
 }
 
 /** A stored tuning in one line: how many problems run on a tuned shape, and when they were tuned. */

@@ -35,7 +35,14 @@ beforeAll(async () => {
   env = {
     ...nodeRunEnvironment(acquired),
     device,
-    info: { ...acquired.info, subgroupMinSize: 32, subgroupMaxSize: 32, subgroupMatrixConfigs: configs },
+    // The adapter facts claim what the device claims: suites read requirements from the facts.
+    info: {
+      ...acquired.info,
+      deviceFeatures: [...features],
+      subgroupMinSize: 32,
+      subgroupMaxSize: 32,
+      subgroupMatrixConfigs: configs,
+    },
     loadKernel: emulated(null),
   };
 });

@@ -16,12 +16,12 @@ import { scaled } from '../helpers/timeouts.js';
  * can run is skipped, and no case is planned that no device could run (a shape rule is never a skip).
  */
 const NOT_APPLICABLE: { reason: RegExp; holds: (run: RunResult, c: CaseResult) => boolean }[] = [
-  { reason: /has no shader-f16 feature/, holds: (run) => !run.device.deviceFeatures.includes('shader-f16') },
+  { reason: /needs shader-f16, which/, holds: (run) => !run.device.deviceFeatures.includes('shader-f16') },
   {
-    reason: /lists no subgroup-matrix feature/,
+    reason: /needs subgroup matrices/,
     holds: (run) => !run.device.deviceFeatures.includes('chromium-experimental-subgroup-matrix'),
   },
-  { reason: /has no subgroups feature/, holds: (run) => !run.device.deviceFeatures.includes('subgroups') },
+  { reason: /needs subgroups, which/, holds: (run) => !run.device.deviceFeatures.includes('subgroups') },
   { reason: /WebGL2 needs a browser page/, holds: (_run, c) => c.params['peer'] === 'gpujs-webgl2' },
 ];
 

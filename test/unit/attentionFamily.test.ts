@@ -20,7 +20,7 @@ import {
   flashTileFromConfig,
   type TuneDevice,
 } from '../../src/tuning/families.js';
-import { entryFromOutcome, tunedShapes, withTunedShapes } from '../../src/tuning/stored.js';
+import { entryFromOutcome, tunedShapes } from '../../src/tuning/stored.js';
 import type { TuneOutcome } from '../../src/tuning/search.js';
 import { H100_TUNE, LAVAPIPE_INFO, tuneLimits } from '../helpers/tuneDevices.js';
 
@@ -89,13 +89,15 @@ describe('the attention tuner family (flash-tiled blocks)', () => {
       const shapes = tunedShapes([entryFromOutcome(outcome, '2026-12-06T00:00:00Z', 'test')]);
       expect(shapes.flashTiles).toEqual({ d64: best });
       expect(flashTileFromConfig(best)).toEqual(best);
-      const [suite] = withTunedShapes([createAttentionSuite()], shapes);
+      // The run hands the tuning to every suite through its context; an explicit block does not override it.
+      const suite = createAttentionSuite({ flashTile: DEFAULT_FLASH_TILE });
       const ctx = {
         info: LAVAPIPE_INFO,
         quick: true,
+        tuned: shapes,
         device: { features: new Set(['shader-f16']), limits: tuneLimits(32768, 256) },
-      } as unknown as Parameters<NonNullable<typeof suite>['plan']>[0];
-      const tiled = (suite?.plan(ctx) ?? []).filter((c) => c.params['kind'] === 'flash-tiled');
+      } as unknown as Parameters<typeof suite.plan>[0];
+      const tiled = suite.plan(ctx).filter((c) => c.params['kind'] === 'flash-tiled');
       expect(
         tiled
           .filter((c) => c.params['headDim'] === 64)
@@ -179,17 +181,18 @@ describe('the attention-subgroup-matrix tuner family (the staged flash kernel on
       } as unknown as TuneOutcome;
       const shapes = tunedShapes([entryFromOutcome(outcome, '2026-12-06T00:00:00Z', 'test')]);
       expect(shapes.sgmatStaged).toEqual({ d64: best });
-      const [suite] = withTunedShapes([createAttentionSuite()], shapes);
+      const suite = createAttentionSuite();
       const info = { ...H100_TUNE.info, adapterClass: 'discrete' };
       const ctx = {
         info,
         quick: false,
+        tuned: shapes,
         device: {
           features: new Set(['shader-f16', 'chromium-experimental-subgroup-matrix']),
           limits: tuneLimits(49152, 1024),
         },
-      } as unknown as Parameters<NonNullable<typeof suite>['plan']>[0];
-      const staged = (suite?.plan(ctx) ?? []).filter((c) => c.params['kind'] === 'flash-subgroup-matrix-staged');
+      } as unknown as Parameters<typeof suite.plan>[0];
+      const staged = suite.plan(ctx).filter((c) => c.params['kind'] === 'flash-subgroup-matrix-staged');
       expect(
         staged.map((c) => [
           c.params['headDim'],

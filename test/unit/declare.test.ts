@@ -8,8 +8,10 @@ import {
   unmetRequirement,
   type PlanContext,
 } from '../../src/suites/declare.js';
-import { createMemcopySuite } from '../../src/suites/memcopy.js';
-import { H100_INFO, LAVAPIPE_INFO } from '../helpers/tuneDevices.js';
+import { createMatmulSuite } from '../../src/suites/matmul.js';
+import { createMemcopySuite, MEMCOPY_TUNABLES } from '../../src/suites/memcopy.js';
+import { memcopyFamily } from '../../src/tuning/families.js';
+import { H100_INFO, LAVAPIPE_INFO, tuneLimits } from '../helpers/tuneDevices.js';
 
 const on = (info: PlanContext['info'], quick = false): PlanContext => ({ info, quick });
 
@@ -98,5 +100,62 @@ describe('a suite declared by its axes', () => {
     expect(plan({ workgroupSize: 64, tuned: { copy: { workgroupSize: 128, elementsPerThread: 8 } } })).toEqual([
       ['memcopy/copy/bytes=1048576', 'tuned'],
     ]);
+  });
+
+  it("takes this device's tuning from the run's context, so no caller re-creates a suite to apply it", () => {
+    const tile = { M: 64, N: 64, K: 8, vecM: 2, vecN: 2 };
+    const tuned = {
+      memcopy: { copy: { workgroupSize: 128, elementsPerThread: 8 } },
+      tiles: { '256x256x256': tile },
+      gemv: {},
+      staged: {},
+      flashTiles: {},
+      sgmatStaged: {},
+    };
+    const ctx = (withTuning: boolean): Parameters<ReturnType<typeof createMemcopySuite>['plan']>[0] => ({
+      ...on(LAVAPIPE_INFO, true),
+      ...(withTuning ? { tuned } : {}),
+      device: { features: new Set<string>(), limits: LAVAPIPE_INFO.limits } as unknown as GPUDevice,
+      seed: 1,
+      loadKernel: () => Promise.reject(new Error('planning only')),
+    });
+    const memcopy = createMemcopySuite({ sizesBytes: [1 << 20], kernels: ['copy', 'read'] });
+    const launch = (withTuning: boolean): unknown[] =>
+      memcopy
+        .plan(ctx(withTuning))
+        .map((p) => [p.params['source'], p.params['workgroupSize'], p.params['elementsPerThread']]);
+    expect(launch(true)).toEqual([
+      ['tuned', 128, 8],
+      ['default', 256, 64],
+    ]);
+    expect(launch(false).map((l) => (l as unknown[])[0])).toEqual(['default', 'default']);
+    const matmul = createMatmulSuite({ shapes: [{ M: 256, N: 256, K: 256, label: '256³' }], variants: ['tiled-f32'] });
+    const tiled = (withTuning: boolean): unknown[] =>
+      matmul.plan(ctx(withTuning)).map((p) => [p.params['source'], p.params['tile']]);
+    expect(tiled(true)).toEqual([['tuned', '64x64x8/8x8']]);
+    expect(tiled(false)).toEqual([['default', '128x128x8/8x8']]);
+  });
+
+  it("the tuner reads memcopy's tunables and their limits from the suite's declaration", () => {
+    expect(memcopyFamily.parameters).toBe(MEMCOPY_TUNABLES);
+    expect(createMemcopySuite().declaration.tunables).toBe(MEMCOPY_TUNABLES);
+    // A device of 256 invocations per workgroup: the tuner rules out 512 with the reason a run would skip it for.
+    const device = { info: LAVAPIPE_INFO, limits: tuneLimits(32768, 256), quick: true };
+    const [copy] = memcopyFamily.targets(device);
+    if (copy === undefined) throw new Error('no memcopy target');
+    const why = (workgroupSize: number): string | null =>
+      memcopyFamily.unsupported({ workgroupSize, elementsPerThread: 4 }, copy, device);
+    expect(why(256)).toBeNull();
+    expect(why(512)).toMatch(/workgroup size 512 must be a power of two within this device's 256/);
+    expect(why(96)).toMatch(/workgroup size 96 must be a power of two/);
+    const run = createMemcopySuite({ sizesBytes: [copy.problem['bytes'] ?? 0], kernels: ['copy'], workgroupSize: 512 });
+    const planned = run.plan({
+      info: { ...LAVAPIPE_INFO, limits: { ...LAVAPIPE_INFO.limits, maxComputeInvocationsPerWorkgroup: 256 } },
+      quick: true,
+      device: {} as GPUDevice,
+      seed: 1,
+      loadKernel: () => Promise.reject(new Error('planning only')),
+    });
+    expect(planned.map((p) => p.skipReason)).toEqual([why(512)]);
   });
 });
