@@ -95,11 +95,12 @@ function judge(
   fewest: number,
   o: CompareOptions,
 ): { verdict: 'unchanged' | 'noisy'; changed: false; why: string } | { changed: true; why: string } {
-  if (Math.abs(changePct) < o.thresholdPct)
+  // A change of exactly the threshold is not called: only one that exceeds it (the gate agrees).
+  if (Math.abs(changePct) <= o.thresholdPct)
     return {
       verdict: 'unchanged',
       changed: false,
-      why: `|change| ${Math.abs(changePct).toFixed(1)}% < ${o.thresholdPct}%`,
+      why: `|change| ${Math.abs(changePct).toFixed(1)}% ≤ ${o.thresholdPct}%`,
     };
   if (fewest < o.minSamples)
     return {

@@ -1,6 +1,7 @@
 import { mannWhitneyU } from '../metrics/significance.js';
 import { percentile } from '../metrics/summary.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
+import type { CaseExtras } from '../results/extras.js';
 import { matchCases, perDispatchSamples } from './compare.js';
 import { CASE_METRICS, matchesCase, type CaseMetric, type GateConfig } from './gateConfig.js';
 import { GateStatus, PerformanceGate, type GateResult, type GateSummary } from './gates.js';
@@ -22,29 +23,113 @@ export interface GateAllowances {
   allowMissing?: boolean;
 }
 
+/**
+ * A case's figure for a gate, recomputed from its samples and its declared work (bytes and FLOPs
+ * per dispatch), never read from the stored summary: an edited `medianGBps` or `achievedTflops`
+ * cannot pass a threshold its samples do not back. MFU and MBU divide by the peaks the run used.
+ */
 export function caseMetricValue(c: CaseResult, metric: CaseMetric): number | null {
+  const samples = perDispatchSamples(c).filter((x) => Number.isFinite(x) && x > 0);
+  if (samples.length === 0) return null;
+  const medianNs = percentile(samples, 50);
+  const gbps = c.bandwidth ? c.bandwidth.bytesPerDispatch / medianNs : null;
+  const tflops = c.compute ? c.compute.flopsPerDispatch / medianNs / 1e3 : null;
+  const peaks = c.utilization?.[0];
   switch (metric) {
     case 'timeNs':
-      return c.summary?.p50 ?? null;
+      return medianNs;
     case 'bandwidthGBps':
-      return c.bandwidth?.medianGBps ?? null;
+      return gbps;
     case 'tflops':
-      return c.compute?.achievedTflops ?? null;
+      return tflops;
     case 'mfu':
-      return c.utilization?.[0]?.mfu ?? null;
+      return tflops === null || !peaks?.peakTflops ? null : tflops / peaks.peakTflops;
     case 'mbu':
-      return c.utilization?.[0]?.mbu ?? null;
+      return gbps === null || !peaks?.peakGBps ? null : gbps / peaks.peakGBps;
   }
 }
 
-const RUN_LEVEL_GATES: { key: keyof GateConfig; name: string; label: string }[] = [
-  { key: 'minThroughputTps', name: 'throughput', label: 'throughput (tokens/s)' },
-  { key: 'maxTtftMs', name: 'ttft', label: 'TTFT' },
-  { key: 'maxTpotMs', name: 'tpot', label: 'TPOT' },
-  { key: 'maxP99LatencyMs', name: 'p99_latency', label: 'P99 latency' },
-  { key: 'minKvHitRate', name: 'kv_hit_rate', label: 'KV hit rate' },
-  { key: 'minMfu', name: 'mfu', label: 'model MFU' },
+/** The seed module's run-level gates, each read from the cases that measured its metric. */
+const RUN_LEVEL_GATES: {
+  key: 'minThroughputTps' | 'maxTtftMs' | 'maxTpotMs' | 'maxP99LatencyMs' | 'minKvHitRate' | 'minMfu';
+  name: string;
+  label: string;
+  kind: 'min' | 'max';
+  unit: string;
+  /** The suite whose cases carry it, for the message when none did. */
+  from: string;
+  value: (c: CaseResult) => number | null | undefined;
+}[] = [
+  {
+    key: 'minThroughputTps',
+    name: 'throughput',
+    label: 'throughput',
+    kind: 'min',
+    unit: ' tokens/s',
+    from: 'llm',
+    value: (c) => llmMetrics(c)?.tokensPerSecond,
+  },
+  {
+    key: 'maxTtftMs',
+    name: 'ttft',
+    label: 'median TTFT',
+    kind: 'max',
+    unit: ' ms',
+    from: 'llm',
+    value: (c) => latencyOf(c, 'ttftMs', 'p50'),
+  },
+  {
+    key: 'maxTpotMs',
+    name: 'tpot',
+    label: 'median TPOT',
+    kind: 'max',
+    unit: ' ms',
+    from: 'llm',
+    value: (c) => latencyOf(c, 'tpotMs', 'p50'),
+  },
+  {
+    key: 'maxP99LatencyMs',
+    name: 'p99_latency',
+    label: 'p99 request latency',
+    kind: 'max',
+    unit: ' ms',
+    from: 'llm',
+    value: (c) => latencyOf(c, 'e2eMs', 'p99'),
+  },
+  {
+    key: 'minKvHitRate',
+    name: 'kv_hit_rate',
+    label: 'KV hit rate',
+    kind: 'min',
+    unit: '',
+    from: 'kvtier',
+    value: (c) => caseExtras(c)?.kvCache?.hitRate,
+  },
+  {
+    key: 'minMfu',
+    name: 'mfu',
+    label: 'model MFU (serving prefill)',
+    kind: 'min',
+    unit: '',
+    from: 'llm',
+    value: (c) => {
+      const mfu = caseExtras(c)?.servingPrefillMfu;
+      return typeof mfu === 'number' ? mfu : llmMetrics(c) === undefined ? undefined : null;
+    },
+  },
 ];
+
+const caseExtras = (c: CaseResult): CaseExtras | undefined => c.extras as CaseExtras | undefined;
+const llmMetrics = (c: CaseResult): CaseExtras['metrics'] => caseExtras(c)?.metrics;
+/** A serving latency of an llm case: undefined for a case that is not one, null when none completed. */
+const latencyOf = (
+  c: CaseResult,
+  which: 'ttftMs' | 'tpotMs' | 'e2eMs',
+  at: 'p50' | 'p99',
+): number | null | undefined => {
+  const metrics = llmMetrics(c);
+  return metrics === undefined ? undefined : (metrics[which]?.[at] ?? null);
+};
 
 export interface GateEvaluation {
   results: GateResult[];
@@ -64,6 +149,7 @@ export function evaluateGates(
 ): GateEvaluation {
   const gate = new PerformanceGate({
     maxRegressionPct: config.maxRegressionPct,
+    untestable: config.untestable,
     ...(config.maxMemoryGb === undefined ? {} : { maxMemoryGb: config.maxMemoryGb }),
   });
   // A crashed, killed or lost run must not pass because the cases it did finish were fine.
@@ -82,21 +168,77 @@ export function evaluateGates(
           : 'a gate passes only a complete run; --allow-incomplete judges what it has'),
     });
   }
-  // Run-level LLM metrics arrive with the llm suite; until a run has them, such gates say so.
+  // Run-level gates read the cases that measured their metric (the llm suite's serving sessions,
+  // the kvtier suite's cache); configured but measured by no case of this run, they fail.
   for (const g of RUN_LEVEL_GATES) {
-    if (config[g.key] === undefined) continue;
-    gate.record({
-      name: g.name,
-      status: GateStatus.SKIPPED,
-      expected: config[g.key] as number,
-      actual: null,
-      threshold: config[g.key] as number,
-      message: `${g.label}: this run reports no such metric (the llm suite does)`,
-    });
+    const limit = config[g.key];
+    if (limit === undefined) continue;
+    const carriers = run.cases.filter((c) => c.status === 'ok' && g.value(c) !== undefined);
+    if (carriers.length === 0) {
+      gate.record({
+        name: g.name,
+        status: GateStatus.FAILED,
+        expected: limit,
+        actual: null,
+        threshold: limit,
+        message: `${g.label}: configured, but no case of this run measured it (run the ${g.from} suite)`,
+      });
+      continue;
+    }
+    for (const c of carriers) {
+      const v = g.value(c);
+      const name = `${g.name}_${c.id}`;
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        gate.record({
+          name,
+          status: GateStatus.FAILED,
+          expected: limit,
+          actual: null,
+          threshold: limit,
+          message:
+            `${c.id}: ${g.label} not measured` +
+            (g.key === 'minMfu' ? ' (no peaks: run wgbench calibrate)' : ' (no request completed)'),
+        });
+        continue;
+      }
+      // At the limit passes: a gate fails a figure that exceeds its limit.
+      const passed = g.kind === 'min' ? v >= limit : v <= limit;
+      gate.record({
+        name,
+        status: passed ? GateStatus.PASSED : GateStatus.FAILED,
+        expected: limit,
+        actual: v,
+        threshold: limit,
+        message:
+          `${c.id}: ${g.label} ${v.toPrecision(4)}${g.unit} ${passed ? '' : 'not '}` +
+          `${g.kind === 'min' ? '≥' : '≤'} ${limit}${g.unit}`,
+      });
+    }
   }
   if (config.maxMemoryGb !== undefined) gate.checkMemory(run.memory.peakGpuBytes / 1e9);
 
   const ok = run.cases.filter((c) => c.status === 'ok');
+  // A case reported ok whose reference check failed measured something other than the kernel's job.
+  for (const c of ok.filter((x) => x.check !== null && x.check !== undefined && !x.check.passed)) {
+    gate.record({
+      name: `check_${c.id}`,
+      status: GateStatus.FAILED,
+      expected: null,
+      actual: null,
+      threshold: null,
+      message: `${c.id}: status ok but its check failed (${c.check?.detail ?? ''}): its figures time wrong work`,
+    });
+  }
+  if (ok.length === 0 && run.cases.length > 0) {
+    gate.record({
+      name: 'measured_something',
+      status: GateStatus.FAILED,
+      expected: null,
+      actual: null,
+      threshold: null,
+      message: `no case of this run was measured (${run.cases.length} skipped or failed): nothing to judge`,
+    });
+  }
   for (const c of run.cases.filter((x) => x.status === 'failed' || x.status === 'error')) {
     gate.record({
       name: `case_${c.id}`,
@@ -190,18 +332,27 @@ export function evaluateGates(
         // Every metric here is time or inversely proportional to it, so one test serves them all.
         const regressionPct =
           CASE_METRICS[metric] === 'lower' ? ((tNew - tBase) / tBase) * 100 : (1 - tBase / tNew) * 100;
+        // Exactly the threshold is not a regression: the gate fails what exceeds it (compare agrees).
         const over = regressionPct > config.maxRegressionPct;
-        const status = !over ? GateStatus.PASSED : significant ? GateStatus.FAILED : GateStatus.NOISY;
-        const why = !over
-          ? `${regressionPct.toFixed(1)}% ≤ ${config.maxRegressionPct}%`
-          : significant
-            ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}%, p = ${test.pValue.toPrecision(2)} ` +
-              `< ${config.alpha} (${samples.length} vs ${base.length} samples)`
-            : enough
-              ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but p = ` +
-                `${test.pValue.toPrecision(2)} ≥ ${config.alpha}: samples overlap, not called a regression`
-              : `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but only ` +
-                `${Math.min(base.length, samples.length)} samples on one side (need ${config.minSamples})`;
+        const fewest = Math.min(base.length, samples.length);
+        // Too few samples to decide anything is untestable whatever the change looks like.
+        const status = !enough
+          ? GateStatus.UNTESTABLE
+          : !over
+            ? GateStatus.PASSED
+            : significant
+              ? GateStatus.FAILED
+              : GateStatus.NOISY;
+        const why = !enough
+          ? `untestable: ${fewest} samples on one side, fewer than the ${config.minSamples} needed to decide ` +
+            `(change ${regressionPct.toFixed(1)}%; more passes, or "untestable": "warn" in the config)`
+          : !over
+            ? `${regressionPct.toFixed(1)}% ≤ ${config.maxRegressionPct}%`
+            : significant
+              ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}%, p = ${test.pValue.toPrecision(2)} ` +
+                `< ${config.alpha} (${samples.length} vs ${base.length} samples)`
+              : `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but p = ` +
+                `${test.pValue.toPrecision(2)} ≥ ${config.alpha}: samples overlap, not called a regression`;
         const scale = (t: number): number | null =>
           metric === 'timeNs' ? t : (caseMetricValue(c, metric) ?? 0) * (tNew / t);
         gate.record({
@@ -215,9 +366,7 @@ export function evaluateGates(
       }
     }
   }
-  const checked = gate
-    .getResults()
-    .some((r) => r.status === GateStatus.PASSED || r.status === GateStatus.FAILED || r.status === GateStatus.NOISY);
+  const checked = gate.getResults().some((r) => r.status !== GateStatus.SKIPPED);
   if (!checked) {
     gate.record({
       name: 'checked_something',

@@ -48,6 +48,8 @@ export const gateConfigSchema = z
       .default([]),
     /** How many earlier runs the --history baseline takes the median of. */
     historyRuns: z.number().int().positive().default(5),
+    /** A check the data cannot decide (too few samples a side) fails the gate, or with "warn" only says so. */
+    untestable: z.enum(['fail', 'warn']).default('fail'),
     baselineCommit: z.string().optional(),
     tags: z.array(z.string()).optional(),
   })

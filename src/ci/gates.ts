@@ -1,6 +1,16 @@
 /** Outcome of one gate check; string values keep gate results plain JSON. */
 /** NOISY: a change beyond the threshold that the samples cannot show to be real; reported, not failed. */
-export const GateStatus = { PASSED: 'PASSED', FAILED: 'FAILED', SKIPPED: 'SKIPPED', NOISY: 'NOISY' } as const;
+/**
+ * UNTESTABLE: a check the data cannot decide (too few samples a side): it fails the gate unless the
+ * config says `untestable: "warn"`, and the summary counts it apart from failures.
+ */
+export const GateStatus = {
+  PASSED: 'PASSED',
+  FAILED: 'FAILED',
+  SKIPPED: 'SKIPPED',
+  NOISY: 'NOISY',
+  UNTESTABLE: 'UNTESTABLE',
+} as const;
 export type GateStatus = (typeof GateStatus)[keyof typeof GateStatus];
 
 export interface GateResult {
@@ -27,6 +37,8 @@ export interface PerformanceGateConfig {
   maxRegressionPct?: number;
   baselineCommit?: string;
   tags?: string[];
+  /** What an UNTESTABLE check does to the gate: fail it (the default) or only warn. */
+  untestable?: 'fail' | 'warn';
 }
 
 export const DEFAULT_MAX_REGRESSION_PCT = 5;
@@ -37,6 +49,8 @@ export interface GateSummary {
   failed: number;
   skipped: number;
   noisy: number;
+  /** Checks the data could not decide; they fail the gate unless the config says `untestable: "warn"`. */
+  untestable: number;
   allPassed: boolean;
   results: { name: string; status: GateStatus; message: string }[];
 }
@@ -138,19 +152,21 @@ export class PerformanceGate {
   getSummary(): GateSummary {
     const count = (s: GateStatus): number => this.results.filter((r) => r.status === s).length;
     const failed = count(GateStatus.FAILED);
+    const untestable = count(GateStatus.UNTESTABLE);
     return {
       totalChecks: this.results.length,
       passed: count(GateStatus.PASSED),
       failed,
       skipped: count(GateStatus.SKIPPED),
       noisy: count(GateStatus.NOISY),
-      allPassed: failed === 0,
+      untestable,
+      allPassed: failed === 0 && (untestable === 0 || this.config.untestable === 'warn'),
       results: this.results.map((r) => ({ name: r.name, status: r.status, message: r.message })),
     };
   }
 
   assertAllPassed(): void {
-    const failures = this.results.filter((r) => r.status === GateStatus.FAILED).map((r) => r.message);
+    const failures = this.results.filter((r) => this.fails(r.status)).map((r) => r.message);
     if (failures.length > 0) throw new GateFailedError(failures);
   }
 
@@ -194,6 +210,11 @@ export class PerformanceGate {
       threshold: limit,
       message: `${label} ${actual.toFixed(digits)}${u} ${op} ${limit.toFixed(digits)}${u}`,
     });
+  }
+
+  /** Whether a result of this status fails the gate. */
+  fails(status: GateStatus): boolean {
+    return status === GateStatus.FAILED || (status === GateStatus.UNTESTABLE && this.config.untestable !== 'warn');
   }
 
   private push(r: Omit<GateResult, 'passed'>): GateResult {

@@ -272,9 +272,12 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
         const s = evaluation.summary;
         io.stdout.write(
           `${table.toString()}\n${s.allPassed ? 'gate passed' : 'GATE FAILED'}: ${s.passed} passed, ` +
-            `${s.failed} failed, ${s.noisy} noisy, ${s.skipped} skipped\n`,
+            `${s.failed} failed, ${s.noisy} noisy, ${s.untestable} untestable` +
+            (s.untestable > 0 && config.untestable === 'warn' ? ' (untestable: "warn")' : '') +
+            `, ${s.skipped} skipped\n`,
         );
-        if (flags.junit !== undefined) await writeFileAtomic(flags.junit, renderGateJUnit(evaluation.results));
+        if (flags.junit !== undefined)
+          await writeFileAtomic(flags.junit, renderGateJUnit(evaluation.results, config.untestable));
         if (flags.md !== undefined) await writeFileAtomic(flags.md, renderGateMarkdown(evaluation));
         setExit(s.allPassed ? ExitCode.OK : ExitCode.CASE_FAILED);
       },

@@ -208,22 +208,24 @@ FROM runs GROUP BY device_key) counts
   }
 
   /**
-   * The --history baseline for a run: per case, the medians of the last k successful runs of that
-   * case on the same device, before this run (the gate takes their median and tests against them).
+   * The --history baseline for a run: per case, the per-dispatch samples of the last k successful
+   * runs of that case on the same device, before this run, pooled (a run stored without samples
+   * gives its median). Pooled samples let one earlier run already decide a regression; a median per
+   * run needed `minSamples` runs before the gate could fail anything.
    */
   async baselineFor(run: RunResult, k: number): Promise<Baseline> {
     const deviceKey = calibrationKey(run.device);
     const samples = new Map<string, number[]>();
     for (const c of run.cases) {
-      const rows = await this.db.query<{ median_ns: number }>(
-        "SELECT median_ns FROM cases WHERE device_key = ? AND case_id = ? AND status = 'ok' AND started_at " +
-          '< ? AND median_ns IS NOT NULL ORDER BY started_at DESC LIMIT ?',
+      const rows = await this.db.query<{ median_ns: number; samples_ns: string | null }>(
+        "SELECT median_ns, samples_ns FROM cases WHERE device_key = ? AND case_id = ? AND status = 'ok' AND " +
+          'started_at < ? AND median_ns IS NOT NULL ORDER BY started_at DESC LIMIT ?',
         [deviceKey, c.id, run.startedAt, k],
       );
       if (rows.length > 0)
         samples.set(
           c.id,
-          rows.map((r) => r.median_ns),
+          rows.flatMap((r) => storedSamples(r.samples_ns, r.median_ns)),
         );
     }
     // The cases the latest earlier run on this device measured: the ones a new run should have.
@@ -233,7 +235,7 @@ FROM runs GROUP BY device_key) counts
       [deviceKey, run.startedAt],
     );
     return {
-      label: `the last ${k} runs on this device in ${this.location}`,
+      label: `the last ${k} runs on this device in ${this.location} (their samples pooled)`,
       samplesNs: samples,
       ids: latest.map((r) => r.case_id),
     };
@@ -242,4 +244,17 @@ FROM runs GROUP BY device_key) counts
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+/** A stored case's per-dispatch samples; its median alone where none were stored or they are unreadable. */
+function storedSamples(json: string | null, medianNs: number): number[] {
+  if (json === null) return [medianNs];
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((x) => typeof x === 'number' && x > 0))
+      return parsed as number[];
+  } catch {
+    // Unreadable samples: the median still stands for the run.
+  }
+  return [medianNs];
 }

@@ -12,8 +12,15 @@ export interface MannWhitneyResult {
   method: 'exact' | 'normal-tie-corrected';
 }
 
-/** The largest sample sizes for which the exact null distribution is computed. */
-const EXACT_MAX_N = 25;
+/**
+ * When the exact null distribution is used (no ties): one side of at most 8 samples, as scipy's
+ * `method='auto'` decides (the `gate --history` shape: a few new samples against many stored ones,
+ * where the normal approximation's p was up to 10⁵× too large), or both sides of at most 25.
+ */
+const EXACT_SMALL_SIDE = 8;
+const EXACT_BOTH_SIDES = 25;
+/** Coefficient updates the exact tail may cost before the normal approximation is used instead. */
+const EXACT_MAX_WORK = 5e6;
 
 function ranks(values: readonly number[]): { ranks: number[]; tieTerm: number } {
   const order = values.map((v, i) => ({ v, i })).sort((x, y) => x.v - y.v);
@@ -31,36 +38,40 @@ function ranks(values: readonly number[]): { ranks: number[]; tieTerm: number } 
   return { ranks: out, tieTerm };
 }
 
-/** P(U ≤ u) under the null for sample sizes m and n, counting arrangements (no ties). */
+/**
+ * P(U ≤ u) under the null for sample sizes m and n without ties. The number of arrangements with
+ * U = k is the coefficient of qᵏ in the Gaussian binomial [m+n choose m]_q = ∏ᵢ (1 − q^(n+i)) / (1 − qⁱ)
+ * over i = 1..min(m, n); built one factor at a time in exact integers, truncated at degree u (the
+ * low coefficients of a power series product depend on low coefficients only).
+ */
 function exactCdf(m: number, n: number, u: number): number {
-  // counts[j][k]: arrangements of j values of A and some of B with U = k, built up one B at a time.
-  let prev: number[][] = Array.from({ length: m + 1 }, (_, j) => (j === 0 ? [1] : [1]));
-  for (let b = 1; b <= n; b++) {
-    const next: number[][] = [];
-    for (let a = 0; a <= m; a++) {
-      const size = a * b + 1;
-      const row = new Array<number>(size).fill(0);
-      // The largest of a+b values is either a B (U unchanged) or an A (beats all b B's).
-      const withB = prev[a] ?? [];
-      for (let k = 0; k < withB.length; k++) row[k] = (row[k] ?? 0) + (withB[k] ?? 0);
-      if (a > 0) {
-        const withA = next[a - 1] ?? [];
-        for (let k = 0; k < withA.length; k++) row[k + b] = (row[k + b] ?? 0) + (withA[k] ?? 0);
-      }
-      next.push(row);
-    }
-    prev = next;
+  const [small, large] = m <= n ? [m, n] : [n, m];
+  const degree = Math.floor(u);
+  if (degree < 0) return 0;
+  const c = new Array<bigint>(degree + 1).fill(0n);
+  c[0] = 1n;
+  for (let i = 1; i <= small; i++) {
+    const shift = large + i;
+    for (let k = degree; k >= shift; k--) c[k] = (c[k] as bigint) - (c[k - shift] as bigint);
+    for (let k = i; k <= degree; k++) c[k] = (c[k] as bigint) + (c[k - i] as bigint);
   }
-  const dist = prev[m] ?? [];
-  const total = dist.reduce((s, c) => s + c, 0);
-  let below = 0;
-  for (let k = 0; k <= Math.floor(u) && k < dist.length; k++) below += dist[k] ?? 0;
-  return below / total;
+  let below = 0n;
+  for (const x of c) below += x;
+  let total = 1n;
+  for (let i = 1; i <= small; i++) total = (total * BigInt(large + i)) / BigInt(i);
+  return ratio(below, total);
+}
+
+/** a / b for big integers, to double precision at any size. */
+function ratio(a: bigint, b: bigint): number {
+  const bits = Math.max(0, b.toString(2).length - 1000);
+  return Number(a >> BigInt(bits)) / Number(b >> BigInt(bits));
 }
 
 /**
- * Mann–Whitney U test (two-sided): do the two samples come from the same distribution? Exact for
- * small samples without ties, else the normal approximation with tie and continuity corrections.
+ * Mann–Whitney U test (two-sided): do the two samples come from the same distribution? Exact
+ * without ties when one side has at most 8 samples (scipy's rule) or both at most 25, else the
+ * normal approximation with tie and continuity corrections (as scipy's 'asymptotic').
  */
 export function mannWhitneyU(a: readonly number[], b: readonly number[]): MannWhitneyResult {
   if (a.length === 0 || b.length === 0)
@@ -74,7 +85,9 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): MannWh
   const uA = rankSumA - (nA * (nA + 1)) / 2;
   const uB = nA * nB - uA;
   const uMin = Math.min(uA, uB);
-  if (tieTerm === 0 && nA <= EXACT_MAX_N && nB <= EXACT_MAX_N) {
+  const exactRule = Math.min(nA, nB) <= EXACT_SMALL_SIDE || Math.max(nA, nB) <= EXACT_BOTH_SIDES;
+  const exactWork = 2 * Math.min(nA, nB) * (uMin + 1);
+  if (tieTerm === 0 && exactRule && exactWork <= EXACT_MAX_WORK) {
     return { uA, uB, nA, nB, pValue: Math.min(1, 2 * exactCdf(nA, nB, uMin)), method: 'exact' };
   }
   const n = nA + nB;

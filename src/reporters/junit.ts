@@ -37,13 +37,15 @@ function render(suite: string, cases: TestCase[]): string {
 }
 
 /** Gate results as JUnit XML: FAILED is a failure, SKIPPED is skipped, NOISY passes with its note. */
-export function renderGateJUnit(results: readonly GateResult[]): string {
+export function renderGateJUnit(results: readonly GateResult[], untestable: 'fail' | 'warn' = 'fail'): string {
+  const failing = (status: GateResult['status']): boolean =>
+    status === 'FAILED' || (status === 'UNTESTABLE' && untestable === 'fail');
   return render(
     'wgbench gate',
     results.map((r) => ({
       name: r.name,
       classname: 'wgbench.gate',
-      outcome: r.status === 'FAILED' ? 'fail' : r.status === 'SKIPPED' ? 'skip' : 'pass',
+      outcome: failing(r.status) ? 'fail' : r.status === 'SKIPPED' ? 'skip' : 'pass',
       message: `${r.status}: ${r.message}`,
     })),
   );

@@ -156,7 +156,8 @@ export function renderGateMarkdown(e: GateEvaluation): string {
   const lines = [
     `## wgbench gate: ${s.allPassed ? 'passed' : 'FAILED'}`,
     '',
-    `${s.totalChecks} checks: ${s.passed} passed, ${s.failed} failed, ${s.noisy} noisy, ${s.skipped} skipped.`,
+    `${s.totalChecks} checks: ${s.passed} passed, ${s.failed} failed, ${s.noisy} noisy, ${s.untestable} ` +
+      `untestable, ${s.skipped} skipped.`,
     '',
     '| check | status | message |',
     '|---|---|---|',

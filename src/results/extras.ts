@@ -60,6 +60,9 @@ export const caseExtrasSchema = z.looseObject({
   vsPlainDispatch: numOrNull.optional(),
 });
 
+/** A case's extras as the schema reads them (every key a reader uses). */
+export type CaseExtras = z.infer<typeof caseExtrasSchema>;
+
 /** Deeper than any file wgbench writes (its deepest is about 8); JSON.stringify recurses, so depth is bounded. */
 export const MAX_DOCUMENT_DEPTH = 64;
 

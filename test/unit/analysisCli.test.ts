@@ -80,7 +80,8 @@ describe('wgbench gate on recorded results', () => {
     expect(r.out).toMatch(/memcopy\/write\/bytes=134217728 bandwidthGBps regression 16\.7% > 10%/);
     expect(r.out).toMatch(/threshold_tflops_peak\/fma-f32 +│ FAILED/);
     expect(r.out).toMatch(/threshold_bandwidthGBps_memcopy\/copy\/bytes=134217728 +│ PASSED/);
-    expect(r.out).toMatch(/throughput +│ SKIPPED +│ throughput \(tokens\/s\): this run reports no such metric/);
+    // Configured but measured by no case of this run: a run-level gate fails rather than passing unchecked.
+    expect(r.out).toMatch(/throughput +│ FAILED +│ throughput: configured, but no case of this run measured it/);
     expect(r.out).toMatch(/memory +│ PASSED/);
   });
 

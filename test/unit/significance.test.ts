@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mannWhitneyU } from '../../src/metrics/significance.js';
 
@@ -89,5 +90,38 @@ describe('Mann–Whitney U', () => {
   it('refuses empty or non-finite samples', () => {
     expect(() => mannWhitneyU([], [1])).toThrow(/at least one sample/);
     expect(() => mannWhitneyU([Number.NaN], [1])).toThrow(/not finite/);
+  });
+
+  it('matches scipy.stats.mannwhitneyu to 1e-9 relative, exact when one side has ≤ 8 tie-free samples', () => {
+    // test/fixtures/mannwhitney-scipy.py wrote these with scipy (method 'auto', two-sided).
+    const data = JSON.parse(readFileSync('test/fixtures/mannwhitney-scipy.json', 'utf8')) as {
+      cases: { note: string; a: number[]; b: number[]; u: number; p: number; scipyMethod: string }[];
+    };
+    expect(data.cases.length).toBeGreaterThan(100);
+    for (const c of data.cases) {
+      const r = mannWhitneyU(c.a, c.b);
+      expect(r.uA, c.note).toBe(c.u);
+      expect(r.method, c.note).toBe(c.scipyMethod === 'exact' ? 'exact' : 'normal-tie-corrected');
+      expect(Math.abs(r.pValue / c.p - 1), `${c.note}: p ${r.pValue} vs scipy ${c.p}`).toBeLessThan(1e-9);
+    }
+    // The gate's shape from the issue: a +7.5% shift, 5 new samples against 40 stored, is significant.
+    const history = data.cases.find((c) => c.note === 'gate --history shape');
+    expect(history?.p).toBeLessThan(0.05);
+  });
+
+  it('is exact for 3 tie-free samples against 2,000 in well under a second (p as scipy gives it)', () => {
+    const started = performance.now();
+    const b = range(2000, 4000);
+    const cases: [number[], number][] = [
+      [[5000.5, 5001.5, 5002.5], 0.9958791336844198],
+      [[3990.5, 4010.5, 4100.5], 6.398985441665799e-5],
+      [[0.5, 1.5, 2.5], 1.4955093581531735e-9],
+    ];
+    for (const [a, p] of cases) {
+      const r = mannWhitneyU(a, b);
+      expect(r.method).toBe('exact');
+      expect(Math.abs(r.pValue / p - 1)).toBeLessThan(1e-9);
+    }
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 });
