@@ -48,8 +48,9 @@ export function attentionFlops(
 /**
  * Forward FLOPs of a prefill of `tokens` new tokens on top of `cachedTokens` already in the KV
  * cache. Causal: token i attends c0 + i positions; non-causal: every token attends c0 + T.
- * `rowsWithLogits` (default: every row) counts the LM head only for the rows whose logits the
- * pass takes, as a serving engine does (the last row of a prompt): docs/metrics.md.
+ * `rowsWithLogits` counts the LM head only for the rows whose logits the pass takes: by default
+ * the last row of the prompt, as a serving engine (and wgbench's serving loop) does; every row when
+ * a pass takes them all (scoring a prompt): docs/metrics.md.
  */
 export function prefillFlops(
   s: TransformerShape,
@@ -59,7 +60,7 @@ export function prefillFlops(
   checkShape(s);
   requireNonNegativeInteger('tokens', tokens);
   const c0 = requireNonNegativeInteger('cachedTokens', options.cachedTokens ?? 0);
-  const rows = requireNonNegativeInteger('rowsWithLogits', options.rowsWithLogits ?? tokens);
+  const rows = requireNonNegativeInteger('rowsWithLogits', options.rowsWithLogits ?? Math.min(1, tokens));
   if (rows > tokens)
     throw new MetricError(
       'INVALID_ARGUMENT',

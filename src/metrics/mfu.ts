@@ -32,6 +32,10 @@ export interface MFUInput {
   seqLen?: number;
   causal?: boolean;
   includeAttention?: boolean;
+  /** The LM head's parameters (d_model · vocab), inside modelParams; counted per row with logits. */
+  lmHeadParams?: number;
+  /** Rows whose logits the pass takes; default one per sequence (the last row of each prompt). */
+  rowsWithLogits?: number;
 }
 
 /**
@@ -50,7 +54,24 @@ export class MFUMetric extends BaseMetric<MFUResult> {
     const durationS = requirePositiveDuration('durationS', input.durationS);
     const peakTflops = requirePositiveDuration('peakTflops', input.peakTflops);
     const causal = input.causal ?? true;
-    let modelFlops = 2 * input.modelParams * input.tokensProcessed;
+    const head = requireNonNegativeInteger('lmHeadParams', input.lmHeadParams ?? 0);
+    if (head > input.modelParams)
+      throw new MetricError(
+        'INVALID_ARGUMENT',
+        `lmHeadParams (${head}) cannot exceed modelParams (${input.modelParams})`,
+      );
+    const sequences =
+      input.seqLen !== undefined && input.seqLen > 0 && input.tokensProcessed % input.seqLen === 0
+        ? input.tokensProcessed / input.seqLen
+        : Math.min(1, input.tokensProcessed);
+    const rows = requireNonNegativeInteger('rowsWithLogits', input.rowsWithLogits ?? sequences);
+    if (rows > input.tokensProcessed)
+      throw new MetricError(
+        'INVALID_ARGUMENT',
+        `rowsWithLogits (${rows}) cannot exceed tokensProcessed (${input.tokensProcessed})`,
+      );
+    // The LM head runs only for the rows whose logits are taken: once per sequence by default.
+    let modelFlops = 2 * (input.modelParams - head) * input.tokensProcessed + 2 * head * rows;
     let formula: string = FLOPS_FORMULA.linear;
     const { layers, heads, headDim, seqLen } = input;
     if (

@@ -19,12 +19,14 @@ export const metricSummarySchema = z.object({
   p50: z.number(),
   p75: z.number(),
   p90: z.number(),
+  /** Since 2026-12-07; files written before carry no p95. */
+  p95: z.number().optional(),
   p99: z.number(),
   iqr: z.number(),
   cv: z.number().nullable(),
   percentileMethod: z.literal('type7-linear'),
   stdMethod: z.literal('sample-n-1'),
-  lowConfidence: z.object({ p90: z.boolean(), p99: z.boolean() }),
+  lowConfidence: z.object({ p90: z.boolean(), p95: z.boolean().optional(), p99: z.boolean() }),
 });
 
 export const timerInfoSchema = z.object({

@@ -39,11 +39,32 @@ describe('transformer FLOP counts (docs/metrics.md)', () => {
     const llama = MODEL_PRESETS['llama-2-7b'];
     if (llama === undefined) throw new Error('preset');
     expect(llama.lmHeadParams).toBe(4096 * 32000);
-    // Every row through the head (what a training step does) against the last row only (serving).
-    expect(prefillFlops(llama, 512)).toBe(6_834_773_557_248);
-    expect(prefillFlops(llama, 512, { rowsWithLogits: 1 })).toBe(6_700_817_973_248);
-    expect(prefillFlops(llama, 512) - prefillFlops(llama, 512, { rowsWithLogits: 1 })).toBe(2 * 4096 * 32000 * 511);
+    // By default the last row only (serving, as the serving loop counts it); every row (scoring a prompt) on request.
+    expect(prefillFlops(llama, 512)).toBe(6_700_817_973_248);
+    expect(prefillFlops(llama, 512, { rowsWithLogits: 512 })).toBe(6_834_773_557_248);
+    expect(prefillFlops(llama, 512, { rowsWithLogits: 512 }) - prefillFlops(llama, 512)).toBe(2 * 4096 * 32000 * 511);
     expect(() => prefillFlops(llama, 4, { rowsWithLogits: 5 })).toThrow(/cannot exceed/);
+  });
+
+  it('MFUMetric counts the LM head once per sequence by default, as prefillFlops does', () => {
+    const llama = MODEL_PRESETS['llama-2-7b'];
+    if (llama === undefined) throw new Error('preset');
+    const base = {
+      modelParams: llama.nonEmbeddingParams,
+      lmHeadParams: llama.lmHeadParams ?? 0,
+      tokensProcessed: 4 * 512,
+      durationS: 1,
+      peakTflops: 989,
+      layers: llama.layers,
+      heads: llama.heads,
+      headDim: llama.headDim,
+      seqLen: 512,
+    };
+    const perSequence = new MFUMetric().compute(base).modelFlops;
+    expect(perSequence).toBe(4 * prefillFlops(llama, 512));
+    const everyRow = new MFUMetric().compute({ ...base, rowsWithLogits: 4 * 512 }).modelFlops;
+    expect(everyRow - perSequence).toBe(2 * 4096 * 32000 * 4 * 511);
+    expect(() => new MFUMetric().compute({ ...base, lmHeadParams: base.modelParams + 1 })).toThrow(/cannot exceed/);
   });
 
   it('decode step at context c: 2·N + 4·L·H·d·c', () => {

@@ -19,6 +19,8 @@ describe('MetricSummary.fromValues', () => {
     const s = MetricSummary.fromValues('test', [...TENS].reverse(), 'ms');
     expect(s.p50).toBe(55);
     expect(s.p90).toBeCloseTo(91, 12);
+    // The p95 the docs quote: 95.5 for 10, 20, …, 100, as numpy and vLLM's benchmarks give it.
+    expect(s.p95).toBeCloseTo(95.5, 12);
     expect(s.p99).toBeCloseTo(99.1, 12);
     expect(s.p25).toBeCloseTo(32.5, 12);
     expect(s.p75).toBeCloseTo(77.5, 12);
@@ -44,11 +46,11 @@ describe('MetricSummary.fromValues', () => {
   });
 
   it('flags percentiles from too few samples as low-confidence', () => {
-    expect(MetricSummary.fromValues('x', TENS, 'ms').lowConfidence).toEqual({ p90: true, p99: true });
+    expect(MetricSummary.fromValues('x', TENS, 'ms').lowConfidence).toEqual({ p90: true, p95: true, p99: true });
     const many = Array.from({ length: MIN_SAMPLES_P90 }, (_, i) => i);
-    expect(MetricSummary.fromValues('x', many, 'ms').lowConfidence).toEqual({ p90: false, p99: true });
+    expect(MetricSummary.fromValues('x', many, 'ms').lowConfidence).toEqual({ p90: false, p95: true, p99: true });
     const lots = Array.from({ length: MIN_SAMPLES_P99 }, (_, i) => i);
-    expect(MetricSummary.fromValues('x', lots, 'ms').lowConfidence).toEqual({ p90: false, p99: false });
+    expect(MetricSummary.fromValues('x', lots, 'ms').lowConfidence).toEqual({ p90: false, p95: false, p99: false });
   });
 
   it('refuses an empty sample set with a typed error, and fromValuesOrNull returns null', () => {
