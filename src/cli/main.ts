@@ -263,9 +263,10 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
     }
     const profile = calibrationFromRun(run, key);
     const file = await saveCalibration(dir, profile);
+    const shapes = (profile.probeShapes ?? []).map((p) => `probe shape, ${p.unit}: ${p.note}\n`).join('');
     io.stdout.write(
       `${renderRunTable(run, { color })}\n\ncalibration saved to ` +
-        `${file}\n${renderPeaks(runPeaks(acquired.info, { profile, file }), color, profile.bestKernels)}\n`,
+        `${file}\n${renderPeaks(runPeaks(acquired.info, { profile, file }), color, profile.bestKernels)}\n${shapes}`,
     );
     return run.cases.some((c) => c.status === 'failed' || c.status === 'error') ? ExitCode.CASE_FAILED : ExitCode.OK;
   } finally {

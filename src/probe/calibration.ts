@@ -3,7 +3,7 @@ import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { peakSetSchema, type CaseResult, type RunResult } from '../results/schema.js';
 import { CALIBRATION_MATMUL_VARIANTS, createMatmulSuite, planMatmulShapes } from '../suites/matmul.js';
 import { createMemcopySuite, planSizes } from '../suites/memcopy.js';
-import { peakSuite } from '../suites/peak.js';
+import { CALIBRATION_FMA_CHAINS, createPeakSuite } from '../suites/peak.js';
 import type { Suite } from '../suites/types.js';
 import type { PeakSet, PeakUnit } from './peaks.js';
 
@@ -31,6 +31,23 @@ export const calibrationSchema = z.object({
    */
   bestKernels: z
     .array(z.object({ unit: z.string(), caseId: z.string(), value: z.number(), valueUnit: z.string() }))
+    .optional(),
+  /**
+   * Per unit whose probe ran at several shapes: each shape's figure, the best, and whether the
+   * figure moved with the shape more than the probe's own noise (then the shape matters here).
+   * Absent in profiles before it.
+   */
+  probeShapes: z
+    .array(
+      z.object({
+        unit: z.string(),
+        best: z.string(),
+        shapes: z.array(z.object({ caseId: z.string(), value: z.number(), cv: z.number().nullable() })),
+        spread: z.number(),
+        shapeSensitive: z.boolean(),
+        note: z.string(),
+      }),
+    )
     .optional(),
 });
 export type CalibrationProfile = z.infer<typeof calibrationSchema>;
@@ -69,7 +86,8 @@ export function calibrationSuites(info: DeviceInfo, quick: boolean): Suite[] {
   const square = planMatmulShapes(cpu, quick)[0];
   const largest = planSizes(info.limits, quick, cpu).at(-1);
   return [
-    peakSuite,
+    // The FMA probe at every chain count: its best is the device's ceiling, not the probe's own.
+    createPeakSuite({ fmaChains: CALIBRATION_FMA_CHAINS }),
     createMatmulSuite({
       ...(square ? { shapes: [square] } : {}),
       variants: CALIBRATION_MATMUL_VARIANTS,
@@ -110,6 +128,7 @@ export function calibrationFromRun(run: RunResult, key: string): CalibrationProf
     value: c.compute?.achievedTflops ?? 0,
     valueUnit: unit.includes('nt8') ? 'TOP/s' : 'TFLOP/s',
   }));
+  const probeShapes = shapeSensitivity(ok);
   let bandwidth: PeakSet['bandwidth'] = null;
   const copies = ok.filter((c) => c.suite === 'memcopy' && c.bandwidth);
   const top = copies.sort((x, y) => (y.bandwidth?.medianGBps ?? 0) - (x.bandwidth?.medianGBps ?? 0))[0];
@@ -136,8 +155,52 @@ export function calibrationFromRun(run: RunResult, key: string): CalibrationProf
     peaks: { compute, bandwidth },
     evidence,
     bestKernels,
+    ...(probeShapes.length === 0 ? {} : { probeShapes }),
   };
 }
+
+/**
+ * How much each unit's peak probe moved with its shape: best over worst figure, against the noise
+ * of the cases (their largest cv). A probe whose figure moves past that noise found a shape that
+ * matters on this device, and says which.
+ */
+function shapeSensitivity(ok: readonly CaseResult[]): NonNullable<CalibrationProfile['probeShapes']> {
+  const byUnit = new Map<PeakUnit, CaseResult[]>();
+  for (const c of ok) {
+    if (c.suite !== 'peak' || !c.compute || c.params['vec4Chains'] === undefined) continue;
+    byUnit.set(c.compute.unit, [...(byUnit.get(c.compute.unit) ?? []), c]);
+  }
+  return [...byUnit].flatMap(([unit, cases]) => {
+    if (cases.length < 2) return [];
+    const shapes = cases
+      .map((c) => ({ caseId: c.id, value: c.compute?.achievedTflops ?? 0, cv: c.summary?.cv ?? null }))
+      .sort((x, y) => y.value - x.value);
+    const best = shapes[0];
+    const worst = shapes[shapes.length - 1];
+    if (best === undefined || worst === undefined || !(worst.value > 0)) return [];
+    const spread = best.value / worst.value;
+    const noise = Math.max(...shapes.map((x) => x.cv ?? 0));
+    const shapeSensitive = spread - 1 > 2 * noise;
+    const label = (x: { caseId: string; value: number }): string => `${x.caseId} ${formatRate(x.value, unit)}`;
+    return [
+      {
+        unit,
+        best: best.caseId,
+        shapes,
+        spread,
+        shapeSensitive,
+        note: shapeSensitive
+          ? `the probe's shape moves it ${spread.toFixed(2)}× (beyond twice its noise, cv ` +
+            `${(noise * 100).toFixed(1)}%): ` +
+            `best ${label(best)}, worst ${label(worst)}`
+          : `the shape moves it ${spread.toFixed(2)}×, within its noise (cv ${(noise * 100).toFixed(1)}%)`,
+      },
+    ];
+  });
+}
+
+const formatRate = (tflops: number, unit: string): string =>
+  `${(tflops * 1e3).toPrecision(3)} ${unit.toLowerCase().includes('int8') ? 'GOP/s' : 'GFLOP/s'}`;
 
 export function parseCalibration(data: unknown, source: string): CalibrationProfile {
   const parsed = calibrationSchema.safeParse(data);

@@ -25,8 +25,10 @@ import {
 } from './declare.js';
 import type { CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 
-/** FMA chains per thread: 8 vec4 accumulators. */
-const LANES_PER_THREAD = 32;
+/** vec4 FMA chains per thread by default: 8 (32 scalar lanes). */
+export const DEFAULT_FMA_CHAINS = 8;
+/** The chain counts `calibrate` tries: the probe's ceiling, not its own (8 spill on lavapipe). */
+export const CALIBRATION_FMA_CHAINS: readonly number[] = [1, 2, 4, 8];
 const POISON = 0xdeadbeef;
 
 export type PeakDtype = 'f32' | 'f16';
@@ -34,9 +36,21 @@ export type PeakDtype = 'f32' | 'f16';
 /** Relative error bounds of the check, per dtype. */
 export const PEAK_TOLERANCE: Record<PeakDtype, number> = { f32: 1e-4, f16: 1e-2 };
 
-/** kernels/peak.wgsl at a dtype: f16 enables the extension. */
-export function peakSource(template: string, dtype: PeakDtype): string {
-  return fillWgslTemplate('peak.wgsl', template, dtypeValues('T', dtype));
+/** kernels/peak.wgsl at a dtype and a number of vec4 chains: f16 enables the extension. */
+export function peakSource(template: string, dtype: PeakDtype, chains = DEFAULT_FMA_CHAINS): string {
+  if (!Number.isInteger(chains) || chains < 1 || chains > 16)
+    throw new Error(`peak: ${chains} FMA chains per thread; the probe takes 1 to 16`);
+  const ids = Array.from({ length: chains }, (_, i) => i);
+  const start = ids.slice(1).map((i) => `  var x${i} = x0 + vec4<T>(T(${(0.04 * i).toFixed(2)}));`);
+  const step = ids.map((i) => `    x${i} = fma(x${i}, a, b);`);
+  // Pairs first, as the 8-chain kernel always summed them: (x0 + x1) + (x2 + x3) + …
+  const pairs = ids.filter((i) => i % 2 === 0).map((i) => (i + 1 < chains ? `(x${i} + x${i + 1})` : `x${i}`));
+  return fillWgslTemplate('peak.wgsl', template, {
+    ...dtypeValues('T', dtype),
+    CHAINS_START: start.join('\n'),
+    CHAINS_STEP: step.join('\n'),
+    CHAINS_SUM: pairs.join(' + '),
+  });
 }
 
 interface PeakShape {
@@ -57,13 +71,14 @@ function fixedPoint(a: number, b: number): number {
 
 async function preparePeak(
   dtype: PeakDtype,
+  chains: number,
   shape: PeakShape,
   workgroupSize: number,
   ctx: SuiteContext,
   pool: BufferPool,
 ): Promise<PreparedCase> {
   const { device } = ctx;
-  const source = peakSource(await ctx.loadKernel('peak'), dtype);
+  const source = peakSource(await ctx.loadKernel('peak'), dtype, chains);
   const threads = shape.workgroups * workgroupSize;
   const pipeline = await computePipeline(device, `peak-${dtype}`, source, 'peak_kernel', {
     WORKGROUP_SIZE: workgroupSize,
@@ -105,7 +120,7 @@ async function preparePeak(
 
   const check = async (): Promise<CheckResult> => {
     submitPoisoned(device, out, threads * 4, POISON, encode);
-    const want = LANES_PER_THREAD * fixedPoint(a, b);
+    const want = 4 * chains * fixedPoint(a, b);
     let mismatches = 0;
     let maxRel = 0;
     let first = '';
@@ -154,9 +169,15 @@ function mulberry32(seed: number): () => number {
 export interface PeakOptions {
   /** Rewrites each filled-in matrix-peak kernel before it compiles (tests: the emulation). */
   transformMatrixSource?: MatrixSourceTransform;
+  /**
+   * The FMA probe's shapes, in vec4 chains per thread (default: the one DEFAULT_FMA_CHAINS).
+   * `calibrate` runs CALIBRATION_FMA_CHAINS and keeps the best; other shapes than the default get
+   * `/chains=N` in their id and key.
+   */
+  fmaChains?: readonly number[];
 }
 
-type FmaRow = { probe: 'fma'; dtype: PeakDtype };
+type FmaRow = { probe: 'fma'; dtype: PeakDtype; chains: number };
 type Dot4Row = { probe: 'dot4'; dtype: 'i8x4' };
 /** One matrix config the adapter lists; `probe: 'matrix-units'` stands for all of them where it lists none. */
 type MatrixRow = {
@@ -177,18 +198,21 @@ const hasMatrixUnits = (ctx: PlanContext): boolean =>
   ctx.info.deviceFeatures.includes('chromium-experimental-subgroup-matrix') &&
   matrixConfigs(ctx.info.subgroupMatrixConfigs).length > 0;
 
-/** The probes: FMA per dtype, dot4, and one matrix probe per config the adapter lists (one row saying none). */
-function peakRows(ctx: PlanContext): PeakRow[] {
+/** The probes: FMA per dtype and shape, dot4, one matrix probe per listed config (or one row saying none). */
+function peakRows(ctx: PlanContext, fmaChains: readonly number[]): PeakRow[] {
   const matrix: PeakRow[] = hasMatrixUnits(ctx)
     ? matrixConfigs(ctx.info.subgroupMatrixConfigs).map((c) => ({ probe: 'matrix', ...c }))
     : [{ probe: 'matrix-units' }];
-  return [{ probe: 'fma', dtype: 'f32' }, { probe: 'fma', dtype: 'f16' }, { probe: 'dot4', dtype: 'i8x4' }, ...matrix];
+  const fma = (['f32', 'f16'] as const).flatMap((dtype) =>
+    fmaChains.map((chains): PeakRow => ({ probe: 'fma', dtype, chains })),
+  );
+  return [...fma, { probe: 'dot4', dtype: 'i8x4' }, ...matrix];
 }
 
 function peakId(row: PeakRow): string {
   switch (row.probe) {
     case 'fma':
-      return `peak/fma-${row.dtype}`;
+      return `peak/fma-${row.dtype}${row.chains === DEFAULT_FMA_CHAINS ? '' : `/chains=${row.chains}`}`;
     case 'dot4':
       return 'peak/dot4-i8';
     case 'matrix-units':
@@ -216,7 +240,7 @@ export function createPeakSuite(options: PeakOptions = {}): Suite {
     description:
       'ALU peak: register-only chains of FMA in f32 and f16 (when shader-f16 is there) of dot4I8Packed, ' +
       'and of subgroupMatrixMultiplyAccumulate for every matrix config the adapter lists',
-    params: params().expandWith((_row, ctx) => peakRows(ctx)),
+    params: params().expandWith((_row, ctx) => peakRows(ctx, options.fmaChains ?? [DEFAULT_FMA_CHAINS])),
     requires: (row) => {
       switch (row.probe) {
         case 'fma':
@@ -237,7 +261,7 @@ export function createPeakSuite(options: PeakOptions = {}): Suite {
     title: (row) => {
       switch (row.probe) {
         case 'fma':
-          return `FMA ${row.dtype}`;
+          return `FMA ${row.dtype}${row.chains === DEFAULT_FMA_CHAINS ? '' : ` ×${row.chains} chains`}`;
         case 'dot4':
           return 'dot4I8Packed chains';
         case 'matrix-units':
@@ -256,7 +280,8 @@ export function createPeakSuite(options: PeakOptions = {}): Suite {
             workgroups: shape.workgroups,
             workgroupSize,
             iterations: shape.iterations,
-            chainsPerThread: LANES_PER_THREAD,
+            chainsPerThread: 4 * row.chains,
+            vec4Chains: row.chains,
           };
         }
         case 'dot4': {
@@ -294,9 +319,9 @@ export function createPeakSuite(options: PeakOptions = {}): Suite {
             bytesPerDispatch: threads * 4 + 32,
             bytesCounted: 'min-dram',
             compute: {
-              flopsPerDispatch: 2 * LANES_PER_THREAD * shape.iterations * threads,
+              flopsPerDispatch: 2 * 4 * row.chains * shape.iterations * threads,
               unit: row.dtype === 'f32' ? 'fp32' : 'fp16',
-              formula: '2 · 32 lanes · iterations · threads',
+              formula: `2 · ${4 * row.chains} lanes · iterations · threads`,
             },
           };
         }
@@ -335,7 +360,7 @@ export function createPeakSuite(options: PeakOptions = {}): Suite {
       const cpu = cpuOf(c);
       switch (row.probe) {
         case 'fma':
-          return preparePeak(row.dtype, planPeakShape(cpu, c.quick), workgroupSizeOf(c), c, pool);
+          return preparePeak(row.dtype, row.chains, planPeakShape(cpu, c.quick), workgroupSizeOf(c), c, pool);
         case 'dot4':
           return prepareDot4(dot4Shape(cpu, c.quick), workgroupSizeOf(c), c, pool);
         case 'matrix-units':

@@ -18,7 +18,7 @@ import {
   tileLabel,
   type StagedShape,
 } from '../../src/suites/matmul.js';
-import { peakSuite } from '../../src/suites/peak.js';
+import { createPeakSuite, peakSuite } from '../../src/suites/peak.js';
 import { expectRanOrNotApplicable, has, realDevice, withTestBackend } from '../helpers/gpu.js';
 import { GEMV_COLUMNS4, planGemv } from '../../src/gpu/gemvPlan.js';
 import { sgmatAttentionSource, sgmatStagedLabel } from '../../src/suites/attention.js';
@@ -82,14 +82,30 @@ describe('peak suite on a real adapter', () => {
 
   it('a chain that computes the wrong thing fails its check and is not timed', async () => {
     const wrong = async (name: string): Promise<string> =>
-      (await loadKernelFromDisk(name)).replace('x7 = fma(x7, a, b);', 'x7 = fma(x7, a, b + b);');
+      (await loadKernelFromDisk(name)).replace('let sum = {{CHAINS_SUM}};', 'let sum = {{CHAINS_SUM}} + x0;');
+    // One chain summed twice, at every chain count the probe may take.
     const run = await runSuites(
       { ...nodeRunEnvironment(acquired), loadKernel: wrong },
-      { suites: [peakSuite], quick: true },
+      { suites: [createPeakSuite({ fmaChains: [1, 3, 8] })], quick: true },
     );
-    expect(run.cases[0]?.status).toBe('failed');
-    expect(run.cases[0]?.check?.mismatches).toBeGreaterThan(0);
-    expect(run.cases[0]?.samplesNs).toEqual([]);
+    const fma32 = run.cases.filter((c) => c.id.startsWith('peak/fma-f32'));
+    expect(fma32.map((c) => c.id)).toEqual(['peak/fma-f32/chains=1', 'peak/fma-f32/chains=3', 'peak/fma-f32']);
+    for (const c of fma32) {
+      expect(c.status).toBe('failed');
+      expect(c.check?.mismatches).toBeGreaterThan(0);
+      expect(c.samplesNs).toEqual([]);
+    }
+    // The same shapes unplanted pass, and their FLOPs follow the chain count.
+    const right = await runSuites(nodeRunEnvironment(acquired), {
+      suites: [createPeakSuite({ fmaChains: [1, 3, 8] })],
+      quick: true,
+      passes: 2,
+    });
+    const ok = right.cases.filter((c) => c.id.startsWith('peak/fma-f32'));
+    expect(ok.map((c) => c.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(ok.map((c) => (c.compute?.flopsPerDispatch ?? 0) / (ok[0]?.compute?.flopsPerDispatch ?? 1))).toEqual([
+      1, 3, 8,
+    ]);
   });
 });
 
@@ -304,6 +320,18 @@ describe('calibration and utilisation on a real adapter', () => {
     const candidates = cal.cases.filter((c) => c.status === 'ok' && c.compute?.unit === 'int8Dot4');
     expect(candidates.map((c) => c.id)).toContain('peak/dot4-i8');
     expect(int8?.value).toBe(Math.max(...candidates.map((c) => c.compute?.achievedTflops ?? 0)));
+    // The FMA probe ran at every chain count, each checked; the stored peak is the best shape, named.
+    const fma = cal.cases.filter((c) => c.status === 'ok' && c.compute?.unit === 'fp32' && c.suite === 'peak');
+    expect(fma.map((c) => c.params['vec4Chains']).sort()).toEqual([1, 2, 4, 8]);
+    for (const c of fma) expect(c.check?.passed).toBe(true);
+    const bestFma = fma.reduce((a, b) =>
+      (a.compute?.achievedTflops ?? 0) >= (b.compute?.achievedTflops ?? 0) ? a : b,
+    );
+    expect(profile.peaks.compute.fp32?.tflops).toBeGreaterThanOrEqual(bestFma.compute?.achievedTflops ?? Infinity);
+    const shape = profile.probeShapes?.find((p) => p.unit === 'fp32');
+    expect(shape?.shapes).toHaveLength(4);
+    expect(shape?.best).toBe(bestFma.id);
+    expect(shape?.note).toMatch(/moves it \d\.\d\d×/);
     const peaks = runPeaks(acquired.info, { profile, file: null });
     const run = await runSuites({ ...env, peaks }, { suites: [peakSuite], quick: true });
     const u = run.cases[0]?.utilization?.[0];
