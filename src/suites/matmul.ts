@@ -1,11 +1,5 @@
 import type { BufferPool } from '../gpu/buffers.js';
-import {
-  defaultGemvShape,
-  GEMV_DEFAULT_COLUMNS4,
-  gemvColumnsUnsupported,
-  gemvUnsupported,
-  planGemv,
-} from '../gpu/gemvPlan.js';
+import { defaultGemvShape, gemvColumnsUnsupported, gemvUnsupported, planGemv } from '../gpu/gemvPlan.js';
 import { hasMatrixConfig } from '../gpu/subgroupMatrix.js';
 import type { CaseResult } from '../results/schema.js';
 import { checkMatmul, type QuantizationError } from './matmul/check.js';
@@ -34,8 +28,18 @@ import {
   type MatmulShape,
   type MatmulVariant,
 } from './matmul/variants.js';
-import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
-import { missingFeature, resolveSetting, type SettingSource } from './declare.js';
+import type { CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+import {
+  defineSuite,
+  needsFeature,
+  needsRule,
+  params,
+  resolveSetting,
+  type DeclaredSuite,
+  type PlanContext,
+  type Requirement,
+  type SettingSource,
+} from './declare.js';
 import { matmulKey, matmulShapeClass } from '../results/caseKey.js';
 
 // The suite's parts live beside it, one job per module: variants.ts (what each variant is),
@@ -135,53 +139,75 @@ export function matmulShapeRule(variant: MatmulVariant, s: MatmulShape): string 
   return null;
 }
 
-export function matmulSkipReason(
+/** The device limits a launch rule reads, from the adapter facts (planning needs no device). */
+const limitsOf = (info: PlanContext['info']): GPUSupportedLimits => info.limits as unknown as GPUSupportedLimits;
+
+/**
+ * What a variant at a shape and launch needs from this adapter: its features (shader-f16, subgroup
+ * matrices) and the rules of its launch (a matrix config it names, a tile within the limits that
+ * divides the shape, operands that fit a binding). Unmet, the case is skipped with the reason.
+ */
+export function matmulRequirements(
   variant: MatmulVariant,
   s: MatmulShape,
-  ctx: SuiteContext,
-  tile: MatmulTile = DEFAULT_TILE,
-  staged: StagedShape | null = null,
-  gemvColumns4: number = GEMV_DEFAULT_COLUMNS4,
-): string | null {
+  launch: { tile: MatmulTile; staged: StagedShape | null; gemvColumns4: number },
+): Requirement[] {
   const traits = VARIANTS[variant];
-  // Planned only when named explicitly: then the shape rule is the reason it cannot run.
-  const rule = matmulShapeRule(variant, s) ?? (isGemv(variant) ? gemvColumnsUnsupported(gemvColumns4) : null);
-  if (rule !== null) return rule;
-  if (traits.features.includes('shader-f16') && !ctx.device.features.has('shader-f16'))
-    return missingFeature('shader-f16', ctx.info);
+  const { tile, staged, gemvColumns4 } = launch;
+  const out: Requirement[] = [
+    // Planned only when named explicitly: then the shape rule is the reason it cannot run.
+    needsRule(() => matmulShapeRule(variant, s) ?? (isGemv(variant) ? gemvColumnsUnsupported(gemvColumns4) : null)),
+  ];
+  if (traits.features.includes('shader-f16')) out.push(needsFeature('shader-f16'));
   const config = traits.matrixConfig;
   if (config !== null) {
-    if (!ctx.device.features.has('chromium-experimental-subgroup-matrix'))
-      return missingFeature('chromium-experimental-subgroup-matrix', ctx.info);
+    out.push(needsFeature('chromium-experimental-subgroup-matrix'));
     if (traits.staged) {
       // The staged kernel takes whichever config its shape names (checked there).
       const input = config.component === 'f16' ? 'f16' : 'int8';
-      const reason = stagedShapeUnsupported(
-        input,
-        staged ?? defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input],
-        s,
-        ctx.info,
-        ctx.device.limits,
+      out.push(
+        needsRule((i) =>
+          stagedShapeUnsupported(
+            input,
+            staged ?? defaultStagedFor(input, i) ?? DEFAULT_STAGED[input],
+            s,
+            i,
+            limitsOf(i),
+          ),
+        ),
       );
-      if (reason !== null) return reason;
-    } else if (!hasMatrixConfig(ctx.info, config.component, config.result, config.K))
-      return `the adapter lists no ${config.component}→${config.result} 16×16×${config.K} subgroup-matrix config`;
-  }
-  if (usesTile(variant)) {
-    const reason = tileUnsupported(tile, ctx.device.limits);
-    if (reason !== null) return reason;
-    if (s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % tile.K !== 0)
-      return (
-        `the ${tile.M}×${tile.N} tile needs M, N multiples of ${tile.M}, ${tile.N} and K of ${tile.K} (got ` +
-        `${s.M}×${s.N}×${s.K})`
+    } else
+      out.push(
+        needsRule((i) =>
+          hasMatrixConfig(i, config.component, config.result, config.K)
+            ? null
+            : `the adapter lists no ${config.component}→${config.result} 16×16×${config.K} subgroup-matrix config`,
+        ),
       );
   }
-  if (variant === 'dot4-int8' && s.K % 4 !== 0) return 'K must be a multiple of 4 for packed int8';
-  const inBytes = VARIANTS[variant].input === 'f32' ? 4 : VARIANTS[variant].input === 'f16' ? 2 : 1;
-  const largest = Math.max(s.M * s.K * inBytes, s.K * s.N * inBytes, s.M * s.N * 4);
-  const limit = Math.min(ctx.info.limits['maxStorageBufferBindingSize'] ?? 0, ctx.info.limits['maxBufferSize'] ?? 0);
-  if (largest > limit) return `a ${largest}-byte operand exceeds the device's largest storage binding (${limit})`;
-  return null;
+  if (usesTile(variant))
+    out.push(
+      needsRule((i) => tileUnsupported(tile, limitsOf(i))),
+      needsRule(() =>
+        s.M % tile.M !== 0 || s.N % tile.N !== 0 || s.K % tile.K !== 0
+          ? `the ${tile.M}×${tile.N} tile needs M, N multiples of ${tile.M}, ${tile.N} and K of ${tile.K} (got ` +
+            `${s.M}×${s.N}×${s.K})`
+          : null,
+      ),
+    );
+  if (variant === 'dot4-int8')
+    out.push(needsRule(() => (s.K % 4 !== 0 ? 'K must be a multiple of 4 for packed int8' : null)));
+  out.push(
+    needsRule((i) => {
+      const inBytes = VARIANTS[variant].input === 'f32' ? 4 : VARIANTS[variant].input === 'f16' ? 2 : 1;
+      const largest = Math.max(s.M * s.K * inBytes, s.K * s.N * inBytes, s.M * s.N * 4);
+      const limit = Math.min(i.limits['maxStorageBufferBindingSize'] ?? 0, i.limits['maxBufferSize'] ?? 0);
+      return largest > limit
+        ? `a ${largest}-byte operand exceeds the device's largest storage binding (${limit})`
+        : null;
+    }),
+  );
+  return out;
 }
 
 async function prepareMatmul(
@@ -284,124 +310,140 @@ export interface MatmulOptions {
 /** Where a case's launch shape came from: `wgbench tune`, the built-in default, or an explicit option. */
 export type ShapeSource = SettingSource;
 
-export function createMatmulSuite(options: MatmulOptions = {}): Suite {
+type MatmulRow = { M: number; N: number; K: number; label: string; variant: MatmulVariant };
+
+/** A case's launch: tile, GEMV launch and staged shapes, each tuned, else explicit, else the adapter's default. */
+interface MatmulLaunch {
+  tile: { value: MatmulTile; source: ShapeSource };
+  gemv: { value: GemvShape; source: ShapeSource };
+  staged: Record<'f16' | 'int8', { value: StagedShape; source: ShapeSource }>;
+}
+
+function resolveMatmulLaunch(row: MatmulRow, ctx: PlanContext, options: MatmulOptions): MatmulLaunch {
+  const key = shapeKey(row);
+  const gemvBuiltIn = defaultGemvShape(ctx.info);
+  const gemvExplicit =
+    options.gemvTargetWorkgroups === undefined && options.gemvColumns4 === undefined
+      ? undefined
+      : {
+          targetWorkgroups: options.gemvTargetWorkgroups ?? gemvBuiltIn.targetWorkgroups,
+          columns4: options.gemvColumns4 ?? gemvBuiltIn.columns4,
+        };
+  // The built-in staged shape is the adapter's (its 16×16 config where listed, else its first).
+  const stagedFor = (input: 'f16' | 'int8'): { value: StagedShape; source: ShapeSource } => {
+    const builtIn = defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input];
+    const explicit = options.staged?.[input];
+    return resolveSetting(
+      options.tunedStaged?.[stagedKey(input, row)] ?? ctx.tuned?.staged[stagedKey(input, row)],
+      explicit === undefined ? undefined : { ...builtIn, ...explicit },
+      () => builtIn,
+    );
+  };
   return {
+    tile: resolveSetting(options.tunedTiles?.[key] ?? ctx.tuned?.tiles[key], options.tile, () => DEFAULT_TILE),
+    gemv: resolveSetting(options.tunedGemv?.[key] ?? ctx.tuned?.gemv[key], gemvExplicit, () => gemvBuiltIn),
+    staged: { f16: stagedFor('f16'), int8: stagedFor('int8') },
+  };
+}
+
+const stagedInput = (variant: MatmulVariant): 'f16' | 'int8' => (VARIANTS[variant].input === 'f16' ? 'f16' : 'int8');
+
+export function createMatmulSuite(options: MatmulOptions = {}): DeclaredSuite<MatmulRow> {
+  const launchOf = (row: MatmulRow, ctx: PlanContext): MatmulLaunch => resolveMatmulLaunch(row, ctx, options);
+  return defineSuite({
     name: 'matmul',
     selectedByDefault: true,
     description:
       'C = A·B: naive, tiled (128×128, 8×8 per thread), f16 and int8 inputs, subgroup matrices, ' +
       'block-sparse, split-K GEMV',
-    plan(ctx) {
-      const shapes = options.shapes ?? planMatmulShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
-      const cases: CasePlan[] = [];
-      for (const s of shapes) {
-        const key = shapeKey(s);
-        const { value: tile, source: tileFrom } = resolveSetting(
-          options.tunedTiles?.[key] ?? ctx.tuned?.tiles[key],
-          options.tile,
-          () => DEFAULT_TILE,
-        );
-        const gemvBuiltIn = defaultGemvShape(ctx.info);
-        const gemvExplicit =
-          options.gemvTargetWorkgroups === undefined && options.gemvColumns4 === undefined
-            ? undefined
-            : {
-                targetWorkgroups: options.gemvTargetWorkgroups ?? gemvBuiltIn.targetWorkgroups,
-                columns4: options.gemvColumns4 ?? gemvBuiltIn.columns4,
-              };
-        const { value: gemv, source: gemvSource } = resolveSetting(
-          options.tunedGemv?.[key] ?? ctx.tuned?.gemv[key],
-          gemvExplicit,
-          () => gemvBuiltIn,
-        );
-        const gemvTarget = gemv.targetWorkgroups;
-        const gemvColumns4 = gemv.columns4;
-        // The built-in shape is the adapter's (its 16×16 config where listed, else its first).
-        const stagedFor = (input: 'f16' | 'int8'): { value: StagedShape; source: ShapeSource } => {
-          const builtIn = defaultStagedFor(input, ctx.info) ?? DEFAULT_STAGED[input];
-          const explicit = options.staged?.[input];
-          return resolveSetting(
-            options.tunedStaged?.[stagedKey(input, s)] ?? ctx.tuned?.staged[stagedKey(input, s)],
-            explicit === undefined ? undefined : { ...builtIn, ...explicit },
-            () => builtIn,
-          );
-        };
-        const stagedResolved = { f16: stagedFor('f16'), int8: stagedFor('int8') };
-        const staged = { f16: stagedResolved.f16.value, int8: stagedResolved.int8.value };
-        const stagedFrom = (input: 'f16' | 'int8'): ShapeSource => stagedResolved[input].source;
-        const resolved: ResolvedShape = {
-          tile,
-          staged,
-          gemvTargetWorkgroups: gemvTarget,
-          gemvColumns4,
-          transformSource: options.transformSource,
-        };
-        // Variants named explicitly are planned whatever the shape, so asking for one says why it cannot run.
-        const variants = options.variants ?? MATMUL_VARIANTS.filter((v) => matmulShapeRule(v, s) === null);
-        for (const variant of variants) {
-          const info = VARIANTS[variant];
-          const sparse = variant === 'block-sparse-f32';
-          const kept = sparse ? 1 - SPARSE_ZERO_FRACTION : 1;
-          const flops = 2 * s.M * s.N * s.K * kept;
-          const plan: CasePlan = {
-            id: `matmul/${variant}/${s.M}x${s.N}x${s.K}`,
-            key: matmulKey(variant, s.M, s.N, s.K),
-            name: `${variant} ${s.label}`,
-            params: {
-              variant,
-              M: s.M,
-              N: s.N,
-              K: s.K,
-              input: info.input,
-              accumulate: info.input === 'int8' ? 'i32' : 'f32',
-              ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}),
-              ...(usesTile(variant)
-                ? { tile: tileLabel(tile), tileM: tile.M, tileN: tile.N, tileK: tile.K, source: tileFrom }
-                : {}),
-              ...(info.staged
-                ? stagedParams(
-                    staged[info.input === 'f16' ? 'f16' : 'int8'],
-                    stagedFrom(info.input === 'f16' ? 'f16' : 'int8'),
-                  )
-                : {}),
-              ...(isGemv(variant) &&
-              gemvUnsupported(s.M, s.K, s.N) === null &&
-              gemvColumnsUnsupported(gemvColumns4) === null
-                ? {
-                    gemvTargetWorkgroups: gemvTarget,
-                    gemvSplits: planGemv(s.M, s.K, s.N, gemvTarget, false, gemvColumns4).splits,
-                    gemvColumns: 4 * gemvColumns4,
-                    source: gemvSource,
-                  }
-                : {}),
-            },
-            // A GEMV's activations stay f32 whatever the weights are.
-            bytesPerDispatch:
-              s.M * s.K * (isGemv(variant) ? 4 : inputBytes(variant)) + s.K * s.N * inputBytes(variant) + s.M * s.N * 4,
-            bytesCounted: 'min-dram',
-            work: {
-              flopsPerDispatch: flops,
-              unit: info.unit,
-              formula: sparse ? `2·M·N·K·${kept} (zero blocks skipped)` : '2·M·N·K',
-            },
-            prepare: (c, pool) => prepareMatmul(variant, s, c, pool, resolved),
-          };
-          const skip = matmulSkipReason(
-            variant,
-            s,
-            ctx,
-            tile,
-            info.staged ? staged[info.input === 'f16' ? 'f16' : 'int8'] : null,
-            gemvColumns4,
-          );
-          if (skip !== null) plan.skipReason = skip;
-          cases.push(plan);
-        }
-      }
-      return cases;
+    params: params()
+      .expandWith((_row, ctx) =>
+        (options.shapes ?? planMatmulShapes(ctx.info.adapterClass === 'cpu', ctx.quick)).map((s) => ({
+          M: s.M,
+          N: s.N,
+          K: s.K,
+          label: s.label,
+        })),
+      )
+      // Variants named explicitly are planned whatever the shape, so asking for one says why it cannot run;
+      // otherwise a variant no device could run at this shape is not planned.
+      .combine('variant', (row) => options.variants ?? MATMUL_VARIANTS.filter((v) => matmulShapeRule(v, row) === null)),
+    requires: (row, ctx) => {
+      const launch = launchOf(row, ctx);
+      return matmulRequirements(row.variant, row, {
+        tile: launch.tile.value,
+        staged: VARIANTS[row.variant].staged ? launch.staged[stagedInput(row.variant)].value : null,
+        gemvColumns4: launch.gemv.value.columns4,
+      });
+    },
+    id: (row) => `matmul/${row.variant}/${row.M}x${row.N}x${row.K}`,
+    key: (row) => matmulKey(row.variant, row.M, row.N, row.K),
+    title: (row) => `${row.variant} ${row.label}`,
+    record: (row, ctx) => {
+      const { variant } = row;
+      const traits = VARIANTS[variant];
+      const launch = launchOf(row, ctx);
+      const tile = launch.tile.value;
+      const gemv = launch.gemv.value;
+      const sparse = variant === 'block-sparse-f32';
+      return {
+        variant,
+        M: row.M,
+        N: row.N,
+        K: row.K,
+        input: traits.input,
+        accumulate: traits.input === 'int8' ? 'i32' : 'f32',
+        ...(sparse ? { zeroBlockFraction: SPARSE_ZERO_FRACTION } : {}),
+        ...(usesTile(variant)
+          ? { tile: tileLabel(tile), tileM: tile.M, tileN: tile.N, tileK: tile.K, source: launch.tile.source }
+          : {}),
+        ...(traits.staged
+          ? stagedParams(launch.staged[stagedInput(variant)].value, launch.staged[stagedInput(variant)].source)
+          : {}),
+        ...(isGemv(variant) &&
+        gemvUnsupported(row.M, row.K, row.N) === null &&
+        gemvColumnsUnsupported(gemv.columns4) === null
+          ? {
+              gemvTargetWorkgroups: gemv.targetWorkgroups,
+              gemvSplits: planGemv(row.M, row.K, row.N, gemv.targetWorkgroups, false, gemv.columns4).splits,
+              gemvColumns: 4 * gemv.columns4,
+              source: launch.gemv.source,
+            }
+          : {}),
+      };
+    },
+    work: (row) => {
+      const { variant } = row;
+      const sparse = variant === 'block-sparse-f32';
+      const kept = sparse ? 1 - SPARSE_ZERO_FRACTION : 1;
+      return {
+        // A GEMV's activations stay f32 whatever the weights are.
+        bytesPerDispatch:
+          row.M * row.K * (isGemv(variant) ? 4 : inputBytes(variant)) +
+          row.K * row.N * inputBytes(variant) +
+          row.M * row.N * 4,
+        bytesCounted: 'min-dram',
+        compute: {
+          flopsPerDispatch: 2 * row.M * row.N * row.K * kept,
+          unit: VARIANTS[variant].unit,
+          formula: sparse ? `2·M·N·K·${kept} (zero blocks skipped)` : '2·M·N·K',
+        },
+      };
+    },
+    timing: 'gpu-pass',
+    prepare: (row, c, pool) => {
+      const launch = launchOf(row, c);
+      const resolved: ResolvedShape = {
+        tile: launch.tile.value,
+        staged: { f16: launch.staged.f16.value, int8: launch.staged.int8.value },
+        gemvTargetWorkgroups: launch.gemv.value.targetWorkgroups,
+        gemvColumns4: launch.gemv.value.columns4,
+        transformSource: options.transformSource,
+      };
+      return prepareMatmul(row.variant, row, c, pool, resolved);
     },
     finalize: relateMatmulCases,
-  };
+  });
 }
 
 /** Fills speed-ups over the f32 baseline (quantized variants) and over the dense kernel (sparse). */
