@@ -1,14 +1,24 @@
 import { fillRandomU32, randomUniform, readChunked, writeChunked, type BufferPool } from '../gpu/buffers.js';
 import { groups1d } from '../gpu/dispatch.js';
 import { computePipeline } from '../gpu/pipelines.js';
-import { hasMatrixConfig, variableSubgroupSize } from '../gpu/subgroupMatrix.js';
+import { hasMatrixConfig } from '../gpu/subgroupMatrix.js';
 import { dtypeValues, fillWgslTemplate } from '../gpu/wgslTemplate.js';
 import { f32ToF16Bits, roundToF16 } from './numeric.js';
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { PeakUnit } from '../probe/peaks.js';
-import type { CasePlan, CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
+import type { CheckResult, PreparedCase, Suite, SuiteContext } from './types.js';
 import { attentionKey } from '../results/caseKey.js';
-import { missingFeature, resolveSetting } from './declare.js';
+import {
+  defineSuite,
+  needsFeature,
+  needsFixedSubgroupSize,
+  needsRule,
+  params,
+  resolveSetting,
+  type DeclaredSuite,
+  type PlanContext,
+  type Requirement,
+} from './declare.js';
 
 export type AttentionKind =
   | 'flash'
@@ -518,31 +528,41 @@ export interface AttentionOptions {
   tunedSgmatStaged?: Readonly<Record<string, SgmatStagedShape>>;
 }
 
-/** Why the subgroup-matrix flash kernel cannot run this case here; null when it can. */
-export function subgroupMatrixAttentionSkipReason(
-  dtype: AttentionDtype,
-  shape: AttentionShape,
-  ctx: SuiteContext,
+/** The device limits a launch rule reads, from the adapter facts (planning needs no device). */
+const limitsOf = (info: PlanContext['info']): GPUSupportedLimits => info.limits as unknown as GPUSupportedLimits;
+
+/**
+ * What the subgroup-matrix flash kernels need here: the matrix units, an f16→f32 16×16×16 config,
+ * 16-row blocks, one fixed subgroup size of at least 16 lanes, and (staged) a shape within the limits.
+ */
+export function subgroupMatrixAttentionRequirements(
+  shape: Pick<AttentionShape, 'T' | 'S' | 'headDim'>,
   staged = false,
   sgmat: SgmatStagedShape = DEFAULT_SGMAT_STAGED,
-): string | null {
-  if (dtype !== 'f16') return 'the matrix units take f16 inputs here; the f32 flash kernel is the f32 case';
-  if (!ctx.device.features.has('chromium-experimental-subgroup-matrix'))
-    return missingFeature('chromium-experimental-subgroup-matrix', ctx.info);
-  if (!hasMatrixConfig(ctx.info, 'f16', 'f32', 16))
-    return 'the adapter lists no f16→f32 16×16×16 subgroup-matrix config';
-  if (shape.T % 16 !== 0 || shape.S % 16 !== 0)
-    return `the kernel takes 16-row query and key blocks: T and S must be multiples of 16 (got ${shape.T}, ${shape.S})`;
-  const variable = variableSubgroupSize(ctx.info);
-  if (variable !== null) return variable;
-  // Lane r of the subgroup owns row r's softmax: 16 rows need 16 lanes.
-  const size = ctx.info.subgroupMaxSize ?? 0;
-  if (size < 16)
-    return (
-      `the kernel gives each of 16 query rows a lane and needs subgroups of at least 16 (the adapter's are ` +
-      `${String(size)})`
-    );
-  return staged ? sgmatStagedUnsupported(sgmat, shape, size, ctx.device.limits) : null;
+): Requirement[] {
+  return [
+    needsFeature('chromium-experimental-subgroup-matrix'),
+    needsRule((info) =>
+      hasMatrixConfig(info, 'f16', 'f32', 16) ? null : 'the adapter lists no f16→f32 16×16×16 subgroup-matrix config',
+    ),
+    needsRule(() =>
+      shape.T % 16 !== 0 || shape.S % 16 !== 0
+        ? `the kernel takes 16-row query and key blocks: T and S must be multiples of 16 (got ${shape.T}, ${shape.S})`
+        : null,
+    ),
+    needsFixedSubgroupSize(),
+    // Lane r of the subgroup owns row r's softmax: 16 rows need 16 lanes.
+    needsRule((info) => {
+      const size = info.subgroupMaxSize ?? 0;
+      return size < 16
+        ? `the kernel gives each of 16 query rows a lane and needs subgroups of at least 16 (the adapter's are ` +
+            `${String(size)})`
+        : null;
+    }),
+    ...(staged
+      ? [needsRule((info) => sgmatStagedUnsupported(sgmat, shape, info.subgroupMaxSize ?? 0, limitsOf(info)))]
+      : []),
+  ];
 }
 
 /** Why the staged kernel cannot run at this shape here (null when it can). */
@@ -608,129 +628,175 @@ export function planAttentionShapes(
   };
 }
 
-export function createAttentionSuite(options: AttentionOptions = {}): Suite {
-  return {
+type AttentionRow = {
+  kind: AttentionKind;
+  dtype: AttentionDtype;
+  B: number;
+  H: number;
+  Hkv: number;
+  T: number;
+  S: number;
+  headDim: AttentionShape['headDim'];
+  causal: boolean;
+};
+
+const ALL_KINDS: readonly AttentionKind[] = [
+  'flash',
+  'flash-tiled',
+  'flash-subgroup-matrix',
+  'flash-subgroup-matrix-staged',
+  'naive',
+  'decode-paged',
+  'decode-paged-thread',
+];
+const isDecodeKind = (k: AttentionKind): boolean => k === 'decode-paged' || k === 'decode-paged-thread';
+const shapeOf = (r: AttentionRow): AttentionShape => ({
+  B: r.B,
+  H: r.H,
+  Hkv: r.Hkv,
+  T: r.T,
+  S: r.S,
+  headDim: r.headDim,
+  causal: r.causal,
+});
+
+export function createAttentionSuite(options: AttentionOptions = {}): DeclaredSuite<AttentionRow> {
+  const kinds = options.kinds ?? ALL_KINDS;
+  const dtypes = options.dtypes ?? (['f32', 'f16'] as const);
+  const planned = (ctx: PlanContext): ReturnType<typeof planAttentionShapes> =>
+    planAttentionShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
+  // The flash-tiled block and the staged kernel's shape: tuned (per head dim), else explicit, else default.
+  const launchOf = (row: AttentionRow, ctx: PlanContext) => {
+    const headKey = flashTileKey(row.headDim);
+    return {
+      tile: resolveSetting(
+        options.tunedFlashTiles?.[headKey] ?? ctx.tuned?.flashTiles[headKey],
+        options.flashTile,
+        () => defaultFlashTile(ctx.info),
+      ),
+      sgmat: resolveSetting(
+        options.tunedSgmatStaged?.[headKey] ?? ctx.tuned?.sgmatStaged[headKey],
+        options.sgmatStaged === undefined ? undefined : { ...DEFAULT_SGMAT_STAGED, ...options.sgmatStaged },
+        () => DEFAULT_SGMAT_STAGED,
+      ),
+    };
+  };
+  const prefill = params()
+    .expandWith((_row, ctx) => (options.prefill ?? planned(ctx).prefill).map((s) => ({ ...s })))
+    .combine('causal', options.causal ?? [true, false])
+    .combine('dtype', dtypes)
+    .combine(
+      'kind',
+      kinds.filter((k) => !isDecodeKind(k)),
+    )
+    // The matrix units take f16 here: no f32 case of the subgroup-matrix kernel to plan.
+    .unless((row) => row.kind.startsWith('flash-subgroup-matrix') && row.dtype === 'f32');
+  const decode = params()
+    .combine('kind', kinds.filter(isDecodeKind))
+    .expandWith((_row, ctx) => (options.decode ?? planned(ctx).decode).map((s) => ({ ...s, T: 1, causal: false })))
+    .combine('dtype', dtypes);
+  return defineSuite({
     name: 'attention',
     description:
       'flash-style prefill (causal and not, GQA, head dim 64/128, f32/f16, f16 on subgroup matrices) with ' +
       'a naive reference, and paged decode with split-K (a workgroup or a thread per split)',
-    plan(ctx) {
-      const planned = planAttentionShapes(ctx.info.adapterClass === 'cpu', ctx.quick);
-      const dtypes = options.dtypes ?? (['f32', 'f16'] as const);
-      const kinds =
-        options.kinds ??
-        ([
-          'flash',
-          'flash-tiled',
-          'flash-subgroup-matrix',
-          'flash-subgroup-matrix-staged',
-          'naive',
-          'decode-paged',
-          'decode-paged-thread',
-        ] as const);
-      const cases: CasePlan[] = [];
-      const push = (kind: AttentionKind, dtype: AttentionDtype, shape: AttentionShape): void => {
-        const inBytes = dtype === 'f32' ? 4 : 2;
-        const isDecode = kind === 'decode-paged' || kind === 'decode-paged-thread';
-        const headKey = flashTileKey(shape.headDim);
-        const { value: tile, source: tileFrom } = resolveSetting(
-          options.tunedFlashTiles?.[headKey] ?? ctx.tuned?.flashTiles[headKey],
-          options.flashTile,
-          () => defaultFlashTile(ctx.info),
-        );
-        const tiled = kind === 'flash-tiled';
-        const sgStaged = kind === 'flash-subgroup-matrix-staged';
-        const { value: sgmat, source: sgmatFrom } = resolveSetting(
-          options.tunedSgmatStaged?.[headKey] ?? ctx.tuned?.sgmatStaged[headKey],
-          options.sgmatStaged === undefined ? undefined : { ...DEFAULT_SGMAT_STAGED, ...options.sgmatStaged },
-          () => DEFAULT_SGMAT_STAGED,
-        );
-        const label = isDecode
-          ? `B${shape.B} H${shape.H}/${shape.Hkv} ctx ${shape.S} d${shape.headDim}`
-          : `B${shape.B} H${shape.H}/${shape.Hkv} T${shape.T} d${shape.headDim}${shape.causal ? ' causal' : ''}`;
-        const plan: CasePlan = {
-          id: `attention/${kind}-${dtype}/${attentionSize(shape)}${shape.causal ? '-causal' : ''}`,
-          key: attentionKey(kind, dtype, isDecode, shape.headDim, shape.causal),
-          name: `${kind} ${dtype} ${label}`,
-          params: {
-            kind,
-            dtype,
-            B: shape.B,
-            H: shape.H,
-            Hkv: shape.Hkv,
-            T: shape.T,
-            S: shape.S,
-            headDim: shape.headDim,
-            causal: shape.causal,
-            ...(isDecode ? { blockTokens: BLOCK_TOKENS } : {}),
-            ...(tiled
-              ? {
-                  tile: flashTileLabel(tile),
-                  queryBlock: flashRows(tile),
-                  keyBlock: flashKeys(tile),
-                  threadsX: tile.threadsX,
-                  threadsY: tile.threadsY,
-                  rowsPerThread: tile.rowsPerThread,
-                  keysPerThread: tile.keysPerThread,
-                  source: tileFrom,
-                }
-              : {}),
-            ...(sgStaged
-              ? {
-                  staged: sgmatStagedLabel(sgmat),
-                  subgroups: sgmat.subgroups,
-                  queryBlock: 16 * sgmat.subgroups,
-                  keyBlock: 16,
-                  kvPad: sgmat.kvPad,
-                  prefetch: sgmat.prefetch,
-                  source: sgmatFrom,
-                }
-              : {}),
-          },
-          bytesPerDispatch: attentionBytes(shape, inBytes),
-          bytesCounted: 'min-dram',
-          work: {
-            flopsPerDispatch: attentionFlops(shape),
-            unit: ATTENTION_PEAK_UNIT[kind],
-            formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S',
-          },
-          prepare: (c, pool) =>
-            prepareAttention(kind, dtype, shape, c, pool, tile, sgStaged ? sgmat : DEFAULT_SGMAT_STAGED),
-        };
-        const tileReason = tiled ? flashTileUnsupported(tile, shape.headDim, ctx.device.limits) : null;
-        const sgReason = kind.startsWith('flash-subgroup-matrix')
-          ? subgroupMatrixAttentionSkipReason(dtype, shape, ctx, sgStaged, sgmat)
-          : null;
-        if (dtype === 'f16' && !ctx.device.features.has('shader-f16'))
-          plan.skipReason = missingFeature('shader-f16', ctx.info);
-        else if (sgReason !== null) plan.skipReason = sgReason;
-        else if (
-          kind === 'naive' &&
+    params: prefill.concat(decode),
+    requires: (row, ctx) => {
+      const shape = shapeOf(row);
+      const { tile, sgmat } = launchOf(row, ctx);
+      const staged = row.kind === 'flash-subgroup-matrix-staged';
+      return [
+        ...(row.dtype === 'f16' ? [needsFeature('shader-f16')] : []),
+        ...(row.kind.startsWith('flash-subgroup-matrix')
+          ? subgroupMatrixAttentionRequirements(shape, staged, sgmat.value)
+          : []),
+        needsRule((info) =>
+          row.kind === 'naive' &&
           shape.B * shape.H * shape.T * shape.S * 4 >
-            Math.min(NAIVE_MAX_SCORE_BYTES, ctx.info.limits['maxStorageBufferBindingSize'] ?? 0)
-        )
-          plan.skipReason = 'the naive kernel’s score matrix would not fit; it is the small-shape reference';
-        else if (shape.H % shape.Hkv !== 0) plan.skipReason = 'H must be a multiple of Hkv';
-        else if (tileReason !== null) plan.skipReason = `flash block ${flashTileLabel(tile)}: ${tileReason}`;
-        cases.push(plan);
-      };
-      for (const shape of options.prefill ?? planned.prefill) {
-        for (const causal of options.causal ?? [true, false]) {
-          // The matrix units take f16 here: no f32 case of the subgroup-matrix kernel to plan.
-          for (const dtype of dtypes)
-            for (const kind of kinds.filter(
-              (k) => !k.startsWith('decode') && !(k.startsWith('flash-subgroup-matrix') && dtype === 'f32'),
-            ))
-              push(kind, dtype, { ...shape, causal });
-        }
-      }
-      for (const kind of kinds.filter((k) => k.startsWith('decode'))) {
-        for (const shape of options.decode ?? planned.decode)
-          for (const dtype of dtypes) push(kind, dtype, { ...shape, T: 1, causal: false });
-      }
-      return cases;
+            Math.min(NAIVE_MAX_SCORE_BYTES, info.limits['maxStorageBufferBindingSize'] ?? 0)
+            ? 'the naive kernel’s score matrix would not fit; it is the small-shape reference'
+            : null,
+        ),
+        needsRule(() => (shape.H % shape.Hkv !== 0 ? 'H must be a multiple of Hkv' : null)),
+        needsRule((info) => {
+          if (row.kind !== 'flash-tiled') return null;
+          const reason = flashTileUnsupported(tile.value, shape.headDim, limitsOf(info));
+          return reason === null ? null : `flash block ${flashTileLabel(tile.value)}: ${reason}`;
+        }),
+      ];
     },
-  };
+    id: (row) => `attention/${row.kind}-${row.dtype}/${attentionSize(shapeOf(row))}${row.causal ? '-causal' : ''}`,
+    key: (row) => attentionKey(row.kind, row.dtype, isDecodeKind(row.kind), row.headDim, row.causal),
+    title: (row) => {
+      const label = isDecodeKind(row.kind)
+        ? `B${row.B} H${row.H}/${row.Hkv} ctx ${row.S} d${row.headDim}`
+        : `B${row.B} H${row.H}/${row.Hkv} T${row.T} d${row.headDim}${row.causal ? ' causal' : ''}`;
+      return `${row.kind} ${row.dtype} ${label}`;
+    },
+    record: (row, ctx) => {
+      const { tile, sgmat } = launchOf(row, ctx);
+      return {
+        kind: row.kind,
+        dtype: row.dtype,
+        B: row.B,
+        H: row.H,
+        Hkv: row.Hkv,
+        T: row.T,
+        S: row.S,
+        headDim: row.headDim,
+        causal: row.causal,
+        ...(isDecodeKind(row.kind) ? { blockTokens: BLOCK_TOKENS } : {}),
+        ...(row.kind === 'flash-tiled'
+          ? {
+              tile: flashTileLabel(tile.value),
+              queryBlock: flashRows(tile.value),
+              keyBlock: flashKeys(tile.value),
+              threadsX: tile.value.threadsX,
+              threadsY: tile.value.threadsY,
+              rowsPerThread: tile.value.rowsPerThread,
+              keysPerThread: tile.value.keysPerThread,
+              source: tile.source,
+            }
+          : {}),
+        ...(row.kind === 'flash-subgroup-matrix-staged'
+          ? {
+              staged: sgmatStagedLabel(sgmat.value),
+              subgroups: sgmat.value.subgroups,
+              queryBlock: 16 * sgmat.value.subgroups,
+              keyBlock: 16,
+              kvPad: sgmat.value.kvPad,
+              prefetch: sgmat.value.prefetch,
+              source: sgmat.source,
+            }
+          : {}),
+      };
+    },
+    work: (row) => {
+      const shape = shapeOf(row);
+      return {
+        bytesPerDispatch: attentionBytes(shape, row.dtype === 'f32' ? 4 : 2),
+        bytesCounted: 'min-dram',
+        compute: {
+          flopsPerDispatch: attentionFlops(shape),
+          unit: ATTENTION_PEAK_UNIT[row.kind],
+          formula: shape.causal ? '4·B·H·d·Σ attended (causal: T(T+1)/2 per sequence)' : '4·B·H·d·T·S',
+        },
+      };
+    },
+    timing: 'gpu-pass',
+    prepare: (row, c, pool) => {
+      const { tile, sgmat } = launchOf(row, c);
+      return prepareAttention(
+        row.kind,
+        row.dtype,
+        shapeOf(row),
+        c,
+        pool,
+        tile.value,
+        row.kind === 'flash-subgroup-matrix-staged' ? sgmat.value : DEFAULT_SGMAT_STAGED,
+      );
+    },
+  });
 }
 
 export const attentionSuite: Suite = createAttentionSuite();

@@ -56,6 +56,11 @@ export class ParamsBuilder<P extends ParamRow> {
     return this.filter((row) => !drop(row));
   }
 
+  /** The rows of this builder, then those of `other`: two families of cases in one suite (prefill, decode). */
+  concat<Q extends ParamRow>(other: ParamsBuilder<Q>): ParamsBuilder<P | Q> {
+    return new ParamsBuilder<P | Q>((ctx) => [...this.expand(ctx), ...other.rows(ctx)]);
+  }
+
   rows(ctx: PlanContext): P[] {
     return this.expand(ctx);
   }

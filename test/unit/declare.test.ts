@@ -80,6 +80,20 @@ describe('a suite declared by its axes', () => {
     ]);
   });
 
+  it('concat joins two families of rows with axes of their own, in order', () => {
+    const prefill = params()
+      .combine('kind', ['flash', 'naive'] as const)
+      .combine('T', [64]);
+    const decode = params()
+      .combine('kind', ['decode'] as const)
+      .combine('T', [1]);
+    expect(prefill.concat(decode).rows(on(LAVAPIPE_INFO))).toEqual([
+      { kind: 'flash', T: 64 },
+      { kind: 'naive', T: 64 },
+      { kind: 'decode', T: 1 },
+    ]);
+  });
+
   it('resolves a tunable as tuned, else explicit, else default, and says which', () => {
     expect(resolveSetting(8, 4, () => 2)).toEqual({ value: 8, source: 'tuned' });
     expect(resolveSetting(undefined, 4, () => 2)).toEqual({ value: 4, source: 'explicit' });
