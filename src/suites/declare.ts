@@ -7,8 +7,11 @@ import type { CasePlan, CaseWork, ParamValue, PreparedCase, Suite, SuiteContext 
 /** One combination of a suite's parameter axes. */
 export type ParamRow = Readonly<Record<string, ParamValue>>;
 
-/** What planning may look at: the adapter, whether the run is quick, and this device's tuning. */
-export type PlanContext = Pick<SuiteContext, 'info' | 'quick' | 'tuned'>;
+/**
+ * What planning may look at: the adapter, whether the run is quick, this device's tuning, and
+ * whether the platform gives file storage (the disk tier).
+ */
+export type PlanContext = Pick<SuiteContext, 'info' | 'quick' | 'tuned' | 'storage'>;
 
 type Values<P, V> = readonly V[] | ((row: P, ctx: PlanContext) => readonly V[]);
 

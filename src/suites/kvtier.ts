@@ -6,7 +6,8 @@ import type { KVTier } from '../metrics/kvCache.js';
 import { kvBlockBytes, modelPreset } from '../models/presets.js';
 import { formatBytes } from '../reporters/format.js';
 import { checksumWords } from './numeric.js';
-import type { CasePlan, CheckResult, PreparedCase, ScratchFile, Suite, SuiteContext } from './types.js';
+import type { CheckResult, PreparedCase, ScratchFile, Suite, SuiteContext } from './types.js';
+import { defineSuite, needsRule, params, type DeclaredSuite, type PlanContext } from './declare.js';
 import { kvTierKey } from '../results/caseKey.js';
 
 const KiB = 1024;
@@ -554,74 +555,113 @@ async function prepareSimulation(
   };
 }
 
-export function createKvTierSuite(options: KvTierOptions = {}): Suite {
-  return {
+type TransferRow = { probe: 'transfer'; path: KvPath; bytes: number };
+/** One gather per block count: sizes that round to the same count of blocks are one case. */
+type GatherRow = { probe: 'gather'; path: 'hbm-gather'; bytes: number; blocks: number };
+type SimulationRow = { probe: 'simulation' };
+type KvRow = TransferRow | GatherRow | SimulationRow;
+
+export function createKvTierSuite(options: KvTierOptions = {}): DeclaredSuite<KvRow> {
+  const modelOf = (ctx: PlanContext): ReturnType<typeof modelPreset> =>
+    modelPreset(options.model ?? (ctx.info.adapterClass === 'cpu' || ctx.quick ? 'tiny' : 'llama-3-8b'));
+  const blockTokens = options.blockTokens ?? 16;
+  const blockBytesOf = (ctx: PlanContext): number => kvBlockBytes(modelOf(ctx), blockTokens);
+  const maxBytesOf = (ctx: PlanContext): number =>
+    Math.min(
+      ctx.info.limits['maxStorageBufferBindingSize'] ?? 128 * MiB,
+      ctx.info.limits['maxBufferSize'] ?? 256 * MiB,
+    );
+  const ringDepth = options.ringDepth ?? 4;
+  const rowsFor = (path: KvPath, ctx: PlanContext): KvRow[] => {
+    const blockBytes = blockBytesOf(ctx);
+    const sizes = options.sizesBytes ?? planKvSizes(blockBytes, ctx.quick, maxBytesOf(ctx));
+    // A size given twice is one case.
+    if (path !== 'hbm-gather') return [...new Set(sizes)].map((bytes) => ({ probe: 'transfer', path, bytes }));
+    const seen = new Set<number>();
+    return sizes.flatMap((bytes): KvRow[] => {
+      const blocks = Math.max(1, Math.floor(bytes / blockBytes));
+      if (seen.has(blocks)) return [];
+      seen.add(blocks);
+      return [{ probe: 'gather', path, bytes, blocks }];
+    });
+  };
+  const transfers = params().expandWith((_row, ctx) => (options.paths ?? KV_PATHS).flatMap((p) => rowsFor(p, ctx)));
+  const simulation = params().expandWith((): KvRow[] =>
+    (options.simulation ?? true) ? [{ probe: 'simulation' }] : [],
+  );
+  const idOf = (row: KvRow, ctx: PlanContext): string =>
+    row.probe === 'gather'
+      ? `kvtier/hbm-gather/blocks=${row.blocks}`
+      : row.probe === 'transfer'
+        ? `kvtier/${row.path}/bytes=${row.bytes}`
+        : `kvtier/simulation/model=${modelOf(ctx).name}`;
+  return defineSuite({
     name: 'kvtier',
     description:
       'KV-cache tiers: transfer costs between device memory, host memory and disk, and a tiered KV cache simulation',
-    plan(ctx) {
-      const model = modelPreset(
-        options.model ?? (ctx.info.adapterClass === 'cpu' || ctx.quick ? 'tiny' : 'llama-3-8b'),
-      );
-      const blockTokens = options.blockTokens ?? 16;
-      const blockBytes = kvBlockBytes(model, blockTokens);
-      const maxBytes = Math.min(
-        ctx.info.limits['maxStorageBufferBindingSize'] ?? 128 * MiB,
-        ctx.info.limits['maxBufferSize'] ?? 256 * MiB,
-      );
-      const sizes = options.sizesBytes ?? planKvSizes(blockBytes, ctx.quick, maxBytes);
-      const ringDepth = options.ringDepth ?? 4;
-      const cases: CasePlan[] = [];
-      for (const path of options.paths ?? KV_PATHS) {
-        const info = PATH_INFO[path];
-        for (const bytes of sizes) {
-          const gather = path === 'hbm-gather';
-          const blocks = Math.max(1, Math.floor(bytes / blockBytes));
-          const moved = gather ? blocks * blockBytes : bytes;
-          const plan: CasePlan = {
-            id: gather ? `kvtier/hbm-gather/blocks=${blocks}` : `kvtier/${path}/bytes=${bytes}`,
-            key: kvTierKey(path),
-            name: gather ? `gather ${blocks} × ${formatBytes(blockBytes)}` : `${path} ${formatBytes(bytes)}`,
-            params: {
-              path,
-              from: info.from,
-              to: info.to,
-              bytes: moved,
-              blockBytes,
-              model: model.name,
-              blockTokens,
-              queueDepth: path === 'ddr-to-hbm-ring' ? ringDepth : 1,
-              ...(gather ? { blocks } : {}),
-            },
-            bytesPerDispatch: gather ? 2 * moved : moved,
-            bytesCounted: gather ? 'read+write' : 'transferred',
-            prepare: (c, pool) =>
-              gather
-                ? prepareGather(blocks, blockBytes, c, pool)
-                : prepareTransfer(path, bytes, blockBytes, ringDepth, c, pool),
-          };
-          if (bytes % 16 !== 0) plan.skipReason = `size ${bytes} is not a multiple of 16 bytes`;
-          else if (info.disk && ctx.storage === undefined)
-            plan.skipReason = 'no file storage on this platform for the disk tier';
-          else if (gather && (blockBytes % 16 !== 0 || 2 * blocks * blockBytes > maxBytes))
-            plan.skipReason = `the block pool (${formatBytes(2 * blocks * blockBytes)}) exceeds the largest binding`;
-          // Identical gather cases from sizes with the same block count are run once.
-          if (!cases.some((c) => c.id === plan.id)) cases.push(plan);
-        }
-      }
-      if (options.simulation ?? true) {
-        cases.push({
-          id: `kvtier/simulation/model=${model.name}`,
-          name: `tiered KV cache, ${model.name}`,
-          params: { model: model.name, blockTokens, blockBytes, policy: 'LRU, promote on hit, evict one tier down' },
-          bytesPerDispatch: blockBytes,
-          bytesCounted: 'transferred',
-          prepare: (c, pool) => prepareSimulation(model.name, blockTokens, ctx.quick, c, pool),
-        });
-      }
-      return cases;
+    params: transfers.concat(simulation),
+    requires: (row, ctx) => {
+      if (row.probe === 'simulation') return [];
+      const blockBytes = blockBytesOf(ctx);
+      return [
+        needsRule(() => (row.bytes % 16 !== 0 ? `size ${row.bytes} is not a multiple of 16 bytes` : null)),
+        needsRule(() =>
+          PATH_INFO[row.path].disk && ctx.storage === undefined
+            ? 'no file storage on this platform for the disk tier'
+            : null,
+        ),
+        needsRule(() =>
+          row.probe === 'gather' && (blockBytes % 16 !== 0 || 2 * row.blocks * blockBytes > maxBytesOf(ctx))
+            ? `the block pool (${formatBytes(2 * row.blocks * blockBytes)}) exceeds the largest binding`
+            : null,
+        ),
+      ];
     },
-  };
+    id: idOf,
+    // A transfer path is the same work on every device (the size a parameter); a simulation is its model.
+    key: (row, ctx) => (row.probe === 'simulation' ? idOf(row, ctx) : kvTierKey(row.path)),
+    title: (row, ctx) => {
+      const blockBytes = blockBytesOf(ctx);
+      if (row.probe === 'gather') return `gather ${row.blocks} × ${formatBytes(blockBytes)}`;
+      if (row.probe === 'transfer') return `${row.path} ${formatBytes(row.bytes)}`;
+      return `tiered KV cache, ${modelOf(ctx).name}`;
+    },
+    record: (row, ctx) => {
+      const model = modelOf(ctx);
+      const blockBytes = blockBytesOf(ctx);
+      if (row.probe === 'simulation')
+        return { model: model.name, blockTokens, blockBytes, policy: 'LRU, promote on hit, evict one tier down' };
+      const info = PATH_INFO[row.path];
+      return {
+        path: row.path,
+        from: info.from,
+        to: info.to,
+        bytes: row.probe === 'gather' ? row.blocks * blockBytes : row.bytes,
+        blockBytes,
+        model: model.name,
+        blockTokens,
+        queueDepth: row.path === 'ddr-to-hbm-ring' ? ringDepth : 1,
+        ...(row.probe === 'gather' ? { blocks: row.blocks } : {}),
+      };
+    },
+    work: (row, ctx) => {
+      if (row.probe === 'simulation') return { bytesPerDispatch: blockBytesOf(ctx), bytesCounted: 'transferred' };
+      if (row.probe === 'gather') {
+        const moved = row.blocks * blockBytesOf(ctx);
+        return { bytesPerDispatch: 2 * moved, bytesCounted: 'read+write' };
+      }
+      return { bytesPerDispatch: row.bytes, bytesCounted: 'transferred' };
+    },
+    // Transfers are host-timed operations (the gather is a kernel, timed in passes); the simulation
+    // times one replay of a trace.
+    timing: 'host-operation',
+    prepare: (row, c, pool) => {
+      const blockBytes = blockBytesOf(c);
+      if (row.probe === 'gather') return prepareGather(row.blocks, blockBytes, c, pool);
+      if (row.probe === 'transfer') return prepareTransfer(row.path, row.bytes, blockBytes, ringDepth, c, pool);
+      return prepareSimulation(modelOf(c).name, blockTokens, c.quick, c, pool);
+    },
+  });
 }
 
 export const kvTierSuite: Suite = createKvTierSuite();
