@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { writeFileAtomic } from '../platform/atomicFile.js';
+import { resolveRevision } from '../platform/gitSource.js';
 import {
   compareRuleLine,
   comparisonCells,
@@ -182,7 +183,11 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
     .argument('<new.json>')
     .option('--config <gates.json>', 'thresholds and regression settings (default: regression check at 5%)')
     .addOption(new Option('--baseline <base.json>', 'compare against this results file').conflicts('history'))
-    .option('--history', 'compare against the rolling median of the last runs in the history database', false)
+    .option('--history', 'compare against the pooled samples of the last runs in the history database', false)
+    .option(
+      '--baseline-ref <rev>',
+      "with --history: the runs of this commit instead (a hash, or a ref git resolves here: a PR's merge-base)",
+    )
     .option('--db <file|url>', DB_HELP)
     .option('--junit <file>', 'write the gate results as JUnit XML')
     .option('--md <file>', 'write the gate results as Markdown')
@@ -200,6 +205,7 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
           config?: string;
           baseline?: string;
           history: boolean;
+          baselineRef?: string;
           db?: string;
           junit?: string;
           md?: string;
@@ -217,6 +223,13 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
             : []),
         ];
         if (flags.history) historyKind(historyLocation(flags.db, io.env));
+        if (flags.baselineRef !== undefined && !flags.history)
+          throw new InputError(
+            '(command line)',
+            '--baseline-ref',
+            'takes the baseline from the history: add --history',
+          );
+        const commit = flags.baselineRef === undefined ? undefined : baselineCommit(flags.baselineRef);
         guardOutputs(
           [
             { flag: '--junit', path: flags.junit },
@@ -248,9 +261,16 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
           );
         }
         if (flags.history) {
-          baseline = await withHistory(historyLocation(flags.db, io.env), (store) =>
-            store.baselineFor(run, config.historyRuns),
-          );
+          baseline = await withHistory(historyLocation(flags.db, io.env), async (store) => {
+            if (commit !== undefined && (await store.runsAtCommit(run, commit)) > 0)
+              return store.baselineFor(run, config.historyRuns, { commit });
+            if (commit !== undefined)
+              io.stderr.write(
+                `wgbench: no run of commit ${commit} on this device in ${store.location}; the baseline is ` +
+                  `the last ${config.historyRuns} runs before this one instead\n`,
+              );
+            return store.baselineFor(run, config.historyRuns);
+          });
         }
         if (baseline === null && flags.config === undefined) {
           throw new InputError(
@@ -395,4 +415,19 @@ export function addAnalysisCommands(program: Command, io: Io, setExit: (code: nu
       });
       setExit(ExitCode.OK);
     });
+}
+
+/**
+ * The commit --baseline-ref names: a hash (4 to 64 hex digits, expanded where this is its
+ * repository), or a ref git resolves here (a branch, a tag, origin/main).
+ */
+function baselineCommit(rev: string): string {
+  const resolved = resolveRevision(rev);
+  if (resolved !== null) return resolved;
+  if (/^[0-9a-f]{4,64}$/i.test(rev)) return rev.toLowerCase();
+  throw new InputError(
+    '(command line)',
+    '--baseline-ref',
+    `"${rev}" names no commit here (git rev-parse found none); give a commit hash, or run inside the repository`,
+  );
 }

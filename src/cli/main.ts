@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { boundedInteger, RUN_BOUNDS } from './options.js';
+import { boundedInteger, RUN_BOUNDS, runLabel } from './options.js';
+import { gitSource } from '../platform/gitSource.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../platform/atomicFile.js';
 import { NoAdapterError } from '../gpu/acquire.js';
 import { createNodeGpuJs, nodeRunEnvironment, toolVersion } from '../platform/node.js';
@@ -109,6 +110,7 @@ interface RunFlags extends DeviceFlags, PeakFlags, ReportFlags {
   warmup?: number;
   targetPassMs?: number;
   seed?: number;
+  label?: string;
   progress: boolean;
 }
 
@@ -180,6 +182,7 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
       ...nodeRunEnvironment(acquired, storage),
       peaks: peaksFor(acquired, flags, io),
       ...(tuned === null ? {} : { tuned: tuned.shapes }),
+      source: { ...gitSource(), label: flags.label ?? null },
     };
     const run = await runSuites(env, {
       suites: planned,
@@ -381,6 +384,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           RUN_BOUNDS.seed[1],
           'the generators take 32 bits; larger seeds would alias',
         ),
+      )
+      .option(
+        '--label <text>',
+        'a label recorded with the run beside its git commit and branch (a build name, a PR number)',
+        runLabel,
       )
       .option('--no-progress', 'no progress display on stderr')
       .option(

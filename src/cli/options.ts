@@ -47,3 +47,15 @@ export const RUN_BOUNDS = {
   targetPassMs: [1, 60_000],
   seed: [0, 2 ** 32 - 1],
 } as const;
+
+/** A label recorded with a run (--label): 1 to 200 printable characters. */
+export function runLabel(value: string): string {
+  // eslint-disable-next-line no-control-regex -- a label must carry no control character into files and terminals
+  if (value.trim() === '' || value.length > 200 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new InvalidArgumentError(
+      `--label takes 1 to 200 printable characters (a build name, a PR number); got ` +
+        JSON.stringify(value.slice(0, 40)),
+    );
+  }
+  return value;
+}

@@ -57,6 +57,20 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX IF NOT EXISTS runs_by_device ON runs (device_key, started_at)',
     ],
   },
+  {
+    version: 3,
+    what:
+      "each run's git commit, branch and label (a gate's baseline by commit), and each case's key " +
+      '(what it measures, the same on every device)',
+    statements: () => [
+      'ALTER TABLE runs ADD COLUMN git_commit TEXT',
+      'ALTER TABLE runs ADD COLUMN git_branch TEXT',
+      'ALTER TABLE runs ADD COLUMN label TEXT',
+      'ALTER TABLE cases ADD COLUMN case_key TEXT',
+      'CREATE INDEX IF NOT EXISTS runs_by_commit ON runs (device_key, git_commit)',
+      'CREATE INDEX IF NOT EXISTS cases_by_device_key ON cases (device_key, case_key, started_at)',
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -1,4 +1,5 @@
 import { perDispatchSamples } from '../ci/compare.js';
+import { keyOfCase } from '../results/caseKey.js';
 import type { Baseline } from '../ci/evaluate.js';
 import { calibrationKey } from '../probe/calibration.js';
 import type { RunResult } from '../results/schema.js';
@@ -90,8 +91,9 @@ export class HistoryStore {
     const deviceKey = calibrationKey(run.device);
     return this.db.transaction(async (tx) => {
       const inserted = await tx.query<{ id: number }>(
-        'INSERT INTO runs (started_at, device_key, device, tool_version, added_at, source, document) ' +
-          'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (started_at, device_key) DO NOTHING RETURNING id',
+        'INSERT INTO runs (started_at, device_key, device, tool_version, added_at, source, document, git_commit, ' +
+          'git_branch, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (started_at, device_key) DO NOTHING ' +
+          'RETURNING id',
         [
           run.startedAt,
           deviceKey,
@@ -100,6 +102,9 @@ export class HistoryStore {
           new Date().toISOString(),
           source,
           JSON.stringify(run),
+          run.source?.commit ?? null,
+          run.source?.branch ?? null,
+          run.source?.label ?? null,
         ],
       );
       const runId = inserted[0]?.id;
@@ -113,7 +118,7 @@ export class HistoryStore {
       for (const c of run.cases) {
         await tx.query(
           'INSERT INTO cases (run_id, device_key, case_id, started_at, status, median_ns, samples_ns, ' +
-            'bandwidth_gbps, tflops, mfu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            'bandwidth_gbps, tflops, mfu, case_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
           [
             runId,
             deviceKey,
@@ -125,6 +130,7 @@ export class HistoryStore {
             c.bandwidth?.medianGBps ?? null,
             c.compute?.achievedTflops ?? null,
             c.utilization?.[0]?.mfu ?? null,
+            keyOfCase(c),
           ],
         );
       }
@@ -207,26 +213,52 @@ FROM runs GROUP BY device_key) counts
     return rows[0] ?? { runs: 0, cases: 0 };
   }
 
+  /** How many runs of this device the history holds at a commit (a prefix of its hash). */
+  async runsAtCommit(run: RunResult, commit: string): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      'SELECT CAST(COUNT(*) AS INTEGER) AS n FROM runs WHERE device_key = ? AND git_commit LIKE ?',
+      [calibrationKey(run.device), `${commit.toLowerCase()}%`],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   /**
    * The --history baseline for a run: per case, the per-dispatch samples of the last k successful
    * runs of that case on the same device, before this run, pooled (a run stored without samples
    * gives its median). Pooled samples let one earlier run already decide a regression; a median per
    * run needed `minSamples` runs before the gate could fail anything.
    */
-  async baselineFor(run: RunResult, k: number): Promise<Baseline> {
+  async baselineFor(run: RunResult, k: number, at: { commit?: string } = {}): Promise<Baseline> {
     const deviceKey = calibrationKey(run.device);
     const samples = new Map<string, number[]>();
+    // At a commit: the runs of that commit on this device (any time), its samples pooled.
+    const commitFilter = at.commit === undefined ? '' : ' AND run_id IN (SELECT id FROM runs WHERE git_commit LIKE ?)';
+    const commitArgs = at.commit === undefined ? [] : [`${at.commit.toLowerCase()}%`];
     for (const c of run.cases) {
       const rows = await this.db.query<{ median_ns: number; samples_ns: string | null }>(
         "SELECT median_ns, samples_ns FROM cases WHERE device_key = ? AND case_id = ? AND status = 'ok' AND " +
-          'started_at < ? AND median_ns IS NOT NULL ORDER BY started_at DESC LIMIT ?',
-        [deviceKey, c.id, run.startedAt, k],
+          `median_ns IS NOT NULL${at.commit === undefined ? ' AND started_at < ?' : commitFilter} ` +
+          'ORDER BY started_at DESC LIMIT ?',
+        [deviceKey, c.id, ...(at.commit === undefined ? [run.startedAt] : commitArgs), k],
       );
       if (rows.length > 0)
         samples.set(
           c.id,
           rows.flatMap((r) => storedSamples(r.samples_ns, r.median_ns)),
         );
+    }
+    if (at.commit !== undefined) {
+      const ran = await this.db.query<{ case_id: string }>(
+        "SELECT DISTINCT case_id FROM cases WHERE device_key = ? AND status = 'ok'" +
+          commitFilter +
+          ' ORDER BY case_id',
+        [deviceKey, ...commitArgs],
+      );
+      return {
+        label: `the runs of commit ${at.commit} on this device in ${this.location} (their samples pooled)`,
+        samplesNs: samples,
+        ids: ran.map((r) => r.case_id),
+      };
     }
     // The cases the latest earlier run on this device measured: the ones a new run should have.
     const latest = await this.db.query<{ case_id: string }>(

@@ -181,6 +181,13 @@ export const runResultSchema = z.object({
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   platform: z.object({ runtime: z.string(), os: z.string() }),
+  /**
+   * The code the run measured: the git commit and branch of the working directory when run inside a
+   * repository, and the --label given; so a CI gate can take its baseline from the merge-base's runs.
+   */
+  source: z
+    .object({ commit: z.string().nullable(), branch: z.string().nullable(), label: z.string().nullable() })
+    .optional(),
   device: deviceInfoSchema,
   timer: timerInfoSchema,
   options: z.object({

@@ -40,6 +40,8 @@ export interface RunEnvironment {
   openDevice?: SuiteContext['openDevice'];
   /** This device's stored tuning, which suites read from their context (SuiteContext.tuned). */
   tuned?: SuiteContext['tuned'];
+  /** The code measured (git commit and branch, a label), recorded with the run. */
+  source?: NonNullable<RunResult['source']>;
 }
 
 export type ProgressEvent =
@@ -80,6 +82,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
     startedAt: new Date().toISOString(),
     finishedAt: null,
     platform: env.platform,
+    ...(env.source === undefined ? {} : { source: env.source }),
     device: env.info,
     timer: timer.info(),
     options: {

@@ -15,6 +15,7 @@ import {
   needsRule,
   params,
   resolveSetting,
+  limitsOf,
   type DeclaredSuite,
   type PlanContext,
   type Requirement,
@@ -527,9 +528,6 @@ export interface AttentionOptions {
   /** Staged subgroup-matrix shapes found by `wgbench tune`, by flashTileKey (head dim). */
   tunedSgmatStaged?: Readonly<Record<string, SgmatStagedShape>>;
 }
-
-/** The device limits a launch rule reads, from the adapter facts (planning needs no device). */
-const limitsOf = (info: PlanContext['info']): GPUSupportedLimits => info.limits as unknown as GPUSupportedLimits;
 
 /**
  * What the subgroup-matrix flash kernels need here: the matrix units, an f16→f32 16×16×16 config,

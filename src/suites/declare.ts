@@ -163,6 +163,12 @@ function unmet(r: Requirement, info: DeviceInfo): string | null {
   }
 }
 
+/**
+ * The device limits a launch rule reads, from the adapter facts (planning needs no device): the
+ * facts hold every limit the device reported, by name.
+ */
+export const limitsOf = (info: PlanContext['info']): GPUSupportedLimits => info.limits as unknown as GPUSupportedLimits;
+
 /** Where a tunable setting's value came from, recorded with each case. */
 export type SettingSource = 'tuned' | 'explicit' | 'default';
 

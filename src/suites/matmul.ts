@@ -35,6 +35,7 @@ import {
   needsRule,
   params,
   resolveSetting,
+  limitsOf,
   type DeclaredSuite,
   type PlanContext,
   type Requirement,
@@ -138,9 +139,6 @@ export function matmulShapeRule(variant: MatmulVariant, s: MatmulShape): string 
   }
   return null;
 }
-
-/** The device limits a launch rule reads, from the adapter facts (planning needs no device). */
-const limitsOf = (info: PlanContext['info']): GPUSupportedLimits => info.limits as unknown as GPUSupportedLimits;
 
 /**
  * What a variant at a shape and launch needs from this adapter: its features (shader-f16, subgroup

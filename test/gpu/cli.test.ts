@@ -75,7 +75,7 @@ describe('wgbench CLI (in process)', () => {
 
   it('run --suite memcopy --quick --json writes valid results with a bandwidth per case', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'wgbench-')), 'out.json');
-    const r = await cli(['run', '--suite', 'memcopy', '--quick', '--json', file, '--passes', '3']);
+    const r = await cli(['run', '--suite', 'memcopy', '--quick', '--json', file, '--passes', '3', '--label', 'pr 42']);
     expect(r.code).toBe(ExitCode.OK);
     expect(r.out).toContain('memcopy');
     expect(r.out).toContain(`results JSON written to ${file}`);
@@ -90,6 +90,10 @@ describe('wgbench CLI (in process)', () => {
     expect(run.timer.kind).toBe(
       run.device.deviceFeatures.includes('timestamp-query') ? 'timestamp-query' : 'cpu-submit-to-done',
     );
+    // The code it measured: the checkout's commit (the tests run in the repository), and the label.
+    const head = spawnSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' });
+    expect(run.source?.commit ?? null).toBe(head.status === 0 ? head.stdout.trim() : null);
+    expect(run.source?.label).toBe('pr 42');
   });
 
   it('unknown options, suites and malformed numbers are usage errors (exit 2)', async () => {
@@ -99,6 +103,9 @@ describe('wgbench CLI (in process)', () => {
     const unknownSuite = await cli(['run', '--suite', 'memcopy,nope']);
     expect(unknownSuite.code).toBe(ExitCode.USAGE);
     expect(unknownSuite.err).toMatch(/unknown suite "nope"; available: memcopy/);
+    const badLabel = await cli(['run', '--label', 'a\u001b[31mred']);
+    expect(badLabel.code).toBe(ExitCode.USAGE);
+    expect(badLabel.err).toMatch(/--label takes 1 to 200 printable characters/);
     const badNumber = await cli(['run', '--passes', '0']);
     expect(badNumber.code).toBe(ExitCode.USAGE);
     expect(badNumber.err).toMatch(/--passes takes a whole number from 1 to 10000, written in decimal digits; got "0"/);
