@@ -229,14 +229,17 @@ export function evaluateGates(
       message: `${c.id}: status ok but its check failed (${c.check?.detail ?? ''}): its figures time wrong work`,
     });
   }
-  if (ok.length === 0 && run.cases.length > 0) {
+  if (ok.length === 0) {
     gate.record({
       name: 'measured_something',
       status: GateStatus.FAILED,
       expected: null,
       actual: null,
       threshold: null,
-      message: `no case of this run was measured (${run.cases.length} skipped or failed): nothing to judge`,
+      message:
+        run.cases.length === 0
+          ? 'the run has no cases: nothing to judge'
+          : `no case of this run was measured (${run.cases.length} skipped or failed): nothing to judge`,
     });
   }
   for (const c of run.cases.filter((x) => x.status === 'failed' || x.status === 'error')) {

@@ -140,5 +140,10 @@ describe('gates that decide right', () => {
     const all = evaluateGates(skipped, config({ maxMemoryGb: 100 }), null);
     expect(all.summary.allPassed).toBe(false);
     expect(all.results.find((r) => r.name === 'measured_something')?.status).toBe('FAILED');
+    const empty = recorded();
+    empty.cases = [];
+    const none = evaluateGates(empty, config({ maxMemoryGb: 100 }), null);
+    expect(none.summary.allPassed).toBe(false);
+    expect(none.results.find((r) => r.name === 'measured_something')?.message).toMatch(/no cases/);
   });
 });
