@@ -5,6 +5,7 @@ import { CALIBRATION_MATMUL_VARIANTS, createMatmulSuite, planMatmulShapes } from
 import { createMemcopySuite, planSizes } from '../suites/memcopy.js';
 import { CALIBRATION_FMA_CHAINS, createPeakSuite } from '../suites/peak.js';
 import type { Suite } from '../suites/types.js';
+import { formatFlops } from '../reporters/describe.js';
 import type { PeakSet, PeakUnit } from './peaks.js';
 
 export const CALIBRATION_SCHEMA_VERSION = 1;
@@ -181,7 +182,8 @@ function shapeSensitivity(ok: readonly CaseResult[]): NonNullable<CalibrationPro
     const spread = best.value / worst.value;
     const noise = Math.max(...shapes.map((x) => x.cv ?? 0));
     const shapeSensitive = spread - 1 > 2 * noise;
-    const label = (x: { caseId: string; value: number }): string => `${x.caseId} ${formatRate(x.value, unit)}`;
+    const label = (x: { caseId: string; value: number }): string =>
+      `${x.caseId} ${formatFlops(x.value, unit === 'int8Dot4' || unit === 'matrixInt8')}`;
     return [
       {
         unit,
@@ -198,9 +200,6 @@ function shapeSensitivity(ok: readonly CaseResult[]): NonNullable<CalibrationPro
     ];
   });
 }
-
-const formatRate = (tflops: number, unit: string): string =>
-  `${(tflops * 1e3).toPrecision(3)} ${unit.toLowerCase().includes('int8') ? 'GOP/s' : 'GFLOP/s'}`;
 
 export function parseCalibration(data: unknown, source: string): CalibrationProfile {
   const parsed = calibrationSchema.safeParse(data);
