@@ -1,3 +1,4 @@
+import { relativeNoise } from '../metrics/noise.js';
 import { mannWhitneyU } from '../metrics/significance.js';
 import { percentile } from '../metrics/summary.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
@@ -92,9 +93,21 @@ const TIME_ONLY = {
 function judge(
   changePct: number,
   pValue: number,
-  fewest: number,
+  sides: readonly (readonly number[])[],
   o: CompareOptions,
 ): { verdict: 'unchanged' | 'noisy'; changed: false; why: string } | { changed: true; why: string } {
+  const fewest = Math.min(...sides.map((x) => x.length));
+  const noises = sides.map((x) => relativeNoise(x)).filter((x): x is number => x !== null);
+  const noisiest = noises.length === 0 ? null : Math.max(...noises);
+  // A median less certain than the threshold cannot be called unchanged (the gate: untestable).
+  if (Math.abs(changePct) <= o.thresholdPct && noisiest !== null && noisiest * 100 > o.thresholdPct)
+    return {
+      verdict: 'noisy',
+      changed: false,
+      why:
+        `|change| ${Math.abs(changePct).toFixed(1)}% but the medians' noise (±${(noisiest * 100).toFixed(1)}%) ` +
+        `is above the ${o.thresholdPct}% threshold: cannot be called unchanged`,
+    };
   // A change of exactly the threshold is not called: only one that exceeds it (the gate agrees).
   if (Math.abs(changePct) <= o.thresholdPct)
     return {
@@ -151,7 +164,7 @@ export function compareSamples(
   const n = percentile(next, 50);
   const changePct = ((n - b) / b) * 100;
   const test = mannWhitneyU(base, next);
-  const judged = judge(changePct, test.pValue, Math.min(base.length, next.length), options);
+  const judged = judge(changePct, test.pValue, [base, next], options);
   const verdict: Verdict = judged.changed ? (changePct > 0 ? 'slower' : 'faster') : judged.verdict;
   const reason = judged.why;
   return {
@@ -331,7 +344,7 @@ export function compareThroughput(
   const n = percentile(next, 50);
   const ratio = n / b;
   const test = mannWhitneyU(base, next);
-  const judged = judge((ratio - 1) * 100, test.pValue, Math.min(base.length, next.length), options);
+  const judged = judge((ratio - 1) * 100, test.pValue, [base, next], options);
   const verdict: Verdict = judged.changed ? (ratio > 1 ? 'faster' : 'slower') : judged.verdict;
   const sizes = ids.baseId === ids.newId ? '' : `${ids.baseId ?? ''} → ${ids.newId ?? ''}: `;
   const reason = `${sizes}throughput ${judged.why}`;

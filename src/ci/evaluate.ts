@@ -1,3 +1,4 @@
+import { relativeNoise } from '../metrics/noise.js';
 import { mannWhitneyU } from '../metrics/significance.js';
 import { percentile } from '../metrics/summary.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
@@ -331,6 +332,8 @@ export function evaluateGates(
       const test = mannWhitneyU(base, samples);
       const enough = base.length >= config.minSamples && samples.length >= config.minSamples;
       const significant = enough && test.pValue < config.alpha;
+      const noises = [relativeNoise(base), relativeNoise(samples)].filter((x): x is number => x !== null);
+      const noisiest = noises.length === 0 ? null : Math.max(...noises);
       for (const metric of config.regressionMetrics) {
         // Every metric here is time or inversely proportional to it, so one test serves them all.
         const regressionPct =
@@ -338,24 +341,33 @@ export function evaluateGates(
         // Exactly the threshold is not a regression: the gate fails what exceeds it (compare agrees).
         const over = regressionPct > config.maxRegressionPct;
         const fewest = Math.min(base.length, samples.length);
+        // A median less certain than the threshold cannot be called unchanged: a decided regression still
+        // fails, anything else is untestable (nvbench-compare's noise rule, with our median interval).
+        const tooNoisy =
+          enough && !(over && significant) && noisiest !== null && noisiest * 100 > config.maxRegressionPct;
         // Too few samples to decide anything is untestable whatever the change looks like.
-        const status = !enough
-          ? GateStatus.UNTESTABLE
-          : !over
-            ? GateStatus.PASSED
-            : significant
-              ? GateStatus.FAILED
-              : GateStatus.NOISY;
+        const status =
+          !enough || tooNoisy
+            ? GateStatus.UNTESTABLE
+            : !over
+              ? GateStatus.PASSED
+              : significant
+                ? GateStatus.FAILED
+                : GateStatus.NOISY;
         const why = !enough
           ? `untestable: ${fewest} samples on one side, fewer than the ${config.minSamples} needed to decide ` +
             `(change ${regressionPct.toFixed(1)}%; more passes, or "untestable": "warn" in the config)`
-          : !over
-            ? `${regressionPct.toFixed(1)}% ≤ ${config.maxRegressionPct}%`
-            : significant
-              ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}%, p = ${test.pValue.toPrecision(2)} ` +
-                `< ${config.alpha} (${samples.length} vs ${base.length} samples)`
-              : `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but p = ` +
-                `${test.pValue.toPrecision(2)} ≥ ${config.alpha}: samples overlap, not called a regression`;
+          : tooNoisy
+            ? `untestable: the medians' noise (±${((noisiest ?? 0) * 100).toFixed(1)}%, 95% interval) is above the ` +
+              `${config.maxRegressionPct}% threshold, so a change that size cannot be told from noise (change ` +
+              `${regressionPct.toFixed(1)}%; a longer run: --noise, --max-case-ms; or "untestable": "warn")`
+            : !over
+              ? `${regressionPct.toFixed(1)}% ≤ ${config.maxRegressionPct}%`
+              : significant
+                ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}%, p = ${test.pValue.toPrecision(2)} ` +
+                  `< ${config.alpha} (${samples.length} vs ${base.length} samples)`
+                : `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but p = ` +
+                  `${test.pValue.toPrecision(2)} ≥ ${config.alpha}: samples overlap, not called a regression`;
         const scale = (t: number): number | null =>
           metric === 'timeNs' ? t : (caseMetricValue(c, metric) ?? 0) * (tNew / t);
         gate.record({

@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { boundedInteger, RUN_BOUNDS, runLabel } from './options.js';
+import { boundedInteger, boundedNumber, RUN_BOUNDS, runLabel } from './options.js';
 import { gitSource } from '../platform/gitSource.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../platform/atomicFile.js';
 import { NoAdapterError } from '../gpu/acquire.js';
@@ -23,6 +23,7 @@ import type { AcquiredDevice } from '../gpu/acquire.js';
 import type { Io } from './io.js';
 import { addAnalysisCommands } from './analysis.js';
 import { addServeCommand } from './serve.js';
+import { addNoiseCommand } from './noiseCheck.js';
 import { addTuneCommand, tunedShapesFor } from './tune.js';
 import { reportOutputs, writeReports, type ReportFlags } from './files.js';
 import { guardOutputs } from './outputs.js';
@@ -107,6 +108,9 @@ interface RunFlags extends DeviceFlags, PeakFlags, ReportFlags {
   llmKernels?: LinearKernels;
   quick: boolean;
   passes?: number;
+  noise?: number;
+  minCaseMs?: number;
+  maxCaseMs?: number;
   warmup?: number;
   targetPassMs?: number;
   seed?: number;
@@ -188,6 +192,9 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
       suites: planned,
       quick: flags.quick,
       ...(flags.passes === undefined ? {} : { passes: flags.passes }),
+      ...(flags.noise === undefined ? {} : { noiseTarget: flags.noise / 100 }),
+      ...(flags.minCaseMs === undefined ? {} : { minTimeMs: flags.minCaseMs }),
+      ...(flags.maxCaseMs === undefined ? {} : { maxTimeMs: flags.maxCaseMs }),
       ...(flags.warmup === undefined ? {} : { warmupPasses: flags.warmup }),
       ...(flags.targetPassMs === undefined ? {} : { targetPassMs: flags.targetPassMs }),
       ...(flags.seed === undefined ? {} : { seed: flags.seed }),
@@ -351,7 +358,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           .map((s) => s.name)
           .join(','),
       )
-      .option('--quick', 'small sizes and 5 passes: keeps a CPU-adapter run short', false)
+      .option('--quick', 'small sizes and a short time per case: keeps a CPU-adapter run short', false)
       .option('--json <file>', 'write results as JSON (atomically, after every case)')
       .option('--html <file>', 'write a self-contained HTML report: roofline, bandwidth plot, table')
       .option('--md <file>', 'write a Markdown report (CI job summary, pull-request comment)')
@@ -359,9 +366,37 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--trace <file>', 'write a Chrome trace (open in Perfetto): a span per case and per timed pass')
       .option('--gh-bench <file>', 'write github-action-benchmark JSON (customBiggerIsBetter: GB/s, TFLOP/s)')
       .option('--gh-bench-time <file>', 'write github-action-benchmark JSON (customSmallerIsBetter: ns per dispatch)')
+      .addOption(
+        new Option(
+          '--noise <percent>',
+          `time each case until the 95% interval of its median is within ±this percent, ` +
+            `${RUN_BOUNDS.noisePct[0]}–${RUN_BOUNDS.noisePct[1]} (default: 0.5 on a GPU, 1 on a CPU adapter; ` +
+            `1 and 3 with --quick)`,
+        )
+          .argParser(boundedNumber('--noise', ...RUN_BOUNDS.noisePct))
+          .conflicts('passes'),
+      )
+      .addOption(
+        new Option(
+          '--min-case-ms <ms>',
+          'timed work each case gathers at least before its noise may stop it (default 500 GPU, 250 CPU)',
+        )
+          .argParser(boundedInteger('--min-case-ms', ...RUN_BOUNDS.caseTimeMs))
+          .conflicts('passes'),
+      )
+      .addOption(
+        new Option(
+          '--max-case-ms <ms>',
+          "wall-clock limit of a case's timing; a case stopped by it is marked † (default 10000 GPU, 2000 CPU; " +
+            '1000 and 250 with --quick)',
+        )
+          .argParser(boundedInteger('--max-case-ms', 1, RUN_BOUNDS.caseTimeMs[1]))
+          .conflicts('passes'),
+      )
       .option(
         '--passes <n>',
-        `timed passes per case, ${RUN_BOUNDS.passes[0]}–${RUN_BOUNDS.passes[1]} (default 10, 5 with --quick)`,
+        `a fixed number of timed passes per case instead of the noise rule, ` +
+          `${RUN_BOUNDS.passes[0]}–${RUN_BOUNDS.passes[1]} (the noise reached is still recorded)`,
         boundedInteger('--passes', ...RUN_BOUNDS.passes),
       )
       .option(
@@ -431,6 +466,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   addAnalysisCommands(program, io, setExit);
   addServeCommand(program, io, setExit);
   addTuneCommand(program, io, setExit);
+  addNoiseCommand(program, io, setExit);
 
   program
     .command('suites')

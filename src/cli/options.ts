@@ -46,6 +46,9 @@ export const RUN_BOUNDS = {
   warmup: [0, 1_000],
   targetPassMs: [1, 60_000],
   seed: [0, 2 ** 32 - 1],
+  /** Percent: below 0.01% no timer resolves it; above 50% the median means little. */
+  noisePct: [0.01, 50],
+  caseTimeMs: [0, 600_000],
 } as const;
 
 /** A label recorded with a run (--label): 1 to 200 printable characters. */

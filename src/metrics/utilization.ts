@@ -19,8 +19,19 @@ export interface Utilization {
   bound: 'memory' | 'compute' | null;
   /** Achieved ÷ attainable on the roofline; for a kernel without FLOPs, the MBU. */
   rooflineEfficiency: number | null;
-  /** Values above 100% are flagged here, never clipped. */
+  /**
+   * Noise both sides carry: the case's relative noise plus the peak's (a calibrated peak records
+   * its own). A share above 100% within it is not flagged; past it, it is. Null when unknown.
+   */
+  mfuNoise?: number | null;
+  mbuNoise?: number | null;
+  /** Values above 100% past the noise are flagged here, never clipped. */
   flags: string[];
+}
+
+/** Whether a share of a peak is above 100% by more than the noise it carries. */
+export function overPeak(share: number | null | undefined, noise: number | null | undefined): boolean {
+  return share !== null && share !== undefined && share > 1 + (noise ?? 0);
 }
 
 export interface AchievedWork {
@@ -32,7 +43,12 @@ export interface AchievedWork {
   timeS: number;
 }
 
-export function utilizationAgainst(against: PeakOrigin, peaks: PeakSet, work: AchievedWork): Utilization {
+export function utilizationAgainst(
+  against: PeakOrigin,
+  peaks: PeakSet,
+  work: AchievedWork,
+  caseNoise: number | null = null,
+): Utilization {
   const compute = work.unit === null ? undefined : peaks.compute[work.unit];
   const peakTflops = compute?.tflops ?? null;
   const peakGBps = peaks.bandwidth?.gbps ?? null;
@@ -42,11 +58,21 @@ export function utilizationAgainst(against: PeakOrigin, peaks: PeakSet, work: Ac
   // A case that reports no bytes (a serving prefill) has no MBU, but keeps its MFU.
   const mbu = peakGBps === null || work.bytes === 0 ? null : achievedGBps / peakGBps;
   const flags: string[] = [];
-  if (mfu !== null && mfu > 1)
-    flags.push(`MFU ${(mfu * 100).toFixed(1)}% exceeds 100%: FLOPs over-counted or the ${against} peak is too low`);
-  if (mbu !== null && mbu > 1)
+  const noiseOf = (peakNoise: number | null | undefined): number | null =>
+    caseNoise === null && (peakNoise ?? null) === null ? null : (caseNoise ?? 0) + (peakNoise ?? 0);
+  const computeNoise = noiseOf(compute?.noise);
+  const bandwidthNoise = noiseOf(peaks.bandwidth?.noise);
+  const past = (noise: number | null): string =>
+    noise === null ? '100%' : `100% by more than the noise (±${(noise * 100).toFixed(1)}%)`;
+  if (overPeak(mfu, computeNoise))
     flags.push(
-      `MBU ${(mbu * 100).toFixed(1)}% exceeds 100%: the data sat in a cache, or the ${against} bandwidth is too low`,
+      `MFU ${((mfu ?? 0) * 100).toFixed(1)}% exceeds ${past(computeNoise)}: FLOPs over-counted or the ` +
+        `${against} peak is too low`,
+    );
+  if (overPeak(mbu, bandwidthNoise))
+    flags.push(
+      `MBU ${((mbu ?? 0) * 100).toFixed(1)}% exceeds ${past(bandwidthNoise)}: the data sat in a cache, or the ` +
+        `${against} bandwidth is too low`,
     );
   let ridgePoint: number | null = null;
   let attainableTflops: number | null = null;
@@ -58,7 +84,11 @@ export function utilizationAgainst(against: PeakOrigin, peaks: PeakSet, work: Ac
     attainableTflops = p.attainableTflops;
     bound = p.bound;
     rooflineEfficiency = p.efficiency;
-    if (p.exceedsRoof && p.efficiency !== null)
+    if (
+      p.exceedsRoof &&
+      p.efficiency !== null &&
+      overPeak(p.efficiency, bound === 'memory' ? bandwidthNoise : computeNoise)
+    )
       flags.push(`roofline efficiency ${(p.efficiency * 100).toFixed(1)}% exceeds 100% of the ${against} roof`);
   }
   return {
@@ -73,6 +103,8 @@ export function utilizationAgainst(against: PeakOrigin, peaks: PeakSet, work: Ac
     attainableTflops,
     bound,
     rooflineEfficiency,
+    mfuNoise: computeNoise,
+    mbuNoise: bandwidthNoise,
     flags,
   };
 }

@@ -113,7 +113,11 @@ export function calibrationFromRun(run: RunResult, key: string): CalibrationProf
   }
   for (const [unit, c] of best) {
     const tflops = c.compute?.achievedTflops ?? 0;
-    compute[unit] = { tflops, source: `calibrated ${run.startedAt.slice(0, 10)}: ${c.id}` };
+    compute[unit] = {
+      tflops,
+      source: `calibrated ${run.startedAt.slice(0, 10)}: ${c.id}`,
+      noise: c.noise?.reached ?? null,
+    };
     evidence.push({ unit, caseId: c.id, value: tflops, valueUnit: unit.includes('nt8') ? 'TOP/s' : 'TFLOP/s' });
   }
   const kernels = new Map<PeakUnit, CaseResult>();
@@ -137,6 +141,7 @@ export function calibrationFromRun(run: RunResult, key: string): CalibrationProf
     bandwidth = {
       gbps: top.bandwidth.medianGBps,
       source: `calibrated ${run.startedAt.slice(0, 10)}: ${top.id} (${top.bandwidth.bytesCounted})`,
+      noise: top.noise?.reached ?? null,
     };
     evidence.push({ unit: 'bandwidth', caseId: top.id, value: top.bandwidth.medianGBps, valueUnit: 'GB/s' });
   }

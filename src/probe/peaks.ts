@@ -7,11 +7,14 @@ export interface PeakValue {
   tflops: number;
   /** Where the number comes from: a document, or the calibration run that measured it. */
   source: string;
+  /** A measured peak's relative noise (its median's 95% interval ÷ median); absent for a datasheet. */
+  noise?: number | null | undefined;
 }
 
 export interface BandwidthPeak {
   gbps: number;
   source: string;
+  noise?: number | null | undefined;
 }
 
 /** Peaks of one device from one origin (datasheet or calibration); absent units are unknown. */

@@ -1,13 +1,21 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { CaseResult, RunResult } from '../results/schema.js';
-import { describeAchieved, describeDevice, describeTimer, formatFlops } from './describe.js';
+import {
+  describeAchieved,
+  describeDevice,
+  describeNoise,
+  describeRunNoise,
+  describeTimer,
+  formatFlops,
+} from './describe.js';
 import { formatBytes, formatNs, terminalSafe } from './format.js';
 import { headlineOfRun } from '../view/headline.js';
 import { describeDecodeOverhead, overheadRows } from './overhead.js';
 
 export { describeDevice, describeTimer, formatFlops };
 import type { KVCacheResult } from '../metrics/kvCache.js';
+import { overPeak } from '../metrics/utilization.js';
 import type { LlmRunMetrics } from '../llm/metrics.js';
 
 export interface ConsoleStyle {
@@ -50,8 +58,8 @@ function statusCell(c: CaseResult, p: ReturnType<typeof pc.createColors>): strin
   }
 }
 
-function percent(v: number | null | undefined): string {
-  return v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${v > 1 ? '!' : ''}`;
+function percent(v: number | null | undefined, noise: number | null | undefined): string {
+  return v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${overPeak(v, noise) ? '!' : ''}`;
 }
 
 function describeKvSimulation(id: string, kv: KVCacheResult, extras: Record<string, unknown>): string {
@@ -126,6 +134,8 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
       `datasheet ${sheet ? sheet.name : 'none for this device'}`,
     ...headlineLines(run, p),
   ];
+  const noise = describeRunNoise(run);
+  if (noise !== null) lines.push(noise);
   const suites = [...new Set(run.cases.map((c) => c.suite))];
   for (const suite of suites) {
     if (suite === 'overhead') {
@@ -162,12 +172,10 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
           ? '—'
           : c.timer?.kind === 'host-wall'
             ? `p99 ${formatNs(s.p99)}${s.lowConfidence.p99 ? '*' : ''}`
-            : s.cv === null
-              ? '—'
-              : `cv ${(s.cv * 100).toFixed(1)}%`,
+            : (describeNoise(c) ?? (s.cv === null ? '—' : `cv ${(s.cv * 100).toFixed(1)}%`)),
         describeAchieved(c) ?? '—',
-        percent(u?.mfu),
-        percent(u?.mbu),
+        percent(u?.mfu, u?.mfuNoise),
+        percent(u?.mbu, u?.mbuNoise),
         c.compute ? c.compute.arithmeticIntensity.toPrecision(3) : c.bandwidth ? '0' : '—',
         u?.bound ?? '—',
         c.summary === null ? '—' : `${c.samplesNs.length}×${c.dispatchesPerPass ?? 1}`,
@@ -177,7 +185,8 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
     const against = run.cases.find((c) => c.suite === suite && c.utilization?.[0])?.utilization?.[0]?.against;
     if (against !== undefined)
       lines.push(
-        `MFU, MBU and bound against the ${against} peaks; "!" marks a value above 100% (flagged, not clipped).`,
+        `MFU, MBU and bound against the ${against} peaks; "!" marks a value above 100% by more than the noise ` +
+          `(flagged, not clipped).`,
       );
     const counted = new Map<string, Set<string>>();
     for (const c of run.cases.filter((x) => x.suite === suite && x.bandwidth && !x.compute)) {

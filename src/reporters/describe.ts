@@ -1,6 +1,6 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { TimerInfo } from '../gpu/timer.js';
-import type { CaseResult } from '../results/schema.js';
+import type { CaseResult, RunResult } from '../results/schema.js';
 import { formatNs, formatNumber } from './format.js';
 
 type DeviceNaming = Pick<
@@ -140,4 +140,40 @@ export function describeAchieved(c: Pick<CaseResult, 'compute' | 'bandwidth'>): 
     return formatFlops(c.compute.achievedTflops, c.compute.unit === 'matrixInt8' || c.compute.unit === 'int8Dot4');
   if (c.bandwidth) return `${formatNumber(c.bandwidth.medianGBps)} GB/s`;
   return null;
+}
+
+/**
+ * A case's noise as a table shows it: "±0.8%", the half-width of its median's 95% interval; "†"
+ * when it stopped at its time or sample limit before its target. Null without a noise record.
+ */
+export function describeNoise(c: Pick<CaseResult, 'noise'>): string | null {
+  const n = c.noise;
+  if (n === undefined) return null;
+  if (n.reached === null) return `n=${n.samples}, too few`;
+  const pct = n.reached * 100;
+  return `±${pct < 10 ? pct.toFixed(1) : pct.toFixed(0)}%${n.timedOut ? '†' : ''}`;
+}
+
+/** One line on a run's noise: how many cases reached their target, and the limit the others hit. */
+export function describeRunNoise(run: Pick<RunResult, 'cases' | 'options'>): string | null {
+  const timed = run.cases.filter((c) => c.status === 'ok' && c.noise !== undefined);
+  const stopping = run.options.stopping;
+  if (timed.length === 0 || stopping === undefined) return null;
+  const reached = timed.map((c) => c.noise?.reached).filter((r): r is number => r !== null && r !== undefined);
+  const sorted = [...reached].sort((a, b) => a - b);
+  const median = sorted.length === 0 ? null : (sorted[Math.floor((sorted.length - 1) / 2)] ?? null);
+  const typical = median === null ? '' : `; median noise ±${(median * 100).toFixed(1)}%`;
+  if (stopping.rule === 'fixed-passes')
+    return `noise: ${stopping.minSamples} fixed passes per case (--passes)${typical}`;
+  const late = timed.filter((c) => c.noise?.timedOut === true).length;
+  return (
+    `noise: ${timed.length - late} of ${timed.length} timed cases reached ` +
+    `±${(stopping.noiseTarget * 100).toFixed(1)}% ` +
+    `(95% interval of the median)${typical}` +
+    (late === 0 ? '' : `; † ${late} stopped at the ${formatLimit(stopping.maxTimeMs)} limit first`)
+  );
+}
+
+function formatLimit(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`;
 }

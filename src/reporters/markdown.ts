@@ -2,8 +2,9 @@ import { compareRuleLine, comparisonCells, type RunComparison } from '../ci/comp
 import type { GateEvaluation } from '../ci/evaluate.js';
 import type { LlmRunMetrics } from '../llm/metrics.js';
 import type { KVCacheResult } from '../metrics/kvCache.js';
+import { overPeak } from '../metrics/utilization.js';
 import type { RunResult } from '../results/schema.js';
-import { describeDevice, describeTimer, formatFlops } from './describe.js';
+import { describeDevice, describeNoise, describeTimer, formatFlops } from './describe.js';
 import { formatNs, formatNumber } from './format.js';
 import { describeDecodeOverhead, overheadRows } from './overhead.js';
 
@@ -23,8 +24,8 @@ export const cell = (s: string): string =>
     .replace(/"/g, '&quot;')
     .replace(/\|/g, '\\|')
     .replace(/\r?\n/g, ' ');
-const pct = (v: number | null | undefined): string =>
-  v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${v > 1 ? ' ⚠' : ''}`;
+const pct = (v: number | null | undefined, noise: number | null | undefined): string =>
+  v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%${overPeak(v, noise) ? ' ⚠' : ''}`;
 
 /** A run as Markdown, for a CI job summary or a pull-request comment. */
 export function renderRunMarkdown(run: RunResult): string {
@@ -59,7 +60,7 @@ export function renderRunMarkdown(run: RunResult): string {
       '',
       `### ${cell(suite)}`,
       '',
-      '| case | status | median/dispatch | cv | achieved | MFU | MBU | bound |',
+      '| case | status | median/dispatch | noise | achieved | MFU | MBU | bound |',
       '|---|---|---|---|---|---|---|---|',
     );
     for (const c of run.cases.filter((x) => x.suite === suite)) {
@@ -70,10 +71,11 @@ export function renderRunMarkdown(run: RunResult): string {
           ? `${formatNumber(c.bandwidth.medianGBps)} GB/s (${cell(c.bandwidth.bytesCounted)})`
           : '—';
       const status = c.status === 'ok' ? 'ok' : `**${c.status}**${c.message ? `: ${c.message}` : ''}`;
+      const noise = describeNoise(c) ?? (c.summary?.cv ? `cv ${(c.summary.cv * 100).toFixed(1)}%` : '—');
       lines.push(
         `| ${cell(c.name)} | ${cell(status)} | ${c.summary ? formatNs(c.summary.p50) : '—'} | ` +
-          `${c.summary?.cv ? `${(c.summary.cv * 100).toFixed(1)}%` : '—'} | ${achieved} | ${pct(u?.mfu)} | ` +
-          `${pct(u?.mbu)} | ${cell(u?.bound ?? '—')} |`,
+          `${noise} | ${achieved} | ${pct(u?.mfu, u?.mfuNoise)} | ` +
+          `${pct(u?.mbu, u?.mbuNoise)} | ${cell(u?.bound ?? '—')} |`,
       );
     }
     const serving = run.cases.filter((c) => c.suite === suite && c.extras?.['metrics'] !== undefined);

@@ -59,10 +59,12 @@ export const bandwidthSchema = z.object({
   maxGBps: z.number().positive(),
 });
 
-const peakValueSchema = z.object({ tflops: z.number().positive(), source: z.string() });
+/** A measured peak's relative noise; absent for a datasheet's and in files before it. */
+const peakNoise = z.number().nonnegative().nullable().optional();
+const peakValueSchema = z.object({ tflops: z.number().positive(), source: z.string(), noise: peakNoise });
 export const peakSetSchema = z.object({
   compute: z.partialRecord(z.enum(PEAK_UNITS), peakValueSchema),
-  bandwidth: z.object({ gbps: z.number().positive(), source: z.string() }).nullable(),
+  bandwidth: z.object({ gbps: z.number().positive(), source: z.string(), noise: peakNoise }).nullable(),
 });
 
 export const computeSchema = z.object({
@@ -86,6 +88,9 @@ export const utilizationSchema = z.object({
   attainableTflops: z.number().nullable(),
   bound: z.enum(['memory', 'compute']).nullable(),
   rooflineEfficiency: z.number().nullable(),
+  /** The noise an MFU / MBU carries (the case's plus the peak's); above 100% within it is not flagged. */
+  mfuNoise: z.number().nonnegative().nullable().optional(),
+  mbuNoise: z.number().nonnegative().nullable().optional(),
   flags: z.array(z.string()),
 });
 
@@ -103,6 +108,31 @@ export const sparsitySchema = z.object({
   blockSize: z.number().int().positive(),
   speedupVsDense: z.number().positive().nullable(),
   denseCaseId: z.string().nullable(),
+});
+
+/** The rule a run's cases stopped timing by (src/runner/stopping.ts). */
+export const stoppingSchema = z.object({
+  rule: z.enum(['noise', 'fixed-passes']),
+  noiseTarget: z.number().positive(),
+  minSamples: z.number().int().positive(),
+  minTimeMs: z.number().nonnegative(),
+  maxTimeMs: z.number().positive(),
+  maxSamples: z.number().int().positive(),
+  basis: z.string(),
+});
+
+/** What one case reached when it stopped: the noise of its median and why it stopped. */
+export const caseNoiseSchema = z.object({
+  rule: z.enum(['noise', 'fixed-passes']),
+  target: z.number().positive().nullable(),
+  /** Half-width of the median's distribution-free 95% interval ÷ the median; null below six samples. */
+  reached: z.number().nonnegative().nullable(),
+  samples: z.number().int().nonnegative(),
+  measuredMs: z.number().nonnegative(),
+  wallMs: z.number().nonnegative(),
+  stoppedBy: z.enum(['noise', 'max-time', 'max-samples', 'passes', 'rounds', 'interrupted']),
+  timedOut: z.boolean(),
+  resolutionShare: z.number().nonnegative().nullable(),
 });
 
 export const caseResultSchema = z.object({
@@ -123,6 +153,8 @@ export const caseResultSchema = z.object({
   invalidSamples: z.number().int().nonnegative(),
   /** Duration of each timed pass in ns, every sample kept. */
   samplesNs: z.array(z.number().positive()),
+  /** The noise the samples reached and why timing stopped; absent in files before it. */
+  noise: caseNoiseSchema.optional(),
   /** Start of each timed pass relative to the first, on the timer's clock (for traces). */
   passStartsNs: z.array(z.number()).nullable().optional(),
   /** Wall-clock time when the timed passes began. */
@@ -197,6 +229,8 @@ export const runResultSchema = z.object({
     warmupPasses: z.number().int().nonnegative(),
     targetPassMs: z.number().positive(),
     seed: z.number().int(),
+    /** How cases decided to stop timing; absent in files before it (then `passes` fixed passes). */
+    stopping: stoppingSchema.optional(),
   }),
   memory: z.object({ peakGpuBytes: z.number().nonnegative(), hostRssBytes: z.number().nullable() }),
   peaks: z

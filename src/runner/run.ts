@@ -8,12 +8,30 @@ import { MetricSummary } from '../metrics/summary.js';
 import { utilizationAgainst, type Utilization } from '../metrics/utilization.js';
 import { RESULT_SCHEMA_VERSION, type CaseResult, type RunPeaks, type RunResult } from '../results/schema.js';
 import type { CasePlan, Measurement, Suite, SuiteContext } from '../suites/types.js';
+import {
+  caseNoise,
+  MAX_RESOLUTION_SHARE,
+  shouldStop,
+  stoppingCriterion,
+  type CaseNoise,
+  type StoppingCriterion,
+  type StopReason,
+} from './stopping.js';
 
 export interface RunOptions {
   suites: readonly Suite[];
   quick: boolean;
-  /** Timed passes per case (every sample is kept). Default 10, or 5 with quick. */
+  /**
+   * A fixed number of timed passes per case. Without it a case runs until the noise of its median
+   * reaches a target, within a time limit (src/runner/stopping.ts), the defaults per adapter class.
+   */
   passes?: number;
+  /** Relative noise target of the median (0.01 is 1%), overriding the adapter class's default. */
+  noiseTarget?: number;
+  /** Minimum timed work per case, ms. */
+  minTimeMs?: number;
+  /** Wall-clock limit of a case's timed passes, ms. */
+  maxTimeMs?: number;
   warmupPasses?: number;
   /** Dispatches per pass are chosen so one pass lasts about this long. */
   targetPassMs?: number;
@@ -63,7 +81,13 @@ interface Planned {
 /** Runs every case of the given suites; a case's failure is recorded in its result, never thrown. */
 export async function runSuites(env: RunEnvironment, options: RunOptions): Promise<RunResult> {
   const { device } = env;
-  const passes = options.passes ?? (options.quick ? 5 : 10);
+  const criterion = stoppingCriterion(env.info.adapterClass, options.quick, {
+    passes: options.passes,
+    noiseTarget: options.noiseTarget,
+    minTimeMs: options.minTimeMs,
+    maxTimeMs: options.maxTimeMs,
+  });
+  const passes = criterion.minSamples;
   const warmupPasses = options.warmupPasses ?? (options.quick ? 1 : 2);
   const targetPassMs = options.targetPassMs ?? (options.quick ? 20 : 100);
   const seed = options.seed ?? Math.floor(Math.random() * 0x7fffffff);
@@ -92,6 +116,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
       warmupPasses,
       targetPassMs,
       seed,
+      stopping: criterion,
     },
     memory: { peakGpuBytes: 0, hostRssBytes: null },
     peaks: env.peaks ?? { calibrated: null, datasheet: null },
@@ -139,7 +164,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
         context,
         timer,
         memory,
-        { passes, warmupPasses, targetPassMs },
+        { criterion, warmupPasses, targetPassMs },
         stop,
         result.peaks,
       );
@@ -171,7 +196,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
 }
 
 interface Timing {
-  passes: number;
+  criterion: StoppingCriterion;
   warmupPasses: number;
   targetPassMs: number;
 }
@@ -233,23 +258,35 @@ async function runCase(
     if (measure !== undefined) {
       const startedAtMs = Date.now();
       const measured = await withErrorScopes(ctx.device, () =>
-        measure({ timer, rounds: timing.passes, warmupRounds: timing.warmupPasses, stopped: () => stop() !== null }),
+        measure({
+          timer,
+          rounds: timing.criterion.minSamples,
+          warmupRounds: timing.warmupPasses,
+          stopped: () => stop() !== null,
+        }),
       );
       if (!measured.ok) return finish({ status: 'error', message: `timing failed: ${measured.errors.join('; ')}` });
-      return finish(measuredCase(measured.value, startedAtMs));
+      const noise = caseNoise(
+        timing.criterion,
+        measured.value.samplesNs,
+        Date.now() - startedAtMs,
+        stop() === null ? 'rounds' : 'interrupted',
+        measured.value.timer.resolutionNs,
+      );
+      return finish({ ...measuredCase(measured.value, startedAtMs), noise });
     }
     const operation = prepared.value.timeOperation;
     const timed = await withErrorScopes(ctx.device, () =>
       operation === undefined
         ? timeCase(prepared.value.encode, timer, timing, stop)
-        : timeOperations(operation, timing, stop),
+        : timeOperations(operation, timing, stop, hostWallTimer('').resolutionNs),
     );
     const caseTimer: TimerInfo =
       operation === undefined
         ? timer.info()
         : hostWallTimer(prepared.value.operationTimerMethod ?? 'host clock around one operation');
     if (!timed.ok) return finish({ status: 'error', message: `timing failed: ${timed.errors.join('; ')}` });
-    const { samplesNs, invalid, dispatchesPerPass, warmupPasses, passStartsNs, timingStartedAtMs } = timed.value;
+    const { samplesNs, invalid, dispatchesPerPass, warmupPasses, passStartsNs, timingStartedAtMs, noise } = timed.value;
     if (samplesNs.length === 0) {
       return finish({
         status: 'error',
@@ -294,8 +331,9 @@ async function runCase(
     const utilization: Utilization[] = [];
     // Every case that did measurable work, FLOPs or bytes: a compute case without bytes keeps its MFU.
     if (bandwidth !== null || compute !== null) {
-      if (peaks?.calibrated) utilization.push(utilizationAgainst('calibrated', peaks.calibrated, work));
-      if (peaks?.datasheet) utilization.push(utilizationAgainst('datasheet', peaks.datasheet, work));
+      const reached = noise.reached;
+      if (peaks?.calibrated) utilization.push(utilizationAgainst('calibrated', peaks.calibrated, work, reached));
+      if (peaks?.datasheet) utilization.push(utilizationAgainst('datasheet', peaks.datasheet, work, reached));
     }
     let timingCheck = null;
     if (prepared.value.validateTiming !== undefined && stop() === null) {
@@ -333,6 +371,7 @@ async function runCase(
       warmupPasses,
       invalidSamples: invalid,
       samplesNs,
+      noise,
       summary,
       timer: caseTimer,
       bandwidth,
@@ -375,23 +414,27 @@ function measuredCase(m: Measurement, startedAtMs: number): Partial<CaseResult> 
 /** Upper bound on samples of a host-timed operation: enough for a p99 on small transfers. */
 const MAX_OPERATION_SAMPLES = 1000;
 
-/**
- * Host-timed operations (transfers): warm up, then repeat until `passes` samples and the pass
- * time budget (passes × targetPassMs) are both reached, within MAX_OPERATION_SAMPLES, so small
- * blocks get enough samples for their p99.
- */
-async function timeOperations(
-  operation: () => Promise<number | null>,
-  timing: Timing,
-  stop: () => string | null,
-): Promise<{
+interface Timed {
   samplesNs: number[];
   invalid: number;
   dispatchesPerPass: number;
   warmupPasses: number;
   passStartsNs: number[] | null;
   timingStartedAtMs: number;
-}> {
+  noise: CaseNoise;
+}
+
+/**
+ * Host-timed operations (transfers): warm up, then sample until the stopping rule says so, and
+ * not before the old pass budget (min samples × targetPassMs) has passed on the wall clock, so
+ * small blocks still get enough samples for their p99.
+ */
+async function timeOperations(
+  operation: () => Promise<number | null>,
+  timing: Timing,
+  stop: () => string | null,
+  resolutionNs: number,
+): Promise<Timed> {
   let invalid = 0;
   const warmupPasses = Math.max(1, timing.warmupPasses);
   for (let i = 0; i < warmupPasses; i++) if ((await operation()) === null) invalid++;
@@ -399,10 +442,17 @@ async function timeOperations(
   const starts: number[] = [];
   const timingStartedAtMs = Date.now();
   const t0 = performance.now();
-  const budgetMs = timing.passes * timing.targetPassMs;
-  for (let attempt = 0; attempt < MAX_OPERATION_SAMPLES * 2 && samplesNs.length < MAX_OPERATION_SAMPLES; attempt++) {
+  const criterion = { ...timing.criterion, maxSamples: Math.min(timing.criterion.maxSamples, MAX_OPERATION_SAMPLES) };
+  const budgetMs = criterion.rule === 'noise' ? criterion.minSamples * timing.targetPassMs : 0;
+  let stoppedBy: StopReason = 'interrupted';
+  for (let attempt = 0; ; attempt++) {
     if (stop() !== null) break;
-    if (samplesNs.length >= timing.passes && performance.now() - t0 >= budgetMs) break;
+    const wallMs = performance.now() - t0;
+    const reason = shouldStop(criterion, samplesNs, wallMs, attempt);
+    if (reason !== null && (reason !== 'noise' || wallMs >= budgetMs)) {
+      stoppedBy = reason;
+      break;
+    }
     const startNs = (performance.now() - t0) * 1e6;
     const ns = await operation();
     if (ns === null) invalid++;
@@ -411,7 +461,8 @@ async function timeOperations(
       starts.push(startNs);
     }
   }
-  return { samplesNs, invalid, dispatchesPerPass: 1, warmupPasses, passStartsNs: starts, timingStartedAtMs };
+  const noise = caseNoise(criterion, samplesNs, performance.now() - t0, stoppedBy, resolutionNs);
+  return { samplesNs, invalid, dispatchesPerPass: 1, warmupPasses, passStartsNs: starts, timingStartedAtMs, noise };
 }
 
 async function timeCase(
@@ -419,14 +470,7 @@ async function timeCase(
   timer: PassTimer,
   timing: Timing,
   stop: () => string | null,
-): Promise<{
-  samplesNs: number[];
-  invalid: number;
-  dispatchesPerPass: number;
-  warmupPasses: number;
-  passStartsNs: number[] | null;
-  timingStartedAtMs: number;
-}> {
+): Promise<Timed> {
   let invalid = 0;
   // One single-dispatch pass sizes the work; warm-up then runs at full pass length, since on a
   // GPU the first ~100 ms at a new load still ran at half bandwidth (clocks ramping) on an H100.
@@ -434,10 +478,7 @@ async function timeCase(
     encode(pass, 1);
   });
   if (estimateNs === null) invalid++;
-  const dispatchesPerPass =
-    estimateNs === null
-      ? 1
-      : Math.max(1, Math.min(MAX_DISPATCHES_PER_PASS, Math.round((timing.targetPassMs * 1e6) / estimateNs)));
+  let dispatchesPerPass = passSize(estimateNs, 1, timing.targetPassMs, timer.info());
   // After the minimum, warm-up goes on until two passes in a row agree, within a bound: on the
   // H100 the first two full passes after seconds of host-side checking ran at 40% speed.
   let warmupPasses = 0;
@@ -452,13 +493,23 @@ async function timeCase(
     if (warmupPasses >= timing.warmupPasses && settled) break;
     if (ns !== null) previous = ns;
   }
+  // The timer's step is known once it has shown a few timestamps: grow the pass if it is too coarse.
+  if (previous !== null)
+    dispatchesPerPass = Math.max(dispatchesPerPass, passSize(previous, dispatchesPerPass, 0, timer.info()));
 
   const samplesNs: number[] = [];
   const begins: number[] = [];
   const timingStartedAtMs = Date.now();
-  // Invalid samples are retried, within a bound, so a flaky clock cannot stall the run.
-  for (let attempt = 0; samplesNs.length < timing.passes && attempt < timing.passes * 2; attempt++) {
+  const t0 = performance.now();
+  let stoppedBy: StopReason = 'interrupted';
+  // Invalid samples count as attempts, within a bound, so a flaky clock cannot stall the run.
+  for (let attempt = 0; ; attempt++) {
     if (stop() !== null) break;
+    const reason = shouldStop(timing.criterion, samplesNs, performance.now() - t0, attempt);
+    if (reason !== null) {
+      stoppedBy = reason;
+      break;
+    }
     const ns = await timer.timePass((pass) => {
       encode(pass, dispatchesPerPass);
     });
@@ -470,7 +521,26 @@ async function timeCase(
   }
   const first = begins[0] ?? 0;
   const passStartsNs = begins.every(Number.isFinite) ? begins.map((b) => b - first) : null;
-  return { samplesNs, invalid, dispatchesPerPass, warmupPasses, passStartsNs, timingStartedAtMs };
+  const noise = caseNoise(timing.criterion, samplesNs, performance.now() - t0, stoppedBy, timer.info().resolutionNs);
+  return { samplesNs, invalid, dispatchesPerPass, warmupPasses, passStartsNs, timingStartedAtMs, noise };
+}
+
+/**
+ * Dispatches per pass: enough for the target pass length, and for the timer's step to stay under
+ * 0.1% of a sample (a 65,536 ns quantized step asks for 66 ms passes), within the dispatch cap.
+ */
+export function passSize(
+  measuredNs: number | null,
+  dispatchesMeasured: number,
+  targetPassMs: number,
+  timer: Pick<TimerInfo, 'resolutionNs' | 'rawTimestampsSeen' | 'kind'>,
+): number {
+  if (measuredNs === null || measuredNs <= 0) return 1;
+  const perDispatch = measuredNs / dispatchesMeasured;
+  const trustedStep = timer.kind !== 'timestamp-query' || timer.rawTimestampsSeen >= 4;
+  const stepPassNs = trustedStep ? timer.resolutionNs / MAX_RESOLUTION_SHARE : 0;
+  const wanted = Math.max(targetPassMs * 1e6, stepPassNs) / perDispatch;
+  return Math.max(1, Math.min(MAX_DISPATCHES_PER_PASS, Math.round(wanted)));
 }
 
 function messageOf(e: unknown): string {

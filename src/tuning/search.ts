@@ -1,4 +1,5 @@
 import { compareSamples, perDispatchSamples } from '../ci/compare.js';
+import { relativeNoise } from '../metrics/noise.js';
 import { percentile } from '../metrics/summary.js';
 import { runSuites, type RunEnvironment } from '../runner/run.js';
 import type { CaseResult } from '../results/schema.js';
@@ -36,6 +37,11 @@ export interface TuneOutcome {
   bestMedianNs: number | null;
   /** default ÷ best: 1 when the default stays. */
   speedup: number | null;
+  /**
+   * Relative noise of each confirmation median (src/metrics/noise.ts), the run's rule: a gain within
+   * their sum is not taken. Null where there were no confirmation rounds or too few samples.
+   */
+  noise: { default: number | null; best: number | null };
   decision: string;
   candidates: CandidateRecord[];
   evaluations: number;
@@ -128,11 +134,14 @@ function classify(c: CaseResult): { kind: RejectionKind; reason: string } {
   return { kind: 'error', reason: m };
 }
 
+const pctOf = (x: number | null): string => (x === null ? '?' : `${(x * 100).toFixed(1)}%`);
+
 const median = (xs: readonly number[]): number | null => (xs.length === 0 ? null : percentile(xs, 50));
 
 const COARSE_PASSES = 3;
 const LOCAL_PASSES = 5;
-const CONFIRM_PASSES = 5;
+/** Six: the fewest samples whose median has a 95% interval, so each round's noise is known. */
+const CONFIRM_PASSES = 6;
 const EXPLORE_SHARE = 0.7;
 /** Where exploring stops while the default is still the fastest measured: nothing needs confirming yet. */
 const EXPLORE_SHARE_DEFAULT_LEADS = 0.9;
@@ -323,6 +332,7 @@ export async function tuneTarget(
   let decision: string;
   let defaultMedianNs = def.medianNs;
   let bestMedianNs = best.medianNs;
+  let noise: TuneOutcome['noise'] = { default: null, best: null };
   if (def.status === 'cut') {
     decision = `the budget ran out before the default (${def.label}) was measured; nothing stored (raise --budget)`;
   } else if (def.status !== 'measured' || def.medianNs === null) {
@@ -344,7 +354,14 @@ export async function tuneTarget(
     const cmp = compareSamples(`${family.name}/${target.shapeClass}`, confirmDefault, confirmBest, CONFIRM);
     defaultMedianNs = cmp.baseMedianNs;
     bestMedianNs = cmp.newMedianNs;
-    if (cmp.verdict === 'faster') {
+    noise = { default: relativeNoise(confirmDefault), best: relativeNoise(confirmBest) };
+    const allowance = (noise.default ?? Number.POSITIVE_INFINITY) + (noise.best ?? Number.POSITIVE_INFINITY);
+    const gain = cmp.baseMedianNs !== null && cmp.newMedianNs !== null ? cmp.baseMedianNs / cmp.newMedianNs - 1 : 0;
+    if (cmp.verdict === 'faster' && gain <= allowance) {
+      decision =
+        `${best.label} was faster than the default by ${(gain * 100).toFixed(1)}%, within the noise of the two ` +
+        `medians (±${pctOf(noise.default)} and ±${pctOf(noise.best)}); the default stays`;
+    } else if (cmp.verdict === 'faster') {
       source = 'tuned';
       decision = `${best.label} beat the default in ${confirmBest.length} interleaved samples each: ${cmp.reason}`;
     } else if (leader === def) {
@@ -377,6 +394,7 @@ export async function tuneTarget(
         : defaultMedianNs === null
           ? null
           : 1,
+    noise,
     decision,
     // Only what ran: a candidate the budget never reached has no verdict to report.
     candidates: [...records.values()].filter((r) => r.stages.length > 0 || r.status !== 'measured'),

@@ -75,7 +75,8 @@ function share(c: CaseResult, metric: 'mfu' | 'mbu'): Card['share'] {
     c.utilization?.find((x) => x.against === 'datasheet' && x[metric] !== null) ??
     c.utilization?.find((x) => x[metric] !== null);
   if (u === undefined) return null;
-  return { ...percentCell(u[metric]), label: `${metric.toUpperCase()} vs ${u.against}` };
+  const noise = (metric === 'mfu' ? u.mfuNoise : u.mbuNoise) ?? null;
+  return { ...percentCell(u[metric], noise), label: `${metric.toUpperCase()} vs ${u.against}` };
 }
 
 /** Why a card has no figure: what to run, or that the adapter cannot run it at all. */

@@ -1,5 +1,6 @@
+import { overPeak } from '../metrics/utilization.js';
 import type { CaseResult } from '../results/schema.js';
-import { describeAchieved } from '../reporters/describe.js';
+import { describeAchieved, describeNoise } from '../reporters/describe.js';
 import { formatNs } from '../reporters/format.js';
 
 /** A share of a peak as shown: above 100% is flagged (a peak below what was reached), never clipped. */
@@ -8,13 +9,15 @@ export interface Percent {
   over: boolean;
 }
 
-export function percentCell(v: number | null | undefined): Percent {
+/** A share; `noise` (the case's and the peak's) is how far above 100% is still within measurement. */
+export function percentCell(v: number | null | undefined, noise: number | null = null): Percent {
   if (v === null || v === undefined) return { text: '—', over: false };
-  return { text: `${(v * 100).toFixed(1)}%`, over: v > 1 };
+  return { text: `${(v * 100).toFixed(1)}%`, over: overPeak(v, noise) };
 }
 
 export const OVER_100_NOTE =
-  'above 100%: the peak it is divided by is below what this case reached (flagged, not clipped)';
+  'above 100% by more than the noise: the peak it is divided by is below what this case reached ' +
+  '(flagged, not clipped)';
 
 /** One measured (or failed) case as the page and the report show it: the CLI's friendly name and cells. */
 export interface CaseRow {
@@ -59,12 +62,10 @@ export function caseRow(c: CaseResult): CaseRow {
         ? '—'
         : c.timer?.kind === 'host-wall'
           ? `p99 ${formatNs(s.p99)}`
-          : s.cv === null
-            ? '—'
-            : `cv ${(s.cv * 100).toFixed(1)}%`,
+          : (describeNoise(c) ?? (s.cv === null ? '—' : `cv ${(s.cv * 100).toFixed(1)}%`)),
     achieved: describeAchieved(c) ?? '—',
-    mfu: percentCell(u?.mfu),
-    mbu: percentCell(u?.mbu),
+    mfu: percentCell(u?.mfu, u?.mfuNoise ?? null),
+    mbu: percentCell(u?.mbu, u?.mbuNoise ?? null),
     bound: u?.bound ?? '—',
     message: c.status === 'ok' ? null : (c.message ?? null),
   };

@@ -33,8 +33,15 @@ describe('memcopy on a real adapter', () => {
     expect(run.cases.map((c) => c.status)).toEqual(['ok', 'ok', 'ok']);
     for (const c of run.cases) {
       expect(c.check?.passed).toBe(true);
-      expect(c.samplesNs).toHaveLength(5);
-      expect(c.summary?.count).toBe(5);
+      // Timed until the noise rule stopped it: at least the six samples a 95% interval needs.
+      expect(c.samplesNs.length).toBeGreaterThanOrEqual(6);
+      expect(c.summary?.count).toBe(c.samplesNs.length);
+      expect(c.noise?.samples).toBe(c.samplesNs.length);
+      expect(c.noise?.reached).toBeGreaterThan(0);
+      expect(['noise', 'max-time']).toContain(c.noise?.stoppedBy);
+      expect(c.noise?.timedOut).toBe(c.noise?.stoppedBy === 'max-time');
+      if (c.noise?.stoppedBy === 'noise') expect(c.noise.reached).toBeLessThanOrEqual(c.noise.target ?? 0);
+      expect(c.noise?.resolutionShare).toBeLessThan(0.001);
       expect(c.bandwidth?.medianGBps).toBeGreaterThan(0.05);
       expect(c.bandwidth?.medianGBps).toBeCloseTo((c.bandwidth?.bytesPerDispatch ?? 0) / (c.summary?.p50 ?? 1), 6);
       expect(c.timer?.kind).toBe(expectedTimerKind(acquired));
@@ -54,8 +61,31 @@ describe('memcopy on a real adapter', () => {
       'case-done',
     ]);
     expect(partials).toEqual([1, 2, 3]);
+    expect(run.options.stopping).toMatchObject({ rule: 'noise', minSamples: 6 });
     expect(JSON.parse(JSON.stringify(run))).toEqual(run);
     expect(parseRunResult(JSON.parse(JSON.stringify(run)))).toEqual(run);
+  });
+
+  it('stops on the noise target, or at the time limit marked as timed out', async () => {
+    const suite = createMemcopySuite({ sizesBytes: [MiB], kernels: ['copy'] });
+    const env = nodeRunEnvironment(acquired);
+    // A loose target is met at the first six samples (their range within ±50% of the median).
+    const loose = await runSuites(env, { suites: [suite], quick: true, noiseTarget: 0.5, minTimeMs: 0 });
+    expect(loose.cases[0]?.noise).toMatchObject({ stoppedBy: 'noise', samples: 6, timedOut: false, target: 0.5 });
+    // An unreachable target within 1 ms stops at the limit, after the six samples the noise needs.
+    const strict = await runSuites(env, { suites: [suite], quick: true, noiseTarget: 0.0001, maxTimeMs: 1 });
+    const c = strict.cases[0];
+    expect(c?.noise).toMatchObject({ stoppedBy: 'max-time', samples: 6, timedOut: true, target: 0.0001 });
+    expect(c?.noise?.reached).toBeGreaterThan(0);
+    expect(strict.options.stopping).toMatchObject({ noiseTarget: 0.0001, maxTimeMs: 1 });
+    // A fixed count is honoured and its noise still recorded.
+    const fixed = await runSuites(env, { suites: [suite], quick: true, passes: 7 });
+    expect(fixed.cases[0]?.noise).toMatchObject({
+      rule: 'fixed-passes',
+      stoppedBy: 'passes',
+      samples: 7,
+      target: null,
+    });
   });
 
   it('a kernel that writes a wrong value fails its check and is never timed', async () => {

@@ -80,11 +80,11 @@ describe('overhead on a real adapter', () => {
       const fit = fitOf(dispatch);
       expect(fit.slopeNs).toBeGreaterThan(0);
       expect(fit.r2).toBeLessThanOrEqual(1);
-      expect(fit.points).toBe(5 * 5);
+      expect(fit.points).toBe(6 * 5);
       expect(dispatch?.timingCheck?.method).toBe('linear-fit');
-      expect(dispatch?.timingCheck?.detail).toMatch(/time = -?\d+ ns \+ [\d.]+ ns × dispatchs? over 25 points, R² /);
+      expect(dispatch?.timingCheck?.detail).toMatch(/time = -?\d+ ns \+ [\d.]+ ns × dispatchs? over 30 points, R² /);
       // The samples are the rounds' own slopes, so the median is a cost per dispatch, not a total.
-      expect(dispatch?.samplesNs).toHaveLength(5 - (dispatch?.extras?.['nonPositiveRounds'] as number));
+      expect(dispatch?.samplesNs).toHaveLength(6 - (dispatch?.extras?.['nonPositiveRounds'] as number));
       expect(run.cases.find((c) => c.id === 'overhead/dispatch-indirect')?.extras?.['vsPlainDispatch']).toBeGreaterThan(
         0,
       );

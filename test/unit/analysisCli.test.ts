@@ -251,3 +251,17 @@ describe('the shipped JSON Schema', () => {
     );
   });
 });
+
+describe('noise options refuse bad input before any device work', () => {
+  it.each([
+    [['noise', '--runs', '1'], /--runs takes a whole number from 2 to 20/],
+    [['noise', '--noise', '2', '--passes', '3'], /'--noise <percent>' cannot be used with option '--passes <n>'/],
+    [['run', '--noise', '0'], /--noise takes a number from 0\.01 to 50; got "0"/],
+    [['run', '--max-case-ms', '5', '--passes', '4'], /'--max-case-ms <ms>' cannot be used with option '--passes/],
+    [['noise', '--suite', 'kvtier'], /kvtier writes to a scratch disk/],
+  ])('%j exits 2 naming the problem', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+});
