@@ -20,6 +20,7 @@ import {
 import {
   calibrationFromRun,
   calibrationKey,
+  calibrationRounds,
   calibrationSuites,
   parseCalibration,
   type CalibrationProfile,
@@ -328,7 +329,7 @@ async function longJob(job: (signal: AbortSignal, progress: HTMLProgressElement)
   }
 }
 
-async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult) => void): Promise<void> {
+async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult) => void, rounds = 1): Promise<void> {
   await longJob(async (signal, progress) => {
     opened = null;
     state.viewing = 'tab';
@@ -343,6 +344,7 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
       {
         suites,
         quick,
+        rounds,
         signal,
         onProgress: (e) => {
           if (e.type === 'planned') progress.max = Math.max(1, e.total);
@@ -350,7 +352,10 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
             setStatus('run-status', `${String(e.index + 1)}/${String(e.total)}: ${e.name}…`);
           else {
             progress.value = e.index + 1;
-            live.push(e.result);
+            // A later round of a case replaces its row: the rounds are pooled into one result.
+            const at = live.findIndex((c) => c.id === e.result.id);
+            if (at >= 0) live[at] = e.result;
+            else live.push(e.result);
             $('view').innerHTML = renderResults(live);
           }
         },
@@ -519,6 +524,7 @@ function setup(): void {
         browserCalibrationStore.save(calibrationKey(info), calibrationFromRun(run, calibrationKey(info)));
         $<HTMLButtonElement>('download-calibration').disabled = false;
       },
+      calibrationRounds($<HTMLInputElement>('quick').checked),
     );
   });
   $('tune').addEventListener('click', () => {

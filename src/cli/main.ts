@@ -16,7 +16,7 @@ import { probeTimer } from '../gpu/probeTimer.js';
 import { createProgress } from './progress.js';
 import { renderPeaks } from './calibrate.js';
 import { calibrationDir, loadCalibration, saveCalibration } from '../platform/calibrationStore.js';
-import { calibrationFromRun, calibrationKey, calibrationSuites } from '../probe/calibration.js';
+import { calibrationFromRun, calibrationKey, calibrationRounds, calibrationSuites } from '../probe/calibration.js';
 import { runPeaks } from '../probe/profile.js';
 import type { AcquiredDevice } from '../gpu/acquire.js';
 
@@ -258,6 +258,7 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
         {
           suites: calibrationSuites(acquired.info, flags.quick),
           quick: flags.quick,
+          rounds: calibrationRounds(flags.quick),
           onProgress: progress.onEvent,
           signal: interrupt.signal,
         },
@@ -388,7 +389,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         new Option(
           '--max-case-ms <ms>',
           "wall-clock limit of a case's timing; a case stopped by it is marked † (default 10000 GPU, 2000 CPU; " +
-            '1000 and 250 with --quick)',
+            '1000 and 200 with --quick)',
         )
           .argParser(boundedInteger('--max-case-ms', 1, RUN_BOUNDS.caseTimeMs[1]))
           .conflicts('passes'),

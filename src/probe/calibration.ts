@@ -99,6 +99,15 @@ export function calibrationSuites(info: DeviceInfo, quick: boolean): Suite[] {
   ];
 }
 
+/**
+ * Rounds of a calibration: each case is timed in turn that many times over the calibration and its
+ * samples pooled, so a peak's noise spans the drift of the device across minutes, not one moment's
+ * (on a shared CPU adapter a later run read 12% above a one-round peak whose noise said ±9%).
+ */
+export function calibrationRounds(quick: boolean): number {
+  return quick ? 2 : 3;
+}
+
 /** Highest achieved figure per unit, and the highest DRAM bandwidth, from a calibration run. */
 export function calibrationFromRun(run: RunResult, key: string): CalibrationProfile {
   const ok = run.cases.filter((c) => c.status === 'ok');

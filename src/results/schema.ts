@@ -133,6 +133,8 @@ export const caseNoiseSchema = z.object({
   stoppedBy: z.enum(['noise', 'max-time', 'max-samples', 'passes', 'rounds', 'interrupted']),
   timedOut: z.boolean(),
   resolutionShare: z.number().nonnegative().nullable(),
+  /** Rounds pooled into the samples, spread over the run (calibrate); absent for one. */
+  rounds: z.number().int().min(2).optional(),
 });
 
 export const caseResultSchema = z.object({

@@ -32,6 +32,11 @@ export interface RunOptions {
   minTimeMs?: number;
   /** Wall-clock limit of a case's timed passes, ms. */
   maxTimeMs?: number;
+  /**
+   * Rounds over every case (default 1): a device-timed case's rounds are pooled into one result, so
+   * its noise spans the drift between them (calibrate: a peak measured once is one moment's).
+   */
+  rounds?: number;
   warmupPasses?: number;
   /** Dispatches per pass are chosen so one pass lasts about this long. */
   targetPassMs?: number;
@@ -88,6 +93,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
     maxTimeMs: options.maxTimeMs,
   });
   const passes = criterion.minSamples;
+  const rounds = options.rounds ?? 1;
   const warmupPasses = options.warmupPasses ?? (options.quick ? 1 : 2);
   const targetPassMs = options.targetPassMs ?? (options.quick ? 20 : 100);
   const seed = options.seed ?? Math.floor(Math.random() * 0x7fffffff);
@@ -143,42 +149,52 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
       result.cases.push(errorCase(suite.name, `${suite.name}/plan`, `${suite.name}: planning failed: ${messageOf(e)}`));
     }
   }
-  options.onProgress?.({ type: 'planned', total: planned.length });
+  options.onProgress?.({ type: 'planned', total: planned.length * rounds });
   await options.onStart?.(structuredClone(result));
   // Timing loops stop at a device loss, and at an interrupt after the pass in flight.
   const aborted = (): boolean => options.signal?.aborted === true;
   const stop = (): string | null => loss.message ?? (aborted() ? 'interrupted' : null);
 
   try {
-    for (const [index, { suite, plan, context }] of planned.entries()) {
-      if (loss.message !== null) break;
-      if (aborted()) {
-        result.status = 'interrupted';
-        result.message = 'interrupted before all cases ran';
-        break;
+    const total = planned.length * rounds;
+    // Round by round over every case, so the rounds of one case are spread over the run's time.
+    const first: (CaseResult | undefined)[] = [];
+    outer: for (let round = 0; round < rounds; round++) {
+      for (const [i, { suite, plan, context }] of planned.entries()) {
+        const index = round * planned.length + i;
+        if (loss.message !== null) break outer;
+        if (aborted()) {
+          result.status = 'interrupted';
+          result.message = 'interrupted before all cases ran';
+          break outer;
+        }
+        const earlier = first[i];
+        if (round > 0 && (earlier === undefined || !repeatable(earlier))) continue;
+        options.onProgress?.({ type: 'case-start', index, total, id: plan.id, name: plan.name });
+        const timing = {
+          criterion,
+          warmupPasses,
+          targetPassMs,
+          ...(earlier?.dispatchesPerPass == null ? {} : { dispatchesPerPass: earlier.dispatchesPerPass }),
+        };
+        const caseResult = await runCase(suite, plan, context, timer, memory, timing, stop, result.peaks);
+        if (aborted() && loss.message === null) {
+          // Cut short: its samples are not what was asked for, so it is not recorded.
+          result.status = 'interrupted';
+          result.message = `interrupted during ${plan.id} (not recorded); the cases before it are kept`;
+          break outer;
+        }
+        const recorded =
+          earlier === undefined ? caseResult : pooledRounds(plan, earlier, caseResult, round, criterion, result.peaks);
+        first[i] = recorded;
+        const at = earlier === undefined ? -1 : result.cases.indexOf(earlier);
+        if (at >= 0) result.cases[at] = recorded;
+        else result.cases.push(recorded);
+        result.timer = timer.info();
+        result.memory = { peakGpuBytes: memory.compute().peakGpuBytes, hostRssBytes: memory.compute().hostRssBytes };
+        options.onProgress?.({ type: 'case-done', index, total, result: recorded });
+        await options.onCaseDone?.(structuredClone(result));
       }
-      options.onProgress?.({ type: 'case-start', index, total: planned.length, id: plan.id, name: plan.name });
-      const caseResult = await runCase(
-        suite,
-        plan,
-        context,
-        timer,
-        memory,
-        { criterion, warmupPasses, targetPassMs },
-        stop,
-        result.peaks,
-      );
-      if (aborted() && loss.message === null) {
-        // Cut short: its samples are not what was asked for, so it is not recorded.
-        result.status = 'interrupted';
-        result.message = `interrupted during ${plan.id} (not recorded); the cases before it are kept`;
-        break;
-      }
-      result.cases.push(caseResult);
-      result.timer = timer.info();
-      result.memory = { peakGpuBytes: memory.compute().peakGpuBytes, hostRssBytes: memory.compute().hostRssBytes };
-      options.onProgress?.({ type: 'case-done', index, total: planned.length, result: caseResult });
-      await options.onCaseDone?.(structuredClone(result));
     }
   } finally {
     timer.destroy();
@@ -197,6 +213,8 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
 
 interface Timing {
   criterion: StoppingCriterion;
+  /** Fixed by an earlier round of the case, so the rounds' pass samples pool. */
+  dispatchesPerPass?: number;
   warmupPasses: number;
   targetPassMs: number;
 }
@@ -294,47 +312,7 @@ async function runCase(
         invalidSamples: invalid,
       });
     }
-    const summary = MetricSummary.fromValues(
-      'timePerDispatch',
-      samplesNs.map((s) => s / dispatchesPerPass),
-      'ns',
-    );
-    // bytes per ns is GB/s.
-    // A case whose work is not a fixed number of bytes (a serving session) reports no bandwidth.
-    const bandwidth =
-      plan.bytesPerDispatch > 0
-        ? {
-            bytesPerDispatch: plan.bytesPerDispatch,
-            bytesCounted: plan.bytesCounted,
-            medianGBps: plan.bytesPerDispatch / summary.p50,
-            minGBps: plan.bytesPerDispatch / summary.max,
-            maxGBps: plan.bytesPerDispatch / summary.min,
-          }
-        : null;
-    const timeS = summary.p50 * 1e-9;
-    const compute =
-      plan.work === undefined
-        ? null
-        : {
-            flopsPerDispatch: plan.work.flopsPerDispatch,
-            flopsFormula: plan.work.formula,
-            unit: plan.work.unit,
-            achievedTflops: plan.work.flopsPerDispatch / timeS / 1e12,
-            arithmeticIntensity: plan.work.flopsPerDispatch / plan.bytesPerDispatch,
-          };
-    const work = {
-      flops: plan.work?.flopsPerDispatch ?? 0,
-      unit: plan.work?.unit ?? null,
-      bytes: plan.bytesPerDispatch,
-      timeS,
-    };
-    const utilization: Utilization[] = [];
-    // Every case that did measurable work, FLOPs or bytes: a compute case without bytes keeps its MFU.
-    if (bandwidth !== null || compute !== null) {
-      const reached = noise.reached;
-      if (peaks?.calibrated) utilization.push(utilizationAgainst('calibrated', peaks.calibrated, work, reached));
-      if (peaks?.datasheet) utilization.push(utilizationAgainst('datasheet', peaks.datasheet, work, reached));
-    }
+    const { summary, bandwidth, compute, utilization } = figuresOf(plan, samplesNs, dispatchesPerPass, noise, peaks);
     let timingCheck = null;
     if (prepared.value.validateTiming !== undefined && stop() === null) {
       const validate = prepared.value.validateTiming;
@@ -382,6 +360,104 @@ async function runCase(
     pool.destroyAll();
     await dispose?.().catch(() => undefined);
   }
+}
+
+/** A case is timed again in later rounds when it ran ok, timed by passes (not a self-timed fit). */
+function repeatable(c: CaseResult): boolean {
+  return c.status === 'ok' && c.noise !== undefined && c.noise.stoppedBy !== 'rounds' && c.samplesNs.length > 0;
+}
+
+/** Two rounds of one case as one result: samples pooled, figures and noise recomputed from them. */
+function pooledRounds(
+  plan: CasePlan,
+  earlier: CaseResult,
+  next: CaseResult,
+  round: number,
+  criterion: StoppingCriterion,
+  peaks: RunPeaks | undefined,
+): CaseResult {
+  if (next.status !== 'ok')
+    return {
+      ...next,
+      message: `round ${round + 1}: ${next.message ?? next.status}`,
+      durationMs: earlier.durationMs + next.durationMs,
+    };
+  if (earlier.noise === undefined || next.noise === undefined || earlier.dispatchesPerPass !== next.dispatchesPerPass)
+    return earlier;
+  const samplesNs = [...earlier.samplesNs, ...next.samplesNs];
+  const noise: CaseNoise = {
+    ...caseNoise(
+      criterion,
+      samplesNs,
+      earlier.noise.wallMs + next.noise.wallMs,
+      next.noise.stoppedBy,
+      next.timer?.resolutionNs ?? null,
+    ),
+    timedOut: earlier.noise.timedOut || next.noise.timedOut,
+    rounds: (earlier.noise.rounds ?? 1) + 1,
+  };
+  return {
+    ...earlier,
+    ...figuresOf(plan, samplesNs, earlier.dispatchesPerPass ?? 1, noise, peaks),
+    samplesNs,
+    noise,
+    passStartsNs: null,
+    warmupPasses: earlier.warmupPasses + next.warmupPasses,
+    invalidSamples: earlier.invalidSamples + next.invalidSamples,
+    durationMs: earlier.durationMs + next.durationMs,
+  };
+}
+
+/** The figures a device-timed case reports, from its samples and its declared work. */
+function figuresOf(
+  plan: Pick<CasePlan, 'bytesPerDispatch' | 'bytesCounted' | 'work'>,
+  samplesNs: readonly number[],
+  dispatchesPerPass: number,
+  noise: CaseNoise,
+  peaks: RunPeaks | undefined,
+): Pick<CaseResult, 'bandwidth' | 'compute' | 'utilization'> & { summary: MetricSummary } {
+  const summary = MetricSummary.fromValues(
+    'timePerDispatch',
+    samplesNs.map((s) => s / dispatchesPerPass),
+    'ns',
+  );
+  // bytes per ns is GB/s.
+  // A case whose work is not a fixed number of bytes (a serving session) reports no bandwidth.
+  const bandwidth =
+    plan.bytesPerDispatch > 0
+      ? {
+          bytesPerDispatch: plan.bytesPerDispatch,
+          bytesCounted: plan.bytesCounted,
+          medianGBps: plan.bytesPerDispatch / summary.p50,
+          minGBps: plan.bytesPerDispatch / summary.max,
+          maxGBps: plan.bytesPerDispatch / summary.min,
+        }
+      : null;
+  const timeS = summary.p50 * 1e-9;
+  const compute =
+    plan.work === undefined
+      ? null
+      : {
+          flopsPerDispatch: plan.work.flopsPerDispatch,
+          flopsFormula: plan.work.formula,
+          unit: plan.work.unit,
+          achievedTflops: plan.work.flopsPerDispatch / timeS / 1e12,
+          arithmeticIntensity: plan.work.flopsPerDispatch / plan.bytesPerDispatch,
+        };
+  const work = {
+    flops: plan.work?.flopsPerDispatch ?? 0,
+    unit: plan.work?.unit ?? null,
+    bytes: plan.bytesPerDispatch,
+    timeS,
+  };
+  const utilization: Utilization[] = [];
+  // Every case that did measurable work, FLOPs or bytes: a compute case without bytes keeps its MFU.
+  if (bandwidth !== null || compute !== null) {
+    const reached = noise.reached;
+    if (peaks?.calibrated) utilization.push(utilizationAgainst('calibrated', peaks.calibrated, work, reached));
+    if (peaks?.datasheet) utilization.push(utilizationAgainst('datasheet', peaks.datasheet, work, reached));
+  }
+  return { summary, bandwidth, compute, utilization };
 }
 
 /** A self-timed case's result: its rounds summarised, its fit and timer recorded as it gave them. */
@@ -478,7 +554,7 @@ async function timeCase(
     encode(pass, 1);
   });
   if (estimateNs === null) invalid++;
-  let dispatchesPerPass = passSize(estimateNs, 1, timing.targetPassMs, timer.info());
+  let dispatchesPerPass = timing.dispatchesPerPass ?? passSize(estimateNs, 1, timing.targetPassMs, timer.info());
   // After the minimum, warm-up goes on until two passes in a row agree, within a bound: on the
   // H100 the first two full passes after seconds of host-side checking ran at 40% speed.
   let warmupPasses = 0;
@@ -494,7 +570,7 @@ async function timeCase(
     if (ns !== null) previous = ns;
   }
   // The timer's step is known once it has shown a few timestamps: grow the pass if it is too coarse.
-  if (previous !== null)
+  if (previous !== null && timing.dispatchesPerPass === undefined)
     dispatchesPerPass = Math.max(dispatchesPerPass, passSize(previous, dispatchesPerPass, 0, timer.info()));
 
   const samplesNs: number[] = [];

@@ -38,6 +38,8 @@ export interface CaseNoise {
   timedOut: boolean;
   /** The timer's step as a share of the median sample: passes are sized to keep it under 0.1%. */
   resolutionShare: number | null;
+  /** Rounds pooled into these samples (RunOptions.rounds); absent for one. */
+  rounds?: number;
 }
 
 /** The timer's step may be at most this share of a sample. */

@@ -171,6 +171,20 @@ describe('the wgbench page in headless Chromium', () => {
       );
       expect(await page.textContent('.run-line')).not.toBe(before);
       expect(await page.textContent('.card[data-key="bandwidth"] .card-value')).toMatch(/^[\d.]+ [kMG]B\/s$/);
+      // The tab's own run right after calibrating: no MFU or MBU above 100% beyond the noise both recorded.
+      await page.click('#run');
+      await page.waitForFunction(
+        () => ['done', 'error'].includes((globalThis as unknown as PageWindow).wgbench.phase),
+        null,
+        { timeout: 300_000 },
+      );
+      expect(await page.textContent('#run-status')).toMatch(/^complete: \d+ cases, 0 failed or errored/);
+      const shares = await page.$$eval('#view table.cases tbody tr:not(.message) td', (tds) =>
+        tds.map((td) => td.textContent ?? '').filter((t) => /^\d+\.\d%/.test(t)),
+      );
+      expect(shares.length).toBeGreaterThan(0);
+      const flagged = await page.$$eval('#view .over, .card .over', (els) => els.map((e) => e.textContent ?? ''));
+      expect(flagged, 'over 100% past the noise after calibrating').toEqual([]);
 
       expect(errors).toEqual([]);
       await page.close();

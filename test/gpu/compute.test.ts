@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AcquiredDevice } from '../../src/gpu/acquire.js';
 import { loadKernelFromDisk, nodeRunEnvironment } from '../../src/platform/node.js';
-import { calibrationFromRun, calibrationKey, calibrationSuites } from '../../src/probe/calibration.js';
+import {
+  calibrationFromRun,
+  calibrationKey,
+  calibrationRounds,
+  calibrationSuites,
+} from '../../src/probe/calibration.js';
 import { runPeaks } from '../../src/probe/profile.js';
 import { parseRunResult } from '../../src/results/schema.js';
 import { runSuites } from '../../src/runner/run.js';
@@ -19,6 +24,7 @@ import {
   type StagedShape,
 } from '../../src/suites/matmul.js';
 import { createPeakSuite, peakSuite } from '../../src/suites/peak.js';
+import { createMemcopySuite } from '../../src/suites/memcopy.js';
 import { expectRanOrNotApplicable, has, realDevice, withTestBackend } from '../helpers/gpu.js';
 import { GEMV_COLUMNS4, planGemv } from '../../src/gpu/gemvPlan.js';
 import { sgmatAttentionSource, sgmatStagedLabel } from '../../src/suites/attention.js';
@@ -311,7 +317,13 @@ describe('matmul suite on a real adapter', () => {
 describe('calibration and utilisation on a real adapter', () => {
   it('calibrates, and a later run divides by the calibrated peaks first', async () => {
     const env = nodeRunEnvironment(acquired);
-    const cal = await runSuites(env, { suites: calibrationSuites(acquired.info, true), quick: true });
+    const cal = await runSuites(env, {
+      suites: calibrationSuites(acquired.info, true),
+      quick: true,
+      rounds: calibrationRounds(true),
+    });
+    // Each case was timed in two rounds spread over the calibration, its samples pooled.
+    for (const c of cal.cases.filter((x) => x.status === 'ok')) expect(c.noise?.rounds, c.id).toBe(2);
     const profile = calibrationFromRun(cal, calibrationKey(acquired.info));
     expect(profile.peaks.compute.fp32?.tflops).toBeGreaterThan(0);
     expect(profile.peaks.bandwidth?.gbps).toBeGreaterThan(0);
@@ -332,8 +344,21 @@ describe('calibration and utilisation on a real adapter', () => {
     expect(shape?.shapes).toHaveLength(4);
     expect(shape?.best).toBe(bestFma.id);
     expect(shape?.note).toMatch(/moves it \d\.\d\d×/);
+    // Each peak carries the noise its case reached, under the same stopping rule as every run.
+    expect(profile.peaks.compute.fp32?.noise).toBeGreaterThan(0);
+    expect(profile.peaks.bandwidth?.noise).toBeGreaterThan(0);
     const peaks = runPeaks(acquired.info, { profile, file: null });
-    const run = await runSuites({ ...env, peaks }, { suites: [peakSuite], quick: true });
+    const largest = cal.cases.find((c) => c.suite === 'memcopy')?.params['bufferBytes'];
+    const run = await runSuites(
+      { ...env, peaks },
+      { suites: [peakSuite, createMemcopySuite({ sizesBytes: [Number(largest)] })], quick: true },
+    );
+    // The device's own run right after calibrating: nothing above 100% beyond the noise both recorded.
+    for (const c of run.cases.filter((x) => x.status === 'ok'))
+      for (const x of c.utilization ?? []) {
+        expect(x.mfuNoise ?? x.mbuNoise, c.id).toBeGreaterThan(0);
+        expect(x.flags, c.id).toEqual([]);
+      }
     const u = run.cases[0]?.utilization?.[0];
     expect(u?.against).toBe('calibrated');
     expect(u?.mfu).toBeGreaterThan(0.3);
