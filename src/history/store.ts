@@ -2,7 +2,7 @@ import { perDispatchSamples } from '../ci/compare.js';
 import { keyOfCase } from '../results/caseKey.js';
 import type { Baseline } from '../ci/evaluate.js';
 import { calibrationKey } from '../probe/calibration.js';
-import type { RunResult } from '../results/schema.js';
+import type { CaseResult, RunResult } from '../results/schema.js';
 import { deviceWithDriver } from '../reporters/describe.js';
 import type { Dialect, SqlDatabase } from './sql.js';
 
@@ -234,19 +234,49 @@ FROM runs GROUP BY device_key) counts
     // At a commit: the runs of that commit on this device (any time), its samples pooled.
     const commitFilter = at.commit === undefined ? '' : ' AND run_id IN (SELECT id FROM runs WHERE git_commit LIKE ?)';
     const commitArgs = at.commit === undefined ? [] : [`${at.commit.toLowerCase()}%`];
+    // Stored runs of the same size match by id; otherwise by key (the same kernel and shape class at
+    // another size), each run's samples scaled by the work ratio, so the check is on throughput.
+    const byKey: string[] = [];
     for (const c of run.cases) {
-      const rows = await this.db.query<{ median_ns: number; samples_ns: string | null }>(
-        "SELECT median_ns, samples_ns FROM cases WHERE device_key = ? AND case_id = ? AND status = 'ok' AND " +
-          `median_ns IS NOT NULL${at.commit === undefined ? ' AND started_at < ?' : commitFilter} ` +
-          'ORDER BY started_at DESC LIMIT ?',
-        [deviceKey, c.id, ...(at.commit === undefined ? [run.startedAt] : commitArgs), k],
-      );
-      if (rows.length > 0)
+      const select = (column: 'case_id' | 'case_key', value: string) =>
+        this.db.query<StoredCaseRow>(
+          'SELECT case_id, median_ns, samples_ns, bandwidth_gbps, tflops FROM cases WHERE device_key = ? AND ' +
+            `${column} = ? AND status = 'ok' AND median_ns IS NOT NULL` +
+            `${at.commit === undefined ? ' AND started_at < ?' : commitFilter} ORDER BY started_at DESC LIMIT ?`,
+          [deviceKey, value, ...(at.commit === undefined ? [run.startedAt] : commitArgs), k],
+        );
+      const rows = await select('case_id', c.id);
+      if (rows.length > 0) {
         samples.set(
           c.id,
           rows.flatMap((r) => storedSamples(r.samples_ns, r.median_ns)),
         );
+        continue;
+      }
+      if (c.status !== 'ok') continue;
+      const scaled = (await select('case_key', keyOfCase(c))).flatMap((r) => {
+        const scale = storedWorkScale(r, c);
+        return scale === null ? [] : storedSamples(r.samples_ns, r.median_ns).map((t) => t * scale);
+      });
+      if (scaled.length > 0) {
+        samples.set(c.id, scaled);
+        byKey.push(c.id);
+      }
     }
+    const keyNote =
+      byKey.length === 0 ? '' : `; ${byKey.length} case(s) by key at another size, scaled by work: ${byKey.join(', ')}`;
+    // A stored id this run measured by key at another size is not missing from it.
+    const storedKeys = new Map<string, string | null>();
+    for (const row of await this.db.query<{ case_id: string; case_key: string | null }>(
+      'SELECT DISTINCT case_id, case_key FROM cases WHERE device_key = ?',
+      [deviceKey],
+    ))
+      storedKeys.set(row.case_id, row.case_key);
+    const keysMatched = new Set(byKey.map((id) => keyOfCase(run.cases.find((c) => c.id === id) as CaseResult)));
+    const coveredByKey = (id: string): boolean => {
+      const key = storedKeys.get(id);
+      return key !== undefined && key !== null && keysMatched.has(key) && !run.cases.some((c) => c.id === id);
+    };
     if (at.commit !== undefined) {
       const ran = await this.db.query<{ case_id: string }>(
         "SELECT DISTINCT case_id FROM cases WHERE device_key = ? AND status = 'ok'" +
@@ -255,9 +285,9 @@ FROM runs GROUP BY device_key) counts
         [deviceKey, ...commitArgs],
       );
       return {
-        label: `the runs of commit ${at.commit} on this device in ${this.location} (their samples pooled)`,
+        label: `the runs of commit ${at.commit} on this device in ${this.location} (their samples pooled${keyNote})`,
         samplesNs: samples,
-        ids: ran.map((r) => r.case_id),
+        ids: ran.map((r) => r.case_id).filter((id) => !coveredByKey(id)),
       };
     }
     // The cases the latest earlier run on this device measured: the ones a new run should have.
@@ -267,15 +297,35 @@ FROM runs GROUP BY device_key) counts
       [deviceKey, run.startedAt],
     );
     return {
-      label: `the last ${k} runs on this device in ${this.location} (their samples pooled)`,
+      label: `the last ${k} runs on this device in ${this.location} (their samples pooled${keyNote})`,
       samplesNs: samples,
-      ids: latest.map((r) => r.case_id),
+      ids: latest.map((r) => r.case_id).filter((id) => !coveredByKey(id)),
     };
   }
 
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+interface StoredCaseRow {
+  case_id: string;
+  median_ns: number;
+  samples_ns: string | null;
+  bandwidth_gbps: number | null;
+  tflops: number | null;
+}
+
+/**
+ * The new case's work over a stored one's, from what the row kept: FLOPs = TFLOP/s × median, bytes
+ * = GB/s × median. Null when they do not count the same thing.
+ */
+function storedWorkScale(row: StoredCaseRow, next: CaseResult): number | null {
+  if (next.compute && row.tflops !== null && row.tflops > 0)
+    return next.compute.flopsPerDispatch / (row.tflops * 1e3 * row.median_ns);
+  if (!next.compute && next.bandwidth && row.tflops === null && row.bandwidth_gbps !== null && row.bandwidth_gbps > 0)
+    return next.bandwidth.bytesPerDispatch / (row.bandwidth_gbps * row.median_ns);
+  return null;
 }
 
 /** A stored case's per-dispatch samples; its median alone where none were stored or they are unreadable. */

@@ -80,4 +80,51 @@ describe('baselines a CI would pick', () => {
     expect(noHistory.code).toBe(2);
     expect(noHistory.err).toMatch(/--baseline-ref.*add --history/);
   });
+
+  it('gate --history matches a case run at another size by its key, on throughput', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wgbench-key-'));
+    const db = join(dir, 'history.sqlite');
+    const added = await runCli([
+      'history',
+      'add',
+      at(dir, 1, 'a'.repeat(40), 1),
+      at(dir, 2, 'a'.repeat(40), 1),
+      '--db',
+      db,
+    ]);
+    expect(added.code, added.err).toBe(0);
+    // The same copy kernel over twice the bytes: a new id, the same key (memcopy/copy/dram).
+    const doubled = (step: number, factor: number): string => {
+      const file = at(dir, step, 'b'.repeat(40), 1);
+      const run = parseRunResult(JSON.parse(readFileSync(file, 'utf8')), file);
+      const i = run.cases.findIndex((c) => c.id === COPY);
+      const c = run.cases[i] as CaseResult;
+      const bytes = 2 * Number(c.params['bufferBytes']);
+      run.cases[i] = withSamples(
+        {
+          ...c,
+          id: `memcopy/copy/bytes=${bytes}`,
+          params: { ...c.params, bufferBytes: bytes, workingSetBytes: 2 * bytes },
+          bandwidth: c.bandwidth ? { ...c.bandwidth, bytesPerDispatch: 2 * c.bandwidth.bytesPerDispatch } : null,
+        },
+        c.samplesNs.map((t) => t * 2 * factor),
+      );
+      writeFileSync(file, JSON.stringify(run));
+      return file;
+    };
+    // The fixture's other cases are up to ±19% uncertain: a 25% threshold keeps them testable.
+    const config = join(dir, 'gates.json');
+    writeFileSync(config, JSON.stringify({ maxRegressionPct: 25 }));
+    const same = await runCli(['gate', doubled(3, 1), '--history', '--db', db, '--config', config]);
+    expect(same.code, same.out).toBe(0);
+    expect(same.out).toMatch(/regression_timeNs_memcopy\/copy\/bytes=268435456 +│ PASSED +│ .* 0\.0% ≤ 25%/);
+    // The table wraps its messages: read them with the borders taken out.
+    expect(same.out.replace(/[│\s]+/g, ' ')).toMatch(
+      /by key at another size, scaled by work: memcopy\/copy\/bytes=268435456/,
+    );
+    expect(same.out).not.toMatch(/missing_memcopy\/copy\/bytes=134217728/);
+    const slower = await runCli(['gate', doubled(4, 1.3), '--history', '--db', db, '--config', config]);
+    expect(slower.code, slower.out).toBe(1);
+    expect(slower.out).toMatch(/regression_timeNs_memcopy\/copy\/bytes=268435456 +│ FAILED/);
+  });
 });
