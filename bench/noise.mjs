@@ -58,17 +58,19 @@ console.log(`device: ${first.device.description} (${first.device.backend}); ${ne
 // 1. Run-to-run spread of medians against the recorded noise.
 const repeated = [];
 for (let i = 0; i < runs; i++) repeated.push(run(['--suite', 'memcopy,peak']).run);
-console.log(`\n| case | median of ${runs} medians | run-to-run spread | noise recorded (median, max) | within |`);
-console.log('|---|---|---|---|---|');
-for (const c of repeated[0].cases.filter((x) => x.status === 'ok')) {
+if (runs > 0)
+  console.log(`\n| case | median of ${runs} medians | run-to-run spread | noise recorded (median, max) | within |`);
+if (runs > 0) console.log('|---|---|---|---|---|');
+for (const c of (repeated[0]?.cases ?? []).filter((x) => x.status === 'ok')) {
   const all = repeated.map((r) => r.cases.find((x) => x.id === c.id)).filter((x) => x?.status === 'ok');
   const medians = all.map((x) => x.summary.p50);
   const m = median(medians);
   const spread = (Math.max(...medians) - Math.min(...medians)) / 2 / m;
   const noises = all.map((x) => x.noise?.reached ?? null).filter((x) => x !== null);
   const within = all.filter((x) => Math.abs(x.summary.p50 - m) / m <= (x.noise?.reached ?? 0)).length;
+  const recorded = `±${pct(median(noises))}, ±${pct(Math.max(...noises))}`;
   console.log(
-    `| ${c.name} | ${(m / 1e6).toFixed(3)} ms | ±${pct(spread)} | ±${pct(median(noises))}, ±${pct(Math.max(...noises))} | ` +
+    `| ${c.name} | ${(m / 1e6).toFixed(3)} ms | ±${pct(spread)} | ${recorded} | ` +
       `${within} of ${all.length} medians within their own noise of the median of medians |`,
   );
 }
@@ -85,8 +87,9 @@ for (const suite of suites) {
     const ok = r.cases.filter((c) => c.status === 'ok' && c.noise);
     const timing = ok.reduce((s, c) => s + c.noise.wallMs, 0) / 1000;
     const reached = ok.filter((c) => c.noise.reached !== null && c.noise.reached <= 0.01).length;
+    const typical = median(ok.map((c) => c.noise.reached).filter((x) => x !== null));
     console.log(
-      `| ${suite} | ${label} | ${timing.toFixed(1)} | ${wallS.toFixed(1)} | ±${pct(median(ok.map((c) => c.noise.reached).filter((x) => x !== null)))} | ` +
+      `| ${suite} | ${label} | ${timing.toFixed(1)} | ${wallS.toFixed(1)} | ±${pct(typical)} | ` +
         `${reached} of ${ok.length} |`,
     );
   }

@@ -1,5 +1,5 @@
 import type { RunResult } from '../results/schema.js';
-import { deviceTitle } from './describe.js';
+import { describeNoise, deviceTitle } from './describe.js';
 
 /** One entry of github-action-benchmark's custom JSON format. */
 export interface BenchmarkEntry {
@@ -18,8 +18,10 @@ export function renderGithubBenchmark(run: RunResult, kind: 'bigger' | 'smaller'
   const entries: BenchmarkEntry[] = [];
   for (const c of run.cases) {
     if (c.status !== 'ok' || c.summary === null) continue;
+    const noise = describeNoise(c);
+    const noiseText = noise === null ? '' : `noise ${noise} (95% interval of the median), `;
     const extra =
-      `median of ${c.summary.count} passes, cv ` +
+      `median of ${c.summary.count} passes, ${noiseText}cv ` +
       `${c.summary.cv === null ? '—' : `${(c.summary.cv * 100).toFixed(1)}%`}, timer ${run.timer.kind}, ` +
       deviceTitle(run.device);
     if (kind === 'smaller') {

@@ -56,7 +56,7 @@ export interface CriterionOverrides {
  * Defaults per adapter class. A GPU's timestamps are exact and its clock settles, so nvbench's
  * 0.5% after 0.5 s and 10 samples holds. A CPU adapter shares its cores with the OS and other
  * jobs (a 51% CV was seen on a busy 2-core machine) and runs each case 100–10,000× slower: 1%
- * after 0.25 s, within 2 s. A quick run keeps a short budget and says the noise it reached.
+ * after 0.25 s, within 2 s. A quick run keeps a short budget (0.2 s a case) and says the noise it reached.
  */
 export function stoppingCriterion(
   adapterClass: 'gpu' | 'cpu',
@@ -109,7 +109,7 @@ function defaults(adapterClass: 'gpu' | 'cpu', quick: boolean): StoppingCriterio
         noiseTarget: 0.03,
         minSamples: MIN_SAMPLES_FOR_NOISE,
         minTimeMs: 0,
-        maxTimeMs: 250,
+        maxTimeMs: 200,
         basis: 'CPU adapter, quick',
       }
     : { ...common, noiseTarget: 0.01, minSamples: 10, minTimeMs: 250, maxTimeMs: 2000, basis: 'CPU adapter' };
