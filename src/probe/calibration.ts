@@ -4,6 +4,7 @@ import { peakSetSchema, type CaseResult, type RunResult } from '../results/schem
 import { CALIBRATION_MATMUL_VARIANTS, createMatmulSuite, planMatmulShapes } from '../suites/matmul.js';
 import { createMemcopySuite, planSizes } from '../suites/memcopy.js';
 import { CALIBRATION_FMA_CHAINS, createPeakSuite } from '../suites/peak.js';
+import { CALIBRATION_DOT4_CHAINS } from '../suites/peakDot4.js';
 import type { Suite } from '../suites/types.js';
 import { formatFlops } from '../reporters/describe.js';
 import type { PeakSet, PeakUnit } from './peaks.js';
@@ -87,8 +88,8 @@ export function calibrationSuites(info: DeviceInfo, quick: boolean): Suite[] {
   const square = planMatmulShapes(cpu, quick)[0];
   const largest = planSizes(info.limits, quick, cpu).at(-1);
   return [
-    // The FMA probe at every chain count: its best is the device's ceiling, not the probe's own.
-    createPeakSuite({ fmaChains: CALIBRATION_FMA_CHAINS }),
+    // The FMA and dot4 probes at every chain count: the best is the device's ceiling, not the probe's own.
+    createPeakSuite({ fmaChains: CALIBRATION_FMA_CHAINS, dot4Chains: CALIBRATION_DOT4_CHAINS }),
     createMatmulSuite({
       ...(square ? { shapes: [square] } : {}),
       variants: CALIBRATION_MATMUL_VARIANTS,
@@ -108,9 +109,28 @@ export function calibrationRounds(quick: boolean): number {
   return quick ? 2 : 3;
 }
 
+/**
+ * A calibration case at its best round: the peak is the highest a device reached, so of the rounds
+ * (pooled into one case by the runner) the fastest round's median sets the figure; the noise stays
+ * the pooled samples', which spans the rounds. A case of one round is itself.
+ */
+export function atBestRound(c: CaseResult): CaseResult {
+  const medians = c.noise?.roundMediansNs;
+  if (medians === undefined || medians.length === 0 || c.summary === null) return c;
+  const fastest = Math.min(...medians) / (c.dispatchesPerPass ?? 1);
+  const timeS = fastest * 1e-9;
+  return {
+    ...c,
+    compute: c.compute
+      ? { ...c.compute, achievedTflops: c.compute.flopsPerDispatch / timeS / 1e12 }
+      : (c.compute ?? null),
+    bandwidth: c.bandwidth ? { ...c.bandwidth, medianGBps: c.bandwidth.bytesPerDispatch / fastest } : null,
+  };
+}
+
 /** Highest achieved figure per unit, and the highest DRAM bandwidth, from a calibration run. */
 export function calibrationFromRun(run: RunResult, key: string): CalibrationProfile {
-  const ok = run.cases.filter((c) => c.status === 'ok');
+  const ok = run.cases.filter((c) => c.status === 'ok').map(atBestRound);
   const compute: PeakSet['compute'] = {};
   const evidence: CalibrationProfile['evidence'] = [];
   const best = new Map<PeakUnit, CaseResult>();
@@ -182,13 +202,19 @@ export function calibrationFromRun(run: RunResult, key: string): CalibrationProf
 function shapeSensitivity(ok: readonly CaseResult[]): NonNullable<CalibrationProfile['probeShapes']> {
   const byUnit = new Map<PeakUnit, CaseResult[]>();
   for (const c of ok) {
-    if (c.suite !== 'peak' || !c.compute || c.params['vec4Chains'] === undefined) continue;
+    if (c.suite !== 'peak' || !c.compute) continue;
+    if (c.params['vec4Chains'] === undefined && c.params['dot4Chains'] === undefined) continue;
     byUnit.set(c.compute.unit, [...(byUnit.get(c.compute.unit) ?? []), c]);
   }
   return [...byUnit].flatMap(([unit, cases]) => {
     if (cases.length < 2) return [];
     const shapes = cases
-      .map((c) => ({ caseId: c.id, value: c.compute?.achievedTflops ?? 0, cv: c.summary?.cv ?? null }))
+      // The noise each shape's median reached (its 95% interval), else the cv in files before it.
+      .map((c) => ({
+        caseId: c.id,
+        value: c.compute?.achievedTflops ?? 0,
+        cv: c.noise?.reached ?? c.summary?.cv ?? null,
+      }))
       .sort((x, y) => y.value - x.value);
     const best = shapes[0];
     const worst = shapes[shapes.length - 1];
@@ -206,10 +232,10 @@ function shapeSensitivity(ok: readonly CaseResult[]): NonNullable<CalibrationPro
         spread,
         shapeSensitive,
         note: shapeSensitive
-          ? `the probe's shape moves it ${spread.toFixed(2)}× (beyond twice its noise, cv ` +
-            `${(noise * 100).toFixed(1)}%): ` +
+          ? `the probe's shape moves it ${spread.toFixed(2)}× (beyond twice its noise, ` +
+            `±${(noise * 100).toFixed(1)}%): ` +
             `best ${label(best)}, worst ${label(worst)}`
-          : `the shape moves it ${spread.toFixed(2)}×, within its noise (cv ${(noise * 100).toFixed(1)}%)`,
+          : `the shape moves it ${spread.toFixed(2)}×, within its noise (±${(noise * 100).toFixed(1)}%)`,
       },
     ];
   });

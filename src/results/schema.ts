@@ -135,6 +135,8 @@ export const caseNoiseSchema = z.object({
   resolutionShare: z.number().nonnegative().nullable(),
   /** Rounds pooled into the samples, spread over the run (calibrate); absent for one. */
   rounds: z.number().int().min(2).optional(),
+  /** Each round's median sample (ns per pass), in order. */
+  roundMediansNs: z.array(z.number().positive()).optional(),
 });
 
 export const caseResultSchema = z.object({

@@ -362,6 +362,10 @@ async function runCase(
   }
 }
 
+function medianOf(xs: readonly number[]): number {
+  return MetricSummary.fromValues('round', xs, 'ns').p50;
+}
+
 /** A case is timed again in later rounds when it ran ok, timed by passes (not a self-timed fit). */
 function repeatable(c: CaseResult): boolean {
   return c.status === 'ok' && c.noise !== undefined && c.noise.stoppedBy !== 'rounds' && c.samplesNs.length > 0;
@@ -395,6 +399,7 @@ function pooledRounds(
     ),
     timedOut: earlier.noise.timedOut || next.noise.timedOut,
     rounds: (earlier.noise.rounds ?? 1) + 1,
+    roundMediansNs: [...(earlier.noise.roundMediansNs ?? [medianOf(earlier.samplesNs)]), medianOf(next.samplesNs)],
   };
   return {
     ...earlier,

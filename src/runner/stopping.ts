@@ -40,6 +40,8 @@ export interface CaseNoise {
   resolutionShare: number | null;
   /** Rounds pooled into these samples (RunOptions.rounds); absent for one. */
   rounds?: number;
+  /** Each round's median sample (ns per pass), in order; absent for one round. */
+  roundMediansNs?: number[];
 }
 
 /** The timer's step may be at most this share of a sample. */

@@ -175,10 +175,15 @@ export interface PeakOptions {
    * `/chains=N` in their id and key.
    */
   fmaChains?: readonly number[];
+  /**
+   * The dot4I8Packed probe's shapes, in chains per thread (default DOT4_CHAINS; `calibrate` runs
+   * CALIBRATION_DOT4_CHAINS); other shapes than the default get `/chains=N` in their id and key.
+   */
+  dot4Chains?: readonly number[];
 }
 
 type FmaRow = { probe: 'fma'; dtype: PeakDtype; chains: number };
-type Dot4Row = { probe: 'dot4'; dtype: 'i8x4' };
+type Dot4Row = { probe: 'dot4'; dtype: 'i8x4'; chains: number };
 /** One matrix config the adapter lists; `probe: 'matrix-units'` stands for all of them where it lists none. */
 type MatrixRow = {
   probe: 'matrix';
@@ -199,14 +204,15 @@ const hasMatrixUnits = (ctx: PlanContext): boolean =>
   matrixConfigs(ctx.info.subgroupMatrixConfigs).length > 0;
 
 /** The probes: FMA per dtype and shape, dot4, one matrix probe per listed config (or one row saying none). */
-function peakRows(ctx: PlanContext, fmaChains: readonly number[]): PeakRow[] {
+function peakRows(ctx: PlanContext, fmaChains: readonly number[], dot4Chains: readonly number[]): PeakRow[] {
   const matrix: PeakRow[] = hasMatrixUnits(ctx)
     ? matrixConfigs(ctx.info.subgroupMatrixConfigs).map((c) => ({ probe: 'matrix', ...c }))
     : [{ probe: 'matrix-units' }];
   const fma = (['f32', 'f16'] as const).flatMap((dtype) =>
     fmaChains.map((chains): PeakRow => ({ probe: 'fma', dtype, chains })),
   );
-  return [...fma, { probe: 'dot4', dtype: 'i8x4' }, ...matrix];
+  const dot4 = dot4Chains.map((chains): PeakRow => ({ probe: 'dot4', dtype: 'i8x4', chains }));
+  return [...fma, ...dot4, ...matrix];
 }
 
 function peakId(row: PeakRow): string {
@@ -214,7 +220,7 @@ function peakId(row: PeakRow): string {
     case 'fma':
       return `peak/fma-${row.dtype}${row.chains === DEFAULT_FMA_CHAINS ? '' : `/chains=${row.chains}`}`;
     case 'dot4':
-      return 'peak/dot4-i8';
+      return `peak/dot4-i8${row.chains === DOT4_CHAINS ? '' : `/chains=${row.chains}`}`;
     case 'matrix-units':
       return 'peak/matrix';
     case 'matrix':
@@ -240,7 +246,9 @@ export function createPeakSuite(options: PeakOptions = {}): Suite {
     description:
       'ALU peak: register-only chains of FMA in f32 and f16 (when shader-f16 is there) of dot4I8Packed, ' +
       'and of subgroupMatrixMultiplyAccumulate for every matrix config the adapter lists',
-    params: params().expandWith((_row, ctx) => peakRows(ctx, options.fmaChains ?? [DEFAULT_FMA_CHAINS])),
+    params: params().expandWith((_row, ctx) =>
+      peakRows(ctx, options.fmaChains ?? [DEFAULT_FMA_CHAINS], options.dot4Chains ?? [DOT4_CHAINS]),
+    ),
     requires: (row) => {
       switch (row.probe) {
         case 'fma':
@@ -263,7 +271,7 @@ export function createPeakSuite(options: PeakOptions = {}): Suite {
         case 'fma':
           return `FMA ${row.dtype}${row.chains === DEFAULT_FMA_CHAINS ? '' : ` ×${row.chains} chains`}`;
         case 'dot4':
-          return 'dot4I8Packed chains';
+          return `dot4I8Packed chains${row.chains === DOT4_CHAINS ? '' : ` ×${row.chains}`}`;
         case 'matrix-units':
           return 'subgroup-matrix chains';
         case 'matrix':
@@ -291,7 +299,8 @@ export function createPeakSuite(options: PeakOptions = {}): Suite {
             workgroups: shape.workgroups,
             workgroupSize,
             iterations: shape.iterations,
-            chainsPerThread: DOT4_CHAINS,
+            chainsPerThread: row.chains,
+            dot4Chains: row.chains,
           };
         }
         case 'matrix-units':
@@ -332,9 +341,9 @@ export function createPeakSuite(options: PeakOptions = {}): Suite {
             bytesPerDispatch: threads * 4 + 16,
             bytesCounted: 'min-dram',
             compute: {
-              flopsPerDispatch: 8 * DOT4_CHAINS * shape.iterations * threads,
+              flopsPerDispatch: 8 * row.chains * shape.iterations * threads,
               unit: 'int8Dot4',
-              formula: '8 ops per dot4I8Packed · 8 chains · iterations · threads',
+              formula: `8 ops per dot4I8Packed · ${row.chains} chains · iterations · threads`,
             },
           };
         }
@@ -362,7 +371,7 @@ export function createPeakSuite(options: PeakOptions = {}): Suite {
         case 'fma':
           return preparePeak(row.dtype, row.chains, planPeakShape(cpu, c.quick), workgroupSizeOf(c), c, pool);
         case 'dot4':
-          return prepareDot4(dot4Shape(cpu, c.quick), workgroupSizeOf(c), c, pool);
+          return prepareDot4(dot4Shape(cpu, c.quick), workgroupSizeOf(c), c, pool, row.chains);
         case 'matrix-units':
           return Promise.reject(new Error('no subgroup matrices here: this case is never run'));
         case 'matrix': {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyRatio, judgeDoubling, roundRatio } from '../../src/runner/doubling.js';
 
@@ -73,4 +75,58 @@ describe('the dot4I8Packed replay the int8 peak is checked against', () => {
     // Zero steps leave the XOR/sum of the starting values; every step changes the result.
     expect(dot4ChainResult(5, b, 9, 1)).not.toBe(dot4ChainResult(5, b, 9, 2));
   });
+
+  it('at any chain count, the kernel combines what the replay combines; 8 chains as the fixed kernel did', async () => {
+    const { dot4Source, dot4ChainResult } = await import('../../src/suites/peakDot4.js');
+    const template = readFileSync(join('kernels', 'peak_dot4.wgsl'), 'utf8');
+    const combine = (chains: number): string => /out\[gid\.x\] = (.*);/.exec(dot4Source(template, chains))?.[1] ?? '';
+    expect(combine(8)).toBe('((x0 ^ x1) + (x2 ^ x3)) ^ ((x4 ^ x5) + (x6 ^ x7))');
+    expect(combine(1)).toBe('x0');
+    expect(combine(6)).toBe('((x0 ^ x1) + (x2 ^ x3)) ^ (x4 ^ x5)');
+    for (const chains of [1, 2, 3, 6, 8, 16]) {
+      expect(dot4Source(template, chains).match(/dot4I8Packed\(x\d+, b\)/g)).toHaveLength(chains);
+      // With no steps each chain keeps its start: the kernel's expression, evaluated on those, is the replay's.
+      const expression = combine(chains).replace(/x(\d+)/g, (_m, c: string) => String(startOf(3, Number(c), 7)));
+      const kernel = evaluateU32(expression);
+      expect(dot4ChainResult(3, 0x01020304, 7, 0, chains), `${chains} chains`).toBe(kernel);
+    }
+    expect(() => dot4Source(template, 0)).toThrow(/takes 1 to 32/);
+  });
 });
+
+/** The kernel's start(thread, chain, seed), for a zero-step replay. */
+function startOf(thread: number, chain: number, seed: number): number {
+  return (Math.imul(thread, 2654435761) ^ Math.imul(chain, 2246822519) ^ seed) >>> 0;
+}
+
+/** Evaluates a WGSL u32 expression of numbers, `+` (wrapping), `^` and parentheses, as the GPU would. */
+function evaluateU32(expression: string): number {
+  const tokens = expression.match(/\d+|[()+^]/g) ?? [];
+  let at = 0;
+  const primary = (): number => {
+    const t = tokens[at++];
+    if (t === '(') {
+      const v = xor();
+      at++; // ')'
+      return v;
+    }
+    return Number(t) >>> 0;
+  };
+  const sum = (): number => {
+    let v = primary();
+    while (tokens[at] === '+') {
+      at++;
+      v = (v + primary()) >>> 0;
+    }
+    return v;
+  };
+  const xor = (): number => {
+    let v = sum();
+    while (tokens[at] === '^') {
+      at++;
+      v = (v ^ sum()) >>> 0;
+    }
+    return v;
+  };
+  return xor();
+}
