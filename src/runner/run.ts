@@ -529,6 +529,12 @@ async function timeOperations(
   for (let attempt = 0; ; attempt++) {
     if (stop() !== null) break;
     const wallMs = performance.now() - t0;
+    // The attempt bound holds whatever the noise says: a coarse clock (100 µs in a tab) reads most
+    // fast operations as 0 ns, and waiting out the budget on those ran 10,000 attempts (97 s).
+    if (attempt >= criterion.maxSamples * 2) {
+      stoppedBy = 'max-samples';
+      break;
+    }
     const reason = shouldStop(criterion, samplesNs, wallMs, attempt);
     if (reason !== null && (reason !== 'noise' || wallMs >= budgetMs)) {
       stoppedBy = reason;
