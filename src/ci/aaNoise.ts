@@ -1,4 +1,5 @@
 import { relativeNoise } from '../metrics/noise.js';
+import { percentile } from '../metrics/summary.js';
 import type { RunResult } from '../results/schema.js';
 import { compareSamples, perDispatchSamples } from './compare.js';
 import { baselineFromRun, evaluateGates } from './evaluate.js';
@@ -93,7 +94,7 @@ export function aaReport(runs: readonly RunResult[], config: GateConfig): AaRepo
     .flatMap((r) => r.cases.map((c) => c.noise?.reached))
     .filter((x): x is number => typeof x === 'number')
     .sort((a, b) => a - b);
-  const mid = (xs: number[]): number | null => (xs.length === 0 ? null : (xs[Math.floor((xs.length - 1) / 2)] ?? null));
+  const mid = (xs: number[]): number | null => (xs.length === 0 ? null : percentile(xs, 50));
   const gateFailed = count(GateStatus.FAILED);
   const untestable = count(GateStatus.UNTESTABLE);
   const falseAlarms = gateFailed + (rule.untestable === 'fail' ? untestable : 0);

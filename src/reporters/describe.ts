@@ -2,6 +2,7 @@ import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { TimerInfo } from '../gpu/timer.js';
 import type { CaseResult, RunResult } from '../results/schema.js';
 import { formatNs, formatNumber } from './format.js';
+import { percentile } from '../metrics/summary.js';
 
 type DeviceNaming = Pick<
   DeviceInfo,
@@ -160,8 +161,7 @@ export function describeRunNoise(run: Pick<RunResult, 'cases' | 'options'>): str
   const stopping = run.options.stopping;
   if (timed.length === 0 || stopping === undefined) return null;
   const reached = timed.map((c) => c.noise?.reached).filter((r): r is number => r !== null && r !== undefined);
-  const sorted = [...reached].sort((a, b) => a - b);
-  const median = sorted.length === 0 ? null : (sorted[Math.floor((sorted.length - 1) / 2)] ?? null);
+  const median = reached.length === 0 ? null : percentile(reached, 50);
   const typical = median === null ? '' : `; median noise ±${(median * 100).toFixed(1)}%`;
   if (stopping.rule === 'fixed-passes')
     return `noise: ${stopping.minSamples} fixed passes per case (--passes)${typical}`;

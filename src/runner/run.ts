@@ -4,7 +4,7 @@ import { BufferPool } from '../gpu/buffers.js';
 import { withErrorScopes } from '../gpu/errorScope.js';
 import { createPassTimer, hostWallTimer, type PassTimer, type TimerInfo } from '../gpu/timer.js';
 import { MemoryMetric } from '../metrics/memory.js';
-import { MetricSummary } from '../metrics/summary.js';
+import { MetricSummary, percentile } from '../metrics/summary.js';
 import { utilizationAgainst, type Utilization } from '../metrics/utilization.js';
 import { RESULT_SCHEMA_VERSION, type CaseResult, type RunPeaks, type RunResult } from '../results/schema.js';
 import type { CasePlan, Measurement, Suite, SuiteContext } from '../suites/types.js';
@@ -362,10 +362,6 @@ async function runCase(
   }
 }
 
-function medianOf(xs: readonly number[]): number {
-  return MetricSummary.fromValues('round', xs, 'ns').p50;
-}
-
 /** A case is timed again in later rounds when it ran ok, timed by passes (not a self-timed fit). */
 function repeatable(c: CaseResult): boolean {
   return c.status === 'ok' && c.noise !== undefined && c.noise.stoppedBy !== 'rounds' && c.samplesNs.length > 0;
@@ -399,7 +395,10 @@ function pooledRounds(
     ),
     timedOut: earlier.noise.timedOut || next.noise.timedOut,
     rounds: (earlier.noise.rounds ?? 1) + 1,
-    roundMediansNs: [...(earlier.noise.roundMediansNs ?? [medianOf(earlier.samplesNs)]), medianOf(next.samplesNs)],
+    roundMediansNs: [
+      ...(earlier.noise.roundMediansNs ?? [percentile(earlier.samplesNs, 50)]),
+      percentile(next.samplesNs, 50),
+    ],
   };
   return {
     ...earlier,

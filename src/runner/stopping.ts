@@ -1,4 +1,5 @@
 import { relativeNoise, MIN_SAMPLES_FOR_NOISE } from '../metrics/noise.js';
+import { percentile } from '../metrics/summary.js';
 
 /**
  * When a case stops timing: once the noise of its median is below a target, after a minimum
@@ -145,8 +146,7 @@ export function caseNoise(
   stoppedBy: StopReason,
   resolutionNs: number | null,
 ): CaseNoise {
-  const sorted = [...samplesNs].sort((a, b) => a - b);
-  const median = sorted.length === 0 ? null : (sorted[Math.floor((sorted.length - 1) / 2)] ?? null);
+  const median = samplesNs.length === 0 ? null : percentile(samplesNs, 50);
   return {
     rule: criterion.rule,
     target: criterion.rule === 'noise' ? criterion.noiseTarget : null,
