@@ -294,15 +294,16 @@ async function runCase(
       return finish({ ...measuredCase(measured.value, startedAtMs), noise });
     }
     const operation = prepared.value.timeOperation;
-    const timed = await withErrorScopes(ctx.device, () =>
+    const hostTimer =
       operation === undefined
-        ? timeCase(prepared.value.encode, timer, timing, stop)
-        : timeOperations(operation, timing, stop, hostWallTimer('').resolutionNs),
-    );
-    const caseTimer: TimerInfo =
-      operation === undefined
-        ? timer.info()
+        ? null
         : hostWallTimer(prepared.value.operationTimerMethod ?? 'host clock around one operation');
+    const timed = await withErrorScopes(ctx.device, () =>
+      operation === undefined || hostTimer === null
+        ? timeCase(prepared.value.encode, timer, timing, stop)
+        : timeOperations(operation, timing, stop, hostTimer.resolutionNs),
+    );
+    const caseTimer: TimerInfo = hostTimer ?? timer.info();
     if (!timed.ok) return finish({ status: 'error', message: `timing failed: ${timed.errors.join('; ')}` });
     const { samplesNs, invalid, dispatchesPerPass, warmupPasses, passStartsNs, timingStartedAtMs, noise } = timed.value;
     if (samplesNs.length === 0) {
