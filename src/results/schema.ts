@@ -113,11 +113,15 @@ export const sparsitySchema = z.object({
 /** The rule a run's cases stopped timing by (src/runner/stopping.ts). */
 export const stoppingSchema = z.object({
   rule: z.enum(['noise', 'fixed-passes']),
+  /** Relative noise of the median to reach (src/metrics/noise.ts); 0.01 is 1%. */
   noiseTarget: z.number().positive(),
   minSamples: z.number().int().positive(),
+  /** Timed work to gather at least (the sum of the samples), in ms. */
   minTimeMs: z.number().nonnegative(),
+  /** Host wall-clock a case's timed passes may take at most, in ms: past it the case stops, timed out. */
   maxTimeMs: z.number().positive(),
   maxSamples: z.number().int().positive(),
+  /** Why these values, in words. */
   basis: z.string(),
 });
 
@@ -131,7 +135,9 @@ export const caseNoiseSchema = z.object({
   measuredMs: z.number().nonnegative(),
   wallMs: z.number().nonnegative(),
   stoppedBy: z.enum(['noise', 'max-time', 'max-samples', 'passes', 'rounds', 'interrupted']),
+  /** True when the case hit its time or sample limit before its noise target. */
   timedOut: z.boolean(),
+  /** The timer's step as a share of the median sample: passes are sized to keep it under 0.1%. */
   resolutionShare: z.number().nonnegative().nullable(),
   /** Rounds pooled into the samples, spread over the run (calibrate); absent for one. */
   rounds: z.number().int().min(2).optional(),

@@ -1,49 +1,20 @@
 import { relativeNoise, MIN_SAMPLES_FOR_NOISE } from '../metrics/noise.js';
 import { percentile } from '../metrics/summary.js';
+import type { z } from 'zod';
+import type { caseNoiseSchema, stoppingSchema } from '../results/schema.js';
 
 /**
  * When a case stops timing: once the noise of its median is below a target, after a minimum
  * number of samples and of measured time, or at a wall-clock limit (nvbench's rule, with its
  * defaults for GPUs). A fixed pass count (`--passes`) is the other rule; its noise is still recorded.
+ * The shapes are the results file's (`stoppingSchema`, `caseNoiseSchema`), documented there.
  */
-export interface StoppingCriterion {
-  rule: 'noise' | 'fixed-passes';
-  /** Relative noise of the median to reach (src/metrics/noise.ts); 0.01 is 1%. */
-  noiseTarget: number;
-  minSamples: number;
-  /** Timed work to gather at least (the sum of the samples), in ms. */
-  minTimeMs: number;
-  /** Host wall-clock a case's timed passes may take at most, in ms: past it the case stops, timed out. */
-  maxTimeMs: number;
-  maxSamples: number;
-  /** Why these values, in words, for the result. */
-  basis: string;
-}
-
-export type StopReason = 'noise' | 'max-time' | 'max-samples' | 'passes' | 'rounds' | 'interrupted';
+export type StoppingCriterion = z.infer<typeof stoppingSchema>;
 
 /** What a case reached: recorded with every timed result. */
-export interface CaseNoise {
-  rule: StoppingCriterion['rule'];
-  /** The target under the noise rule; null under fixed passes. */
-  target: number | null;
-  /** Relative noise reached (95% interval of the median ÷ median); null below six samples. */
-  reached: number | null;
-  samples: number;
-  /** Sum of the samples, in ms. */
-  measuredMs: number;
-  /** Host wall-clock of the timed passes, in ms. */
-  wallMs: number;
-  stoppedBy: StopReason;
-  /** True when the case hit its time or sample limit before its noise target. */
-  timedOut: boolean;
-  /** The timer's step as a share of the median sample: passes are sized to keep it under 0.1%. */
-  resolutionShare: number | null;
-  /** Rounds pooled into these samples (RunOptions.rounds); absent for one. */
-  rounds?: number;
-  /** Each round's median sample (ns per pass), in order; absent for one round. */
-  roundMediansNs?: number[];
-}
+export type CaseNoise = z.infer<typeof caseNoiseSchema>;
+
+export type StopReason = CaseNoise['stoppedBy'];
 
 /** The timer's step may be at most this share of a sample. */
 export const MAX_RESOLUTION_SHARE = 0.001;
