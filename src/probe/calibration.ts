@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import { peakSetSchema, type CaseResult, type RunResult } from '../results/schema.js';
 import { CALIBRATION_MATMUL_VARIANTS, createMatmulSuite, planMatmulShapes } from '../suites/matmul.js';
-import { createMemcopySuite, planSizes } from '../suites/memcopy.js';
+import { calibrationMemcopyLaunches, createMemcopySuite, planSizes } from '../suites/memcopy.js';
 import { CALIBRATION_FMA_CHAINS, createPeakSuite } from '../suites/peak.js';
 import { CALIBRATION_DOT4_CHAINS } from '../suites/peakDot4.js';
 import type { Suite } from '../suites/types.js';
@@ -94,8 +94,10 @@ export function calibrationSuites(info: DeviceInfo, quick: boolean): Suite[] {
       ...(square ? { shapes: [square] } : {}),
       variants: CALIBRATION_MATMUL_VARIANTS,
     }),
+    // The copy kernel at several launch shapes too: the bandwidth peak is the best shape's.
     createMemcopySuite({
       ...(largest === undefined ? {} : { sizesBytes: [largest] }),
+      probeLaunches: calibrationMemcopyLaunches(quick),
     }),
   ];
 }
@@ -200,11 +202,16 @@ export function calibrationFromRun(run: RunResult, key: string): CalibrationProf
  * matters on this device, and says which.
  */
 function shapeSensitivity(ok: readonly CaseResult[]): NonNullable<CalibrationProfile['probeShapes']> {
-  const byUnit = new Map<PeakUnit, CaseResult[]>();
+  const byUnit = new Map<PeakUnit | 'bandwidth', CaseResult[]>();
+  const add = (unit: PeakUnit | 'bandwidth', c: CaseResult): void => {
+    byUnit.set(unit, [...(byUnit.get(unit) ?? []), c]);
+  };
   for (const c of ok) {
+    // The copy kernel's launch shapes (calibrationSuites) probe the bandwidth peak.
+    if (c.suite === 'memcopy' && c.params['kernel'] === 'copy' && c.bandwidth) add('bandwidth', c);
     if (c.suite !== 'peak' || !c.compute) continue;
     if (c.params['vec4Chains'] === undefined && c.params['dot4Chains'] === undefined) continue;
-    byUnit.set(c.compute.unit, [...(byUnit.get(c.compute.unit) ?? []), c]);
+    add(c.compute.unit, c);
   }
   return [...byUnit].flatMap(([unit, cases]) => {
     if (cases.length < 2) return [];
@@ -212,7 +219,7 @@ function shapeSensitivity(ok: readonly CaseResult[]): NonNullable<CalibrationPro
       // The noise each shape's median reached (its 95% interval), else the cv in files before it.
       .map((c) => ({
         caseId: c.id,
-        value: c.compute?.achievedTflops ?? 0,
+        value: unit === 'bandwidth' ? (c.bandwidth?.medianGBps ?? 0) : (c.compute?.achievedTflops ?? 0),
         cv: c.noise?.reached ?? c.summary?.cv ?? null,
       }))
       .sort((x, y) => y.value - x.value);
@@ -223,7 +230,11 @@ function shapeSensitivity(ok: readonly CaseResult[]): NonNullable<CalibrationPro
     const noise = Math.max(...shapes.map((x) => x.cv ?? 0));
     const shapeSensitive = spread - 1 > 2 * noise;
     const label = (x: { caseId: string; value: number }): string =>
-      `${x.caseId} ${formatFlops(x.value, unit === 'int8Dot4' || unit === 'matrixInt8')}`;
+      `${x.caseId} ${
+        unit === 'bandwidth'
+          ? `${x.value.toPrecision(3)} GB/s`
+          : formatFlops(x.value, unit === 'int8Dot4' || unit === 'matrixInt8')
+      }`;
     return [
       {
         unit,

@@ -30,7 +30,8 @@ export function elementsPerThread(kernel: MemcopyKernel, cpuAdapter: boolean): n
 }
 
 export type MemcopyKernel = 'copy' | 'read' | 'write';
-type MemcopyRow = { bytes: number; kernel: MemcopyKernel };
+/** probeWg/probeEpt: 0 for the launch this device resolves (tuned, explicit, default), else a probe's shape. */
+type MemcopyRow = { bytes: number; kernel: MemcopyKernel; probeWg: number; probeEpt: number };
 const KERNELS: readonly MemcopyKernel[] = ['copy', 'read', 'write'];
 
 /** Largest buffer one binding can hold on this device, in whole 16-byte elements. */
@@ -203,6 +204,24 @@ export interface MemcopyOptions {
    * takes them from its context (SuiteContext.tuned); this is for callers that hold their own.
    */
   tuned?: Partial<Record<MemcopyKernel, MemcopyLaunch>>;
+  /**
+   * Launch shapes the copy kernel also runs at, each its own case (`/wg=…/ept=…` in id and key):
+   * `calibrate` passes calibrationMemcopyLaunches(), so the bandwidth peak is the best shape's, not
+   * the default's. Shapes past the device's workgroup limit, or equal to its launch, are not planned.
+   */
+  probeLaunches?: readonly MemcopyLaunch[];
+}
+
+/**
+ * The copy kernel's shapes `calibrate` searches beside the device's own launch: workgroup size by
+ * elements per thread; `--quick` only the elements per thread at the usual workgroup size (each
+ * shape is a 128 MiB copy checked and timed every round).
+ */
+export function calibrationMemcopyLaunches(quick: boolean): readonly MemcopyLaunch[] {
+  const sizes = quick ? [256] : [64, 256];
+  return sizes.flatMap((workgroupSize) =>
+    [1, 4, 16].map((elementsPerThread) => ({ workgroupSize, elementsPerThread })),
+  );
 }
 
 export interface MemcopyLaunch {
@@ -260,8 +279,25 @@ export const MEMCOPY_TUNABLES: readonly TunableParameter[] = [
 ];
 
 export function createMemcopySuite(options: MemcopyOptions = {}): DeclaredSuite<MemcopyRow> {
-  const launchOf = (row: { kernel: MemcopyKernel }, ctx: PlanContext): ReturnType<typeof memcopyLaunch> =>
-    memcopyLaunch(row.kernel, ctx, options);
+  const launchOf = (row: MemcopyRow, ctx: PlanContext): ReturnType<typeof memcopyLaunch> =>
+    row.probeWg === 0
+      ? memcopyLaunch(row.kernel, ctx, options)
+      : { workgroupSize: row.probeWg, elementsPerThread: row.probeEpt, source: 'explicit' };
+  const probesFor = (row: { kernel: MemcopyKernel }, ctx: PlanContext): { probeWg: number; probeEpt: number }[] => {
+    const own = { probeWg: 0, probeEpt: 0 };
+    if (row.kernel !== 'copy' || options.probeLaunches === undefined) return [own];
+    const resolved = memcopyLaunch(row.kernel, ctx, options);
+    const most = Math.min(
+      ctx.info.limits['maxComputeInvocationsPerWorkgroup'] ?? 256,
+      ctx.info.limits['maxComputeWorkgroupSizeX'] ?? 256,
+    );
+    const probes = options.probeLaunches.filter(
+      (l) =>
+        l.workgroupSize <= most &&
+        !(l.workgroupSize === resolved.workgroupSize && l.elementsPerThread === resolved.elementsPerThread),
+    );
+    return [own, ...probes.map((l) => ({ probeWg: l.workgroupSize, probeEpt: l.elementsPerThread }))];
+  };
   const workingSet = (row: { kernel: MemcopyKernel; bytes: number }): number =>
     row.kernel === 'copy' ? 2 * row.bytes : row.bytes;
   const region = (row: { kernel: MemcopyKernel; bytes: number }, info: DeviceInfo): 'dram' | 'cache-sweep' =>
@@ -287,7 +323,8 @@ export function createMemcopySuite(options: MemcopyOptions = {}): DeclaredSuite<
         'bytes',
         (_row, ctx) => options.sizesBytes ?? planSizes(ctx.info.limits, ctx.quick, ctx.info.adapterClass === 'cpu'),
       )
-      .combine('kernel', options.kernels ?? KERNELS),
+      .combine('kernel', options.kernels ?? KERNELS)
+      .expandWith(probesFor),
     requires: (row, ctx) => {
       const launch = launchOf(row, ctx);
       const maxBytes = maxBindableBytes(ctx.info.limits);

@@ -352,6 +352,16 @@ describe('calibration and utilisation on a real adapter', () => {
     expect(shape?.shapes).toHaveLength(4);
     expect(shape?.best).toBe(bestFma.id);
     expect(shape?.note).toMatch(/moves it \d\.\d\d×/);
+    // The copy kernel ran at its launch shapes too, each checked; the bandwidth peak is the best one's.
+    const copies = cal.cases.filter((c) => c.status === 'ok' && c.suite === 'memcopy' && c.params['kernel'] === 'copy');
+    expect(copies.length).toBeGreaterThanOrEqual(3);
+    for (const c of copies) expect(c.check?.passed, c.id).toBe(true);
+    expect(copies.filter((c) => /\/wg=\d+\/ept=\d+$/.test(c.id)).length).toBe(copies.length - 1);
+    const bandwidthShapes = profile.probeShapes?.find((p) => p.unit === 'bandwidth');
+    expect(bandwidthShapes?.shapes).toHaveLength(copies.length);
+    expect(profile.peaks.bandwidth?.gbps).toBeGreaterThanOrEqual(
+      Math.max(...copies.map((c) => atBestRound(c).bandwidth?.medianGBps ?? Infinity)),
+    );
     // Each peak carries the noise its case reached, under the same stopping rule as every run.
     expect(profile.peaks.compute.fp32?.noise).toBeGreaterThan(0);
     expect(profile.peaks.bandwidth?.noise).toBeGreaterThan(0);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { fillRandomU32 } from '../../src/gpu/buffers.js';
 import { hostLastLevelCacheBytes } from '../../src/platform/node.js';
 import {
+  calibrationMemcopyLaunches,
   createMemcopySuite,
   dramThreshold,
   maxBindableBytes,
@@ -79,6 +80,39 @@ describe('memcopy planning', () => {
     const gpu = createMemcopySuite({ sizesBytes: [64 * MiB], kernels: ['read'] }).plan(ctx(H100_LIMITS, false, 'gpu'));
     expect(cpu[0]?.params['elementsPerThread']).toBe(64);
     expect(gpu[0]?.params['elementsPerThread']).toBe(4);
+  });
+
+  it("calibrate's launch shapes: the copy kernel at each beside its own launch, none repeated or past limits", () => {
+    const planned = (limits: Record<string, number>, tuned?: { workgroupSize: number; elementsPerThread: number }) =>
+      createMemcopySuite({
+        sizesBytes: [64 * MiB],
+        probeLaunches: calibrationMemcopyLaunches(false),
+        ...(tuned === undefined ? {} : { tuned: { copy: tuned } }),
+      }).plan(ctx(limits, false, 'gpu'));
+    const plans = planned(H100_LIMITS);
+    const copies = plans.filter((p) => p.params['kernel'] === 'copy');
+    // The device's own launch (256 × 4) keeps its id; the five other shapes get theirs, distinct keys too.
+    expect(copies.map((p) => p.id)).toEqual([
+      `memcopy/copy/bytes=${64 * MiB}`,
+      ...['64/ept=1', '64/ept=4', '64/ept=16', '256/ept=1', '256/ept=16'].map(
+        (s) => `memcopy/copy/bytes=${64 * MiB}/wg=${s}`,
+      ),
+    ]);
+    expect(new Set(copies.map((p) => p.key)).size).toBe(copies.length);
+    expect(copies.every((p) => p.skipReason === undefined)).toBe(true);
+    // read and write are not probed.
+    expect(plans.filter((p) => p.params['kernel'] !== 'copy')).toHaveLength(2);
+    // A device limited to 64 invocations plans no 256-wide shape; a tuned launch stays the case's own.
+    const small = planned({ ...H100_LIMITS, maxComputeInvocationsPerWorkgroup: 64, maxComputeWorkgroupSizeX: 64 });
+    expect(small.filter((p) => p.params['kernel'] === 'copy').map((p) => p.params['workgroupSize'])).toEqual([
+      64, 64, 64,
+    ]);
+    const tuned = planned(H100_LIMITS, { workgroupSize: 64, elementsPerThread: 16 });
+    const tunedCopies = tuned.filter((p) => p.params['kernel'] === 'copy');
+    expect(tunedCopies[0]?.params['source']).toBe('tuned');
+    expect(tunedCopies.map((p) => p.id)).not.toContain(`memcopy/copy/bytes=${64 * MiB}/wg=64/ept=16`);
+    expect(tunedCopies.map((p) => p.id)).toContain(`memcopy/copy/bytes=${64 * MiB}/wg=256/ept=4`);
+    expect(calibrationMemcopyLaunches(true)).toHaveLength(3);
   });
 });
 
