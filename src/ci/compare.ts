@@ -7,8 +7,13 @@ import { formatNs } from '../reporters/format.js';
 import { keyOfCase } from '../results/caseKey.js';
 import { formatScaled } from '../view/units.js';
 
-/** `incomparable`: two sizes of one key with neither FLOPs nor bytes to put their times on one scale. */
-export type Verdict = 'faster' | 'slower' | 'unchanged' | 'noisy' | 'missing' | 'new' | 'skipped' | 'incomparable';
+/**
+ * `incomparable`: two sizes of one key with neither FLOPs nor bytes to put their times on one scale.
+ * `ambiguous`: a change the test would call, beside which the run's canary moved past the case's
+ * noise on either side (src/runner/canary.ts): the clock or a neighbour may have made it.
+ */
+export type Verdict =
+  'faster' | 'slower' | 'unchanged' | 'noisy' | 'ambiguous' | 'missing' | 'new' | 'skipped' | 'incomparable';
 
 export interface CompareOptions {
   /** A change smaller than this (in %) is "unchanged" whatever the test says. */
@@ -198,7 +203,9 @@ export function compareRuns(
   const newDevice = deviceLabel(next);
   const sameDevice = baseDevice === newDevice;
   if (!sameDevice && !allowDeviceMismatch) throw new DeviceMismatchError(baseDevice, newDevice);
-  const cases = matchCases(base.cases, next.cases).map(([b, n]) => compareCases(b, n, sameDevice, options));
+  const cases = matchCases(base.cases, next.cases).map(([b, n]) =>
+    canaryCaveat(compareCases(b, n, sameDevice, options), b, n),
+  );
   return { baseDevice, newDevice, sameDevice, options, cases };
 }
 
@@ -325,6 +332,33 @@ function compareCases(
     };
   }
   return { ...timed, ...ids };
+}
+
+/**
+ * A faster or slower verdict beside a moving canary is ambiguous (nvbench-compare's AMBG, with the
+ * canary standing in for the SM clock WebGPU hides): the reason says which side and how far it moved.
+ */
+export function canaryCaveat(cmp: CaseComparison, b: CaseResult | null, n: CaseResult | null): CaseComparison {
+  if (cmp.verdict !== 'faster' && cmp.verdict !== 'slower') return cmp;
+  const moved = canaryMoves(b, n);
+  if (moved === null) return cmp;
+  return { ...cmp, verdict: 'ambiguous', reason: `${cmp.reason}, but ${moved}` };
+}
+
+/** "the canary moved +12.0% beside the new run's case", or null where it held on both sides. */
+export function canaryMoves(b: Pick<CaseResult, 'canary'> | null, n: Pick<CaseResult, 'canary'> | null): string | null {
+  const sides = [
+    ['base', b?.canary],
+    ['new', n?.canary],
+  ] as const;
+  const moved = sides.filter(([, c]) => c?.touched === true);
+  if (moved.length === 0) return null;
+  const pct = (x: number): string => `${x > 0 ? '+' : ''}${x.toFixed(1)}%`;
+  const where = moved.map(([side, c]) => `${pct(c?.driftPct ?? 0)} beside the ${side} run's case`);
+  return (
+    `the canary moved ${where.join(' and ')} (past the case's noise): the clock or a neighbour may have ` +
+    `made the change`
+  );
 }
 
 /** Throughput of the same key on two sides: ratio of medians, Mann–Whitney U on the rate samples. */

@@ -1,9 +1,9 @@
 import { relativeNoise } from '../metrics/noise.js';
 import { mannWhitneyU } from '../metrics/significance.js';
 import { percentile } from '../metrics/summary.js';
-import type { CaseResult, RunResult } from '../results/schema.js';
+import type { CaseCanary, CaseResult, RunResult } from '../results/schema.js';
 import type { CaseExtras } from '../results/extras.js';
-import { matchCases, perDispatchSamples } from './compare.js';
+import { canaryMoves, matchCases, perDispatchSamples } from './compare.js';
 import { CASE_METRICS, matchesCase, type CaseMetric, type GateConfig } from './gateConfig.js';
 import { GateStatus, PerformanceGate, type GateResult, type GateSummary } from './gates.js';
 
@@ -14,6 +14,8 @@ export interface Baseline {
   samplesNs: Map<string, number[]>;
   /** Every case the baseline measured (ok): a new run lacking one of them is reported. */
   ids: string[];
+  /** Per case of the new run: the canary beside its baseline case, where the baseline is one run. */
+  canary?: Map<string, CaseCanary>;
 }
 
 /** What a gate may let through, each only when asked for explicitly. */
@@ -345,9 +347,12 @@ export function evaluateGates(
         // fails, anything else is untestable (nvbench-compare's noise rule, with our median interval).
         const tooNoisy =
           enough && !(over && significant) && noisiest !== null && noisiest * 100 > config.maxRegressionPct;
+        // A regression the test would call, beside a canary that moved, cannot be told from the clock
+        // or a neighbour: ambiguous, which the gate counts with the untestable (compare agrees).
+        const moved = over && significant ? canaryMoves({ canary: baseline.canary?.get(c.id) }, c) : null;
         // Too few samples to decide anything is untestable whatever the change looks like.
         const status =
-          !enough || tooNoisy
+          !enough || tooNoisy || moved !== null
             ? GateStatus.UNTESTABLE
             : !over
               ? GateStatus.PASSED
@@ -357,17 +362,20 @@ export function evaluateGates(
         const why = !enough
           ? `untestable: ${fewest} samples on one side, fewer than the ${config.minSamples} needed to decide ` +
             `(change ${regressionPct.toFixed(1)}%; more passes, or "untestable": "warn" in the config)`
-          : tooNoisy
-            ? `untestable: the medians' noise (±${((noisiest ?? 0) * 100).toFixed(1)}%, 95% interval) is above the ` +
-              `${config.maxRegressionPct}% threshold, so a change that size cannot be told from noise (change ` +
-              `${regressionPct.toFixed(1)}%; a longer run: --noise, --max-case-ms; or "untestable": "warn")`
-            : !over
-              ? `${regressionPct.toFixed(1)}% ≤ ${config.maxRegressionPct}%`
-              : significant
-                ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}%, p = ${test.pValue.toPrecision(2)} ` +
-                  `< ${config.alpha} (${samples.length} vs ${base.length} samples)`
-                : `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but p = ` +
-                  `${test.pValue.toPrecision(2)} ≥ ${config.alpha}: samples overlap, not called a regression`;
+          : moved !== null
+            ? `ambiguous: ${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}%, p = ` +
+              `${test.pValue.toPrecision(2)}, but ${moved} (rerun on a quiet device, or "untestable": "warn")`
+            : tooNoisy
+              ? `untestable: the medians' noise (±${((noisiest ?? 0) * 100).toFixed(1)}%, 95% interval) is above the ` +
+                `${config.maxRegressionPct}% threshold, so a change that size cannot be told from noise (change ` +
+                `${regressionPct.toFixed(1)}%; a longer run: --noise, --max-case-ms; or "untestable": "warn")`
+              : !over
+                ? `${regressionPct.toFixed(1)}% ≤ ${config.maxRegressionPct}%`
+                : significant
+                  ? `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}%, p = ${test.pValue.toPrecision(2)} ` +
+                    `< ${config.alpha} (${samples.length} vs ${base.length} samples)`
+                  : `${regressionPct.toFixed(1)}% > ${config.maxRegressionPct}% but p = ` +
+                    `${test.pValue.toPrecision(2)} ≥ ${config.alpha}: samples overlap, not called a regression`;
         const scale = (t: number): number | null =>
           metric === 'timeNs' ? t : (caseMetricValue(c, metric) ?? 0) * (tNew / t);
         gate.record({
@@ -407,6 +415,7 @@ export function evaluateGates(
  */
 export function baselineFromRun(run: RunResult, label: string, next: RunResult): Baseline {
   const samplesNs = new Map<string, number[]>();
+  const canary = new Map<string, CaseCanary>();
   const ids: string[] = [];
   for (const [b, n] of matchCases(run.cases, next.cases)) {
     if (b?.status !== 'ok') continue;
@@ -420,9 +429,10 @@ export function baselineFromRun(run: RunResult, label: string, next: RunResult):
       n.id,
       perDispatchSamples(b).map((t) => t * scale),
     );
+    if (b.canary !== undefined) canary.set(n.id, b.canary);
     ids.push(n.id);
   }
-  return { label, samplesNs, ids };
+  return { label, samplesNs, ids, canary };
 }
 
 /** The new case's work over the base case's, in the unit both count (FLOPs of one peak unit, or bytes). */

@@ -116,6 +116,7 @@ interface RunFlags extends DeviceFlags, PeakFlags, ReportFlags {
   seed?: number;
   label?: string;
   progress: boolean;
+  canary: boolean;
 }
 
 /** The exit code of a run; an interrupted one exits 128 + the signal that stopped it. */
@@ -198,6 +199,7 @@ async function commandRun(flags: RunFlags, io: Io): Promise<number> {
       ...(flags.warmup === undefined ? {} : { warmupPasses: flags.warmup }),
       ...(flags.targetPassMs === undefined ? {} : { targetPassMs: flags.targetPassMs }),
       ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+      canary: flags.canary,
       signal: interrupt.signal,
       onProgress: progress.onEvent,
       onStart: save,
@@ -399,6 +401,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         `a fixed number of timed passes per case instead of the noise rule, ` +
           `${RUN_BOUNDS.passes[0]}–${RUN_BOUNDS.passes[1]} (the noise reached is still recorded)`,
         boundedInteger('--passes', ...RUN_BOUNDS.passes),
+      )
+      .option(
+        '--no-canary',
+        'do not read the canary (a fixed FMA kernel timed before the first case and after each one, whose ' +
+          'drift marks the cases a clock change or a busy neighbour may have moved)',
       )
       .option(
         '--warmup <n>',

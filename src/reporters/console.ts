@@ -4,7 +4,8 @@ import type { CaseResult, RunResult } from '../results/schema.js';
 import {
   describeAchieved,
   describeDevice,
-  describeNoise,
+  describeCanary,
+  describeSpread,
   describeRunNoise,
   describeTimer,
   formatFlops,
@@ -136,6 +137,8 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
   ];
   const noise = describeRunNoise(run);
   if (noise !== null) lines.push(noise);
+  const canary = describeCanary(run);
+  if (canary !== null) lines.push(run.canary?.touchedCases ? p.bold(canary) : canary);
   const suites = [...new Set(run.cases.map((c) => c.suite))];
   for (const suite of suites) {
     if (suite === 'overhead') {
@@ -172,7 +175,7 @@ export function renderRunTable(file: RunResult, style: ConsoleStyle): string {
           ? '—'
           : c.timer?.kind === 'host-wall'
             ? `p99 ${formatNs(s.p99)}${s.lowConfidence.p99 ? '*' : ''}`
-            : (describeNoise(c) ?? (s.cv === null ? '—' : `cv ${(s.cv * 100).toFixed(1)}%`)),
+            : describeSpread(c),
         describeAchieved(c) ?? '—',
         percent(u?.mfu, u?.mfuNoise),
         percent(u?.mbu, u?.mbuNoise),

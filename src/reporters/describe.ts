@@ -155,6 +155,48 @@ export function describeNoise(c: Pick<CaseResult, 'noise'>): string | null {
   return `±${pct < 10 ? pct.toFixed(1) : pct.toFixed(0)}%${n.timedOut ? '†' : ''}`;
 }
 
+/**
+ * A table's spread cell: the median's noise (older files: the cv), and ≈ where the canary moved past
+ * it beside the case (describeCanary's line says what that means).
+ */
+export function describeSpread(c: Pick<CaseResult, 'noise' | 'canary' | 'summary'>): string {
+  const cv = c.summary?.cv;
+  const spread = describeNoise(c) ?? (cv === null || cv === undefined ? '—' : `cv ${(cv * 100).toFixed(1)}%`);
+  return c.canary?.touched === true ? `${spread} ≈` : spread;
+}
+
+/** A canary whose reference reading is noisier than this cannot show the moves it is read for. */
+const UNSTEADY_CANARY = 0.1;
+
+/**
+ * One line on the run's canary (src/runner/canary.ts): whether it held still, and if not, how far it
+ * moved and how many cases ran beside a move past their noise (≈ in the tables).
+ */
+export function describeCanary(run: Pick<RunResult, 'canary' | 'canaryUnavailable' | 'cases'>): string | null {
+  if (run.canary === undefined) return null;
+  if (run.canary === null)
+    return run.canaryUnavailable === undefined ? null : `canary: not read (${run.canaryUnavailable})`;
+  const { maxDriftPct, readings, reference, touchedCases } = run.canary;
+  const pct = (x: number): string => `${x > 0 ? '+' : ''}${x.toFixed(1)}%`;
+  const own = reference.noise === null ? '' : `, its own noise ±${(reference.noise * 100).toFixed(1)}%`;
+  const beside = run.cases.filter((c) => c.canary !== undefined).length;
+  if (touchedCases === 0 && reference.noise !== null && reference.noise > UNSTEADY_CANARY)
+    return (
+      `canary: unsteady from the start (its own noise ±${(reference.noise * 100).toFixed(0)}%): the device is ` +
+      `busy or its clock unsteady, and moves smaller than that go unseen`
+    );
+  if (touchedCases === 0)
+    return (
+      `canary: held still — at most ${pct(maxDriftPct)} from the run's start over ${readings.length} ` +
+      `readings${own}`
+    );
+  return (
+    `canary: MOVED ${pct(maxDriftPct)} from the run's start (clock or neighbours${own}); ${touchedCases} of ` +
+    `${beside} cases ran beside a move past their noise (≈): their figures may carry it, and compare calls ` +
+    `their changes ambiguous`
+  );
+}
+
 /** One line on a run's noise: how many cases reached their target, and the limit the others hit. */
 export function describeRunNoise(run: Pick<RunResult, 'cases' | 'options'>): string | null {
   const timed = run.cases.filter((c) => c.status === 'ok' && c.noise !== undefined);

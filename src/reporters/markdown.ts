@@ -4,7 +4,14 @@ import type { LlmRunMetrics } from '../llm/metrics.js';
 import type { KVCacheResult } from '../metrics/kvCache.js';
 import { overPeak } from '../metrics/utilization.js';
 import type { RunResult } from '../results/schema.js';
-import { describeDevice, describeNoise, describeTimer, formatFlops } from './describe.js';
+import {
+  describeCanary,
+  describeDevice,
+  describeSpread,
+  describeRunNoise,
+  describeTimer,
+  formatFlops,
+} from './describe.js';
 import { formatNs, formatNumber } from './format.js';
 import { describeDecodeOverhead, overheadRows } from './overhead.js';
 
@@ -39,6 +46,10 @@ export function renderRunMarkdown(run: RunResult): string {
       `datasheet ${cell(run.peaks?.datasheet?.name ?? 'none')}`,
     `- **started**: ${cell(run.startedAt)}, seed ${run.options.seed}, ${run.options.quick ? 'quick' : 'full'}`,
   ];
+  const noise = describeRunNoise(run);
+  if (noise !== null) lines.push(`- **noise**: ${cell(noise.replace(/^noise: /, ''))}`);
+  const canary = describeCanary(run);
+  if (canary !== null) lines.push(`- **canary**: ${cell(canary.replace(/^canary: /, ''))}`);
   for (const suite of [...new Set(run.cases.map((c) => c.suite))]) {
     if (suite === 'overhead') {
       lines.push(
@@ -71,7 +82,7 @@ export function renderRunMarkdown(run: RunResult): string {
           ? `${formatNumber(c.bandwidth.medianGBps)} GB/s (${cell(c.bandwidth.bytesCounted)})`
           : '—';
       const status = c.status === 'ok' ? 'ok' : `**${c.status}**${c.message ? `: ${c.message}` : ''}`;
-      const noise = describeNoise(c) ?? (c.summary?.cv ? `cv ${(c.summary.cv * 100).toFixed(1)}%` : '—');
+      const noise = describeSpread(c);
       lines.push(
         `| ${cell(c.name)} | ${cell(status)} | ${c.summary ? formatNs(c.summary.p50) : '—'} | ` +
           `${noise} | ${achieved} | ${pct(u?.mfu, u?.mfuNoise)} | ` +
@@ -123,6 +134,7 @@ const VERDICT_MARK = {
   slower: '🔴 slower',
   unchanged: 'unchanged',
   noisy: '🟡 noisy',
+  ambiguous: '🟠 ambiguous',
   missing: 'missing',
   new: 'new',
   skipped: 'skipped in both',

@@ -145,6 +145,47 @@ export const caseNoiseSchema = z.object({
   roundMediansNs: z.array(z.number().positive()).optional(),
 });
 
+/** One reading of the canary: its per-dispatch median over a few passes, and that median's noise. */
+export const canaryReadingSchema = z.object({
+  /** Since the run's first reading, host clock, ms. */
+  atMs: z.number().nonnegative(),
+  medianNs: z.number().positive(),
+  /** As a case's noise (src/metrics/noise.ts); null below six valid passes. */
+  noise: z.number().nonnegative().nullable(),
+});
+
+/**
+ * A run's canary (src/runner/canary.ts): a fixed register-only FMA kernel read before the first case
+ * and after each timed one, standing in for the clock and the neighbours WebGPU does not show.
+ */
+export const runCanarySchema = z.object({
+  /** The kernel and its shape, in words. */
+  method: z.string(),
+  flopsPerDispatch: z.number().positive(),
+  dispatchesPerPass: z.number().int().positive(),
+  passesPerReading: z.number().int().positive(),
+  /** The first reading, after warm-up: every drift is measured from it. */
+  reference: canaryReadingSchema,
+  readings: z.array(canaryReadingSchema),
+  /** The reading furthest from the reference, in % of it (positive = the canary ran slower). */
+  maxDriftPct: z.number(),
+  /** Cases whose canary moved past their noise plus the canary's own. */
+  touchedCases: z.number().int().nonnegative(),
+});
+
+/** The canary beside one case: the readings before and after it, against the run's reference. */
+export const caseCanarySchema = z.object({
+  beforeNs: z.number().positive(),
+  afterNs: z.number().positive().nullable(),
+  /** The larger move of the two readings from the reference, in % (positive = slower). */
+  driftPct: z.number(),
+  /**
+   * The move leaves the reference reading's interval and is larger than the case's noise: the
+   * case's figure may carry it, so compare and the gate call its changes ambiguous.
+   */
+  touched: z.boolean(),
+});
+
 export const caseResultSchema = z.object({
   id: z.string(),
   /** The same on every device: suite, kernel, dtype, shape class (src/results/caseKey.ts); absent in older files. */
@@ -165,6 +206,8 @@ export const caseResultSchema = z.object({
   samplesNs: z.array(z.number().positive()),
   /** The noise the samples reached and why timing stopped; absent in files before it. */
   noise: caseNoiseSchema.optional(),
+  /** The canary's move beside this case; absent without a canary (files before it, --no-canary). */
+  canary: caseCanarySchema.optional(),
   /** Start of each timed pass relative to the first, on the timer's clock (for traces). */
   passStartsNs: z.array(z.number()).nullable().optional(),
   /** Wall-clock time when the timed passes began. */
@@ -249,6 +292,10 @@ export const runResultSchema = z.object({
       datasheet: peakSetSchema.extend({ id: z.string(), name: z.string() }).nullable(),
     })
     .optional(),
+  /** The clock-and-neighbours proxy; absent in files before it, null where it could not run (--no-canary). */
+  canary: runCanarySchema.nullable().optional(),
+  /** Why the canary could not run, when it could not. */
+  canaryUnavailable: z.string().optional(),
   cases: z.array(caseResultSchema),
 });
 
@@ -256,6 +303,9 @@ export type CaseResult = z.infer<typeof caseResultSchema>;
 export type RunResult = z.infer<typeof runResultSchema>;
 export type BandwidthResult = z.infer<typeof bandwidthSchema>;
 export type RunPeaks = NonNullable<RunResult['peaks']>;
+export type CanaryReading = z.infer<typeof canaryReadingSchema>;
+export type RunCanary = z.infer<typeof runCanarySchema>;
+export type CaseCanary = z.infer<typeof caseCanarySchema>;
 
 /** Validates a parsed results file; the error names the first bad field by its path. */
 export function parseRunResult(data: unknown, source = 'results'): RunResult {

@@ -6,8 +6,15 @@ import { createPassTimer, hostWallTimer, type PassTimer, type TimerInfo } from '
 import { MemoryMetric } from '../metrics/memory.js';
 import { MetricSummary, percentile } from '../metrics/summary.js';
 import { utilizationAgainst, type Utilization } from '../metrics/utilization.js';
-import { RESULT_SCHEMA_VERSION, type CaseResult, type RunPeaks, type RunResult } from '../results/schema.js';
+import {
+  RESULT_SCHEMA_VERSION,
+  type CanaryReading,
+  type CaseResult,
+  type RunPeaks,
+  type RunResult,
+} from '../results/schema.js';
 import type { CasePlan, Measurement, Suite, SuiteContext } from '../suites/types.js';
+import { mergeCaseCanary, startCanary, type Canary } from './canary.js';
 import {
   caseNoise,
   MAX_RESOLUTION_SHARE,
@@ -37,6 +44,11 @@ export interface RunOptions {
    * its noise spans the drift between them (calibrate: a peak measured once is one moment's).
    */
   rounds?: number;
+  /**
+   * Read the canary (src/runner/canary.ts) before the first case and after every timed one (default
+   * true): its drift marks the cases a clock change or a neighbour may have moved.
+   */
+  canary?: boolean;
   warmupPasses?: number;
   /** Dispatches per pass are chosen so one pass lasts about this long. */
   targetPassMs?: number;
@@ -155,6 +167,8 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
   const aborted = (): boolean => options.signal?.aborted === true;
   const stop = (): string | null => loss.message ?? (aborted() ? 'interrupted' : null);
 
+  const canaryRun = options.canary === false ? null : await openCanary(env, timer, result, planned, aborted);
+  let lastReading: CanaryReading | null = canaryRun?.reference ?? null;
   try {
     const total = planned.length * rounds;
     // Round by round over every case, so the rounds of one case are spread over the run's time.
@@ -184,12 +198,19 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
           result.message = `interrupted during ${plan.id} (not recorded); the cases before it are kept`;
           break outer;
         }
+        if (canaryRun !== null && lastReading !== null && caseResult.samplesNs.length > 0 && stop() === null) {
+          const after = await canaryRun.canary.read();
+          caseResult.canary = canaryRun.canary.beside(lastReading, after, caseResult.noise?.reached ?? null);
+          lastReading = after ?? lastReading;
+        }
         const recorded =
           earlier === undefined ? caseResult : pooledRounds(plan, earlier, caseResult, round, criterion, result.peaks);
         first[i] = recorded;
         const at = earlier === undefined ? -1 : result.cases.indexOf(earlier);
         if (at >= 0) result.cases[at] = recorded;
         else result.cases.push(recorded);
+        if (canaryRun !== null)
+          result.canary = canaryRun.canary.summary(result.cases.filter((c) => c.canary?.touched === true).length);
         result.timer = timer.info();
         result.memory = { peakGpuBytes: memory.compute().peakGpuBytes, hostRssBytes: memory.compute().hostRssBytes };
         options.onProgress?.({ type: 'case-done', index, total, result: recorded });
@@ -197,6 +218,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
       }
     }
   } finally {
+    canaryRun?.canary.destroy();
     timer.destroy();
   }
   for (const suite of options.suites) suite.finalize?.(result.cases.filter((c) => c.suite === suite.name));
@@ -363,6 +385,29 @@ async function runCase(
   }
 }
 
+/**
+ * Starts the canary when any case will be timed; where it cannot run, the run goes on without it and
+ * says why (`canary: null`, `canaryUnavailable`).
+ */
+async function openCanary(
+  env: RunEnvironment,
+  timer: PassTimer,
+  result: RunResult,
+  planned: readonly Planned[],
+  aborted: () => boolean,
+): Promise<{ canary: Canary; reference: CanaryReading } | null> {
+  if (planned.every((p) => p.plan.skipReason !== undefined)) return null;
+  try {
+    const started = await startCanary(env.device, env.info.adapterClass === 'cpu', env.loadKernel, timer, aborted);
+    result.canary = started.canary.summary(0);
+    return started;
+  } catch (e) {
+    result.canary = null;
+    result.canaryUnavailable = messageOf(e);
+    return null;
+  }
+}
+
 /** A case is timed again in later rounds when it ran ok, timed by passes (not a self-timed fit). */
 function repeatable(c: CaseResult): boolean {
   return c.status === 'ok' && c.noise !== undefined && c.noise.stoppedBy !== 'rounds' && c.samplesNs.length > 0;
@@ -404,6 +449,7 @@ function pooledRounds(
   return {
     ...earlier,
     ...figuresOf(plan, samplesNs, earlier.dispatchesPerPass ?? 1, noise, peaks),
+    canary: mergeCaseCanary(earlier.canary, next.canary),
     samplesNs,
     noise,
     passStartsNs: null,

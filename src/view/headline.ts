@@ -1,7 +1,7 @@
 import type { DeviceInfo } from '../gpu/adapterInfo.js';
 import type { TimerInfo } from '../gpu/timer.js';
 import { PEAK_UNIT_LABEL, type PeakUnit } from '../probe/peaks.js';
-import { deviceDriver, deviceFacts, deviceTitle } from '../reporters/describe.js';
+import { describeCanary, deviceDriver, deviceFacts, deviceTitle } from '../reporters/describe.js';
 import { formatNs } from '../reporters/format.js';
 import type { CaseResult, RunPeaks, RunResult } from '../results/schema.js';
 import { percentCell, type Percent } from './tables.js';
@@ -31,6 +31,10 @@ export interface Headline {
   run: string | null;
   /** Which launch shapes were tuned on this device (the store), or ran tuned (a run). */
   tuning: string | null;
+  /** The run's canary: held still, or moved and beside how many cases (src/runner/canary.ts). */
+  canary: string | null;
+  /** Whether the canary moved past some case's noise: the line is a warning then. */
+  canaryMoved: boolean;
   cards: Card[];
 }
 
@@ -51,7 +55,7 @@ export interface HeadlineInput {
   timer: TimerInfo | null;
   peaks: RunPeaks | null;
   cases: CaseResult[];
-  run: Pick<RunResult, 'status' | 'startedAt' | 'tool' | 'options'> | null;
+  run: Pick<RunResult, 'status' | 'startedAt' | 'tool' | 'options' | 'canary' | 'canaryUnavailable'> | null;
   tuning: string | null;
 }
 
@@ -336,6 +340,8 @@ export function headline(input: HeadlineInput): Headline {
     facts: deviceFacts(input.device).join(' · '),
     driver: deviceDriver(input.device),
     tuning: input.tuning,
+    canary: r === null ? null : describeCanary({ ...r, cases: input.cases }),
+    canaryMoved: (r?.canary?.touchedCases ?? 0) > 0,
     run:
       r === null
         ? null

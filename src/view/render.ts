@@ -52,6 +52,7 @@ export function renderHeadline(h: Headline, level: 1 | 2): string {
 ${h.driver === null ? '' : `<p class="device-driver">driver: ${e(h.driver)}</p>`}
 ${h.run === null ? '' : `<p class="run-line">${e(h.run)}</p>`}
 ${h.tuning === null ? '' : `<p class="tuning-line">${e(h.tuning)}</p>`}
+${h.canary === null ? '' : `<p class="canary-line${h.canaryMoved ? ' moved' : ''}">${e(h.canary)}</p>`}
 <ul class="cards" aria-label="headline figures">${h.cards.map(card).join('\n')}</ul>`;
 }
 

@@ -1,6 +1,6 @@
 import { overPeak } from '../metrics/utilization.js';
 import type { CaseResult } from '../results/schema.js';
-import { describeAchieved, describeNoise } from '../reporters/describe.js';
+import { describeAchieved, describeSpread } from '../reporters/describe.js';
 import { formatNs } from '../reporters/format.js';
 
 /** A share of a peak as shown: above 100% is flagged (a peak below what was reached), never clipped. */
@@ -57,12 +57,7 @@ export function caseRow(c: CaseResult): CaseRow {
     statusText: c.status === 'ok' ? 'ok' : c.status.toUpperCase(),
     check: c.check === null ? '—' : c.check.passed ? 'pass' : 'FAIL',
     median: s === null ? '—' : formatNs(s.p50),
-    spread:
-      s === null
-        ? '—'
-        : c.timer?.kind === 'host-wall'
-          ? `p99 ${formatNs(s.p99)}`
-          : (describeNoise(c) ?? (s.cv === null ? '—' : `cv ${(s.cv * 100).toFixed(1)}%`)),
+    spread: s === null ? '—' : c.timer?.kind === 'host-wall' ? `p99 ${formatNs(s.p99)}` : describeSpread(c),
     achieved: describeAchieved(c) ?? '—',
     mfu: percentCell(u?.mfu, u?.mfuNoise ?? null),
     mbu: percentCell(u?.mbu, u?.mbuNoise ?? null),

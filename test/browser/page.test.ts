@@ -183,6 +183,8 @@ describe('the wgbench page in headless Chromium', () => {
         { timeout: 300_000 },
       );
       expect(await page.textContent('#run-status')).toMatch(/^complete: \d+ cases, 0 failed or errored/);
+      // The canary is read in the tab too, between the cases, and the headline says what it did.
+      expect(await page.textContent('.canary-line')).toMatch(/^canary: (held still|unsteady|MOVED)/);
       const shares = await page.$$eval('#view table.cases tbody tr:not(.message) td', (tds) =>
         tds.map((td) => td.textContent ?? '').filter((t) => /^\d+\.\d%/.test(t)),
       );
