@@ -345,6 +345,7 @@ async function execute(suites: Suite[], quick: boolean, onDone: (run: RunResult)
         suites,
         quick,
         rounds,
+        canary: true,
         signal,
         onProgress: (e) => {
           if (e.type === 'planned') progress.max = Math.max(1, e.total);

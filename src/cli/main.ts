@@ -261,6 +261,7 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
           suites: calibrationSuites(acquired.info, flags.quick),
           quick: flags.quick,
           rounds: calibrationRounds(flags.quick),
+          canary: true,
           onProgress: progress.onEvent,
           signal: interrupt.signal,
         },
@@ -277,10 +278,19 @@ async function commandCalibrate(flags: CalibrateFlags, io: Io): Promise<number> 
     const profile = calibrationFromRun(run, key);
     const file = await saveCalibration(dir, profile);
     const shapes = (profile.probeShapes ?? []).map((p) => `probe shape, ${p.unit}: ${p.note}\n`).join('');
+    const touched = run.canary?.touchedCases ?? 0;
+    // A peak measured while something else had the device reads low, and every later MFU high.
+    const moved =
+      touched === 0
+        ? ''
+        : `wgbench: the canary moved ${run.canary?.maxDriftPct.toFixed(1) ?? '?'}% during the calibration, past ` +
+          `the noise of ${touched} case${touched === 1 ? '' : 's'}: the device was busy or its clock moved, so ` +
+          `these peaks may read low; calibrate again when it is quiet\n`;
     io.stdout.write(
       `${renderRunTable(run, { color })}\n\ncalibration saved to ` +
         `${file}\n${renderPeaks(runPeaks(acquired.info, { profile, file }), color, profile.bestKernels)}\n${shapes}`,
     );
+    io.stderr.write(moved);
     return run.cases.some((c) => c.status === 'failed' || c.status === 'error') ? ExitCode.CASE_FAILED : ExitCode.OK;
   } finally {
     acquired.device.destroy();

@@ -64,6 +64,7 @@ async function commandNoise(flags: NoiseFlags, io: Io): Promise<number> {
         ...(flags.passes === undefined ? {} : { passes: flags.passes }),
         ...(flags.noise === undefined ? {} : { noiseTarget: flags.noise / 100 }),
         ...(flags.maxCaseMs === undefined ? {} : { maxTimeMs: flags.maxCaseMs }),
+        canary: true,
         signal: interrupt.signal,
         onProgress: progress.onEvent,
       });

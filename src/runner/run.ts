@@ -45,8 +45,10 @@ export interface RunOptions {
    */
   rounds?: number;
   /**
-   * Read the canary (src/runner/canary.ts) before the first case and after every timed one (default
-   * true): its drift marks the cases a clock change or a neighbour may have moved.
+   * Read the canary (src/runner/canary.ts) before the first case and after every timed one: its
+   * drift marks the cases a clock change or a neighbour may have moved. The CLI's run, calibrate and
+   * noise commands and the page ask for it; a library caller chooses (default off: ~50 ms per case
+   * on a CPU adapter).
    */
   canary?: boolean;
   warmupPasses?: number;
@@ -167,7 +169,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
   const aborted = (): boolean => options.signal?.aborted === true;
   const stop = (): string | null => loss.message ?? (aborted() ? 'interrupted' : null);
 
-  const canaryRun = options.canary === false ? null : await openCanary(env, timer, result, planned, aborted);
+  const canaryRun = options.canary !== true ? null : await openCanary(env, timer, result, planned, aborted);
   let lastReading: CanaryReading | null = canaryRun?.reference ?? null;
   try {
     const total = planned.length * rounds;

@@ -220,9 +220,6 @@ export async function tuneTarget(
           passes,
           warmupPasses: 1,
           targetPassMs: o.targetPassMs ?? 20,
-          // Candidates meet in interleaved confirmation rounds, which see drift; a canary per candidate
-          // would spend the budget on readings.
-          canary: false,
           ...(o.seed === undefined ? {} : { seed: o.seed + evaluations }),
         });
     // The command's budget is a promise: a compile that outlasts it is left behind, not waited for
