@@ -61,6 +61,23 @@ for (let i = 0; i < runs; i++) repeated.push(run(['--suite', 'memcopy,peak']).ru
 if (runs > 0)
   console.log(`\n| case | median of ${runs} medians | run-to-run spread | noise recorded (median, max) | within |`);
 if (runs > 0) console.log('|---|---|---|---|---|');
+// The canary of each run (read by `run` since #27 item 3): its reference level says how fast the
+// machine was at the start of that run, its largest drift how much it moved during it.
+if (runs > 0) {
+  const refs = repeated.map((r) => r.canary?.reference?.medianNs ?? null).filter((x) => x !== null);
+  const drifts = repeated.map((r) => r.canary?.maxDriftPct ?? null).filter((x) => x !== null);
+  const touched = repeated.reduce((s, r) => s + (r.canary?.touchedCases ?? 0), 0);
+  const cases = repeated.reduce((s, r) => s + r.cases.filter((c) => c.canary !== undefined).length, 0);
+  if (refs.length > 0) {
+    const m = median(refs);
+    console.log(
+      `canary: reference ${(m / 1e3).toFixed(0)} µs per dispatch (median of ${refs.length} runs), run-to-run ` +
+        `±${pct((Math.max(...refs) - Math.min(...refs)) / 2 / m)}; largest drift within a run ` +
+        `${Math.min(...drifts).toFixed(0)}% … +${Math.max(...drifts).toFixed(0)}%; ${touched} of ${cases} ` +
+        `cases touched`,
+    );
+  }
+}
 for (const c of (repeated[0]?.cases ?? []).filter((x) => x.status === 'ok')) {
   const all = repeated.map((r) => r.cases.find((x) => x.id === c.id)).filter((x) => x?.status === 'ok');
   const medians = all.map((x) => x.summary.p50);
@@ -68,10 +85,12 @@ for (const c of (repeated[0]?.cases ?? []).filter((x) => x.status === 'ok')) {
   const spread = (Math.max(...medians) - Math.min(...medians)) / 2 / m;
   const noises = all.map((x) => x.noise?.reached ?? null).filter((x) => x !== null);
   const within = all.filter((x) => Math.abs(x.summary.p50 - m) / m <= (x.noise?.reached ?? 0)).length;
+  const touched = all.filter((x) => x.canary?.touched === true).length;
   const recorded = `±${pct(median(noises))}, ±${pct(Math.max(...noises))}`;
   console.log(
     `| ${c.name} | ${(m / 1e6).toFixed(3)} ms | ±${pct(spread)} | ${recorded} | ` +
-      `${within} of ${all.length} medians within their own noise of the median of medians |`,
+      `${within} of ${all.length} medians within their own noise of the median of medians; canary touched ` +
+      `${touched} |`,
   );
 }
 

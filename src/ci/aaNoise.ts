@@ -1,7 +1,7 @@
 import { relativeNoise } from '../metrics/noise.js';
 import { percentile } from '../metrics/summary.js';
 import type { RunResult } from '../results/schema.js';
-import { compareSamples, perDispatchSamples } from './compare.js';
+import { canaryCaveat, compareSamples, perDispatchSamples } from './compare.js';
 import { baselineFromRun, evaluateGates } from './evaluate.js';
 import { gateConfigSchema, type GateConfig } from './gateConfig.js';
 import { GateStatus } from './gates.js';
@@ -31,6 +31,8 @@ export interface AaSummary {
   passed: number;
   /** compare called a case faster or slower (either direction) between identical builds. */
   compareChanged: number;
+  /** compare would have called a change, but the canary moved beside the case (src/runner/canary.ts). */
+  compareAmbiguous: number;
   /** Rate at which the gate, as configured, would have failed an unchanged build's case. */
   falseFailureRate: number;
   largestChangePct: number | null;
@@ -75,7 +77,7 @@ export function aaReport(runs: readonly RunResult[], config: GateConfig): AaRepo
       if (b === undefined) continue;
       const baseSamples = perDispatchSamples(b);
       const newSamples = perDispatchSamples(c);
-      const cmp = compareSamples(c.id, baseSamples, newSamples, options);
+      const cmp = canaryCaveat(compareSamples(c.id, baseSamples, newSamples, options), b, c);
       checks.push({
         id: c.id,
         pair,
@@ -114,6 +116,7 @@ export function aaReport(runs: readonly RunResult[], config: GateConfig): AaRepo
       untestable,
       passed: count(GateStatus.PASSED) + count(GateStatus.NOISY),
       compareChanged: checks.filter((c) => c.compare === 'faster' || c.compare === 'slower').length,
+      compareAmbiguous: checks.filter((c) => c.compare === 'ambiguous').length,
       falseFailureRate: checks.length === 0 ? 0 : falseAlarms / checks.length,
       largestChangePct: changes.at(-1) ?? null,
       medianChangePct: mid(changes),
@@ -134,7 +137,8 @@ export function describeAa(report: AaReport): string[] {
       `${s.gateFailed} failed as regressions, ${s.untestable} untestable, ${s.passed} passed`,
     `false-failure rate of these settings on this machine: ${pct(s.falseFailureRate * 100)}` +
       (t.untestable === 'fail' && s.untestable > 0 ? ' (untestable counts: it fails the gate)' : '') +
-      `; compare called ${s.compareChanged} faster or slower`,
+      `; compare called ${s.compareChanged} faster or slower` +
+      (s.compareAmbiguous === 0 ? '' : ` and ${s.compareAmbiguous} ambiguous (beside a moved canary)`),
     `change between identical builds: median ${pct(s.medianChangePct)}, largest ${pct(s.largestChangePct)}; ` +
       `median noise reached ±${pct(s.medianNoise === null ? null : s.medianNoise * 100)}`,
   ];

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { aaReport, describeAa } from '../../src/ci/aaNoise.js';
 import { compareRuns } from '../../src/ci/compare.js';
 import { baselineFromRun, evaluateGates } from '../../src/ci/evaluate.js';
 import { parseGateConfig } from '../../src/ci/gateConfig.js';
@@ -105,6 +106,19 @@ describe('the canary in compare and the gate', () => {
     ).results.find((r) => r.name === `regression_timeNs_${COPY}`);
     expect(check?.status).toBe('UNTESTABLE');
     expect(check?.message).toMatch(/beside the base run's case/);
+  });
+});
+
+describe('the canary in the A/A report', () => {
+  it('a change beside a moved canary is counted ambiguous, not faster or slower', () => {
+    const config = parseGateConfig({ maxRegressionPct: 5 }, 'gates.json');
+    const moving = aaReport([recorded(), slowedCopy(2, moved)], config);
+    expect(moving.checks.find((c) => c.id === COPY)?.compare).toBe('ambiguous');
+    expect(moving.summary.compareAmbiguous).toBe(1);
+    expect(describeAa(moving).join('\n')).toMatch(/and 1 ambiguous \(beside a moved canary\)/);
+    const still_ = aaReport([recorded(), slowedCopy(2, still)], config);
+    expect(still_.checks.find((c) => c.id === COPY)?.compare).toBe('slower');
+    expect(still_.summary.compareAmbiguous).toBe(0);
   });
 });
 
