@@ -182,16 +182,16 @@ export function describeCanary(run: Pick<RunResult, 'canary' | 'canaryUnavailabl
   const beside = run.cases.filter((c) => c.canary !== undefined).length;
   if (touchedCases === 0 && reference.noise !== null && reference.noise > UNSTEADY_CANARY)
     return (
-      `canary: unsteady from the start (its own noise ±${(reference.noise * 100).toFixed(0)}%): the device is ` +
+      `canary: unsteady (its fastest reading's own noise ±${(reference.noise * 100).toFixed(0)}%): the device is ` +
       `busy or its clock unsteady, and moves smaller than that go unseen`
     );
   if (touchedCases === 0)
     return (
-      `canary: held still — at most ${pct(maxDriftPct)} from the run's start over ${readings.length} ` +
+      `canary: held still — at most ${pct(maxDriftPct)} above its fastest reading over ${readings.length} ` +
       `readings${own}`
     );
   return (
-    `canary: MOVED ${pct(maxDriftPct)} from the run's start (clock or neighbours${own}); ${touchedCases} of ` +
+    `canary: MOVED ${pct(maxDriftPct)} above its fastest reading (clock or neighbours${own}); ${touchedCases} of ` +
     `${beside} cases ran beside a move past their noise (≈): their figures may carry it, and compare calls ` +
     `their changes ambiguous`
   );

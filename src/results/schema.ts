@@ -164,7 +164,7 @@ export const runCanarySchema = z.object({
   flopsPerDispatch: z.number().positive(),
   dispatchesPerPass: z.number().int().positive(),
   passesPerReading: z.number().int().positive(),
-  /** The first reading, after warm-up: every drift is measured from it. */
+  /** The run's fastest reading (the device unimpeded): every drift is measured from it. */
   reference: canaryReadingSchema,
   readings: z.array(canaryReadingSchema),
   /** The reading furthest from the reference, in % of it (positive = the canary ran slower). */
@@ -173,14 +173,14 @@ export const runCanarySchema = z.object({
   touchedCases: z.number().int().nonnegative(),
 });
 
-/** The canary beside one case: the readings before and after it, against the run's reference. */
+/** The canary beside one case: the readings before and after it, against the run's fastest. */
 export const caseCanarySchema = z.object({
   beforeNs: z.number().positive(),
   afterNs: z.number().positive().nullable(),
   /** The larger move of the two readings from the reference, in % (positive = slower). */
   driftPct: z.number(),
   /**
-   * The move leaves the reference reading's interval and is larger than the case's noise: the
+   * The move is larger than the fastest reading's noise and than the case's noise: the
    * case's figure may carry it, so compare and the gate call its changes ambiguous.
    */
   touched: z.boolean(),

@@ -14,10 +14,13 @@ import { peakSource } from '../suites/peak.js';
  * the proxy nvbench reads from the SM clock (src/ci/compare.ts calls a change beside it ambiguous).
  */
 export interface Canary {
-  /** Times one reading; null where the timer gave too few valid passes or the run is stopping. */
-  read(): Promise<CanaryReading | null>;
-  /** The canary beside a case that ran between two readings. */
-  beside(before: CanaryReading, after: CanaryReading | null, caseNoise: number | null): CaseCanary;
+  /** Times one reading and returns its index; null where the timer gave too few valid passes or the run stops. */
+  read(): Promise<number | null>;
+  /**
+   * The canary beside a case that ran between readings `before` and `after`, judged against the
+   * fastest reading so far (so a case judged early is judged again at the end of the run).
+   */
+  judge(before: number, after: number | null, caseNoise: number | null): CaseCanary;
   /** The run's summary so far, given how many cases it touched. */
   summary(touchedCases: number): RunCanary;
   destroy(): void;
@@ -32,8 +35,6 @@ const CHAINS = 4;
 export const CANARY_PASSES = 12;
 const WARMUP_PASSES = 2;
 const SIZING_DISPATCHES = 4;
-const MAX_SETTLING_READINGS = 5;
-const SETTLED_GAP = 0.05;
 /** The timer's step stays under 1% of a pass: the canary is read for moves of a percent and up. */
 const MAX_STEP_SHARE = 0.01;
 const MAX_DISPATCHES = 1024;
@@ -55,7 +56,7 @@ export function canaryShape(cpuAdapter: boolean): CanaryShape {
 
 /**
  * Builds the canary, checks its output (the fixed point of x·a + b, as the peak suite does), sizes its
- * pass and takes the reference reading. Throws with the reason when it cannot run.
+ * pass and takes the first reading. Throws with the reason when it cannot run.
  */
 export async function startCanary(
   device: GPUDevice,
@@ -64,7 +65,7 @@ export async function startCanary(
   timer: PassTimer,
   stopped: () => boolean,
   shape: CanaryShape = canaryShape(cpuAdapter),
-): Promise<{ canary: Canary; reference: CanaryReading }> {
+): Promise<Canary> {
   const source = peakSource(await loadKernel('peak'), 'f32', CHAINS);
   const pipeline = await computePipeline(device, 'canary', source, 'peak_kernel', {
     WORKGROUP_SIZE: shape.workgroupSize,
@@ -113,52 +114,41 @@ export async function startCanary(
     );
     for (let i = 0; i < WARMUP_PASSES; i++) await timer.timePass(encode(dispatches));
 
-    let t0 = performance.now();
+    const t0 = performance.now();
     const readings: CanaryReading[] = [];
-    const read = async (): Promise<CanaryReading | null> => {
+    const read = async (): Promise<number | null> => {
       const samples: number[] = [];
       for (let i = 0; i < CANARY_PASSES && !stopped(); i++) {
         const ns = await timer.timePass(encode(dispatches));
         if (ns !== null) samples.push(ns / dispatches);
       }
       if (samples.length < CANARY_PASSES) return null;
-      const reading = {
-        atMs: performance.now() - t0,
-        medianNs: percentile(samples, 50),
-        noise: relativeNoise(samples),
-      };
-      readings.push(reading);
-      return reading;
+      readings.push({ atMs: performance.now() - t0, medianNs: percentile(samples, 50), noise: relativeNoise(samples) });
+      return readings.length - 1;
     };
-    // Readings until two in a row agree (within 5%, or their noise): on lavapipe the first read
-    // 60% slower than every later one, which would have put every case 35% "faster" than the start.
-    let reference: CanaryReading | null = null;
-    for (let i = 0; i < MAX_SETTLING_READINGS && !stopped(); i++) {
-      const previous = reference;
-      reference = await read();
-      if (reference === null || previous === null) continue;
-      const gap = Math.abs(reference.medianNs / previous.medianNs - 1);
-      if (gap <= Math.max(SETTLED_GAP, reference.noise ?? 0, previous.noise ?? 0)) break;
-    }
-    if (reference === null) throw new Error('the timer gave too few valid passes for the canary');
-    // The run's readings start at the reference; the settling ones before it are not kept.
-    readings.splice(0, readings.length - 1);
-    t0 += reference.atMs;
-    reference.atMs = 0;
-    const moveOf = (r: CanaryReading): number => (r.medianNs / reference.medianNs - 1) * 100;
+    // The fastest reading so far: the device's unimpeded speed, which a clock change or a neighbour
+    // takes away from. Not the first reading: a process warming up reads slow — on GL ES the first
+    // readings of a quick run sat 40% above nearly all that followed, so every case read "faster".
+    const reference = (): CanaryReading =>
+      readings.reduce((best, r) => (r.medianNs < best.medianNs ? r : best), readings[0] as CanaryReading);
+    const moveOf = (r: CanaryReading): number => (r.medianNs / reference().medianNs - 1) * 100;
+    if ((await read()) === null) throw new Error('the timer gave too few valid passes for the canary');
     const canary: Canary = {
       read,
-      beside(before, after, caseNoise) {
-        // A move counts when the reading's median leaves the reference's interval (the canary at rest
-        // varies that much) and is larger than the case's own noise (the case could show it). The
-        // reading's own noise is left out: a neighbour widens it as it slows the canary, and adding
-        // it hid a busy loop that moved lavapipe's canary +80% beside ±24–55% cases.
-        const drifts = [before, ...(after === null ? [] : [after])].map(moveOf);
-        const furthest = drifts.reduce((x, y) => (Math.abs(y) > Math.abs(x) ? y : x));
-        const margin = Math.max(reference.noise ?? 0, caseNoise ?? 0) * 100;
+      judge(before, after, caseNoise) {
+        const around = [readings[before], ...(after === null ? [] : [readings[after]])].filter(
+          (r): r is CanaryReading => r !== undefined,
+        );
+        const drifts = around.map(moveOf);
+        const furthest = drifts.reduce((x, y) => (Math.abs(y) > Math.abs(x) ? y : x), 0);
+        // A move counts when it is larger than the fastest reading's own noise (the canary at rest
+        // varies that much) and than the case's noise (the case could show it). The reading's own
+        // noise is left out: a neighbour widens it as it slows the canary, and adding it hid a busy
+        // loop that moved lavapipe's canary +80% beside ±24–55% cases.
+        const margin = Math.max(reference().noise ?? 0, caseNoise ?? 0) * 100;
         return {
-          beforeNs: before.medianNs,
-          afterNs: after?.medianNs ?? null,
+          beforeNs: around[0]?.medianNs ?? reference().medianNs,
+          afterNs: after === null ? null : (readings[after]?.medianNs ?? null),
           driftPct: furthest,
           touched: Math.abs(furthest) > margin,
         };
@@ -173,15 +163,15 @@ export async function startCanary(
           flopsPerDispatch: threads * CHAINS * 4 * 2 * shape.iterations,
           dispatchesPerPass: dispatches,
           passesPerReading: CANARY_PASSES,
-          reference,
-          readings: [...readings],
+          reference: reference(),
+          readings: readings.map((r) => ({ ...r })),
           maxDriftPct: drifts.reduce((x, y) => (Math.abs(y) > Math.abs(x) ? y : x), 0),
           touchedCases,
         };
       },
       destroy,
     };
-    return { canary, reference };
+    return canary;
   } catch (e) {
     destroy();
     throw e;
@@ -203,8 +193,7 @@ async function checkFixedPoint(device: GPUDevice, out: GPUBuffer, threads: numbe
 }
 
 /** Two rounds of one case (calibrate): the canary beside the round that moved it more. */
-export function mergeCaseCanary(a: CaseCanary | undefined, b: CaseCanary | undefined): CaseCanary | undefined {
-  if (a === undefined || b === undefined) return a ?? b;
+export function mergeCaseCanary(a: CaseCanary, b: CaseCanary): CaseCanary {
   const further = Math.abs(b.driftPct) > Math.abs(a.driftPct) ? b : a;
   return { ...further, touched: a.touched || b.touched };
 }

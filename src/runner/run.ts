@@ -6,13 +6,7 @@ import { createPassTimer, hostWallTimer, type PassTimer, type TimerInfo } from '
 import { MemoryMetric } from '../metrics/memory.js';
 import { MetricSummary, percentile } from '../metrics/summary.js';
 import { utilizationAgainst, type Utilization } from '../metrics/utilization.js';
-import {
-  RESULT_SCHEMA_VERSION,
-  type CanaryReading,
-  type CaseResult,
-  type RunPeaks,
-  type RunResult,
-} from '../results/schema.js';
+import { RESULT_SCHEMA_VERSION, type CaseResult, type RunPeaks, type RunResult } from '../results/schema.js';
 import type { CasePlan, Measurement, Suite, SuiteContext } from '../suites/types.js';
 import { mergeCaseCanary, startCanary, type Canary } from './canary.js';
 import {
@@ -169,8 +163,11 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
   const aborted = (): boolean => options.signal?.aborted === true;
   const stop = (): string | null => loss.message ?? (aborted() ? 'interrupted' : null);
 
-  const canaryRun = options.canary !== true ? null : await openCanary(env, timer, result, planned, aborted);
-  let lastReading: CanaryReading | null = canaryRun?.reference ?? null;
+  const canary = options.canary !== true ? null : await openCanary(env, timer, result, planned, aborted);
+  // Per case id, the readings around each of its rounds: every case is judged again as the run's
+  // fastest reading (the canary's reference) moves.
+  const beside = new Map<string, { before: number; after: number | null; noise: number | null }[]>();
+  let lastReading = 0;
   try {
     const total = planned.length * rounds;
     // Round by round over every case, so the rounds of one case are spread over the run's time.
@@ -200,9 +197,13 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
           result.message = `interrupted during ${plan.id} (not recorded); the cases before it are kept`;
           break outer;
         }
-        if (canaryRun !== null && lastReading !== null && caseResult.samplesNs.length > 0 && stop() === null) {
-          const after = await canaryRun.canary.read();
-          caseResult.canary = canaryRun.canary.beside(lastReading, after, caseResult.noise?.reached ?? null);
+        if (canary !== null && caseResult.samplesNs.length > 0 && stop() === null) {
+          const after = await canary.read();
+          const rounds = [
+            ...(beside.get(plan.id) ?? []),
+            { before: lastReading, after, noise: caseResult.noise?.reached ?? null },
+          ];
+          beside.set(plan.id, rounds);
           lastReading = after ?? lastReading;
         }
         const recorded =
@@ -211,8 +212,14 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
         const at = earlier === undefined ? -1 : result.cases.indexOf(earlier);
         if (at >= 0) result.cases[at] = recorded;
         else result.cases.push(recorded);
-        if (canaryRun !== null)
-          result.canary = canaryRun.canary.summary(result.cases.filter((c) => c.canary?.touched === true).length);
+        if (canary !== null) {
+          for (const c of result.cases) {
+            const rounds = beside.get(c.id);
+            if (rounds !== undefined)
+              c.canary = rounds.map((r) => canary.judge(r.before, r.after, r.noise)).reduce(mergeCaseCanary);
+          }
+          result.canary = canary.summary(result.cases.filter((c) => c.canary?.touched === true).length);
+        }
         result.timer = timer.info();
         result.memory = { peakGpuBytes: memory.compute().peakGpuBytes, hostRssBytes: memory.compute().hostRssBytes };
         options.onProgress?.({ type: 'case-done', index, total, result: recorded });
@@ -220,7 +227,7 @@ export async function runSuites(env: RunEnvironment, options: RunOptions): Promi
       }
     }
   } finally {
-    canaryRun?.canary.destroy();
+    canary?.destroy();
     timer.destroy();
   }
   for (const suite of options.suites) suite.finalize?.(result.cases.filter((c) => c.suite === suite.name));
@@ -397,12 +404,12 @@ async function openCanary(
   result: RunResult,
   planned: readonly Planned[],
   aborted: () => boolean,
-): Promise<{ canary: Canary; reference: CanaryReading } | null> {
+): Promise<Canary | null> {
   if (planned.every((p) => p.plan.skipReason !== undefined)) return null;
   try {
-    const started = await startCanary(env.device, env.info.adapterClass === 'cpu', env.loadKernel, timer, aborted);
-    result.canary = started.canary.summary(0);
-    return started;
+    const canary = await startCanary(env.device, env.info.adapterClass === 'cpu', env.loadKernel, timer, aborted);
+    result.canary = canary.summary(0);
+    return canary;
   } catch (e) {
     result.canary = null;
     result.canaryUnavailable = messageOf(e);
@@ -451,7 +458,6 @@ function pooledRounds(
   return {
     ...earlier,
     ...figuresOf(plan, samplesNs, earlier.dispatchesPerPass ?? 1, noise, peaks),
-    canary: mergeCaseCanary(earlier.canary, next.canary),
     samplesNs,
     noise,
     passStartsNs: null,
