@@ -77,7 +77,7 @@ export function aaReport(runs: readonly RunResult[], config: GateConfig): AaRepo
       if (b === undefined) continue;
       const baseSamples = perDispatchSamples(b);
       const newSamples = perDispatchSamples(c);
-      const cmp = canaryCaveat(compareSamples(c.id, baseSamples, newSamples, options), b, c);
+      const cmp = canaryCaveat(compareSamples(c.id, baseSamples, newSamples, options), b, c, options.thresholdPct);
       checks.push({
         id: c.id,
         pair,

@@ -204,7 +204,7 @@ export function compareRuns(
   const sameDevice = baseDevice === newDevice;
   if (!sameDevice && !allowDeviceMismatch) throw new DeviceMismatchError(baseDevice, newDevice);
   const cases = matchCases(base.cases, next.cases).map(([b, n]) =>
-    canaryCaveat(compareCases(b, n, sameDevice, options), b, n),
+    canaryCaveat(compareCases(b, n, sameDevice, options), b, n, options.thresholdPct),
   );
   return { baseDevice, newDevice, sameDevice, options, cases };
 }
@@ -336,23 +336,46 @@ function compareCases(
 
 /**
  * A faster or slower verdict beside a moving canary is ambiguous (nvbench-compare's AMBG, with the
- * canary standing in for the SM clock WebGPU hides): the reason says which side and how far it moved.
+ * canary standing in for the SM clock WebGPU hides) when the canary's move could have made the
+ * change; the reason says which side and how far it moved. A change far past the move (an H100
+ * against a CPU: 500×, beside a canary that moved 2×) stays called.
  */
-export function canaryCaveat(cmp: CaseComparison, b: CaseResult | null, n: CaseResult | null): CaseComparison {
+export function canaryCaveat(
+  cmp: CaseComparison,
+  b: CaseResult | null,
+  n: CaseResult | null,
+  thresholdPct: number = DEFAULT_COMPARE.thresholdPct,
+): CaseComparison {
   if (cmp.verdict !== 'faster' && cmp.verdict !== 'slower') return cmp;
-  const moved = canaryMoves(b, n);
+  const ratio =
+    cmp.ratio ??
+    (cmp.baseMedianNs !== null && cmp.newMedianNs !== null && cmp.baseMedianNs > 0
+      ? cmp.newMedianNs / cmp.baseMedianNs
+      : null);
+  if (ratio === null || !(ratio > 0)) return cmp;
+  const moved = canaryMoves(b, n, Math.max(ratio, 1 / ratio), thresholdPct);
   if (moved === null) return cmp;
   return { ...cmp, verdict: 'ambiguous', reason: `${cmp.reason}, but ${moved}` };
 }
 
-/** "the canary moved +12.0% beside the new run's case", or null where it held on both sides. */
-export function canaryMoves(b: Pick<CaseResult, 'canary'> | null, n: Pick<CaseResult, 'canary'> | null): string | null {
+/**
+ * "the canary moved +12.0% beside the new run's case", or null where it held on both sides or where
+ * the change (a factor ≥ 1) is larger than the canary's moves together could make, past the threshold.
+ */
+export function canaryMoves(
+  b: Pick<CaseResult, 'canary'> | null,
+  n: Pick<CaseResult, 'canary'> | null,
+  changeFactor: number,
+  thresholdPct: number,
+): string | null {
   const sides = [
     ['base', b?.canary],
     ['new', n?.canary],
   ] as const;
   const moved = sides.filter(([, c]) => c?.touched === true);
   if (moved.length === 0) return null;
+  const canaryFactor = moved.reduce((f, [, c]) => f * (1 + Math.abs(c?.driftPct ?? 0) / 100), 1);
+  if (changeFactor > canaryFactor * (1 + thresholdPct / 100)) return null;
   const pct = (x: number): string => `${x > 0 ? '+' : ''}${x.toFixed(1)}%`;
   const where = moved.map(([side, c]) => `${pct(c?.driftPct ?? 0)} beside the ${side} run's case`);
   return (

@@ -349,7 +349,10 @@ export function evaluateGates(
           enough && !(over && significant) && noisiest !== null && noisiest * 100 > config.maxRegressionPct;
         // A regression the test would call, beside a canary that moved, cannot be told from the clock
         // or a neighbour: ambiguous, which the gate counts with the untestable (compare agrees).
-        const moved = over && significant ? canaryMoves({ canary: baseline.canary?.get(c.id) }, c) : null;
+        const moved =
+          over && significant
+            ? canaryMoves({ canary: baseline.canary?.get(c.id) }, c, tNew / tBase, config.maxRegressionPct)
+            : null;
         // Too few samples to decide anything is untestable whatever the change looks like.
         const status =
           !enough || tooNoisy || moved !== null
