@@ -10,8 +10,9 @@ import { peakSource } from '../suites/peak.js';
  * The canary: one fixed register-only FMA kernel (kernels/peak.wgsl, f32, 4 vec4 chains — a shape
  * no compiler here spills), read before the first case and after every timed one. WebGPU shows no
  * clock and no neighbours; a kernel that never changes and touches no memory moves only when the
- * device's clock does or when something else takes its cores — so its drift from the run's start is
- * the proxy nvbench reads from the SM clock (src/ci/compare.ts calls a change beside it ambiguous).
+ * device's clock does or when something else takes its cores — so its drift above its fastest
+ * reading is the proxy nvbench reads from the SM clock (src/ci/compare.ts calls a change beside it
+ * ambiguous where the move could have made it).
  */
 export interface Canary {
   /** Times one reading and returns its index; null where the timer gave too few valid passes or the run stops. */
